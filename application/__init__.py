@@ -1,0 +1,1 @@
+"""One eventsourcing Application per bounded context: load, let the aggregate decide, save."""

@@ -1,0 +1,66 @@
+"""What every Beacon application shares: an injectable clock and one place that retries conflicts."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import RecordConflictError
+from eventsourcing.utils import EnvType
+
+from domain.errors import NotFoundError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Clock = Callable[[], datetime]
+MAX_ATTEMPTS = 8
+
+# The log position of the last event this request saved, for read-your-writes (X-Beacon-Position).
+LAST_POSITION: ContextVar[tuple[str, int] | None] = ContextVar("last_position", default=None)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def retry_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
+    """Re-run a load → decide → save command when another writer saved the aggregate first."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return command(*args, **kwargs)
+            except RecordConflictError:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+class BeaconApplication(Application[UUID]):
+    """An Application with a clock the tests can control."""
+
+    def __init__(self, env: EnvType | None = None, clock: Clock = system_clock) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        if recordings and recordings[-1].notification.id is not None:
+            LAST_POSITION.set((self.name, recordings[-1].notification.id))
+        return recordings
+
+    def load(self, aggregate_id: UUID, error: type[NotFoundError], what: str,
+             version: int | None = None) -> Any:
+        """Get an aggregate or raise the context's not-found error."""
+        try:
+            return self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise error(f"{what} not found") from None

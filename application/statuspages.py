@@ -1,0 +1,127 @@
+"""The status-pages context: pages and the incidents shown on them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import RecordConflictError
+
+from application.base import BeaconApplication, retry_on_conflict
+from domain.actor import Actor
+from domain.errors import (
+    AlreadyExistsError,
+    IncidentNotFoundError,
+    PageNotFoundError,
+    VersionMismatchError,
+)
+from domain.incident import Incident
+from domain.page import Page, page_id
+
+
+class StatusPagesApplication(BeaconApplication):
+    name = "StatusPages"
+
+    def create_page(self, workspace_id: UUID, *, slug: str, name: str, actor: Actor) -> Page:
+        page = Page.create(workspace_id=workspace_id, slug=slug, name=name, actor=actor)
+        try:
+            self.save(page)
+        except RecordConflictError:
+            raise AlreadyExistsError(f"a page with slug {slug!r} already exists") from None
+        return page
+
+    def get_page(self, workspace_id: UUID, slug: str) -> Page:
+        page: Page = self.load(page_id(workspace_id, slug), PageNotFoundError, "page")
+        return page
+
+    def open_incident(self, workspace_id: UUID, page_slug: str, *, title: str, impact: str,
+                      state: str, message: str | None, actor: Actor) -> Incident:
+        page = self.get_page(workspace_id, page_slug)
+        incident = Incident.open(
+            incident_id=uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
+            page_slug=page.slug, title=title, impact=impact, state=state, message=message,
+            actor=actor, at=self.clock(),
+        )
+        self.save(incident)
+        return incident
+
+    def get_incident(self, workspace_id: UUID, incident_id: UUID,
+                     as_of: datetime | None = None) -> Incident:
+        """The incident now, or as it was at `as_of`; another workspace's incident is not found."""
+        version = self._version_at(incident_id, as_of) if as_of is not None else None
+        incident: Incident = self.load(incident_id, IncidentNotFoundError, "incident", version)
+        if incident.workspace_id != workspace_id:
+            raise IncidentNotFoundError("incident not found")
+        return incident
+
+    def change_incident(self, workspace_id: UUID, incident_id: UUID, *, actor: Actor,
+                        expected_version: int | None = None, **fields: Any) -> Incident:
+        def command(incident: Incident) -> None:
+            incident.change(actor=actor, at=self.clock(), **fields)
+
+        return self._update(workspace_id, incident_id, expected_version, command)
+
+    def post_update(self, workspace_id: UUID, incident_id: UUID, *, message: str, actor: Actor,
+                    expected_version: int | None = None) -> tuple[Incident, dict[str, Any]]:
+        posted: dict[str, Any] = {}
+
+        def command(incident: Incident) -> None:
+            posted.update(incident.post_update(message, actor=actor, at=self.clock()))
+
+        return self._update(workspace_id, incident_id, expected_version, command), posted
+
+    def incident_history(self, workspace_id: UUID, incident_id: UUID) -> list[dict[str, Any]]:
+        """Every change to an incident: version, type, when, by whom, and fields before and after."""
+        self.get_incident(workspace_id, incident_id)
+        return [describe_change(event) for event in self.events.get(incident_id)]
+
+    def _update(self, workspace_id: UUID, incident_id: UUID, expected_version: int | None,
+                command: Any) -> Incident:
+        """Load, check the caller's version, decide, save; a lost race with If-Match is a 412."""
+
+        @retry_on_conflict
+        def attempt() -> Incident:
+            incident = self.get_incident(workspace_id, incident_id)
+            incident.check_version(expected_version)
+            command(incident)
+            try:
+                self.save(incident)
+            except RecordConflictError:
+                if expected_version is not None:
+                    raise VersionMismatchError(
+                        "incident was changed by another request",
+                        details=[{"field": "If-Match", "message": "stale version"}],
+                    ) from None
+                raise
+            return incident
+
+        return attempt()
+
+    def _version_at(self, incident_id: UUID, as_of: datetime) -> int:
+        version = None
+        for event in self.events.get(incident_id):
+            if event.timestamp > as_of:
+                break
+            version = event.originator_version
+        if version is None:
+            raise IncidentNotFoundError("incident did not exist at that time")
+        return version
+
+
+def describe_change(event: Any) -> dict[str, Any]:
+    """One audit entry for one incident event."""
+    if isinstance(event, Incident.Opened):
+        fields = {f: [None, getattr(event, f)] for f in ("title", "impact", "state")}
+    elif isinstance(event, Incident.UpdatePosted):
+        fields = {"update": [None, {"id": event.update_id, "message": event.message}]}
+    else:
+        fields = event.changes
+    return {
+        "version": event.originator_version,
+        "type": type(event).__name__,
+        "occurred_at": event.timestamp,
+        "actor": dict(event.actor),
+        "changes": [{"field": f, "before": b, "after": a} for f, (b, a) in fields.items()],
+    }

@@ -1,0 +1,1 @@
+"""Beacon's domain: aggregates, their events, value objects and domain errors. Pure: no I/O."""

@@ -1,0 +1,95 @@
+"""Workspaces: the tenants of Beacon, with their plan, limits and IP allowlist."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.actor import Actor
+from domain.errors import ValidationError
+
+PLANS: dict[str, dict[str, int | None]] = {
+    # requests per minute and events per month; enterprise is set per workspace.
+    "free": {"rate_limit_per_minute": 60, "monthly_event_limit": 10_000},
+    "starter": {"rate_limit_per_minute": 300, "monthly_event_limit": 1_000_000},
+    "pro": {"rate_limit_per_minute": 1_000, "monthly_event_limit": 10_000_000},
+    "enterprise": {"rate_limit_per_minute": 10_000, "monthly_event_limit": 100_000_000},
+}
+
+
+def check_plan(plan: str) -> None:
+    if plan not in PLANS:
+        raise ValidationError(
+            f"unknown plan {plan!r}",
+            details=[{"field": "plan", "message": f"one of {', '.join(PLANS)}"}],
+        )
+
+
+def check_allowlist(entries: list[str]) -> list[str]:
+    """Normalise an IP allowlist of addresses and CIDR networks, refusing anything else."""
+    normalised = []
+    for entry in entries:
+        try:
+            normalised.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            raise ValidationError(
+                f"not an IP address or network: {entry!r}",
+                details=[{"field": "ip_allowlist", "message": f"invalid entry {entry!r}"}],
+            ) from None
+    return normalised
+
+
+class Workspace(Aggregate):
+    """A tenant. Its limits start from its plan and can be overridden one by one."""
+
+    def __init__(self, name: str, plan: str, actor: Actor):
+        self.name = name
+        self.plan = plan
+        limits = PLANS[plan]
+        self.monthly_event_limit = limits["monthly_event_limit"]
+        self.rate_limit_per_minute = limits["rate_limit_per_minute"]
+        self.ip_allowlist: list[str] = []
+
+    class Created(Aggregate.Created):
+        name: str
+        plan: str
+        actor: Actor
+
+    @classmethod
+    def create(cls, *, workspace_id: Any, name: str, plan: str, actor: Actor) -> Workspace:
+        if not name or len(name) > 255:
+            raise ValidationError("name must be 1-255 characters",
+                                  details=[{"field": "name", "message": "1-255 characters"}])
+        check_plan(plan)
+        return cls._create(cls.Created, id=workspace_id, name=name, plan=plan, actor=actor)
+
+    class Reconfigured(Aggregate.Event):
+        changes: dict[str, list[Any]]
+        actor: Actor
+
+        def apply(self, aggregate: Workspace) -> None:
+            for field, (_, after) in self.changes.items():
+                setattr(aggregate, field, after)
+
+    def reconfigure(self, *, actor: Actor, **requested: Any) -> None:
+        """Change plan, limits or allowlist; a new plan resets the limits it implies unless given."""
+        wanted = {k: v for k, v in requested.items() if v is not None}
+        if "plan" in wanted:
+            check_plan(wanted["plan"])
+            for field, value in PLANS[wanted["plan"]].items():
+                wanted.setdefault(field, value)
+        for field in ("monthly_event_limit", "rate_limit_per_minute"):
+            if field in wanted and (not isinstance(wanted[field], int) or wanted[field] < 0):
+                raise ValidationError(f"{field} must be a non-negative integer",
+                                      details=[{"field": field, "message": "non-negative"}])
+        if "ip_allowlist" in wanted:
+            wanted["ip_allowlist"] = check_allowlist(wanted["ip_allowlist"])
+        changes = {
+            field: [getattr(self, field), value]
+            for field, value in wanted.items()
+            if getattr(self, field) != value
+        }
+        if changes:
+            self.trigger_event(self.Reconfigured, changes=changes, actor=actor)

@@ -1,0 +1,163 @@
+"""One small interface over SQLite and PostgreSQL for read models: transactions and queries.
+
+The event store itself is the eventsourcing library's; this is for the read models that live
+beside it, in the same database, so a page of events and its tracking position commit together.
+SQL is written once with `%s` placeholders; the SQLite side translates them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+Row = dict[str, Any]
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
+    def fetchall(self) -> list[Row]: ...
+    def fetchone(self) -> Row | None: ...
+
+
+class Database(ABC):
+    """A read-model database: SQLite file or PostgreSQL schema."""
+
+    dialect: str
+
+    @abstractmethod
+    def transaction(self) -> Any:
+        """A context manager yielding a cursor; commits on success, rolls back on error."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.transaction() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+    def json(self, value: Any) -> Any:
+        """Adapt a JSON value for a `json` column."""
+        return value
+
+    def load_json(self, value: Any) -> Any:
+        return value
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+
+    def close(self) -> None:
+        pass
+
+
+class _SQLiteCursor:
+    def __init__(self, cursor: sqlite3.Cursor):
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cursor.execute(sql.replace("%s", "?"), params)
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
+        return self._cursor.executemany(sql.replace("%s", "?"), params)
+
+    def fetchall(self) -> list[Row]:
+        return [dict(row) for row in self._cursor.fetchall()]
+
+    def fetchone(self) -> Row | None:
+        row = self._cursor.fetchone()
+        return dict(row) if row is not None else None
+
+
+class SQLiteDatabase(Database):
+    """A SQLite file in WAL mode; one connection per thread, writers wait up to the busy timeout."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path | str, busy_timeout_s: float = 30.0):
+        self.path = str(path)
+        self.busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        self._lock = threading.Lock()  # one writer at a time within this process
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        conn = self._connection()
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SQLiteCursor(conn.cursor())
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cur = _SQLiteCursor(self._connection().cursor())
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+    def json(self, value: Any) -> Any:
+        return None if value is None else orjson.dumps(value).decode()
+
+    def load_json(self, value: Any) -> Any:
+        return None if value is None else orjson.loads(value)
+
+    def ping(self) -> None:
+        self._connection().execute("SELECT 1").fetchone()
+
+
+class PostgresDatabase(Database):
+    """A psycopg 3 pool whose connections search the given schema first."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str, schema: str = "public", min_size: int = 1, max_size: int = 10):
+        self.url = url
+        self.schema = schema
+        self.pool = ConnectionPool(
+            url, min_size=min_size, max_size=max_size, open=True, timeout=10,
+            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}",
+                    "autocommit": False},
+            check=ConnectionPool.check_connection,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield cur  # type: ignore[misc]
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with self.pool.connection() as conn:
+            yield conn
+
+    def json(self, value: Any) -> Any:
+        return None if value is None else Jsonb(value)
+
+    def ping(self) -> None:
+        with self.pool.connection(timeout=3) as conn:
+            conn.execute("SELECT 1")
+
+    def close(self) -> None:
+        self.pool.close()

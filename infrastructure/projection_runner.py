@@ -1,0 +1,156 @@
+"""Beacon's projection runner (DESIGN.md decision 6).
+
+Reads an application's notification log from the tracked position in pages, turns each page into
+row operations and commits them with the new position in one transaction. It sleeps until the
+database says something was written (PostgreSQL LISTEN/NOTIFY) or a poll interval passes (SQLite),
+and always re-checks after a timeout so a lost LISTEN connection costs latency, never events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from eventsourcing.application import Application
+
+from infrastructure.database import Cursor
+from infrastructure.read_models import REBUILD, ReadModelStore
+from projections.model import Op, Projection
+
+log = logging.getLogger("beacon.projections")
+Progress = Callable[[int, int], None]  # (position, head)
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class ProjectionRunner:
+    """Keeps one projection's read model up to date with its source application's log."""
+
+    def __init__(self, projection: Projection, app: Application[Any], store: ReadModelStore,
+                 page_size: int = 1000):
+        self.projection = projection
+        self.app = app
+        self.store = store
+        self.page_size = page_size
+        self._wake = threading.Event()
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def status(self) -> Status:
+        return Status(self.name, self.store.position(), self.head())
+
+    def ops_between(self, position: int, head: int) -> tuple[list[Op], int]:
+        """The operations of one page of the log after `position`, and where that page ends."""
+        notifications = self.app.recorder.select_notifications(
+            start=position + 1, limit=self.page_size, stop=head, topics=self.projection.topics,
+        )
+        ops: list[Op] = []
+        to_event = self.app.mapper.to_domain_event
+        for notification in notifications:
+            ops.extend(self.projection.ops(to_event(notification)))
+        full_page = len(notifications) == self.page_size
+        return ops, notifications[-1].id if full_page else head
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply every page up to the current head; returns how many pages were applied."""
+        pages = 0
+        position = self.store.position()
+        head = self.head()
+        while position < head:
+            ops, new_position = self.ops_between(position, head)
+            if not self.store.apply(ops, expected=position, position=new_position):
+                position = self.store.position()  # someone else moved it: start from there
+                continue
+            position = new_position
+            pages += 1
+            if progress:
+                progress(position, head)
+        return pages
+
+    def write_since(self, cur: Cursor, position: int) -> int:
+        """Inside a caller's transaction, write everything after `position` up to the head."""
+        head = self.head()
+        while position < head:
+            ops, position = self.ops_between(position, head)
+            self.store.write(cur, ops)
+        return position
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run(self, stop: threading.Event, poll_interval: float = 0.25,
+            listen_url: str | None = None, channel: str | None = None) -> None:
+        """Follow the log until `stop` is set."""
+        listener = _Listener(listen_url, channel, self._wake, stop) if listen_url else None
+        if listener:
+            listener.start()
+        timeout = 5.0 if listener else poll_interval
+        while not stop.is_set():
+            try:
+                self.catch_up()
+            except Exception:
+                log.exception("projection %s failed; retrying", self.name)
+                stop.wait(1.0)
+            self._wake.wait(timeout)
+            self._wake.clear()
+
+
+class _Listener(threading.Thread):
+    """LISTENs on the events table's channel and sets `wake` on each NOTIFY; reconnects on loss."""
+
+    def __init__(self, url: str | None, channel: str | None, wake: threading.Event,
+                 stop: threading.Event):
+        super().__init__(daemon=True, name=f"listen-{channel}")
+        self.url, self.channel, self.wake, self.stop = url, channel, wake, stop
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                with psycopg.connect(str(self.url), autocommit=True) as conn:
+                    conn.execute(f'LISTEN "{self.channel}"')
+                    self.wake.set()  # anything written while we were not listening
+                    while not self.stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.wake.set()
+            except psycopg.Error as error:
+                log.warning("LISTEN %s lost (%s); reconnecting", self.channel, error)
+                self.stop.wait(1.0)
+
+
+class Rebuilder:
+    """Replays a projection's whole history into fresh tables while the live ones serve, then swaps."""
+
+    def __init__(self, runner: ProjectionRunner):
+        self.live = runner
+        self.fresh = ReadModelStore(runner.store.db, runner.projection, suffix=REBUILD)
+        self.replay = ProjectionRunner(runner.projection, runner.app, self.fresh,
+                                       page_size=max(runner.page_size, 5000))
+
+    def run(self, progress: Progress | None = None) -> int:
+        self.fresh.drop()
+        self.fresh.create_tables()
+        started = time.monotonic()
+        self.replay.catch_up(progress)
+        position = self.fresh.swap_into(self.live.store, self.replay.write_since)
+        log.info("rebuilt %s to %d in %.1fs", self.live.name, position,
+                 time.monotonic() - started)
+        return position

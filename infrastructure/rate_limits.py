@@ -1,0 +1,73 @@
+"""Sliding-window rate limits per key (DESIGN.md decision 8), on Redis or in memory.
+
+If Redis cannot be reached, limits fall back to this process's memory so ingestion keeps working;
+`degraded` says so, for the log and /healthz.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
+
+log = logging.getLogger("beacon.rate_limits")
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int  # epoch seconds
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, self.reset_at - int(time.time()))
+
+
+class RateLimiter:
+    """`hit(key, amount_per_window)` counts one request and says whether it is allowed."""
+
+    def __init__(self, redis_url: str = ""):
+        self.redis_url = redis_url
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._redis: MovingWindowRateLimiter | None = None
+        self.degraded = False
+        if redis_url:
+            storage: Storage = RedisStorage(redis_url, socket_timeout=0.5,
+                                            socket_connect_timeout=0.5)
+            self._redis = MovingWindowRateLimiter(storage)
+
+    def _strategy(self) -> MovingWindowRateLimiter:
+        return self._redis if self._redis and not self.degraded else self._memory
+
+    def hit(self, key: str, limit: int, per_seconds: int = 60) -> Decision:
+        item = RateLimitItemPerSecond(limit, per_seconds)
+        try:
+            strategy = self._strategy()
+            allowed = strategy.hit(item, key)
+            stats = strategy.get_window_stats(item, key)
+        except Exception as error:  # noqa: BLE001 - any Redis failure degrades, never fails ingest
+            if not self.degraded:
+                log.warning("rate limits fall back to memory: Redis unreachable (%s)", error)
+            self.degraded = True
+            allowed = self._memory.hit(item, key)
+            stats = self._memory.get_window_stats(item, key)
+        return Decision(allowed=allowed, limit=limit, remaining=max(stats.remaining, 0),
+                        reset_at=int(stats.reset_time))
+
+    def recheck(self) -> bool:
+        """Try Redis again after a fallback; True when limits are shared again."""
+        if self._redis and self.degraded:
+            try:
+                healthy = self._redis.storage.check()
+            except Exception:  # noqa: BLE001
+                healthy = False
+            if healthy:
+                self.degraded = False
+                log.info("rate limits back on Redis")
+        return not self.degraded

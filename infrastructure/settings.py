@@ -1,0 +1,81 @@
+"""Beacon's configuration: environment variables prefixed BEACON_, checked once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlparse
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = {"", "changeme", "change-me", "admin", "secret", "password", "token", "test",
+                "placeholder", "xxx"}
+
+
+class Settings(BaseSettings):
+    """Every knob Beacon has. Empty DATABASE_URL and REDIS_URL mean the embedded default."""
+
+    model_config = SettingsConfigDict(env_prefix="BEACON_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = ""
+    db_schema: str = "public"
+    data_dir: Path = Path(".beacon")
+    redis_url: str = ""
+    admin_token: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1_048_576
+    read_wait_seconds: float = 5.0
+    session_timeout_minutes: int = 30
+    allow_private_webhooks: bool = False
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and urlparse(value).scheme not in ("postgresql", "postgres"):
+            raise ValueError("BEACON_DATABASE_URL must be empty (SQLite) or postgresql://…")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_admin_token(self) -> Settings:
+        if self.env == "production":
+            if self.admin_token.strip().lower() in PLACEHOLDERS or len(self.admin_token) < 24:
+                raise ValueError("BEACON_ADMIN_TOKEN must be set to a random value of at least "
+                                 "24 characters when BEACON_ENV=production")
+        return self
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url)
+
+    def sqlite_path(self, app_name: str) -> Path:
+        return self.data_dir / f"{app_name.lower()}.sqlite"
+
+
+def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
+    """The one place Beacon's settings become the eventsourcing library's environment."""
+    common = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+    if not settings.uses_postgres:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(settings.sqlite_path(app_name)),
+                "SQLITE_LOCK_TIMEOUT": "30"}
+    url = urlparse(settings.database_url)
+    # POSTGRES_ENABLE_DB_FUNCTIONS stays unset: it drops the table lock that keeps the log gap-free.
+    return {
+        **common,
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_SCHEMA": settings.db_schema,
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+    }

@@ -1,0 +1,1 @@
+"""The edges: REST, GraphQL, CLI, dramatiq actors, templates, and the composition root."""

@@ -1,0 +1,145 @@
+"""The composition root: builds every application, database, projection and broker from settings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import dramatiq
+import psycopg
+from psycopg import sql
+
+from application.base import BeaconApplication, Clock, system_clock
+from application.statuspages import StatusPagesApplication
+from application.workspaces import WorkspacesApplication
+from infrastructure.broker import build_broker, start_worker
+from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
+from infrastructure.incident_queries import SqlIncidentQueries
+from infrastructure.projection_runner import ProjectionRunner, Rebuilder
+from infrastructure.rate_limits import RateLimiter
+from infrastructure.read_models import ReadModelStore
+from infrastructure.settings import Settings, eventsourcing_env
+from interfaces.actors import Actors, declare_actors
+from projections.incidents import IncidentQueries, IncidentsProjection
+from projections.model import Projection
+
+log = logging.getLogger("beacon")
+
+
+def all_projections() -> list[Projection]:
+    return [IncidentsProjection()]
+
+
+@dataclass
+class Beacon:
+    """Everything one Beacon process uses, built once, closed once."""
+
+    settings: Settings
+    workspaces: WorkspacesApplication
+    statuspages: StatusPagesApplication
+    databases: dict[str, Database]
+    runners: list[ProjectionRunner]
+    incidents: IncidentQueries
+    limiter: RateLimiter
+    broker: dramatiq.Broker
+    actors: Actors = field(init=False)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _worker: dramatiq.Worker | None = None
+
+    @property
+    def applications(self) -> dict[str, BeaconApplication]:
+        return {app.name: app for app in (self.workspaces, self.statuspages)}
+
+    def runner(self, name: str) -> ProjectionRunner:
+        for runner in self.runners:
+            if runner.name == name:
+                return runner
+        raise KeyError(name)
+
+    def start_projections(self) -> None:
+        """Follow every log in background threads (LISTEN/NOTIFY on PostgreSQL, polling on SQLite)."""
+        for runner in self.runners:
+            kwargs: dict[str, Any] = {}
+            if self.settings.uses_postgres:
+                recorder: Any = runner.app.recorder
+                kwargs = {"listen_url": self.settings.database_url,
+                          "channel": recorder.channel_name}
+            thread = threading.Thread(target=runner.run, args=(self._stop,), kwargs=kwargs,
+                                      daemon=True, name=f"projection-{runner.name}")
+            thread.start()
+            self._threads.append(thread)
+
+    def start_worker(self) -> None:
+        self._worker = start_worker(self.broker)
+
+    def wake_projections(self, source: str) -> None:
+        for runner in self.runners:
+            if runner.projection.source == source:
+                runner.wake()
+
+    def wait_for(self, source: str, position: int, timeout: float) -> bool:
+        """Read-your-writes: wait until every projection of `source` has reached `position`."""
+        deadline = time.monotonic() + timeout
+        runners = [r for r in self.runners if r.projection.source == source]
+        while True:
+            if all(r.store.position() >= position for r in runners):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            self.wake_projections(source)
+            time.sleep(0.02)
+
+    def rebuild(self, name: str, progress: Any = None) -> int:
+        return Rebuilder(self.runner(name)).run(progress)
+
+    def close(self) -> None:
+        self._stop.set()
+        for runner in self.runners:
+            runner.wake()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._worker is not None:
+            self._worker.stop(timeout=5000)
+        self.broker.close()
+        for app in self.applications.values():
+            app.close()
+        for db in {id(d): d for d in self.databases.values()}.values():
+            db.close()
+
+
+def ensure_schema(settings: Settings) -> None:
+    if settings.uses_postgres and settings.db_schema != "public":
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                sql.Identifier(settings.db_schema)))
+
+
+def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> Beacon:
+    """Build a Beacon from settings (read from the environment when not given)."""
+    settings = settings or Settings()
+    ensure_schema(settings)
+    workspaces = WorkspacesApplication(eventsourcing_env(settings, "Workspaces"), clock=clock)
+    statuspages = StatusPagesApplication(eventsourcing_env(settings, "StatusPages"), clock=clock)
+    apps: dict[str, BeaconApplication] = {a.name: a for a in (workspaces, statuspages)}
+    if settings.uses_postgres:
+        shared = PostgresDatabase(settings.database_url, settings.db_schema)
+        databases: dict[str, Database] = {name: shared for name in apps}
+    else:
+        databases = {name: SQLiteDatabase(settings.sqlite_path(name)) for name in apps}
+    runners = []
+    for projection in all_projections():
+        store = ReadModelStore(databases[projection.source], projection)
+        store.create_tables()
+        runners.append(ProjectionRunner(projection, apps[projection.source], store))
+    broker = build_broker(settings.redis_url)
+    beacon = Beacon(
+        settings=settings, workspaces=workspaces, statuspages=statuspages, databases=databases,
+        runners=runners, incidents=SqlIncidentQueries(databases["StatusPages"]),
+        limiter=RateLimiter(settings.redis_url), broker=broker,
+    )
+    beacon.actors = declare_actors(beacon, broker)
+    return beacon

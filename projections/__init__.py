@@ -1,0 +1,1 @@
+"""Read-model logic: which rows each event makes, and the interfaces queries are answered through."""
