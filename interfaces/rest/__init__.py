@@ -1,0 +1,1 @@
+"""The REST API: admin, incidents, operations."""

@@ -1,0 +1,36 @@
+"""The FastAPI application: routers, error handlers and middleware around one Beacon."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from interfaces.bootstrap import Beacon
+from interfaces.metrics import Metrics
+from interfaces.rest import admin, incidents, operations
+from interfaces.rest.errors import install_error_handlers
+from interfaces.rest.middleware import BodyGuard, Observability
+
+
+def create_app(beacon: Beacon) -> FastAPI:
+    """Build the HTTP app for a Beacon the caller owns (and closes)."""
+    app = FastAPI(title="Beacon", version="0.1.0",
+                  description="Product telemetry, status pages and heartbeat monitoring.")
+    app.state.beacon = beacon
+    app.state.metrics = Metrics(lambda: [r.status() for r in beacon.runners])
+    install_error_handlers(app)
+    for router in (operations.router, admin.router, incidents.router):
+        app.include_router(router)
+    graphql = _graphql_router(beacon)
+    if graphql is not None:
+        app.include_router(graphql, prefix="/graphql")
+    app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)
+    app.add_middleware(Observability, metrics=app.state.metrics)
+    return app
+
+
+def _graphql_router(beacon: Beacon):  # type: ignore[no-untyped-def]
+    try:
+        from interfaces.graphql.router import build_router
+    except ImportError:
+        return None
+    return build_router(beacon)

@@ -1,0 +1,95 @@
+"""Dependencies shared by the routers: the Beacon instance, who is calling, read-your-writes."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from application.workspaces import Principal
+from interfaces.bootstrap import Beacon
+from interfaces.rest.errors import BadRequest, Forbidden, RateLimited, Unauthorized
+
+
+def get_beacon(request: Request) -> Beacon:
+    beacon: Beacon = request.app.state.beacon
+    return beacon
+
+
+BeaconDep = Annotated[Beacon, Depends(get_beacon)]
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def authenticate(request: Request, beacon: Beacon, token: str | None) -> Principal:
+    """Authenticate a key, enforce the workspace's IP allowlist and the key's rate limit."""
+    if token is None:
+        raise Unauthorized("missing API key: send Authorization: Bearer <key>")
+    principal = beacon.workspaces.authenticate(token)
+    if principal is None:
+        raise Unauthorized("unknown or revoked API key")
+    request.state.workspace_id = str(principal.workspace_id)
+    allowlist = principal.workspace.ip_allowlist
+    if allowlist and not _allowed(request, allowlist):
+        raise Forbidden("this address is not in the workspace's IP allowlist")
+    decision = beacon.limiter.hit(f"key:{principal.key.id}",
+                                  principal.workspace.rate_limit_per_minute or 1)
+    request.state.rate_limit = decision
+    if not decision.allowed:
+        raise RateLimited("rate limit exceeded", headers={"Retry-After": str(decision.retry_after)})
+    return principal
+
+
+def _allowed(request: Request, allowlist: list[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(request.client.host if request.client else "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(entry) for entry in allowlist)
+
+
+def principal_with(*scopes: str) -> Callable[..., Principal]:
+    """A dependency admitting keys that hold any of `scopes` (403 for other valid keys)."""
+
+    def dependency(request: Request, beacon: BeaconDep) -> Principal:
+        principal = authenticate(request, beacon, bearer_token(request))
+        if not any(principal.key.allows(scope) for scope in scopes):
+            raise Forbidden(f"this key lacks the {' or '.join(scopes)} scope")
+        return principal
+
+    return dependency
+
+
+Writer = Annotated[Principal, Depends(principal_with("write"))]
+Reader = Annotated[Principal, Depends(principal_with("read", "write"))]
+
+
+def require_admin(request: Request, beacon: BeaconDep) -> None:
+    expected = beacon.settings.admin_token
+    token = bearer_token(request)
+    if not expected or token is None or not hmac.compare_digest(token, expected):
+        raise Unauthorized("missing or wrong admin token")
+
+
+Admin = Depends(require_admin)
+
+
+def consistent_read(request: Request, response: Response, beacon: BeaconDep) -> None:
+    """Honour X-Beacon-Min-Position: wait (bounded) until read models include that write."""
+    wanted = request.headers.get("x-beacon-min-position")
+    if not wanted:
+        return
+    source, _, position = wanted.rpartition(":")
+    if source not in beacon.applications or not position.isdigit():
+        raise BadRequest("X-Beacon-Min-Position must look like '<Application>:<position>'")
+    if not beacon.wait_for(source, int(position), beacon.settings.read_wait_seconds):
+        response.headers["X-Beacon-Stale"] = "true"
+
+
+ConsistentRead = Depends(consistent_read)

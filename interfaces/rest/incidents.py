@@ -1,0 +1,140 @@
+"""Incidents API (seed 001), with reads, history, time travel and optimistic concurrency beyond it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Response
+
+from domain.errors import IncidentNotFoundError
+from domain.incident import Incident
+from interfaces.rest.admin import parse_id
+from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
+from interfaces.rest.errors import BadRequest
+from interfaces.rest.representations import (
+    decode_cursor,
+    encode_cursor,
+    envelope,
+    etag,
+    iso,
+    mark_position,
+    parse_if_match,
+)
+from interfaces.rest.schemas import IncidentCreate, IncidentUpdate, State, UpdateCreate
+from projections.incidents import IncidentSummary
+
+router = APIRouter(prefix="/api/v1", tags=["incidents"])
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+
+
+def update_json(update: dict[str, Any]) -> dict[str, Any]:
+    return {"id": update["id"], "message": update["message"],
+            "created_at": iso(update["created_at"])}
+
+
+def incident_json(incident: Incident | IncidentSummary, updates: list[dict[str, Any]] | None,
+                  ) -> dict[str, Any]:
+    created = incident.created_on if isinstance(incident, Incident) else incident.created_at
+    updated = incident.modified_on if isinstance(incident, Incident) else incident.updated_at
+    body = {
+        "id": str(incident.id), "page_slug": incident.page_slug, "title": incident.title,
+        "impact": incident.impact, "state": incident.state, "resolved": incident.resolved,
+        "resolved_at": iso(incident.resolved_at), "created_at": iso(created),
+        "updated_at": iso(updated), "version": incident.version,
+    }
+    if updates is not None:
+        body["updates"] = [update_json(u) for u in updates]
+    return body
+
+
+def incident_id_of(value: str) -> UUID:
+    return parse_id(value, IncidentNotFoundError, "incident")
+
+
+def written(response: Response, incident: Incident) -> None:
+    response.headers["ETag"] = etag(incident.version)
+    mark_position(response)
+
+
+@router.post("/pages/{page_slug}/incidents", status_code=201)
+def create_incident(page_slug: str, body: IncidentCreate, who: Writer, beacon: BeaconDep,
+                    response: Response) -> dict:
+    """Open an incident on a page; a message becomes its first timeline update."""
+    incident = beacon.statuspages.open_incident(
+        who.workspace_id, page_slug, title=body.title, impact=body.impact, state=body.state,
+        message=body.message, actor=who.actor)
+    written(response, incident)
+    response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
+    return envelope(incident_json(incident, incident.updates))
+
+
+@router.patch("/incidents/{incident_id}")
+def update_incident(incident_id: str, body: IncidentUpdate, who: Writer, beacon: BeaconDep,
+                    response: Response, if_match: IfMatch = None) -> dict:
+    """Change title, impact, state or resolution; only the fields sent change."""
+    incident = beacon.statuspages.change_incident(
+        who.workspace_id, incident_id_of(incident_id), actor=who.actor,
+        expected_version=parse_if_match(if_match), **body.given())
+    written(response, incident)
+    return envelope(incident_json(incident, None))
+
+
+@router.post("/incidents/{incident_id}/updates", status_code=201)
+def add_update(incident_id: str, body: UpdateCreate, who: Writer, beacon: BeaconDep,
+               response: Response, if_match: IfMatch = None) -> dict:
+    """Add a timeline entry to an incident."""
+    incident, update = beacon.statuspages.post_update(
+        who.workspace_id, incident_id_of(incident_id), message=body.message, actor=who.actor,
+        expected_version=parse_if_match(if_match))
+    written(response, incident)
+    return envelope({"incident_id": str(incident.id), **update_json(update)})
+
+
+@router.get("/incidents/{incident_id}")
+def get_incident(incident_id: str, who: Reader, beacon: BeaconDep, response: Response,
+                 as_of: datetime | None = None) -> dict:
+    """An incident with its updates, now or as it was at `as_of` (ISO 8601)."""
+    if as_of is not None and as_of.tzinfo is None:
+        raise BadRequest("as_of needs a UTC offset, e.g. 2026-04-04T14:32:00Z",
+                         details=[{"field": "as_of", "message": "timezone required"}])
+    incident = beacon.statuspages.get_incident(who.workspace_id, incident_id_of(incident_id),
+                                               as_of=as_of)
+    response.headers["ETag"] = etag(incident.version)
+    return envelope(incident_json(incident, incident.updates))
+
+
+@router.get("/incidents/{incident_id}/history")
+def incident_history(incident_id: str, who: Reader, beacon: BeaconDep) -> dict:
+    """Every change to an incident: version, type, when, who, and each field before and after."""
+    history = beacon.statuspages.incident_history(who.workspace_id, incident_id_of(incident_id))
+    return envelope([_history_json(entry) for entry in history])
+
+
+def _history_json(entry: dict[str, Any]) -> dict[str, Any]:
+    def value(v: Any) -> Any:
+        return iso(v) if isinstance(v, datetime) else v
+
+    return {**entry, "occurred_at": iso(entry["occurred_at"]),
+            "changes": [{**c, "before": value(c["before"]), "after": value(c["after"])}
+                        for c in entry["changes"]]}
+
+
+@router.get("/pages/{page_slug}/incidents", dependencies=[ConsistentRead])
+def list_incidents(page_slug: str, who: Reader, beacon: BeaconDep,
+                   state: State | None = None, cursor: str | None = None,
+                   limit: Annotated[int, Query(ge=1, le=100)] = 25) -> dict:
+    """A page's incidents, newest first, with cursor pagination."""
+    beacon.statuspages.get_page(who.workspace_id, page_slug)
+    page = beacon.incidents.list_incidents(
+        who.workspace_id, page_slug, state=state,
+        after=decode_cursor(cursor) if cursor else None, limit=limit)
+    updates = beacon.incidents.updates_for([item.id for item in page.items])
+    body: dict[str, Any] = {
+        "data": [incident_json(item, updates[item.id]) for item in page.items],
+        "has_more": page.has_more, "total": page.total,
+    }
+    if page.next_cursor is not None:
+        body["next_cursor"] = encode_cursor(*page.next_cursor)
+    return body

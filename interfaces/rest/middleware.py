@@ -1,0 +1,131 @@
+"""ASGI middleware: body limits and media types before any byte is buffered, and one log line,
+one metric sample and the rate-limit headers for every request."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from interfaces.metrics import Metrics
+from interfaces.rest.errors import error_body
+
+log = logging.getLogger("beacon.http")
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+JSON_EXEMPT_PREFIXES = ("/api/v1/beet/",)  # heartbeat pings answer a GIF whatever they send
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    body = orjson.dumps(error_body(code, message))
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(HTTPException):
+    """An HTTPException, so FastAPI's body reader lets it through to the error handlers."""
+
+    def __init__(self, max_bytes: int):
+        super().__init__(413, f"the body must be at most {max_bytes} bytes")
+
+
+class BodyGuard:
+    """413 for bodies over the limit (by Content-Length, or by counting a streamed body) and
+    415 for bodies that are not JSON, without reading more than the limit into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            status, code = (413, "payload_too_large") if length.isdigit() else (400, "bad_request")
+            await _send_error(send, status, code,
+                              f"the body must be at most {self.max_bytes} bytes")
+            return
+        media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        exempt = scope["path"].startswith(JSON_EXEMPT_PREFIXES)
+        has_body = length != b"0" and (length is not None or b"transfer-encoding" in headers)
+        if has_body and not exempt and not (media == b"application/json"
+                                            or media.endswith(b"+json")):
+            await _send_error(send, 415, "unsupported_media_type",
+                              "the body must be application/json")
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge(self.max_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _send_error(send, 413, "payload_too_large",
+                                  f"the body must be at most {self.max_bytes} bytes")
+
+
+class Observability:
+    """Rate-limit headers, metrics and one structured log line per request (never a secret)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})
+        state: dict[str, Any] = scope["state"]
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                decision = state.get("rate_limit")
+                if decision is not None:
+                    headers = list(message.get("headers", []))
+                    headers += [(b"x-ratelimit-limit", str(decision.limit).encode()),
+                                (b"x-ratelimit-remaining", str(decision.remaining).encode()),
+                                (b"x-ratelimit-reset", str(decision.reset_at).encode())]
+                    message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = scope["method"]
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            log.info(orjson.dumps({
+                "method": method, "route": route, "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "workspace": state.get("workspace_id"),
+            }).decode())

@@ -1,0 +1,61 @@
+"""How resources look on the wire: `{"data": …}` envelopes, ISO 8601 UTC timestamps, cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Response
+
+from application.base import LAST_POSITION
+from interfaces.rest.errors import BadRequest
+from projections.model import from_micros, micros
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with microseconds and a Z, e.g. 2026-04-04T14:32:00.000000Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def encode_cursor(created_at_us: int, item_id: str) -> str:
+    """A URL-safe base64 cursor of a microsecond timestamp and an id (seed 002)."""
+    raw = f"{iso(from_micros(created_at_us))}|{item_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, item_id = raw.split("|", 1)
+        return micros(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)), \
+            item_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("cursor is not one this API issued",
+                         details=[{"field": "cursor", "message": "invalid"}]) from None
+
+
+def envelope(data: Any) -> dict[str, Any]:
+    return {"data": data}
+
+
+def mark_position(response: Response) -> None:
+    """Tell the caller where its write landed, for X-Beacon-Min-Position on later reads."""
+    position = LAST_POSITION.get()
+    if position is not None:
+        response.headers["X-Beacon-Position"] = f"{position[0]}:{position[1]}"
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The version an If-Match header names; None when absent or `*`."""
+    if value is None or value.strip() == "*":
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    return int(text) if text.isdigit() else -1  # an ETag we never issued matches nothing: 412

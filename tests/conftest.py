@@ -1,0 +1,87 @@
+"""Fixtures: a Beacon on each backend, an HTTP client, and a workspace with keys and a page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from infrastructure.settings import Settings
+from interfaces.bootstrap import Beacon, bootstrap
+from interfaces.rest.app import create_app
+from tests.services import fresh_schema, require_postgres
+
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Any) -> Iterator[Settings]:
+    if backend == "sqlite":
+        yield Settings(env="test", data_dir=tmp_path, admin_token=ADMIN_TOKEN)
+        return
+    url = require_postgres()
+    with fresh_schema() as schema:
+        yield Settings(env="test", data_dir=tmp_path, admin_token=ADMIN_TOKEN,
+                       database_url=url, db_schema=schema)
+
+
+@pytest.fixture
+def beacon(settings: Settings) -> Iterator[Beacon]:
+    beacon = bootstrap(settings)
+    beacon.start_projections()
+    try:
+        yield beacon
+    finally:
+        beacon.close()
+
+
+@pytest.fixture
+def client(beacon: Beacon) -> Iterator[TestClient]:
+    with TestClient(create_app(beacon)) as client:
+        yield client
+
+
+@dataclass
+class Tenant:
+    """A workspace as a user sees it: its id, a page, and one key per scope."""
+
+    id: str
+    page_slug: str
+    keys: dict[str, str]
+    key_ids: dict[str, str]
+
+    def headers(self, scope: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[scope]}", **extra}
+
+
+def make_tenant(client: TestClient, name: str = "Acme", plan: str = "pro",
+                slug: str = "acme-cloud") -> Tenant:
+    response = client.post("/admin/v1/workspaces", json={"name": name, "plan": plan},
+                           headers=ADMIN)
+    assert response.status_code == 201, response.text
+    workspace_id = response.json()["data"]["id"]
+    keys, key_ids = {}, {}
+    for scope in ("ingest", "write", "read"):
+        response = client.post(f"/admin/v1/workspaces/{workspace_id}/keys",
+                               json={"name": f"{scope} key", "scopes": [scope]}, headers=ADMIN)
+        assert response.status_code == 201, response.text
+        keys[scope] = response.json()["data"]["key"]
+        key_ids[scope] = response.json()["data"]["id"]
+    response = client.post(f"/admin/v1/workspaces/{workspace_id}/pages",
+                           json={"slug": slug, "name": f"{name} status"}, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    return Tenant(id=workspace_id, page_slug=slug, keys=keys, key_ids=key_ids)
+
+
+@pytest.fixture
+def tenant(client: TestClient) -> Tenant:
+    return make_tenant(client)
