@@ -1,0 +1,155 @@
+"""One contract for the read-model SQL, run against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from domain.actor import ADMIN
+from infrastructure.settings import Settings
+from interfaces.bootstrap import Beacon, bootstrap
+from projections.incidents import INCIDENTS, UPDATES
+
+
+@pytest.fixture
+def quiet_beacon(settings: Settings) -> Iterator[Beacon]:
+    """A Beacon whose projections only run when a test says so."""
+    beacon = bootstrap(settings)
+    try:
+        yield beacon
+    finally:
+        beacon.close()
+
+
+def seed(beacon: Beacon, incidents: int = 3) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    workspace = beacon.workspaces.create_workspace(name="Acme", plan="pro", actor=ADMIN)
+    beacon.statuspages.create_page(workspace.id, slug="acme", name="Acme", actor=ADMIN)
+    ids = []
+    for n in range(incidents):
+        incident = beacon.statuspages.open_incident(
+            workspace.id, "acme", title=f"incident {n}", impact="minor", state="investigating",
+            message=f"first update of {n}", actor=ADMIN)
+        beacon.statuspages.change_incident(workspace.id, incident.id, actor=ADMIN,
+                                           impact="major")
+        ids.append(incident.id)
+    return workspace.id, ids
+
+
+def snapshot(beacon: Beacon) -> dict[str, list[dict]]:
+    db = beacon.runner("incidents").store.db
+    return {table.name: db.query(f"SELECT * FROM {table.name} ORDER BY "
+                                 f"{', '.join(table.primary_key)}")
+            for table in (INCIDENTS, UPDATES)}
+
+
+def test_a_page_of_events_becomes_rows_and_a_position(quiet_beacon: Beacon) -> None:
+    workspace_id, ids = seed(quiet_beacon)
+    runner = quiet_beacon.runner("incidents")
+    assert runner.status().lag > 0
+    runner.catch_up()
+    assert runner.status().lag == 0
+    page = quiet_beacon.incidents.list_incidents(workspace_id, "acme")
+    assert [i.id for i in page.items] == list(reversed(ids))
+    assert {i.impact for i in page.items} == {"major"} and page.total == 3
+    updates = quiet_beacon.incidents.updates_for(ids)
+    assert [u["message"] for u in updates[ids[0]]] == ["first update of 0"]
+
+
+def test_queries_filter_by_workspace(quiet_beacon: Beacon) -> None:
+    seed(quiet_beacon)
+    quiet_beacon.runner("incidents").catch_up()
+    assert quiet_beacon.incidents.list_incidents(uuid.uuid4(), "acme").total == 0
+
+
+def test_pages_are_exactly_once_even_with_two_runners_racing(quiet_beacon: Beacon) -> None:
+    seed(quiet_beacon, incidents=20)
+    runner = quiet_beacon.runner("incidents")
+    runner.page_size = 3
+    twin = type(runner)(runner.projection, runner.app, runner.store, page_size=3)
+    threads = [threading.Thread(target=r.catch_up) for r in (runner, twin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert runner.status().lag == 0
+    rows = snapshot(quiet_beacon)
+    assert len(rows[INCIDENTS.name]) == 20 and len(rows[UPDATES.name]) == 20
+
+
+def test_a_stale_runner_cannot_apply_a_page_twice(quiet_beacon: Beacon) -> None:
+    seed(quiet_beacon, incidents=1)
+    store = quiet_beacon.runner("incidents").store
+    quiet_beacon.runner("incidents").catch_up()
+    assert store.apply([], expected=0, position=1) is False
+
+
+def test_rebuilt_read_models_equal_the_live_ones(quiet_beacon: Beacon) -> None:
+    workspace_id, ids = seed(quiet_beacon, incidents=12)
+    quiet_beacon.statuspages.change_incident(workspace_id, ids[3], actor=ADMIN, resolved=True)
+    runner = quiet_beacon.runner("incidents")
+    runner.catch_up()
+    live = snapshot(quiet_beacon)
+    seen: list[tuple[int, int]] = []
+    position = quiet_beacon.rebuild("incidents", progress=lambda p, h: seen.append((p, h)))
+    assert snapshot(quiet_beacon) == live
+    assert position == runner.status().head and runner.status().lag == 0
+    assert seen and seen[-1][0] == seen[-1][1]
+
+
+def test_the_old_tables_serve_while_a_rebuild_runs_and_nothing_is_lost(
+        quiet_beacon: Beacon) -> None:
+    workspace_id, _ = seed(quiet_beacon, incidents=30)
+    quiet_beacon.start_projections()
+    stop = threading.Event()
+    counts: list[int] = []
+
+    def read_and_write() -> None:
+        n = 0
+        while not stop.is_set():
+            counts.append(quiet_beacon.incidents.list_incidents(workspace_id, "acme").total)
+            quiet_beacon.statuspages.open_incident(workspace_id, "acme", title=f"during {n}",
+                                                   impact="none", state="investigating",
+                                                   message=None, actor=ADMIN)
+            n += 1
+
+    worker = threading.Thread(target=read_and_write)
+    worker.start()
+    runner = quiet_beacon.runner("incidents")
+    runner.page_size = 5
+    quiet_beacon.rebuild("incidents")
+    stop.set()
+    worker.join()
+    deadline = time.monotonic() + 10
+    while runner.status().lag and time.monotonic() < deadline:
+        time.sleep(0.05)
+    total = quiet_beacon.incidents.list_incidents(workspace_id, "acme").total
+    assert total == 30 + len(counts)
+    assert counts == sorted(counts)  # readers never saw the read model go backwards or empty
+
+
+@pytest.mark.parametrize("backend", ["postgres"])  # LISTEN/NOTIFY is PostgreSQL's
+def test_the_runner_follows_the_log_after_losing_its_listen_connection(
+        quiet_beacon: Beacon) -> None:
+    quiet_beacon.start_projections()
+    workspace_id, _ = seed(quiet_beacon, incidents=1)
+    time.sleep(0.5)  # let the listener connect
+    with psycopg.connect(quiet_beacon.settings.database_url, autocommit=True) as conn:
+        killed = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+                              ).fetchall()
+    assert killed, "no LISTEN connection to kill"
+    quiet_beacon.statuspages.open_incident(workspace_id, "acme", title="after the loss",
+                                           impact="none", state="investigating", message=None,
+                                           actor=ADMIN)
+    deadline = datetime.now(UTC) + timedelta(seconds=15)
+    while datetime.now(UTC) < deadline:
+        if quiet_beacon.incidents.list_incidents(workspace_id, "acme").total == 2:
+            return
+        time.sleep(0.1)
+    pytest.fail("the runner did not catch up after its LISTEN connection was killed")

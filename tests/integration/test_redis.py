@@ -1,0 +1,77 @@
+"""Rate limits and the dramatiq broker on a real Redis."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.actor import ADMIN
+from infrastructure.rate_limits import RateLimiter
+from infrastructure.settings import Settings
+from interfaces.bootstrap import Beacon, bootstrap
+from interfaces.rest.app import create_app
+from tests.conftest import make_tenant
+from tests.services import require_redis
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return require_redis()
+
+
+def test_two_processes_share_one_sliding_window(redis_url: str) -> None:
+    key = f"key:{uuid.uuid4()}"
+    api_1, api_2 = RateLimiter(redis_url), RateLimiter(redis_url)
+    allowed = [limiter.hit(key, 4).allowed for limiter in (api_1, api_2, api_1, api_2, api_1)]
+    assert allowed == [True, True, True, True, False]
+    assert not api_1.degraded
+
+
+def test_an_unreachable_redis_falls_back_to_local_limits() -> None:
+    limiter = RateLimiter("redis://127.0.0.1:1/0")
+    decisions = [limiter.hit("key:x", 2) for _ in range(3)]
+    assert [d.allowed for d in decisions] == [True, True, False]
+    assert limiter.degraded
+
+
+@pytest.fixture
+def redis_beacon(redis_url: str, tmp_path: Any) -> Iterator[Beacon]:
+    settings = Settings(env="test", data_dir=tmp_path, redis_url=redis_url,
+                        admin_token="test-admin-token-0123456789abcdef")
+    beacon = bootstrap(settings)
+    try:
+        yield beacon
+    finally:
+        beacon.close()
+
+
+def test_the_api_reports_redis_backed_limits_and_readiness(redis_beacon: Beacon) -> None:
+    with TestClient(create_app(redis_beacon)) as client:
+        assert client.get("/healthz").json()["rate_limits"] == "redis"
+        ready = client.get("/readyz").json()
+        assert ready["checks"]["redis"] == "ok"
+        tenant = make_tenant(client)
+        response = client.get(f"/api/v1/pages/{tenant.page_slug}/incidents",
+                              headers=tenant.headers("read"))
+        assert response.headers["X-RateLimit-Limit"] == "1000"
+
+
+def test_a_worker_runs_jobs_from_the_redis_broker(redis_beacon: Beacon) -> None:
+    workspace = redis_beacon.workspaces.create_workspace(name="Acme", plan="pro", actor=ADMIN)
+    redis_beacon.statuspages.create_page(workspace.id, slug="acme", name="Acme", actor=ADMIN)
+    redis_beacon.statuspages.open_incident(workspace.id, "acme", title="queued", impact="none",
+                                           state="investigating", message=None, actor=ADMIN)
+    redis_beacon.broker.flush_all()
+    redis_beacon.actors.catch_up_projections.send()
+    redis_beacon.start_worker()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if redis_beacon.incidents.list_incidents(workspace.id, "acme").total == 1:
+            return
+        time.sleep(0.05)
+    pytest.fail("the worker did not run the job from Redis")
