@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
@@ -102,7 +102,7 @@ class StatusPagesApplication(BeaconApplication):
     def _version_at(self, incident_id: UUID, as_of: datetime) -> int:
         version = None
         for event in self.events.get(incident_id):
-            if event.timestamp > as_of:
+            if cast(Incident.Event, event).timestamp > as_of:
                 break
             version = event.originator_version
         if version is None:

@@ -56,8 +56,8 @@ class Database(ABC):
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - most databases hold nothing to release
+        """Release connections."""
 
 
 class _SQLiteCursor:

@@ -29,6 +29,6 @@ def declare_actors(beacon: Beacon, broker: dramatiq.Broker) -> Actors:
         return pages
 
     return Actors(
-        catch_up_projections=dramatiq.actor(catch_up_projections, broker=broker,
-                                            queue_name="beacon", max_retries=3),
+        catch_up_projections=dramatiq.actor(broker=broker, queue_name="beacon",
+                                            max_retries=3)(catch_up_projections),
     )
