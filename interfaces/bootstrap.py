@@ -73,8 +73,8 @@ class Beacon:
             thread.start()
             self._threads.append(thread)
 
-    def start_worker(self) -> None:
-        self._worker = start_worker(self.broker)
+    def start_worker(self, threads: int = 2) -> None:
+        self._worker = start_worker(self.broker, threads)
 
     def wake_projections(self, source: str) -> None:
         for runner in self.runners:

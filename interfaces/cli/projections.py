@@ -1,0 +1,78 @@
+"""`beacon projections`: where each read model stands, and rebuilding them from history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Column, Table
+from rich.text import Text
+
+from infrastructure.projection_runner import ProjectionRunner, Rebuilder
+from interfaces.cli.console import console, fail
+from interfaces.cli.lifecycle import load_settings, running
+
+projections = typer.Typer(help="Inspect and rebuild read models.", no_args_is_help=True)
+
+
+@projections.command("status")
+def status() -> None:
+    """Position, head of the log and lag of every projection."""
+    with running(load_settings()) as beacon:
+        table = Table("name", Column("position", justify="right"),
+                      Column("head", justify="right"), Column("lag", justify="right"))
+        for runner in beacon.runners:
+            state = runner.status()
+            table.add_row(state.name, str(state.position), str(state.head), str(state.lag))
+        console.print(table)
+
+
+@projections.command("rebuild")
+def rebuild(
+    name: Annotated[str | None, typer.Argument(help="The projection to rebuild.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Rebuild every projection.")] = False,
+) -> None:
+    """Replay history into fresh tables while the live ones serve, then switch."""
+    if every == (name is not None):
+        fail("give one projection NAME or --all", code=2)
+    with running(load_settings()) as beacon:
+        known = [runner.name for runner in beacon.runners]
+        if name is not None and name not in known:
+            fail(f"unknown projection {name!r}; known: {', '.join(known)}", code=2)
+        for runner in beacon.runners if every else [beacon.runner(str(name))]:
+            position = rebuild_with_progress(runner)
+            console.print(f"[green]rebuilt[/green] {runner.name} up to position {position}")
+
+
+class EventRateColumn(ProgressColumn):
+    """How many events of the log per second the replay goes through (on average once done)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.speed
+        if task.finished and task.elapsed:
+            speed = task.completed / task.elapsed
+        return Text("? events/s" if speed is None else f"{speed:,.0f} events/s",
+                    style="progress.data.speed")
+
+
+def rebuild_with_progress(runner: ProjectionRunner) -> int:
+    """Rebuild one projection behind a progress bar; returns the position it reached."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  EventRateColumn(), TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task(runner.name, total=runner.head())
+
+        def advance(position: int, head: int) -> None:
+            progress.update(task, completed=position, total=head)
+
+        position = Rebuilder(runner).run(advance)
+        progress.update(task, completed=position, total=position)
+    return position
