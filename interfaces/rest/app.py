@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from interfaces.bootstrap import Beacon
+from interfaces.graphql.router import build_router
 from interfaces.metrics import Metrics
 from interfaces.rest import admin, incidents, operations
 from interfaces.rest.errors import install_error_handlers
@@ -20,17 +21,8 @@ def create_app(beacon: Beacon) -> FastAPI:
     install_error_handlers(app)
     for router in (operations.router, admin.router, incidents.router):
         app.include_router(router)
-    graphql = _graphql_router(beacon)
-    if graphql is not None:
-        app.include_router(graphql, prefix="/graphql")
+    app.include_router(build_router(beacon), prefix="/graphql")
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)
     app.add_middleware(Observability, metrics=app.state.metrics)
     return app
 
-
-def _graphql_router(beacon: Beacon):  # type: ignore[no-untyped-def]
-    try:
-        from interfaces.graphql.router import build_router
-    except ImportError:
-        return None
-    return build_router(beacon)

@@ -1,0 +1,1 @@
+"""The GraphQL API at /graphql: read-only queries over incidents for dashboards."""

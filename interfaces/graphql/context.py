@@ -1,0 +1,69 @@
+"""Per request: who is calling, and DataLoaders that batch what one query asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from application.workspaces import Principal
+from domain.errors import IncidentNotFoundError
+from interfaces.bootstrap import Beacon
+from interfaces.rest.deps import consistent_read, principal_with
+
+Rows = list[dict[str, Any]]
+read_scoped = principal_with("read", "write")
+
+
+class GraphQLContext(BaseContext):
+    """The Beacon, the caller, and this request's loaders (never shared between requests)."""
+
+    def __init__(self, beacon: Beacon, principal: Principal):
+        super().__init__()
+        self.beacon = beacon
+        self.principal = principal
+        self.updates: DataLoader[UUID, Rows] = DataLoader(load_fn=self._load_updates)
+        self.history: DataLoader[UUID, Rows] = DataLoader(load_fn=self._load_history)
+
+    @property
+    def workspace_id(self) -> UUID:
+        return self.principal.workspace_id
+
+    async def _load_updates(self, ids: list[UUID]) -> list[Rows]:
+        found = await run_in_threadpool(self.beacon.incidents.updates_for, ids)
+        return [found[i] for i in ids]
+
+    async def _load_history(self, ids: list[UUID]) -> list[Rows]:
+        return await run_in_threadpool(lambda: [self._history_of(i) for i in ids])
+
+    def _history_of(self, incident_id: UUID) -> Rows:
+        try:
+            return self.beacon.statuspages.incident_history(self.workspace_id, incident_id)
+        except IncidentNotFoundError:
+            return []
+
+
+def asks_for_graphiql(request: Request) -> bool:
+    """A browser opening /graphql: strawberry answers with the GraphiQL page, running nothing."""
+    accept = request.headers.get("accept", "")
+    return (request.method == "GET" and "query" not in request.query_params
+            and ("text/html" in accept or "*/*" in accept))
+
+
+def context_getter(beacon: Beacon) -> Callable[..., GraphQLContext | None]:
+    """A FastAPI dependency: authenticate (401/403/429 in the platform's error shape), then
+    honour X-Beacon-Min-Position, then build the context."""
+
+    def get_context(request: Request, response: Response) -> GraphQLContext | None:
+        if asks_for_graphiql(request):
+            return None
+        principal = read_scoped(request, beacon)
+        consistent_read(request, response, beacon)
+        return GraphQLContext(beacon, principal)
+
+    return get_context

@@ -1,0 +1,43 @@
+"""The schema: its queries, limits on what one document may ask, and error shaping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.types import ExecutionContext
+
+from interfaces.graphql import incidents
+from interfaces.graphql.errors import PlatformErrors, is_expected
+from interfaces.graphql.scalars import DateTime
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+
+
+@strawberry.type
+class Query:
+    incident = strawberry.field(resolver=incidents.incident,
+                                description=incidents.incident.__doc__)
+    incidents = strawberry.field(resolver=incidents.incidents,
+                                 description=incidents.incidents.__doc__)
+
+
+class BeaconSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        """Log only what is our fault; bad queries and refusals are the caller's answer."""
+        super().process_errors([e for e in errors if not is_expected(e)], execution_context)
+
+
+def build_schema() -> strawberry.Schema:
+    return BeaconSchema(
+        query=Query,
+        scalar_overrides={datetime: DateTime},
+        # Factories, not instances: an extension holds per-request state, so each request
+        # gets its own (instances are shared across concurrent requests, and deprecated).
+        extensions=[lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+                    lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES), PlatformErrors],
+    )
