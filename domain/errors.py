@@ -10,6 +10,7 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details or []
+        self.extra: dict[str, object] = {}  # further fields of the error body
 
 
 class NotFoundError(DomainError):
@@ -44,3 +45,50 @@ class VersionMismatchError(DomainError):
     """The caller's expected version (If-Match) is not the current one."""
 
     code = "precondition_failed"
+
+
+class ConflictError(DomainError):
+    """The resource exists in a state that contradicts the request."""
+
+    code = "conflict"
+
+
+class GoneError(DomainError):
+    """The resource existed but has expired."""
+
+    code = "gone"
+
+
+class MonitorNotFoundError(NotFoundError):
+    code = "monitor_not_found"
+
+
+class SubscriberNotFoundError(NotFoundError):
+    code = "subscriber_not_found"
+
+
+class ExportNotFoundError(NotFoundError):
+    code = "export_not_found"
+
+
+class ExportNotReadyError(ConflictError):
+    code = "export_not_ready"
+
+
+class ExportExpiredError(GoneError):
+    code = "export_expired"
+
+
+class SessionNotFoundError(NotFoundError):
+    code = "session_not_found"
+
+
+class QuotaExceededError(DomainError):
+    """The workspace's monthly event limit is already used up."""
+
+    code = "plan_limit_reached"
+
+    def __init__(self, message: str, *, limit: int, used: int, resets_at: str):
+        super().__init__(message)
+        self.limit, self.used, self.resets_at = limit, used, resets_at
+        self.extra = {"limit": limit, "used": used, "resets_at": resets_at}

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from infrastructure.database import Cursor, Database
-from projections.model import BOOL, JSON, Delete, Op, Patch, Projection, Table, Upsert
+from projections.model import BOOL, JSON, Delete, KeepMax, Op, Patch, Projection, Table, Upsert
 
 TYPES = {
     "sqlite": {"text": "TEXT", "bigint": "INTEGER", "bool": "INTEGER", "json": "TEXT",
@@ -87,22 +87,53 @@ class ReadModelStore:
         return True
 
     def write(self, cur: Cursor, ops: Iterable[Op]) -> None:
+        """Apply operations in order; runs of upserts into one table become one executemany."""
+        run: list[Upsert] = []
         for op in ops:
-            table = self._tables[op.table]
-            name = table.name + self.suffix
-            if isinstance(op, Upsert):
-                columns = tuple(op.row)
-                cur.execute(_upsert_sql(name, columns, table.primary_key),
-                            [self._adapt(table, c, op.row[c]) for c in columns])
-            elif isinstance(op, Patch):
-                sets = ", ".join(f"{c} = %s" for c in op.values)
-                where = " AND ".join(f"{c} = %s" for c in op.key)
-                cur.execute(f"UPDATE {name} SET {sets} WHERE {where}",
-                            [self._adapt(table, c, v) for c, v in op.values.items()]
-                            + list(op.key.values()))
-            elif isinstance(op, Delete):
-                where = " AND ".join(f"{c} = %s" for c in op.key)
-                cur.execute(f"DELETE FROM {name} WHERE {where}", list(op.key.values()))
+            if isinstance(op, Upsert) and (not run or (run[0].table, tuple(run[0].row))
+                                           == (op.table, tuple(op.row))):
+                run.append(op)
+                continue
+            self._upsert_many(cur, run)
+            run = [op] if isinstance(op, Upsert) else []
+            if not run:
+                self._write_one(cur, op)
+        self._upsert_many(cur, run)
+
+    def _upsert_many(self, cur: Cursor, run: list[Upsert]) -> None:
+        if not run:
+            return
+        table = self._tables[run[0].table]
+        columns = tuple(run[0].row)
+        sql = _upsert_sql(table.name + self.suffix, columns, table.primary_key)
+        rows = [[self._adapt(table, c, op.row[c]) for c in columns] for op in run]
+        if len(rows) == 1:
+            cur.execute(sql, rows[0])
+        else:
+            cur.executemany(sql, rows)
+
+    def _write_one(self, cur: Cursor, op: Op) -> None:
+        table = self._tables[op.table]
+        name = table.name + self.suffix
+        if isinstance(op, KeepMax):
+            columns = tuple(op.row)
+            larger = "GREATEST" if self.db.dialect == "postgres" else "MAX"
+            current = f"COALESCE({name}.{op.column}, excluded.{op.column})"
+            cur.execute(
+                f"INSERT INTO {name} ({', '.join(columns)}) "
+                f"VALUES ({', '.join(['%s'] * len(columns))}) "
+                f"ON CONFLICT ({', '.join(table.primary_key)}) DO UPDATE SET "
+                f"{op.column} = {larger}({current}, excluded.{op.column})",
+                [self._adapt(table, c, op.row[c]) for c in columns])
+        elif isinstance(op, Patch):
+            sets = ", ".join(f"{c} = %s" for c in op.values)
+            where = " AND ".join(f"{c} = %s" for c in op.key)
+            cur.execute(f"UPDATE {name} SET {sets} WHERE {where}",
+                        [self._adapt(table, c, v) for c, v in op.values.items()]
+                        + list(op.key.values()))
+        elif isinstance(op, Delete):
+            where = " AND ".join(f"{c} = %s" for c in op.key)
+            cur.execute(f"DELETE FROM {name} WHERE {where}", list(op.key.values()))
 
     def _adapt(self, table: Table, column: str, value: Any) -> Any:
         kind = table.columns[column]

@@ -55,9 +55,19 @@ class Settings(BaseSettings):
         return self.data_dir / f"{app_name.lower()}.sqlite"
 
 
+# Applications whose recorder does more than store events (Telemetry keeps its dedupe ledger).
+RECORDERS = {
+    ("Telemetry", False): "infrastructure.telemetry_recorder:SQLiteTelemetryRecorder",
+    ("Telemetry", True): "infrastructure.telemetry_recorder:PostgresTelemetryRecorder",
+}
+
+
 def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
     """The one place Beacon's settings become the eventsourcing library's environment."""
     common = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+    recorder = RECORDERS.get((app_name, settings.uses_postgres))
+    if recorder:
+        common["APPLICATION_RECORDER_TOPIC"] = recorder
     if not settings.uses_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite",

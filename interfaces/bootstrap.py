@@ -14,6 +14,7 @@ from psycopg import sql
 
 from application.base import BeaconApplication, Clock, system_clock
 from application.statuspages import StatusPagesApplication
+from application.telemetry import TelemetryApplication
 from application.workspaces import WorkspacesApplication
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
@@ -22,15 +23,17 @@ from infrastructure.projection_runner import ProjectionRunner, Rebuilder
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.read_models import ReadModelStore
 from infrastructure.settings import Settings, eventsourcing_env
+from infrastructure.telemetry_queries import SqlTelemetryQueries
 from interfaces.actors import Actors, declare_actors
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.model import Projection
+from projections.telemetry import EventsProjection, ExceptionsProjection, SessionsProjection
 
 log = logging.getLogger("beacon")
 
 
 def all_projections() -> list[Projection]:
-    return [IncidentsProjection()]
+    return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection()]
 
 
 @dataclass
@@ -40,9 +43,11 @@ class Beacon:
     settings: Settings
     workspaces: WorkspacesApplication
     statuspages: StatusPagesApplication
+    telemetry: TelemetryApplication
     databases: dict[str, Database]
     runners: list[ProjectionRunner]
     incidents: IncidentQueries
+    telemetry_queries: SqlTelemetryQueries
     limiter: RateLimiter
     broker: dramatiq.Broker
     actors: Actors = field(init=False)
@@ -52,7 +57,7 @@ class Beacon:
 
     @property
     def applications(self) -> dict[str, BeaconApplication]:
-        return {app.name: app for app in (self.workspaces, self.statuspages)}
+        return {app.name: app for app in (self.workspaces, self.statuspages, self.telemetry)}
 
     def runner(self, name: str) -> ProjectionRunner:
         for runner in self.runners:
@@ -124,7 +129,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     ensure_schema(settings)
     workspaces = WorkspacesApplication(eventsourcing_env(settings, "Workspaces"), clock=clock)
     statuspages = StatusPagesApplication(eventsourcing_env(settings, "StatusPages"), clock=clock)
-    apps: dict[str, BeaconApplication] = {a.name: a for a in (workspaces, statuspages)}
+    telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
+    telemetry.ledger = telemetry.recorder  # type: ignore[assignment]  # see telemetry_recorder.py
+    apps: dict[str, BeaconApplication] = {a.name: a for a in (workspaces, statuspages, telemetry)}
     if settings.uses_postgres:
         shared = PostgresDatabase(settings.database_url, settings.db_schema)
         databases: dict[str, Database] = {name: shared for name in apps}
@@ -137,8 +144,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         runners.append(ProjectionRunner(projection, apps[projection.source], store))
     broker = build_broker(settings.redis_url)
     beacon = Beacon(
-        settings=settings, workspaces=workspaces, statuspages=statuspages, databases=databases,
-        runners=runners, incidents=SqlIncidentQueries(databases["StatusPages"]),
+        settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
+        databases=databases, runners=runners, incidents=SqlIncidentQueries(databases["StatusPages"]),
+        telemetry_queries=SqlTelemetryQueries(databases["Telemetry"]),
         limiter=RateLimiter(settings.redis_url), broker=broker,
     )
     beacon.actors = declare_actors(beacon, broker)

@@ -45,7 +45,16 @@ class Delete:
     key: dict[str, Any]
 
 
-Op = Upsert | Patch | Delete
+@dataclass(frozen=True)
+class KeepMax:
+    """Insert the row, or raise `column` to `row[column]` if the existing value is lower."""
+
+    table: str
+    row: dict[str, Any]
+    column: str
+
+
+Op = Upsert | Patch | Delete | KeepMax
 
 
 class Projection(ABC):

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from interfaces.bootstrap import Beacon
 from interfaces.graphql.router import build_router
 from interfaces.metrics import Metrics
-from interfaces.rest import admin, incidents, operations
+from interfaces.rest import admin, dialects, incidents, ingest, operations
 from interfaces.rest.errors import install_error_handlers
 from interfaces.rest.middleware import BodyGuard, Observability
 
@@ -19,7 +19,8 @@ def create_app(beacon: Beacon) -> FastAPI:
     app.state.beacon = beacon
     app.state.metrics = Metrics(lambda: [r.status() for r in beacon.runners])
     install_error_handlers(app)
-    for router in (operations.router, admin.router, incidents.router):
+    for router in (operations.router, admin.router, incidents.router, ingest.router,
+                   dialects.router):
         app.include_router(router)
     app.include_router(build_router(beacon), prefix="/graphql")
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)

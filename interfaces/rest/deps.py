@@ -27,8 +27,10 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def authenticate(request: Request, beacon: Beacon, token: str | None) -> Principal:
-    """Authenticate a key, enforce the workspace's IP allowlist and the key's rate limit."""
+def authenticate(request: Request, beacon: Beacon, token: str | None,
+                 per_minute: int | None = None) -> Principal:
+    """Authenticate a key, enforce the workspace's IP allowlist and the key's rate limit
+    (the plan's, unless the endpoint has its own `per_minute`)."""
     if token is None:
         raise Unauthorized("missing API key: send Authorization: Bearer <key>")
     principal = beacon.workspaces.authenticate(token)
@@ -38,8 +40,8 @@ def authenticate(request: Request, beacon: Beacon, token: str | None) -> Princip
     allowlist = principal.workspace.ip_allowlist
     if allowlist and not _allowed(request, allowlist):
         raise Forbidden("this address is not in the workspace's IP allowlist")
-    decision = beacon.limiter.hit(f"key:{principal.key.id}",
-                                  principal.workspace.rate_limit_per_minute or 1)
+    limit = per_minute or principal.workspace.rate_limit_per_minute or 1
+    decision = beacon.limiter.hit(f"key:{principal.key.id}", limit)
     request.state.rate_limit = decision
     if not decision.allowed:
         raise RateLimited("rate limit exceeded", headers={"Retry-After": str(decision.retry_after)})
@@ -67,6 +69,8 @@ def principal_with(*scopes: str) -> Callable[..., Principal]:
 
 
 Writer = Annotated[Principal, Depends(principal_with("write"))]
+Ingester = Annotated[Principal, Depends(principal_with("ingest"))]
+AnyKey = Annotated[Principal, Depends(principal_with("ingest", "read", "write"))]
 Reader = Annotated[Principal, Depends(principal_with("read", "write"))]
 
 

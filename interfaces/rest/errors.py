@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain import errors as domain
+
+log = logging.getLogger("beacon.http")
 
 
 class ApiError(Exception):
@@ -58,19 +62,23 @@ STATUS_OF_DOMAIN_ERROR: dict[type[domain.DomainError], int] = {
     domain.ValidationError: 422,
     domain.NotFoundError: 404,
     domain.AlreadyExistsError: 409,
+    domain.ConflictError: 409,
+    domain.GoneError: 410,
     domain.VersionMismatchError: 412,
+    domain.QuotaExceededError: 402,
 }
 
 
-def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "details": details or []}}
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None,
+               **extra: Any) -> dict:
+    return {"error": {"code": code, "message": message, **extra, "details": details or []}}
 
 
 def error_response(status: int, code: str, message: str,
                    details: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(code, message, details), status_code=status,
-                          headers=headers)
+                   headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details, **extra), status_code=status,
+                        headers=headers)
 
 
 def status_of(error: domain.DomainError) -> int:
@@ -92,7 +100,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(domain.DomainError)
     async def domain_error(_: Request, error: domain.DomainError) -> JSONResponse:
-        return error_response(status_of(error), error.code, error.message, error.details)
+        return error_response(status_of(error), error.code, error.message, error.details,
+                              **error.extra)
+
+    @app.exception_handler(PersistenceError)
+    async def database_unavailable(_: Request, error: PersistenceError) -> JSONResponse:
+        log.warning("database error answered with 503: %s", type(error).__name__)
+        return error_response(503, "unavailable", "the database is unavailable; nothing was "
+                              "written, retry the request", headers={"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Response
+from starlette.concurrency import run_in_threadpool
 
 from application.base import LAST_POSITION
 from interfaces.rest.errors import BadRequest
 from projections.model import from_micros, micros
+
+T = TypeVar("T")
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -59,3 +63,15 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
     return int(text) if text.isdigit() else -1  # an ETag we never issued matches nothing: 412
+
+
+async def in_thread(command: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking command off the event loop, keeping the log position it saved at."""
+
+    def call() -> tuple[T, tuple[str, int] | None]:
+        return command(*args, **kwargs), LAST_POSITION.get()
+
+    result, position = await run_in_threadpool(call)
+    if position is not None:
+        LAST_POSITION.set(position)
+    return result

@@ -1,0 +1,168 @@
+"""The telemetry context: exact quotas, accepted batches, sessions and exception reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import orjson
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+from uuid6 import uuid7
+
+from application.base import BeaconApplication, retry_on_conflict
+from domain.batch import EventBatch
+from domain.errors import QuotaExceededError, SessionNotFoundError
+from domain.exception_report import ExceptionReport, report_key
+from domain.quota import TenantQuota, period_of, quota_id, resets_at
+from domain.session import Session, session_key
+from domain.tracked_event import TrackedEvent
+
+ACCEPTED, DUPLICATE, INVALID, LIMIT_EXCEEDED = "accepted", "duplicate", "invalid", "limit_exceeded"
+
+
+class EventLedger(Protocol):
+    """The dedupe ledger: which of these event ids a workspace already has (DESIGN.md decision 3)."""
+
+    def seen(self, workspace_id: UUID, event_ids: list[str]) -> set[str]: ...
+
+
+@dataclass
+class Outcome:
+    """What became of each event of a request, by index."""
+
+    statuses: list[str]
+    event_ids: list[str | None]
+    errors: dict[int, list[dict[str, str]]] = field(default_factory=dict)
+    quota_exhausted: bool = False
+    used: int = 0
+    remaining: int = 0
+    resets_at: datetime | None = None
+
+    def count(self, status: str) -> int:
+        return self.statuses.count(status)
+
+
+class TelemetryApplication(BeaconApplication):
+    name = "Telemetry"
+    ledger: EventLedger  # set by the composition root: the recorder keeps the ledger
+
+    def quota(self, workspace_id: UUID, at: datetime | None = None) -> TenantQuota:
+        period = period_of(at or self.clock())
+        try:
+            quota: TenantQuota = self.repository.get(quota_id(workspace_id, period))
+        except AggregateNotFoundError:  # nothing counted yet this month
+            quota = TenantQuota.open(workspace_id, period)
+        return quota
+
+    def usage(self, workspace_id: UUID, limit: int) -> dict[str, Any]:
+        quota = self.quota(workspace_id)
+        return {"period": quota.period, "limit": limit, "used": quota.used,
+                "remaining": quota.remaining(limit), "refused": quota.refused}
+
+    @retry_on_conflict
+    def ingest(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
+               *, limit: int, partial: bool = True) -> Outcome:
+        """Admit a request's valid, new events up to the quota, in one transaction with the ledger."""
+        at = self.clock()
+        outcome = Outcome(statuses=[INVALID] * len(checked), event_ids=[None] * len(checked))
+        fresh: list[int] = []
+        candidates = {i: e for i, e in enumerate(checked) if isinstance(e, TrackedEvent)}
+        known = self.ledger.seen(workspace_id, [e.event_id for e in candidates.values()])
+        for index, item in enumerate(checked):
+            if not isinstance(item, TrackedEvent):
+                outcome.errors[index] = item
+                continue
+            outcome.event_ids[index] = item.event_id
+            if item.event_id in known:
+                outcome.statuses[index] = DUPLICATE
+            else:
+                known.add(item.event_id)
+                fresh.append(index)
+        if not fresh:
+            return outcome
+        quota = self.quota(workspace_id, at)
+        admitted = quota.admit(len(fresh), limit=limit, kind="events", at=at, partial=partial)
+        outcome.quota_exhausted = admitted == 0
+        outcome.used, outcome.remaining = quota.used, quota.remaining(limit)
+        outcome.resets_at = resets_at(quota.period)
+        taken, refused = fresh[:admitted], fresh[admitted:]
+        for index in refused:
+            outcome.statuses[index] = LIMIT_EXCEEDED
+        batch = None
+        if taken:
+            records = [candidates[i].as_record() for i in taken]  # type: ignore[union-attr]
+            batch = EventBatch.accept(batch_id=uuid7(), workspace_id=workspace_id, received_at=at,
+                                      events_json=orjson.dumps(records).decode(), count=len(taken))
+        self.save(quota, batch, ledger=(workspace_id, [outcome.event_ids[i] for i in taken]))
+        for index in taken:
+            outcome.statuses[index] = ACCEPTED
+        return outcome
+
+    def check_quota(self, workspace_id: UUID, limit: int) -> None:
+        """Raise QuotaExceededError when nothing more can be admitted this month."""
+        quota = self.quota(workspace_id)
+        if quota.remaining(limit) == 0:
+            raise QuotaExceededError("the monthly event limit of this workspace's plan is reached",
+                                     limit=limit, used=quota.used,
+                                     resets_at=resets_at(quota.period).isoformat())
+
+    @retry_on_conflict
+    def report_exception(self, workspace_id: UUID, report: dict[str, Any], *,
+                         limit: int) -> tuple[ExceptionReport, bool]:
+        """Record a report once (it counts against the quota); a repeat returns the first answer."""
+        key = report_key(workspace_id, report["exception_id"])
+        if key in self.repository:
+            existing: ExceptionReport = self.repository.get(key)
+            return existing, False
+        at = self.clock()
+        quota = self.quota(workspace_id, at)
+        if quota.admit(1, limit=limit, kind="exception", at=at) == 0:
+            self.save(quota)
+            raise QuotaExceededError("the monthly event limit of this workspace's plan is reached",
+                                     limit=limit, used=quota.used,
+                                     resets_at=resets_at(quota.period).isoformat())
+        exception = ExceptionReport.receive(workspace_id=workspace_id,
+                                            exception_id=report["exception_id"], report=report, at=at)
+        self.save(quota, exception)
+        return exception, True
+
+    def start_session(self, workspace_id: UUID, *, session_id: str, actor_id: str, source_app: str,
+                      source_version: str, started_at: datetime) -> Session:
+        """Start a session; starting it again returns it unchanged."""
+        key = session_key(workspace_id, session_id)
+        if key not in self.repository:
+            session = Session.start(workspace_id=workspace_id, session_id=session_id,
+                                    actor_id=actor_id, source_app=source_app,
+                                    source_version=source_version, started_at=started_at,
+                                    at=self.clock())
+            try:
+                self.save(session)
+                return session
+            except RecordConflictError:
+                pass  # started concurrently by a retry of the same request
+        return self.get_session(workspace_id, session_id)
+
+    def sessions_started(self, workspace_id: UUID, session_id: str) -> bool:
+        return session_key(workspace_id, session_id) in self.repository
+
+    def get_session(self, workspace_id: UUID, session_id: str) -> Session:
+        session: Session = self.load(session_key(workspace_id, session_id), SessionNotFoundError,
+                                     "session")
+        return session
+
+    @retry_on_conflict
+    def end_session(self, workspace_id: UUID, *, session_id: str, ended_at: datetime,
+                    end_reason: str) -> Session:
+        session = self.get_session(workspace_id, session_id)
+        session.end(ended_at=ended_at, end_reason=end_reason, at=self.clock())
+        self.save(session)
+        return session
+
+
+def new_event_id() -> str:
+    """A server-made event id (UUIDv7) for dialects where the client sends none."""
+    return str(uuid7())
+

@@ -1,0 +1,41 @@
+"""An accepted batch: one domain event carrying every event admitted from one request.
+
+DESIGN.md decision 3: batch-level storage writes and replays far faster than one aggregate per
+tracked event. The events travel as one JSON document so the batch is (de)serialised in one go.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+
+class EventBatch(Aggregate):
+    """Immutable once accepted."""
+
+    def __init__(self, workspace_id: UUID, received_at: datetime, count: int, events_json: str):
+        self.workspace_id = workspace_id
+        self.received_at = received_at
+        self.count = count
+
+    class Accepted(Aggregate.Created):
+        workspace_id: UUID
+        received_at: datetime
+        count: int
+        events_json: str  # a JSON array of TrackedEvent.as_record() objects
+
+        @property
+        def events(self) -> list[dict[str, Any]]:
+            records: list[dict[str, Any]] = json.loads(self.events_json)
+            return records
+
+    @classmethod
+    def accept(cls, *, batch_id: UUID, workspace_id: UUID, received_at: datetime,
+               events_json: str, count: int) -> EventBatch:
+        return cls._create(cls.Accepted, id=batch_id, timestamp=received_at,
+                           workspace_id=workspace_id, received_at=received_at, count=count,
+                           events_json=events_json)

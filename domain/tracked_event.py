@@ -1,0 +1,133 @@
+"""A tracked product event as the SDK contract (seed 000) defines it, and the rules it must meet."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+MAX_CATEGORY, MAX_NAME, MAX_ACTOR, MAX_SOURCE = 128, 256, 512, 256
+MAX_PROPERTIES, MAX_DEPTH = 100, 5
+MAX_FUTURE = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedEvent:
+    """One valid event, normalised: timestamps in UTC, ids as strings."""
+
+    event_id: str
+    category: str
+    name: str
+    timestamp: datetime
+    actor_id: str
+    source_app: str | None = None
+    source_version: str | None = None
+    properties: dict[str, Any] | None = None
+    session_id: str | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        """The event as stored inside a batch (timestamps as ISO 8601 strings)."""
+        return {"event_id": self.event_id, "category": self.category, "name": self.name,
+                "timestamp": self.timestamp.isoformat(), "actor_id": self.actor_id,
+                "source_app": self.source_app, "source_version": self.source_version,
+                "properties": self.properties, "session_id": self.session_id}
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """ISO 8601; no offset means UTC. None when it is not a timestamp."""
+    if not isinstance(value, str) or not 10 <= len(value) <= 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def depth_of(value: Any, limit: int = MAX_DEPTH + 1) -> int:
+    """How deeply objects and arrays nest (a flat object is 1); stops counting past `limit`."""
+    if isinstance(value, dict):
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return 0
+    if limit <= 0:
+        return 1
+    return 1 + max((depth_of(child, limit - 1) for child in children), default=0)
+
+
+def _text(raw: dict[str, Any], field: str, limit: int, errors: list[dict[str, str]],
+          required: bool = True) -> str | None:
+    value = raw.get(field)
+    if value is None:
+        if required:
+            errors.append({"field": field, "message": "is required"})
+        return None
+    if not isinstance(value, str) or not value or len(value) > limit:
+        errors.append({"field": field, "message": f"must be a string of 1-{limit} characters"})
+        return None
+    return value
+
+
+def _uuid(raw: dict[str, Any], field: str, errors: list[dict[str, str]], required: bool) -> str | None:
+    value = raw.get(field)
+    if value is None:
+        if required:
+            errors.append({"field": field, "message": "is required"})
+        return None
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else _bad_uuid(field, errors)
+    except ValueError:
+        return _bad_uuid(field, errors)
+
+
+def _bad_uuid(field: str, errors: list[dict[str, str]]) -> None:
+    errors.append({"field": field, "message": "must be a UUID"})
+
+
+def check_properties(value: Any, errors: list[dict[str, str]]) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        errors.append({"field": "properties", "message": "must be an object"})
+    elif len(value) > MAX_PROPERTIES:
+        errors.append({"field": "properties", "message": f"at most {MAX_PROPERTIES} keys"})
+    elif depth_of(value) > MAX_DEPTH:
+        errors.append({"field": "properties", "message": f"nests deeper than {MAX_DEPTH} levels"})
+    else:
+        return value
+    return None
+
+
+def check_event(raw: object, now: datetime, *, event_id: str | None = None,
+                session_is_uuid: bool = True) -> TrackedEvent | list[dict[str, str]]:
+    """A valid TrackedEvent, or the list of what is wrong with `raw`.
+
+    `event_id` supplies a server-made id where the dialect makes it optional.
+    """
+    if not isinstance(raw, dict):
+        return [{"field": "", "message": "an event must be a JSON object"}]
+    errors: list[dict[str, str]] = []
+    if event_id is None or raw.get("event_id") is not None:
+        event_id = _uuid(raw, "event_id", errors, required=True)
+    category = _text(raw, "category", MAX_CATEGORY, errors)
+    name = _text(raw, "name", MAX_NAME, errors)
+    actor_id = _text(raw, "actor_id", MAX_ACTOR, errors)
+    source_app = _text(raw, "source_app", MAX_SOURCE, errors, required=False)
+    source_version = _text(raw, "source_version", MAX_SOURCE, errors, required=False)
+    session_id = (_uuid(raw, "session_id", errors, required=False) if session_is_uuid
+                  else _text(raw, "session_id", MAX_SOURCE, errors, required=False))
+    properties = check_properties(raw.get("properties"), errors)
+    timestamp = parse_timestamp(raw.get("timestamp"))
+    if timestamp is None:
+        errors.append({"field": "timestamp", "message": "must be an ISO 8601 datetime"})
+    elif timestamp - now > MAX_FUTURE:
+        errors.append({"field": "timestamp", "message": "is more than 24 hours in the future"})
+    if errors:
+        return errors
+    return TrackedEvent(event_id=event_id, category=category, name=name,  # type: ignore[arg-type]
+                        timestamp=timestamp, actor_id=actor_id,  # type: ignore[arg-type]
+                        source_app=source_app, source_version=source_version,
+                        properties=properties, session_id=session_id)

@@ -1,0 +1,147 @@
+"""The SDK ingestion API (seed 000): batches of events, sessions, exception reports, usage."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from application.telemetry import ACCEPTED, DUPLICATE, INVALID, Outcome
+from domain.errors import QuotaExceededError
+from domain.exception_report import check_report
+from domain.tracked_event import check_event, parse_timestamp
+from interfaces.rest.deps import AnyKey, BeaconDep, Ingester
+from interfaces.rest.errors import BadRequest, PayloadTooLarge, error_response
+from interfaces.rest.representations import envelope, in_thread, iso, mark_position
+
+router = APIRouter(tags=["ingestion"])
+MAX_BATCH = 1000
+
+
+async def json_body(request: Request) -> Any:
+    """The parsed body; orjson refuses nesting deeper than 1024 levels instead of recursing."""
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise BadRequest("the request body is not valid JSON") from None
+
+
+def quota_error(outcome: Outcome, limit: int) -> QuotaExceededError:
+    return QuotaExceededError("the monthly event limit of this workspace's plan is reached",
+                              limit=limit, used=outcome.used,
+                              resets_at=iso(outcome.resets_at) or "")
+
+
+def per_event(outcome: Outcome) -> list[dict[str, Any]]:
+    return [{"index": i, "event_id": outcome.event_ids[i], "status": status,
+             "errors": outcome.errors.get(i, [])} for i, status in enumerate(outcome.statuses)]
+
+
+def count_outcome(request: Request, outcome: Outcome, kind: str = "event") -> None:
+    metrics = request.app.state.metrics
+    metrics.events_accepted.labels(kind).inc(outcome.count(ACCEPTED))
+    for status in set(outcome.statuses) - {ACCEPTED}:
+        metrics.events_refused.labels(kind, status).inc(outcome.count(status))
+
+
+@router.post("/v1/events", responses={207: {"description": "Some events refused"}})
+async def track_events(request: Request, who: Ingester, beacon: BeaconDep) -> Response:
+    """Track a batch of 1-1000 events; every event is accepted, a duplicate, or refused with why."""
+    batch = await json_body(request)
+    if not isinstance(batch, list) or not batch:
+        raise BadRequest("the body must be a JSON array of 1-1000 events")
+    if len(batch) > MAX_BATCH:
+        raise PayloadTooLarge(f"a batch holds at most {MAX_BATCH} events, not {len(batch)}")
+    now = beacon.telemetry.clock()
+    checked = [check_event(raw, now) for raw in batch]
+    limit = who.workspace.monthly_event_limit or 0
+    outcome = await in_thread(beacon.telemetry.ingest, who.workspace_id, checked, limit=limit)
+    count_outcome(request, outcome)
+    if outcome.quota_exhausted:
+        raise quota_error(outcome, limit)
+    if outcome.count(INVALID) == len(batch):
+        return error_response(400, "validation_error", "no event in the batch is valid",
+                              per_event(outcome))
+    accepted, duplicates = outcome.count(ACCEPTED), outcome.count(DUPLICATE)
+    if accepted + duplicates == len(batch):
+        response = JSONResponse({"accepted": accepted, "duplicates": duplicates, "rejected": 0})
+    else:
+        response = JSONResponse({"results": per_event(outcome), "accepted": accepted,
+                                 "duplicates": duplicates,
+                                 "rejected": len(batch) - accepted - duplicates}, status_code=207)
+    mark_position(response)
+    return response
+
+
+def _session_json(session: Any) -> dict[str, Any]:
+    return {key: iso(value) if key in ("started_at", "ended_at") else value
+            for key, value in session.describe().items()}
+
+
+def _required(body: Any, fields: tuple[str, ...], timestamps: tuple[str, ...]) -> dict[str, Any]:
+    """Check a small SDK body by hand: required strings present, timestamps parseable."""
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    problems = [{"field": f, "message": "is required and must be a non-empty string (max 512)"}
+                for f in fields if not isinstance(body.get(f), str) or not body[f] or len(body[f]) > 512]
+    values = {f: body.get(f) for f in fields}
+    for field in timestamps:
+        values[field] = parse_timestamp(body.get(field))
+        if values[field] is None:
+            problems.append({"field": field, "message": "must be an ISO 8601 datetime"})
+    if isinstance(values.get("session_id"), str):
+        try:
+            values["session_id"] = str(UUID(values["session_id"]))
+        except ValueError:
+            problems.append({"field": "session_id", "message": "must be a UUID"})
+    if problems:
+        raise BadRequest("the request is not valid", details=problems)
+    return values
+
+
+@router.post("/v1/events/sessions")
+async def start_session(request: Request, who: Ingester, beacon: BeaconDep) -> Response:
+    """Start a session; starting the same session again is harmless."""
+    body = _required(await json_body(request), ("session_id", "actor_id", "source_app", "source_version"),
+                     ("started_at",))
+    existed = await in_thread(beacon.telemetry.sessions_started, who.workspace_id,
+                                      body["session_id"])
+    session = await in_thread(beacon.telemetry.start_session, who.workspace_id, **body)
+    response = JSONResponse(envelope(_session_json(session)), status_code=200 if existed else 201)
+    mark_position(response)
+    return response
+
+
+@router.post("/v1/events/sessions/end")
+async def end_session(request: Request, who: Ingester, beacon: BeaconDep) -> Response:
+    """End a session: once; the same end again is 200, a different one 409."""
+    body = _required(await json_body(request), ("session_id", "end_reason"), ("ended_at",))
+    session = await in_thread(beacon.telemetry.end_session, who.workspace_id, **body)
+    response = JSONResponse(envelope(_session_json(session)))
+    mark_position(response)
+    return response
+
+
+@router.post("/v1/events/exceptions")
+async def report_exception(request: Request, who: Ingester, beacon: BeaconDep) -> Response:
+    """Report an exception; its fingerprint groups it with the same bug."""
+    checked = check_report(await json_body(request), beacon.telemetry.clock())
+    if isinstance(checked, list):
+        raise BadRequest("the exception report is not valid", details=checked)
+    limit = who.workspace.monthly_event_limit or 0
+    report, new = await in_thread(beacon.telemetry.report_exception, who.workspace_id,
+                                          checked, limit=limit)
+    request.app.state.metrics.events_accepted.labels("exception").inc(int(new))
+    response = JSONResponse({"exception_id": report.exception_id, "status": "accepted",
+                             "fingerprint": report.fingerprint})
+    mark_position(response)
+    return response
+
+
+@router.get("/api/v1/usage")
+def usage(who: AnyKey, beacon: BeaconDep) -> dict:
+    """This month's event quota: limit, used, remaining, and how many were refused."""
+    return envelope(beacon.telemetry.usage(who.workspace_id, who.workspace.monthly_event_limit or 0))

@@ -1,0 +1,132 @@
+"""Telemetry read models: every accepted event, sessions with their last activity, exception reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from eventsourcing.utils import get_topic
+
+from domain.batch import EventBatch
+from domain.exception_report import ExceptionReport
+from domain.session import Session
+from projections.model import BIGINT, JSON, TEXT, KeepMax, Op, Patch, Projection, Table, Upsert, micros
+
+EVENTS = Table(
+    name="rm_events",
+    columns={"workspace_id": TEXT, "event_id": TEXT, "name": TEXT, "category": TEXT,
+             "actor_id": TEXT, "session_id": TEXT, "source_app": TEXT, "source_version": TEXT,
+             "timestamp": BIGINT, "received_at": BIGINT, "properties": JSON},
+    primary_key=("workspace_id", "event_id"),
+    indexes=(("workspace_id", "name", "timestamp"), ("workspace_id", "session_id", "timestamp")),
+)
+SESSIONS = Table(
+    name="rm_sessions",
+    columns={"workspace_id": TEXT, "session_id": TEXT, "actor_id": TEXT, "source_app": TEXT,
+             "source_version": TEXT, "started_at": BIGINT, "ended_at": BIGINT, "end_reason": TEXT},
+    primary_key=("workspace_id", "session_id"),
+    indexes=(("workspace_id", "started_at"),),
+)
+ACTIVITY = Table(
+    name="rm_session_activity",
+    columns={"workspace_id": TEXT, "session_id": TEXT, "last_activity_at": BIGINT},
+    primary_key=("workspace_id", "session_id"),
+)
+EXCEPTIONS = Table(
+    name="rm_exceptions",
+    columns={"workspace_id": TEXT, "exception_id": TEXT, "fingerprint": TEXT, "exception_type": TEXT,
+             "message": TEXT, "severity": TEXT, "actor_id": TEXT, "source_app": TEXT,
+             "source_version": TEXT, "session_id": TEXT, "occurred_at": BIGINT,
+             "received_at": BIGINT, "stack_trace": TEXT, "breadcrumbs": JSON},
+    primary_key=("workspace_id", "exception_id"),
+    indexes=(("workspace_id", "fingerprint", "occurred_at"), ("workspace_id", "occurred_at")),
+)
+
+
+def iso_micros(value: str) -> int:
+    return micros(datetime.fromisoformat(value))
+
+
+class EventsProjection(Projection):
+    """One row per accepted event; the ledger guarantees one acceptance per (workspace, event_id)."""
+
+    name = "events"
+    source = "Telemetry"
+    tables = (EVENTS,)
+    topics = (get_topic(EventBatch.Accepted),)
+
+    def ops(self, event: Any) -> Iterable[Op]:
+        if not isinstance(event, EventBatch.Accepted):
+            return
+        workspace = str(event.workspace_id)
+        received = micros(event.received_at)
+        for record in orjson.loads(event.events_json):
+            yield Upsert(EVENTS.name, {
+                "workspace_id": workspace, "event_id": record["event_id"], "name": record["name"],
+                "category": record["category"], "actor_id": record["actor_id"],
+                "session_id": record["session_id"], "source_app": record["source_app"],
+                "source_version": record["source_version"],
+                "timestamp": iso_micros(record["timestamp"]), "received_at": received,
+                "properties": record["properties"],
+            })
+
+
+class SessionsProjection(Projection):
+    """Sessions as started and ended, and the latest event seen in each (for timeouts)."""
+
+    name = "sessions"
+    source = "Telemetry"
+    tables = (SESSIONS, ACTIVITY)
+    topics = tuple(get_topic(c) for c in (Session.Started, Session.Ended, EventBatch.Accepted))
+
+    def ops(self, event: Any) -> Iterable[Op]:
+        if isinstance(event, Session.Started):
+            workspace = str(event.workspace_id)
+            yield Upsert(SESSIONS.name, {
+                "workspace_id": workspace, "session_id": event.session_id,
+                "actor_id": event.actor_id, "source_app": event.source_app,
+                "source_version": event.source_version, "started_at": micros(event.started_at),
+                "ended_at": None, "end_reason": None})
+            yield KeepMax(ACTIVITY.name, {"workspace_id": workspace, "session_id": event.session_id,
+                                          "last_activity_at": micros(event.started_at)},
+                          "last_activity_at")
+        elif isinstance(event, Session.Ended):
+            yield Patch(SESSIONS.name,
+                        {"workspace_id": str(event.workspace_id), "session_id": event.session_id},
+                        {"ended_at": micros(event.ended_at), "end_reason": event.end_reason})
+        elif isinstance(event, EventBatch.Accepted):
+            latest: dict[str, int] = {}
+            for record in orjson.loads(event.events_json):
+                if record["session_id"]:
+                    stamp = iso_micros(record["timestamp"])
+                    latest[record["session_id"]] = max(stamp, latest.get(record["session_id"], stamp))
+            for session_id, stamp in latest.items():
+                yield KeepMax(ACTIVITY.name, {"workspace_id": str(event.workspace_id),
+                                              "session_id": session_id, "last_activity_at": stamp},
+                              "last_activity_at")
+
+
+class ExceptionsProjection(Projection):
+    """One row per exception report."""
+
+    name = "exceptions"
+    source = "Telemetry"
+    tables = (EXCEPTIONS,)
+    topics = (get_topic(ExceptionReport.Reported),)
+
+    def ops(self, event: Any) -> Iterable[Op]:
+        if not isinstance(event, ExceptionReport.Reported):
+            return
+        report = event.report
+        yield Upsert(EXCEPTIONS.name, {
+            "workspace_id": str(event.workspace_id), "exception_id": event.exception_id,
+            "fingerprint": event.fingerprint, "exception_type": report["exception_type"],
+            "message": report.get("message"), "severity": report["severity"],
+            "actor_id": report["actor_id"], "source_app": report["source_app"],
+            "source_version": report["source_version"], "session_id": report.get("session_id"),
+            "occurred_at": iso_micros(report["occurred_at"]), "received_at": micros(event.timestamp),
+            "stack_trace": report.get("stack_trace"), "breadcrumbs": report.get("breadcrumbs"),
+        })
+
