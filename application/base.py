@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import functools
+import random
+import threading
+import time
+from collections import defaultdict
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -18,7 +22,7 @@ from domain.errors import NotFoundError
 P = ParamSpec("P")
 R = TypeVar("R")
 Clock = Callable[[], datetime]
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 25
 
 # The log position of the last event this request saved, for read-your-writes (X-Beacon-Position).
 LAST_POSITION: ContextVar[tuple[str, int] | None] = ContextVar("last_position", default=None)
@@ -39,6 +43,7 @@ def retry_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
             except RecordConflictError:
                 if attempt == MAX_ATTEMPTS:
                     raise
+                time.sleep(random.uniform(0, 0.001 * attempt))  # jitter: don't collide again
         raise AssertionError("unreachable")
 
     return wrapper
@@ -50,6 +55,12 @@ class BeaconApplication(Application[UUID]):
     def __init__(self, env: EnvType | None = None, clock: Clock = system_clock) -> None:
         super().__init__(env)
         self.clock = clock
+        self._locks: defaultdict[object, threading.Lock] = defaultdict(threading.Lock)
+
+    def serialised(self, key: object) -> threading.Lock:
+        """A lock per key, so writers in this process queue instead of conflicting; writers in
+        other processes still conflict on the aggregate's version and retry."""
+        return self._locks[key]
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)

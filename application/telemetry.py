@@ -62,10 +62,15 @@ class TelemetryApplication(BeaconApplication):
         return {"period": quota.period, "limit": limit, "used": quota.used,
                 "remaining": quota.remaining(limit), "refused": quota.refused}
 
-    @retry_on_conflict
     def ingest(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
                *, limit: int, partial: bool = True) -> Outcome:
         """Admit a request's valid, new events up to the quota, in one transaction with the ledger."""
+        with self.serialised(workspace_id):
+            return self._ingest(workspace_id, checked, limit=limit, partial=partial)
+
+    @retry_on_conflict
+    def _ingest(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
+                *, limit: int, partial: bool) -> Outcome:
         at = self.clock()
         outcome = Outcome(statuses=[INVALID] * len(checked), event_ids=[None] * len(checked))
         fresh: list[int] = []
@@ -109,10 +114,15 @@ class TelemetryApplication(BeaconApplication):
                                      limit=limit, used=quota.used,
                                      resets_at=resets_at(quota.period).isoformat())
 
-    @retry_on_conflict
     def report_exception(self, workspace_id: UUID, report: dict[str, Any], *,
                          limit: int) -> tuple[ExceptionReport, bool]:
         """Record a report once (it counts against the quota); a repeat returns the first answer."""
+        with self.serialised(workspace_id):
+            return self._report_exception(workspace_id, report, limit=limit)
+
+    @retry_on_conflict
+    def _report_exception(self, workspace_id: UUID, report: dict[str, Any], *,
+                          limit: int) -> tuple[ExceptionReport, bool]:
         key = report_key(workspace_id, report["exception_id"])
         if key in self.repository:
             existing: ExceptionReport = self.repository.get(key)
@@ -152,6 +162,17 @@ class TelemetryApplication(BeaconApplication):
         session: Session = self.load(session_key(workspace_id, session_id), SessionNotFoundError,
                                      "session")
         return session
+
+    @retry_on_conflict
+    def expire_session(self, workspace_id: UUID, session_id: str, last_activity: datetime) -> bool:
+        """End a session that went quiet, at its last activity; False if it had already ended."""
+        session = self.get_session(workspace_id, session_id)
+        if session.ended_at is not None:
+            return False
+        session.end(ended_at=max(last_activity, session.started_at), end_reason="timeout",
+                    at=self.clock())
+        self.save(session)
+        return True
 
     @retry_on_conflict
     def end_session(self, workspace_id: UUID, *, session_id: str, ended_at: datetime,

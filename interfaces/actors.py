@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import dramatiq
+
+from infrastructure.scheduler import PeriodicJob
+from projections.model import micros
 
 if TYPE_CHECKING:
     from interfaces.bootstrap import Beacon
@@ -19,6 +24,7 @@ class Actors:
     """The jobs Beacon runs in the background."""
 
     catch_up_projections: dramatiq.Actor[Any, Any]
+    expire_sessions: dramatiq.Actor[Any, Any]
 
 
 def declare_actors(beacon: Beacon, broker: dramatiq.Broker) -> Actors:
@@ -28,7 +34,25 @@ def declare_actors(beacon: Beacon, broker: dramatiq.Broker) -> Actors:
         log.info("caught up %d page(s)", pages)
         return pages
 
-    return Actors(
-        catch_up_projections=dramatiq.actor(broker=broker, queue_name="beacon",
-                                            max_retries=3)(catch_up_projections),
-    )
+    def expire_sessions() -> int:
+        """End sessions with no activity for the configured timeout, with end_reason 'timeout'."""
+        timeout = timedelta(minutes=beacon.settings.session_timeout_minutes)
+        cutoff = micros(beacon.telemetry.clock() - timeout)
+        ended = 0
+        for row in beacon.telemetry_queries.quiet_sessions(cutoff):
+            ended += beacon.telemetry.expire_session(UUID(row["workspace_id"]), row["session_id"],
+                                                     row["last"])
+        if ended:
+            log.info("ended %d quiet session(s)", ended)
+        return ended
+
+    def job(fn: Any) -> dramatiq.Actor[Any, Any]:
+        return dramatiq.actor(broker=broker, queue_name="beacon", max_retries=3)(fn)
+
+    return Actors(catch_up_projections=job(catch_up_projections),
+                  expire_sessions=job(expire_sessions))
+
+
+def periodic_jobs(actors: Actors) -> list[PeriodicJob]:
+    """What the scheduler enqueues, and how often."""
+    return [PeriodicJob("expire_sessions", 60, actors.expire_sessions.send)]

@@ -22,9 +22,10 @@ from infrastructure.incident_queries import SqlIncidentQueries
 from infrastructure.projection_runner import ProjectionRunner, Rebuilder
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.read_models import ReadModelStore
+from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.telemetry_queries import SqlTelemetryQueries
-from interfaces.actors import Actors, declare_actors
+from interfaces.actors import Actors, declare_actors, periodic_jobs
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.model import Projection
 from projections.telemetry import EventsProjection, ExceptionsProjection, SessionsProjection
@@ -79,7 +80,11 @@ class Beacon:
             self._threads.append(thread)
 
     def start_worker(self, threads: int = 2) -> None:
+        """Run jobs in this process, and the scheduler that enqueues the periodic ones."""
         self._worker = start_worker(self.broker, threads)
+        scheduler = Scheduler(periodic_jobs(self.actors), self._stop, self.settings.redis_url)
+        scheduler.start()
+        self._threads.append(scheduler)
 
     def wake_projections(self, source: str) -> None:
         for runner in self.runners:

@@ -1,0 +1,87 @@
+"""The quota is exact under concurrent writers on PostgreSQL: never one event over."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from interfaces.bootstrap import Beacon
+from tests.conftest import ADMIN, Tenant
+
+WRITERS, BATCHES, BATCH_SIZE, LIMIT = 8, 6, 10, 137
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_eight_writers_never_exceed_the_limit(client: TestClient, beacon: Beacon, tenant: Tenant) -> None:
+    client.patch(f"/admin/v1/workspaces/{tenant.id}",
+                 json={"monthly_event_limit": LIMIT, "rate_limit_per_minute": 10_000}, headers=ADMIN)
+    barrier = threading.Barrier(WRITERS)
+    accepted: list[int] = []
+    errors: list[str] = []
+
+    def writer() -> None:
+        barrier.wait()
+        for _ in range(BATCHES):
+            batch = [{"event_id": str(uuid.uuid4()), "category": "c", "name": "n", "actor_id": "a",
+                      "timestamp": "2026-03-20T14:30:00Z"} for _ in range(BATCH_SIZE)]
+            response = client.post("/v1/events", json=batch, headers=tenant.headers("ingest"))
+            if response.status_code == 200:
+                accepted.append(response.json()["accepted"])
+            elif response.status_code == 207:
+                accepted.append(sum(r["status"] == "accepted" for r in response.json()["results"]))
+            elif response.status_code != 402:
+                errors.append(response.text)
+            # a retry of the same batch must never count again
+            client.post("/v1/events", json=batch, headers=tenant.headers("ingest"))
+
+    threads = [threading.Thread(target=writer) for _ in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(accepted) == LIMIT
+    usage = client.get("/api/v1/usage", headers=tenant.headers("read")).json()["data"]
+    assert (usage["used"], usage["remaining"]) == (LIMIT, 0)
+    # every refused event was refused twice (its batch was retried); accepted ones came back duplicates
+    assert usage["refused"] == 2 * (WRITERS * BATCHES * BATCH_SIZE - LIMIT)
+    head = beacon.telemetry.recorder.max_notification_id()
+    assert beacon.wait_for("Telemetry", head, timeout=20)
+    assert beacon.telemetry_queries.count_events(tenant.id) == LIMIT
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_writers_in_two_processes_conflict_retry_and_stay_exact(beacon: Beacon) -> None:
+    from datetime import UTC, datetime
+
+    from domain.tracked_event import check_event
+    from interfaces.bootstrap import bootstrap
+
+    other_process = bootstrap(beacon.settings)  # its own pools, caches and locks
+    workspace_id = uuid.uuid4()
+    barrier = threading.Barrier(WRITERS)
+    accepted: list[int] = []
+
+    def writer(n: int) -> None:
+        app = (beacon if n % 2 else other_process).telemetry
+        barrier.wait()
+        for _ in range(BATCHES):
+            batch = [check_event({"event_id": str(uuid.uuid4()), "category": "c", "name": "n",
+                                  "actor_id": "a", "timestamp": "2026-03-20T14:30:00Z"},
+                                 datetime.now(UTC)) for _ in range(BATCH_SIZE)]
+            outcome = app.ingest(workspace_id, batch, limit=LIMIT)
+            accepted.append(outcome.count("accepted"))
+
+    try:
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sum(accepted) == LIMIT
+        assert other_process.telemetry.usage(workspace_id, LIMIT)["used"] == LIMIT
+    finally:
+        other_process.close()
