@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 import orjson
@@ -64,18 +64,48 @@ class TelemetryApplication(BeaconApplication):
 
     def ingest(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
                *, limit: int, partial: bool = True) -> Outcome:
-        """Admit a request's valid, new events up to the quota, in one transaction with the ledger."""
-        with self.serialised(workspace_id):
-            return self._ingest(workspace_id, checked, limit=limit, partial=partial)
+        """Admit a request's valid, new events up to the quota, in one transaction with the ledger.
+
+        Sorting out duplicates and encoding the batch happen before taking the workspace's lock;
+        an id another request records meanwhile still cannot count twice: the ledger's key refuses
+        it, the save fails as a conflict and the retry sees it as a duplicate.
+        """
+        return self._ingest(workspace_id, checked, limit=limit, partial=partial)
 
     @retry_on_conflict
     def _ingest(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
                 *, limit: int, partial: bool) -> Outcome:
-        at = self.clock()
+        outcome, fresh = self._sort_out(workspace_id, checked)
+        if not fresh:
+            return outcome
+        records = [cast(TrackedEvent, checked[i]).as_record() for i in fresh]
+        encoded = orjson.dumps(records).decode()
+        with self.serialised(workspace_id):
+            at = self.clock()
+            quota = self.quota(workspace_id, at)
+            admitted = quota.admit(len(fresh), limit=limit, kind="events", at=at, partial=partial)
+            batch = None
+            if admitted:
+                if admitted < len(fresh):
+                    encoded = orjson.dumps(records[:admitted]).decode()
+                batch = EventBatch.accept(batch_id=uuid7(), workspace_id=workspace_id,
+                                          received_at=at, events_json=encoded, count=admitted)
+            taken = fresh[:admitted]
+            self.save(quota, batch, ledger=(workspace_id, [outcome.event_ids[i] for i in taken]))
+        outcome.quota_exhausted = admitted == 0
+        outcome.used, outcome.remaining = quota.used, quota.remaining(limit)
+        outcome.resets_at = resets_at(quota.period)
+        for n, index in enumerate(fresh):
+            outcome.statuses[index] = ACCEPTED if n < admitted else LIMIT_EXCEEDED
+        return outcome
+
+    def _sort_out(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]]
+                  ) -> tuple[Outcome, list[int]]:
+        """Invalid events, duplicates (in the ledger or earlier in the batch), and fresh indexes."""
         outcome = Outcome(statuses=[INVALID] * len(checked), event_ids=[None] * len(checked))
+        valid = [e.event_id for e in checked if isinstance(e, TrackedEvent)]
+        known = self.ledger.seen(workspace_id, valid) if valid else set()
         fresh: list[int] = []
-        candidates = {i: e for i, e in enumerate(checked) if isinstance(e, TrackedEvent)}
-        known = self.ledger.seen(workspace_id, [e.event_id for e in candidates.values()])
         for index, item in enumerate(checked):
             if not isinstance(item, TrackedEvent):
                 outcome.errors[index] = item
@@ -86,25 +116,7 @@ class TelemetryApplication(BeaconApplication):
             else:
                 known.add(item.event_id)
                 fresh.append(index)
-        if not fresh:
-            return outcome
-        quota = self.quota(workspace_id, at)
-        admitted = quota.admit(len(fresh), limit=limit, kind="events", at=at, partial=partial)
-        outcome.quota_exhausted = admitted == 0
-        outcome.used, outcome.remaining = quota.used, quota.remaining(limit)
-        outcome.resets_at = resets_at(quota.period)
-        taken, refused = fresh[:admitted], fresh[admitted:]
-        for index in refused:
-            outcome.statuses[index] = LIMIT_EXCEEDED
-        batch = None
-        if taken:
-            records = [candidates[i].as_record() for i in taken]  # type: ignore[union-attr]
-            batch = EventBatch.accept(batch_id=uuid7(), workspace_id=workspace_id, received_at=at,
-                                      events_json=orjson.dumps(records).decode(), count=len(taken))
-        self.save(quota, batch, ledger=(workspace_id, [outcome.event_ids[i] for i in taken]))
-        for index in taken:
-            outcome.statuses[index] = ACCEPTED
-        return outcome
+        return outcome, fresh
 
     def check_quota(self, workspace_id: UUID, limit: int) -> None:
         """Raise QuotaExceededError when nothing more can be admitted this month."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 MAX_CATEGORY, MAX_NAME, MAX_ACTOR, MAX_SOURCE = 128, 256, 512, 256
 MAX_PROPERTIES, MAX_DEPTH = 100, 5
 MAX_FUTURE = timedelta(hours=24)
+CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +50,17 @@ def parse_timestamp(value: object) -> datetime | None:
 def depth_of(value: Any, limit: int = MAX_DEPTH + 1) -> int:
     """How deeply objects and arrays nest (a flat object is 1); stops counting past `limit`."""
     if isinstance(value, dict):
-        children = value.values()
+        children: Any = value.values()
     elif isinstance(value, list):
         children = value
     else:
         return 0
-    if limit <= 0:
+    nested = [child for child in children if isinstance(child, (dict, list))]
+    if not nested:  # the common case: a flat object of scalars
         return 1
-    return 1 + max((depth_of(child, limit - 1) for child in children), default=0)
+    if limit <= 1:
+        return 2
+    return 1 + max(depth_of(child, limit - 1) for child in nested)
 
 
 def _text(raw: dict[str, Any], field: str, limit: int, errors: list[dict[str, str]],
@@ -77,6 +82,8 @@ def _uuid(raw: dict[str, Any], field: str, errors: list[dict[str, str]], require
         if required:
             errors.append({"field": field, "message": "is required"})
         return None
+    if isinstance(value, str) and CANONICAL_UUID.fullmatch(value):
+        return value.lower()  # the usual spelling, without the cost of parsing it
     try:
         return str(uuid.UUID(value)) if isinstance(value, str) else _bad_uuid(field, errors)
     except ValueError:

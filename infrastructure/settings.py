@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     read_wait_seconds: float = 5.0
     session_timeout_minutes: int = 30
     allow_private_webhooks: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 8
+    webhook_backoff_seconds: float = 30.0  # doubles per attempt, at most an hour
+    export_ttl_hours: float = 24.0
+    signing_secret: str = ""  # signs export links; derived from the admin token when empty
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -68,6 +73,9 @@ def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
     recorder = RECORDERS.get((app_name, settings.uses_postgres))
     if recorder:
         common["APPLICATION_RECORDER_TOPIC"] = recorder
+    if app_name == "Telemetry":
+        # Batches carry up to 1 MB of JSON: compressed, they dump, travel and replay faster.
+        common["COMPRESSOR_TOPIC"] = "infrastructure.compression:FastZlibCompressor"
     if not settings.uses_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite",

@@ -54,23 +54,25 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.ledger = Identifier(self.datastore.schema, LEDGER)
         self.sql_create_statements.append(SQL(
-            "CREATE TABLE IF NOT EXISTS {} (workspace_id uuid NOT NULL, event_id text NOT NULL, "
+            "CREATE TABLE IF NOT EXISTS {} (workspace_id uuid NOT NULL, event_id uuid NOT NULL, "
             "PRIMARY KEY (workspace_id, event_id))").format(self.ledger))
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> None:
         ledger = kwargs.get("ledger")
         if ledger and ledger[1]:
-            ids = sorted(ledger[1])  # one order for every writer: no deadlocks between batches
+            # One order for every writer (no deadlocks between batches). Event ids are always UUIDs
+            # (validated, or made by the server), so one comma-joined string beats a text[] to dump.
+            ids = ",".join(sorted(ledger[1]))
             curs.execute(SQL("INSERT INTO {} (workspace_id, event_id) "
-                             "SELECT %s, unnest(%s::text[])").format(self.ledger),
+                             "SELECT %s, unnest(string_to_array(%s, ',')::uuid[])").format(self.ledger),
                          [ledger[0], ids])
         super()._insert_events(curs, stored_events, **kwargs)
 
     def seen(self, workspace_id: UUID, event_ids: list[str]) -> set[str]:
         """The ids among `event_ids` this workspace already has."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(SQL("SELECT event_id FROM {} WHERE workspace_id = %s "
-                             "AND event_id = ANY(%s)").format(self.ledger),
-                         [workspace_id, event_ids])
+            curs.execute(SQL("SELECT event_id::text FROM {} WHERE workspace_id = %s "
+                             "AND event_id = ANY(string_to_array(%s, ',')::uuid[])").format(self.ledger),
+                         [workspace_id, ",".join(event_ids)])
             return {row["event_id"] for row in curs.fetchall()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from infrastructure.settings import Settings
-from interfaces.cli.console import console
+from interfaces.cli.console import console, fail
 from interfaces.cli.first_start import demo_path, ensure_admin_token, prepare_first_start
 from interfaces.cli.lifecycle import configure_logging, load_settings, running
 
@@ -22,9 +23,14 @@ def serve(
         "--no-projections", help="Leave projections to a `beacon projector`.")] = False,
     no_worker: Annotated[bool, typer.Option(
         "--no-worker", help="Leave background jobs to `beacon worker` processes.")] = False,
+    workers: Annotated[int, typer.Option(
+        min=1, help="API processes; more than one needs --no-projections --no-worker.")] = 1,
 ) -> None:
     """Serve the REST and GraphQL API."""
     settings = load_settings()
+    if workers > 1 and not (no_projections and no_worker):
+        fail("--workers above 1 serves the API only: add --no-projections --no-worker and run "
+             "`beacon projector` and `beacon worker` beside it", code=2)
     host = host if host is not None else settings.host
     port = port if port is not None else settings.port
     configure_logging(settings)
@@ -41,6 +47,11 @@ def serve(
             beacon.start_projections()
         if not no_worker:
             beacon.start_worker()
+        if workers > 1:
+            os.environ["BEACON_ADMIN_TOKEN"] = settings.admin_token  # the processes read env
+            uvicorn.run("interfaces.asgi:create_asgi_app", factory=True, workers=workers,
+                        host=host, port=port, log_config=None)
+            return
         from interfaces.rest.app import create_app  # the API is only needed by this command
 
         uvicorn.run(create_app(beacon), host=host, port=port, log_config=None)
