@@ -85,13 +85,12 @@ def _uuid(raw: dict[str, Any], field: str, errors: list[dict[str, str]], require
     if isinstance(value, str) and CANONICAL_UUID.fullmatch(value):
         return value.lower()  # the usual spelling, without the cost of parsing it
     try:
-        return str(uuid.UUID(value)) if isinstance(value, str) else _bad_uuid(field, errors)
+        if isinstance(value, str):
+            return str(uuid.UUID(value))
     except ValueError:
-        return _bad_uuid(field, errors)
-
-
-def _bad_uuid(field: str, errors: list[dict[str, str]]) -> None:
+        pass
     errors.append({"field": field, "message": "must be a UUID"})
+    return None
 
 
 def check_properties(value: Any, errors: list[dict[str, str]]) -> dict[str, Any] | None:

@@ -101,7 +101,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(domain.DomainError)
     async def domain_error(_: Request, error: domain.DomainError) -> JSONResponse:
         return error_response(status_of(error), error.code, error.message, error.details,
-                              **error.extra)
+                              None, **error.extra)
 
     @app.exception_handler(PersistenceError)
     async def database_unavailable(_: Request, error: PersistenceError) -> JSONResponse:
