@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.time import micros
+
 MAX_CATEGORY, MAX_NAME, MAX_ACTOR, MAX_SOURCE = 128, 256, 512, 256
 MAX_PROPERTIES, MAX_DEPTH = 100, 5
 MAX_FUTURE = timedelta(hours=24)
@@ -29,9 +31,9 @@ class TrackedEvent:
     session_id: str | None = None
 
     def as_record(self) -> dict[str, Any]:
-        """The event as stored inside a batch (timestamps as ISO 8601 strings)."""
+        """The event as stored inside a batch (its timestamp as integer microseconds, UTC)."""
         return {"event_id": self.event_id, "category": self.category, "name": self.name,
-                "timestamp": self.timestamp.isoformat(), "actor_id": self.actor_id,
+                "timestamp_us": micros(self.timestamp), "actor_id": self.actor_id,
                 "source_app": self.source_app, "source_version": self.source_version,
                 "properties": self.properties, "session_id": self.session_id}
 

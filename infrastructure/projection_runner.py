@@ -24,6 +24,8 @@ from projections.model import Op, Projection
 
 log = logging.getLogger("beacon.projections")
 Progress = Callable[[int, int], None]  # (position, head)
+LIVE_PAGE = 100  # notifications per transaction when following the log (a batch holds ≤1000 events)
+REBUILD_PAGE = 250
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class ProjectionRunner:
     """Keeps one projection's read model up to date with its source application's log."""
 
     def __init__(self, projection: Projection, app: Application[Any], store: ReadModelStore,
-                 page_size: int = 1000):
+                 page_size: int = LIVE_PAGE):
         self.projection = projection
         self.app = app
         self.store = store
@@ -143,13 +145,14 @@ class Rebuilder:
         self.live = runner
         self.fresh = ReadModelStore(runner.store.db, runner.projection, suffix=REBUILD)
         self.replay = ProjectionRunner(runner.projection, runner.app, self.fresh,
-                                       page_size=max(runner.page_size, 5000))
+                                       page_size=REBUILD_PAGE)
 
     def run(self, progress: Progress | None = None) -> int:
         self.fresh.drop()
-        self.fresh.create_tables()
+        self.fresh.create_tables(indexes=False)  # load first, index once at the end
         started = time.monotonic()
         self.replay.catch_up(progress)
+        self.fresh.create_indexes()
         position = self.fresh.swap_into(self.live.store, self.replay.write_since)
         log.info("rebuilt %s to %d in %.1fs", self.live.name, position,
                  time.monotonic() - started)

@@ -10,10 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
+import orjson
+import psycopg
+
 from infrastructure.database import Cursor, Database
-from projections.model import BOOL, JSON, Delete, KeepMax, Op, Patch, Projection, Table, Upsert
+from projections.model import (
+    BOOL,
+    JSON,
+    Delete,
+    Fanout,
+    InsertRecords,
+    KeepMax,
+    Lookup,
+    Op,
+    Patch,
+    Projection,
+    Table,
+    Upsert,
+)
 
 TYPES = {
     "sqlite": {"text": "TEXT", "bigint": "INTEGER", "bool": "INTEGER", "json": "TEXT",
@@ -22,6 +39,7 @@ TYPES = {
                  "double": "DOUBLE PRECISION"},
 }
 TRACKING = "rm_tracking"
+COPY_FROM = 200  # upsert runs at least this long go through COPY on PostgreSQL
 REBUILD = "__rebuild"
 
 
@@ -51,6 +69,25 @@ def _upsert_sql(table: str, columns: tuple[str, ...], pk: tuple[str, ...]) -> st
             f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({', '.join(pk)}) {conflict}")
 
 
+def _records_sql(dialect: str, name: str, table: Table, fields: tuple[tuple[str, str], ...],
+                 constants: tuple[str, ...]) -> str:
+    """INSERT … SELECT over a JSON array parameter, unpacked by the database itself."""
+    columns = [*constants, *(column for column, _ in fields)]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in table.primary_key)
+    conflict = f"ON CONFLICT ({', '.join(table.primary_key)}) DO UPDATE SET {updates}"
+    if dialect == "postgres":
+        types = TYPES["postgres"]
+        shape = ", ".join(f"{key} {types[table.columns[column]]}" for column, key in fields)
+        values = [*(["%s"] * len(constants)), *(f"r.{key}" for _, key in fields)]
+        source = f"jsonb_to_recordset(%s::jsonb) AS r({shape})"
+        return (f"INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(values)} "
+                f"FROM {source} {conflict}")
+    values = [*(["%s"] * len(constants)),
+              *(f"json_extract(value, '$.{key}')" for _, key in fields)]
+    return (f"INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(values)} "
+            f"FROM json_each(%s) WHERE true {conflict}")
+
+
 class ReadModelStore:
     """The tables and tracking position of one projection, live or being rebuilt."""
 
@@ -60,16 +97,25 @@ class ReadModelStore:
         self.suffix = suffix
         self.tracking_name = projection.name + suffix
         self._tables = {t.name: t for t in projection.tables}
+        self._records_sql: dict[tuple[Any, ...], str] = {}
 
-    def create_tables(self) -> None:
+    def create_tables(self, *, indexes: bool = True) -> None:
+        """Create the tables (a rebuild adds secondary indexes only after loading)."""
         with self.db.transaction() as cur:
             cur.execute(f"CREATE TABLE IF NOT EXISTS {TRACKING} "
                         "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
             for table in self.projection.tables:
-                for statement in create_statements(table, self.db.dialect, self.suffix):
+                statements = create_statements(table, self.db.dialect, self.suffix)
+                for statement in statements if indexes else statements[:1]:
                     cur.execute(statement)
             cur.execute(f"INSERT INTO {TRACKING} (name, position) VALUES (%s, 0) "
                         "ON CONFLICT (name) DO NOTHING", [self.tracking_name])
+
+    def create_indexes(self) -> None:
+        with self.db.transaction() as cur:
+            for table in self.projection.tables:
+                for statement in create_statements(table, self.db.dialect, self.suffix)[1:]:
+                    cur.execute(statement)
 
     def position(self) -> int:
         rows = self.db.query(f"SELECT position FROM {TRACKING} WHERE name = %s",
@@ -87,30 +133,90 @@ class ReadModelStore:
         return True
 
     def write(self, cur: Cursor, ops: Iterable[Op]) -> None:
-        """Apply operations in order; runs of upserts into one table become one executemany."""
-        run: list[Upsert] = []
+        """Apply operations in order. Consecutive rows for one table (upserts, and on PostgreSQL
+        the records of InsertRecords) go together: one executemany, or COPY when there are many."""
+        run: tuple[str, tuple[str, ...]] | None = None
+        rows: list[list[Any]] = []
         for op in ops:
-            if isinstance(op, Upsert) and (not run or (run[0].table, tuple(run[0].row))
-                                           == (op.table, tuple(op.row))):
-                run.append(op)
-                continue
-            self._upsert_many(cur, run)
-            run = [op] if isinstance(op, Upsert) else []
-            if not run:
+            batch = self._as_rows(op)
+            if batch is None:
+                self._write_rows(cur, run, rows)
+                run, rows = None, []
                 self._write_one(cur, op)
-        self._upsert_many(cur, run)
+                continue
+            shape, more = batch
+            if shape != run:
+                self._write_rows(cur, run, rows)
+                run, rows = shape, []
+            rows.extend(more)
+        self._write_rows(cur, run, rows)
 
-    def _upsert_many(self, cur: Cursor, run: list[Upsert]) -> None:
-        if not run:
+    def _as_rows(self, op: Op) -> tuple[tuple[str, tuple[str, ...]], list[list[Any]]] | None:
+        """An op as plain rows of (table, columns), when it is nothing but rows to insert."""
+        if isinstance(op, Upsert):
+            return (op.table, tuple(op.row)), [list(op.row.values())]
+        if isinstance(op, InsertRecords) and self.db.dialect == "postgres":
+            columns = (*op.constants, *op.fields)
+            constants = tuple(op.constants.values())
+            fields = itemgetter(*op.fields.values())  # every record has every key (as_record)
+            return (op.table, columns), [[*constants, *fields(record)]
+                                         for record in orjson.loads(op.records)]
+        return None
+
+    def _write_rows(self, cur: Cursor, shape: tuple[str, tuple[str, ...]] | None,
+                    rows: list[list[Any]]) -> None:
+        if shape is None or not rows:
             return
-        table = self._tables[run[0].table]
-        columns = tuple(run[0].row)
+        table, columns = self._tables[shape[0]], shape[1]
+        if self.db.dialect == "postgres" and len(rows) >= COPY_FROM:
+            self._copy_upsert(cur, table, columns, rows)
+            return
         sql = _upsert_sql(table.name + self.suffix, columns, table.primary_key)
-        rows = [[self._adapt(table, c, op.row[c]) for c in columns] for op in run]
-        if len(rows) == 1:
-            cur.execute(sql, rows[0])
+        adapted = [[self._adapt(table, c, v) for c, v in zip(columns, row, strict=True)]
+                   for row in rows]
+        if len(adapted) == 1:
+            cur.execute(sql, adapted[0])
         else:
-            cur.executemany(sql, rows)
+            cur.executemany(sql, adapted)
+
+    def _copy_upsert(self, cur: Any, table: Table, columns: tuple[str, ...],
+                     rows: list[list[Any]]) -> None:
+        """Many rows at once on PostgreSQL: COPY, then one INSERT … SELECT … ON CONFLICT.
+        Rows with the same key keep the last, as applying them in order would."""
+        for i, column in enumerate(columns):
+            if table.columns[column] == JSON:  # COPY takes JSON as text; orjson beats the dumper
+                for row in rows:
+                    row[i] = None if row[i] is None else orjson.dumps(row[i]).decode()
+        name = table.name + self.suffix
+        if self.suffix == REBUILD and self._copy_straight_in(cur, name, columns, rows):
+            return
+        key = [columns.index(c) for c in table.primary_key]
+        latest = {tuple(row[i] for i in key): row for row in rows}
+        stage = f"stage_{table.name}"
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name})")
+        self._copy_rows(cur, stage, columns, latest.values())
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in table.primary_key)
+        cur.execute(f"INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(columns)} "
+                    f"FROM {stage} ON CONFLICT ({', '.join(table.primary_key)}) "
+                    f"{'DO UPDATE SET ' + updates if updates else 'DO NOTHING'}")
+        cur.execute(f"TRUNCATE {stage}")
+
+    @staticmethod
+    def _copy_rows(cur: Any, name: str, columns: tuple[str, ...], rows: Iterable[list[Any]]) -> None:
+        with cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _copy_straight_in(self, cur: Any, name: str, columns: tuple[str, ...],
+                          rows: Iterable[list[Any]]) -> bool:
+        """A rebuild's fresh tables mostly receive new keys: COPY right into them, and fall back
+        to the upsert path (nothing lost: a savepoint undoes the attempt) on a key already there."""
+        try:
+            with cur.connection.transaction():
+                self._copy_rows(cur, name, columns, rows)
+        except psycopg.errors.UniqueViolation:
+            return False
+        return True
 
     def _write_one(self, cur: Cursor, op: Op) -> None:
         table = self._tables[op.table]
@@ -134,6 +240,40 @@ class ReadModelStore:
         elif isinstance(op, Delete):
             where = " AND ".join(f"{c} = %s" for c in op.key)
             cur.execute(f"DELETE FROM {name} WHERE {where}", list(op.key.values()))
+        elif isinstance(op, Fanout):
+            self._fanout(cur, table, op)
+        elif isinstance(op, InsertRecords):
+            shape = (name, tuple(op.fields.items()), tuple(op.constants))
+            if shape not in self._records_sql:
+                self._records_sql[shape] = _records_sql(self.db.dialect, name, table, *shape[1:])
+            cur.execute(self._records_sql[shape],
+                        [*(self._adapt(table, c, v) for c, v in op.constants.items()), op.records])
+
+    def _fanout(self, cur: Cursor, table: Table, op: Fanout) -> None:
+        """INSERT … SELECT from another of the projection's tables, in the same transaction."""
+        types = TYPES[self.db.dialect]
+        # Typed casts: PostgreSQL cannot infer a parameter's type from a bare select list.
+        values = [f"CAST(%s AS {types[table.columns[c]]})" for c in op.row]
+        params: list[Any] = [self._adapt(table, c, v) for c, v in op.row.items()]
+        where = []
+        for column, wanted in op.match.items():
+            if wanted is None:
+                where.append(f"s.{column} IS NULL")
+            elif isinstance(wanted, Lookup):
+                condition = " AND ".join(f"{k} = %s" for k in wanted.key)
+                where.append(f"s.{column} = (SELECT {wanted.column} FROM "
+                             f"{wanted.table + self.suffix} WHERE {condition})")
+                params += list(wanted.key.values())
+            else:
+                where.append(f"s.{column} = %s")
+                params.append(wanted)
+        columns = [*op.row, *op.copy]
+        selected = [*values, *(f"s.{c}" for c in op.copy.values())]
+        cur.execute(
+            f"INSERT INTO {table.name + self.suffix} ({', '.join(columns)}) "
+            f"SELECT {', '.join(selected)} FROM {op.source + self.suffix} s "
+            f"WHERE {' AND '.join(where) or '1 = 1'} "
+            f"ON CONFLICT ({', '.join(table.primary_key)}) DO NOTHING", params)
 
     def _adapt(self, table: Table, column: str, value: Any) -> Any:
         kind = table.columns[column]

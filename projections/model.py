@@ -5,8 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
+
+from domain.time import from_micros as from_micros  # projections speak domain time
+from domain.time import micros as micros
 
 # Portable column types; infrastructure renders them per backend.
 TEXT, BIGINT, BOOL, JSON, DOUBLE = "text", "bigint", "bool", "json", "double"
@@ -54,7 +56,42 @@ class KeepMax:
     column: str
 
 
-Op = Upsert | Patch | Delete | KeepMax
+@dataclass(frozen=True)
+class Lookup:
+    """A value read from another of the projection's tables: `column` of the row matching `key`."""
+
+    table: str
+    column: str
+    key: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Fanout:
+    """Insert one row per row of `source` matching `match` (None matches NULL; a Lookup matches
+    what it reads), copying `copy` (target column ← source column) beside the constant `row`.
+    Rows whose primary key already exists are left as they are."""
+
+    table: str
+    source: str
+    match: dict[str, Any]
+    copy: dict[str, str]
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InsertRecords:
+    """One row per object of a JSON array (`records`, JSON text), column by column from the
+    object's keys (`fields`: column → key), the other columns from `constants`. The database
+    unpacks the array itself, so a batch of a thousand events is one statement. Keys must be
+    distinct within one array; a row whose key exists is replaced."""
+
+    table: str
+    records: str
+    fields: dict[str, str]
+    constants: dict[str, Any]
+
+
+Op = Upsert | Patch | Delete | KeepMax | InsertRecords | Fanout
 
 
 class Projection(ABC):
@@ -68,18 +105,3 @@ class Projection(ABC):
     @abstractmethod
     def ops(self, event: Any) -> Iterable[Op]:
         """The row operations one event implies; events it does not know make none."""
-
-
-def micros(moment: datetime) -> int:
-    """A timestamp as integer microseconds since the epoch: exact, sortable, portable."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(value: int | None) -> datetime | None:
-    if value is None:
-        return None
-    seconds, us = divmod(value, 1_000_000)
-    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=us)

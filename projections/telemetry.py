@@ -12,7 +12,19 @@ from eventsourcing.utils import get_topic
 from domain.batch import EventBatch
 from domain.exception_report import ExceptionReport
 from domain.session import Session
-from projections.model import BIGINT, JSON, TEXT, KeepMax, Op, Patch, Projection, Table, Upsert, micros
+from projections.model import (
+    BIGINT,
+    JSON,
+    TEXT,
+    InsertRecords,
+    KeepMax,
+    Op,
+    Patch,
+    Projection,
+    Table,
+    Upsert,
+    micros,
+)
 
 EVENTS = Table(
     name="rm_events",
@@ -45,6 +57,13 @@ EXCEPTIONS = Table(
 )
 
 
+# rm_events columns taken from each TrackedEvent.as_record() object.
+RECORD_FIELDS = {"event_id": "event_id", "name": "name", "category": "category",
+                 "actor_id": "actor_id", "session_id": "session_id", "source_app": "source_app",
+                 "source_version": "source_version", "timestamp": "timestamp_us",
+                 "properties": "properties"}
+
+
 def iso_micros(value: str) -> int:
     return micros(datetime.fromisoformat(value))
 
@@ -60,17 +79,8 @@ class EventsProjection(Projection):
     def ops(self, event: Any) -> Iterable[Op]:
         if not isinstance(event, EventBatch.Accepted):
             return
-        workspace = str(event.workspace_id)
-        received = micros(event.received_at)
-        for record in orjson.loads(event.events_json):
-            yield Upsert(EVENTS.name, {
-                "workspace_id": workspace, "event_id": record["event_id"], "name": record["name"],
-                "category": record["category"], "actor_id": record["actor_id"],
-                "session_id": record["session_id"], "source_app": record["source_app"],
-                "source_version": record["source_version"],
-                "timestamp": iso_micros(record["timestamp"]), "received_at": received,
-                "properties": record["properties"],
-            })
+        yield InsertRecords(EVENTS.name, event.events_json, fields=RECORD_FIELDS, constants={
+            "workspace_id": str(event.workspace_id), "received_at": micros(event.received_at)})
 
 
 class SessionsProjection(Projection):
@@ -100,7 +110,7 @@ class SessionsProjection(Projection):
             latest: dict[str, int] = {}
             for record in orjson.loads(event.events_json):
                 if record["session_id"]:
-                    stamp = iso_micros(record["timestamp"])
+                    stamp = record["timestamp_us"]
                     latest[record["session_id"]] = max(stamp, latest.get(record["session_id"], stamp))
             for session_id, stamp in latest.items():
                 yield KeepMax(ACTIVITY.name, {"workspace_id": str(event.workspace_id),

@@ -1,0 +1,21 @@
+"""Time as Beacon stores it: integer microseconds since the epoch, UTC. Exact, sortable, portable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    seconds, us = divmod(value, 1_000_000)
+    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=us)

@@ -1,0 +1,77 @@
+"""Telemetry read models rebuilt from history equal the ones built live (bulk paths included)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.tracked_event import check_event
+from infrastructure.settings import Settings
+from interfaces.bootstrap import Beacon, bootstrap
+from projections.telemetry import ACTIVITY, EVENTS, EXCEPTIONS, SESSIONS
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def quiet_beacon(settings: Settings) -> Iterator[Beacon]:
+    beacon = bootstrap(settings)
+    try:
+        yield beacon
+    finally:
+        beacon.close()
+
+
+def load(beacon: Beacon) -> uuid.UUID:
+    """Batches big enough for COPY, sessions started and ended, exceptions, a retried batch."""
+    workspace = uuid.uuid4()
+    sessions = [str(uuid.uuid4()) for _ in range(5)]
+    for n, session_id in enumerate(sessions):
+        beacon.telemetry.start_session(workspace, session_id=session_id, actor_id=f"a{n}",
+                                       source_app="App", source_version="1", started_at=START)
+    now = datetime.now(UTC)
+    batches = []
+    for b in range(3):
+        batch = [check_event({
+            "event_id": str(uuid.uuid4()), "category": "c", "name": f"e{i % 7}",
+            "timestamp": (START + timedelta(minutes=b * 300 + i)).isoformat(),
+            "actor_id": f"a{i % 40}", "session_id": sessions[i % 5] if i % 3 else None,
+            "properties": {"plan": "pro" if i % 2 else "free", "n": i, "nested": {"x": [1, 2]}},
+        }, now) for i in range(300)]
+        batches.append(batch)
+        beacon.telemetry.ingest(workspace, batch, limit=10_000)
+    beacon.telemetry.ingest(workspace, batches[0], limit=10_000)  # a retry: all duplicates
+    beacon.telemetry.end_session(workspace, session_id=sessions[0], ended_at=START + timedelta(hours=9),
+                                 end_reason="closed")
+    for n in range(4):
+        beacon.telemetry.report_exception(workspace, {
+            "exception_id": f"x{n}", "exception_type": "ValueError", "severity": "fatal",
+            "occurred_at": (START + timedelta(minutes=n)).isoformat(), "actor_id": "a1",
+            "source_app": "App", "source_version": "1", "message": f"bad {n}",
+            "stack_trace": f'File "a.py", line {n}', "breadcrumbs": [{"n": n}], "session_id": None,
+            "environment_context": None}, limit=10_000)
+    return workspace
+
+
+def snapshot(beacon: Beacon) -> dict[str, list[dict]]:
+    db = beacon.databases["Telemetry"]
+    return {t.name: db.query(f"SELECT * FROM {t.name} ORDER BY {', '.join(t.primary_key)}")
+            for t in (EVENTS, SESSIONS, ACTIVITY, EXCEPTIONS)}
+
+
+def test_rebuilt_telemetry_read_models_equal_the_live_ones(quiet_beacon: Beacon) -> None:
+    workspace = load(quiet_beacon)
+    for name in ("events", "sessions", "exceptions"):
+        quiet_beacon.runner(name).catch_up()
+    live = snapshot(quiet_beacon)
+    assert len(live[EVENTS.name]) == 900 and len(live[EXCEPTIONS.name]) == 4
+    assert quiet_beacon.telemetry_queries.count_events(str(workspace)) == 900
+    ended = [s for s in live[SESSIONS.name] if s["end_reason"] == "closed"]
+    assert len(ended) == 1
+    for name in ("events", "sessions", "exceptions"):
+        quiet_beacon.rebuild(name)
+        assert quiet_beacon.runner(name).status().lag == 0
+    assert snapshot(quiet_beacon) == live
