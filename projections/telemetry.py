@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import orjson
 from eventsourcing.utils import get_topic
@@ -140,3 +142,28 @@ class ExceptionsProjection(Projection):
             "stack_trace": report.get("stack_trace"), "breadcrumbs": report.get("breadcrumbs"),
         })
 
+
+
+class TelemetryQueries(ABC):
+    """What the telemetry read models answer (besides the analytics engine)."""
+
+    @abstractmethod
+    def session(self, workspace_id: UUID, session_id: str) -> dict[str, Any] | None:
+        """One session with its last activity."""
+
+    @abstractmethod
+    def sessions(self, workspace_id: UUID, *, actor_id: str | None, from_us: int | None,
+                 to_us: int | None, after: tuple[int, str] | None,
+                 limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """Sessions newest first, after a (started_at µs, session_id) cursor."""
+
+    @abstractmethod
+    def session_events(self, workspace_id: UUID, session_ids: list[str], *, first: int,
+                       after: tuple[int, str] | None) -> dict[str, tuple[list[dict[str, Any]], bool]]:
+        """Timeline pages of many sessions at once (for DataLoaders)."""
+
+    @abstractmethod
+    def exception_groups(self, workspace_id: UUID, *, from_us: int, to_us: int,
+                         source_app: str | None, after: tuple[int, str] | None,
+                         limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """Exception reports grouped by fingerprint, most frequent first."""

@@ -14,6 +14,7 @@ from strawberry.fastapi import BaseContext
 from application.workspaces import Principal
 from domain.errors import IncidentNotFoundError
 from interfaces.bootstrap import Beacon
+from interfaces.graphql.pagination import position_after
 from interfaces.rest.deps import consistent_read, principal_with
 
 Rows = list[dict[str, Any]]
@@ -29,6 +30,8 @@ class GraphQLContext(BaseContext):
         self.principal = principal
         self.updates: DataLoader[UUID, Rows] = DataLoader(load_fn=self._load_updates)
         self.history: DataLoader[UUID, Rows] = DataLoader(load_fn=self._load_history)
+        self.session_events: DataLoader[tuple[str, int, str | None], tuple[Rows, bool]] = \
+            DataLoader(load_fn=self._load_session_events)
 
     @property
     def workspace_id(self) -> UUID:
@@ -37,6 +40,18 @@ class GraphQLContext(BaseContext):
     async def _load_updates(self, ids: list[UUID]) -> list[Rows]:
         found = await run_in_threadpool(self.beacon.incidents.updates_for, ids)
         return [found[i] for i in ids]
+
+    async def _load_session_events(self, keys: list[tuple[str, int, str | None]]
+                                   ) -> list[tuple[Rows, bool]]:
+        """Timelines of every session a query touches: one query per distinct (first, after)."""
+        found: dict[tuple[str, int, str | None], tuple[Rows, bool]] = {}
+        for first, after in {(k[1], k[2]) for k in keys}:
+            ids = [k[0] for k in keys if (k[1], k[2]) == (first, after)]
+            pages = await run_in_threadpool(
+                self.beacon.telemetry_queries.session_events, self.workspace_id, ids,
+                first=first, after=position_after(after))
+            found.update({(sid, first, after): page for sid, page in pages.items()})
+        return [found[key] for key in keys]
 
     async def _load_history(self, ids: list[UUID]) -> list[Rows]:
         return await run_in_threadpool(lambda: [self._history_of(i) for i in ids])

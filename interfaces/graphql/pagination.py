@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 
 import strawberry
@@ -11,7 +13,7 @@ from interfaces.rest.representations import decode_cursor, encode_cursor
 from projections.model import micros
 
 DEFAULT_PAGE_SIZE = 25
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
 
 
 @strawberry.type(description="Where a page of a connection ends.")
@@ -40,4 +42,19 @@ def position_after(after: str | None) -> tuple[int, str] | None:
     try:
         return decode_cursor(after)
     except BadRequest:
+        raise BadRequest("after is not a cursor this API issued") from None
+
+
+def key_cursor(rank: int, key: str) -> str:
+    """A cursor over a (number, key) ordering, e.g. exception groups by count."""
+    return base64.urlsafe_b64encode(f"{rank}|{key}".encode()).decode().rstrip("=")
+
+
+def key_after(after: str | None) -> tuple[int, str] | None:
+    if after is None:
+        return None
+    try:
+        rank, key = base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)).decode().split("|", 1)
+        return int(rank), key
+    except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("after is not a cursor this API issued") from None

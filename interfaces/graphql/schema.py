@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
-from interfaces.graphql import incidents
+from interfaces.graphql import incidents, telemetry
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
 
@@ -23,6 +23,11 @@ class Query:
                                 description=incidents.incident.__doc__)
     incidents = strawberry.field(resolver=incidents.incidents,
                                  description=incidents.incidents.__doc__)
+    session = strawberry.field(resolver=telemetry.session, description=telemetry.session.__doc__)
+    sessions = strawberry.field(resolver=telemetry.sessions, description=telemetry.sessions.__doc__)
+    exception_groups = strawberry.field(resolver=telemetry.exception_groups,
+                                        description=telemetry.exception_groups.__doc__)
+    usage = strawberry.field(resolver=telemetry.usage, description=telemetry.usage.__doc__)
 
 
 class BeaconSchema(strawberry.Schema):

@@ -415,11 +415,11 @@ def test_fifteen_aliases_are_allowed(client: TestClient, tenant: Tenant) -> None
     assert len(data_of(ask(client, tenant, f"{{ {aliases} }}"))) == 15
 
 
-@pytest.mark.parametrize("first", [0, 101, 1000])
-def test_first_must_be_between_1_and_100(client: TestClient, tenant: Tenant, first: int) -> None:
+@pytest.mark.parametrize("first", [0, -5, 1001])
+def test_first_must_be_between_1_and_1000(client: TestClient, tenant: Tenant, first: int) -> None:
     response = ask(client, tenant, LIST, page=tenant.page_slug, first=first)
 
-    assert error_messages(response) == [f"first must be between 1 and 100, got {first}"]
+    assert error_messages(response) == [f"first must be between 1 and 1000, got {first}"]
     assert response.json()["errors"][0]["extensions"]["code"] == "bad_request"
 
 
