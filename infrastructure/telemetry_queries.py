@@ -48,7 +48,8 @@ class SqlTelemetryQueries(TelemetryQueries):
 
     def sessions(self, workspace_id: UUID, *, actor_id: str | None, from_us: int | None,
                  to_us: int | None, after: tuple[int, str] | None, limit: int) -> tuple[list[Row], bool]:
-        where, params = ["s.workspace_id = %s"], [str(workspace_id)]
+        where: list[str] = ["s.workspace_id = %s"]
+        params: list[Any] = [str(workspace_id)]
         for condition, value in (("s.actor_id = %s", actor_id), ("s.started_at >= %s", from_us),
                                  ("s.started_at < %s", to_us)):
             if value is not None:

@@ -122,7 +122,8 @@ def test_exception_groups_gather_the_same_bug(client: TestClient, tenant: Tenant
     top = groups[0]["node"]
     assert (top["exceptionType"], top["count"], top["actors"]) == ("ValueError", 3, 2)
     assert top["versions"] == ["1.0", "1.1"] and top["message"] == "failed after 9 tries"
-    assert (top["firstSeen"], top["lastSeen"]) == ("2026-03-20T14:01:00.000000Z", "2026-03-20T14:09:00.000000Z")
+    assert (top["firstSeen"], top["lastSeen"]) == ("2026-03-20T14:01:00.000000Z",
+                                                   "2026-03-20T14:09:00.000000Z")
     assert top["latest"] == {"stackTrace": 'File "app.py", line 14, in run', "breadcrumbs": [{"at": 9}]}
     assert [g["node"]["exceptionType"] for g in groups] == ["ValueError", "KeyError"]
     first = ask(client, tenant, GROUPS, **window, first=1)["data"]["exceptionGroups"]
