@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,30 +28,38 @@ class Actors:
     expire_sessions: dramatiq.Actor[Any, Any]
 
 
+def catch_up_projections(beacon: Beacon) -> int:
+    """Bring every read model up to the head of its log; returns how many pages were applied."""
+    pages = sum(runner.catch_up() for runner in beacon.runners)
+    log.info("caught up %d page(s)", pages)
+    return pages
+
+
+def expire_quiet_sessions(beacon: Beacon) -> int:
+    """End sessions with no activity for the configured timeout (end_reason 'timeout')."""
+    timeout = timedelta(minutes=beacon.settings.session_timeout_minutes)
+    cutoff = micros(beacon.telemetry.clock() - timeout)
+    ended = 0
+    for row in beacon.telemetry_queries.quiet_sessions(cutoff):
+        ended += beacon.telemetry.expire_session(UUID(row["workspace_id"]), row["session_id"],
+                                                 row["last"])
+    if ended:
+        log.info("ended %d quiet session(s)", ended)
+    return ended
+
+
 def declare_actors(beacon: Beacon, broker: dramatiq.Broker) -> Actors:
-    def catch_up_projections() -> int:
-        """Bring every read model up to the head of its log (also run periodically)."""
-        pages = sum(runner.catch_up() for runner in beacon.runners)
-        log.info("caught up %d page(s)", pages)
-        return pages
+    """Each job as a dramatiq actor (results are logged, not returned: there is no result store)."""
 
-    def expire_sessions() -> int:
-        """End sessions with no activity for the configured timeout, with end_reason 'timeout'."""
-        timeout = timedelta(minutes=beacon.settings.session_timeout_minutes)
-        cutoff = micros(beacon.telemetry.clock() - timeout)
-        ended = 0
-        for row in beacon.telemetry_queries.quiet_sessions(cutoff):
-            ended += beacon.telemetry.expire_session(UUID(row["workspace_id"]), row["session_id"],
-                                                     row["last"])
-        if ended:
-            log.info("ended %d quiet session(s)", ended)
-        return ended
+    def job(work: Callable[[Beacon], object], name: str) -> dramatiq.Actor[Any, Any]:
+        def run() -> None:
+            work(beacon)
 
-    def job(fn: Any) -> dramatiq.Actor[Any, Any]:
-        return dramatiq.actor(broker=broker, queue_name="beacon", max_retries=3)(fn)
+        run.__name__ = name
+        return dramatiq.actor(broker=broker, queue_name="beacon", max_retries=3)(run)
 
-    return Actors(catch_up_projections=job(catch_up_projections),
-                  expire_sessions=job(expire_sessions))
+    return Actors(catch_up_projections=job(catch_up_projections, "catch_up_projections"),
+                  expire_sessions=job(expire_quiet_sessions, "expire_sessions"))
 
 
 def periodic_jobs(actors: Actors) -> list[PeriodicJob]:

@@ -50,11 +50,12 @@ def serve(
         if workers > 1:
             os.environ["BEACON_ADMIN_TOKEN"] = settings.admin_token  # the processes read env
             uvicorn.run("interfaces.asgi:create_asgi_app", factory=True, workers=workers,
-                        host=host, port=port, log_config=None)
+                        host=host, port=port, log_config=None, access_log=False)
             return
         from interfaces.rest.app import create_app  # the API is only needed by this command
 
-        uvicorn.run(create_app(beacon), host=host, port=port, log_config=None)
+        # Beacon logs one structured line per request itself; uvicorn's access log would repeat it.
+        uvicorn.run(create_app(beacon), host=host, port=port, log_config=None, access_log=False)
 
 
 def public_url(host: str, port: int) -> str:
