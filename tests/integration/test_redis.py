@@ -75,3 +75,22 @@ def test_a_worker_runs_jobs_from_the_redis_broker(redis_beacon: Beacon) -> None:
             return
         time.sleep(0.05)
     pytest.fail("the worker did not run the job from Redis")
+
+
+def test_ingestion_keeps_working_when_redis_is_down_and_says_so(tmp_path: Any) -> None:
+    settings = Settings(env="test", data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0",
+                        admin_token="test-admin-token-0123456789abcdef")
+    beacon = bootstrap(settings)
+    try:
+        with TestClient(create_app(beacon)) as client:
+            tenant = make_tenant(client)
+            response = client.post("/v1/events", headers=tenant.headers("ingest"), json=[{
+                "event_id": str(uuid.uuid4()), "category": "c", "name": "n", "actor_id": "a",
+                "timestamp": "2026-03-20T14:30:00Z"}])
+            assert response.status_code == 200
+            assert response.headers["X-RateLimit-Limit"] == "1000"
+            assert client.get("/healthz").json()["rate_limits"] == "degraded"
+            ready = client.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("unreachable")
+    finally:
+        beacon.close()
