@@ -1,7 +1,8 @@
-"""The status-pages context: pages and the incidents shown on them."""
+"""The status-pages context: pages, the incidents shown on them, and their webhook subscribers."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 from typing import Any, cast
@@ -15,10 +16,17 @@ from domain.errors import (
     AlreadyExistsError,
     IncidentNotFoundError,
     PageNotFoundError,
+    SubscriberNotFoundError,
     VersionMismatchError,
 )
 from domain.incident import Incident
 from domain.page import Page, page_id
+from domain.subscriber import Subscriber, check_secret
+
+
+def new_secret() -> str:
+    """A webhook signing secret for subscribers that did not bring their own."""
+    return "whsec_" + secrets.token_urlsafe(32)
 
 
 class StatusPagesApplication(BeaconApplication):
@@ -37,14 +45,21 @@ class StatusPagesApplication(BeaconApplication):
         return page
 
     def open_incident(self, workspace_id: UUID, page_slug: str, *, title: str, impact: str,
-                      state: str, message: str | None, actor: Actor) -> Incident:
+                      state: str, message: str | None, actor: Actor,
+                      incident_id: UUID | None = None) -> Incident:
+        """Open an incident; given an id, opening it again returns the one already opened."""
         page = self.get_page(workspace_id, page_slug)
         incident = Incident.open(
-            incident_id=uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
+            incident_id=incident_id or uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
             page_slug=page.slug, title=title, impact=impact, state=state, message=message,
             actor=actor, at=self.clock(),
         )
-        self.save(incident)
+        try:
+            self.save(incident)
+        except RecordConflictError:
+            if incident_id is None:
+                raise
+            return self.get_incident(workspace_id, incident_id)
         return incident
 
     def get_incident(self, workspace_id: UUID, incident_id: UUID,
@@ -71,6 +86,49 @@ class StatusPagesApplication(BeaconApplication):
             posted.update(incident.post_update(message, actor=actor, at=self.clock()))
 
         return self._update(workspace_id, incident_id, expected_version, command), posted
+
+    def close_incident(self, workspace_id: UUID, incident_id: UUID, *, message: str,
+                       actor: Actor) -> Incident:
+        """Post a closing update and resolve, in one save; an incident already resolved is left be."""
+
+        def command(incident: Incident) -> None:
+            if not incident.resolved:
+                incident.post_update(message, actor=actor, at=self.clock())
+                incident.change(actor=actor, at=self.clock(), resolved=True)
+
+        return self._update(workspace_id, incident_id, None, command)
+
+    def incident_at_version(self, incident_id: UUID, version: int) -> Incident:
+        """The incident exactly as one of its events left it (for webhook bodies)."""
+        incident: Incident = self.load(incident_id, IncidentNotFoundError, "incident", version)
+        return incident
+
+    def subscribe(self, workspace_id: UUID, page_slug: str, *, url: str, secret: str | None,
+                  actor: Actor) -> Subscriber:
+        """Subscribe a webhook URL to a page's incidents; without a secret, one is made."""
+        page = self.get_page(workspace_id, page_slug)
+        subscriber = Subscriber.subscribe(
+            subscriber_id=uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
+            page_slug=page.slug, url=url,
+            secret=new_secret() if secret is None else check_secret(secret),
+            actor=actor, at=self.clock())
+        self.save(subscriber)
+        return subscriber
+
+    def get_subscriber(self, subscriber_id: UUID) -> Subscriber:
+        subscriber: Subscriber = self.load(subscriber_id, SubscriberNotFoundError, "subscriber")
+        return subscriber
+
+    @retry_on_conflict
+    def unsubscribe(self, workspace_id: UUID, page_slug: str, subscriber_id: UUID, *,
+                    actor: Actor) -> None:
+        """Remove a page's subscriber; a removed or foreign one is not found."""
+        page = self.get_page(workspace_id, page_slug)
+        subscriber = self.get_subscriber(subscriber_id)
+        if subscriber.page_id != page.id or subscriber.removed:
+            raise SubscriberNotFoundError("subscriber not found")
+        subscriber.remove(actor=actor, at=self.clock())
+        self.save(subscriber)
 
     def incident_history(self, workspace_id: UUID, incident_id: UUID) -> list[dict[str, Any]]:
         """Every change to an incident: version, type, when, by whom, and fields before and after."""

@@ -10,7 +10,7 @@ from projections.incidents import INCIDENTS, UPDATES, IncidentPage, IncidentQuer
 from projections.model import from_micros
 
 
-def _summary(row: Row) -> IncidentSummary:
+def incident_summary(row: Row) -> IncidentSummary:
     return IncidentSummary(
         id=UUID(row["id"]), workspace_id=UUID(row["workspace_id"]), page_slug=row["page_slug"],
         title=row["title"], impact=row["impact"], state=row["state"],
@@ -40,7 +40,7 @@ class SqlIncidentQueries(IncidentQueries):
         rows = self.db.query(
             f"SELECT * FROM {INCIDENTS.name} WHERE {' AND '.join(where)} "
             "ORDER BY created_at DESC, id DESC LIMIT %s", [*params, limit + 1])
-        items = [_summary(r) for r in rows[:limit]]
+        items = [incident_summary(r) for r in rows[:limit]]
         has_more = len(rows) > limit
         last = rows[limit - 1] if has_more else None
         return IncidentPage(items=items, has_more=has_more, total=int(total),

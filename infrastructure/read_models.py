@@ -17,6 +17,7 @@ import orjson
 import psycopg
 
 from infrastructure.database import Cursor, Database
+from infrastructure.fanout import fanout_statement
 from projections.model import (
     BOOL,
     JSON,
@@ -24,7 +25,6 @@ from projections.model import (
     Fanout,
     InsertRecords,
     KeepMax,
-    Lookup,
     Op,
     Patch,
     Projection,
@@ -241,39 +241,14 @@ class ReadModelStore:
             where = " AND ".join(f"{c} = %s" for c in op.key)
             cur.execute(f"DELETE FROM {name} WHERE {where}", list(op.key.values()))
         elif isinstance(op, Fanout):
-            self._fanout(cur, table, op)
+            cur.execute(*fanout_statement(op, table, TYPES[self.db.dialect], self.suffix,
+                                          lambda c, v: self._adapt(table, c, v)))
         elif isinstance(op, InsertRecords):
             shape = (name, tuple(op.fields.items()), tuple(op.constants))
             if shape not in self._records_sql:
                 self._records_sql[shape] = _records_sql(self.db.dialect, name, table, *shape[1:])
             cur.execute(self._records_sql[shape],
                         [*(self._adapt(table, c, v) for c, v in op.constants.items()), op.records])
-
-    def _fanout(self, cur: Cursor, table: Table, op: Fanout) -> None:
-        """INSERT … SELECT from another of the projection's tables, in the same transaction."""
-        types = TYPES[self.db.dialect]
-        # Typed casts: PostgreSQL cannot infer a parameter's type from a bare select list.
-        values = [f"CAST(%s AS {types[table.columns[c]]})" for c in op.row]
-        params: list[Any] = [self._adapt(table, c, v) for c, v in op.row.items()]
-        where = []
-        for column, wanted in op.match.items():
-            if wanted is None:
-                where.append(f"s.{column} IS NULL")
-            elif isinstance(wanted, Lookup):
-                condition = " AND ".join(f"{k} = %s" for k in wanted.key)
-                where.append(f"s.{column} = (SELECT {wanted.column} FROM "
-                             f"{wanted.table + self.suffix} WHERE {condition})")
-                params += list(wanted.key.values())
-            else:
-                where.append(f"s.{column} = %s")
-                params.append(wanted)
-        columns = [*op.row, *op.copy]
-        selected = [*values, *(f"s.{c}" for c in op.copy.values())]
-        cur.execute(
-            f"INSERT INTO {table.name + self.suffix} ({', '.join(columns)}) "
-            f"SELECT {', '.join(selected)} FROM {op.source + self.suffix} s "
-            f"WHERE {' AND '.join(where) or '1 = 1'} "
-            f"ON CONFLICT ({', '.join(table.primary_key)}) DO NOTHING", params)
 
     def _adapt(self, table: Table, column: str, value: Any) -> Any:
         kind = table.columns[column]

@@ -67,6 +67,11 @@ RECORDERS = {
 }
 
 
+# Connections each application keeps open on PostgreSQL (more are opened on demand, up to 10 more):
+# exports are rare, and one beat is one short transaction.
+IDLE_CONNECTIONS = {"Exports": "1", "Monitoring": "2"}
+
+
 def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
     """The one place Beacon's settings become the eventsourcing library's environment."""
     common = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
@@ -92,7 +97,7 @@ def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(url.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_SCHEMA": settings.db_schema,
-        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_POOL_SIZE": IDLE_CONNECTIONS.get(app_name, "5"),
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "5",

@@ -13,28 +13,41 @@ import psycopg
 from psycopg import sql
 
 from application.base import BeaconApplication, Clock, system_clock
+from application.exports import ExportsApplication
+from application.monitoring import MonitoringApplication
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
 from application.workspaces import WorkspacesApplication
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
+from infrastructure.export_files import ExportFiles
 from infrastructure.incident_queries import SqlIncidentQueries
+from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import ProjectionRunner, Rebuilder
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.read_models import ReadModelStore
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
+from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
+from infrastructure.webhook_deliveries import DeliveryStore
+from infrastructure.webhook_dispatcher import WebhookDispatcher
 from interfaces.actors import Actors, declare_actors, periodic_jobs
+from interfaces.reactions import Reactions, declare_reactions, reaction_jobs
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.model import Projection
+from projections.monitors import MonitorQueries, MonitorsProjection
+from projections.pages import PagesProjection
+from projections.status_page import StatusPageQueries
 from projections.telemetry import EventsProjection, ExceptionsProjection, SessionsProjection
+from projections.webhooks import WebhookDeliveriesProjection
 
 log = logging.getLogger("beacon")
 
 
 def all_projections() -> list[Projection]:
-    return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection()]
+    return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
+            PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection()]
 
 
 @dataclass
@@ -45,20 +58,28 @@ class Beacon:
     workspaces: WorkspacesApplication
     statuspages: StatusPagesApplication
     telemetry: TelemetryApplication
+    monitoring: MonitoringApplication
+    exports: ExportsApplication
     databases: dict[str, Database]
     runners: list[ProjectionRunner]
     incidents: IncidentQueries
     telemetry_queries: SqlTelemetryQueries
+    monitors: MonitorQueries
+    public_pages: StatusPageQueries
+    webhooks: WebhookDispatcher
+    export_files: ExportFiles
     limiter: RateLimiter
     broker: dramatiq.Broker
     actors: Actors = field(init=False)
+    reactions: Reactions = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
 
     @property
     def applications(self) -> dict[str, BeaconApplication]:
-        return {app.name: app for app in (self.workspaces, self.statuspages, self.telemetry)}
+        return {app.name: app for app in (self.workspaces, self.statuspages, self.telemetry,
+                                          self.monitoring, self.exports)}
 
     def runner(self, name: str) -> ProjectionRunner:
         for runner in self.runners:
@@ -82,7 +103,8 @@ class Beacon:
     def start_worker(self, threads: int = 2) -> None:
         """Run jobs in this process, and the scheduler that enqueues the periodic ones."""
         self._worker = start_worker(self.broker, threads)
-        scheduler = Scheduler(periodic_jobs(self.actors), self._stop, self.settings.redis_url)
+        jobs = periodic_jobs(self.actors) + reaction_jobs(self.reactions)
+        scheduler = Scheduler(jobs, self._stop, self.settings.redis_url)
         scheduler.start()
         self._threads.append(scheduler)
 
@@ -115,6 +137,7 @@ class Beacon:
         if self._worker is not None:
             self._worker.stop(timeout=5000)
         self.broker.close()
+        self.webhooks.close()
         for app in self.applications.values():
             app.close()
         for db in {id(d): d for d in self.databases.values()}.values():
@@ -136,7 +159,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     statuspages = StatusPagesApplication(eventsourcing_env(settings, "StatusPages"), clock=clock)
     telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
     telemetry.ledger = telemetry.recorder  # type: ignore[assignment]  # see telemetry_recorder.py
-    apps: dict[str, BeaconApplication] = {a.name: a for a in (workspaces, statuspages, telemetry)}
+    monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock)
+    exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
+    apps: dict[str, BeaconApplication] = {
+        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports)}
     if settings.uses_postgres:
         shared = PostgresDatabase(settings.database_url, settings.db_schema)
         databases: dict[str, Database] = {name: shared for name in apps}
@@ -148,11 +174,23 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         store.create_tables()
         runners.append(ProjectionRunner(projection, apps[projection.source], store))
     broker = build_broker(settings.redis_url)
+    deliveries = DeliveryStore(databases["StatusPages"])
+    deliveries.create_tables()
+    monitors = SqlMonitorQueries(databases["Monitoring"])
+    webhooks = WebhookDispatcher(
+        deliveries, statuspages, clock, allow_private=settings.allow_private_webhooks,
+        timeout=settings.webhook_timeout_seconds, max_attempts=settings.webhook_max_attempts,
+        backoff_seconds=settings.webhook_backoff_seconds)
     beacon = Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
         databases=databases, runners=runners, incidents=SqlIncidentQueries(databases["StatusPages"]),
         telemetry_queries=SqlTelemetryQueries(databases["Telemetry"]),
+        monitoring=monitoring, exports=exports, monitors=monitors,
+        public_pages=SqlStatusPageQueries(databases["StatusPages"], monitors), webhooks=webhooks,
+        export_files=ExportFiles(settings.data_dir / "exports", databases["StatusPages"],
+                                 databases.get("Telemetry")),
         limiter=RateLimiter(settings.redis_url), broker=broker,
     )
     beacon.actors = declare_actors(beacon, broker)
+    beacon.reactions = declare_reactions(beacon, broker)
     return beacon

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -85,3 +86,50 @@ def make_tenant(client: TestClient, name: str = "Acme", plan: str = "pro",
 @pytest.fixture
 def tenant(client: TestClient) -> Tenant:
     return make_tenant(client)
+
+
+class FakeClock:
+    """A clock the test moves by hand: time-driven behaviour without sleeping."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 4, 4, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def clocked_beacon(settings: Settings, clock: FakeClock) -> Iterator[Beacon]:
+    """A Beacon on the test's clock, allowed to send webhooks to this machine, with no worker."""
+    beacon = bootstrap(settings.model_copy(update={"allow_private_webhooks": True}), clock=clock)
+    beacon.start_projections()
+    try:
+        yield beacon
+    finally:
+        beacon.close()
+
+
+@pytest.fixture
+def clocked_client(clocked_beacon: Beacon) -> Iterator[TestClient]:
+    with TestClient(create_app(clocked_beacon)) as client:
+        yield client
+
+
+def settle(beacon: Beacon) -> None:
+    """Bring every read model up to the head of its log, now (what the projector does soon)."""
+    for runner in beacon.runners:
+        runner.catch_up()
+
+
+@pytest.fixture
+def tenant_on_clock(clocked_client: TestClient) -> Tenant:
+    return make_tenant(clocked_client)

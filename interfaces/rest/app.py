@@ -9,7 +9,18 @@ from fastapi import FastAPI
 from interfaces.bootstrap import Beacon
 from interfaces.graphql.router import build_router
 from interfaces.metrics import Metrics
-from interfaces.rest import admin, dialects, incidents, ingest, operations
+from interfaces.rest import (
+    admin,
+    dialects,
+    exports,
+    heartbeats,
+    incidents,
+    ingest,
+    monitors,
+    operations,
+    status_page,
+    subscribers,
+)
 from interfaces.rest.errors import install_error_handlers
 from interfaces.rest.middleware import BodyGuard, Observability
 
@@ -22,9 +33,11 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     app.state.metrics = Metrics(lambda: [r.status() for r in beacon.runners])
     install_error_handlers(app)
     for router in (operations.router, admin.router, incidents.router, ingest.router,
-                   dialects.router):
+                   dialects.router, heartbeats.router, monitors.router, subscribers.router,
+                   exports.router, status_page.router):
         app.include_router(router)
     app.include_router(build_router(beacon), prefix="/graphql")
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)
     app.add_middleware(Observability, metrics=app.state.metrics)
     return app
+

@@ -16,7 +16,8 @@ from interfaces.rest.errors import error_body
 
 log = logging.getLogger("beacon.http")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
-JSON_EXEMPT_PREFIXES = ("/api/v1/beet/",)  # heartbeat pings answer a GIF whatever they send
+# Heartbeat pings answer a GIF whatever they send, so they read (and cap) their own bodies.
+UNGUARDED_PREFIXES = ("/api/v1/beet/",)
 
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
@@ -44,7 +45,8 @@ class BodyGuard:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+        if (scope["type"] != "http" or scope["method"] not in BODY_METHODS
+                or scope["path"].startswith(UNGUARDED_PREFIXES)):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -55,10 +57,8 @@ class BodyGuard:
                               f"the body must be at most {self.max_bytes} bytes")
             return
         media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        exempt = scope["path"].startswith(JSON_EXEMPT_PREFIXES)
         has_body = length != b"0" and (length is not None or b"transfer-encoding" in headers)
-        if has_body and not exempt and not (media == b"application/json"
-                                            or media.endswith(b"+json")):
+        if has_body and not (media == b"application/json" or media.endswith(b"+json")):
             await _send_error(send, 415, "unsupported_media_type",
                               "the body must be application/json")
             return

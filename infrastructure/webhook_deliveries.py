@@ -1,0 +1,136 @@
+"""What the dispatcher did with each delivery of the outbox: claims, outcomes and every attempt.
+
+These tables belong to the dispatcher, not to the projection, so rebuilding the outbox (which makes
+the same delivery keys again) never resends a delivery that already went out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infrastructure.database import Database, Row
+from infrastructure.read_models import create_statements
+from projections.model import BIGINT, DOUBLE, TEXT, Table
+from projections.webhooks import DELIVERIES, SUBSCRIBERS
+
+KEY = ("subscriber_id", "incident_id", "version")
+STATE = Table(
+    name="webhook_delivery_state",
+    columns={"subscriber_id": TEXT, "incident_id": TEXT, "version": BIGINT, "status": TEXT,
+             "attempts": BIGINT, "next_attempt_at": BIGINT, "lease_until": BIGINT,
+             "last_status_code": BIGINT, "last_error": TEXT, "updated_at": BIGINT},
+    primary_key=KEY,
+    indexes=(("status", "next_attempt_at"),),
+)
+ATTEMPTS = Table(
+    name="webhook_attempts",
+    columns={"subscriber_id": TEXT, "incident_id": TEXT, "version": BIGINT, "attempt": BIGINT,
+             "attempted_at": BIGINT, "status_code": BIGINT, "error": TEXT, "duration_ms": DOUBLE,
+             "outcome": TEXT},
+    primary_key=(*KEY, "attempt"),
+)
+_JOIN = " AND ".join(f"s.{c} = d.{c}" for c in KEY)
+_WHERE_KEY = " AND ".join(f"{c} = %s" for c in KEY)
+
+
+@dataclass(frozen=True)
+class DeliveryKey:
+    subscriber_id: str
+    incident_id: str
+    version: int
+
+    def values(self) -> list[Any]:
+        return [self.subscriber_id, self.incident_id, self.version]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # delivered, pending (to retry), failed, cancelled
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+    next_attempt_at: int | None = None  # µs, when pending
+
+
+class DeliveryStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def create_tables(self) -> None:
+        with self.db.transaction() as cur:
+            for table in (STATE, ATTEMPTS):
+                for statement in create_statements(table, self.db.dialect):
+                    cur.execute(statement)
+
+    def due(self, now: int, limit: int = 100) -> list[DeliveryKey]:
+        """Deliveries never tried, or waiting for a retry that is due and not claimed."""
+        rows = self.db.query(
+            f"SELECT d.subscriber_id, d.incident_id, d.version FROM {DELIVERIES.name} d "
+            f"LEFT JOIN {STATE.name} s ON {_JOIN} "
+            "WHERE s.status IS NULL OR (s.status = 'pending' AND s.next_attempt_at <= %s "
+            "AND (s.lease_until IS NULL OR s.lease_until <= %s)) "
+            "ORDER BY d.occurred_at, d.version LIMIT %s", [now, now, limit])
+        return [DeliveryKey(r["subscriber_id"], r["incident_id"], int(r["version"])) for r in rows]
+
+    def claim(self, key: DeliveryKey, now: int, lease_until: int) -> int | None:
+        """Take the next attempt of a due delivery until `lease_until`; its number, or None."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"INSERT INTO {STATE.name} ({', '.join(KEY)}, status, attempts, next_attempt_at, "
+                "lease_until, updated_at) VALUES (%s, %s, %s, 'pending', 1, %s, %s, %s) "
+                f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET "
+                f"attempts = {STATE.name}.attempts + 1, lease_until = excluded.lease_until, "
+                f"updated_at = excluded.updated_at WHERE {STATE.name}.status = 'pending' "
+                f"AND {STATE.name}.next_attempt_at <= %s AND ({STATE.name}.lease_until IS NULL "
+                f"OR {STATE.name}.lease_until <= %s) RETURNING attempts",
+                [*key.values(), now, lease_until, now, now, now])
+            row = cur.fetchone()
+        return int(row["attempts"]) if row else None
+
+    def delivery(self, key: DeliveryKey) -> Row | None:
+        """The outbox row with its dispatch state (status and attempts), or None if unknown."""
+        rows = self.db.query(
+            f"SELECT d.*, s.status, s.attempts, s.lease_until FROM {DELIVERIES.name} d "
+            f"LEFT JOIN {STATE.name} s ON {_JOIN} "
+            f"WHERE {' AND '.join(f'd.{c} = %s' for c in KEY)}", key.values())
+        if not rows:
+            return None
+        row = rows[0]
+        row["changes"] = self.db.load_json(row["changes"])
+        return row
+
+    def record(self, key: DeliveryKey, attempt: int, outcome: Outcome, now: int) -> None:
+        """Keep one attempt and move the delivery to its outcome, releasing the claim."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"INSERT INTO {ATTEMPTS.name} ({', '.join(ATTEMPTS.columns)}) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                f"ON CONFLICT ({', '.join(ATTEMPTS.primary_key)}) DO NOTHING",
+                [*key.values(), attempt, now, outcome.status_code, outcome.error,
+                 outcome.duration_ms, outcome.status])
+            cur.execute(
+                f"UPDATE {STATE.name} SET status = %s, next_attempt_at = %s, lease_until = NULL, "
+                f"last_status_code = %s, last_error = %s, updated_at = %s WHERE {_WHERE_KEY}",
+                [outcome.status, outcome.next_attempt_at, outcome.status_code, outcome.error,
+                 now, *key.values()])
+
+    def subscribers(self, workspace_id: str, page_slug: str) -> list[Row]:
+        return self.db.query(
+            f"SELECT id, url, created_at FROM {SUBSCRIBERS.name} WHERE workspace_id = %s "
+            "AND page_slug = %s AND removed_at IS NULL ORDER BY created_at, id",
+            [workspace_id, page_slug])
+
+    def recent(self, subscriber_id: str, limit: int = 20) -> list[Row]:
+        """A subscriber's latest deliveries, newest first, each with its attempts oldest first."""
+        rows = self.db.query(
+            f"SELECT d.subscriber_id, d.incident_id, d.version, d.event_type, d.occurred_at, "
+            f"s.status, s.attempts, s.next_attempt_at FROM {DELIVERIES.name} d "
+            f"LEFT JOIN {STATE.name} s ON {_JOIN} WHERE d.subscriber_id = %s "
+            "ORDER BY d.occurred_at DESC, d.version DESC LIMIT %s", [subscriber_id, limit])
+        for row in rows:
+            row["attempt_log"] = self.db.query(
+                f"SELECT attempt, attempted_at, status_code, error, duration_ms, outcome "
+                f"FROM {ATTEMPTS.name} WHERE {_WHERE_KEY} ORDER BY attempt",
+                [row["subscriber_id"], row["incident_id"], row["version"]])
+        return rows

@@ -1,0 +1,79 @@
+"""Subscribers API: webhook endpoints of a page, with their recent deliveries and every attempt."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+from fastapi import APIRouter, Response
+from pydantic import StringConstraints
+
+from domain.errors import SubscriberNotFoundError
+from infrastructure.webhook_addresses import check_public_url
+from interfaces.rest.admin import parse_id
+from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
+from interfaces.rest.representations import envelope, iso, mark_position
+from interfaces.rest.schemas import Body
+from projections.model import from_micros
+from projections.webhooks import delivery_id
+
+router = APIRouter(prefix="/api/v1/pages/{page_slug}/subscribers", tags=["subscribers"])
+
+
+class SubscriberCreate(Body):
+    url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+    secret: Annotated[str, StringConstraints(min_length=16, max_length=256)] | None = None
+    nullable: ClassVar[tuple[str, ...]] = ("secret",)
+
+
+def _at(value: int | None) -> str | None:
+    return iso(from_micros(value))
+
+
+def delivery_json(row: dict[str, Any]) -> dict[str, Any]:
+    """One delivery with its stable id, outcome so far and every attempt."""
+    return {
+        "id": str(delivery_id(row["subscriber_id"], row["incident_id"], int(row["version"]))),
+        "type": row["event_type"], "incident_id": row["incident_id"],
+        "incident_version": int(row["version"]), "occurred_at": _at(row["occurred_at"]),
+        "status": row["status"] or "pending", "next_attempt_at": _at(row["next_attempt_at"]),
+        "attempts": [{"attempt": int(a["attempt"]), "attempted_at": _at(a["attempted_at"]),
+                      "status_code": a["status_code"], "error": a["error"],
+                      "duration_ms": a["duration_ms"], "outcome": a["outcome"]}
+                     for a in row["attempt_log"]],
+    }
+
+
+@router.post("", status_code=201)
+def subscribe(page_slug: str, body: SubscriberCreate, who: Writer, beacon: BeaconDep,
+              response: Response) -> dict:
+    """Subscribe a webhook URL to the page's incidents. The secret is shown in this response only."""
+    beacon.statuspages.get_page(who.workspace_id, page_slug)
+    check_public_url(body.url, beacon.settings.allow_private_webhooks)
+    subscriber = beacon.statuspages.subscribe(who.workspace_id, page_slug, url=body.url,
+                                              secret=body.secret, actor=who.actor)
+    mark_position(response)
+    response.headers["Location"] = f"/api/v1/pages/{page_slug}/subscribers/{subscriber.id}"
+    return envelope({"id": str(subscriber.id), "page_slug": page_slug, "url": subscriber.url,
+                     "secret": subscriber.secret, "created_at": iso(subscriber.created_on)})
+
+
+@router.delete("/{subscriber_id}", status_code=204)
+def unsubscribe(page_slug: str, subscriber_id: str, who: Writer, beacon: BeaconDep) -> Response:
+    """Remove a subscriber; deliveries not yet sent to it are cancelled."""
+    beacon.statuspages.unsubscribe(
+        who.workspace_id, page_slug, parse_id(subscriber_id, SubscriberNotFoundError, "subscriber"),
+        actor=who.actor)
+    response = Response(status_code=204)
+    mark_position(response)
+    return response
+
+
+@router.get("", dependencies=[ConsistentRead])
+def list_subscribers(page_slug: str, who: Reader, beacon: BeaconDep) -> dict:
+    """The page's subscribers, each with its latest deliveries and their attempts."""
+    beacon.statuspages.get_page(who.workspace_id, page_slug)
+    store = beacon.webhooks.store
+    return envelope([
+        {"id": row["id"], "url": row["url"], "created_at": _at(row["created_at"]),
+         "deliveries": [delivery_json(d) for d in store.recent(row["id"])]}
+        for row in store.subscribers(str(who.workspace_id), page_slug)])
