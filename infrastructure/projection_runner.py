@@ -100,12 +100,10 @@ class ProjectionRunner:
         self._wake.set()
 
     def run(self, stop: threading.Event, poll_interval: float = 0.25,
-            listen_url: str | None = None, channel: str | None = None) -> None:
-        """Follow the log until `stop` is set."""
-        listener = _Listener(listen_url, channel, self._wake, stop) if listen_url else None
-        if listener:
-            listener.start()
-        timeout = 5.0 if listener else poll_interval
+            listening: bool = False) -> None:
+        """Follow the log until `stop` is set: woken by a LogListener when `listening`, else polling;
+        either way it re-checks after a timeout, so a lost wake-up costs latency, not events."""
+        timeout = 5.0 if listening else poll_interval
         while not stop.is_set():
             try:
                 self.catch_up()
@@ -116,23 +114,28 @@ class ProjectionRunner:
             self._wake.clear()
 
 
-class _Listener(threading.Thread):
-    """LISTENs on the events table's channel and sets `wake` on each NOTIFY; reconnects on loss."""
+class LogListener(threading.Thread):
+    """One LISTEN connection per application log: each NOTIFY wakes every runner of that log.
+    Reconnects when the connection is lost."""
 
-    def __init__(self, url: str | None, channel: str | None, wake: threading.Event,
+    def __init__(self, url: str, channel: str, runners: list[ProjectionRunner],
                  stop: threading.Event):
         super().__init__(daemon=True, name=f"listen-{channel}")
-        self.url, self.channel, self.wake, self.stop = url, channel, wake, stop
+        self.url, self.channel, self.runners, self.stop = url, channel, runners, stop
+
+    def wake(self) -> None:
+        for runner in self.runners:
+            runner.wake()
 
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                with psycopg.connect(str(self.url), autocommit=True) as conn:
+                with psycopg.connect(self.url, autocommit=True) as conn:
                     conn.execute(f'LISTEN "{self.channel}"')
-                    self.wake.set()  # anything written while we were not listening
+                    self.wake()  # anything written while we were not listening
                     while not self.stop.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            self.wake.set()
+                            self.wake()
             except psycopg.Error as error:
                 log.warning("LISTEN %s lost (%s); reconnecting", self.channel, error)
                 self.stop.wait(1.0)

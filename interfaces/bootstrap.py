@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import dramatiq
 import psycopg
@@ -23,7 +23,7 @@ from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.export_files import ExportFiles
 from infrastructure.incident_queries import SqlIncidentQueries
 from infrastructure.monitor_queries import SqlMonitorQueries
-from infrastructure.projection_runner import ProjectionRunner, Rebuilder
+from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.read_models import ReadModelStore
 from infrastructure.scheduler import Scheduler
@@ -88,17 +88,23 @@ class Beacon:
         raise KeyError(name)
 
     def start_projections(self) -> None:
-        """Follow every log in background threads (LISTEN/NOTIFY on PostgreSQL, polling on SQLite)."""
+        """Follow every log in background threads: on PostgreSQL one LISTEN connection per log
+        wakes its runners on NOTIFY; on SQLite they poll."""
+        listening = self.settings.uses_postgres
         for runner in self.runners:
-            kwargs: dict[str, Any] = {}
-            if self.settings.uses_postgres:
-                recorder: Any = runner.app.recorder
-                kwargs = {"listen_url": self.settings.database_url,
-                          "channel": recorder.channel_name}
-            thread = threading.Thread(target=runner.run, args=(self._stop,), kwargs=kwargs,
-                                      daemon=True, name=f"projection-{runner.name}")
+            thread = threading.Thread(target=runner.run, args=(self._stop,),
+                                      kwargs={"listening": listening}, daemon=True,
+                                      name=f"projection-{runner.name}")
             thread.start()
             self._threads.append(thread)
+        if listening:
+            for source, app in self.applications.items():
+                runners = [r for r in self.runners if r.projection.source == source]
+                if runners:
+                    channel = cast(Any, app.recorder).channel_name
+                    listener = LogListener(self.settings.database_url, channel, runners, self._stop)
+                    listener.start()
+                    self._threads.append(listener)
 
     def start_worker(self, threads: int = 2) -> None:
         """Run jobs in this process, and the scheduler that enqueues the periodic ones."""
