@@ -46,6 +46,16 @@ def beacon(settings: Settings) -> Iterator[Beacon]:
 
 
 @pytest.fixture
+def quiet_beacon(settings: Settings) -> Iterator[Beacon]:
+    """A Beacon whose projections only run when a test says so."""
+    beacon = bootstrap(settings)
+    try:
+        yield beacon
+    finally:
+        beacon.close()
+
+
+@pytest.fixture
 def client(beacon: Beacon) -> Iterator[TestClient]:
     with TestClient(create_app(beacon)) as client:
         yield client

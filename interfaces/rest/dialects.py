@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from application.telemetry import ACCEPTED, DUPLICATE, INVALID, new_event_id
 from domain.tracked_event import MAX_PROPERTIES, check_event
 from interfaces.rest.deps import BeaconDep, Ingester, authenticate
-from interfaces.rest.errors import ApiError, BadRequest, PayloadTooLarge, error_response
-from interfaces.rest.ingest import MAX_BATCH, count_outcome, json_body, per_event, quota_error
+from interfaces.rest.errors import ApiError, BadRequest, error_response
+from interfaces.rest.ingest import batch_body, count_outcome, json_body, per_event, quota_error
 from interfaces.rest.representations import in_thread, mark_position
 
 router = APIRouter(tags=["ingestion dialects"])
@@ -48,11 +48,7 @@ async def track_one(request: Request, who: Ingester, beacon: BeaconDep) -> Respo
 @router.post("/api/v1/events/batch", status_code=202)
 async def track_batch(request: Request, who: Ingester, beacon: BeaconDep) -> Response:
     """Seed 002: an array of events; 202 with the id and fate of each."""
-    raws = await json_body(request)
-    if not isinstance(raws, list) or not raws:
-        raise BadRequest("the body must be a JSON array of 1-1000 events")
-    if len(raws) > MAX_BATCH:
-        raise PayloadTooLarge(f"a batch holds at most {MAX_BATCH} events, not {len(raws)}")
+    raws = await batch_body(request)
     outcome, _ = await _ingest_async_dialect(request, who, beacon, raws)
     if outcome.count(INVALID) == len(raws):
         return error_response(422, "validation_error", "no event in the batch is valid",

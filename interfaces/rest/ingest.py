@@ -29,6 +29,16 @@ async def json_body(request: Request) -> Any:
         raise BadRequest("the request body is not valid JSON") from None
 
 
+async def batch_body(request: Request) -> list[Any]:
+    """A JSON array of 1-1000 events (more is 413, like an oversized body)."""
+    batch = await json_body(request)
+    if not isinstance(batch, list) or not batch:
+        raise BadRequest(f"the body must be a JSON array of 1-{MAX_BATCH} events")
+    if len(batch) > MAX_BATCH:
+        raise PayloadTooLarge(f"a batch holds at most {MAX_BATCH} events, not {len(batch)}")
+    return batch
+
+
 def quota_error(outcome: Outcome, limit: int) -> QuotaExceededError:
     return QuotaExceededError("the monthly event limit of this workspace's plan is reached",
                               limit=limit, used=outcome.used,
@@ -50,11 +60,7 @@ def count_outcome(request: Request, outcome: Outcome, kind: str = "event") -> No
 @router.post("/v1/events", responses={207: {"description": "Some events refused"}})
 async def track_events(request: Request, who: Ingester, beacon: BeaconDep) -> Response:
     """Track a batch of 1-1000 events; every event is accepted, a duplicate, or refused with why."""
-    batch = await json_body(request)
-    if not isinstance(batch, list) or not batch:
-        raise BadRequest("the body must be a JSON array of 1-1000 events")
-    if len(batch) > MAX_BATCH:
-        raise PayloadTooLarge(f"a batch holds at most {MAX_BATCH} events, not {len(batch)}")
+    batch = await batch_body(request)
     now = beacon.telemetry.clock()
     checked = [check_event(raw, now) for raw in batch]
     limit = who.workspace.monthly_event_limit or 0

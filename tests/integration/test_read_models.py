@@ -5,26 +5,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from domain.actor import ADMIN
-from infrastructure.settings import Settings
-from interfaces.bootstrap import Beacon, bootstrap
+from interfaces.bootstrap import Beacon
 from projections.incidents import INCIDENTS, UPDATES
-
-
-@pytest.fixture
-def quiet_beacon(settings: Settings) -> Iterator[Beacon]:
-    """A Beacon whose projections only run when a test says so."""
-    beacon = bootstrap(settings)
-    try:
-        yield beacon
-    finally:
-        beacon.close()
 
 
 def seed(beacon: Beacon, incidents: int = 3) -> tuple[uuid.UUID, list[uuid.UUID]]:

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from domain.tracked_event import check_event
-from infrastructure.settings import Settings
-from interfaces.bootstrap import Beacon, bootstrap
+from interfaces.bootstrap import Beacon
 from projections.telemetry import ACTIVITY, EVENTS, EXCEPTIONS, SESSIONS
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def quiet_beacon(settings: Settings) -> Iterator[Beacon]:
-    beacon = bootstrap(settings)
-    try:
-        yield beacon
-    finally:
-        beacon.close()
 
 
 def load(beacon: Beacon) -> uuid.UUID:
