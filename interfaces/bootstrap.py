@@ -18,6 +18,7 @@ from application.monitoring import MonitoringApplication
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
 from application.workspaces import WorkspacesApplication
+from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.export_files import ExportFiles
@@ -34,6 +35,7 @@ from infrastructure.webhook_deliveries import DeliveryStore
 from infrastructure.webhook_dispatcher import WebhookDispatcher
 from interfaces.actors import Actors, declare_actors, periodic_jobs
 from interfaces.reactions import Reactions, declare_reactions, reaction_jobs
+from projections.analytics import AnalyticsQueries
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.model import Projection
 from projections.monitors import MonitorQueries, MonitorsProjection
@@ -71,6 +73,7 @@ class Beacon:
     limiter: RateLimiter
     broker: dramatiq.Broker
     actors: Actors = field(init=False)
+    analytics: AnalyticsQueries = field(init=False)
     reactions: Reactions = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -197,6 +200,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
                                  databases.get("Telemetry")),
         limiter=RateLimiter(settings.redis_url), broker=broker,
     )
+    beacon.analytics = SqlAnalyticsQueries(databases["Telemetry"])
     beacon.actors = declare_actors(beacon, broker)
     beacon.reactions = declare_reactions(beacon, broker)
     return beacon

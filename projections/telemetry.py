@@ -34,7 +34,9 @@ EVENTS = Table(
              "actor_id": TEXT, "session_id": TEXT, "source_app": TEXT, "source_version": TEXT,
              "timestamp": BIGINT, "received_at": BIGINT, "properties": JSON},
     primary_key=("workspace_id", "event_id"),
-    indexes=(("workspace_id", "name", "timestamp"), ("workspace_id", "session_id", "timestamp")),
+    # actor_id rides along so funnels and unique-actor counts can read the index alone.
+    indexes=(("workspace_id", "name", "timestamp", "actor_id"),
+             ("workspace_id", "session_id", "timestamp")),
 )
 SESSIONS = Table(
     name="rm_sessions",

@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
-from interfaces.graphql import incidents, telemetry
+from interfaces.graphql import analytics, incidents, telemetry
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
 
@@ -28,6 +28,11 @@ class Query:
     exception_groups = strawberry.field(resolver=telemetry.exception_groups,
                                         description=telemetry.exception_groups.__doc__)
     usage = strawberry.field(resolver=telemetry.usage, description=telemetry.usage.__doc__)
+    timeseries = strawberry.field(resolver=analytics.timeseries,
+                                  description=analytics.timeseries.__doc__)
+    breakdown = strawberry.field(resolver=analytics.breakdown, description=analytics.breakdown.__doc__)
+    metric = strawberry.field(resolver=analytics.metric, description=analytics.metric.__doc__)
+    funnel = strawberry.field(resolver=analytics.funnel, description=analytics.funnel.__doc__)
 
 
 class BeaconSchema(strawberry.Schema):

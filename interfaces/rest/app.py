@@ -11,6 +11,7 @@ from interfaces.graphql.router import build_router
 from interfaces.metrics import Metrics
 from interfaces.rest import (
     admin,
+    analytics,
     dialects,
     exports,
     heartbeats,
@@ -34,7 +35,7 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     install_error_handlers(app)
     for router in (operations.router, admin.router, incidents.router, ingest.router,
                    dialects.router, heartbeats.router, monitors.router, subscribers.router,
-                   exports.router, status_page.router):
+                   exports.router, status_page.router, analytics.router):
         app.include_router(router)
     app.include_router(build_router(beacon), prefix="/graphql")
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)

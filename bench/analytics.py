@@ -1,0 +1,214 @@
+"""Analytics benchmark (issue 4): load a deterministic data set through the application layer on
+PostgreSQL, time the rebuild of the `events` read model beside a raw COPY of the same rows, then
+p50/p95 of a 30-day hourly timeseries, a top-25 breakdown and a 3-step funnel, each beside DuckDB
+(in memory) answering the same question over the same rows in the same run.
+
+    .venv/bin/python bench/analytics.py [--events 1000000] [--runs 20] [--database-url URL]
+
+Not a test: run it on demand and record the figures in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.analytics_data import DAYS, JOURNEY, START, batches  # noqa: E402
+from infrastructure.projection_runner import Rebuilder  # noqa: E402
+from infrastructure.settings import Settings  # noqa: E402
+from interfaces.bootstrap import Beacon, bootstrap  # noqa: E402
+from projections.analytics import STEP_MICROS, EventQuery, FunnelQuery, Interval  # noqa: E402
+from projections.model import micros  # noqa: E402
+
+BEGIN, END = micros(START), micros(START + timedelta(days=DAYS))
+WINDOW = 14 * 86_400 * 1_000_000
+HOUR = STEP_MICROS[Interval.HOUR]
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = action()
+    return time.perf_counter() - started, result
+
+
+def latencies(action: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
+    """p50 and p95 in ms over `runs` (after two warm-up runs), and the last answer."""
+    for _ in range(2):
+        answer = action()
+    samples = []
+    for _ in range(runs):
+        seconds, answer = timed(action)
+        samples.append(seconds * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))], answer
+
+
+def load(beacon: Beacon, workspace: uuid.UUID, total: int) -> float:
+    """Ingest through TelemetryApplication in 1000-event batches; returns seconds."""
+    started = time.perf_counter()
+    for batch in batches(total):
+        beacon.telemetry.ingest(workspace, batch, limit=10**12)  # type: ignore[arg-type]
+    return time.perf_counter() - started
+
+
+def prepare(url: str, schema: str, cluster: bool) -> None:
+    """VACUUM ANALYZE, as autovacuum does soon after a load (it sets the visibility map that
+    index-only scans need); with `cluster`, first order the table by event name and time."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        if cluster:
+            conn.execute("CLUSTER rm_events USING rm_events_workspace_id_name_timestamp_actor_id_idx")
+        conn.execute("VACUUM ANALYZE rm_events")
+
+
+def copy_baseline(url: str, schema: str) -> tuple[float, int, str]:
+    """COPY rm_events' rows (exported first, untimed) into a plain table; seconds, rows, CSV path."""
+    buffer = io.BytesIO()
+    csv = Path(tempfile.mkdtemp()) / "events.csv"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        with conn.cursor() as cur, cur.copy("COPY rm_events TO STDOUT") as copy:
+            for data in copy:
+                buffer.write(data)
+        with conn.cursor() as cur, cur.copy(
+                "COPY rm_events TO STDOUT WITH (FORMAT csv, HEADER true)") as copy, csv.open("wb") as f:
+            for data in copy:
+                f.write(data)
+        conn.execute("CREATE TABLE copy_baseline (LIKE rm_events)")
+        started = time.perf_counter()
+        with conn.cursor() as cur, cur.copy("COPY copy_baseline FROM STDIN") as copy:
+            view = buffer.getbuffer()
+            for offset in range(0, len(view), 1 << 20):
+                copy.write(view[offset:offset + (1 << 20)])
+        seconds = time.perf_counter() - started
+        rows = conn.execute("SELECT COUNT(*) FROM copy_baseline").fetchone()[0]  # type: ignore[index]
+    return seconds, int(rows), str(csv)
+
+
+def duck(csv: str) -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect()
+    conn.execute(f"CREATE TABLE ev AS SELECT * REPLACE (properties::JSON AS properties) "
+                 f"FROM read_csv('{csv}', header = true, auto_detect = true)")
+    return conn
+
+
+def duck_questions(conn: duckdb.DuckDBPyConnection, workspace: str,
+                   event: str) -> dict[str, Callable[[], Any]]:
+    scope = f"workspace_id = '{workspace}' AND timestamp >= {BEGIN} AND timestamp < {END}"
+    a, b, c = JOURNEY
+    funnel = f"""
+      WITH s1 AS (SELECT actor_id, timestamp AS t1 FROM ev WHERE {scope} AND name = '{a}'),
+      s2 AS (SELECT s1.actor_id, s1.t1, min(e.timestamp) AS t2 FROM s1 LEFT JOIN ev e
+             ON e.workspace_id = '{workspace}' AND e.actor_id = s1.actor_id AND e.name = '{b}'
+             AND e.timestamp BETWEEN s1.t1 AND s1.t1 + {WINDOW} GROUP BY ALL),
+      s3 AS (SELECT s2.actor_id, s2.t2, min(e.timestamp) AS t3 FROM s2 LEFT JOIN ev e
+             ON e.workspace_id = '{workspace}' AND e.actor_id = s2.actor_id AND e.name = '{c}'
+             AND e.timestamp BETWEEN s2.t2 AND s2.t1 + {WINDOW} GROUP BY ALL)
+      SELECT count(DISTINCT actor_id), count(DISTINCT actor_id) FILTER (WHERE t2 IS NOT NULL),
+             count(DISTINCT actor_id) FILTER (WHERE t3 IS NOT NULL) FROM s3"""
+    return {
+        "timeseries": lambda: conn.execute(
+            f"SELECT (timestamp - {BEGIN}) // {HOUR} AS b, count(*) FROM ev WHERE {scope} "
+            f"AND name = '{event}' GROUP BY b ORDER BY b").fetchall(),
+        "breakdown": lambda: conn.execute(
+            f"SELECT properties->>'$.country' AS v, count(*) AS n FROM ev WHERE {scope} "
+            f"AND name = '{event}' GROUP BY v ORDER BY n DESC, v NULLS LAST LIMIT 25").fetchall(),
+        "funnel": lambda: conn.execute(funnel).fetchall()[0],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--event", default="report_exported", help="for timeseries and breakdown")
+    parser.add_argument("--reuse", metavar="SCHEMA", help="query a schema a --keep run left loaded")
+    parser.add_argument("--keep", action="store_true", help="leave the schema for --reuse")
+    parser.add_argument("--cluster", action="store_true",
+                        help="experiment: CLUSTER rm_events by (workspace, name, time) before querying")
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+    schema = args.reuse or f"bench_{uuid.uuid4().hex[:8]}"
+    settings = Settings(env="test", database_url=args.database_url, db_schema=schema,
+                        data_dir=Path(tempfile.mkdtemp()))
+    beacon = bootstrap(settings)
+    db = beacon.databases["Telemetry"]
+    try:
+        if args.reuse:
+            workspace = uuid.UUID(db.query("SELECT workspace_id FROM rm_events LIMIT 1")[0]["workspace_id"])
+            ingest_s = live_s = rebuild_s = float("nan")
+        else:
+            workspace = uuid.uuid4()
+            ingest_s = load(beacon, workspace, args.events)
+            runner = beacon.runner("events")
+            live_s, _ = timed(runner.catch_up)
+            rebuild_s, _ = timed(Rebuilder(runner).run)
+        prepare(args.database_url, schema, args.cluster)
+        copy_s, rows, csv = copy_baseline(args.database_url, schema)
+        engine = beacon.analytics
+        query = EventQuery(str(workspace), args.event, BEGIN, END)
+        funnel = FunnelQuery(str(workspace), JOURNEY, BEGIN, END, WINDOW)
+        ours = {"timeseries": lambda: engine.timeseries(query, Interval.HOUR),
+                "breakdown": lambda: engine.breakdown(query, "country", 25),
+                "funnel": lambda: engine.funnel(funnel)}
+        load_s, conn = timed(lambda: duck(csv))
+        theirs = duck_questions(conn, str(workspace), args.event)
+        results = {name: (latencies(ours[name], args.runs), latencies(theirs[name], args.runs))
+                   for name in ours}
+    finally:
+        beacon.close()
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}.copy_baseline").format(sql.Identifier(schema)))
+            if not args.keep:
+                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    if args.keep:
+        print(f"kept schema {schema}: --reuse {schema}")
+    report(args, rows, ingest_s, live_s, rebuild_s, copy_s, load_s, results)
+
+
+def report(args: Any, rows: int, ingest_s: float, live_s: float, rebuild_s: float, copy_s: float,
+           duck_load_s: float, results: dict[str, Any]) -> None:
+    print(f"analytics over {rows:,} events ({args.events:,} generated), 30 days, 50k actors, "
+          f"PostgreSQL, {args.runs} runs each, {os.cpu_count()} cores")
+    print(f"  ingest (application layer, 1000/batch) {rows / ingest_s:>10,.0f} events/s ({ingest_s:.1f}s)")
+    print(f"  projection catch-up (live path)        {rows / live_s:>10,.0f} events/s ({live_s:.1f}s)")
+    print(f"  rebuild of `events`                    {rows / rebuild_s:>10,.0f} events/s ({rebuild_s:.1f}s)")
+    print(f"  raw COPY into a plain table            {rows / copy_s:>10,.0f} rows/s ({copy_s:.1f}s)")
+    print(f"  rebuild / COPY = {copy_s / rebuild_s:.2f} (target >= 0.50)")
+    print(f"  DuckDB in-memory load from CSV         {duck_load_s:.1f}s")
+    print(f"  {'question':<58} {'Beacon p50':>10} {'p95':>8}   {'DuckDB p50':>10} {'p95':>8}  target")
+    targets = {"timeseries": 50, "breakdown": 50, "funnel": 250}
+    labels = {"timeseries": f"timeseries {args.event}, 30 d hourly",
+              "breakdown": f"breakdown {args.event} by country, top 25",
+              "funnel": "funnel " + " > ".join(JOURNEY)}
+    for name, ((p50, p95, _), (d50, d95, _)) in results.items():
+        met = "met" if p50 <= targets[name] else "NOT met"
+        print(f"  {labels[name]:<58} {p50:>8.1f}ms {p95:>6.1f}ms   {d50:>8.1f}ms {d95:>6.1f}ms  "
+              f"<= {targets[name]} ms: {met}")
+    funnel_ours = tuple(s.count for s in results["funnel"][0][2].steps)
+    print(f"  funnel counts: Beacon {funnel_ours}, DuckDB {tuple(results['funnel'][1][2])}")
+    ours = [int(v) for _, v in results["timeseries"][0][2] if v]
+    agree = ours == [n for _, n in results["timeseries"][1][2]]
+    print(f"  timeseries answers agree with DuckDB: {agree}")
+
+
+if __name__ == "__main__":
+    main()
