@@ -118,14 +118,6 @@ class TelemetryApplication(BeaconApplication):
                 fresh.append(index)
         return outcome, fresh
 
-    def check_quota(self, workspace_id: UUID, limit: int) -> None:
-        """Raise QuotaExceededError when nothing more can be admitted this month."""
-        quota = self.quota(workspace_id)
-        if quota.remaining(limit) == 0:
-            raise QuotaExceededError("the monthly event limit of this workspace's plan is reached",
-                                     limit=limit, used=quota.used,
-                                     resets_at=resets_at(quota.period).isoformat())
-
     def report_exception(self, workspace_id: UUID, report: dict[str, Any], *,
                          limit: int) -> tuple[ExceptionReport, bool]:
         """Record a report once (it counts against the quota); a repeat returns the first answer."""

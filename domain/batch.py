@@ -6,9 +6,7 @@ tracked event. The events travel as one JSON document so the batch is (de)serial
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -27,11 +25,6 @@ class EventBatch(Aggregate):
         received_at: datetime
         count: int
         events_json: str  # a JSON array of TrackedEvent.as_record() objects
-
-        @property
-        def events(self) -> list[dict[str, Any]]:
-            records: list[dict[str, Any]] = json.loads(self.events_json)
-            return records
 
     @classmethod
     def accept(cls, *, batch_id: UUID, workspace_id: UUID, received_at: datetime,

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from infrastructure.settings import Settings
 from interfaces.actors import expire_quiet_sessions
-from interfaces.bootstrap import Beacon, bootstrap
-from interfaces.rest.app import create_app
-from tests.conftest import Tenant, make_tenant
+from interfaces.bootstrap import Beacon
+from tests.conftest import FakeClock, Tenant, make_tenant
 
 
 def start(client: TestClient, tenant: Tenant, session_id: str, **overrides: Any) -> Any:
@@ -131,29 +128,9 @@ def test_reports_count_against_the_quota(client: TestClient, tenant: Tenant) -> 
     assert refused.status_code == 402 and refused.json()["error"]["code"] == "plan_limit_reached"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 20, 14, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clocked(settings: Settings) -> Iterator[tuple[Beacon, FakeClock, TestClient]]:
-    clock = FakeClock()
-    beacon = bootstrap(settings, clock=clock)
-    beacon.start_projections()
-    try:
-        with TestClient(create_app(beacon)) as client:
-            yield beacon, clock, client
-    finally:
-        beacon.close()
-
-
 def test_quiet_sessions_are_ended_with_reason_timeout(
-        clocked: tuple[Beacon, FakeClock, TestClient]) -> None:
-    beacon, clock, client = clocked
+        clocked_beacon: Beacon, clock: FakeClock, clocked_client: TestClient) -> None:
+    beacon, client = clocked_beacon, clocked_client
     tenant = make_tenant(client)
     quiet, busy = str(uuid.uuid4()), str(uuid.uuid4())
     for session_id in (quiet, busy):
