@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from domain.time import micros
 from domain.tracked_event import TrackedEvent
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -58,7 +59,7 @@ def visits(total: int, seed: int = 2026) -> Iterator[TrackedEvent]:
                           "is_trial": rng.random() < 0.3}
             yield TrackedEvent(
                 event_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), category="product",
-                name=name, timestamp=START + timedelta(seconds=min(moment, span - 1)),
+                name=name, timestamp_us=micros(START + timedelta(seconds=min(moment, span - 1))),
                 actor_id=actor, source_app="web", source_version=visit["app_version"],
                 properties=properties, session_id=session)
             emitted += 1

@@ -80,7 +80,7 @@ def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
         common["APPLICATION_RECORDER_TOPIC"] = recorder
     if app_name == "Telemetry":
         # Batches carry up to 1 MB of JSON: compressed, they dump, travel and replay faster.
-        common["COMPRESSOR_TOPIC"] = "infrastructure.compression:FastZlibCompressor"
+        common["COMPRESSOR_TOPIC"] = "infrastructure.compression:BatchCompressor"
     if not settings.uses_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite",

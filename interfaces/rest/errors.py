@@ -105,7 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PersistenceError)
     async def database_unavailable(_: Request, error: PersistenceError) -> JSONResponse:
-        log.warning("database error answered with 503: %s", type(error).__name__)
+        log.warning("database error answered with 503: %s: %s", type(error).__name__, error)
         return error_response(503, "unavailable", "the database is unavailable; nothing was "
                               "written, retry the request", headers={"Retry-After": "1"})
 

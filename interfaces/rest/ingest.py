@@ -14,29 +14,37 @@ from domain.errors import QuotaExceededError
 from domain.exception_report import check_report
 from domain.tracked_event import check_event, parse_timestamp
 from interfaces.rest.deps import AnyKey, BeaconDep, Ingester
+from interfaces.rest.event_wire import MAX_BATCH, valid_batch
 from interfaces.rest.errors import BadRequest, PayloadTooLarge, error_response
 from interfaces.rest.representations import envelope, in_thread, iso, mark_position
 
 router = APIRouter(tags=["ingestion"])
-MAX_BATCH = 1000
 
 
-async def json_body(request: Request) -> Any:
-    """The parsed body; orjson refuses nesting deeper than 1024 levels instead of recursing."""
+def parse_json(body: bytes) -> Any:
+    """orjson refuses nesting deeper than 1024 levels instead of recursing."""
     try:
-        return orjson.loads(await request.body())
+        return orjson.loads(body)
     except orjson.JSONDecodeError:
         raise BadRequest("the request body is not valid JSON") from None
 
 
-async def batch_body(request: Request) -> list[Any]:
+async def json_body(request: Request) -> Any:
+    return parse_json(await request.body())
+
+
+def parse_batch(body: bytes) -> list[Any]:
     """A JSON array of 1-1000 events (more is 413, like an oversized body)."""
-    batch = await json_body(request)
+    batch = parse_json(body)
     if not isinstance(batch, list) or not batch:
         raise BadRequest(f"the body must be a JSON array of 1-{MAX_BATCH} events")
     if len(batch) > MAX_BATCH:
         raise PayloadTooLarge(f"a batch holds at most {MAX_BATCH} events, not {len(batch)}")
     return batch
+
+
+async def batch_body(request: Request) -> list[Any]:
+    return parse_batch(await request.body())
 
 
 def quota_error(outcome: Outcome, limit: int) -> QuotaExceededError:
@@ -60,24 +68,26 @@ def count_outcome(request: Request, outcome: Outcome, kind: str = "event") -> No
 @router.post("/v1/events", responses={207: {"description": "Some events refused"}})
 async def track_events(request: Request, who: Ingester, beacon: BeaconDep) -> Response:
     """Track a batch of 1-1000 events; every event is accepted, a duplicate, or refused with why."""
-    batch = await batch_body(request)
+    body = await request.body()
     now = beacon.telemetry.clock()
-    checked = [check_event(raw, now) for raw in batch]
+    checked: list[Any] | None = valid_batch(body, now)
+    if checked is None:  # something is wrong: check event by event, to say what
+        checked = [check_event(raw, now) for raw in parse_batch(body)]
     limit = who.workspace.monthly_event_limit or 0
     outcome = await in_thread(beacon.telemetry.ingest, who.workspace_id, checked, limit=limit)
     count_outcome(request, outcome)
     if outcome.quota_exhausted:
         raise quota_error(outcome, limit)
-    if outcome.count(INVALID) == len(batch):
+    if outcome.count(INVALID) == len(checked):
         return error_response(400, "validation_error", "no event in the batch is valid",
                               per_event(outcome))
     accepted, duplicates = outcome.count(ACCEPTED), outcome.count(DUPLICATE)
-    if accepted + duplicates == len(batch):
+    if accepted + duplicates == len(checked):
         response = JSONResponse({"accepted": accepted, "duplicates": duplicates, "rejected": 0})
     else:
         response = JSONResponse({"results": per_event(outcome), "accepted": accepted,
                                  "duplicates": duplicates,
-                                 "rejected": len(batch) - accepted - duplicates}, status_code=207)
+                                 "rejected": len(checked) - accepted - duplicates}, status_code=207)
     mark_position(response)
     return response
 
