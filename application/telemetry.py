@@ -126,6 +126,10 @@ class TelemetryApplication(BeaconApplication):
                   ) -> tuple[Outcome, list[int]]:
         """Invalid events, duplicates (known, or earlier in the batch), and fresh indexes."""
         outcome = Outcome(statuses=[INVALID] * len(checked), event_ids=[None] * len(checked))
+        ids = [item.event_id if isinstance(item, TrackedEvent) else None for item in checked]
+        if not known and None not in ids and len(set(ids)) == len(ids):  # the usual batch, in bulk
+            outcome.event_ids = cast(list[str | None], ids)
+            return outcome, list(range(len(checked)))
         seen = set(known)
         fresh: list[int] = []
         for index, item in enumerate(checked):

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from infrastructure.settings import Settings
 from interfaces.bootstrap import bootstrap
-from interfaces.rest.app import create_app
+from interfaces.rest.app import create_app, freeze_startup_objects
 
 
 def create_asgi_app() -> FastAPI:
@@ -21,4 +21,6 @@ def create_asgi_app() -> FastAPI:
         yield
         beacon.close()
 
-    return create_app(beacon, lifespan=lifespan)
+    app = create_app(beacon, lifespan=lifespan)
+    freeze_startup_objects()
+    return app

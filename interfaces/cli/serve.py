@@ -52,10 +52,12 @@ def serve(
             uvicorn.run("interfaces.asgi:create_asgi_app", factory=True, workers=workers,
                         host=host, port=port, log_config=None, access_log=False)
             return
-        from interfaces.rest.app import create_app  # the API is only needed by this command
+        from interfaces.rest.app import create_app, freeze_startup_objects  # only this command serves
 
         # Beacon logs one structured line per request itself; uvicorn's access log would repeat it.
-        uvicorn.run(create_app(beacon), host=host, port=port, log_config=None, access_log=False)
+        app = create_app(beacon)
+        freeze_startup_objects()
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 def public_url(host: str, port: int) -> str:

@@ -14,8 +14,8 @@ from domain.errors import QuotaExceededError
 from domain.exception_report import check_report
 from domain.tracked_event import check_event, parse_timestamp
 from interfaces.rest.deps import AnyKey, BeaconDep, Ingester
-from interfaces.rest.event_wire import MAX_BATCH, valid_batch
 from interfaces.rest.errors import BadRequest, PayloadTooLarge, error_response
+from interfaces.rest.event_wire import MAX_BATCH, valid_batch
 from interfaces.rest.representations import envelope, in_thread, iso, mark_position
 
 router = APIRouter(tags=["ingestion"])
