@@ -7,10 +7,11 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -49,6 +50,19 @@ def retry_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+class SharedLocks(Protocol):
+    """Locks by key that writers in every process share (DESIGN.md: API processes scale out)."""
+
+    def hold(self, key: UUID) -> AbstractContextManager[None]: ...
+
+
+class ProcessLocalLocks:
+    """One process only (the embedded default): the in-process lock is all there is to take."""
+
+    def hold(self, key: UUID) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
 class BeaconApplication(Application[UUID]):
     """An Application with a clock the tests can control."""
 
@@ -56,11 +70,15 @@ class BeaconApplication(Application[UUID]):
         super().__init__(env)
         self.clock = clock
         self._locks: defaultdict[object, threading.Lock] = defaultdict(threading.Lock)
+        self.shared_locks: SharedLocks = ProcessLocalLocks()  # the composition root may share them
 
-    def serialised(self, key: object) -> threading.Lock:
-        """A lock per key, so writers in this process queue instead of conflicting; writers in
-        other processes still conflict on the aggregate's version and retry."""
-        return self._locks[key]
+    @contextmanager
+    def serialised(self, key: UUID) -> Iterator[None]:
+        """A lock per key, so writers queue instead of conflicting: in this process, then across
+        processes when the locks are shared. A writer that bypasses it still cannot break the
+        rules: it conflicts on the aggregate's version and retries."""
+        with self._locks[key], self.shared_locks.hold(key):
+            yield
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)

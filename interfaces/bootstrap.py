@@ -18,6 +18,7 @@ from application.monitoring import MonitoringApplication
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
 from application.workspaces import WorkspacesApplication
+from infrastructure.advisory_locks import PostgresAdvisoryLocks
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
@@ -168,6 +169,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     statuspages = StatusPagesApplication(eventsourcing_env(settings, "StatusPages"), clock=clock)
     telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
     telemetry.ledger = telemetry.recorder  # type: ignore[assignment]  # see telemetry_recorder.py
+    if settings.uses_postgres:  # several API processes may write for one workspace
+        telemetry.shared_locks = PostgresAdvisoryLocks(telemetry.recorder.datastore)  # type: ignore[attr-defined]
     monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
     apps: dict[str, BeaconApplication] = {

@@ -85,3 +85,75 @@ def test_writers_in_two_processes_conflict_retry_and_stay_exact(beacon: Beacon) 
         assert other_process.telemetry.usage(workspace_id, LIMIT)["used"] == LIMIT
     finally:
         other_process.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_workspace_lock_held_in_one_process_makes_the_other_wait(beacon: Beacon) -> None:
+    from interfaces.bootstrap import bootstrap
+
+    other_process = bootstrap(beacon.settings)
+    workspace_id, elsewhere = uuid.uuid4(), uuid.uuid4()
+    order: list[str] = []
+    held = threading.Event()
+
+    def second_writer() -> None:
+        held.wait()
+        with other_process.telemetry.serialised(workspace_id):
+            order.append("other process in")
+
+    try:
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        with beacon.telemetry.serialised(workspace_id):
+            held.set()
+            with other_process.telemetry.serialised(elsewhere):  # other workspaces never wait
+                order.append("other workspace in")
+            thread.join(timeout=0.5)
+            order.append("first process out")
+        thread.join()
+        assert order == ["other workspace in", "first process out", "other process in"]
+    finally:
+        other_process.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_writers_in_two_processes_queue_on_the_shared_lock_instead_of_conflicting(
+        beacon: Beacon) -> None:
+    from datetime import UTC, datetime
+
+    from domain.tracked_event import check_event
+    from interfaces.bootstrap import bootstrap
+
+    other_process = bootstrap(beacon.settings)
+    workspace_id = uuid.uuid4()
+    conflicts: list[int] = []
+    apps = (beacon.telemetry, other_process.telemetry)
+    for app in apps:  # count the saves that lost to another writer
+        original = app.recorder.insert_events
+
+        def counted(*args: object, _original: object = original, **kwargs: object) -> object:
+            try:
+                return _original(*args, **kwargs)  # type: ignore[operator]
+            except Exception:
+                conflicts.append(1)
+                raise
+
+        app.recorder.insert_events = counted  # type: ignore[method-assign]
+
+    def writer(n: int) -> None:
+        for _ in range(BATCHES):
+            batch = [check_event({"event_id": str(uuid.uuid4()), "category": "c", "name": "n",
+                                  "actor_id": "a", "timestamp": "2026-03-20T14:30:00Z"},
+                                 datetime.now(UTC)) for _ in range(BATCH_SIZE)]
+            apps[n % 2].ingest(workspace_id, batch, limit=10**6)
+
+    try:
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert beacon.telemetry.usage(workspace_id, 10**6)["used"] == WRITERS * BATCHES * BATCH_SIZE
+        assert conflicts == []
+    finally:
+        other_process.close()

@@ -1,0 +1,44 @@
+"""Workspace locks shared by every API process: PostgreSQL transaction-level advisory locks.
+
+Without them, two processes writing for one workspace both load its TenantQuota, one save wins
+and the other's whole transaction (ledger rows, batch) is thrown away and retried: measured with
+two API processes, PostgreSQL's CPU per event more than doubled. With them the second process
+waits its turn, for about one short transaction. The lock lives in a transaction of its own
+connection, so a process that dies, or a connection that breaks, releases it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from uuid import UUID
+
+import psycopg.errors
+from eventsourcing.persistence import OperationalError
+from eventsourcing.postgres import PostgresDatastore
+from psycopg.sql import SQL, Literal
+
+WAIT_SECONDS = 10
+
+
+def lock_number(key: UUID) -> int:
+    """The advisory lock's bigint: the key's first 64 bits (two keys sharing them just queue)."""
+    return int.from_bytes(key.bytes[:8], "big", signed=True)
+
+
+class PostgresAdvisoryLocks:
+    def __init__(self, datastore: PostgresDatastore, wait_seconds: int = WAIT_SECONDS):
+        self.datastore = datastore
+        self.wait_seconds = wait_seconds
+
+    @contextmanager
+    def hold(self, key: UUID) -> Iterator[None]:
+        take = SQL("SET LOCAL lock_timeout = {}; SELECT pg_advisory_xact_lock({})").format(
+            Literal(f"{self.wait_seconds}s"), Literal(lock_number(key)))
+        with self.datastore.get_connection() as conn, conn.transaction():
+            try:
+                conn.execute(take, prepare=False)
+            except psycopg.errors.LockNotAvailable as error:
+                raise OperationalError(f"waited over {self.wait_seconds}s for the workspace's "
+                                       "lock") from error
+            yield
