@@ -37,6 +37,9 @@ EVENTS = Table(
     # actor_id rides along so funnels and unique-actor counts can read the index alone.
     indexes=(("workspace_id", "name", "timestamp", "actor_id"),
              ("workspace_id", "session_id", "timestamp")),
+    # A breakdown reads `properties` from the heap for one name's rows: keep those rows together.
+    clustered_by=("workspace_id", "name", "timestamp"),
+    keys_once=True,  # the dedupe ledger admits each (workspace, event_id) once
 )
 SESSIONS = Table(
     name="rm_sessions",
