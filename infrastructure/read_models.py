@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
@@ -72,6 +73,8 @@ def create_statements(table: Table, dialect: str, suffix: str = "", *,
     columns = [f"{c} {types[t]}{collate if t == TEXT else ''}" for c, t in table.columns.items()]
     if key:
         columns.append(key_constraint(table, suffix))
+    else:  # the key comes later, USING an index built after loading: its columns are NOT NULL
+        columns = [f"{c} NOT NULL" if c.split()[0] in table.primary_key else c for c in columns]
     statements = [f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(columns)})"]
     statements += [
         f"CREATE INDEX IF NOT EXISTS {index_name(name, cols)} ON {name} ({', '.join(cols)})"
@@ -179,19 +182,39 @@ class ReadModelStore:
 
     def create_indexes(self) -> None:
         """Build the deferred primary keys and the secondary indexes of loaded tables; raises
-        DuplicateKeyError when a deferred key is not unique after all."""
+        DuplicateKeyError when a deferred key is not unique after all. On PostgreSQL the builds
+        run side by side, one connection each: a build's final merge and write is serial."""
+        if self.db.dialect != "postgres":
+            with self.db.transaction() as cur:
+                for table in self.projection.tables:
+                    for statement in create_statements(table, self.db.dialect, self.suffix)[1:]:
+                        cur.execute(statement)
+            return
+        builds = []
+        for table in self.projection.tables:
+            name = table.name + self.suffix
+            if table.name in self._deferred:
+                builds.append(f"CREATE UNIQUE INDEX {name}_pkey ON {name} "
+                              f"({', '.join(table.primary_key)})")
+            builds += create_statements(table, self.db.dialect, self.suffix)[1:]
+        with ThreadPoolExecutor(max_workers=len(builds) or 1,
+                                thread_name_prefix="rebuild-index") as builders:
+            for done in [builders.submit(self._build_index, sql) for sql in builds]:
+                done.result()
         with self.db.transaction() as cur:
-            if self.db.dialect == "postgres":
-                cur.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
             for table in self.projection.tables:
-                name = table.name + self.suffix
                 if table.name in self._deferred:
-                    try:
-                        cur.execute(f"ALTER TABLE {name} ADD {key_constraint(table, self.suffix)}")
-                    except psycopg.errors.UniqueViolation as error:
-                        raise DuplicateKeyError(f"{name}: {error}") from error
-                for statement in create_statements(table, self.db.dialect, self.suffix)[1:]:
-                    cur.execute(statement)
+                    name = table.name + self.suffix
+                    cur.execute(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey "
+                                f"PRIMARY KEY USING INDEX {name}_pkey")
+
+    def _build_index(self, statement: str) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
+            try:
+                cur.execute(statement)
+            except psycopg.errors.UniqueViolation as error:
+                raise DuplicateKeyError(str(error)) from error
 
     def vacuum(self) -> None:
         """After a bulk load on PostgreSQL: set the visibility map (index-only scans need it) and
