@@ -8,7 +8,6 @@ what makes a page exactly-once even with two runners, or a runner racing a rebui
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -347,29 +346,25 @@ class ReadModelStore:
         cur.execute(f"TRUNCATE {stage}")
 
     def _write_records(self, cur: Any, records: Records) -> None:
-        """COPY the arrays into a staging table, then one INSERT … SELECT unpacks them all, in
-        the table's clustered order."""
+        """One INSERT … SELECT unpacks every array of the step, in the table's clustered order.
+        The arrays travel as binary parameters (no escaping, no staging table to TOAST them in)."""
         table, name = records.table, records.table.name + self.suffix
         types = TYPES["postgres"]
         shape = (name, records.fields, records.constants)
-        stage = f"stage_{table.name}_{zlib.crc32(repr(shape).encode()):08x}"
-        definitions = ", ".join(f"{c} {types[table.columns[c]]}" for c in records.constants)
-        # STORAGE EXTERNAL: arrays are read once, so compressing them into TOAST is wasted work.
-        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({definitions}, records TEXT)")
-        cur.execute(f"ALTER TABLE {stage} ALTER COLUMN records SET STORAGE EXTERNAL")
-        self._copy_rows(cur, stage, (*records.constants, "records"), records.rows)
         if shape not in self._records_sql:
+            given = [*records.constants, "records"]
+            arrays = ", ".join(f"%b::{types[table.columns[c]]}[]" for c in records.constants)
             source = {**{c: f"s.{c}" for c in records.constants},
                       **{c: f"r.{key}" for c, key in records.fields}}
             unpack = ", ".join(f"{key} {types[table.columns[c]]}" for c, key in records.fields)
             order = ", ".join(source[c] for c in table.clustered_by if c in source)
             self._records_sql[shape] = (
                 f"INSERT INTO {name} ({', '.join(source)}) SELECT {', '.join(source.values())} "
-                f"FROM {stage} s, jsonb_to_recordset(s.records::jsonb) AS r({unpack})"
+                f"FROM unnest({arrays}, %b::text[]) AS s({', '.join(given)}), "
+                f"jsonb_to_recordset(s.records::jsonb) AS r({unpack})"
                 + (f" ORDER BY {order}" if order else ""))
         cur.execute(f"SET LOCAL work_mem = '{INDEX_MEMORY}'")  # sort the page in memory
-        cur.execute(self._records_sql[shape])
-        cur.execute(f"TRUNCATE {stage}")
+        cur.execute(self._records_sql[shape], [list(column) for column in zip(*records.rows, strict=True)])
 
     @staticmethod
     def _copy_rows(cur: Any, name: str, columns: tuple[str, ...], rows: Iterable[list[Any]]) -> None:
