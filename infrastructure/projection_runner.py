@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from projections.model import Op, Projection
 log = logging.getLogger("beacon.projections")
 Progress = Callable[[int, int], None]  # (position, head)
 LIVE_PAGE = 100  # notifications per transaction when following the log (a batch holds ≤1000 events)
+WRITERS = 2  # connections a rebuild writes order-free pages with
 REBUILD_PAGE = 100  # ~100k events a transaction: big COPYs, yet reading overlaps writing
 
 
@@ -183,22 +185,44 @@ class Rebuilder:
 
     @staticmethod
     def _load(replay: ProjectionRunner, progress: Progress | None) -> None:
-        """Every page up to the head, each prepared while the one before it is written."""
+        """Every page up to the head, each prepared on a reader thread while earlier ones are
+        written. Order-free pages (inserts of once-only keys) are written by WRITERS connections
+        side by side, so PostgreSQL unpacks them on several cores; tracking still moves page by
+        page, in order. Any other page waits for those and commits with its tracking."""
         store = replay.store
         head = replay.head()
         position = 0
+        writing: deque[tuple[Future[None], int]] = deque()
 
         def prepare(start: int) -> tuple[Plan, int]:
             ops, end = replay.ops_between(start, head)
             return store.plan(ops), end
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read") as reader:
+        def settle(plan: Plan, end: int) -> None:
+            nonlocal position
+            if not store.apply(plan, expected=position, position=end):
+                raise RuntimeError(f"rebuild of {replay.name} moved by someone else")
+            position = end
+            if progress:
+                progress(position, head)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read") as reader, \
+                ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="rebuild-write") as writers:
             upcoming = reader.submit(prepare, position) if position < head else None
             while upcoming is not None:
                 plan, end = upcoming.result()
                 upcoming = reader.submit(prepare, end) if end < head else None
-                if not store.apply(plan, expected=position, position=end):
-                    raise RuntimeError(f"rebuild of {replay.name} moved by someone else")
-                position = end
-                if progress:
-                    progress(position, head)
+                if plan.order_free:
+                    writing.append((writers.submit(store.write_alone, plan), end))
+                    if len(writing) < WRITERS:
+                        continue
+                while writing and (len(writing) >= WRITERS or not plan.order_free):
+                    written, written_end = writing.popleft()
+                    written.result()
+                    settle(Plan(), written_end)
+                if not plan.order_free:
+                    settle(plan, end)
+            while writing:
+                written, written_end = writing.popleft()
+                written.result()
+                settle(Plan(), written_end)

@@ -134,6 +134,11 @@ class Records:
 class Plan(list[Rows | Records | Op]):
     """A page's writes in order, prepared: batches of rows, and operations run one by one."""
 
+    @property
+    def order_free(self) -> bool:
+        """Nothing but inserts of keys that occur once: pages of these may commit in any order."""
+        return all(isinstance(step, Records) for step in self)
+
     def append_rows(self, rows: Rows | Records | None) -> None:
         if rows is not None:
             self.append(rows)
@@ -242,6 +247,12 @@ class ReadModelStore:
             cur.execute(f"UPDATE {TRACKING} SET position = %s WHERE name = %s",
                         [position, self.tracking_name])
         return True
+
+    def write_alone(self, plan: Plan) -> None:
+        """Write an order-free plan in a transaction of its own, leaving tracking to the caller
+        (a rebuild, whose tables nobody reads before the swap and which starts over if it fails)."""
+        with self.db.transaction() as cur:
+            self.write(cur, plan)
 
     def write(self, cur: Cursor, ops: Iterable[Op] | Plan) -> None:
         """Apply operations in order (see `plan`)."""
