@@ -67,16 +67,6 @@ def load(beacon: Beacon, workspace: uuid.UUID, total: int) -> float:
     return time.perf_counter() - started
 
 
-def prepare(url: str, schema: str, cluster: bool) -> None:
-    """VACUUM ANALYZE, as autovacuum does soon after a load (it sets the visibility map that
-    index-only scans need); with `cluster`, first order the table by event name and time."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-        if cluster:
-            conn.execute("CLUSTER rm_events USING rm_events_workspace_id_name_timestamp_actor_id_idx")
-        conn.execute("VACUUM ANALYZE rm_events")
-
-
 def copy_baseline(url: str, schema: str) -> tuple[float, int, str]:
     """COPY rm_events' rows (exported first, untimed) into a plain table; seconds, rows, CSV path."""
     buffer = io.BytesIO()
@@ -141,8 +131,6 @@ def main() -> None:
     parser.add_argument("--event", default="report_exported", help="for timeseries and breakdown")
     parser.add_argument("--reuse", metavar="SCHEMA", help="query a schema a --keep run left loaded")
     parser.add_argument("--keep", action="store_true", help="leave the schema for --reuse")
-    parser.add_argument("--cluster", action="store_true",
-                        help="experiment: CLUSTER rm_events by (workspace, name, time) before querying")
     parser.add_argument("--database-url", default=os.environ.get(
         "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -161,7 +149,6 @@ def main() -> None:
             runner = beacon.runner("events")
             live_s, _ = timed(runner.catch_up)
             rebuild_s, _ = timed(Rebuilder(runner).run)
-        prepare(args.database_url, schema, args.cluster)
         copy_s, rows, csv = copy_baseline(args.database_url, schema)
         engine = beacon.analytics
         query = EventQuery(str(workspace), args.event, BEGIN, END)

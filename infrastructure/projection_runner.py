@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +21,14 @@ import psycopg
 from eventsourcing.application import Application
 
 from infrastructure.database import Cursor
-from infrastructure.read_models import REBUILD, ReadModelStore
+from infrastructure.read_models import REBUILD, DuplicateKeyError, Plan, ReadModelStore
 from projections.model import Op, Projection
 
 log = logging.getLogger("beacon.projections")
 Progress = Callable[[int, int], None]  # (position, head)
 LIVE_PAGE = 100  # notifications per transaction when following the log (a batch holds ≤1000 events)
-REBUILD_PAGE = 250
+WRITERS = 2  # connections a rebuild writes order-free pages with
+REBUILD_PAGE = 100  # ~100k events a transaction: big COPYs, yet reading overlaps writing
 
 
 @dataclass(frozen=True)
@@ -142,21 +145,84 @@ class LogListener(threading.Thread):
 
 
 class Rebuilder:
-    """Replays a projection's whole history into fresh tables while the live ones serve, then swaps."""
+    """Replays a projection's whole history into fresh tables while the live ones serve, then swaps.
+
+    While one page is written, the next is read, decoded and turned into rows on another thread
+    (psycopg lets go of the GIL while the server takes the COPY). Tables that insert each key once
+    load without their primary key; if it turns out not unique, the rebuild starts over with it."""
 
     def __init__(self, runner: ProjectionRunner):
         self.live = runner
-        self.fresh = ReadModelStore(runner.store.db, runner.projection, suffix=REBUILD)
-        self.replay = ProjectionRunner(runner.projection, runner.app, self.fresh,
-                                       page_size=REBUILD_PAGE)
 
     def run(self, progress: Progress | None = None) -> int:
-        self.fresh.drop()
-        self.fresh.create_tables(indexes=False)  # load first, index once at the end
         started = time.monotonic()
-        self.replay.catch_up(progress)
-        self.fresh.create_indexes()
-        position = self.fresh.swap_into(self.live.store, self.replay.write_since)
+        try:
+            position = self._rebuild(deferred_keys=True, progress=progress)
+        except DuplicateKeyError as error:
+            log.warning("rebuild of %s found a key twice (%s); starting over with keys checked "
+                        "row by row", self.live.name, error)
+            position = self._rebuild(deferred_keys=False, progress=progress)
         log.info("rebuilt %s to %d in %.1fs", self.live.name, position,
                  time.monotonic() - started)
         return position
+
+    def _rebuild(self, *, deferred_keys: bool, progress: Progress | None) -> int:
+        live = self.live.store
+        fresh = ReadModelStore(live.db, self.live.projection, suffix=REBUILD,
+                               deferred_keys=deferred_keys)
+        replay = ProjectionRunner(self.live.projection, self.live.app, fresh,
+                                  page_size=REBUILD_PAGE)
+        fresh.drop()
+        fresh.create_tables(indexes=False)  # load first, index once at the end
+        try:
+            self._load(replay, progress)
+            fresh.create_indexes()
+        except BaseException:
+            fresh.drop()
+            raise
+        fresh.vacuum()
+        return fresh.swap_into(live, replay.write_since)
+
+    @staticmethod
+    def _load(replay: ProjectionRunner, progress: Progress | None) -> None:
+        """Every page up to the head, each prepared on a reader thread while earlier ones are
+        written. Order-free pages (inserts of once-only keys) are written by WRITERS connections
+        side by side, so PostgreSQL unpacks them on several cores; tracking still moves page by
+        page, in order. Any other page waits for those and commits with its tracking."""
+        store = replay.store
+        head = replay.head()
+        position = 0
+        writing: deque[tuple[Future[None], int]] = deque()
+
+        def prepare(start: int) -> tuple[Plan, int]:
+            ops, end = replay.ops_between(start, head)
+            return store.plan(ops), end
+
+        def settle(plan: Plan, end: int) -> None:
+            nonlocal position
+            if not store.apply(plan, expected=position, position=end):
+                raise RuntimeError(f"rebuild of {replay.name} moved by someone else")
+            position = end
+            if progress:
+                progress(position, head)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read") as reader, \
+                ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="rebuild-write") as writers:
+            upcoming = reader.submit(prepare, position) if position < head else None
+            while upcoming is not None:
+                plan, end = upcoming.result()
+                upcoming = reader.submit(prepare, end) if end < head else None
+                if plan.order_free:
+                    writing.append((writers.submit(store.write_alone, plan), end))
+                    if len(writing) < WRITERS:
+                        continue
+                while writing and (len(writing) >= WRITERS or not plan.order_free):
+                    written, written_end = writing.popleft()
+                    written.result()
+                    settle(Plan(), written_end)
+                if not plan.order_free:
+                    settle(plan, end)
+            while writing:
+                written, written_end = writing.popleft()
+                written.result()
+                settle(Plan(), written_end)

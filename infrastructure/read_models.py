@@ -9,6 +9,9 @@ what makes a page exactly-once even with two runners, or a runner racing a rebui
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -16,11 +19,12 @@ from typing import Any
 import orjson
 import psycopg
 
-from infrastructure.database import Cursor, Database
+from infrastructure.database import Cursor, Database, PostgresDatabase
 from infrastructure.fanout import fanout_statement
 from projections.model import (
     BOOL,
     JSON,
+    TEXT,
     Delete,
     Fanout,
     InsertRecords,
@@ -38,22 +42,39 @@ TYPES = {
     "postgres": {"text": "TEXT", "bigint": "BIGINT", "bool": "BOOLEAN", "json": "JSONB",
                  "double": "DOUBLE PRECISION"},
 }
+# Text columns compare by code point, as SQLite's do, whatever the database's locale: one order on
+# both backends, and memcmp instead of strcoll when building and reading indexes.
+COLLATIONS = {"sqlite": "", "postgres": ' COLLATE "C"'}
 TRACKING = "rm_tracking"
 COPY_FROM = 200  # upsert runs at least this long go through COPY on PostgreSQL
 REBUILD = "__rebuild"
+INDEX_MEMORY = "256MB"  # maintenance_work_mem for a rebuild's index builds: sort 1M keys in memory
+
+
+class DuplicateKeyError(Exception):
+    """A table said to insert each key once (`Table.keys_once`) received a key twice."""
 
 
 def index_name(table: str, columns: Sequence[str]) -> str:
     return f"{table}_{'_'.join(columns)}_idx"[:63]
 
 
-def create_statements(table: Table, dialect: str, suffix: str = "") -> list[str]:
+def key_constraint(table: Table, suffix: str = "") -> str:
+    return f"CONSTRAINT {table.name + suffix}_pkey PRIMARY KEY ({', '.join(table.primary_key)})"
+
+
+def create_statements(table: Table, dialect: str, suffix: str = "", *,
+                      key: bool = True) -> list[str]:
+    """CREATE TABLE (with its primary key unless `key` is false), then its CREATE INDEXes."""
     name = table.name + suffix
     types = TYPES[dialect]
-    columns = ", ".join(f"{c} {types[t]}" for c, t in table.columns.items())
-    pk = ", ".join(table.primary_key)
-    statements = [f"CREATE TABLE IF NOT EXISTS {name} ({columns}, "
-                  f"CONSTRAINT {name}_pkey PRIMARY KEY ({pk}))"]
+    collate = COLLATIONS[dialect]
+    columns = [f"{c} {types[t]}{collate if t == TEXT else ''}" for c, t in table.columns.items()]
+    if key:
+        columns.append(key_constraint(table, suffix))
+    else:  # the key comes later, USING an index built after loading: its columns are NOT NULL
+        columns = [f"{c} NOT NULL" if c.split()[0] in table.primary_key else c for c in columns]
+    statements = [f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(columns)})"]
     statements += [
         f"CREATE INDEX IF NOT EXISTS {index_name(name, cols)} ON {name} ({', '.join(cols)})"
         for cols in table.indexes
@@ -88,16 +109,67 @@ def _records_sql(dialect: str, name: str, table: Table, fields: tuple[tuple[str,
             f"FROM json_each(%s) WHERE true {conflict}")
 
 
-class ReadModelStore:
-    """The tables and tracking position of one projection, live or being rebuilt."""
+@dataclass
+class Rows:
+    """Rows for one table's columns, written together: COPY, or one executemany."""
 
-    def __init__(self, db: Database, projection: Projection, suffix: str = ""):
+    table: Table
+    columns: tuple[str, ...]
+    rows: list[list[Any]]
+    copy: bool
+
+
+@dataclass
+class Records:
+    """The JSON arrays of consecutive InsertRecords of one shape, for a table whose key is
+    deferred: COPYed as they are and unpacked by PostgreSQL, which parses JSON faster than Python
+    and on another core (a rebuild's client decodes the next page meanwhile)."""
+
+    table: Table
+    fields: tuple[tuple[str, str], ...]  # column → key
+    constants: tuple[str, ...]
+    rows: list[list[Any]]  # the constants' values, then the array's text
+
+
+class Plan(list[Rows | Records | Op]):
+    """A page's writes in order, prepared: batches of rows, and operations run one by one."""
+
+    @property
+    def order_free(self) -> bool:
+        """Nothing but inserts of keys that occur once: pages of these may commit in any order."""
+        return all(isinstance(step, Records) for step in self)
+
+    def append_rows(self, rows: Rows | Records | None) -> None:
+        if rows is not None:
+            self.append(rows)
+
+    def append_records(self, table: Table, op: InsertRecords) -> None:
+        """Add `op`'s array to the last step when that holds arrays of the same shape."""
+        fields, constants = tuple(op.fields.items()), tuple(op.constants)
+        last = self[-1] if self else None
+        if not (isinstance(last, Records) and last.table is table and last.fields == fields
+                and last.constants == constants):
+            last = Records(table, fields, constants, [])
+            self.append(last)
+        last.rows.append([*op.constants.values(), op.records])
+
+
+class ReadModelStore:
+    """The tables and tracking position of one projection, live or being rebuilt.
+
+    With `deferred_keys` (a rebuild on PostgreSQL), tables that insert each key once are loaded
+    without their primary key, which is built after the load like the other indexes."""
+
+    def __init__(self, db: Database, projection: Projection, suffix: str = "", *,
+                 deferred_keys: bool = False):
         self.db = db
         self.projection = projection
         self.suffix = suffix
         self.tracking_name = projection.name + suffix
         self._tables = {t.name: t for t in projection.tables}
         self._records_sql: dict[tuple[Any, ...], str] = {}
+        self._deferred = {t.name for t in projection.tables
+                          if deferred_keys and t.keys_once and db.dialect == "postgres"}
 
     def create_tables(self, *, indexes: bool = True) -> None:
         """Create the tables (a rebuild adds secondary indexes only after loading)."""
@@ -105,24 +177,68 @@ class ReadModelStore:
             cur.execute(f"CREATE TABLE IF NOT EXISTS {TRACKING} "
                         "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
             for table in self.projection.tables:
-                statements = create_statements(table, self.db.dialect, self.suffix)
+                statements = create_statements(table, self.db.dialect, self.suffix,
+                                               key=table.name not in self._deferred)
                 for statement in statements if indexes else statements[:1]:
                     cur.execute(statement)
             cur.execute(f"INSERT INTO {TRACKING} (name, position) VALUES (%s, 0) "
                         "ON CONFLICT (name) DO NOTHING", [self.tracking_name])
 
     def create_indexes(self) -> None:
+        """Build the deferred primary keys and the secondary indexes of loaded tables; raises
+        DuplicateKeyError when a deferred key is not unique after all. On PostgreSQL the builds
+        run side by side, one connection each: a build's final merge and write is serial."""
+        if self.db.dialect != "postgres":
+            with self.db.transaction() as cur:
+                for table in self.projection.tables:
+                    for statement in create_statements(table, self.db.dialect, self.suffix)[1:]:
+                        cur.execute(statement)
+            return
+        builds = []
+        for table in self.projection.tables:
+            name = table.name + self.suffix
+            if table.name in self._deferred:
+                builds.append(f"CREATE UNIQUE INDEX {name}_pkey ON {name} "
+                              f"({', '.join(table.primary_key)})")
+            builds += create_statements(table, self.db.dialect, self.suffix)[1:]
+        with ThreadPoolExecutor(max_workers=len(builds) or 1,
+                                thread_name_prefix="rebuild-index") as builders:
+            for done in [builders.submit(self._build_index, sql) for sql in builds]:
+                done.result()
         with self.db.transaction() as cur:
             for table in self.projection.tables:
-                for statement in create_statements(table, self.db.dialect, self.suffix)[1:]:
-                    cur.execute(statement)
+                if table.name in self._deferred:
+                    name = table.name + self.suffix
+                    cur.execute(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey "
+                                f"PRIMARY KEY USING INDEX {name}_pkey")
+
+    def _build_index(self, statement: str) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
+            try:
+                cur.execute(statement)
+            except psycopg.errors.UniqueViolation as error:
+                raise DuplicateKeyError(str(error)) from error
+
+    def vacuum(self) -> None:
+        """After a bulk load on PostgreSQL: set the visibility map (index-only scans need it) and
+        the planner's statistics, as autovacuum would, before anyone reads the tables."""
+        if not isinstance(self.db, PostgresDatabase):
+            return
+        with self.db.connection() as conn:
+            conn.autocommit = True  # VACUUM cannot run inside a transaction
+            try:
+                for table in self.projection.tables:
+                    conn.execute(f"VACUUM (ANALYZE) {table.name + self.suffix}")
+            finally:
+                conn.autocommit = False
 
     def position(self) -> int:
         rows = self.db.query(f"SELECT position FROM {TRACKING} WHERE name = %s",
                              [self.tracking_name])
         return int(rows[0]["position"]) if rows else 0
 
-    def apply(self, ops: Iterable[Op], *, expected: int, position: int) -> bool:
+    def apply(self, ops: Iterable[Op] | Plan, *, expected: int, position: int) -> bool:
         """Write a page's rows and move tracking to `position`, only if it is still at `expected`."""
         with self.db.transaction() as cur:
             if self._locked_position(cur, self.tracking_name) != expected:
@@ -132,24 +248,49 @@ class ReadModelStore:
                         [position, self.tracking_name])
         return True
 
-    def write(self, cur: Cursor, ops: Iterable[Op]) -> None:
-        """Apply operations in order. Consecutive rows for one table (upserts, and on PostgreSQL
-        the records of InsertRecords) go together: one executemany, or COPY when there are many."""
+    def write_alone(self, plan: Plan) -> None:
+        """Write an order-free plan in a transaction of its own, leaving tracking to the caller
+        (a rebuild, whose tables nobody reads before the swap and which starts over if it fails)."""
+        with self.db.transaction() as cur:
+            self.write(cur, plan)
+
+    def write(self, cur: Cursor, ops: Iterable[Op] | Plan) -> None:
+        """Apply operations in order (see `plan`)."""
+        for step in ops if isinstance(ops, Plan) else self.plan(ops):
+            if isinstance(step, Rows):
+                self._write_rows(cur, step)
+            elif isinstance(step, Records):
+                self._write_records(cur, step)
+            else:
+                self._write_one(cur, step)
+
+    def plan(self, ops: Iterable[Op]) -> Plan:
+        """The statements a page's operations become, prepared without touching the database (a
+        rebuild prepares the next page on another thread while this one is written). Consecutive
+        rows for one table (upserts, and on PostgreSQL the records of InsertRecords) go together:
+        one executemany, or COPY when there are many."""
+        plan = Plan()
         run: tuple[str, tuple[str, ...]] | None = None
         rows: list[list[Any]] = []
         for op in ops:
+            if isinstance(op, InsertRecords) and op.table in self._deferred:
+                plan.append_rows(self._rows(run, rows))
+                run, rows = None, []
+                plan.append_records(self._tables[op.table], op)
+                continue
             batch = self._as_rows(op)
             if batch is None:
-                self._write_rows(cur, run, rows)
+                plan.append_rows(self._rows(run, rows))
                 run, rows = None, []
-                self._write_one(cur, op)
+                plan.append(op)
                 continue
             shape, more = batch
             if shape != run:
-                self._write_rows(cur, run, rows)
+                plan.append_rows(self._rows(run, rows))
                 run, rows = shape, []
             rows.extend(more)
-        self._write_rows(cur, run, rows)
+        plan.append_rows(self._rows(run, rows))
+        return plan
 
     def _as_rows(self, op: Op) -> tuple[tuple[str, tuple[str, ...]], list[list[Any]]] | None:
         """An op as plain rows of (table, columns), when it is nothing but rows to insert."""
@@ -163,17 +304,35 @@ class ReadModelStore:
                                          for record in orjson.loads(op.records)]
         return None
 
-    def _write_rows(self, cur: Cursor, shape: tuple[str, tuple[str, ...]] | None,
-                    rows: list[list[Any]]) -> None:
+    def _rows(self, shape: tuple[str, tuple[str, ...]] | None, rows: list[list[Any]]) -> Rows | None:
+        """Rows ready to write: for COPY, one per key (the last, as applying them in order would
+        leave), JSON as text, in the table's clustered order."""
         if shape is None or not rows:
-            return
+            return None
         table, columns = self._tables[shape[0]], shape[1]
-        if self.db.dialect == "postgres" and len(rows) >= COPY_FROM:
-            self._copy_upsert(cur, table, columns, rows)
+        if self.db.dialect != "postgres" or len(rows) < COPY_FROM:
+            return Rows(table, columns, rows, copy=False)
+        for i, column in enumerate(columns):
+            if table.columns[column] == JSON:  # COPY takes JSON as text; orjson beats the dumper
+                for row in rows:
+                    row[i] = None if row[i] is None else orjson.dumps(row[i]).decode()
+        if table.name not in self._deferred:  # a deferred key is unique by contract, checked later
+            key = [columns.index(c) for c in table.primary_key]
+            rows = list({tuple(row[i] for i in key): row for row in rows}.values())
+        if table.clustered_by and set(table.clustered_by) <= set(columns):
+            order = itemgetter(*(columns.index(c) for c in table.clustered_by))
+            with suppress(TypeError):  # a NULL among them: leave the order as it came
+                rows.sort(key=order)
+        return Rows(table, columns, rows, copy=True)
+
+    def _write_rows(self, cur: Cursor, rows: Rows) -> None:
+        table, columns = rows.table, rows.columns
+        if rows.copy:
+            self._copy_upsert(cur, table, columns, rows.rows)
             return
         sql = _upsert_sql(table.name + self.suffix, columns, table.primary_key)
         adapted = [[self._adapt(table, c, v) for c, v in zip(columns, row, strict=True)]
-                   for row in rows]
+                   for row in rows.rows]
         if len(adapted) == 1:
             cur.execute(sql, adapted[0])
         else:
@@ -181,25 +340,42 @@ class ReadModelStore:
 
     def _copy_upsert(self, cur: Any, table: Table, columns: tuple[str, ...],
                      rows: list[list[Any]]) -> None:
-        """Many rows at once on PostgreSQL: COPY, then one INSERT … SELECT … ON CONFLICT.
-        Rows with the same key keep the last, as applying them in order would."""
-        for i, column in enumerate(columns):
-            if table.columns[column] == JSON:  # COPY takes JSON as text; orjson beats the dumper
-                for row in rows:
-                    row[i] = None if row[i] is None else orjson.dumps(row[i]).decode()
+        """Many rows at once on PostgreSQL: COPY, then one INSERT … SELECT … ON CONFLICT."""
         name = table.name + self.suffix
+        if table.name in self._deferred:
+            self._copy_rows(cur, name, columns, rows)
+            return
         if self.suffix == REBUILD and self._copy_straight_in(cur, name, columns, rows):
             return
-        key = [columns.index(c) for c in table.primary_key]
-        latest = {tuple(row[i] for i in key): row for row in rows}
         stage = f"stage_{table.name}"
         cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name})")
-        self._copy_rows(cur, stage, columns, latest.values())
+        self._copy_rows(cur, stage, columns, rows)
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in table.primary_key)
         cur.execute(f"INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(columns)} "
                     f"FROM {stage} ON CONFLICT ({', '.join(table.primary_key)}) "
                     f"{'DO UPDATE SET ' + updates if updates else 'DO NOTHING'}")
         cur.execute(f"TRUNCATE {stage}")
+
+    def _write_records(self, cur: Any, records: Records) -> None:
+        """One INSERT … SELECT unpacks every array of the step, in the table's clustered order.
+        The arrays travel as binary parameters (no escaping, no staging table to TOAST them in)."""
+        table, name = records.table, records.table.name + self.suffix
+        types = TYPES["postgres"]
+        shape = (name, records.fields, records.constants)
+        if shape not in self._records_sql:
+            given = [*records.constants, "records"]
+            arrays = ", ".join(f"%b::{types[table.columns[c]]}[]" for c in records.constants)
+            source = {**{c: f"s.{c}" for c in records.constants},
+                      **{c: f"r.{key}" for c, key in records.fields}}
+            unpack = ", ".join(f"{key} {types[table.columns[c]]}" for c, key in records.fields)
+            order = ", ".join(source[c] for c in table.clustered_by if c in source)
+            self._records_sql[shape] = (
+                f"INSERT INTO {name} ({', '.join(source)}) SELECT {', '.join(source.values())} "
+                f"FROM unnest({arrays}, %b::text[]) AS s({', '.join(given)}), "
+                f"jsonb_to_recordset(s.records::jsonb) AS r({unpack})"
+                + (f" ORDER BY {order}" if order else ""))
+        cur.execute(f"SET LOCAL work_mem = '{INDEX_MEMORY}'")  # sort the page in memory
+        cur.execute(self._records_sql[shape], [list(column) for column in zip(*records.rows, strict=True)])
 
     @staticmethod
     def _copy_rows(cur: Any, name: str, columns: tuple[str, ...], rows: Iterable[list[Any]]) -> None:

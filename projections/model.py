@@ -16,12 +16,19 @@ TEXT, BIGINT, BOOL, JSON, DOUBLE = "text", "bigint", "bool", "json", "double"
 
 @dataclass(frozen=True)
 class Table:
-    """A read-model table: columns by portable type, a primary key, secondary indexes."""
+    """A read-model table: columns by portable type, a primary key, secondary indexes.
+
+    `clustered_by`: bulk writes store their rows in this order, so rows that queries read together
+    (one event name over time) share disk pages. `keys_once`: the projection inserts each key at
+    most once, never updating or deleting, so a rebuild may load rows first and build the primary
+    key after (it starts over the careful way if the key turns out not to be unique)."""
 
     name: str
     columns: dict[str, str]
     primary_key: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = ()
+    clustered_by: tuple[str, ...] = ()
+    keys_once: bool = False
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,18 @@ from projections.model import (
 
 EVENTS = Table(
     name="rm_events",
-    columns={"workspace_id": TEXT, "event_id": TEXT, "name": TEXT, "category": TEXT,
-             "actor_id": TEXT, "session_id": TEXT, "source_app": TEXT, "source_version": TEXT,
-             "timestamp": BIGINT, "received_at": BIGINT, "properties": JSON},
+    # `properties` first: a breakdown reads it from the heap for every row it counts, and a
+    # column after eight variable-width ones costs walking them all in each row (15-20% there).
+    columns={"properties": JSON, "workspace_id": TEXT, "event_id": TEXT, "name": TEXT,
+             "category": TEXT, "actor_id": TEXT, "session_id": TEXT, "source_app": TEXT,
+             "source_version": TEXT, "timestamp": BIGINT, "received_at": BIGINT},
     primary_key=("workspace_id", "event_id"),
     # actor_id rides along so funnels and unique-actor counts can read the index alone.
     indexes=(("workspace_id", "name", "timestamp", "actor_id"),
              ("workspace_id", "session_id", "timestamp")),
+    # A breakdown reads `properties` from the heap for one name's rows: keep those rows together.
+    clustered_by=("workspace_id", "name", "timestamp"),
+    keys_once=True,  # the dedupe ledger admits each (workspace, event_id) once
 )
 SESSIONS = Table(
     name="rm_sessions",

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
 
 from domain.tracked_event import check_event
+from infrastructure.projection_runner import ProjectionRunner, Rebuilder
+from infrastructure.read_models import ReadModelStore
 from interfaces.bootstrap import Beacon
-from projections.telemetry import ACTIVITY, EVENTS, EXCEPTIONS, SESSIONS
+from projections.model import InsertRecords, Op
+from projections.telemetry import ACTIVITY, EVENTS, EXCEPTIONS, SESSIONS, EventsProjection
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -62,3 +71,35 @@ def test_rebuilt_telemetry_read_models_equal_the_live_ones(quiet_beacon: Beacon)
         quiet_beacon.rebuild(name)
         assert quiet_beacon.runner(name).status().lag == 0
     assert snapshot(quiet_beacon) == live
+
+
+class TwiceInsertedEvents(EventsProjection):
+    """Breaks the promise of `keys_once`: every batch's rows are inserted twice, the second time
+    under another name, so the later write is the one that must be kept."""
+
+    name = "events_twice"
+    tables = (replace(EVENTS, name="rm_events_twice"),)
+
+    def ops(self, event: Any) -> Iterable[Op]:
+        for op in super().ops(event):
+            assert isinstance(op, InsertRecords)
+            yield replace(op, table="rm_events_twice")
+            renamed = [{**record, "name": "again"} for record in orjson.loads(op.records)]
+            yield replace(op, table="rm_events_twice", records=orjson.dumps(renamed).decode())
+
+
+def test_a_rebuild_whose_keys_repeat_starts_over_and_still_equals_the_live_model(
+        quiet_beacon: Beacon, backend: str, caplog: pytest.LogCaptureFixture) -> None:
+    load(quiet_beacon)
+    projection = TwiceInsertedEvents()
+    db = quiet_beacon.databases["Telemetry"]
+    store = ReadModelStore(db, projection)
+    store.create_tables()
+    runner = ProjectionRunner(projection, quiet_beacon.telemetry, store)
+    runner.catch_up()
+    rows = "SELECT * FROM rm_events_twice ORDER BY workspace_id, event_id"
+    live = db.query(rows)
+    assert len(live) == 900 and {row["name"] for row in live} == {"again"}
+    Rebuilder(runner).run()
+    assert db.query(rows) == live
+    assert ("starting over" in caplog.text) == (backend == "postgres")  # only it defers keys
