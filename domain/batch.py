@@ -24,7 +24,7 @@ class EventBatch(Aggregate):
         workspace_id: UUID
         received_at: datetime
         count: int
-        events_json: str  # a JSON array of TrackedEvent.as_record() objects
+        events_json: str  # a JSON array of TrackedEvents, each an object of its fields
 
     @classmethod
     def accept(cls, *, batch_id: UUID, workspace_id: UUID, received_at: datetime,

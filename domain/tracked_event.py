@@ -39,13 +39,6 @@ class TrackedEvent:
     def timestamp(self) -> datetime:
         return EPOCH + timedelta(microseconds=self.timestamp_us)
 
-    def as_record(self) -> dict[str, Any]:
-        """The event as stored inside a batch."""
-        return {field: getattr(self, field) for field in RECORD_FIELDS}
-
-
-RECORD_FIELDS = tuple(TrackedEvent.__dataclass_fields__)
-
 
 def parse_timestamp(value: object) -> datetime | None:
     """ISO 8601; no offset means UTC. None when it is not a timestamp."""

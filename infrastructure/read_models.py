@@ -299,7 +299,7 @@ class ReadModelStore:
         if isinstance(op, InsertRecords) and self.db.dialect == "postgres":
             columns = (*op.constants, *op.fields)
             constants = tuple(op.constants.values())
-            fields = itemgetter(*op.fields.values())  # every record has every key (as_record)
+            fields = itemgetter(*op.fields.values())  # every record has every key (a TrackedEvent's fields)
             return (op.table, columns), [[*constants, *fields(record)]
                                          for record in orjson.loads(op.records)]
         return None

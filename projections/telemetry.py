@@ -66,7 +66,7 @@ EXCEPTIONS = Table(
 )
 
 
-# rm_events columns taken from each TrackedEvent.as_record() object.
+# rm_events columns taken from each stored record (a TrackedEvent's fields).
 RECORD_FIELDS = {"event_id": "event_id", "name": "name", "category": "category",
                  "actor_id": "actor_id", "session_id": "session_id", "source_app": "source_app",
                  "source_version": "source_version", "timestamp": "timestamp_us",
