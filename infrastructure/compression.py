@@ -30,9 +30,9 @@ class BatchCompressor(Compressor):
         return local
 
     def compress(self, data: bytes) -> bytes:
-        return bytes(self._codec().compressor.compress(data))
+        return self._codec().compressor.compress(data)
 
     def decompress(self, data: bytes) -> bytes:
         if data[:4] == ZSTD_MAGIC:
-            return bytes(self._codec().decompressor.decompress(data))
+            return self._codec().decompressor.decompress(data)
         return zlib.decompress(data)  # stored before the switch to zstd

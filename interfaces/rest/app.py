@@ -44,7 +44,6 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     return app
 
 
-
 def freeze_startup_objects() -> None:
     """Keep what start-up built (app, schema, pools: all long-lived) out of the garbage
     collector's full passes, which would otherwise walk it again and again as requests allocate."""
