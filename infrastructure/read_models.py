@@ -21,6 +21,7 @@ import psycopg
 
 from infrastructure.database import Cursor, Database, PostgresDatabase
 from infrastructure.fanout import fanout_statement
+from infrastructure.record_copy import RecordShape
 from projections.model import (
     BOOL,
     JSON,
@@ -122,8 +123,7 @@ class Rows:
 @dataclass
 class Records:
     """The JSON arrays of consecutive InsertRecords of one shape, for a table whose key is
-    deferred: COPYed as they are and unpacked by PostgreSQL, which parses JSON faster than Python
-    and on another core (a rebuild's client decodes the next page meanwhile)."""
+    deferred (a rebuild on PostgreSQL): decoded and COPYed together, in clustered order."""
 
     table: Table
     fields: tuple[tuple[str, str], ...]  # column → key
@@ -168,6 +168,7 @@ class ReadModelStore:
         self.tracking_name = projection.name + suffix
         self._tables = {t.name: t for t in projection.tables}
         self._records_sql: dict[tuple[Any, ...], str] = {}
+        self._shapes: dict[tuple[Any, ...], RecordShape] = {}
         self._deferred = {t.name for t in projection.tables
                           if deferred_keys and t.keys_once and db.dialect == "postgres"}
 
@@ -357,25 +358,13 @@ class ReadModelStore:
         cur.execute(f"TRUNCATE {stage}")
 
     def _write_records(self, cur: Any, records: Records) -> None:
-        """One INSERT … SELECT unpacks every array of the step, in the table's clustered order.
-        The arrays travel as binary parameters (no escaping, no staging table to TOAST them in)."""
-        table, name = records.table, records.table.name + self.suffix
-        types = TYPES["postgres"]
-        shape = (name, records.fields, records.constants)
-        if shape not in self._records_sql:
-            given = [*records.constants, "records"]
-            arrays = ", ".join(f"%b::{types[table.columns[c]]}[]" for c in records.constants)
-            source = {**{c: f"s.{c}" for c in records.constants},
-                      **{c: f"r.{key}" for c, key in records.fields}}
-            unpack = ", ".join(f"{key} {types[table.columns[c]]}" for c, key in records.fields)
-            order = ", ".join(source[c] for c in table.clustered_by if c in source)
-            self._records_sql[shape] = (
-                f"INSERT INTO {name} ({', '.join(source)}) SELECT {', '.join(source.values())} "
-                f"FROM unnest({arrays}, %b::text[]) AS s({', '.join(given)}), "
-                f"jsonb_to_recordset(s.records::jsonb) AS r({unpack})"
-                + (f" ORDER BY {order}" if order else ""))
-        cur.execute(f"SET LOCAL work_mem = '{INDEX_MEMORY}'")  # sort the page in memory
-        cur.execute(self._records_sql[shape], [list(column) for column in zip(*records.rows, strict=True)])
+        """Decode every array of the step into rows and COPY them, in the table's clustered order
+        (see `RecordShape`)."""
+        key = (records.table.name, records.fields, records.constants)
+        if key not in self._shapes:
+            self._shapes[key] = RecordShape.of(records.table, records.fields, records.constants)
+        shape = self._shapes[key]
+        shape.copy(cur, records.table.name + self.suffix, shape.rows(records.rows))
 
     @staticmethod
     def _copy_rows(cur: Any, name: str, columns: tuple[str, ...], rows: Iterable[list[Any]]) -> None:

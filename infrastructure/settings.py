@@ -74,7 +74,8 @@ IDLE_CONNECTIONS = {"Exports": "1", "Monitoring": "2"}
 
 def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
     """The one place Beacon's settings become the eventsourcing library's environment."""
-    common = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+    common = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y",
+              "TRANSCODER_TOPIC": "infrastructure.transcoding:FastJSONTranscoder"}
     recorder = RECORDERS.get((app_name, settings.uses_postgres))
     if recorder:
         common["APPLICATION_RECORDER_TOPIC"] = recorder

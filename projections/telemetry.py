@@ -35,10 +35,14 @@ EVENTS = Table(
     columns={"properties": JSON, "workspace_id": TEXT, "event_id": TEXT, "name": TEXT,
              "category": TEXT, "actor_id": TEXT, "session_id": TEXT, "source_app": TEXT,
              "source_version": TEXT, "timestamp": BIGINT, "received_at": BIGINT},
-    primary_key=("workspace_id", "event_id"),
+    # Keys only ever matched by equality lead with their near-unique column, not the workspace:
+    # all of a workspace's rows share its id, so an index build (a rebuild) sorting them by it
+    # first cannot use PostgreSQL's abbreviated keys and compares whole ids. Measured at 1M
+    # events: the key builds in 2.1 s instead of 7.1 s, the session index in 3.3 s instead of 6.6.
+    primary_key=("event_id", "workspace_id"),
     # actor_id rides along so funnels and unique-actor counts can read the index alone.
     indexes=(("workspace_id", "name", "timestamp", "actor_id"),
-             ("workspace_id", "session_id", "timestamp")),
+             ("session_id", "workspace_id", "timestamp")),
     # A breakdown reads `properties` from the heap for one name's rows: keep those rows together.
     clustered_by=("workspace_id", "name", "timestamp"),
     keys_once=True,  # the dedupe ledger admits each (workspace, event_id) once

@@ -35,7 +35,8 @@ def load(beacon: Beacon) -> uuid.UUID:
             "event_id": str(uuid.uuid4()), "category": "c", "name": f"e{i % 7}",
             "timestamp": (START + timedelta(minutes=b * 300 + i)).isoformat(),
             "actor_id": f"a{i % 40}", "session_id": sessions[i % 5] if i % 3 else None,
-            "properties": {"plan": "pro" if i % 2 else "free", "n": i, "nested": {"x": [1, 2]}},
+            "properties": None if i % 11 == 0 else {
+                "plan": "pro" if i % 2 else "free", "n": i, "nested": {"x": [1, 2]}, "t": "a\tb\\"},
         }, now) for i in range(300)]
         batches.append(batch)
         beacon.telemetry.ingest(workspace, batch, limit=10_000)
