@@ -216,6 +216,9 @@ class ReadModelStore:
     def _build_index(self, statement: str) -> None:
         with self.db.transaction() as cur:
             cur.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
+            # The builds already run side by side, one per index: parallel workers for each on
+            # top oversubscribed the cores (index phase at 1M, 2 cores: 6.1-7.7 s against 8.2-9.5).
+            cur.execute("SET LOCAL max_parallel_maintenance_workers = 0")
             try:
                 cur.execute(statement)
             except psycopg.errors.UniqueViolation as error:

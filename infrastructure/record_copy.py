@@ -70,7 +70,7 @@ class RecordShape:
         struct = msgspec.defstruct("Record", [
             (key_of[c], msgspec.Raw, NULL) if table.columns[c] == JSON
             else (key_of[c], FIELD_TYPES[table.columns[c]], None)
-            for c in ordered])
+            for c in ordered], gc=False)  # flat values only: no cycles for the collector to chase
         in_rows = [c for c in table.clustered_by if c in columns]
         return cls(columns, tuple(COPY_TYPES[table.columns[c]] for c in columns),
                    msgspec.json.Decoder(list[struct]),  # type: ignore[valid-type]
