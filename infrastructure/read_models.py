@@ -8,7 +8,7 @@ what makes a page exactly-once even with two runners, or a runner racing a rebui
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -16,12 +16,13 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
+import msgspec
 import orjson
 import psycopg
 
 from infrastructure.database import Cursor, Database, PostgresDatabase
 from infrastructure.fanout import fanout_statement
-from infrastructure.record_copy import RecordShape
+from infrastructure.record_copy import NULL, RecordShape
 from projections.model import (
     BOOL,
     JSON,
@@ -110,6 +111,11 @@ def _records_sql(dialect: str, name: str, table: Table, fields: tuple[tuple[str,
             f"FROM json_each(%s) WHERE true {conflict}")
 
 
+def _json_text(value: msgspec.Raw) -> str | None:
+    """JSON as stored, for a parameter of a JSON column (JSON null is SQL NULL)."""
+    return None if value == NULL else bytes(value).decode()
+
+
 @dataclass
 class Rows:
     """Rows for one table's columns, written together: COPY, or one executemany."""
@@ -122,13 +128,15 @@ class Rows:
 
 @dataclass
 class Records:
-    """The JSON arrays of consecutive InsertRecords of one shape, for a table whose key is
-    deferred (a rebuild on PostgreSQL): decoded and COPYed together, in clustered order."""
+    """The JSON arrays of consecutive InsertRecords of one shape on PostgreSQL: decoded and
+    COPYed together, in clustered order. `deferred`: the table's key is built after the load (a
+    rebuild), so the rows go straight in; otherwise they are upserted."""
 
     table: Table
     fields: tuple[tuple[str, str], ...]  # column → key
     constants: tuple[str, ...]
     rows: list[list[Any]]  # the constants' values, then the array's text
+    deferred: bool
 
 
 class Plan(list[Rows | Records | Op]):
@@ -137,19 +145,19 @@ class Plan(list[Rows | Records | Op]):
     @property
     def order_free(self) -> bool:
         """Nothing but inserts of keys that occur once: pages of these may commit in any order."""
-        return all(isinstance(step, Records) for step in self)
+        return all(isinstance(step, Records) and step.deferred for step in self)
 
     def append_rows(self, rows: Rows | Records | None) -> None:
         if rows is not None:
             self.append(rows)
 
-    def append_records(self, table: Table, op: InsertRecords) -> None:
+    def append_records(self, table: Table, op: InsertRecords, *, deferred: bool) -> None:
         """Add `op`'s array to the last step when that holds arrays of the same shape."""
         fields, constants = tuple(op.fields.items()), tuple(op.constants)
         last = self[-1] if self else None
         if not (isinstance(last, Records) and last.table is table and last.fields == fields
-                and last.constants == constants):
-            last = Records(table, fields, constants, [])
+                and last.constants == constants and last.deferred == deferred):
+            last = Records(table, fields, constants, [], deferred)
             self.append(last)
         last.rows.append([*op.constants.values(), op.records])
 
@@ -271,16 +279,16 @@ class ReadModelStore:
     def plan(self, ops: Iterable[Op]) -> Plan:
         """The statements a page's operations become, prepared without touching the database (a
         rebuild prepares the next page on another thread while this one is written). Consecutive
-        rows for one table (upserts, and on PostgreSQL the records of InsertRecords) go together:
-        one executemany, or COPY when there are many."""
+        rows for one table go together: one executemany, or COPY when there are many; so do the
+        records of consecutive InsertRecords on PostgreSQL (see `Records`)."""
         plan = Plan()
         run: tuple[str, tuple[str, ...]] | None = None
         rows: list[list[Any]] = []
         for op in ops:
-            if isinstance(op, InsertRecords) and op.table in self._deferred:
+            if isinstance(op, InsertRecords) and self.db.dialect == "postgres":
                 plan.append_rows(self._rows(run, rows))
                 run, rows = None, []
-                plan.append_records(self._tables[op.table], op)
+                plan.append_records(self._tables[op.table], op, deferred=op.table in self._deferred)
                 continue
             batch = self._as_rows(op)
             if batch is None:
@@ -300,12 +308,6 @@ class ReadModelStore:
         """An op as plain rows of (table, columns), when it is nothing but rows to insert."""
         if isinstance(op, Upsert):
             return (op.table, tuple(op.row)), [list(op.row.values())]
-        if isinstance(op, InsertRecords) and self.db.dialect == "postgres":
-            columns = (*op.constants, *op.fields)
-            constants = tuple(op.constants.values())
-            fields = itemgetter(*op.fields.values())  # every record has every key (a TrackedEvent's fields)
-            return (op.table, columns), [[*constants, *fields(record)]
-                                         for record in orjson.loads(op.records)]
         return None
 
     def _rows(self, shape: tuple[str, tuple[str, ...]] | None, rows: list[list[Any]]) -> Rows | None:
@@ -332,7 +334,8 @@ class ReadModelStore:
     def _write_rows(self, cur: Cursor, rows: Rows) -> None:
         table, columns = rows.table, rows.columns
         if rows.copy:
-            self._copy_upsert(cur, table, columns, rows.rows)
+            self._copy_upsert(cur, table, columns,
+                              lambda into: self._copy_rows(cur, into, columns, rows.rows))
             return
         sql = _upsert_sql(table.name + self.suffix, columns, table.primary_key)
         adapted = [[self._adapt(table, c, v) for c, v in zip(columns, row, strict=True)]
@@ -343,17 +346,15 @@ class ReadModelStore:
             cur.executemany(sql, adapted)
 
     def _copy_upsert(self, cur: Any, table: Table, columns: tuple[str, ...],
-                     rows: list[list[Any]]) -> None:
-        """Many rows at once on PostgreSQL: COPY, then one INSERT … SELECT … ON CONFLICT."""
+                     copy_into: Callable[[str], None]) -> None:
+        """Many rows at once on PostgreSQL: COPY (`copy_into` a table), then one INSERT …
+        SELECT … ON CONFLICT."""
         name = table.name + self.suffix
-        if table.name in self._deferred:
-            self._copy_rows(cur, name, columns, rows)
-            return
-        if self.suffix == REBUILD and self._copy_straight_in(cur, name, columns, rows):
+        if self.suffix == REBUILD and self._copy_straight_in(cur, name, copy_into):
             return
         stage = f"stage_{table.name}"
         cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name})")
-        self._copy_rows(cur, stage, columns, rows)
+        copy_into(stage)
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in table.primary_key)
         cur.execute(f"INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(columns)} "
                     f"FROM {stage} ON CONFLICT ({', '.join(table.primary_key)}) "
@@ -366,8 +367,17 @@ class ReadModelStore:
         key = (records.table.name, records.fields, records.constants)
         if key not in self._shapes:
             self._shapes[key] = RecordShape.of(records.table, records.fields, records.constants)
-        shape = self._shapes[key]
-        shape.copy(cur, records.table.name + self.suffix, shape.rows(records.rows))
+        shape, table = self._shapes[key], records.table
+        if records.deferred:  # unique by contract, checked when the key is built
+            shape.copy(cur, table.name + self.suffix, shape.rows(records.rows))
+            return
+        rows = shape.rows(records.rows, unique=table.primary_key)
+        if len(rows) >= COPY_FROM:
+            self._copy_upsert(cur, table, shape.columns, lambda into: shape.copy(cur, into, rows))
+            return
+        sql = _upsert_sql(table.name + self.suffix, shape.columns, table.primary_key)
+        cur.executemany(sql, [[_json_text(v) if isinstance(v, msgspec.Raw) else v for v in row]
+                              for row in rows])
 
     @staticmethod
     def _copy_rows(cur: Any, name: str, columns: tuple[str, ...], rows: Iterable[list[Any]]) -> None:
@@ -375,13 +385,13 @@ class ReadModelStore:
             for row in rows:
                 copy.write_row(row)
 
-    def _copy_straight_in(self, cur: Any, name: str, columns: tuple[str, ...],
-                          rows: Iterable[list[Any]]) -> bool:
+    @staticmethod
+    def _copy_straight_in(cur: Any, name: str, copy_into: Callable[[str], None]) -> bool:
         """A rebuild's fresh tables mostly receive new keys: COPY right into them, and fall back
         to the upsert path (nothing lost: a savepoint undoes the attempt) on a key already there."""
         try:
             with cur.connection.transaction():
-                self._copy_rows(cur, name, columns, rows)
+                copy_into(name)
         except psycopg.errors.UniqueViolation:
             return False
         return True

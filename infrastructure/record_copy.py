@@ -79,13 +79,18 @@ class RecordShape:
                    itemgetter(*(columns.index(c) for c in in_rows)) if in_rows else None,
                    in_rows == [*lead, *clustered])
 
-    def rows(self, batches: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
-        """Each batch is its constants' values (in `constants` order) and its records' JSON."""
+    def rows(self, batches: Sequence[Sequence[Any]],
+             unique: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+        """Each batch is its constants' values (in `constants` order) and its records' JSON.
+        With `unique` columns, one row per key: the last, as writing them in order would leave."""
         astuple = msgspec.structs.astuple
         rows: list[tuple[Any, ...]] = []
         for *values, records in batches:
             head, tail = (tuple(values[i] for i in self.head), tuple(values[i] for i in self.tail))
             rows += [head + astuple(record) + tail for record in self.decoder.decode(records)]
+        if unique:
+            key = itemgetter(*(self.columns.index(c) for c in unique))
+            rows = list({key(row): row for row in rows}.values())
         if self.clustered is None:
             return rows
         # Comparing whole rows (C, no key function) is twice as fast; it reaches the columns

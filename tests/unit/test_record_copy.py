@@ -71,3 +71,13 @@ def test_a_table_clustered_by_a_field_before_a_constant_sorts_by_its_clustered_c
         ["b1", orjson.dumps([{"k": "z", "at": 2, "doc": "s"}])]]))
     assert [(r["at"], r["batch"], r["k"]) for r in rows] == [(1, "b2", "y"), (2, "b1", "z"),
                                                               (2, "b2", "x")]
+
+
+def test_unique_rows_keep_the_last_write_of_each_key_then_sort() -> None:
+    shape = RecordShape.of(EVENTS, FIELDS, CONSTANTS)
+    first = [record("e1", "z", 1), record("e2", "y", 2)]
+    later = [record("e1", "a", 3)]  # the same key written again, under a name that sorts first
+    rows = as_dicts(shape, shape.rows([["w", 1, orjson.dumps(first)], ["w", 2, orjson.dumps(later)]],
+                                      unique=EVENTS.primary_key))
+    assert [(r["event_id"], r["name"], r["received_at"]) for r in rows] == [("e1", "a", 2),
+                                                                           ("e2", "y", 1)]
