@@ -350,7 +350,7 @@ class ReadModelStore:
         """Many rows at once on PostgreSQL: COPY (`copy_into` a table), then one INSERT …
         SELECT … ON CONFLICT."""
         name = table.name + self.suffix
-        if self.suffix == REBUILD and self._copy_straight_in(cur, name, copy_into):
+        if (self.suffix == REBUILD or table.keys_once) and self._copy_straight_in(cur, name, copy_into):
             return
         stage = f"stage_{table.name}"
         cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name})")
@@ -387,8 +387,9 @@ class ReadModelStore:
 
     @staticmethod
     def _copy_straight_in(cur: Any, name: str, copy_into: Callable[[str], None]) -> bool:
-        """A rebuild's fresh tables mostly receive new keys: COPY right into them, and fall back
-        to the upsert path (nothing lost: a savepoint undoes the attempt) on a key already there."""
+        """A rebuild's fresh tables, and tables whose keys come once, mostly receive new keys:
+        COPY right into them, and fall back to the upsert path (nothing lost: a savepoint undoes
+        the attempt) on a key already there."""
         try:
             with cur.connection.transaction():
                 copy_into(name)

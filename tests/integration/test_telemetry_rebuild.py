@@ -16,7 +16,14 @@ from infrastructure.projection_runner import ProjectionRunner, Rebuilder
 from infrastructure.read_models import ReadModelStore
 from interfaces.bootstrap import Beacon
 from projections.model import InsertRecords, Op
-from projections.telemetry import ACTIVITY, EVENTS, EXCEPTIONS, SESSIONS, EventsProjection
+from projections.telemetry import (
+    ACTIVITY,
+    EVENTS,
+    EXCEPTIONS,
+    RECORD_FIELDS,
+    SESSIONS,
+    EventsProjection,
+)
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -104,3 +111,29 @@ def test_a_rebuild_whose_keys_repeat_starts_over_and_still_equals_the_live_model
     Rebuilder(runner).run()
     assert db.query(rows) == live
     assert ("starting over" in caplog.text) == (backend == "postgres")  # only it defers keys
+
+
+@pytest.mark.parametrize("size", [3, 300])  # executemany, and COPY with its fallback to upserts
+def test_records_written_again_replace_their_rows_without_duplicates(quiet_beacon: Beacon,
+                                                                     size: int) -> None:
+    projection = EventsProjection()
+    store = ReadModelStore(quiet_beacon.databases["Telemetry"], projection)
+    store.create_tables()
+    now = datetime.now(UTC)
+    events = [check_event({"event_id": str(uuid.uuid4()), "category": "c", "name": "n",
+                           "timestamp": (START + timedelta(seconds=i)).isoformat(),
+                           "actor_id": "a", "properties": {"i": i}}, now) for i in range(size)]
+    constants = {"workspace_id": "w", "received_at": 1}
+    first = InsertRecords(EVENTS.name, orjson.dumps(events).decode(), fields=RECORD_FIELDS,
+                          constants=constants)
+    store.write_alone(store.plan([first]))
+    again = replace(first, records=orjson.dumps(
+        [{**orjson.loads(orjson.dumps(e)), "category": "again"} for e in events]).decode(),
+        constants={**constants, "received_at": 2})
+    store.write_alone(store.plan([again]))
+    rows = quiet_beacon.databases["Telemetry"].query(
+        "SELECT category, received_at, properties FROM rm_events ORDER BY timestamp")
+    assert len(rows) == size
+    assert {(r["category"], r["received_at"]) for r in rows} == {("again", 2)}
+    stored = [orjson.loads(p) if isinstance(p, str) else p for p in (r["properties"] for r in rows)]
+    assert stored == [{"i": i} for i in range(size)]  # SQLite hands JSON back as text
