@@ -14,6 +14,7 @@ per-event path.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -41,7 +42,12 @@ def _text(limit: int) -> object:
     return Annotated[str, msgspec.Meta(min_length=1, max_length=limit)]
 
 
-Uuid = Annotated[str, msgspec.Meta(pattern=f"^{CANONICAL_UUID.pattern}$")]
+# Only the length here: as a msgspec `pattern`, the UUID's spelling cost 1.8 ms a batch (msgspec
+# calls Python's re for every field); `_canonical` checks every id of a batch in one match.
+Uuid = Annotated[str, msgspec.Meta(min_length=36, max_length=36)]
+# Ids of exactly 36 characters, each followed by a newline: the whole text matches exactly when
+# every id does (each 37-character block is one id and its newline).
+CANONICAL_IDS = re.compile(f"(?:{CANONICAL_UUID.pattern}\n)*")
 Category, Name, Actor, Source = (_text(MAX_CATEGORY), _text(MAX_NAME), _text(MAX_ACTOR),
                                  _text(MAX_SOURCE))
 
@@ -91,10 +97,19 @@ def _decode(body: bytes) -> list[WireEvent] | None:
     return None
 
 
+def _canonical(wire: list[WireEvent]) -> bool:
+    """Every event_id and session_id of the batch is spelled as CANONICAL_UUID is."""
+    ids = [each.event_id for each in wire]
+    ids += [each.session_id for each in wire if each.session_id is not None]
+    return CANONICAL_IDS.fullmatch("\n".join(ids) + "\n") is not None
+
+
 def valid_batch(body: bytes, now: datetime) -> list[TrackedEvent] | None:
     """Every event of `body` if the body is a batch of valid events, else None."""
     wire = _decode(body)
     if wire is None:
+        return None
+    if not _canonical(wire):
         return None
     latest = micros(now + MAX_FUTURE)
     problems: list[dict[str, str]] = []
