@@ -98,7 +98,8 @@ class TelemetryApplication(BeaconApplication):
         outcome, fresh = self._sort_out(checked, known or set())
         if not fresh:
             return outcome
-        events = [cast(TrackedEvent, checked[i]) for i in fresh]
+        events = cast(list[TrackedEvent], checked if len(fresh) == len(checked) else
+                      [checked[i] for i in fresh])
         encoded = orjson.dumps(events).decode()  # a TrackedEvent's fields are its stored record
         with self.serialised(workspace_id):
             at = self.clock()
