@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
 from uuid import UUID
 
-import orjson
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 from uuid6 import uuid7
 
-from application.base import BeaconApplication, retry_on_conflict
-from domain.batch import EventBatch
+from application.admission import (
+    ACCEPTED,
+    DUPLICATE,
+    INVALID,
+    LIMIT_EXCEEDED,
+    Admission,
+    GroupAdmission,
+    Outcome,
+    encode,
+)
+from application.base import retry_on_conflict
 from domain.errors import QuotaExceededError, SessionNotFoundError
 from domain.exception_report import ExceptionReport, report_key
 from domain.quota import TenantQuota, period_of, quota_id, resets_at
 from domain.session import Session, session_key
 from domain.tracked_event import TrackedEvent
 
-ACCEPTED, DUPLICATE, INVALID, LIMIT_EXCEEDED = "accepted", "duplicate", "invalid", "limit_exceeded"
+# The statuses and the outcome are the admission's; the interfaces know them from here.
+__all__ = ["ACCEPTED", "DUPLICATE", "INVALID", "LIMIT_EXCEEDED", "EventLedger", "Outcome",
+           "TelemetryApplication", "new_event_id"]
 
 
 class EventLedger(Protocol):
@@ -29,23 +38,7 @@ class EventLedger(Protocol):
     def seen(self, workspace_id: UUID, event_ids: list[str]) -> set[str]: ...
 
 
-@dataclass
-class Outcome:
-    """What became of each event of a request, by index."""
-
-    statuses: list[str]
-    event_ids: list[str | None]
-    errors: dict[int, list[dict[str, str]]] = field(default_factory=dict)
-    quota_exhausted: bool = False
-    used: int = 0
-    remaining: int = 0
-    resets_at: datetime | None = None
-
-    def count(self, status: str) -> int:
-        return self.statuses.count(status)
-
-
-class TelemetryApplication(BeaconApplication):
+class TelemetryApplication(GroupAdmission):
     name = "Telemetry"
     ledger: EventLedger  # set by the composition root: the recorder keeps the ledger
 
@@ -92,34 +85,17 @@ class TelemetryApplication(BeaconApplication):
 
     def _admit(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
                *, limit: int, partial: bool, known: set[str] | None) -> Outcome | None:
-        """Sorting out and encoding happen before taking the workspace's lock; the lock covers
-        only the quota's decision and the save. With `known` None (the ledger not read), None
-        when the quota would refuse events: which of them are duplicates must be known first."""
+        """Sorting out and encoding happen before taking the workspace's lock; under it, the
+        request's quota decision is taken and saved with those of the requests queued beside it
+        (application/admission.py). With `known` None (the ledger not read), None when the quota
+        would refuse events: which of them are duplicates must be known first."""
         outcome, fresh = self._sort_out(checked, known or set())
         if not fresh:
             return outcome
-        events = [cast(TrackedEvent, checked[i]) for i in fresh]
-        encoded = orjson.dumps(events).decode()  # a TrackedEvent's fields are its stored record
-        with self.serialised(workspace_id):
-            at = self.clock()
-            quota = self.quota(workspace_id, at)
-            if known is None and quota.remaining(limit) < len(fresh):
-                return None
-            admitted = quota.admit(len(fresh), limit=limit, kind="events", at=at, partial=partial)
-            batch = None
-            if admitted:
-                if admitted < len(fresh):
-                    encoded = orjson.dumps(events[:admitted]).decode()
-                batch = EventBatch.accept(batch_id=uuid7(), workspace_id=workspace_id,
-                                          received_at=at, events_json=encoded, count=admitted)
-            taken = fresh[:admitted]
-            self.save(quota, batch, ledger=(workspace_id, [outcome.event_ids[i] for i in taken]))
-        outcome.quota_exhausted = admitted == 0
-        outcome.used, outcome.remaining = quota.used, quota.remaining(limit)
-        outcome.resets_at = resets_at(quota.period)
-        for n, index in enumerate(fresh):
-            outcome.statuses[index] = ACCEPTED if n < admitted else LIMIT_EXCEEDED
-        return outcome
+        events = cast(list[TrackedEvent], checked if len(fresh) == len(checked) else
+                      [checked[i] for i in fresh])
+        return self.decide(workspace_id, Admission(
+            outcome, fresh, events, encode(events), limit, partial, known=known is not None))
 
     @staticmethod
     def _sort_out(checked: list[TrackedEvent | list[dict[str, str]]], known: set[str]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NAIVE_EPOCH = EPOCH.replace(tzinfo=None)
 
 
 def micros(moment: datetime) -> int:
@@ -19,3 +20,6 @@ def from_micros(value: int | None) -> datetime | None:
         return None
     seconds, us = divmod(value, 1_000_000)
     return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=us)
+
+
+MIN_US, MAX_US = micros(datetime.min), micros(datetime.max)  # what a UTC datetime can hold

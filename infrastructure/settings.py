@@ -80,8 +80,10 @@ def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
     if recorder:
         common["APPLICATION_RECORDER_TOPIC"] = recorder
     if app_name == "Telemetry":
-        # Batches carry up to 1 MB of JSON: compressed, they dump, travel and replay faster.
+        # Batches carry up to 1 MB of JSON: compressed, they dump, travel and replay faster;
+        # written by orjson, they encode ~10x faster (same JSON, read by the library's decoder).
         common["COMPRESSOR_TOPIC"] = "infrastructure.compression:BatchCompressor"
+        common["TRANSCODER_TOPIC"] = "infrastructure.transcoder:OrjsonTranscoder"
     if not settings.uses_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite",

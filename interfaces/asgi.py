@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from infrastructure.settings import Settings
 from interfaces.bootstrap import bootstrap
-from interfaces.rest.app import create_app, freeze_startup_objects
+from interfaces.rest.app import create_app, tune_garbage_collection
 
 
 def create_asgi_app() -> FastAPI:
@@ -22,5 +22,5 @@ def create_asgi_app() -> FastAPI:
         beacon.close()
 
     app = create_app(beacon, lifespan=lifespan)
-    freeze_startup_objects()
+    tune_garbage_collection()
     return app

@@ -52,11 +52,11 @@ def serve(
             uvicorn.run("interfaces.asgi:create_asgi_app", factory=True, workers=workers,
                         host=host, port=port, log_config=None, access_log=False)
             return
-        from interfaces.rest.app import create_app, freeze_startup_objects  # only this command serves
+        from interfaces.rest.app import create_app, tune_garbage_collection  # only this command serves
 
         # Beacon logs one structured line per request itself; uvicorn's access log would repeat it.
         app = create_app(beacon)
-        freeze_startup_objects()
+        tune_garbage_collection()
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 

@@ -1,7 +1,7 @@
 """The hot path of `POST /v1/events`: decode and check a whole batch in one pass.
 
 msgspec checks the shape of every event in C (types, lengths, UUID spelling) while it decodes;
-the rest of the rules are the domain's own functions (`parse_timestamp`, `check_properties`), so an
+the rest of the rules are the domain's own functions (`timestamp_micros`, `check_properties`), so an
 event this path accepts is exactly the TrackedEvent `check_event` would make of it. Anything this
 path does not accept, even where `check_event` would, answers None: the caller then takes the
 per-event path, which says precisely what is wrong with each event.
@@ -14,6 +14,7 @@ per-event path.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -31,7 +32,7 @@ from domain.tracked_event import (
     MAX_SOURCE,
     TrackedEvent,
     check_properties,
-    parse_timestamp,
+    timestamp_micros,
 )
 
 MAX_BATCH = 1000
@@ -41,7 +42,12 @@ def _text(limit: int) -> object:
     return Annotated[str, msgspec.Meta(min_length=1, max_length=limit)]
 
 
-Uuid = Annotated[str, msgspec.Meta(pattern=f"^{CANONICAL_UUID.pattern}$")]
+# Only the length here: as a msgspec `pattern`, the UUID's spelling cost 1.8 ms a batch (msgspec
+# calls Python's re for every field); `_canonical` checks every id of a batch in one match.
+Uuid = Annotated[str, msgspec.Meta(min_length=36, max_length=36)]
+# Ids of exactly 36 characters, each followed by a newline: the whole text matches exactly when
+# every id does (each 37-character block is one id and its newline).
+CANONICAL_IDS = re.compile(f"(?:{CANONICAL_UUID.pattern}\n)*")
 Category, Name, Actor, Source = (_text(MAX_CATEGORY), _text(MAX_NAME), _text(MAX_ACTOR),
                                  _text(MAX_SOURCE))
 
@@ -51,8 +57,9 @@ FlatProperties = Annotated[dict[str, Scalar], msgspec.Meta(max_length=MAX_PROPER
 NULL = msgspec.Raw(b"null")
 
 
-class WireEvent(msgspec.Struct):
-    """One event as an SDK sends it (seed 000), with flat properties."""
+class WireEvent(msgspec.Struct, gc=False):
+    """One event as an SDK sends it (seed 000), with flat properties. Untracked by the garbage
+    collector (it holds no cycles): a thousand per request would otherwise feed its passes."""
 
     event_id: Uuid
     category: Category  # type: ignore[valid-type]
@@ -90,16 +97,25 @@ def _decode(body: bytes) -> list[WireEvent] | None:
     return None
 
 
+def _canonical(wire: list[WireEvent]) -> bool:
+    """Every event_id and session_id of the batch is spelled as CANONICAL_UUID is."""
+    ids = [each.event_id for each in wire]
+    ids += [each.session_id for each in wire if each.session_id is not None]
+    return CANONICAL_IDS.fullmatch("\n".join(ids) + "\n") is not None
+
+
 def valid_batch(body: bytes, now: datetime) -> list[TrackedEvent] | None:
     """Every event of `body` if the body is a batch of valid events, else None."""
     wire = _decode(body)
     if wire is None:
         return None
-    latest = now + MAX_FUTURE
+    if not _canonical(wire):
+        return None
+    latest = micros(now + MAX_FUTURE)
     problems: list[dict[str, str]] = []
     events = []
     for each in wire:
-        timestamp = parse_timestamp(each.timestamp)
+        timestamp = timestamp_micros(each.timestamp)  # parse_timestamp's answer, as micros
         if timestamp is None or timestamp > latest:
             return None
         properties = each.properties
@@ -111,7 +127,7 @@ def valid_batch(body: bytes, now: datetime) -> list[TrackedEvent] | None:
             if problems:
                 return None
         events.append(TrackedEvent(
-            each.event_id.lower(), each.category, each.name, micros(timestamp), each.actor_id,
+            each.event_id.lower(), each.category, each.name, timestamp, each.actor_id,
             each.source_app, each.source_version, properties,
             None if each.session_id is None else each.session_id.lower()))
     return events

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.tracked_event import TrackedEvent, check_event
+from domain.time import micros
+from domain.tracked_event import (
+    CANONICAL_UUID,
+    TrackedEvent,
+    check_event,
+    parse_timestamp,
+    timestamp_micros,
+)
 from interfaces.rest.event_wire import valid_batch
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
@@ -27,7 +34,10 @@ texts = st.one_of(st.text(max_size=3), st.text(min_size=126, max_size=130),
                   st.text(min_size=255, max_size=258), st.sampled_from(["", "é" * 128, "😀" * 129]))
 uuids = st.one_of(st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()),
                   st.uuids().map(lambda u: u.hex), st.uuids().map(lambda u: f"{{{u}}}"),
-                  st.sampled_from(["not-a-uuid", UUID + "0", ""]))
+                  st.sampled_from(["not-a-uuid", UUID + "0", ""]),
+                  # 36 characters, not all canonical: the one-pass check matches ids in bulk
+                  st.text(alphabet="0123456789abcdefABCDEF-\n", min_size=36, max_size=36),
+                  st.uuids().map(lambda u: str(u)[1:] + "\n"), st.uuids().map(lambda u: str(u)[:35] + "é"))
 moments = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2027, 1, 1),
                        timezones=st.sampled_from([None, UTC]))
 timestamps = st.one_of(
@@ -83,7 +93,7 @@ def _plain(raw: Any) -> bool:
     """Spelled the way the one-pass check reads directly: canonical UUIDs, properties whose
     integers fit in 64 bits (signed) and that orjson can parse."""
     def plain_uuid(value: Any) -> bool:
-        return value is None or (isinstance(value, str) and len(value) == 36 and value.count("-") == 4)
+        return value is None or (isinstance(value, str) and CANONICAL_UUID.fullmatch(value) is not None)
 
     def fits(value: Any) -> bool:
         if isinstance(value, dict):
@@ -114,3 +124,30 @@ def test_anything_wrong_leaves_the_batch_to_the_per_event_path() -> None:
                  orjson.dumps([good, {**good, "timestamp": "2026-03-22T10:00:00Z"}]),
                  orjson.dumps([{**good, "properties": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}}])):
         assert valid_batch(body, NOW) is None
+
+
+# Any year and any offset fromisoformat reads, so the edges of the calendar are reached too.
+offsets = st.timedeltas(min_value=timedelta(hours=-23, minutes=-59),
+                        max_value=timedelta(hours=23, minutes=59))
+any_moments = st.datetimes(timezones=st.one_of(st.none(), st.just(UTC), offsets.map(timezone)))
+spellings = st.one_of(
+    any_moments.map(datetime.isoformat), any_moments.map(lambda m: m.isoformat(sep=" ")),
+    any_moments.map(lambda m: m.isoformat(timespec="minutes")),
+    any_moments.map(lambda m: m.isoformat().replace("+00:00", "Z")),
+    any_moments.map(lambda m: m.date().isoformat()),
+    st.from_regex(r"\A[0-9]{4}-?[0-9W]{2}-?[0-9]{2}([T ][0-9:.,]{2,15})?([zZ]|[+-][0-9:.]{2,15})?\Z"),
+    st.text(alphabet="0123456789-:.+TZW ", min_size=10, max_size=40),
+    st.sampled_from(["0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01", "0001-01-01T00:00:00-00:01",
+                     "9999-12-31T23:59:59.999999+00:00", "2026-03-20T10:00:00+05:30:15.5"]))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(spellings.filter(lambda text: 10 <= len(text) <= 40))
+def test_the_hot_paths_timestamp_is_parse_timestamps_to_the_microsecond(text: str) -> None:
+    parsed = parse_timestamp(text)
+    assert timestamp_micros(text) == (None if parsed is None else micros(parsed))
+
+
+def test_a_timestamp_whose_offset_leaves_the_calendar_is_not_a_timestamp() -> None:
+    for text in ("0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"):
+        assert parse_timestamp(text) is None and timestamp_micros(text) is None
