@@ -75,15 +75,13 @@ IDLE_CONNECTIONS = {"Exports": "1", "Monitoring": "2"}
 def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
     """The one place Beacon's settings become the eventsourcing library's environment."""
     common = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y",
-              "TRANSCODER_TOPIC": "infrastructure.transcoding:FastJSONTranscoder"}
+              "TRANSCODER_TOPIC": "infrastructure.transcoder:FastJSONTranscoder"}
     recorder = RECORDERS.get((app_name, settings.uses_postgres))
     if recorder:
         common["APPLICATION_RECORDER_TOPIC"] = recorder
     if app_name == "Telemetry":
-        # Batches carry up to 1 MB of JSON: compressed, they dump, travel and replay faster;
-        # written by orjson, they encode ~10x faster (same JSON, read by the library's decoder).
+        # Batches carry up to 1 MB of JSON: compressed, they dump, travel and replay faster.
         common["COMPRESSOR_TOPIC"] = "infrastructure.compression:BatchCompressor"
-        common["TRANSCODER_TOPIC"] = "infrastructure.transcoder:OrjsonTranscoder"
     if not settings.uses_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite",

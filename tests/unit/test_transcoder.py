@@ -19,7 +19,7 @@ from eventsourcing.persistence import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infrastructure.transcoder import OrjsonTranscoder
+from infrastructure.transcoder import FastJSONTranscoder
 
 
 def registered(transcoder: JSONTranscoder) -> JSONTranscoder:
@@ -28,7 +28,7 @@ def registered(transcoder: JSONTranscoder) -> JSONTranscoder:
     return transcoder
 
 
-LIBRARY, ORJSON = registered(JSONTranscoder()), registered(OrjsonTranscoder())
+LIBRARY, ORJSON = registered(JSONTranscoder()), registered(FastJSONTranscoder())
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
                     st.floats(), st.text(), st.uuids(), st.datetimes(timezones=st.just(UTC)),
