@@ -92,19 +92,13 @@ def _upsert_sql(table: str, columns: tuple[str, ...], pk: tuple[str, ...]) -> st
             f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({', '.join(pk)}) {conflict}")
 
 
-def _records_sql(dialect: str, name: str, table: Table, fields: tuple[tuple[str, str], ...],
+def _records_sql(name: str, table: Table, fields: tuple[tuple[str, str], ...],
                  constants: tuple[str, ...]) -> str:
-    """INSERT … SELECT over a JSON array parameter, unpacked by the database itself."""
+    """SQLite: INSERT … SELECT over a JSON array parameter, unpacked by the database itself (on
+    PostgreSQL the records are decoded and COPYed: see `Records`)."""
     columns = [*constants, *(column for column, _ in fields)]
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in table.primary_key)
     conflict = f"ON CONFLICT ({', '.join(table.primary_key)}) DO UPDATE SET {updates}"
-    if dialect == "postgres":
-        types = TYPES["postgres"]
-        shape = ", ".join(f"{key} {types[table.columns[column]]}" for column, key in fields)
-        values = [*(["%s"] * len(constants)), *(f"r.{key}" for _, key in fields)]
-        source = f"jsonb_to_recordset(%s::jsonb) AS r({shape})"
-        return (f"INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(values)} "
-                f"FROM {source} {conflict}")
     values = [*(["%s"] * len(constants)),
               *(f"json_extract(value, '$.{key}')" for _, key in fields)]
     return (f"INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(values)} "
@@ -425,7 +419,7 @@ class ReadModelStore:
         elif isinstance(op, InsertRecords):
             shape = (name, tuple(op.fields.items()), tuple(op.constants))
             if shape not in self._records_sql:
-                self._records_sql[shape] = _records_sql(self.db.dialect, name, table, *shape[1:])
+                self._records_sql[shape] = _records_sql(name, table, *shape[1:])
             cur.execute(self._records_sql[shape],
                         [*(self._adapt(table, c, v) for c, v in op.constants.items()), op.records])
 

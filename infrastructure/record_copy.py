@@ -96,12 +96,14 @@ class RecordShape:
         # Comparing whole rows (C, no key function) is twice as fast; it reaches the columns
         # after the clustered ones only for rows equal in all of those, and a NULL or a JSON
         # value there cannot be compared: then sort by the clustered columns alone.
-        with suppress(TypeError):
-            if self.natural:
-                with suppress(TypeError):
-                    rows.sort()
-                    return rows
-            rows.sort(key=self.clustered)  # a NULL among them raises: leave the order as it came
+        if self.natural:
+            try:
+                rows.sort()
+                return rows
+            except TypeError:
+                pass
+        with suppress(TypeError):  # a NULL among the clustered columns: leave the order as it came
+            rows.sort(key=self.clustered)
         return rows
 
     def copy(self, cur: Cursor[Any], table: str, rows: list[tuple[Any, ...]]) -> None:
