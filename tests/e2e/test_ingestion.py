@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from interfaces.bootstrap import Beacon
 from tests.conftest import ADMIN, Tenant
+from tests.faults import fail_ledger_insert_of
 
 SEED_EVENT = {
     "event_id": "01912345-6789-7abc-def0-123456789abc", "category": "reports",
@@ -166,16 +167,7 @@ def test_a_database_error_mid_batch_writes_nothing_and_asks_for_a_retry(
     batch = [event() for _ in range(3)]
     poison = sorted(e["event_id"] for e in batch)[1]
     db = beacon.databases["Telemetry"]
-    with db.transaction() as cur:
-        if backend == "postgres":
-            cur.execute("CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN "
-                        f"IF NEW.event_id = '{poison}' THEN RAISE EXCEPTION 'disk on fire'; END IF; "
-                        "RETURN NEW; END $$ LANGUAGE plpgsql")
-            cur.execute("CREATE TRIGGER poison BEFORE INSERT ON telemetry_ledger "
-                        "FOR EACH ROW EXECUTE FUNCTION poison()")
-        else:
-            cur.execute("CREATE TRIGGER poison BEFORE INSERT ON telemetry_ledger "
-                        f"WHEN NEW.event_id = '{poison}' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+    fail_ledger_insert_of(db, backend, poison)
     failed = post(client, tenant, batch)
     assert failed.status_code == 503 and failed.headers["Retry-After"] == "1"
     assert client.get("/api/v1/usage", headers=tenant.headers("ingest")).json()["data"]["used"] == 0

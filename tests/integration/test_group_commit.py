@@ -15,6 +15,7 @@ from application.base import LAST_POSITION
 from application.telemetry import Outcome
 from domain.tracked_event import check_event
 from interfaces.bootstrap import Beacon
+from tests.faults import fail_ledger_insert_of
 
 NOW = datetime(2026, 3, 20, 15, 0, tzinfo=UTC)
 
@@ -102,16 +103,7 @@ def test_a_database_error_in_a_group_writes_nothing_of_the_failed_requests(quiet
     batches = [ids(2) for _ in range(3)]
     poison = batches[1][0]
     db = quiet_beacon.databases["Telemetry"]
-    with db.transaction() as cur:
-        if backend == "postgres":
-            cur.execute("CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN "
-                        f"IF NEW.event_id = '{poison}' THEN RAISE EXCEPTION 'disk on fire'; END IF; "
-                        "RETURN NEW; END $$ LANGUAGE plpgsql")
-            cur.execute("CREATE TRIGGER poison BEFORE INSERT ON telemetry_ledger "
-                        "FOR EACH ROW EXECUTE FUNCTION poison()")
-        else:
-            cur.execute("CREATE TRIGGER poison BEFORE INSERT ON telemetry_ledger "
-                        f"WHEN NEW.event_id = '{poison}' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+    fail_ledger_insert_of(db, backend, poison)
     told: list[Any] = [None] * 3
     outcomes = queued_together(quiet_beacon, workspace_id, [batch(b) for b in batches], limit=100,
                                positions=told)
