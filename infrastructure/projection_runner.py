@@ -147,7 +147,7 @@ class LogListener(threading.Thread):
 class Rebuilder:
     """Replays a projection's whole history into fresh tables while the live ones serve, then swaps.
 
-    While one page is written, the next is read, decoded and turned into rows on another thread
+    While pages are written, the next is read and its stored events decoded on another thread
     (psycopg lets go of the GIL while the server takes the COPY). Tables that insert each key once
     load without their primary key; if it turns out not unique, the rebuild starts over with it."""
 
@@ -187,8 +187,8 @@ class Rebuilder:
     def _load(replay: ProjectionRunner, progress: Progress | None) -> None:
         """Every page up to the head, each prepared on a reader thread while earlier ones are
         written. Order-free pages (inserts of once-only keys) are written by WRITERS connections
-        side by side, so PostgreSQL unpacks them on several cores; tracking still moves page by
-        page, in order. Any other page waits for those and commits with its tracking."""
+        side by side, so their COPYs run on several backends; tracking still moves page by page,
+        in order. Any other page waits for those and commits with its tracking."""
         store = replay.store
         head = replay.head()
         position = 0
@@ -206,6 +206,11 @@ class Rebuilder:
             if progress:
                 progress(position, head)
 
+        def settle_oldest() -> None:
+            written, written_end = writing.popleft()
+            written.result()
+            settle(Plan(), written_end)
+
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read") as reader, \
                 ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="rebuild-write") as writers:
             upcoming = reader.submit(prepare, position) if position < head else None
@@ -217,12 +222,8 @@ class Rebuilder:
                     if len(writing) < WRITERS:
                         continue
                 while writing and (len(writing) >= WRITERS or not plan.order_free):
-                    written, written_end = writing.popleft()
-                    written.result()
-                    settle(Plan(), written_end)
+                    settle_oldest()
                 if not plan.order_free:
                     settle(plan, end)
             while writing:
-                written, written_end = writing.popleft()
-                written.result()
-                settle(Plan(), written_end)
+                settle_oldest()
