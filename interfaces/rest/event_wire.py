@@ -1,7 +1,8 @@
 """The hot path of `POST /v1/events`: decode and check a whole batch in one pass.
 
-msgspec checks the shape of every event in C (types, lengths, UUID spelling) while it decodes;
-the rest of the rules are the domain's own functions (`timestamp_micros`, `check_properties`), so an
+msgspec checks the shape of every event in C (types, lengths) while it decodes; one regex match
+checks the spelling of every id of the batch at once; the rest of the rules are the domain's own
+functions (`timestamp_micros`, `check_properties`), so an
 event this path accepts is exactly the TrackedEvent `check_event` would make of it. Anything this
 path does not accept, even where `check_event` would, answers None: the caller then takes the
 per-event path, which says precisely what is wrong with each event.
