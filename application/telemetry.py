@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol, cast
 from uuid import UUID
@@ -15,12 +17,11 @@ from application.admission import (
     DUPLICATE,
     INVALID,
     LIMIT_EXCEEDED,
-    Admission,
-    GroupAdmission,
     Outcome,
     encode,
 )
-from application.base import retry_on_conflict
+from application.base import BeaconApplication, retry_on_conflict
+from domain.batch import EventBatch
 from domain.errors import QuotaExceededError, SessionNotFoundError
 from domain.exception_report import ExceptionReport, report_key
 from domain.quota import TenantQuota, period_of, quota_id, resets_at
@@ -32,13 +33,27 @@ __all__ = ["ACCEPTED", "DUPLICATE", "INVALID", "LIMIT_EXCEEDED", "EventLedger", 
            "TelemetryApplication", "new_event_id"]
 
 
+class LedgerEntry(Protocol):
+    """Which of a request's ids the ledger had not seen (None: none of them), while its
+    admission is open; `keep` says which it admitted and gives the save's keyword arguments."""
+
+    new: set[str] | None
+
+    def keep(self, admitted: list[str]) -> dict[str, Any]: ...
+
+
 class EventLedger(Protocol):
-    """The dedupe ledger: which of these event ids a workspace already has (DESIGN.md decision 3)."""
+    """The dedupe ledger (DESIGN.md decision 3): the recorder keeps it, in the batch's transaction."""
+
+    serialises_writers: bool  # its admissions queue a workspace's writers, in every process
+
+    def admission(self, workspace_id: UUID, event_ids: list[str], *,
+                  retried: bool) -> AbstractContextManager[LedgerEntry]: ...
 
     def seen(self, workspace_id: UUID, event_ids: list[str]) -> set[str]: ...
 
 
-class TelemetryApplication(GroupAdmission):
+class TelemetryApplication(BeaconApplication):
     name = "Telemetry"
     ledger: EventLedger  # set by the composition root: the recorder keeps the ledger
 
@@ -57,56 +72,69 @@ class TelemetryApplication(GroupAdmission):
 
     def ingest(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
                *, limit: int, partial: bool = True) -> Outcome:
-        """Admit a request's valid, new events up to the quota, in one transaction with the ledger.
-
-        A first attempt takes its events to be new, as nearly all are, and does not read the
-        ledger: the ledger's key refuses an id some earlier request recorded, the transaction
-        rolls back whole, and the retry reads the ledger and sorts those out as duplicates. The
-        ledger is read first, too, when the quota would refuse some events: a duplicate is
-        acknowledged as one, never refused. Nothing counts twice, and a clean batch costs one
-        round trip fewer.
-        """
-        try:
-            outcome = self._admit(workspace_id, checked, limit=limit, partial=partial, known=None)
-        except RecordConflictError:  # an id already recorded, or another writer moved the quota
-            outcome = None
-        if outcome is None:
-            outcome = self._ingest_known(workspace_id, checked, limit=limit, partial=partial)
-        return outcome
-
-    @retry_on_conflict
-    def _ingest_known(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
-                      *, limit: int, partial: bool) -> Outcome:
-        """Admit after reading which of the events the ledger already has."""
-        valid = [e.event_id for e in checked if isinstance(e, TrackedEvent)]
-        known = self.ledger.seen(workspace_id, valid) if valid else set()
-        return cast(Outcome, self._admit(workspace_id, checked, limit=limit, partial=partial,
-                                         known=known))
-
-    def _admit(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
-               *, limit: int, partial: bool, known: set[str] | None) -> Outcome | None:
-        """Sorting out and encoding happen before taking the workspace's lock; under it, the
-        request's quota decision is taken and saved with those of the requests queued beside it
-        (application/admission.py). With `known` None (the ledger not read), None when the quota
-        would refuse events: which of them are duplicates must be known first."""
-        outcome, fresh = self._sort_out(checked, known or set())
+        """Admit a request's valid, new events up to the quota, in one transaction with the
+        ledger (application/admission.py). Sorting out and encoding happen before any lock."""
+        sorted_out, fresh = self._sort_out(checked)
         if not fresh:
-            return outcome
+            return sorted_out
         events = cast(list[TrackedEvent], checked if len(fresh) == len(checked) else
                       [checked[i] for i in fresh])
-        return self.decide(workspace_id, Admission(
-            outcome, fresh, events, encode(events), limit, partial, known=known is not None))
+        request = (workspace_id, sorted_out, fresh, events, encode(events))
+        try:  # taking the events to be new, as nearly all are
+            return self._admit(*request, limit=limit, partial=partial, retried=False)
+        except RecordConflictError:  # an id recorded before, or another writer moved the quota
+            return self._admit_again(*request, limit=limit, partial=partial)
+
+    @retry_on_conflict
+    def _admit_again(self, *request: Any, limit: int, partial: bool) -> Outcome:
+        return self._admit(*request, limit=limit, partial=partial, retried=True)
+
+    def _admit(self, workspace_id: UUID, sorted_out: Outcome, fresh: list[int],
+               events: list[TrackedEvent], encoded: str | None, *, limit: int, partial: bool,
+               retried: bool) -> Outcome:
+        """Every attempt starts again from the sorted-out request: a conflict rolls back all."""
+        outcome = replace(sorted_out, statuses=list(sorted_out.statuses))
+        with self._writing(workspace_id), self.ledger.admission(
+                workspace_id, [e.event_id for e in events], retried=retried) as entry:
+            if entry.new is not None:  # the ledger had some: acknowledged, never counted again
+                new = entry.new
+                for index in fresh:
+                    if outcome.event_ids[index] not in new:
+                        outcome.statuses[index] = DUPLICATE
+                fresh = [index for index in fresh if outcome.event_ids[index] in new]
+                events, encoded = [e for e in events if e.event_id in new], None
+                if not events:
+                    return outcome
+            at = self.clock()
+            quota = self.quota(workspace_id, at)
+            admitted = quota.admit(len(events), limit=limit, kind="events", at=at, partial=partial)
+            batch = None
+            if admitted:
+                if encoded is None or admitted < len(events):
+                    encoded = encode(events[:admitted])
+                batch = EventBatch.accept(batch_id=uuid7(), workspace_id=workspace_id,
+                                          received_at=at, events_json=encoded, count=admitted)
+            self.save(quota, batch, **entry.keep([e.event_id for e in events[:admitted]]))
+        outcome.quota_exhausted = admitted == 0
+        outcome.used, outcome.remaining = quota.used, quota.remaining(limit)
+        outcome.resets_at = resets_at(quota.period)
+        for n, index in enumerate(fresh):
+            outcome.statuses[index] = ACCEPTED if n < admitted else LIMIT_EXCEEDED
+        return outcome
+
+    def _writing(self, workspace_id: UUID) -> AbstractContextManager[None]:
+        """The workspace's lock, unless the ledger's admission takes one itself."""
+        return nullcontext() if self.ledger.serialises_writers else self.serialised(workspace_id)
 
     @staticmethod
-    def _sort_out(checked: list[TrackedEvent | list[dict[str, str]]], known: set[str]
-                  ) -> tuple[Outcome, list[int]]:
-        """Invalid events, duplicates (known, or earlier in the batch), and fresh indexes."""
+    def _sort_out(checked: list[TrackedEvent | list[dict[str, str]]]) -> tuple[Outcome, list[int]]:
+        """Invalid events, duplicates earlier in the batch, and the fresh events' indexes."""
         outcome = Outcome(statuses=[INVALID] * len(checked), event_ids=[None] * len(checked))
         ids = [item.event_id if isinstance(item, TrackedEvent) else None for item in checked]
-        if not known and None not in ids and len(set(ids)) == len(ids):  # the usual batch, in bulk
+        if None not in ids and len(set(ids)) == len(ids):  # the usual batch, in bulk
             outcome.event_ids = cast(list[str | None], ids)
             return outcome, list(range(len(checked)))
-        seen = set(known)
+        seen: set[str] = set()
         fresh: list[int] = []
         for index, item in enumerate(checked):
             if not isinstance(item, TrackedEvent):

@@ -1,32 +1,58 @@
 """Telemetry's application recorders: the event store plus the dedupe ledger, in one transaction.
 
-DESIGN.md decision 3. `save(..., ledger=(workspace_id, event_ids))` reaches the recorder's insert
-hook, which inserts the ledger rows in the same transaction as the stored events: an event id some
-other request already recorded violates the ledger's primary key, the whole transaction rolls back,
-and the command is retried (and then sees the id as a duplicate). Nothing is ever counted twice.
+DESIGN.md decision 3, and docs/decisions/ledger-before-the-lock.md. A request's admission opens
+with `admission(workspace_id, event_ids)`, which says which of the ids the ledger has not seen;
+the quota decision is taken inside it and saved with `save(..., **entry.keep(admitted))`, so the
+batch, its ledger rows and the decision commit together or not at all. Nothing is counted twice.
+
+- PostgreSQL: the admission is one transaction. It first inserts every id into the ledger
+  (`ON CONFLICT DO NOTHING`: the ids that were not inserted are the duplicates; an id another
+  request has in flight waits for it), and only then takes the workspace's advisory lock, which
+  queues the writers of one workspace across threads and processes until commit. The ledger's
+  index inserts, most of a batch's cost in the database, so run side by side for concurrent
+  requests; under the lock are only the quota's read, the decision and the save. Refused ids are
+  deleted again before commit. Inside an admission, this thread's reads and writes of the event
+  store run on the admission's connection, in its transaction.
+- SQLite: one writer at a time anyway. The application serialises the workspace's writers; the
+  admission reads which ids the ledger has, and the save inserts the admitted ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+import psycopg.errors
+from eventsourcing.persistence import OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from psycopg import Cursor
+from psycopg import Connection, Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+from infrastructure.advisory_locks import WAIT_SECONDS, lock_number
 
 LEDGER = "telemetry_ledger"
 
 
 class SQLiteTelemetryRecorder(SQLiteApplicationRecorder):
+    serialises_writers = False  # the application's lock queues a workspace's writers
+
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(),
                 f"CREATE TABLE IF NOT EXISTS {LEDGER} (workspace_id TEXT NOT NULL, "
                 "event_id TEXT NOT NULL, PRIMARY KEY (workspace_id, event_id)) WITHOUT ROWID"]
+
+    @contextmanager
+    def admission(self, workspace_id: UUID, event_ids: list[str], *,
+                  retried: bool = False) -> Iterator[LedgerEntry]:
+        known = self.seen(workspace_id, event_ids)
+        yield LedgerEntry(workspace_id, event_ids,
+                          {i for i in event_ids if i not in known} if known else None)
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
@@ -49,37 +75,139 @@ class SQLiteTelemetryRecorder(SQLiteApplicationRecorder):
         return found
 
 
+@dataclass
+class LedgerEntry:
+    """What the ledger says of a request's ids while its admission is open."""
+
+    workspace_id: UUID
+    ids: list[str]
+    new: set[str] | None  # the ids it had not seen; None: it had seen none of them
+    forget: Callable[[list[str]], None] | None = None  # PostgreSQL: delete ids recorded already
+
+    def keep(self, admitted: list[str]) -> dict[str, Any]:
+        """Keep only the admitted ids in the ledger; returns the save's keyword arguments."""
+        if self.forget is None:  # SQLite: the save inserts them
+            return {"ledger": (self.workspace_id, admitted)}
+        if len(admitted) < (len(self.ids) if self.new is None else len(self.new)):
+            kept = set(admitted)
+            self.forget([i for i in (self.ids if self.new is None else self.new) if i not in kept])
+        return {}
+
+
+# The connection of the admission open in this thread, if any.
+_ADMISSION: ContextVar[Connection[DictRow] | None] = ContextVar("admission", default=None)
+
+
+class AdmissionAwareDatastore:
+    """The library's datastore, except that inside an admission this thread's event store reads
+    and writes run on the admission's connection, so in its transaction (a save's own
+    transaction becomes a savepoint there)."""
+
+    def __init__(self, datastore: PostgresDatastore):
+        self.inner = datastore
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    @contextmanager
+    def get_connection(self) -> Iterator[Connection[DictRow]]:
+        pinned = _ADMISSION.get()
+        if pinned is not None:
+            yield pinned
+            return
+        with self.inner.get_connection() as conn:
+            yield conn
+
+    @contextmanager
+    def transaction(self, *, commit: bool = False) -> Iterator[Cursor[DictRow]]:
+        with self.get_connection() as conn, conn.transaction(force_rollback=not commit):
+            yield conn.cursor()
+
+    @contextmanager
+    def cursor(self) -> Iterator[Cursor[DictRow]]:
+        with self.get_connection() as conn:
+            yield conn.cursor()
+
+
 class PostgresTelemetryRecorder(PostgresApplicationRecorder):
-    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events"):
-        super().__init__(datastore, events_table_name=events_table_name)
+    serialises_writers = True  # the admission's advisory lock queues them, in every process
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events",
+                 wait_seconds: int = WAIT_SECONDS):
+        self.pool_datastore: PostgresDatastore = datastore  # connections of the pool itself
+        super().__init__(cast(PostgresDatastore, AdmissionAwareDatastore(datastore)),
+                         events_table_name=events_table_name)
         self.ledger = Identifier(self.datastore.schema, LEDGER)
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {} (workspace_id uuid NOT NULL, event_id uuid NOT NULL, "
             "PRIMARY KEY (workspace_id, event_id))").format(self.ledger))
         self.events_table = Identifier(self.datastore.schema, self.events_table_name)
+        self.wait_seconds = wait_seconds
+        # Event ids are always UUIDs (validated, or made by the server), so one comma-joined
+        # string beats a uuid[] to dump.
+        record = SQL("INSERT INTO {} (workspace_id, event_id) "
+                     "SELECT %s, unnest(string_to_array(%s, ',')::uuid[])").format(self.ledger)
+        self._record_all = record
+        # After a conflict: the ids not inserted are the ones the ledger had (an id another
+        # request has in flight waits for it); the inserted ones are listed if some were not.
+        self._record_new = SQL(
+            "WITH new AS ({} ON CONFLICT DO NOTHING RETURNING event_id) "
+            "SELECT count(*) AS count, CASE WHEN count(*) < %s "
+            "THEN coalesce(string_agg(event_id::text, ','), '') END AS new FROM new").format(record)
+        self._forget = SQL("DELETE FROM {} WHERE workspace_id = %s "
+                           "AND event_id = ANY(string_to_array(%s, ',')::uuid[])").format(self.ledger)
 
-    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
-                       **kwargs: Any) -> None:
-        ledger = kwargs.get("ledger")
-        if ledger and ledger[1]:
-            # One order for every writer (no deadlocks between batches). Event ids are always UUIDs
-            # (validated, or made by the server), so one comma-joined string beats a text[] to dump.
-            ids = ",".join(sorted(ledger[1]))
-            curs.execute(SQL("INSERT INTO {} (workspace_id, event_id) "
-                             "SELECT %s, unnest(string_to_array(%s, ',')::uuid[])").format(self.ledger),
-                         [ledger[0], ids], prepare=False)
-        super()._insert_events(curs, stored_events, **kwargs)
+    @contextmanager
+    def admission(self, workspace_id: UUID, event_ids: list[str], *,
+                  retried: bool = False) -> Iterator[LedgerEntry]:
+        """Record the ids, then hold the workspace's lock until the transaction ends (see the
+        module's docstring). Ids go in one order for every writer: no deadlocks between
+        requests that share some.
+
+        A first attempt takes the ids to be new, as nearly all are: a plain insert costs the
+        database a third less than one that checks each id for a conflict first, and an id the
+        ledger has raises a conflict, which rolls everything back; the `retried` attempt then
+        sorts such ids out as duplicates."""
+        ids = sorted(event_ids)
+        with self.pool_datastore.get_connection() as conn, conn.transaction():
+            try:
+                with conn.cursor() as recorded, conn.cursor() as lock:
+                    with conn.pipeline():  # one round trip: the lock is asked for once recorded
+                        joined = ",".join(ids)
+                        if retried:
+                            recorded.execute(self._record_new, [workspace_id, joined, len(ids)],
+                                             prepare=False)
+                        else:
+                            recorded.execute(self._record_all, [workspace_id, joined],
+                                             prepare=False)
+                        lock.execute("SELECT set_config('lock_timeout', %s, true)",
+                                     [f"{self.wait_seconds}s"], prepare=False)
+                        lock.execute("SELECT pg_advisory_xact_lock(%s)",
+                                     [lock_number(workspace_id)], prepare=False)
+                    row = recorded.fetchone() if retried else None
+            except psycopg.errors.LockNotAvailable as error:
+                raise OperationalError(f"waited over {self.wait_seconds}s for the workspace's "
+                                       "lock") from error
+            new = None if row is None or row["new"] is None else \
+                set(filter(None, row["new"].split(",")))
+
+            def forget(refused: list[str]) -> None:
+                conn.execute(self._forget, [workspace_id, ",".join(sorted(refused))], prepare=False)
+
+            entry = LedgerEntry(workspace_id, ids, new, forget)
+            token = _ADMISSION.set(conn)
+            try:
+                yield entry
+            finally:
+                _ADMISSION.reset(token)
 
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> None:
         """The library's lock, notify and insert, with the state sent as a binary parameter (the
         library's array of composite values is dumped as text, which hex-encodes a batch's state
-        in Python).
-
-        None of these is prepared: in a pipeline, statements queued after a failed ledger insert
-        (an expected conflict, retried) are skipped by the server, and psycopg would take one it
-        meant to prepare there as prepared ("prepared statement _pg3_N does not exist" next time).
-        """
+        in Python). None of these is prepared: in a pipeline, statements queued after a failed
+        one are skipped by the server, and psycopg would take one it meant to prepare there as
+        prepared ("prepared statement _pg3_N does not exist" next time)."""
         for statement in self.lock_table_statements:
             curs.execute(statement, prepare=False)
         curs.execute(SQL("NOTIFY {}").format(Identifier(self.channel_name)), prepare=False)

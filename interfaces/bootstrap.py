@@ -170,7 +170,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
     telemetry.ledger = telemetry.recorder  # type: ignore[assignment]  # see telemetry_recorder.py
     if settings.uses_postgres:  # several API processes may write for one workspace
-        telemetry.shared_locks = PostgresAdvisoryLocks(telemetry.recorder.datastore)  # type: ignore[attr-defined]
+        telemetry.shared_locks = PostgresAdvisoryLocks(telemetry.recorder.pool_datastore)  # type: ignore[attr-defined]
     monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
     apps: dict[str, BeaconApplication] = {

@@ -1,0 +1,155 @@
+"""How a request is admitted: its ids recorded in the ledger, duplicates sorted out, the quota's
+decision and the batch saved with the admitted ids in one transaction, or nothing at all."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import PersistenceError
+
+from application.base import LAST_POSITION
+from application.telemetry import Outcome
+from domain.tracked_event import check_event
+from interfaces.bootstrap import Beacon
+from tests.faults import fail_ledger_insert_of
+
+NOW = datetime(2026, 3, 20, 15, 0, tzinfo=UTC)
+
+
+def batch(ids: list[str]) -> list[Any]:
+    return [check_event({"event_id": i, "category": "c", "name": "n", "actor_id": "a",
+                         "timestamp": "2026-03-20T14:30:00Z"}, NOW) for i in ids]
+
+
+def ids(n: int) -> list[str]:
+    return [str(uuid.uuid4()) for _ in range(n)]
+
+
+def counted(beacon: Beacon, workspace_id: uuid.UUID) -> tuple[int, int]:
+    """(used in the quota, rows in the events read model)."""
+    used = beacon.telemetry.usage(workspace_id, 10**6)["used"]
+    beacon.runner("events").catch_up()
+    return used, beacon.telemetry_queries.count_events(str(workspace_id))
+
+
+def test_ids_the_ledger_has_are_duplicates_and_the_rest_accepted(quiet_beacon: Beacon) -> None:
+    workspace_id, first = uuid.uuid4(), ids(3)
+    app = quiet_beacon.telemetry
+    assert app.ingest(workspace_id, batch(first), limit=100).statuses == ["accepted"] * 3
+    shared = [first[0], *ids(2), first[2]]
+    outcome = app.ingest(workspace_id, batch(shared), limit=100)
+    assert outcome.statuses == ["duplicate", "accepted", "accepted", "duplicate"]
+    assert outcome.event_ids == shared
+    assert app.ingest(workspace_id, batch(first), limit=100).statuses == ["duplicate"] * 3
+    assert counted(quiet_beacon, workspace_id) == (5, 5)
+
+
+def test_refused_ids_are_not_kept_so_a_later_retry_is_accepted(quiet_beacon: Beacon) -> None:
+    workspace_id = uuid.uuid4()
+    app = quiet_beacon.telemetry
+    app.ingest(workspace_id, batch(ids(8)), limit=10)
+    late = ids(4)
+    outcome = app.ingest(workspace_id, batch(late), limit=10)
+    assert outcome.statuses == ["accepted"] * 2 + ["limit_exceeded"] * 2
+    assert app.ledger.seen(workspace_id, late) == set(late[:2])
+    assert app.ingest(workspace_id, batch(late), limit=10).quota_exhausted  # still full
+    assert app.ledger.seen(workspace_id, late) == set(late[:2])
+    raised = app.ingest(workspace_id, batch(late), limit=20)  # a bigger plan: the rest goes in
+    assert raised.statuses == ["duplicate"] * 2 + ["accepted"] * 2
+    usage = app.usage(workspace_id, 20)
+    assert (usage["used"], usage["refused"]) == (12, 2 + 2)  # refused twice, never duplicates
+    assert counted(quiet_beacon, workspace_id)[1] == 12
+
+
+def test_an_all_or_nothing_request_the_quota_cannot_fit_keeps_no_id(quiet_beacon: Beacon) -> None:
+    workspace_id, refused = uuid.uuid4(), ids(5)
+    app = quiet_beacon.telemetry
+    app.ingest(workspace_id, batch(ids(8)), limit=10)
+    outcome = app.ingest(workspace_id, batch(refused), limit=10, partial=False)
+    assert outcome.statuses == ["limit_exceeded"] * 5 and outcome.quota_exhausted
+    assert app.ledger.seen(workspace_id, refused) == set()
+    assert app.quota(workspace_id).refused == 5  # the refusal is part of history
+
+
+def test_each_request_saves_its_own_decision_and_batch(quiet_beacon: Beacon) -> None:
+    workspace_id = uuid.uuid4()
+    positions = []
+    for _ in range(3):
+        quiet_beacon.telemetry.ingest(workspace_id, batch(ids(2)), limit=100)
+        positions.append(LAST_POSITION.get())
+    assert len(set(positions)) == 3 and positions == sorted(positions)  # type: ignore[type-var]
+    assert quiet_beacon.telemetry.quota(workspace_id).version == 1 + 3  # opened, three decisions
+    assert counted(quiet_beacon, workspace_id) == (6, 6)
+
+
+def test_a_database_error_writes_nothing_of_that_request(quiet_beacon: Beacon, backend: str) -> None:
+    workspace_id = uuid.uuid4()
+    good, bad = ids(2), ids(2)
+    fail_ledger_insert_of(quiet_beacon.databases["Telemetry"], backend, bad[1])
+    app = quiet_beacon.telemetry
+    with pytest.raises(PersistenceError):
+        app.ingest(workspace_id, batch(bad), limit=100)
+    assert app.ingest(workspace_id, batch(good), limit=100).statuses == ["accepted"] * 2
+    assert app.ledger.seen(workspace_id, bad) == set()
+    assert app.quota(workspace_id).version == 1 + 1  # the failed request decided nothing
+    assert counted(quiet_beacon, workspace_id) == (2, 2)
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_retry_sent_while_the_first_attempt_waits_for_the_lock_is_a_duplicate(
+        quiet_beacon: Beacon) -> None:
+    """PostgreSQL records a request's ids before it queues on the workspace's lock: a retry of
+    the same batch, sent while the first attempt still waits, waits on those ids, then finds
+    them recorded."""
+    workspace_id, same = uuid.uuid4(), ids(3)
+    app = quiet_beacon.telemetry
+    outcomes: dict[str, Outcome] = {}
+
+    def post(name: str) -> None:
+        outcomes[name] = app.ingest(workspace_id, batch(same), limit=100)
+
+    with app.shared_locks.hold(workspace_id):  # as another process busy deciding would
+        first = threading.Thread(target=post, args=("first",))
+        first.start()
+        time.sleep(0.3)  # its ids recorded, it waits for the lock
+        retry = threading.Thread(target=post, args=("retry",))
+        retry.start()
+        time.sleep(0.3)
+        assert not outcomes  # both wait: the first for the lock, the retry for the first
+    first.join()
+    retry.join()
+    assert outcomes["first"].statuses == ["accepted"] * 3
+    assert outcomes["retry"].statuses == ["duplicate"] * 3
+    assert counted(quiet_beacon, workspace_id) == (3, 3)
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_requests_record_their_ids_side_by_side_while_one_decides(quiet_beacon: Beacon) -> None:
+    """The ledger's inserts do not wait for the lock: requests queued behind it have theirs
+    done, and the lock's holder is the only one deciding."""
+    workspace_id = uuid.uuid4()
+    app = quiet_beacon.telemetry
+    batches = [ids(50) for _ in range(4)]
+    done: list[Outcome] = []
+    db = quiet_beacon.databases["Telemetry"]
+    with app.shared_locks.hold(workspace_id):
+        threads = [threading.Thread(target=lambda b=b: done.append(
+            app.ingest(workspace_id, batch(b), limit=10**6))) for b in batches]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        waiting: list[Any] = []
+        while time.monotonic() < deadline and len(waiting) < len(batches):
+            waiting = db.query("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            time.sleep(0.05)
+        # Each asks for the lock only once its ids are in (one pipeline, in order).
+        assert len(waiting) == len(batches) and not done
+    for thread in threads:
+        thread.join()
+    assert sorted(o.count("accepted") for o in done) == [50] * 4
+    assert counted(quiet_beacon, workspace_id) == (200, 200)
