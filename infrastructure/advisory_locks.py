@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from uuid import UUID
 
 import psycopg.errors
 from eventsourcing.persistence import OperationalError
 from eventsourcing.postgres import PostgresDatastore
-from psycopg.sql import SQL, Literal
+from psycopg import Cursor
 
 WAIT_SECONDS = 10
 
@@ -28,6 +29,23 @@ def lock_number(key: UUID) -> int:
     return int.from_bytes(key.bytes[:8], "big", signed=True)
 
 
+def ask_for_lock(cur: Cursor[Any], key: UUID, wait_seconds: int = WAIT_SECONDS) -> None:
+    """Ask for the key's lock in the cursor's transaction, waiting at most `wait_seconds` (in a
+    pipeline, only queued: it is taken once the statements before it have run). Run it inside
+    `lock_waits(wait_seconds)`."""
+    cur.execute("SELECT set_config('lock_timeout', %s, true)", [f"{wait_seconds}s"], prepare=False)
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", [lock_number(key)], prepare=False)
+
+
+@contextmanager
+def lock_waits(wait_seconds: int = WAIT_SECONDS) -> Iterator[None]:
+    """A lock not had in time is the database's unavailability (503), not a bug."""
+    try:
+        yield
+    except psycopg.errors.LockNotAvailable as error:
+        raise OperationalError(f"waited over {wait_seconds}s for the workspace's lock") from error
+
+
 class PostgresAdvisoryLocks:
     def __init__(self, datastore: PostgresDatastore, wait_seconds: int = WAIT_SECONDS):
         self.datastore = datastore
@@ -35,12 +53,7 @@ class PostgresAdvisoryLocks:
 
     @contextmanager
     def hold(self, key: UUID) -> Iterator[None]:
-        take = SQL("SET LOCAL lock_timeout = {}; SELECT pg_advisory_xact_lock({})").format(
-            Literal(f"{self.wait_seconds}s"), Literal(lock_number(key)))
         with self.datastore.get_connection() as conn, conn.transaction():
-            try:
-                conn.execute(take, prepare=False)
-            except psycopg.errors.LockNotAvailable as error:
-                raise OperationalError(f"waited over {self.wait_seconds}s for the workspace's "
-                                       "lock") from error
+            with lock_waits(self.wait_seconds), conn.cursor() as cur, conn.pipeline():
+                ask_for_lock(cur, key, self.wait_seconds)  # one round trip
             yield

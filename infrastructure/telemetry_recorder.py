@@ -5,9 +5,10 @@ with `admission(workspace_id, event_ids)`, which says which of the ids the ledge
 the quota decision is taken inside it and saved with `save(..., **entry.keep(admitted))`, so the
 batch, its ledger rows and the decision commit together or not at all. Nothing is counted twice.
 
-- PostgreSQL: the admission is one transaction. It first inserts every id into the ledger
-  (`ON CONFLICT DO NOTHING`: the ids that were not inserted are the duplicates; an id another
-  request has in flight waits for it), and only then takes the workspace's advisory lock, which
+- PostgreSQL: the admission is one transaction. It first inserts every id into the ledger (a
+  plain insert, which an id the ledger has makes fail and roll back; the retry inserts with
+  `ON CONFLICT DO NOTHING`, and the ids not inserted are the duplicates; an id another request
+  has in flight waits for it), and only then takes the workspace's advisory lock, which
   queues the writers of one workspace across threads and processes until commit. The ledger's
   index inserts, most of a batch's cost in the database, so run side by side for concurrent
   requests; under the lock are only the quota's read, the decision and the save. Refused ids are
@@ -26,15 +27,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
-import psycopg.errors
-from eventsourcing.persistence import OperationalError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Connection, Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from infrastructure.advisory_locks import WAIT_SECONDS, lock_number
+from infrastructure.advisory_locks import WAIT_SECONDS, ask_for_lock, lock_waits
 
 LEDGER = "telemetry_ledger"
 
@@ -88,9 +88,10 @@ class LedgerEntry:
         """Keep only the admitted ids in the ledger; returns the save's keyword arguments."""
         if self.forget is None:  # SQLite: the save inserts them
             return {"ledger": (self.workspace_id, admitted)}
-        if len(admitted) < (len(self.ids) if self.new is None else len(self.new)):
+        recorded = self.ids if self.new is None else self.new
+        if len(admitted) < len(recorded):
             kept = set(admitted)
-            self.forget([i for i in (self.ids if self.new is None else self.new) if i not in kept])
+            self.forget([i for i in recorded if i not in kept])
         return {}
 
 
@@ -145,15 +146,14 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         self.wait_seconds = wait_seconds
         # Event ids are always UUIDs (validated, or made by the server), so one comma-joined
         # string beats a uuid[] to dump.
-        record = SQL("INSERT INTO {} (workspace_id, event_id) "
-                     "SELECT %s, unnest(string_to_array(%s, ',')::uuid[])").format(self.ledger)
-        self._record_all = record
+        self._record_all = SQL("INSERT INTO {} (workspace_id, event_id) SELECT %s, "
+                               "unnest(string_to_array(%s, ',')::uuid[])").format(self.ledger)
         # After a conflict: the ids not inserted are the ones the ledger had (an id another
         # request has in flight waits for it); the inserted ones are listed if some were not.
         self._record_new = SQL(
             "WITH new AS ({} ON CONFLICT DO NOTHING RETURNING event_id) "
-            "SELECT count(*) AS count, CASE WHEN count(*) < %s "
-            "THEN coalesce(string_agg(event_id::text, ','), '') END AS new FROM new").format(record)
+            "SELECT CASE WHEN count(*) < %s THEN coalesce(string_agg(event_id::text, ','), '') "
+            "END AS new FROM new").format(self._record_all)
         self._forget = SQL("DELETE FROM {} WHERE workspace_id = %s "
                            "AND event_id = ANY(string_to_array(%s, ',')::uuid[])").format(self.ledger)
 
@@ -170,24 +170,16 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         sorts such ids out as duplicates."""
         ids = sorted(event_ids)
         with self.pool_datastore.get_connection() as conn, conn.transaction():
-            try:
-                with conn.cursor() as recorded, conn.cursor() as lock:
-                    with conn.pipeline():  # one round trip: the lock is asked for once recorded
-                        joined = ",".join(ids)
-                        if retried:
-                            recorded.execute(self._record_new, [workspace_id, joined, len(ids)],
-                                             prepare=False)
-                        else:
-                            recorded.execute(self._record_all, [workspace_id, joined],
-                                             prepare=False)
-                        lock.execute("SELECT set_config('lock_timeout', %s, true)",
-                                     [f"{self.wait_seconds}s"], prepare=False)
-                        lock.execute("SELECT pg_advisory_xact_lock(%s)",
-                                     [lock_number(workspace_id)], prepare=False)
-                    row = recorded.fetchone() if retried else None
-            except psycopg.errors.LockNotAvailable as error:
-                raise OperationalError(f"waited over {self.wait_seconds}s for the workspace's "
-                                       "lock") from error
+            with lock_waits(self.wait_seconds), conn.cursor() as recorded, conn.cursor() as lock:
+                with conn.pipeline():  # one round trip: the lock is asked for once recorded
+                    joined = ",".join(ids)
+                    if retried:
+                        recorded.execute(self._record_new, [workspace_id, joined, len(ids)],
+                                         prepare=False)
+                    else:
+                        recorded.execute(self._record_all, [workspace_id, joined], prepare=False)
+                    ask_for_lock(lock, workspace_id, self.wait_seconds)
+                row = recorded.fetchone() if retried else None
             new = None if row is None or row["new"] is None else \
                 set(filter(None, row["new"].split(",")))
 

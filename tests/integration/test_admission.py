@@ -153,3 +153,30 @@ def test_requests_record_their_ids_side_by_side_while_one_decides(quiet_beacon: 
         thread.join()
     assert sorted(o.count("accepted") for o in done) == [50] * 4
     assert counted(quiet_beacon, workspace_id) == (200, 200)
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_lock_not_had_in_time_is_unavailability_and_writes_nothing(quiet_beacon: Beacon) -> None:
+    workspace_id, waited = uuid.uuid4(), ids(2)
+    app = quiet_beacon.telemetry
+    app.recorder.wait_seconds = 1  # type: ignore[attr-defined]
+    app.shared_locks.wait_seconds = 1  # type: ignore[attr-defined]
+    failures: list[BaseException] = []
+
+    def report() -> None:
+        try:
+            with app.shared_locks.hold(workspace_id):
+                pass
+        except PersistenceError as error:
+            failures.append(error)
+
+    with app.shared_locks.hold(workspace_id):  # held longer than anyone waits
+        with pytest.raises(PersistenceError, match="waited over 1s for the workspace's lock"):
+            app.ingest(workspace_id, batch(waited), limit=100)
+        other = threading.Thread(target=report)
+        other.start()
+        other.join()
+    assert len(failures) == 1 and "waited over 1s" in str(failures[0])
+    assert app.ledger.seen(workspace_id, waited) == set()
+    assert counted(quiet_beacon, workspace_id) == (0, 0)
+    assert app.ingest(workspace_id, batch(waited), limit=100).statuses == ["accepted"] * 2
