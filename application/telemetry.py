@@ -17,7 +17,9 @@ from application.admission import (
     DUPLICATE,
     INVALID,
     LIMIT_EXCEEDED,
+    AheadMapper,
     Outcome,
+    Request,
     encode,
 )
 from application.base import BeaconApplication, retry_on_conflict
@@ -56,6 +58,7 @@ class EventLedger(Protocol):
 class TelemetryApplication(BeaconApplication):
     name = "Telemetry"
     ledger: EventLedger  # set by the composition root: the recorder keeps the ledger
+    mapper: AheadMapper
 
     def quota(self, workspace_id: UUID, at: datetime | None = None) -> TenantQuota:
         period = period_of(at or self.clock())
@@ -73,27 +76,31 @@ class TelemetryApplication(BeaconApplication):
     def ingest(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
                *, limit: int, partial: bool = True) -> Outcome:
         """Admit a request's valid, new events up to the quota, in one transaction with the
-        ledger (application/admission.py). Sorting out and encoding happen before any lock."""
+        ledger (application/admission.py). Sorting out, encoding, and mapping the batch to its
+        stored form happen before any lock: under it, only the decision and the save."""
         sorted_out, fresh = self._sort_out(checked)
         if not fresh:
             return sorted_out
         events = cast(list[TrackedEvent], checked if len(fresh) == len(checked) else
                       [checked[i] for i in fresh])
-        request = (workspace_id, sorted_out, fresh, events, encode(events))
-        try:  # taking the events to be new, as nearly all are
-            return self._admit(*request, limit=limit, partial=partial, retried=False)
-        except RecordConflictError:  # an id recorded before, or another writer moved the quota
-            return self._admit_again(*request, limit=limit, partial=partial)
+        received = self.clock()
+        request = Request(workspace_id, sorted_out, fresh, events, received,
+                          self._batch(workspace_id, events, received))
+        with self.mapper.ahead(request.batch):
+            try:  # taking the events to be new, as nearly all are
+                return self._admit(request, limit=limit, partial=partial, retried=False)
+            except RecordConflictError:  # an id recorded before, or another writer moved the quota
+                return self._admit_again(request, limit=limit, partial=partial)
 
     @retry_on_conflict
-    def _admit_again(self, *request: Any, limit: int, partial: bool) -> Outcome:
-        return self._admit(*request, limit=limit, partial=partial, retried=True)
+    def _admit_again(self, request: Request, *, limit: int, partial: bool) -> Outcome:
+        return self._admit(request, limit=limit, partial=partial, retried=True)
 
-    def _admit(self, workspace_id: UUID, sorted_out: Outcome, fresh: list[int],
-               events: list[TrackedEvent], encoded: str | None, *, limit: int, partial: bool,
-               retried: bool) -> Outcome:
+    def _admit(self, request: Request, *, limit: int, partial: bool, retried: bool) -> Outcome:
         """Every attempt starts again from the sorted-out request: a conflict rolls back all."""
-        outcome = replace(sorted_out, statuses=list(sorted_out.statuses))
+        workspace_id, fresh, events = request.workspace_id, request.fresh, request.events
+        outcome = replace(request.sorted_out, statuses=list(request.sorted_out.statuses))
+        whole: EventBatch.Accepted | None = request.batch  # the batch of all of them, mapped
         with self._writing(workspace_id), self.ledger.admission(
                 workspace_id, [e.event_id for e in events], retried=retried) as entry:
             if entry.new is not None:  # the ledger had some: acknowledged, never counted again
@@ -102,7 +109,7 @@ class TelemetryApplication(BeaconApplication):
                     if outcome.event_ids[index] not in new:
                         outcome.statuses[index] = DUPLICATE
                 fresh = [index for index in fresh if outcome.event_ids[index] in new]
-                events, encoded = [e for e in events if e.event_id in new], None
+                events, whole = [e for e in events if e.event_id in new], None
                 if not events:
                     return outcome
             at = self.clock()
@@ -110,10 +117,12 @@ class TelemetryApplication(BeaconApplication):
             admitted = quota.admit(len(events), limit=limit, kind="events", at=at, partial=partial)
             batch = None
             if admitted:
-                if encoded is None or admitted < len(events):
-                    encoded = encode(events[:admitted])
-                batch = EventBatch.accept(batch_id=uuid7(), workspace_id=workspace_id,
-                                          received_at=at, events_json=encoded, count=admitted)
+                # Received in the quota's month (it is, unless the month turned while this
+                # request waited for the lock): the batch mapped ahead is the one to save.
+                received = request.received if period_of(request.received) == quota.period else at
+                batch = whole if whole is not None and admitted == len(events) and \
+                    received is request.received else \
+                    self._batch(workspace_id, events[:admitted], received)
             self.save(quota, batch, **entry.keep([e.event_id for e in events[:admitted]]))
         outcome.quota_exhausted = admitted == 0
         outcome.used, outcome.remaining = quota.used, quota.remaining(limit)
@@ -121,6 +130,20 @@ class TelemetryApplication(BeaconApplication):
         for n, index in enumerate(fresh):
             outcome.statuses[index] = ACCEPTED if n < admitted else LIMIT_EXCEEDED
         return outcome
+
+    @staticmethod
+    def _batch(workspace_id: UUID, events: list[TrackedEvent],
+               received: datetime) -> EventBatch.Accepted:
+        """The domain event of a batch of these events (saved as is: batches are never read
+        back as aggregates)."""
+        accepted = EventBatch.accept(batch_id=uuid7(), workspace_id=workspace_id,
+                                     received_at=received, events_json=encode(events),
+                                     count=len(events))
+        return cast(EventBatch.Accepted, accepted.collect_events()[0])
+
+    def construct_mapper(self) -> AheadMapper:
+        return cast(AheadMapper, self.factory.mapper(transcoder=self.construct_transcoder(),
+                                                     mapper_class=AheadMapper))
 
     def _writing(self, workspace_id: UUID) -> AbstractContextManager[None]:
         """The workspace's lock, unless the ledger's admission takes one itself."""

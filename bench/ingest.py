@@ -1,7 +1,8 @@
 """Ingestion benchmark (issue 3): concurrent SDK clients posting 1000-event batches over HTTP to
 `beacon serve` on PostgreSQL, beside a raw psycopg COPY of the same rows in the same run.
 
-    .venv/bin/python bench/ingest.py [--clients 4] [--batches 60] [--database-url URL]
+    .venv/bin/python bench/ingest.py [--clients 4] [--batches 60] [--workers 1] [--id-version 4|7]
+        [--database-url URL]
 
 Prints accepted events/s, p50/p99 request latency, the API process's peak RSS, and the COPY
 baseline. Not a test: run it on demand and record the figures in docs/performance.md.
@@ -34,18 +35,29 @@ ADMIN = "bench-admin-token-0123456789abcdef"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_batches(count: int, size: int, seed: int = 7) -> list[list[dict[str, Any]]]:
+def event_id(rng: random.Random, version: int, sequence: int) -> str:
+    """A random UUIDv4, or a UUIDv7 (as the seed recommends SDKs send) whose time is one
+    millisecond per event from 2026-03-01: SDKs' ids then arrive roughly in time order."""
+    if version == 4:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    millis = 1_772_323_200_000 + sequence
+    return str(uuid.UUID(int=millis << 80 | 7 << 76 | rng.getrandbits(12) << 64 | 2 << 62
+                         | rng.getrandbits(62)))
+
+
+def make_batches(count: int, size: int, seed: int = 7,
+                 id_version: int = 4) -> list[list[dict[str, Any]]]:
     """Deterministic batches shaped like real SDK traffic."""
     rng = random.Random(seed)
     names = [f"event_{n}" for n in range(20)]
     start = datetime(2026, 3, 1, tzinfo=UTC)
     return [[{
-        "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "event_id": event_id(rng, id_version, seed * 10**9 + b * size + e),
         "category": rng.choice(["nav", "reports", "billing"]), "name": rng.choice(names),
         "timestamp": (start + timedelta(seconds=rng.randrange(30 * 86400))).isoformat(),
         "actor_id": f"user-{rng.randrange(50_000)}", "source_app": "BenchApp", "source_version": "1.0.0",
         "properties": {"plan": rng.choice(["free", "pro"]), "count": str(rng.randrange(100))},
-    } for _ in range(size)] for _ in range(count)]
+    } for e in range(size)] for b in range(count)]
 
 
 def free_port() -> int:
@@ -184,17 +196,20 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1, help="API processes")
+    parser.add_argument("--id-version", type=int, choices=(4, 7), default=4,
+                        help="event ids: random v4 (the ledger's worst case) or time-ordered v7")
     parser.add_argument("--database-url", default=os.environ.get(
         "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
     schema = f"bench_{uuid.uuid4().hex[:8]}"
-    batches = make_batches(args.batches, args.batch_size)
+    batches = make_batches(args.batches, args.batch_size, id_version=args.id_version)
     port = free_port()
     server = start_server(args.database_url, schema, port, args.workers)
     try:
         base = f"http://127.0.0.1:{port}"
         key = ingest_key(base)
-        run_clients(base, key, make_batches(4, args.batch_size, seed=99), args.clients)  # warm up
+        warm_up = make_batches(4, args.batch_size, seed=99, id_version=args.id_version)
+        run_clients(base, key, warm_up, args.clients)
         pids = api_pids(server.pid)
         before = (cpu_seconds(pids=pids), cpu_seconds(names=("postgres",)), time.process_time())
         result = run_clients(base, key, batches, args.clients)
@@ -208,7 +223,7 @@ def main() -> None:
     with psycopg.connect(args.database_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
     print(f"ingest over HTTP: {args.clients} clients x {args.batches} batches of {args.batch_size} events, "
-          f"{args.workers} API process(es)")
+          f"{args.workers} API process(es), UUIDv{args.id_version} ids")
     print(f"  accepted          {result['accepted']:>10,} events in {result['wall']:.2f}s")
     print(f"  rate              {result['rate']:>10,.0f} events/s")
     print(f"  request latency   p50 {result['p50']:.1f} ms   p99 {result['p99']:.1f} ms")

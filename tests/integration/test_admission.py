@@ -14,6 +14,7 @@ from eventsourcing.persistence import PersistenceError
 
 from application.base import LAST_POSITION
 from application.telemetry import Outcome
+from domain.batch import EventBatch
 from domain.tracked_event import check_event
 from interfaces.bootstrap import Beacon
 from tests.faults import fail_ledger_insert_of
@@ -180,3 +181,25 @@ def test_a_lock_not_had_in_time_is_unavailability_and_writes_nothing(quiet_beaco
     assert app.ledger.seen(workspace_id, waited) == set()
     assert counted(quiet_beacon, workspace_id) == (0, 0)
     assert app.ingest(workspace_id, batch(waited), limit=100).statuses == ["accepted"] * 2
+
+
+def test_a_batch_is_received_when_its_request_arrived_in_the_month_that_counts_it(
+        quiet_beacon: Beacon) -> None:
+    """Received is when the request arrived, not when its turn at the lock came; but a month
+    that turns while it waits puts the batch in the month whose quota counted it."""
+    workspace_id = uuid.uuid4()
+    app = quiet_beacon.telemetry
+    readings = iter([datetime(2026, 3, 20, 15, 0, 0, tzinfo=UTC),  # arrived
+                     datetime(2026, 3, 20, 15, 0, 2, tzinfo=UTC),  # decided
+                     datetime(2026, 3, 31, 23, 59, 59, 900_000, tzinfo=UTC),
+                     datetime(2026, 4, 1, 0, 0, 0, 100_000, tzinfo=UTC)])
+    app.clock = lambda: next(readings)
+    assert app.ingest(workspace_id, batch(ids(2)), limit=100).statuses == ["accepted"] * 2
+    assert app.ingest(workspace_id, batch(ids(3)), limit=100).statuses == ["accepted"] * 3
+    stored = [app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(1, 100)]
+    batches = [e for e in stored if isinstance(e, EventBatch.Accepted)]
+    assert [(b.received_at, b.count) for b in batches] == [
+        (datetime(2026, 3, 20, 15, 0, 0, tzinfo=UTC), 2),
+        (datetime(2026, 4, 1, 0, 0, 0, 100_000, tzinfo=UTC), 3)]
+    assert app.quota(workspace_id, datetime(2026, 3, 5, tzinfo=UTC)).used == 2
+    assert app.quota(workspace_id, datetime(2026, 4, 5, tzinfo=UTC)).used == 3

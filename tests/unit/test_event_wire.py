@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from application.admission import encode
 from domain.time import micros
 from domain.tracked_event import (
     CANONICAL_UUID,
@@ -151,3 +153,18 @@ def test_the_hot_paths_timestamp_is_parse_timestamps_to_the_microsecond(text: st
 def test_a_timestamp_whose_offset_leaves_the_calendar_is_not_a_timestamp() -> None:
     for text in ("0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"):
         assert parse_timestamp(text) is None and timestamp_micros(text) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(valid_events, min_size=1, max_size=4))
+def test_a_batch_is_stored_as_its_events_fields_in_order(batch: list[Any]) -> None:
+    """The stored record of a batch (`encode`) is each TrackedEvent's fields, in declaration
+    order, exactly as the dataclass itself serialises: batches stored before and after read alike."""
+    checked = reference(batch)
+    assume(checked is not None)  # properties that are not an object, or too many of them
+    assert checked is not None
+    stored = orjson.loads(encode(checked))
+    assert stored == [dataclasses.asdict(event) for event in checked]
+    names = [f.name for f in dataclasses.fields(TrackedEvent)]
+    assert [list(record) for record in stored] == [names] * len(batch)
+    assert encode(checked) == orjson.dumps(checked).decode()
