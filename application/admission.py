@@ -22,6 +22,7 @@ import orjson
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from domain.batch import EventBatch
 from domain.tracked_event import TrackedEvent
 
 ACCEPTED, DUPLICATE, INVALID, LIMIT_EXCEEDED = "accepted", "duplicate", "invalid", "limit_exceeded"
@@ -61,7 +62,7 @@ class Request:
     fresh: list[int]  # the indexes of its valid events not repeated earlier in the request
     events: list[TrackedEvent]  # those events
     received: datetime
-    batch: Any  # the EventBatch.Accepted of all of them, received then
+    batch: EventBatch.Accepted  # all of them as one batch, received then
 
 
 class AheadMapper(Mapper[UUID]):
