@@ -49,8 +49,9 @@ class EventLedger(Protocol):
 
     serialises_writers: bool  # its admissions queue a workspace's writers, in every process
 
-    def admission(self, workspace_id: UUID, event_ids: list[str], *,
-                  retried: bool) -> AbstractContextManager[LedgerEntry]: ...
+    def admission(self, workspace_id: UUID, event_ids: list[str], *, retried: bool,
+                  read_ahead: tuple[UUID, int] | None = None
+                  ) -> AbstractContextManager[LedgerEntry]: ...
 
     def seen(self, workspace_id: UUID, event_ids: list[str]) -> set[str]: ...
 
@@ -102,7 +103,9 @@ class TelemetryApplication(BeaconApplication):
         outcome = replace(request.sorted_out, statuses=list(request.sorted_out.statuses))
         whole: EventBatch.Accepted | None = request.batch  # the batch of all of them, mapped
         with self._writing(workspace_id), self.ledger.admission(
-                workspace_id, [e.event_id for e in events], retried=retried) as entry:
+                workspace_id, [e.event_id for e in events], retried=retried,
+                read_ahead=self._cached(quota_id(workspace_id, period_of(request.received)))
+        ) as entry:
             if entry.new is not None:  # the ledger had some: acknowledged, never counted again
                 new = entry.new
                 for index in fresh:
@@ -130,6 +133,16 @@ class TelemetryApplication(BeaconApplication):
         for n, index in enumerate(fresh):
             outcome.statuses[index] = ACCEPTED if n < admitted else LIMIT_EXCEEDED
         return outcome
+
+    def _cached(self, aggregate_id: UUID) -> tuple[UUID, int] | None:
+        """The aggregate's id and the version this process has cached, if it has: what the
+        repository's next read of it fast-forwards from (or from later, if another thread
+        fast-forwarded it meanwhile)."""
+        try:
+            cached = self.repository.cache.get(aggregate_id) if self.repository.cache else None
+        except KeyError:
+            return None
+        return None if cached is None else (aggregate_id, cached.version)
 
     @staticmethod
     def _batch(workspace_id: UUID, events: list[TrackedEvent],

@@ -11,9 +11,11 @@ batch, its ledger rows and the decision commit together or not at all. Nothing i
   has in flight waits for it), and only then takes the workspace's advisory lock, which
   queues the writers of one workspace across threads and processes until commit. The ledger's
   index inserts, most of a batch's cost in the database, so run side by side for concurrent
-  requests; under the lock are only the quota's read, the decision and the save. Refused ids are
-  deleted again before commit. Inside an admission, this thread's reads and writes of the event
-  store run on the admission's connection, in its transaction.
+  requests; under the lock are only the quota's read, the decision and the save. The quota's
+  read is asked for in the same round trip as the lock (`read_ahead`: its events newer than the
+  version this process has cached), so it is there when the lock is. Refused ids are deleted
+  again before commit. Inside an admission, this thread's reads and writes of the event store
+  run on the admission's connection, in its transaction.
 - SQLite: one writer at a time anyway. The application serialises the workspace's writers; the
   admission reads which ids the ledger has, and the save inserts the admitted ones.
 """
@@ -48,9 +50,9 @@ class SQLiteTelemetryRecorder(SQLiteApplicationRecorder):
                 "event_id TEXT NOT NULL, PRIMARY KEY (workspace_id, event_id)) WITHOUT ROWID"]
 
     @contextmanager
-    def admission(self, workspace_id: UUID, event_ids: list[str], *,
-                  retried: bool = False) -> Iterator[LedgerEntry]:
-        known = self.seen(workspace_id, event_ids)
+    def admission(self, workspace_id: UUID, event_ids: list[str], *, retried: bool = False,
+                  read_ahead: tuple[UUID, int] | None = None) -> Iterator[LedgerEntry]:
+        known = self.seen(workspace_id, event_ids)  # one writer at a time: nothing to read ahead
         yield LedgerEntry(workspace_id, event_ids,
                           {i for i in event_ids if i not in known} if known else None)
 
@@ -97,6 +99,22 @@ class LedgerEntry:
 
 # The connection of the admission open in this thread, if any.
 _ADMISSION: ContextVar[Connection[DictRow] | None] = ContextVar("admission", default=None)
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """An aggregate's events after `version`, read under the admission's lock."""
+
+    originator_id: UUID
+    version: int
+    events: list[StoredEvent]
+
+    def serves(self, originator_id: UUID | str, gt: int | None) -> bool:
+        return originator_id == self.originator_id and gt is not None and gt >= self.version
+
+
+# What the admission open in this thread read ahead, if anything.
+_READ_AHEAD: ContextVar[ReadAhead | None] = ContextVar("read_ahead", default=None)
 
 
 class AdmissionAwareDatastore:
@@ -154,15 +172,20 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
             "WITH new AS ({} ON CONFLICT DO NOTHING RETURNING event_id) "
             "SELECT CASE WHEN count(*) < %s THEN coalesce(string_agg(event_id::text, ','), '') "
             "END AS new FROM new").format(self._record_all)
+        self._read_ahead = SQL("SELECT originator_id, originator_version, topic, state FROM {} "
+                               "WHERE originator_id = %s AND originator_version > %s "
+                               "ORDER BY originator_version ASC").format(self.events_table)
         self._forget = SQL("DELETE FROM {} WHERE workspace_id = %s "
                            "AND event_id = ANY(string_to_array(%s, ',')::uuid[])").format(self.ledger)
 
     @contextmanager
-    def admission(self, workspace_id: UUID, event_ids: list[str], *,
-                  retried: bool = False) -> Iterator[LedgerEntry]:
+    def admission(self, workspace_id: UUID, event_ids: list[str], *, retried: bool = False,
+                  read_ahead: tuple[UUID, int] | None = None) -> Iterator[LedgerEntry]:
         """Record the ids, then hold the workspace's lock until the transaction ends (see the
         module's docstring). Ids go in one order for every writer: no deadlocks between
-        requests that share some.
+        requests that share some. With `read_ahead` (an aggregate's id and a version), that
+        aggregate's later events are read once the lock is held, in the same round trip, and
+        this thread's `select_events` of them inside the admission is answered from that.
 
         A first attempt takes the ids to be new, as nearly all are: a plain insert costs the
         database a third less than one that checks each id for a conflict first, and an id the
@@ -170,7 +193,8 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         sorts such ids out as duplicates."""
         ids = sorted(event_ids)
         with self.pool_datastore.get_connection() as conn, conn.transaction():
-            with lock_waits(self.wait_seconds), conn.cursor() as recorded, conn.cursor() as lock:
+            with lock_waits(self.wait_seconds), conn.cursor() as recorded, conn.cursor() as lock, \
+                    conn.cursor() as ahead:
                 with conn.pipeline():  # one round trip: the lock is asked for once recorded
                     joined = ",".join(ids)
                     if retried:
@@ -179,7 +203,13 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
                     else:
                         recorded.execute(self._record_all, [workspace_id, joined], prepare=False)
                     ask_for_lock(lock, workspace_id, self.wait_seconds)
+                    if read_ahead is not None:  # runs once the lock is held: nothing newer to miss
+                        ahead.execute(self._read_ahead, list(read_ahead), prepare=False)
                 row = recorded.fetchone() if retried else None
+                later = None if read_ahead is None else ReadAhead(*read_ahead, [
+                    StoredEvent(originator_id=r["originator_id"],
+                                originator_version=r["originator_version"], topic=r["topic"],
+                                state=bytes(r["state"])) for r in ahead.fetchall()])
             new = None if row is None or row["new"] is None else \
                 set(filter(None, row["new"].split(",")))
 
@@ -187,11 +217,22 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
                 conn.execute(self._forget, [workspace_id, ",".join(sorted(refused))], prepare=False)
 
             entry = LedgerEntry(workspace_id, ids, new, forget)
-            token = _ADMISSION.set(conn)
+            token, read = _ADMISSION.set(conn), _READ_AHEAD.set(later)
             try:
                 yield entry
             finally:
+                _READ_AHEAD.reset(read)
                 _ADMISSION.reset(token)
+
+    def select_events(self, originator_id: UUID | str, *, gt: int | None = None,
+                      lte: int | None = None, desc: bool = False,
+                      limit: int | None = None) -> Sequence[StoredEvent]:
+        """The library's read, unless the admission open in this thread read these ahead."""
+        later = _READ_AHEAD.get()
+        if later is not None and lte is None and not desc and limit is None and \
+                later.serves(originator_id, gt):
+            return [e for e in later.events if e.originator_version > cast(int, gt)]
+        return super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
 
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from eventsourcing.persistence import PersistenceError
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from application.base import LAST_POSITION
 from application.telemetry import Outcome
@@ -203,3 +204,34 @@ def test_a_batch_is_received_when_its_request_arrived_in_the_month_that_counts_i
         (datetime(2026, 4, 1, 0, 0, 0, 100_000, tzinfo=UTC), 3)]
     assert app.quota(workspace_id, datetime(2026, 3, 5, tzinfo=UTC)).used == 2
     assert app.quota(workspace_id, datetime(2026, 4, 5, tzinfo=UTC)).used == 3
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_the_quota_comes_with_the_lock_up_to_date_with_other_processes(
+        quiet_beacon: Beacon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quota's events newer than this process's cached copy are read in the lock's round
+    trip, once the lock is held: what another process counted meanwhile is in the decision,
+    and the quota needs no read of its own."""
+    from interfaces.bootstrap import bootstrap
+
+    workspace_id = uuid.uuid4()
+    app = quiet_beacon.telemetry
+    other_process = bootstrap(quiet_beacon.settings)  # its own pools and caches
+    try:
+        app.ingest(workspace_id, batch(ids(1)), limit=10)
+        app.ingest(workspace_id, batch(ids(1)), limit=10)  # this process has the quota cached
+        other_process.telemetry.ingest(workspace_id, batch(ids(4)), limit=10)  # ahead of it
+        reads: list[Any] = []
+        library_read = PostgresApplicationRecorder.select_events
+
+        def read(self: Any, *args: Any, **kwargs: Any) -> Any:
+            reads.append(args)
+            return library_read(self, *args, **kwargs)
+
+        monkeypatch.setattr(PostgresApplicationRecorder, "select_events", read)
+        outcome = app.ingest(workspace_id, batch(ids(6)), limit=10)
+        assert outcome.statuses == ["accepted"] * 4 + ["limit_exceeded"] * 2
+        assert reads == []
+    finally:
+        other_process.close()
+    assert (app.quota(workspace_id).used, app.quota(workspace_id).refused) == (10, 2)
