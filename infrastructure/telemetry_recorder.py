@@ -23,16 +23,18 @@ batch, its ledger rows and the decision commit together or not at all. Nothing i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Connection, Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
@@ -192,10 +194,11 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         ledger has raises a conflict, which rolls everything back; the `retried` attempt then
         sorts such ids out as duplicates."""
         ids = sorted(event_ids)
-        with self.pool_datastore.get_connection() as conn, conn.transaction():
+        with self.pool_datastore.get_connection() as conn, self._transaction(conn):
             with lock_waits(self.wait_seconds), conn.cursor() as recorded, conn.cursor() as lock, \
                     conn.cursor() as ahead:
                 with conn.pipeline():  # one round trip: the lock is asked for once recorded
+                    recorded.execute("BEGIN", prepare=False)
                     joined = ",".join(ids)
                     if retried:
                         recorded.execute(self._record_new, [workspace_id, joined, len(ids)],
@@ -224,6 +227,22 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
                 _READ_AHEAD.reset(read)
                 _ADMISSION.reset(token)
 
+    @staticmethod
+    @contextmanager
+    def _transaction(conn: Connection[DictRow]) -> Iterator[None]:
+        """The admission's transaction, begun by its first statement. The save commits it
+        (`insert_events`); one that saved nothing commits here, and one that fails rolls back.
+        Not psycopg's `transaction()`: that one's COMMIT would cost a round trip of its own."""
+        try:
+            yield
+        except BaseException:
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                with suppress(psycopg.Error):  # a broken connection: the pool discards it
+                    conn.execute("ROLLBACK")
+            raise
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.execute("COMMIT")
+
     def select_events(self, originator_id: UUID | str, *, gt: int | None = None,
                       lte: int | None = None, desc: bool = False,
                       limit: int | None = None) -> Sequence[StoredEvent]:
@@ -233,6 +252,28 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
                 later.serves(originator_id, gt):
             return [e for e in later.events if e.originator_version > cast(int, gt)]
         return super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent],
+                      **kwargs: Any) -> Sequence[int] | None:
+        """Inside an admission, its save, which is its last write: the library's statements
+        and the admission's COMMIT in one round trip on its connection (no savepoint: a failure
+        rolls the whole admission back anyway). An admission saves once."""
+        conn = _ADMISSION.get()
+        if conn is None or not stored_events:
+            return super().insert_events(stored_events, **kwargs)
+        _ADMISSION.set(None)  # committed below: nothing more belongs to the admission
+        failed: Exception | None = None
+        with conn.pipeline() as pipeline, conn.cursor() as curs, conn.cursor() as commit:
+            try:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                commit.execute("COMMIT", prepare=False)
+                pipeline.sync()
+                ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            except Exception as error:  # raised after the pipeline ends, as the library does
+                failed = error
+        if failed is not None:
+            raise failed
+        return ids
 
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> None:

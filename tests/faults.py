@@ -18,3 +18,25 @@ def fail_ledger_insert_of(db: Database, backend: str, event_id: str) -> None:
         else:
             cur.execute("CREATE TRIGGER poison BEFORE INSERT ON telemetry_ledger "
                         f"WHEN NEW.event_id = '{event_id}' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+
+
+def fail_batch_saves(db: Database, backend: str) -> None:
+    """From now on, saving a batch of events raises a database error, after its request's ids
+    went into the ledger and the quota decided: the last write of an admission fails."""
+    with db.transaction() as cur:
+        if backend == "postgres":
+            cur.execute("CREATE FUNCTION poison_batch() RETURNS trigger AS $$ BEGIN "
+                        "IF NEW.topic LIKE '%EventBatch.Accepted' THEN "
+                        "RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql")
+            cur.execute("CREATE TRIGGER poison_batch BEFORE INSERT ON telemetry_events "
+                        "FOR EACH ROW EXECUTE FUNCTION poison_batch()")
+        else:
+            cur.execute("CREATE TRIGGER poison_batch BEFORE INSERT ON stored_events "
+                        "WHEN NEW.topic LIKE '%EventBatch.Accepted' "
+                        "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+
+
+def heal_batch_saves(db: Database) -> None:
+    with db.transaction() as cur:
+        cur.execute("DROP TRIGGER poison_batch ON telemetry_events" if db.dialect == "postgres"
+                    else "DROP TRIGGER poison_batch")

@@ -18,7 +18,7 @@ from application.telemetry import Outcome
 from domain.batch import EventBatch
 from domain.tracked_event import check_event
 from interfaces.bootstrap import Beacon
-from tests.faults import fail_ledger_insert_of
+from tests.faults import fail_batch_saves, fail_ledger_insert_of, heal_batch_saves
 
 NOW = datetime(2026, 3, 20, 15, 0, tzinfo=UTC)
 
@@ -100,6 +100,26 @@ def test_a_database_error_writes_nothing_of_that_request(quiet_beacon: Beacon, b
     assert app.ledger.seen(workspace_id, bad) == set()
     assert app.quota(workspace_id).version == 1 + 1  # the failed request decided nothing
     assert counted(quiet_beacon, workspace_id) == (2, 2)
+
+
+def test_a_database_error_saving_the_batch_writes_nothing_and_leaves_no_trace(
+        quiet_beacon: Beacon, backend: str) -> None:
+    """The save is an admission's last write (on PostgreSQL it carries the commit): when it
+    fails, the ids, the decision and the batch all roll back, and the next request, on the same
+    connections, goes in whole."""
+    workspace_id, refused, later = uuid.uuid4(), ids(3), ids(3)
+    db, app = quiet_beacon.databases["Telemetry"], quiet_beacon.telemetry
+    app.ingest(workspace_id, batch(ids(1)), limit=100)
+    app.ingest(workspace_id, batch(ids(1)), limit=100)  # the quota cached, read with the lock
+    fail_batch_saves(db, backend)
+    for _ in range(3):  # more failures than the pool keeps idle connections
+        with pytest.raises(PersistenceError):
+            app.ingest(workspace_id, batch(refused), limit=100)
+    heal_batch_saves(db)
+    assert app.ledger.seen(workspace_id, refused) == set()
+    assert app.quota(workspace_id).version == 1 + 2
+    assert app.ingest(workspace_id, batch(refused + later), limit=100).statuses == ["accepted"] * 6
+    assert counted(quiet_beacon, workspace_id) == (8, 8)
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
