@@ -120,12 +120,14 @@ class TelemetryApplication(BeaconApplication):
             admitted = quota.admit(len(events), limit=limit, kind="events", at=at, partial=partial)
             batch = None
             if admitted:
-                # Received in the quota's month (it is, unless the month turned while this
-                # request waited for the lock): the batch mapped ahead is the one to save.
-                received = request.received if period_of(request.received) == quota.period else at
-                batch = whole if whole is not None and admitted == len(events) and \
-                    received is request.received else \
-                    self._batch(workspace_id, events[:admitted], received)
+                # Received in the quota's month, unless the month turned while this request
+                # waited for the lock: then the batch is received when the quota counted it.
+                same_month = period_of(request.received) == quota.period
+                if whole is not None and admitted == len(events) and same_month:
+                    batch = whole  # the batch mapped ahead
+                else:
+                    batch = self._batch(workspace_id, events[:admitted],
+                                        request.received if same_month else at)
             self.save(quota, batch, **entry.keep([e.event_id for e in events[:admitted]]))
         outcome.quota_exhausted = admitted == 0
         outcome.used, outcome.remaining = quota.used, quota.remaining(limit)

@@ -174,9 +174,9 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
             "WITH new AS ({} ON CONFLICT DO NOTHING RETURNING event_id) "
             "SELECT CASE WHEN count(*) < %s THEN coalesce(string_agg(event_id::text, ','), '') "
             "END AS new FROM new").format(self._record_all)
-        self._read_ahead = SQL("SELECT originator_id, originator_version, topic, state FROM {} "
-                               "WHERE originator_id = %s AND originator_version > %s "
-                               "ORDER BY originator_version ASC").format(self.events_table)
+        # The library's read of an aggregate's events after a version (its `select_events`).
+        self._read_ahead = self.select_events_statement + SQL(
+            " AND originator_version > %s ORDER BY originator_version ASC")
         self._forget = SQL("DELETE FROM {} WHERE workspace_id = %s "
                            "AND event_id = ANY(string_to_array(%s, ',')::uuid[])").format(self.ledger)
 
@@ -261,7 +261,8 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         conn = _ADMISSION.get()
         if conn is None or not stored_events:
             return super().insert_events(stored_events, **kwargs)
-        _ADMISSION.set(None)  # committed below: nothing more belongs to the admission
+        _ADMISSION.set(None)  # committed below: nothing more belongs to the admission,
+        _READ_AHEAD.set(None)  # nor is what it read ahead all there is after this save
         failed: Exception | None = None
         with conn.pipeline() as pipeline, conn.cursor() as curs, conn.cursor() as commit:
             try:
