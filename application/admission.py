@@ -20,9 +20,9 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoding
 
-from domain.batch import EventBatch
+from domain.batch import EventBatch, JsonText
 from domain.tracked_event import TrackedEvent
 
 ACCEPTED, DUPLICATE, INVALID, LIMIT_EXCEEDED = "accepted", "duplicate", "invalid", "limit_exceeded"
@@ -44,13 +44,31 @@ class Outcome:
         return self.statuses.count(status)
 
 
-def encode(events: list[TrackedEvent]) -> str:
+def encode(events: list[TrackedEvent]) -> JsonText:
     """A batch's events_json: each TrackedEvent's fields, its stored record, in order.
 
     From each event's `__dict__` (its fields, in order, and nothing else): the same JSON as
     orjson makes of the dataclasses themselves, in a sixth of the time (0.17 ms against 1.0 ms
     a batch of 1000, a sixth of the API's CPU per request)."""
-    return orjson.dumps([event.__dict__ for event in events]).decode()
+    return JsonText(orjson.dumps([event.__dict__ for event in events]).decode())
+
+
+class JsonTextAsJson(Transcoding):
+    """JsonText in the library's format: `{"_type_": "json_text", "_data_": <the JSON itself>}`
+    as the fast transcoder writes it (the library's own encoder writes a JsonText as the plain
+    string it also is, which reads back as a str)."""
+
+    type = JsonText
+    name = "json_text"
+
+    def encode(self, obj: JsonText) -> str:
+        return str(obj)
+
+    def decode(self, data: Any) -> str:
+        # The fast transcoder hands over the text itself, never parsed. The library's own decoder
+        # (Beacon does not use it on these states) would hand it over parsed, any object in it
+        # with a "_type_" key taken for a transcoded value.
+        return data if isinstance(data, str) else orjson.dumps(data).decode()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 from uuid6 import uuid7
 
 from application.admission import (
@@ -18,6 +18,7 @@ from application.admission import (
     INVALID,
     LIMIT_EXCEEDED,
     AheadMapper,
+    JsonTextAsJson,
     Outcome,
     Request,
     encode,
@@ -60,6 +61,10 @@ class TelemetryApplication(BeaconApplication):
     name = "Telemetry"
     ledger: EventLedger  # set by the composition root: the recorder keeps the ledger
     mapper: AheadMapper
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(JsonTextAsJson())  # a batch's events, stored as the JSON they are
 
     def quota(self, workspace_id: UUID, at: datetime | None = None) -> TenantQuota:
         period = period_of(at or self.clock())

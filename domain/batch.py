@@ -12,6 +12,11 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 
+class JsonText(str):
+    """A str that holds JSON text: stored inside its event's JSON as that JSON, not escaped into a
+    string (half the bytes to write, compress and read back, and nothing to unescape)."""
+
+
 class EventBatch(Aggregate):
     """Immutable once accepted."""
 
@@ -24,7 +29,7 @@ class EventBatch(Aggregate):
         workspace_id: UUID
         received_at: datetime
         count: int
-        events_json: str  # a JSON array of TrackedEvents, each an object of its fields
+        events_json: str  # a JSON array of TrackedEvents, each an object of its fields (a JsonText)
 
     @classmethod
     def accept(cls, *, batch_id: UUID, workspace_id: UUID, received_at: datetime,

@@ -26,7 +26,11 @@ import msgspec
 import orjson
 from eventsourcing.persistence import JSONTranscoder
 
+from domain.batch import JsonText
+
 _SCALARS = (str, int, bool, type(None))
+JSON_TEXT = b'{"_type_":"json_text","_data_":'  # how _plain writes a JsonText, up to its JSON
+_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
 class _NotPlain(Exception):
@@ -60,9 +64,30 @@ class FastJSONTranscoder(JSONTranscoder):
         transcoding = self.types.get(kind)
         if transcoding is None:
             raise _NotPlain
+        if kind is JsonText:  # orjson wrote it: valid JSON, embedded as it is
+            return {"_type_": transcoding.name, "_data_": orjson.Fragment(str(value))}  # exactly a str
         return {"_type_": transcoding.name, "_data_": self._plain(transcoding.encode(value))}
 
     def decode(self, data: bytes) -> Any:
+        try:
+            members = _MEMBERS.decode(data)  # a state: an object, its members still JSON
+        except msgspec.DecodeError:  # not an object, or not JSON msgspec reads
+            return self._decode_whole(data)
+        if "_type_" in members:  # a transcoded value itself, not a state
+            return self._decode_whole(data)
+        return {key: self._member(raw) for key, raw in members.items()}
+
+    def _member(self, raw: msgspec.Raw) -> Any:
+        view = memoryview(raw)
+        if view[:len(JSON_TEXT)] == JSON_TEXT and view[len(JSON_TEXT):len(JSON_TEXT) + 1] != b'"':
+            return str(view[len(JSON_TEXT):-1], "utf-8")  # the text (orjson reads no subclass)
+        try:
+            value = msgspec.json.decode(view)
+        except msgspec.DecodeError:  # NaN and the like: this member alone to the library
+            return super().decode(bytes(view))
+        return self._revive(value) if isinstance(value, dict | list) else value
+
+    def _decode_whole(self, data: bytes) -> Any:
         try:
             parsed = msgspec.json.decode(data)
         except msgspec.DecodeError:

@@ -21,6 +21,8 @@ from eventsourcing.persistence import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from application.admission import JsonTextAsJson
+from domain.batch import JsonText
 from infrastructure.transcoder import FastJSONTranscoder
 
 
@@ -124,3 +126,44 @@ def test_a_transcoding_nobody_registered_is_refused_as_by_the_library() -> None:
             assert type(error).__name__ == "TranscodingNotRegisteredError"
         else:
             raise AssertionError("decoded a transcoding nobody registered")
+
+
+# A batch's events (JsonText): written as the JSON they are, read back as the same text.
+
+BATCHES = registered(FastJSONTranscoder())
+BATCHES.register(JsonTextAsJson())  # as TelemetryApplication registers it
+TRICKY = orjson.dumps([{"event_id": "e\"1", "properties": {
+    "_type_": "uuid_hex", "_data_": "not hex", "nested": {"_type_": "datetime_iso"},
+    "text": "é\u2028\\\"}", "n": [1, 2.5, None, True]}}]).decode()
+
+
+def test_a_batchs_events_are_stored_as_json_and_read_back_as_the_same_text() -> None:
+    state = {"timestamp": datetime(2026, 12, 2, tzinfo=UTC), "workspace_id": uuid.uuid4(),
+             "count": 1, "events_json": JsonText(TRICKY)}
+    written = BATCHES.encode(state)
+    assert orjson.loads(written)["events_json"] == {"_type_": "json_text",
+                                                    "_data_": orjson.loads(TRICKY)}
+    assert len(written) < len(BATCHES.encode({**state, "events_json": TRICKY}))  # nothing escaped
+    decoded = BATCHES.decode(written)
+    # the same text, its "_type_" look-alikes (an SDK's properties) left as they were sent
+    assert decoded == {**state, "events_json": TRICKY} and type(decoded["events_json"]) is str
+
+
+def test_batches_stored_with_their_events_as_a_string_still_read() -> None:
+    state = {"workspace_id": uuid.uuid4(), "count": 1, "events_json": TRICKY}
+    for stored in (LIBRARY.encode(state), FAST.encode(state),  # before JsonText
+                   LIBRARY.encode({**state, "events_json": JsonText(TRICKY)})):  # a plain str
+        assert BATCHES.decode(stored) == state
+    # the library's spelling of the transcoding, its data a string, reads too
+    stored = orjson.dumps({"count": 1, "events_json": {"_type_": "json_text", "_data_": TRICKY}})
+    assert BATCHES.decode(stored) == {"count": 1, "events_json": TRICKY}
+
+
+def test_a_member_only_the_library_reads_beside_a_batchs_events_falls_back_alone() -> None:
+    stored = BATCHES.encode({"events_json": JsonText(TRICKY)})[:-1] + b',"n":NaN}'
+    decoded = BATCHES.decode(stored)
+    assert decoded["events_json"] == TRICKY and math.isnan(decoded["n"])
+    # a state orjson cannot write (NaN) goes to the library's encoder whole: events as a string
+    state = {"n": math.nan, "events_json": JsonText(TRICKY)}
+    decoded = BATCHES.decode(BATCHES.encode(state))
+    assert decoded["events_json"] == TRICKY and math.isnan(decoded["n"])
