@@ -167,3 +167,9 @@ def test_a_member_only_the_library_reads_beside_a_batchs_events_falls_back_alone
     state = {"n": math.nan, "events_json": JsonText(TRICKY)}
     decoded = BATCHES.decode(BATCHES.encode(state))
     assert decoded["events_json"] == TRICKY and math.isnan(decoded["n"])
+
+
+def test_json_text_that_is_not_an_array_or_object_reads_back_as_itself() -> None:
+    for text in ('"a \\" string"', "12", "null", '[]', '{}'):
+        state = {"events_json": JsonText(text)}
+        assert BATCHES.decode(BATCHES.encode(state)) == {"events_json": text}
