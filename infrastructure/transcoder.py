@@ -64,12 +64,10 @@ class FastJSONTranscoder(JSONTranscoder):
         transcoding = self.types.get(kind)
         if transcoding is None:
             raise _NotPlain
-        if kind is JsonText:
-            if value[:1] in ("[", "{"):  # orjson wrote it: valid JSON, embedded as it is
-                return {"_type_": transcoding.name, "_data_": orjson.Fragment(str(value))}
-            # Any other JSON (a string, a number) as the library writes it: as a string, so that
+        if kind is JsonText and value[:1] in ("[", "{"):  # orjson wrote it: valid JSON, embedded
+            # as it is. Any other JSON text (a string, a number) goes as a string, below, so that
             # reading never mistakes an embedded JSON string for the library's spelling.
-            return {"_type_": transcoding.name, "_data_": str(value)}
+            return {"_type_": transcoding.name, "_data_": orjson.Fragment(str(value))}
         return {"_type_": transcoding.name, "_data_": self._plain(transcoding.encode(value))}
 
     def decode(self, data: bytes) -> Any:
