@@ -15,6 +15,7 @@ Not a test: run it on demand and record the figures in docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import os
 import statistics
@@ -37,6 +38,7 @@ from bench.analytics_data import DAYS, JOURNEY, START, batches  # noqa: E402
 from infrastructure.projection_runner import Rebuilder  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 from interfaces.bootstrap import Beacon, bootstrap  # noqa: E402
+from interfaces.rest.app import tune_garbage_collection  # noqa: E402
 from projections.analytics import STEP_MICROS, EventQuery, FunnelQuery, Interval  # noqa: E402
 from projections.model import micros  # noqa: E402
 
@@ -186,9 +188,14 @@ def main() -> None:
                 "funnel": lambda: engine.funnel(funnel)}
         load_s, conn = timed(lambda: duck(csv))
         theirs = duck_questions(conn, str(workspace), args.event)
+        # The dashboard's questions are answered in an API process, which tunes its garbage
+        # collector at start-up (`beacon serve`, interfaces/asgi.py): this process does the same,
+        # or a funnel's ~36,000 fetched rows pay for young passes the API never makes.
+        tune_garbage_collection()
         results = {name: (latencies(ours[name], args.runs), latencies(theirs[name], args.runs))
                    for name in ours}
     finally:
+        gc.unfreeze()  # so that DuckDB's objects are freed before exit, as it expects
         beacon.close()
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}.copy_baseline").format(sql.Identifier(schema)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import statistics
 from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
@@ -131,23 +132,85 @@ def best_path(events: list[Row], rules: _Rules) -> tuple[Path, Any] | None:
 
 def summarise(steps: tuple[str, ...], paths: list[Path]) -> list[FunnelStep]:
     """Counts, conversion from step 1, and the median seconds from the previous step."""
-    counts = [0] * len(steps)
+    gaps: list[list[float]] = [[] for _ in steps]
     for path in paths:
-        for k in range(len(path)):
-            counts[k] += 1
+        for k in range(1, len(path)):
+            gaps[k].append((path[k] - path[k - 1]) / 1_000_000)
+    entered = len(paths)
     result = []
     for k, name in enumerate(steps):
-        gaps = [(p[k] - p[k - 1]) / 1_000_000 for p in paths if len(p) > k] if k else []
+        count = len(gaps[k]) if k else entered
         result.append(FunnelStep(
-            name=name, count=counts[k],
-            conversion_rate=counts[k] / counts[0] if counts[0] else 0.0,
-            median_seconds_from_previous=float(statistics.median(gaps)) if gaps else None))
+            name=name, count=count, conversion_rate=count / entered if entered else 0.0,
+            median_seconds_from_previous=float(statistics.median(gaps[k])) if gaps[k] else None))
     return result
 
 
-def count_funnel(rows: Iterable[Row], query: FunnelQuery) -> Funnel:
-    """The funnel over rows of the filtered events of the steps (and, for STRICT, the others)."""
-    rules = _Rules(query, step_names(query.steps))
+def _step_times(rows: Iterable[Row], rules: _Rules) -> list[defaultdict[str, list[Any]]]:
+    """Per step name, each actor's timestamps in time order. With a breakdown, step 1's entries
+    are (timestamp, value's sort key, value), so that among equal starts the first sorts first."""
+    by_name: list[defaultdict[str, list[Any]]] = [defaultdict(list) for _ in range(rules.names)]
+    first = rules.plan[0]
+    if rules.by_value:
+        for actor, index, stamp, value in rows:
+            by_name[index][actor].append((stamp, _value_key(value), value) if index == first
+                                         else stamp)
+    else:
+        for actor, index, stamp, _ in rows:
+            by_name[index][actor].append(stamp)
+    for index, times in enumerate(by_name):
+        ordered = _ENTRY_ORDER if rules.by_value and index == first else None
+        for each in times.values():
+            each.sort(key=ordered)
+    return by_name
+
+
+_ENTRY_ORDER = itemgetter(0, 1)  # a value itself is never compared: 1 and "1" share a sort key
+
+
+def _greedy_paths(rows: Iterable[Row], rules: _Rules) -> list[tuple[Path, Any]]:
+    """SEQUENTIAL and ANY, no step name repeated: each entered actor's counted path and step-1
+    value, from the rows grouped per step name rather than per actor (this is the dashboard's
+    usual funnel, and the cheaper walk). The earliest usable event at each step is optimal, so
+    a path depends on its start alone: the counted one is the first, in time order, of the
+    deepest (the first with a complete path ends the search)."""
+    query, plan = rules.query, rules.plan
+    by_name = _step_times(rows, rules)
+    later = [by_name[index].get for index in plan[1:]]  # .get: never adds a missing actor
+    depth, window, any_order, by_value = len(plan), query.window, rules.any_order, rules.by_value
+    begin, end = query.start, query.end
+    counted: list[tuple[Path, Any]] = []
+    for actor, entries in by_name[plan[0]].items():
+        starts = [entry[0] for entry in entries] if by_value else entries
+        lo = 0 if starts[0] >= begin else bisect_left(starts, begin)
+        hi = len(starts) if starts[-1] < end else bisect_left(starts, end)
+        best: Path = []
+        chosen = lo
+        for first in range(lo, hi):
+            start = previous = starts[first]
+            deadline = start + window
+            path = [start]
+            for times_of in later:
+                found = times_of(actor)
+                if found is None:
+                    break
+                pos = bisect_left(found, start if any_order else previous)
+                if pos == len(found) or found[pos] > deadline:
+                    break
+                previous = found[pos]
+                path.append(previous)
+            if len(path) > len(best):
+                best, chosen = path, first
+                if len(path) == depth:
+                    break
+        if best:
+            counted.append((best, entries[chosen][2] if by_value else None))
+    return counted
+
+
+def _searched_paths(rows: Iterable[Row], rules: _Rules) -> list[tuple[Path, Any]]:
+    """Any funnel (STRICT, or a step name repeated): each entered actor's path, by `best_path`
+    over its rows."""
     by_actor: dict[str, list[Row]] = {}
     for row in rows:
         events = by_actor.get(row[0])
@@ -160,6 +223,14 @@ def count_funnel(rows: Iterable[Row], query: FunnelQuery) -> Funnel:
         found = best_path(events, rules)
         if found is not None:
             counted.append(found)
+    return counted
+
+
+def count_funnel(rows: Iterable[Row], query: FunnelQuery) -> Funnel:
+    """The funnel over rows of the filtered events of the steps (and, for STRICT, the others)."""
+    rules = _Rules(query, step_names(query.steps))
+    greedy = not rules.strict and not rules.repeats
+    counted = _greedy_paths(rows, rules) if greedy else _searched_paths(rows, rules)
     funnel = Funnel(steps=summarise(query.steps, [path for path, _ in counted]))
     if query.breakdown is None:
         return funnel

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from projections.analytics import FunnelOrder, FunnelQuery
+import itertools
+import random
+import statistics
+
+import pytest
+
+from projections.analytics import FunnelOrder, FunnelQuery, FunnelStep
 from projections.funnel import OTHER, count_funnel
 
 S = 1_000_000  # one second in µs
@@ -89,3 +95,67 @@ def test_nobody_entering_gives_zero_rates_not_errors() -> None:
     steps = count_funnel([], query()).steps
     assert [(s.count, s.conversion_rate, s.median_seconds_from_previous) for s in steps] == \
         [(0, 0.0, None)] * 3
+
+
+def brute_force(rows: list[tuple[str, int, int, object]], q: FunnelQuery) -> list[tuple[object, ...]]:
+    """Every path of every actor tried, as the module's docstring defines the counted one."""
+    plan = [list(dict.fromkeys(q.steps)).index(step) for step in q.steps]
+    actors: dict[str, list[tuple[str, int, int, object]]] = {}
+    for row in rows:
+        actors.setdefault(row[0], []).append(row)
+    counted = []
+    for mine in actors.values():
+        best = None
+        for size in range(1, len(plan) + 1):
+            for path in itertools.permutations(mine, size):
+                times = [event[2] for event in path]
+                if [event[1] for event in path] != plan[:size] or not q.start <= times[0] < q.end \
+                        or any(not times[0] <= t <= times[0] + q.window for t in times):
+                    continue
+                if q.order is not FunnelOrder.ANY and times != sorted(times):
+                    continue
+                if q.order is FunnelOrder.STRICT and any(
+                        a < other[2] < b for a, b in itertools.pairwise(times) for other in mine):
+                    continue
+                value = path[0][3]
+                key = (-size, times, value is None, "" if value is None else str(value))
+                if best is None or key < best[0]:
+                    best = (key, times, value)
+        if best is not None:
+            counted.append(best)
+
+    def summary(paths: list[list[int]]) -> list[tuple[object, ...]]:
+        rows: list[tuple[object, ...]] = []
+        for k in range(len(plan)):
+            reached = [times for times in paths if len(times) > k]
+            gaps = [(p[k] - p[k - 1]) / S for p in reached] if k else []
+            rows.append((len(reached), len(reached) / len(paths) if paths else 0.0,
+                         statistics.median(gaps) if gaps else None))
+        return rows
+
+    by_value = {v: summary([times for _, times, value in counted if value == v])
+                for v in {value for _, _, value in counted}} if q.breakdown is not None else {}
+    return [summary([times for _, times, _ in counted]), sorted(by_value.items(), key=str)]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_actors_count_as_a_brute_force_search_does(seed: int) -> None:
+    rng = random.Random(seed)
+    steps = rng.choice([STEPS, ("a", "b"), ("a", "b", "a"), ("b", "a", "c")])
+    names = len(dict.fromkeys(steps))
+    order = rng.choice(list(FunnelOrder))
+    q = FunnelQuery("w", steps, 10 * S, 40 * S, rng.choice([5, 15, 60]) * S, order,
+                    breakdown=rng.choice([None, "plan"]))
+    rows = [(f"actor-{rng.randrange(12)}", rng.choice([*range(names), OTHER]),
+             rng.randrange(0, 60) * S, rng.choice([None, "free", "pro", "1"]))
+            for _ in range(rng.randrange(0, 45))]
+    rows = [row for row in rows if order is FunnelOrder.STRICT or row[1] != OTHER]
+    if sum(1 for row in rows if row[0] == "actor-0") > 6:  # keep the brute force's permutations few
+        rows = [row for row in rows if row[0] != "actor-0"]
+    found = count_funnel(rows, q)  # type: ignore[arg-type]
+    def table(steps: list[FunnelStep]) -> list[tuple[object, ...]]:
+        return [(s.count, s.conversion_rate, s.median_seconds_from_previous) for s in steps]
+
+    got = [table(found.steps), sorted(((b.value, table(b.steps)) for b in found.breakdowns or []),
+                                     key=str)]
+    assert got == brute_force(rows, q)
