@@ -1,5 +1,6 @@
 """The analytics engine over `rm_events` on SQLite and PostgreSQL: aggregates in SQL, funnels in
-Python over the steps' rows (sorted per actor, one short search per step-1 event)."""
+Python over the steps' rows (projections/funnel.py: grouped per step name and actor, one short
+search per step-1 event)."""
 
 from __future__ import annotations
 

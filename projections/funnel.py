@@ -148,8 +148,9 @@ def summarise(steps: tuple[str, ...], paths: list[Path]) -> list[FunnelStep]:
 
 def _step_times(rows: Iterable[Row], rules: _Rules) -> list[defaultdict[str, list[Any]]]:
     """Per step name, each actor's timestamps in time order. With a breakdown, step 1's entries
-    are (timestamp, value's sort key, value), so that among equal starts the first sorts first."""
-    by_name: list[defaultdict[str, list[Any]]] = [defaultdict(list) for _ in range(rules.names)]
+    are (timestamp, value's sort key, value), so that among equal starts the first sorts first.
+    One more mapping than names, last: where rows of no step (OTHER, -1) go and stay unread."""
+    by_name: list[defaultdict[str, list[Any]]] = [defaultdict(list) for _ in range(rules.names + 1)]
     first = rules.plan[0]
     if rules.by_value:
         for actor, index, stamp, value in rows:
@@ -158,7 +159,7 @@ def _step_times(rows: Iterable[Row], rules: _Rules) -> list[defaultdict[str, lis
     else:
         for actor, index, stamp, _ in rows:
             by_name[index][actor].append(stamp)
-    for index, times in enumerate(by_name):
+    for index, times in enumerate(by_name[:-1]):
         ordered = _ENTRY_ORDER if rules.by_value and index == first else None
         for each in times.values():
             each.sort(key=ordered)
