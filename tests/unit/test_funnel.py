@@ -152,6 +152,7 @@ def test_random_actors_count_as_a_brute_force_search_does(seed: int) -> None:
     if sum(1 for row in rows if row[0] == "actor-0") > 6:  # keep the brute force's permutations few
         rows = [row for row in rows if row[0] != "actor-0"]
     found = count_funnel(rows, q)  # type: ignore[arg-type]
+
     def table(steps: list[FunnelStep]) -> list[tuple[object, ...]]:
         return [(s.count, s.conversion_rate, s.median_seconds_from_previous) for s in steps]
 
