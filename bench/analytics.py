@@ -171,13 +171,14 @@ def main() -> None:
             ingest_s = load(beacon, workspace, args.events)
             live_s, _ = timed(beacon.runner("events").catch_up)
         exported, csv = export(args.database_url, schema)
-        rounds = []  # (rebuild seconds, COPY seconds), side by side
+        rounds = []  # (rebuild seconds, COPY seconds, the rebuild's phases), side by side
         for _ in range(0 if args.reuse else args.rounds):
             checkpoint(args.database_url)
-            rebuild_s, _ = timed(Rebuilder(beacon.runner("events")).run)
+            rebuilder = Rebuilder(beacon.runner("events"))
+            rebuild_s, _ = timed(rebuilder.run)
             checkpoint(args.database_url)
             copy_s, rows = copy_baseline(args.database_url, schema, exported)
-            rounds.append((rebuild_s, copy_s))
+            rounds.append((rebuild_s, copy_s, rebuilder.phases))
         if not rounds:  # --reuse: the baseline alone, for the row count and its rate
             copy_s, rows = copy_baseline(args.database_url, schema, exported)
         engine = beacon.analytics
@@ -206,20 +207,22 @@ def main() -> None:
     report(args, rows, ingest_s, live_s, rounds, copy_s, load_s, results)
 
 
-def report(args: Any, rows: int, ingest_s: float, live_s: float, rounds: list[tuple[float, float]],
-           copy_s: float, duck_load_s: float, results: dict[str, Any]) -> None:
+def report(args: Any, rows: int, ingest_s: float, live_s: float,
+           rounds: list[tuple[float, float, dict[str, float]]], copy_s: float, duck_load_s: float,
+           results: dict[str, Any]) -> None:
     print(f"analytics over {rows:,} events ({args.events:,} generated), 30 days, 50k actors, "
           f"PostgreSQL, {args.runs} runs each, {os.cpu_count()} cores")
     print(f"  ingest (application layer, 1000/batch) {rows / ingest_s:>10,.0f} events/s ({ingest_s:.1f}s)")
     print(f"  projection catch-up (live path)        {rows / live_s:>10,.0f} events/s ({live_s:.1f}s)")
-    for n, (rebuild_s, round_copy_s) in enumerate(rounds, 1):
+    for n, (rebuild_s, round_copy_s, phases) in enumerate(rounds, 1):
         print(f"  round {n}: rebuild of `events`         {rows / rebuild_s:>10,.0f} events/s "
               f"({rebuild_s:.1f}s)")
         print(f"           raw COPY into a plain table {rows / round_copy_s:>10,.0f} rows/s "
               f"({round_copy_s:.1f}s)   ratio {round_copy_s / rebuild_s:.2f}")
+        print(f"           rebuild phases: {', '.join(f'{k} {v:.2f}s' for k, v in phases.items())}")
     if not rounds:
         print(f"  raw COPY into a plain table            {rows / copy_s:>10,.0f} rows/s ({copy_s:.1f}s)")
-    ratios = [c / r for r, c in rounds]
+    ratios = [c / r for r, c, _ in rounds]
     if ratios:
         print(f"  rebuild / COPY = {statistics.median(ratios):.2f}, median of "
               f"{' '.join(f'{r:.2f}' for r in ratios)} (target >= 0.50)")

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from eventsourcing.application import Application
@@ -26,6 +26,7 @@ from projections.model import Op, Projection
 
 log = logging.getLogger("beacon.projections")
 Progress = Callable[[int, int], None]  # (position, head)
+T = TypeVar("T")
 LIVE_PAGE = 100  # notifications per transaction when following the log (a batch holds ≤1000 events)
 WRITERS = 2  # connections a rebuild writes order-free pages with
 REBUILD_PAGE = 100  # ~100k events a transaction: big COPYs, yet reading overlaps writing
@@ -153,6 +154,7 @@ class Rebuilder:
 
     def __init__(self, runner: ProjectionRunner):
         self.live = runner
+        self.phases: dict[str, float] = {}  # seconds of the last run's load, indexes, vacuum, swap
 
     def run(self, progress: Progress | None = None) -> int:
         started = time.monotonic()
@@ -162,9 +164,13 @@ class Rebuilder:
             log.warning("rebuild of %s found a key twice (%s); starting over with keys checked "
                         "row by row", self.live.name, error)
             position = self._rebuild(deferred_keys=False, progress=progress)
-        log.info("rebuilt %s to %d in %.1fs", self.live.name, position,
-                 time.monotonic() - started)
+        log.info("rebuilt %s to %d in %.1fs (%s)", self.live.name, position,
+                 time.monotonic() - started, self.spent())
         return position
+
+    def spent(self) -> str:
+        """The last run's phases, as "load 12.9s, indexes 6.2s, vacuum 1.2s, swap 0.5s"."""
+        return ", ".join(f"{phase} {seconds:.1f}s" for phase, seconds in self.phases.items())
 
     def _rebuild(self, *, deferred_keys: bool, progress: Progress | None) -> int:
         live = self.live.store
@@ -172,16 +178,24 @@ class Rebuilder:
                                deferred_keys=deferred_keys)
         replay = ProjectionRunner(self.live.projection, self.live.app, fresh,
                                   page_size=REBUILD_PAGE)
+        self.phases = {}
         fresh.drop()
         fresh.create_tables(indexes=False)  # load first, index once at the end
         try:
-            self._load(replay, progress)
-            fresh.create_indexes()
+            self._timed("load", lambda: self._load(replay, progress))
+            self._timed("indexes", fresh.create_indexes)
         except BaseException:
             fresh.drop()
             raise
-        fresh.vacuum()
-        return fresh.swap_into(live, replay.write_since)
+        self._timed("vacuum", fresh.vacuum)
+        return self._timed("swap", lambda: fresh.swap_into(live, replay.write_since))
+
+    def _timed(self, phase: str, step: Callable[[], T]) -> T:
+        started = time.monotonic()
+        try:
+            return step()
+        finally:
+            self.phases[phase] = time.monotonic() - started
 
     @staticmethod
     def _load(replay: ProjectionRunner, progress: Progress | None) -> None:

@@ -49,8 +49,8 @@ def rebuild(
         if name is not None and name not in known:
             fail(f"unknown projection {name!r}; known: {', '.join(known)}", code=2)
         for runner in beacon.runners if every else [beacon.runner(str(name))]:
-            position = rebuild_with_progress(runner)
-            console.print(f"[green]rebuilt[/green] {runner.name} up to position {position}")
+            position, spent = rebuild_with_progress(runner)
+            console.print(f"[green]rebuilt[/green] {runner.name} up to position {position} ({spent})")
 
 
 class EventRateColumn(ProgressColumn):
@@ -64,8 +64,9 @@ class EventRateColumn(ProgressColumn):
                     style="progress.data.speed")
 
 
-def rebuild_with_progress(runner: ProjectionRunner) -> int:
-    """Rebuild one projection behind a progress bar; returns the position it reached."""
+def rebuild_with_progress(runner: ProjectionRunner) -> tuple[int, str]:
+    """Rebuild one projection behind a progress bar; returns the position it reached and how
+    long each phase took (load, indexes, vacuum, swap)."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   EventRateColumn(), TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task(runner.name, total=runner.head())
@@ -73,6 +74,7 @@ def rebuild_with_progress(runner: ProjectionRunner) -> int:
         def advance(position: int, head: int) -> None:
             progress.update(task, completed=position, total=head)
 
-        position = Rebuilder(runner).run(advance)
+        rebuilder = Rebuilder(runner)
+        position = rebuilder.run(advance)
         progress.update(task, completed=position, total=position)
-    return position
+    return position, rebuilder.spent()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -135,6 +136,9 @@ def test_rebuilding_incidents_replays_the_whole_history() -> None:
 
     assert result.exit_code == 0, result.output
     assert "rebuilt incidents" in result.stdout
+    # how long each phase took, for an operator sizing the next rebuild
+    assert re.search(r"load\s+[\d.]+s,\s+indexes\s+[\d.]+s,\s+vacuum\s+[\d.]+s,\s+swap\s+[\d.]+s",
+                     result.stdout)  # \s+: the console wraps at its width
     with opened_beacon() as beacon:
         assert beacon.runner("incidents").status().position == head
         assert beacon.incidents.list_incidents(workspace_id, "acme").total == 1
