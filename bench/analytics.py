@@ -178,7 +178,7 @@ def main() -> None:
             rebuild_s, _ = timed(rebuilder.run)
             checkpoint(args.database_url)
             copy_s, rows = copy_baseline(args.database_url, schema, exported)
-            rounds.append((rebuild_s, copy_s, rebuilder.phases))
+            rounds.append((rebuild_s, copy_s, rebuilder.spent(digits=2)))
         if not rounds:  # --reuse: the baseline alone, for the row count and its rate
             copy_s, rows = copy_baseline(args.database_url, schema, exported)
         engine = beacon.analytics
@@ -208,7 +208,7 @@ def main() -> None:
 
 
 def report(args: Any, rows: int, ingest_s: float, live_s: float,
-           rounds: list[tuple[float, float, dict[str, float]]], copy_s: float, duck_load_s: float,
+           rounds: list[tuple[float, float, str]], copy_s: float, duck_load_s: float,
            results: dict[str, Any]) -> None:
     print(f"analytics over {rows:,} events ({args.events:,} generated), 30 days, 50k actors, "
           f"PostgreSQL, {args.runs} runs each, {os.cpu_count()} cores")
@@ -219,7 +219,7 @@ def report(args: Any, rows: int, ingest_s: float, live_s: float,
               f"({rebuild_s:.1f}s)")
         print(f"           raw COPY into a plain table {rows / round_copy_s:>10,.0f} rows/s "
               f"({round_copy_s:.1f}s)   ratio {round_copy_s / rebuild_s:.2f}")
-        print(f"           rebuild phases: {', '.join(f'{k} {v:.2f}s' for k, v in phases.items())}")
+        print(f"           rebuild phases: {phases}")
     if not rounds:
         print(f"  raw COPY into a plain table            {rows / copy_s:>10,.0f} rows/s ({copy_s:.1f}s)")
     ratios = [c / r for r, c, _ in rounds]

@@ -168,9 +168,9 @@ class Rebuilder:
                  time.monotonic() - started, self.spent())
         return position
 
-    def spent(self) -> str:
+    def spent(self, digits: int = 1) -> str:
         """The last run's phases, as "load 12.9s, indexes 6.2s, vacuum 1.2s, swap 0.5s"."""
-        return ", ".join(f"{phase} {seconds:.1f}s" for phase, seconds in self.phases.items())
+        return ", ".join(f"{phase} {seconds:.{digits}f}s" for phase, seconds in self.phases.items())
 
     def _rebuild(self, *, deferred_keys: bool, progress: Progress | None) -> int:
         live = self.live.store
