@@ -84,6 +84,20 @@ class Request:
     batch: EventBatch.Accepted  # all of them as one batch, received then
 
 
+@dataclass(frozen=True)
+class QuotaClaim:
+    """A request's quota decision for the store to take at lock time (PostgreSQL): all of its
+    `requested` events admitted, saved as the quota's next version only if the quota's last
+    saved version leaves room for them under `limit`. Both events are mapped before the lock;
+    the decision's version is the store's to give (docs/decisions/quota-claims.md)."""
+
+    quota_id: UUID
+    requested: int
+    limit: int
+    decision: StoredEvent  # the quota's Decided event, its version a placeholder
+    batch: StoredEvent
+
+
 class AheadMapper(Mapper[UUID]):
     """The library's mapper, except that the domain event this thread mapped `ahead` is not
     mapped again when saved. A batch's stored form (its ~250 KB of JSON escaped into the state,

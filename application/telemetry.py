@@ -20,10 +20,11 @@ from application.admission import (
     AheadMapper,
     JsonTextAsJson,
     Outcome,
+    QuotaClaim,
     Request,
     encode,
 )
-from application.base import BeaconApplication, retry_on_conflict
+from application.base import LAST_POSITION, BeaconApplication, retry_on_conflict
 from domain.batch import EventBatch
 from domain.errors import QuotaExceededError, SessionNotFoundError
 from domain.exception_report import ExceptionReport, report_key
@@ -36,11 +37,20 @@ __all__ = ["ACCEPTED", "DUPLICATE", "INVALID", "LIMIT_EXCEEDED", "EventLedger", 
            "TelemetryApplication", "new_event_id"]
 
 
+class Claimed(Protocol):
+    """A claim the store took: the whole request admitted and saved."""
+
+    used: int  # the quota's count after it
+    position: int  # the notification id of the last event saved
+
+
 class LedgerEntry(Protocol):
     """Which of a request's ids the ledger had not seen (None: none of them), while its
-    admission is open; `keep` says which it admitted and gives the save's keyword arguments."""
+    admission is open; `keep` says which it admitted and gives the save's keyword arguments;
+    `claimed`, whether the store took the request's claim (then it is saved already)."""
 
     new: set[str] | None
+    claimed: Claimed | None
 
     def keep(self, admitted: list[str]) -> dict[str, Any]: ...
 
@@ -49,9 +59,10 @@ class EventLedger(Protocol):
     """The dedupe ledger (DESIGN.md decision 3): the recorder keeps it, in the batch's transaction."""
 
     serialises_writers: bool  # its admissions queue a workspace's writers, in every process
+    takes_claims: bool  # its admissions can take a quota claim at lock time
 
     def admission(self, workspace_id: UUID, event_ids: list[str], *, retried: bool,
-                  read_ahead: tuple[UUID, int] | None = None
+                  read_ahead: tuple[UUID, int] | None = None, claim: QuotaClaim | None = None
                   ) -> AbstractContextManager[LedgerEntry]: ...
 
     def seen(self, workspace_id: UUID, event_ids: list[str]) -> set[str]: ...
@@ -103,14 +114,23 @@ class TelemetryApplication(BeaconApplication):
         return self._admit(request, limit=limit, partial=partial, retried=True)
 
     def _admit(self, request: Request, *, limit: int, partial: bool, retried: bool) -> Outcome:
-        """Every attempt starts again from the sorted-out request: a conflict rolls back all."""
+        """Every attempt starts again from the sorted-out request: a conflict rolls back all.
+        A first attempt hands the store a claim to take at lock time; if it does not (the quota
+        has no room for all of them), the decision is taken here, under the lock."""
         workspace_id, fresh, events = request.workspace_id, request.fresh, request.events
         outcome = replace(request.sorted_out, statuses=list(request.sorted_out.statuses))
         whole: EventBatch.Accepted | None = request.batch  # the batch of all of them, mapped
+        period = period_of(request.received)  # a request counts in the month it arrived
+        quota_key = quota_id(workspace_id, period)
         with self._writing(workspace_id), self.ledger.admission(
                 workspace_id, [e.event_id for e in events], retried=retried,
-                read_ahead=self._cached(quota_id(workspace_id, period_of(request.received)))
+                read_ahead=self._cached(quota_key),
+                claim=None if retried else self._claim(request, quota_key, limit)
         ) as entry:
+            if entry.claimed is not None:  # admitted whole and saved, at lock time
+                LAST_POSITION.set((self.name, entry.claimed.position))
+                return self._decided(outcome, fresh, len(events), entry.claimed.used, limit,
+                                     period)
             if entry.new is not None:  # the ledger had some: acknowledged, never counted again
                 new = entry.new
                 for index in fresh:
@@ -121,35 +141,55 @@ class TelemetryApplication(BeaconApplication):
                 if not events:
                     return outcome
             at = self.clock()
-            quota = self.quota(workspace_id, at)
+            quota = self.quota(workspace_id, request.received)
             admitted = quota.admit(len(events), limit=limit, kind="events", at=at, partial=partial)
             batch = None
             if admitted:
-                # Received in the quota's month, unless the month turned while this request
-                # waited for the lock: then the batch is received when the quota counted it.
-                same_month = period_of(request.received) == quota.period
-                if whole is not None and admitted == len(events) and same_month:
-                    batch = whole  # the batch mapped ahead
-                else:
-                    batch = self._batch(workspace_id, events[:admitted],
-                                        request.received if same_month else at)
-            self.save(quota, batch, **entry.keep([e.event_id for e in events[:admitted]]))
+                batch = whole if whole is not None and admitted == len(events) else \
+                    self._batch(workspace_id, events[:admitted], request.received)
+            self.save(quota, batch, quota_head=(quota.id, quota.version, quota.used),
+                      **entry.keep([e.event_id for e in events[:admitted]]))
+        return self._decided(outcome, fresh, admitted, quota.used, limit, period)
+
+    @staticmethod
+    def _decided(outcome: Outcome, fresh: list[int], admitted: int, used: int, limit: int,
+                 period: str) -> Outcome:
         outcome.quota_exhausted = admitted == 0
-        outcome.used, outcome.remaining = quota.used, quota.remaining(limit)
-        outcome.resets_at = resets_at(quota.period)
+        outcome.used, outcome.remaining = used, max(limit - used, 0)
+        outcome.resets_at = resets_at(period)
         for n, index in enumerate(fresh):
             outcome.statuses[index] = ACCEPTED if n < admitted else LIMIT_EXCEEDED
         return outcome
+
+    def _claim(self, request: Request, quota_key: UUID, limit: int) -> QuotaClaim | None:
+        """The decision to admit the whole request, for the store to take at lock time; none
+        where the store cannot take claims, or where this process's copy of the quota already
+        says it has no room (a refused claim costs the request its ledger inserts twice)."""
+        if not self.ledger.takes_claims:
+            return None
+        requested = len(request.events)
+        cached = self._cached_quota(quota_key)
+        if cached is not None and cached.remaining(limit) < requested:
+            return None
+        decision = TenantQuota.admitting_all(quota_key, requested, limit=limit, kind="events",
+                                             at=request.received)
+        return QuotaClaim(quota_key, requested, limit, self.mapper.to_stored_event(decision),
+                          self.mapper.to_stored_event(request.batch))
 
     def _cached(self, aggregate_id: UUID) -> tuple[UUID, int] | None:
         """The aggregate's id and the version this process has cached, if it has: what the
         repository's next read of it fast-forwards from (or from later, if another thread
         fast-forwarded it meanwhile)."""
+        cached = self._cached_quota(aggregate_id)
+        return None if cached is None else (aggregate_id, cached.version)
+
+    def _cached_quota(self, aggregate_id: UUID) -> TenantQuota | None:
+        """This process's copy of the quota, as of its last read here (perhaps behind)."""
         try:
             cached = self.repository.cache.get(aggregate_id) if self.repository.cache else None
         except KeyError:
             return None
-        return None if cached is None else (aggregate_id, cached.version)
+        return cast(TenantQuota | None, cached)
 
     @staticmethod
     def _batch(workspace_id: UUID, events: list[TrackedEvent],
@@ -207,13 +247,13 @@ class TelemetryApplication(BeaconApplication):
         at = self.clock()
         quota = self.quota(workspace_id, at)
         if quota.admit(1, limit=limit, kind="exception", at=at) == 0:
-            self.save(quota)
+            self.save(quota, quota_head=(quota.id, quota.version, quota.used))
             raise QuotaExceededError("the monthly event limit of this workspace's plan is reached",
                                      limit=limit, used=quota.used,
                                      resets_at=resets_at(quota.period).isoformat())
         exception = ExceptionReport.receive(workspace_id=workspace_id,
                                             exception_id=report["exception_id"], report=report, at=at)
-        self.save(quota, exception)
+        self.save(quota, exception, quota_head=(quota.id, quota.version, quota.used))
         return exception, True
 
     def start_session(self, workspace_id: UUID, *, session_id: str, actor_id: str, source_app: str,

@@ -74,3 +74,13 @@ class TenantQuota(Aggregate):
                            refused=refused, limit=limit,
                            reason="monthly_event_limit" if refused else None, timestamp=at)
         return admitted
+
+    @classmethod
+    def admitting_all(cls, quota_id: UUID, requested: int, *, limit: int, kind: str,
+                      at: datetime) -> TenantQuota.Decided:
+        """The decision `admit` takes when the quota has room for all of `requested`, made
+        before anyone knows whether it has: for a store that checks the room itself when it
+        saves it, and gives it the quota's next version (0 here stands for that one)."""
+        return cls.Decided(originator_id=quota_id, originator_version=0,  # type: ignore[call-arg]
+                           timestamp=at, kind=kind, requested=requested, admitted=requested,
+                           refused=0, limit=limit, reason=None)

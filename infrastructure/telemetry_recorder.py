@@ -38,13 +38,16 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from application.admission import QuotaClaim
 from infrastructure.advisory_locks import WAIT_SECONDS, ask_for_lock, lock_waits
 
 LEDGER = "telemetry_ledger"
+QUOTA_HEADS = "telemetry_quota_heads"
 
 
 class SQLiteTelemetryRecorder(SQLiteApplicationRecorder):
     serialises_writers = False  # the application's lock queues a workspace's writers
+    takes_claims = False  # one writer at a time: the application decides every request
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(),
@@ -53,8 +56,10 @@ class SQLiteTelemetryRecorder(SQLiteApplicationRecorder):
 
     @contextmanager
     def admission(self, workspace_id: UUID, event_ids: list[str], *, retried: bool = False,
-                  read_ahead: tuple[UUID, int] | None = None) -> Iterator[LedgerEntry]:
-        known = self.seen(workspace_id, event_ids)  # one writer at a time: nothing to read ahead
+                  read_ahead: tuple[UUID, int] | None = None,
+                  claim: QuotaClaim | None = None) -> Iterator[LedgerEntry]:
+        # One writer at a time: nothing to read ahead, and no claim (the application decides).
+        known = self.seen(workspace_id, event_ids)
         yield LedgerEntry(workspace_id, event_ids,
                           {i for i in event_ids if i not in known} if known else None)
 
@@ -79,6 +84,14 @@ class SQLiteTelemetryRecorder(SQLiteApplicationRecorder):
         return found
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A claim the store took: the request is admitted whole and saved, already committed."""
+
+    used: int  # the quota's count after it
+    position: int  # the notification id of the last event saved
+
+
 @dataclass
 class LedgerEntry:
     """What the ledger says of a request's ids while its admission is open."""
@@ -87,6 +100,7 @@ class LedgerEntry:
     ids: list[str]
     new: set[str] | None  # the ids it had not seen; None: it had seen none of them
     forget: Callable[[list[str]], None] | None = None  # PostgreSQL: delete ids recorded already
+    claimed: Claimed | None = None  # PostgreSQL: the claim the store took at lock time
 
     def keep(self, admitted: list[str]) -> dict[str, Any]:
         """Keep only the admitted ids in the ledger; returns the save's keyword arguments."""
@@ -152,6 +166,7 @@ class AdmissionAwareDatastore:
 
 class PostgresTelemetryRecorder(PostgresApplicationRecorder):
     serialises_writers = True  # the admission's advisory lock queues them, in every process
+    takes_claims = True  # the database decides a claim at lock time
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events",
                  wait_seconds: int = WAIT_SECONDS):
@@ -179,15 +194,45 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
             " AND originator_version > %s ORDER BY originator_version ASC")
         self._forget = SQL("DELETE FROM {} WHERE workspace_id = %s "
                            "AND event_id = ANY(string_to_array(%s, ',')::uuid[])").format(self.ledger)
+        # Each quota's last saved version and its count, saved with every decision that knows
+        # them: what a claim is checked against (docs/decisions/quota-claims.md).
+        self.quota_heads = Identifier(self.datastore.schema, QUOTA_HEADS)
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {} (quota_id uuid PRIMARY KEY, version bigint NOT NULL, "
+            "used bigint NOT NULL)").format(self.quota_heads))
+        self._save_head = SQL(
+            "INSERT INTO {0} AS head (quota_id, version, used) VALUES (%s, %s, %s) "
+            "ON CONFLICT (quota_id) DO UPDATE SET version = excluded.version, used = excluded.used "
+            "WHERE head.version < excluded.version").format(self.quota_heads)
+        # A claim: the quota's decision saved as its next version only if its head is its last
+        # saved version and leaves room. Otherwise the version is NULL, the insert fails the
+        # column's NOT NULL, and the whole transaction with it (`_claim`).
+        self._claim = SQL(
+            "WITH claim AS (UPDATE {heads} AS head SET version = head.version + 1, "
+            "used = head.used + %(requested)s WHERE head.quota_id = %(quota)s "
+            "AND head.used + %(requested)s <= %(limit)s AND head.version = "
+            "(SELECT max(originator_version) FROM {events} WHERE originator_id = head.quota_id) "
+            "RETURNING head.version, head.used) "
+            "INSERT INTO {events} (originator_id, originator_version, topic, state) VALUES "
+            "(%(quota)s, (SELECT version FROM claim), %(decision_topic)s, %(decision_state)b), "
+            "(%(batch_id)s, %(batch_version)s, %(batch_topic)s, %(batch_state)b) "
+            "RETURNING notification_id, (SELECT used FROM claim) AS used").format(
+                heads=self.quota_heads, events=self.events_table)
 
     @contextmanager
     def admission(self, workspace_id: UUID, event_ids: list[str], *, retried: bool = False,
-                  read_ahead: tuple[UUID, int] | None = None) -> Iterator[LedgerEntry]:
+                  read_ahead: tuple[UUID, int] | None = None,
+                  claim: QuotaClaim | None = None) -> Iterator[LedgerEntry]:
         """Record the ids, then hold the workspace's lock until the transaction ends (see the
         module's docstring). Ids go in one order for every writer: no deadlocks between
         requests that share some. With `read_ahead` (an aggregate's id and a version), that
         aggregate's later events are read once the lock is held, in the same round trip, and
         this thread's `select_events` of them inside the admission is answered from that.
+
+        With a `claim`, a first attempt is all one round trip: the ids, the lock, the claim's
+        decision and batch, the commit. If the store took it, the entry says so (`claimed`) and
+        the admission is over; if it did not (the quota had no room, or its head was not its
+        last version), everything rolled back and the admission goes on as without a claim.
 
         A first attempt takes the ids to be new, as nearly all are: a plain insert costs the
         database a third less than one that checks each id for a conflict first, and an id the
@@ -195,6 +240,11 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         sorts such ids out as duplicates."""
         ids = sorted(event_ids)
         with self.pool_datastore.get_connection() as conn, self._transaction(conn):
+            claimed = None if claim is None or retried else \
+                self._claim_at_lock(conn, workspace_id, ids, claim)
+            if claimed is not None:
+                yield LedgerEntry(workspace_id, ids, None, claimed=claimed)
+                return
             with lock_waits(self.wait_seconds), conn.cursor() as recorded, conn.cursor() as lock, \
                     conn.cursor() as ahead:
                 with conn.pipeline():  # one round trip: the lock is asked for once recorded
@@ -226,6 +276,42 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
             finally:
                 _READ_AHEAD.reset(read)
                 _ADMISSION.reset(token)
+
+    def _claim_at_lock(self, conn: Connection[DictRow], workspace_id: UUID, ids: list[str],
+                       claim: QuotaClaim) -> Claimed | None:
+        """The ids, the lock, the claim and the commit in one round trip: the database decides
+        at lock time, and the writers queued behind wait for no round trip to this process.
+        None, with nothing written, when the claim was refused."""
+        decision, batch = claim.decision, claim.batch
+        try:
+            with lock_waits(self.wait_seconds), conn.cursor() as recorded, \
+                    conn.cursor() as lock, conn.cursor() as saved, conn.cursor() as commit:
+                with conn.pipeline():
+                    recorded.execute("BEGIN", prepare=False)
+                    recorded.execute(self._record_all, [workspace_id, ",".join(ids)],
+                                     prepare=False)
+                    ask_for_lock(lock, workspace_id, self.wait_seconds)
+                    self._lock_and_notify(saved)
+                    saved.execute(self._claim, {
+                        "quota": claim.quota_id, "requested": claim.requested,
+                        "limit": claim.limit, "decision_topic": decision.topic,
+                        "decision_state": decision.state, "batch_id": batch.originator_id,
+                        "batch_version": batch.originator_version, "batch_topic": batch.topic,
+                        "batch_state": batch.state}, prepare=False)
+                    commit.execute("COMMIT", prepare=False)
+                rows = saved.fetchall()
+        except psycopg.errors.NotNullViolation as error:
+            if error.diag.column_name != "originator_version":
+                raise
+            conn.execute("ROLLBACK")
+            return None
+        return Claimed(used=rows[0]["used"], position=max(r["notification_id"] for r in rows))
+
+    def _lock_and_notify(self, curs: Cursor[DictRow]) -> None:
+        """The library's table lock and notification before an insert of stored events."""
+        for statement in self.lock_table_statements:
+            curs.execute(statement, prepare=False)
+        curs.execute(SQL("NOTIFY {}").format(Identifier(self.channel_name)), prepare=False)
 
     @staticmethod
     @contextmanager
@@ -266,6 +352,7 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         failed: Exception | None = None
         with conn.pipeline() as pipeline, conn.cursor() as curs, conn.cursor() as commit:
             try:
+                self._insert_events(curs, stored_events, **kwargs)
                 self._insert_stored_events(curs, stored_events, **kwargs)
                 commit.execute("COMMIT", prepare=False)
                 pipeline.sync()
@@ -283,15 +370,21 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         in Python). None of these is prepared: in a pipeline, statements queued after a failed
         one are skipped by the server, and psycopg would take one it meant to prepare there as
         prepared ("prepared statement _pg3_N does not exist" next time)."""
-        for statement in self.lock_table_statements:
-            curs.execute(statement, prepare=False)
-        curs.execute(SQL("NOTIFY {}").format(Identifier(self.channel_name)), prepare=False)
+        self._lock_and_notify(curs)
         rows = SQL(", ").join([SQL("(%s, %s, %s, %b)")] * len(stored_events))
         curs.execute(SQL("INSERT INTO {} (originator_id, originator_version, topic, state) VALUES {} "
                          "RETURNING notification_id").format(self.events_table, rows),
                      [value for e in stored_events
                       for value in (e.originator_id, e.originator_version, e.topic, e.state)],
                      prepare=False)
+
+    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> None:
+        """Before the library's insert, in its transaction: a quota decision's head, if the
+        save says what it is (`quota_head`: the quota's id, version and count)."""
+        head = kwargs.get("quota_head")
+        if head is not None:
+            curs.execute(self._save_head, list(head), prepare=False)
 
     def seen(self, workspace_id: UUID, event_ids: list[str]) -> set[str]:
         """The ids among `event_ids` this workspace already has."""

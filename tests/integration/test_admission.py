@@ -130,6 +130,7 @@ def test_a_retry_sent_while_the_first_attempt_waits_for_the_lock_is_a_duplicate(
     them recorded."""
     workspace_id, same = uuid.uuid4(), ids(3)
     app = quiet_beacon.telemetry
+    app.ingest(workspace_id, batch(ids(1)), limit=100)  # the quota opened: the first's claim holds
     outcomes: dict[str, Outcome] = {}
 
     def post(name: str) -> None:
@@ -147,7 +148,7 @@ def test_a_retry_sent_while_the_first_attempt_waits_for_the_lock_is_a_duplicate(
     retry.join()
     assert outcomes["first"].statuses == ["accepted"] * 3
     assert outcomes["retry"].statuses == ["duplicate"] * 3
-    assert counted(quiet_beacon, workspace_id) == (3, 3)
+    assert counted(quiet_beacon, workspace_id) == (1 + 3, 1 + 3)
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -204,16 +205,18 @@ def test_a_lock_not_had_in_time_is_unavailability_and_writes_nothing(quiet_beaco
     assert app.ingest(workspace_id, batch(waited), limit=100).statuses == ["accepted"] * 2
 
 
-def test_a_batch_is_received_when_its_request_arrived_in_the_month_that_counts_it(
+def test_a_request_counts_in_the_month_it_arrived_whenever_its_turn_comes(
         quiet_beacon: Beacon) -> None:
-    """Received is when the request arrived, not when its turn at the lock came; but a month
-    that turns while it waits puts the batch in the month whose quota counted it."""
+    """Received is when the request arrived, not when its turn at the lock came, and the month
+    it arrived in is the one whose quota counts it, even when the month turns while it waits
+    (on PostgreSQL its claim is decided at lock time; on SQLite, and for the first request of
+    a quota, the quota decides under the lock)."""
     workspace_id = uuid.uuid4()
     app = quiet_beacon.telemetry
     readings = iter([datetime(2026, 3, 20, 15, 0, 0, tzinfo=UTC),  # arrived
                      datetime(2026, 3, 20, 15, 0, 2, tzinfo=UTC),  # decided
-                     datetime(2026, 3, 31, 23, 59, 59, 900_000, tzinfo=UTC),
-                     datetime(2026, 4, 1, 0, 0, 0, 100_000, tzinfo=UTC)])
+                     datetime(2026, 3, 31, 23, 59, 59, 900_000, tzinfo=UTC),  # arrived
+                     datetime(2026, 4, 1, 0, 0, 0, 100_000, tzinfo=UTC)])  # decided, if here
     app.clock = lambda: next(readings)
     assert app.ingest(workspace_id, batch(ids(2)), limit=100).statuses == ["accepted"] * 2
     assert app.ingest(workspace_id, batch(ids(3)), limit=100).statuses == ["accepted"] * 3
@@ -221,9 +224,9 @@ def test_a_batch_is_received_when_its_request_arrived_in_the_month_that_counts_i
     batches = [e for e in stored if isinstance(e, EventBatch.Accepted)]
     assert [(b.received_at, b.count) for b in batches] == [
         (datetime(2026, 3, 20, 15, 0, 0, tzinfo=UTC), 2),
-        (datetime(2026, 4, 1, 0, 0, 0, 100_000, tzinfo=UTC), 3)]
-    assert app.quota(workspace_id, datetime(2026, 3, 5, tzinfo=UTC)).used == 2
-    assert app.quota(workspace_id, datetime(2026, 4, 5, tzinfo=UTC)).used == 3
+        (datetime(2026, 3, 31, 23, 59, 59, 900_000, tzinfo=UTC), 3)]
+    assert app.quota(workspace_id, datetime(2026, 3, 5, tzinfo=UTC)).used == 2 + 3
+    assert app.quota(workspace_id, datetime(2026, 4, 5, tzinfo=UTC)).used == 0
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -239,7 +242,8 @@ def test_the_quota_comes_with_the_lock_up_to_date_with_other_processes(
     other_process = bootstrap(quiet_beacon.settings)  # its own pools and caches
     try:
         app.ingest(workspace_id, batch(ids(1)), limit=10)
-        app.ingest(workspace_id, batch(ids(1)), limit=10)  # this process has the quota cached
+        app.ingest(workspace_id, batch(ids(1)), limit=10)
+        assert app.usage(workspace_id, 10)["used"] == 2  # now this process has it cached
         other_process.telemetry.ingest(workspace_id, batch(ids(4)), limit=10)  # ahead of it
         reads: list[Any] = []
         library_read = PostgresApplicationRecorder.select_events
