@@ -11,11 +11,16 @@ batch, its ledger rows and the decision commit together or not at all. Nothing i
   has in flight waits for it), and only then takes the workspace's advisory lock, which
   queues the writers of one workspace across threads and processes until commit. The ledger's
   index inserts, most of a batch's cost in the database, so run side by side for concurrent
-  requests; under the lock are only the quota's read, the decision and the save. The quota's
-  read is asked for in the same round trip as the lock (`read_ahead`: its events newer than the
-  version this process has cached), so it is there when the lock is. Refused ids are deleted
-  again before commit. Inside an admission, this thread's reads and writes of the event store
-  run on the admission's connection, in its transaction.
+  requests; under the lock are only the quota's decision and the save. A first attempt sends
+  its decision along as a claim (all of its events admitted), and the database takes it at
+  lock time when the quota's head (its last saved version and count, `telemetry_quota_heads`,
+  saved with every decision) leaves room: ids, lock, claim, batch and commit are one round
+  trip, and nothing under the lock waits for this process (docs/decisions/quota-claims.md).
+  A claim refused rolls back, and the admission goes on the way it did before claims: the
+  quota's read is asked for in the same round trip as the lock (`read_ahead`: its events newer
+  than the version this process has cached), the quota decides here, and refused ids are
+  deleted again before commit. Inside an admission, this thread's reads and writes of the
+  event store run on the admission's connection, in its transaction.
 - SQLite: one writer at a time anyway. The application serialises the workspace's writers; the
   admission reads which ids the ledger has, and the save inserts the admitted ones.
 """

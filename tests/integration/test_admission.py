@@ -16,6 +16,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from application.base import LAST_POSITION
 from application.telemetry import Outcome
 from domain.batch import EventBatch
+from domain.quota import TenantQuota
 from domain.tracked_event import check_event
 from interfaces.bootstrap import Beacon
 from tests.faults import fail_batch_saves, fail_ledger_insert_of, heal_batch_saves
@@ -259,3 +260,91 @@ def test_the_quota_comes_with_the_lock_up_to_date_with_other_processes(
     finally:
         other_process.close()
     assert (app.quota(workspace_id).used, app.quota(workspace_id).refused) == (10, 2)
+
+
+def quota_head(beacon: Beacon, workspace_id: uuid.UUID) -> tuple[int, int] | None:
+    """The quota's head as PostgreSQL keeps it for claims: (version, used)."""
+    quota = beacon.telemetry.quota(workspace_id)
+    rows = beacon.databases["Telemetry"].query(
+        "SELECT version, used FROM telemetry_quota_heads WHERE quota_id = %s", [quota.id])
+    return (rows[0]["version"], rows[0]["used"]) if rows else None
+
+
+def decisions(beacon: Beacon, workspace_id: uuid.UUID) -> list[tuple[int, int, int]]:
+    """The quota's decisions, in version order: (requested, admitted, refused)."""
+    quota = beacon.telemetry.quota(workspace_id)
+    events = beacon.telemetry.repository.event_store.get(quota.id)
+    return [(e.requested, e.admitted, e.refused) for e in events
+            if isinstance(e, TenantQuota.Decided)]
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_claim_is_decided_by_the_database_at_lock_time(
+        quiet_beacon: Beacon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the quota is open, a request's decision is the database's: the quota is not read
+    or asked here, and each claim is saved as the quota's next version, with the batch."""
+    workspace_id = uuid.uuid4()
+    app = quiet_beacon.telemetry
+    app.ingest(workspace_id, batch(ids(1)), limit=100)  # opens the quota: decided here
+
+    def not_here(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("decided in the application")
+
+    monkeypatch.setattr(TenantQuota, "admit", not_here)
+    monkeypatch.setattr(type(app), "quota", not_here)
+    positions = []
+    for size in (3, 5, 2):
+        outcome = app.ingest(workspace_id, batch(ids(size)), limit=100)
+        assert outcome.statuses == ["accepted"] * size
+        positions.append(LAST_POSITION.get())
+    assert (outcome.used, outcome.remaining, outcome.quota_exhausted) == (11, 89, False)
+    monkeypatch.undo()
+    assert positions == sorted(positions) and len(set(positions)) == 3  # type: ignore[type-var]
+    assert decisions(quiet_beacon, workspace_id) == [(1, 1, 0), (3, 3, 0), (5, 5, 0), (2, 2, 0)]
+    assert app.quota(workspace_id).version == 1 + 4
+    assert quota_head(quiet_beacon, workspace_id) == (1 + 4, 11)
+    assert counted(quiet_beacon, workspace_id) == (11, 11)
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_claim_without_room_leaves_nothing_and_the_quota_decides(quiet_beacon: Beacon) -> None:
+    """Another process filled the quota behind this one's back: this process claims all four
+    events, the database refuses, the claim leaves no trace, and the quota admits two."""
+    from interfaces.bootstrap import bootstrap
+
+    workspace_id, late = uuid.uuid4(), ids(4)
+    app = quiet_beacon.telemetry
+    other_process = bootstrap(quiet_beacon.settings)
+    try:
+        app.ingest(workspace_id, batch(ids(1)), limit=10)
+        assert app.usage(workspace_id, 10)["used"] == 1  # this process thinks there is room
+        other_process.telemetry.ingest(workspace_id, batch(ids(7)), limit=10)
+        outcome = app.ingest(workspace_id, batch(late), limit=10)
+    finally:
+        other_process.close()
+    assert outcome.statuses == ["accepted"] * 2 + ["limit_exceeded"] * 2
+    assert (outcome.used, outcome.remaining) == (10, 0)
+    assert decisions(quiet_beacon, workspace_id) == [(1, 1, 0), (7, 7, 0), (4, 2, 2)]
+    assert app.ledger.seen(workspace_id, late) == set(late[:2])
+    assert quota_head(quiet_beacon, workspace_id) == (1 + 3, 10)
+    assert counted(quiet_beacon, workspace_id) == (10, 10)
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_decision_saved_without_the_head_makes_claims_give_way(quiet_beacon: Beacon) -> None:
+    """A decision saved by a writer that keeps no head (an older release, say) leaves the head
+    behind the quota's last version: the next claim is refused, whatever room the head shows,
+    the quota decides and saves the head, and claims hold again after it."""
+    workspace_id = uuid.uuid4()
+    app = quiet_beacon.telemetry
+    app.ingest(workspace_id, batch(ids(2)), limit=10)
+    quota = app.quota(workspace_id)
+    quota.admit(6, limit=10, kind="events", at=NOW)
+    app.save(quota)  # no head: it still says version 2, 2 used
+    assert quota_head(quiet_beacon, workspace_id) == (2, 2)
+    outcome = app.ingest(workspace_id, batch(ids(3)), limit=10)  # the head has room; the quota not
+    assert outcome.statuses == ["accepted"] * 2 + ["limit_exceeded"]
+    assert quota_head(quiet_beacon, workspace_id) == (4, 10)
+    assert app.ingest(workspace_id, batch(ids(1)), limit=11).statuses == ["accepted"]  # a claim
+    assert quota_head(quiet_beacon, workspace_id) == (5, 11)
+    assert decisions(quiet_beacon, workspace_id) == [(2, 2, 0), (6, 6, 0), (3, 2, 1), (1, 1, 0)]

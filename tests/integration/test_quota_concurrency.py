@@ -93,6 +93,10 @@ def test_writers_in_two_processes_stay_exact(beacon: Beacon) -> None:
         run_writers(writer)
         assert sum(accepted) == LIMIT
         assert other_process.telemetry.usage(workspace_id, LIMIT)["used"] == LIMIT
+        quota = other_process.telemetry.quota(workspace_id)
+        head = beacon.databases["Telemetry"].query(  # what claims were checked against
+            "SELECT version, used FROM telemetry_quota_heads WHERE quota_id = %s", [quota.id])
+        assert [(h["version"], h["used"]) for h in head] == [(quota.version, LIMIT)]
     finally:
         other_process.close()
 
