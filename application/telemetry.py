@@ -129,6 +129,7 @@ class TelemetryApplication(BeaconApplication):
         ) as entry:
             if entry.claimed is not None:  # admitted whole and saved, at lock time
                 LAST_POSITION.set((self.name, entry.claimed.position))
+                self._follow(quota_key)
                 return self._decided(outcome, fresh, len(events), entry.claimed.used, limit,
                                      period)
             if entry.new is not None:  # the ledger had some: acknowledged, never counted again
@@ -182,6 +183,13 @@ class TelemetryApplication(BeaconApplication):
         fast-forwarded it meanwhile)."""
         cached = self._cached_quota(aggregate_id)
         return None if cached is None else (aggregate_id, cached.version)
+
+    def _follow(self, quota_key: UUID) -> None:
+        """Bring this process's copy of the quota up to the claim just taken, after the lock:
+        from the events the claim read back (no round trip), or, the first time, by reading
+        the quota. The decision taken here when the quota fills up, under the lock, and a usage
+        report then read only what came after."""
+        self.repository.get(quota_key)
 
     def _cached_quota(self, aggregate_id: UUID) -> TenantQuota | None:
         """This process's copy of the quota, as of its last read here (perhaps behind)."""

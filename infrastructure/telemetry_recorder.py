@@ -245,10 +245,15 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         sorts such ids out as duplicates."""
         ids = sorted(event_ids)
         with self.pool_datastore.get_connection() as conn, self._transaction(conn):
-            claimed = None if claim is None or retried else \
-                self._claim_at_lock(conn, workspace_id, ids, claim)
-            if claimed is not None:
-                yield LedgerEntry(workspace_id, ids, None, claimed=claimed)
+            taken = None if claim is None or retried else \
+                self._claim_at_lock(conn, workspace_id, ids, claim, read_ahead)
+            if taken is not None:  # committed: what it read ahead serves this thread's reads
+                claimed, later = taken
+                read = _READ_AHEAD.set(later)
+                try:
+                    yield LedgerEntry(workspace_id, ids, None, claimed=claimed)
+                finally:
+                    _READ_AHEAD.reset(read)
                 return
             with lock_waits(self.wait_seconds), conn.cursor() as recorded, conn.cursor() as lock, \
                     conn.cursor() as ahead:
@@ -264,10 +269,7 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
                     if read_ahead is not None:  # runs once the lock is held: nothing newer to miss
                         ahead.execute(self._read_ahead, list(read_ahead), prepare=False)
                 row = recorded.fetchone() if retried else None
-                later = None if read_ahead is None else ReadAhead(*read_ahead, [
-                    StoredEvent(originator_id=r["originator_id"],
-                                originator_version=r["originator_version"], topic=r["topic"],
-                                state=bytes(r["state"])) for r in ahead.fetchall()])
+                later = None if read_ahead is None else self._read_back(read_ahead, ahead)
             new = None if row is None or row["new"] is None else \
                 set(filter(None, row["new"].split(",")))
 
@@ -283,14 +285,18 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
                 _ADMISSION.reset(token)
 
     def _claim_at_lock(self, conn: Connection[DictRow], workspace_id: UUID, ids: list[str],
-                       claim: QuotaClaim) -> Claimed | None:
+                       claim: QuotaClaim, read_ahead: tuple[UUID, int] | None
+                       ) -> tuple[Claimed, ReadAhead | None] | None:
         """The ids, the lock, the claim and the commit in one round trip: the database decides
         at lock time, and the writers queued behind wait for no round trip to this process.
+        With `read_ahead`, the quota's events after that version, the claim's own included,
+        come back too: this process's copy of the quota follows it outside the lock.
         None, with nothing written, when the claim was refused."""
         decision, batch = claim.decision, claim.batch
         try:
             with lock_waits(self.wait_seconds), conn.cursor() as recorded, \
-                    conn.cursor() as lock, conn.cursor() as saved, conn.cursor() as commit:
+                    conn.cursor() as lock, conn.cursor() as saved, conn.cursor() as ahead, \
+                    conn.cursor() as commit:
                 with conn.pipeline():
                     recorded.execute("BEGIN", prepare=False)
                     recorded.execute(self._record_all, [workspace_id, ",".join(ids)],
@@ -303,14 +309,24 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
                         "decision_state": decision.state, "batch_id": batch.originator_id,
                         "batch_version": batch.originator_version, "batch_topic": batch.topic,
                         "batch_state": batch.state}, prepare=False)
+                    if read_ahead is not None:
+                        ahead.execute(self._read_ahead, list(read_ahead), prepare=False)
                     commit.execute("COMMIT", prepare=False)
                 rows = saved.fetchall()
+                later = None if read_ahead is None else self._read_back(read_ahead, ahead)
         except psycopg.errors.NotNullViolation as error:
             if error.diag.column_name != "originator_version":
                 raise
             conn.execute("ROLLBACK")
             return None
-        return Claimed(used=rows[0]["used"], position=max(r["notification_id"] for r in rows))
+        claimed = Claimed(used=rows[0]["used"], position=max(r["notification_id"] for r in rows))
+        return claimed, later
+
+    @staticmethod
+    def _read_back(read_ahead: tuple[UUID, int], ahead: Cursor[DictRow]) -> ReadAhead:
+        return ReadAhead(*read_ahead, [
+            StoredEvent(originator_id=r["originator_id"], originator_version=r["originator_version"],
+                        topic=r["topic"], state=bytes(r["state"])) for r in ahead.fetchall()])
 
     def _lock_and_notify(self, curs: Cursor[DictRow]) -> None:
         """The library's table lock and notification before an insert of stored events."""

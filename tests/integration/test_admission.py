@@ -16,7 +16,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from application.base import LAST_POSITION
 from application.telemetry import Outcome
 from domain.batch import EventBatch
-from domain.quota import TenantQuota
+from domain.quota import TenantQuota, period_of, quota_id
 from domain.tracked_event import check_event
 from interfaces.bootstrap import Beacon
 from tests.faults import fail_batch_saves, fail_ledger_insert_of, heal_batch_saves
@@ -298,6 +298,8 @@ def test_a_claim_is_decided_by_the_database_at_lock_time(
         assert outcome.statuses == ["accepted"] * size
         positions.append(LAST_POSITION.get())
     assert (outcome.used, outcome.remaining, outcome.quota_exhausted) == (11, 89, False)
+    copy = app._cached_quota(quota_id(workspace_id, period_of(app.clock())))
+    assert copy is not None and (copy.version, copy.used) == (1 + 4, 11)  # read after, once
     monkeypatch.undo()
     assert positions == sorted(positions) and len(set(positions)) == 3  # type: ignore[type-var]
     assert decisions(quiet_beacon, workspace_id) == [(1, 1, 0), (3, 3, 0), (5, 5, 0), (2, 2, 0)]
@@ -348,3 +350,38 @@ def test_a_decision_saved_without_the_head_makes_claims_give_way(quiet_beacon: B
     assert app.ingest(workspace_id, batch(ids(1)), limit=11).statuses == ["accepted"]  # a claim
     assert quota_head(quiet_beacon, workspace_id) == (5, 11)
     assert decisions(quiet_beacon, workspace_id) == [(2, 2, 0), (6, 6, 0), (3, 2, 1), (1, 1, 0)]
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_claims_keep_this_process_copy_of_the_quota_current_without_reading_it(
+        quiet_beacon: Beacon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A claim reads back the quota's events after this process's copy, its own included, in
+    its round trip: the copy follows every claim, so the decision taken here when the quota
+    fills up, and a usage report, read only what is new."""
+    from interfaces.bootstrap import bootstrap
+
+    workspace_id = uuid.uuid4()
+    app = quiet_beacon.telemetry
+    other_process = bootstrap(quiet_beacon.settings)
+    try:
+        app.ingest(workspace_id, batch(ids(1)), limit=20)
+        assert app.usage(workspace_id, 20)["used"] == 1  # this process has its copy
+        reads: list[Any] = []
+        library_read = PostgresApplicationRecorder.select_events
+
+        def read(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if self is app.recorder:  # not the other process's reads
+                reads.append(kwargs.get("gt"))
+            return library_read(self, *args, **kwargs)
+
+        monkeypatch.setattr(PostgresApplicationRecorder, "select_events", read)
+        for size in (2, 3):
+            assert app.ingest(workspace_id, batch(ids(size)), limit=20).count("accepted") == size
+            other_process.telemetry.ingest(workspace_id, batch(ids(4)), limit=20)
+        copy = app._cached_quota(quota_id(workspace_id, period_of(app.clock())))
+        assert copy is not None and (copy.version, copy.used) == (1 + 4, 1 + 2 + 4 + 3)
+        assert reads == []  # one read-back per claim, in its round trip
+        assert app.usage(workspace_id, 20)["used"] == 1 + 2 + 4 + 3 + 4
+        assert reads == [1 + 4]  # the report read only the other process's last claim
+    finally:
+        other_process.close()
