@@ -69,12 +69,19 @@ def count_outcome(request: Request, outcome: Outcome, kind: str = "event") -> No
 async def track_events(request: Request, who: Ingester, beacon: BeaconDep) -> Response:
     """Track a batch of 1-1000 events; every event is accepted, a duplicate, or refused with why."""
     body = await request.body()
-    now = beacon.telemetry.clock()
-    checked: list[Any] | None = valid_batch(body, now)
-    if checked is None:  # something is wrong: check event by event, to say what
-        checked = [check_event(raw, now) for raw in parse_batch(body)]
     limit = who.workspace.monthly_event_limit or 0
-    outcome = await in_thread(beacon.telemetry.ingest, who.workspace_id, checked, limit=limit)
+
+    # Checked in the thread that admits it: the event loop stays free to read the next bodies,
+    # and the admission does not wait for the loop to hand its GIL back after each check
+    # (docs/performance.md, 2026-12-03: medians 0.53 / 0.47 / 0.57 against 0.44 / 0.41 / 0.53).
+    def check_and_ingest() -> tuple[list[Any], Outcome]:
+        now = beacon.telemetry.clock()
+        checked: list[Any] | None = valid_batch(body, now)
+        if checked is None:  # something is wrong: check event by event, to say what
+            checked = [check_event(raw, now) for raw in parse_batch(body)]
+        return checked, beacon.telemetry.ingest(who.workspace_id, checked, limit=limit)
+
+    checked, outcome = await in_thread(check_and_ingest)
     count_outcome(request, outcome)
     if outcome.quota_exhausted:
         raise quota_error(outcome, limit)
