@@ -211,7 +211,7 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
             "WHERE head.version < excluded.version").format(self.quota_heads)
         # A claim: the quota's decision saved as its next version only if its head is its last
         # saved version and leaves room. Otherwise the version is NULL, the insert fails the
-        # column's NOT NULL, and the whole transaction with it (`_claim`).
+        # column's NOT NULL, and the whole transaction with it (`_claim_at_lock`).
         self._claim = SQL(
             "WITH claim AS (UPDATE {heads} AS head SET version = head.version + 1, "
             "used = head.used + %(requested)s WHERE head.quota_id = %(quota)s "
