@@ -28,7 +28,7 @@ from application.base import LAST_POSITION, BeaconApplication, retry_on_conflict
 from domain.batch import EventBatch
 from domain.errors import QuotaExceededError, SessionNotFoundError
 from domain.exception_report import ExceptionReport, report_key
-from domain.quota import TenantQuota, period_of, quota_id, resets_at
+from domain.quota import TenantQuota, period_of, quota_id, remaining, resets_at
 from domain.session import Session, session_key
 from domain.tracked_event import TrackedEvent
 
@@ -148,7 +148,7 @@ class TelemetryApplication(BeaconApplication):
             if admitted:
                 batch = whole if whole is not None and admitted == len(events) else \
                     self._batch(workspace_id, events[:admitted], request.received)
-            self.save(quota, batch, quota_head=(quota.id, quota.version, quota.used),
+            self.save(quota, batch, **self._head(quota),
                       **entry.keep([e.event_id for e in events[:admitted]]))
         return self._decided(outcome, fresh, admitted, quota.used, limit, period)
 
@@ -156,11 +156,17 @@ class TelemetryApplication(BeaconApplication):
     def _decided(outcome: Outcome, fresh: list[int], admitted: int, used: int, limit: int,
                  period: str) -> Outcome:
         outcome.quota_exhausted = admitted == 0
-        outcome.used, outcome.remaining = used, max(limit - used, 0)
+        outcome.used, outcome.remaining = used, remaining(limit, used)
         outcome.resets_at = resets_at(period)
         for n, index in enumerate(fresh):
             outcome.statuses[index] = ACCEPTED if n < admitted else LIMIT_EXCEEDED
         return outcome
+
+    @staticmethod
+    def _head(quota: TenantQuota) -> dict[str, Any]:
+        """A save's keyword argument for the quota's head (what claims are checked against):
+        its id, version and count, as this decision leaves them."""
+        return {"quota_head": (quota.id, quota.version, quota.used)}
 
     def _claim(self, request: Request, quota_key: UUID, limit: int) -> QuotaClaim | None:
         """The decision to admit the whole request, for the store to take at lock time; none
@@ -189,7 +195,7 @@ class TelemetryApplication(BeaconApplication):
         from the events the claim read back (no round trip), or, the first time, by reading
         the quota. The decision taken here when the quota fills up, under the lock, and a usage
         report then read only what came after."""
-        self.repository.get(quota_key)
+        self.repository.get(quota_key, deepcopy_from_cache=False)  # only its moving on matters
 
     def _cached_quota(self, aggregate_id: UUID) -> TenantQuota | None:
         """This process's copy of the quota, as of its last read here (perhaps behind)."""
@@ -255,13 +261,13 @@ class TelemetryApplication(BeaconApplication):
         at = self.clock()
         quota = self.quota(workspace_id, at)
         if quota.admit(1, limit=limit, kind="exception", at=at) == 0:
-            self.save(quota, quota_head=(quota.id, quota.version, quota.used))
+            self.save(quota, **self._head(quota))
             raise QuotaExceededError("the monthly event limit of this workspace's plan is reached",
                                      limit=limit, used=quota.used,
                                      resets_at=resets_at(quota.period).isoformat())
         exception = ExceptionReport.receive(workspace_id=workspace_id,
                                             exception_id=report["exception_id"], report=report, at=at)
-        self.save(quota, exception, quota_head=(quota.id, quota.version, quota.used))
+        self.save(quota, exception, **self._head(quota))
         return exception, True
 
     def start_session(self, workspace_id: UUID, *, session_id: str, actor_id: str, source_app: str,

@@ -18,6 +18,11 @@ def quota_id(workspace_id: UUID, period: str) -> UUID:
     return namespaced_id(workspace_id, "quota", period)
 
 
+def remaining(limit: int, used: int) -> int:
+    """How many more events a quota that has counted `used` admits under `limit`."""
+    return max(limit - used, 0)
+
+
 def resets_at(period: str) -> datetime:
     """The first instant of the month after `period`."""
     year, month = (int(part) for part in period.split("-"))
@@ -60,7 +65,7 @@ class TenantQuota(Aggregate):
             aggregate.limit = self.limit
 
     def remaining(self, limit: int) -> int:
-        return max(limit - self.used, 0)
+        return remaining(limit, self.used)
 
     def admit(self, requested: int, *, limit: int, kind: str, at: datetime,
               partial: bool = True) -> int:

@@ -258,14 +258,7 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
             with lock_waits(self.wait_seconds), conn.cursor() as recorded, conn.cursor() as lock, \
                     conn.cursor() as ahead:
                 with conn.pipeline():  # one round trip: the lock is asked for once recorded
-                    recorded.execute("BEGIN", prepare=False)
-                    joined = ",".join(ids)
-                    if retried:
-                        recorded.execute(self._record_new, [workspace_id, joined, len(ids)],
-                                         prepare=False)
-                    else:
-                        recorded.execute(self._record_all, [workspace_id, joined], prepare=False)
-                    ask_for_lock(lock, workspace_id, self.wait_seconds)
+                    self._record_then_lock(recorded, lock, workspace_id, ids, retried=retried)
                     if read_ahead is not None:  # runs once the lock is held: nothing newer to miss
                         ahead.execute(self._read_ahead, list(read_ahead), prepare=False)
                 row = recorded.fetchone() if retried else None
@@ -298,10 +291,7 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
                     conn.cursor() as lock, conn.cursor() as saved, conn.cursor() as ahead, \
                     conn.cursor() as commit:
                 with conn.pipeline():
-                    recorded.execute("BEGIN", prepare=False)
-                    recorded.execute(self._record_all, [workspace_id, ",".join(ids)],
-                                     prepare=False)
-                    ask_for_lock(lock, workspace_id, self.wait_seconds)
+                    self._record_then_lock(recorded, lock, workspace_id, ids, retried=False)
                     self._lock_and_notify(saved)
                     saved.execute(self._claim, {
                         "quota": claim.quota_id, "requested": claim.requested,
@@ -321,6 +311,18 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
             return None
         claimed = Claimed(used=rows[0]["used"], position=max(r["notification_id"] for r in rows))
         return claimed, later
+
+    def _record_then_lock(self, recorded: Cursor[DictRow], lock: Cursor[DictRow],
+                          workspace_id: UUID, ids: list[str], *, retried: bool) -> None:
+        """An admission's first statements: its transaction, its ids into the ledger (sorting
+        out the ones it has, on a `retried` attempt), then the workspace's lock."""
+        recorded.execute("BEGIN", prepare=False)
+        joined = ",".join(ids)
+        if retried:
+            recorded.execute(self._record_new, [workspace_id, joined, len(ids)], prepare=False)
+        else:
+            recorded.execute(self._record_all, [workspace_id, joined], prepare=False)
+        ask_for_lock(lock, workspace_id, self.wait_seconds)
 
     @staticmethod
     def _read_back(read_ahead: tuple[UUID, int], ahead: Cursor[DictRow]) -> ReadAhead:
