@@ -8,6 +8,7 @@ what makes a page exactly-once even with two runners, or a runner racing a rebui
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -46,6 +47,7 @@ TYPES = {
 }
 # Text columns compare by code point, as SQLite's do, whatever the database's locale: one order on
 # both backends, and memcmp instead of strcoll when building and reading indexes.
+log = logging.getLogger("beacon.projections")
 COLLATIONS = {"sqlite": "", "postgres": ' COLLATE "C"'}
 TRACKING = "rm_tracking"
 COPY_FROM = 200  # upsert runs at least this long go through COPY on PostgreSQL
@@ -184,8 +186,27 @@ class ReadModelStore:
                                                key=table.name not in self._deferred)
                 for statement in statements if indexes else statements[:1]:
                     cur.execute(statement)
+                if indexes:
+                    self._drop_undeclared_indexes(cur, table)
             cur.execute(f"INSERT INTO {TRACKING} (name, position) VALUES (%s, 0) "
                         "ON CONFLICT (name) DO NOTHING", [self.tracking_name])
+
+    def _drop_undeclared_indexes(self, cur: Cursor, table: Table) -> None:
+        """Drop the indexes of our naming that `table` no longer declares (a release changed
+        them), so that writes stop paying for them."""
+        name = table.name + self.suffix
+        if self.db.dialect == "postgres":
+            cur.execute("SELECT indexname AS name FROM pg_indexes "
+                        "WHERE schemaname = current_schema() AND tablename = %s", [name])
+        else:
+            cur.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s",
+                        [name])
+        declared = {index_name(name, cols) for cols in table.indexes}
+        for row in cur.fetchall():
+            index = row["name"]
+            if index.startswith(f"{name}_") and index.endswith("_idx") and index not in declared:
+                log.info("dropping index %s: %s no longer declares it", index, name)
+                cur.execute(f"DROP INDEX {index}")
 
     def create_indexes(self) -> None:
         """Build the deferred primary keys and the secondary indexes of loaded tables; raises

@@ -11,7 +11,9 @@ import psycopg
 import pytest
 
 from domain.actor import ADMIN
-from interfaces.bootstrap import Beacon
+from infrastructure.database import Database
+from infrastructure.settings import Settings
+from interfaces.bootstrap import Beacon, bootstrap
 from projections.incidents import INCIDENTS, UPDATES
 
 
@@ -141,3 +143,34 @@ def test_the_runner_follows_the_log_after_losing_its_listen_connection(
             return
         time.sleep(0.1)
     pytest.fail("the runner did not catch up after its LISTEN connection was killed")
+
+
+def test_start_up_drops_the_indexes_a_release_no_longer_declares(settings: Settings) -> None:
+    """An index an earlier release declared (the events' session index once led with the
+    workspace too) is dropped at start-up, so writes stop paying for it; other indexes stay."""
+    beacon = bootstrap(settings)
+    store = beacon.runner("events").store
+    with store.db.transaction() as cur:
+        cur.execute("CREATE INDEX rm_events_session_id_workspace_id_timestamp_idx "
+                    "ON rm_events (session_id, workspace_id, timestamp)")
+        cur.execute("CREATE INDEX operators_own_index ON rm_events (source_app)")
+    beacon.close()
+
+    beacon = bootstrap(settings)
+    try:
+        indexes = set(index_names(beacon.runner("events").store.db, "rm_events"))
+    finally:
+        beacon.close()
+    assert "rm_events_session_id_workspace_id_timestamp_idx" not in indexes
+    assert {"rm_events_session_id_timestamp_idx",
+            "rm_events_workspace_id_name_timestamp_actor_id_idx", "operators_own_index"} <= indexes
+
+
+def index_names(db: Database, table: str) -> list[str]:
+    if db.dialect == "postgres":
+        rows = db.query("SELECT indexname AS name FROM pg_indexes "
+                        "WHERE schemaname = current_schema() AND tablename = %s", [table])
+    else:
+        rows = db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s",
+                        [table])
+    return [row["name"] for row in rows]
