@@ -164,7 +164,8 @@ def main() -> None:
     db = beacon.databases["Telemetry"]
     try:
         if args.reuse:
-            workspace = uuid.UUID(db.query("SELECT workspace_id FROM rm_events LIMIT 1")[0]["workspace_id"])
+            kept = db.query("SELECT workspace_id::text AS id FROM rm_events LIMIT 1")
+            workspace = uuid.UUID(kept[0]["id"])
             ingest_s = live_s = float("nan")
         else:
             workspace = uuid.uuid4()

@@ -9,6 +9,7 @@ server parses nothing but those JSON values. PostgreSQL unpacking the arrays its
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -19,13 +20,13 @@ import msgspec
 from psycopg import Cursor, postgres
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
+from psycopg.types.numeric import Int8BinaryDumper
 
-from projections.model import BIGINT, BOOL, DOUBLE, JSON, TEXT, Table
+from projections.model import BIGINT, BOOL, DOUBLE, JSON, TEXT, UUID, Table
 
 NULL = msgspec.Raw(b"null")
 FIELD_TYPES: dict[str, Any] = {TEXT: str | None, BIGINT: int | None, BOOL: bool | None,
-                               DOUBLE: float | None}
-COPY_TYPES = {TEXT: "text", BIGINT: "int8", BOOL: "bool", DOUBLE: "float8", JSON: "jsonb"}
+                               DOUBLE: float | None, UUID: uuid.UUID | None}
 
 
 class RawJsonbDumper(Dumper):
@@ -48,10 +49,10 @@ class RecordShape:
     table's clustered order (`natural` says whether it does)."""
 
     columns: tuple[str, ...]
-    copy_types: tuple[str, ...]
     decoder: msgspec.json.Decoder[list[Any]]
     head: tuple[int, ...]  # the constants (by their place among the batch's) before the fields
     tail: tuple[int, ...]  # and after them
+    uuids: tuple[int, ...]  # the constants (by place) of UUID columns: sent as their 16 bytes
     clustered: Any  # the clustered columns of a row (an itemgetter)
     natural: bool  # a row's own order is its clustered order, then its other columns
 
@@ -72,20 +73,24 @@ class RecordShape:
             else (key_of[c], FIELD_TYPES[table.columns[c]], None)
             for c in ordered], gc=False)  # flat values only: no cycles for the collector to chase
         in_rows = [c for c in table.clustered_by if c in columns]
-        return cls(columns, tuple(COPY_TYPES[table.columns[c]] for c in columns),
-                   msgspec.json.Decoder(list[struct]),  # type: ignore[valid-type]
+        return cls(columns, msgspec.json.Decoder(list[struct]),  # type: ignore[valid-type]
                    tuple(constants.index(c) for c in lead),
                    tuple(i for i, c in enumerate(constants) if c not in lead),
+                   tuple(i for i, c in enumerate(constants) if table.columns[c] == UUID),
                    itemgetter(*(columns.index(c) for c in in_rows)) if in_rows else None,
                    in_rows == [*lead, *clustered])
 
     def rows(self, batches: Sequence[Sequence[Any]],
              unique: Sequence[str] = ()) -> list[tuple[Any, ...]]:
         """Each batch is its constants' values (in `constants` order) and its records' JSON.
-        With `unique` columns, one row per key: the last, as writing them in order would leave."""
+        With `unique` columns, one row per key: the last, as writing them in order would leave.
+        A UUID constant comes out as its 16 bytes, what binary COPY sends (`parameters` turns
+        rows back into query parameters)."""
         astuple = msgspec.structs.astuple
         rows: list[tuple[Any, ...]] = []
         for *values, records in batches:
+            for i in self.uuids:
+                values[i] = uuid.UUID(values[i]).bytes
             head, tail = (tuple(values[i] for i in self.head), tuple(values[i] for i in self.tail))
             rows += [head + astuple(record) + tail for record in self.decoder.decode(records)]
         if unique:
@@ -107,10 +112,26 @@ class RecordShape:
         return rows
 
     def copy(self, cur: Cursor[Any], table: str, rows: list[tuple[Any, ...]]) -> None:
+        """Binary COPY, each value dumped by its Python type: str as text, bytes (a UUID) as
+        they are, JSON by RawJsonbDumper, int always as int8 (psycopg picks the smallest
+        integer type otherwise). The records' struct types are exactly the columns' (`of`), and
+        without per-column types the UUID bytes go out through psycopg's C dumper."""
         cur.adapters.register_dumper(msgspec.Raw, RawJsonbDumper)
+        cur.adapters.register_dumper(int, Int8BinaryDumper)
         with cur.copy(f"COPY {table} ({', '.join(self.columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(list(self.copy_types))
             write = copy.write_row
             for row in rows:
                 write(row)
+
+    @staticmethod
+    def parameters(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+        """Rows as query parameters: JSON as its text, a UUID's bytes as a UUID."""
+        return [[_json_text(v) if isinstance(v, msgspec.Raw)
+                 else uuid.UUID(bytes=v) if isinstance(v, bytes) else v for v in row]
+                for row in rows]
+
+
+def _json_text(value: msgspec.Raw) -> str | None:
+    """JSON as stored, for a parameter of a JSON column (JSON null is SQL NULL)."""
+    return None if value == NULL else bytes(value).decode()
 

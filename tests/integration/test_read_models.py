@@ -174,3 +174,32 @@ def index_names(db: Database, table: str) -> list[str]:
         rows = db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s",
                         [table])
     return [row["name"] for row in rows]
+
+
+@pytest.mark.parametrize("backend", ["postgres"])  # SQLite keeps UUIDs as text
+def test_start_up_turns_a_text_workspace_id_of_an_earlier_release_into_a_uuid(
+        settings: Settings) -> None:
+    beacon = bootstrap(settings)
+    db = beacon.runner("events").store.db
+    workspace = str(uuid.uuid4())
+    with db.transaction() as cur:
+        cur.execute("DROP TABLE rm_events")
+        cur.execute("CREATE TABLE rm_events (properties JSONB, workspace_id TEXT NOT NULL, "
+                    "event_id TEXT NOT NULL, name TEXT, category TEXT, actor_id TEXT, "
+                    "session_id TEXT, source_app TEXT, source_version TEXT, timestamp BIGINT, "
+                    "received_at BIGINT, PRIMARY KEY (event_id, workspace_id))")
+        cur.execute("INSERT INTO rm_events (workspace_id, event_id, name, timestamp, properties) "
+                    "VALUES (%s, 'e1', 'signup', 1, '{\"plan\": \"pro\"}')", [workspace])
+    beacon.close()
+
+    beacon = bootstrap(settings)
+    try:
+        db = beacon.runner("events").store.db
+        (column,) = db.query("SELECT data_type FROM information_schema.columns WHERE "
+                             "table_schema = current_schema() AND table_name = 'rm_events' "
+                             "AND column_name = 'workspace_id'")
+        rows = db.query("SELECT event_id, name FROM rm_events WHERE workspace_id = %s", [workspace])
+    finally:
+        beacon.close()
+    assert column["data_type"] == "uuid"
+    assert rows == [{"event_id": "e1", "name": "signup"}]

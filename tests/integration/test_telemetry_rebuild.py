@@ -123,7 +123,7 @@ def test_records_written_again_replace_their_rows_without_duplicates(quiet_beaco
     events = [check_event({"event_id": str(uuid.uuid4()), "category": "c", "name": "n",
                            "timestamp": (START + timedelta(seconds=i)).isoformat(),
                            "actor_id": "a", "properties": {"i": i}}, now) for i in range(size)]
-    constants = {"workspace_id": "w", "received_at": 1}
+    constants = {"workspace_id": str(uuid.uuid4()), "received_at": 1}
     first = InsertRecords(EVENTS.name, orjson.dumps(events).decode(), fields=RECORD_FIELDS,
                           constants=constants)
     store.write_alone(store.plan([first]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import msgspec
 import orjson
 
@@ -11,6 +13,7 @@ from projections.telemetry import EVENTS, RECORD_FIELDS
 
 FIELDS = tuple(RECORD_FIELDS.items())
 CONSTANTS = ("workspace_id", "received_at")
+W, W1, W2 = (f"00000000-0000-4000-8000-00000000000{n}" for n in range(3))
 
 
 def record(event_id: str, name: str, timestamp: int, **more: object) -> dict[str, object]:
@@ -20,23 +23,25 @@ def record(event_id: str, name: str, timestamp: int, **more: object) -> dict[str
 
 
 def as_dicts(shape: RecordShape, rows: list[tuple[object, ...]]) -> list[dict[str, object]]:
-    return [{c: bytes(v) if isinstance(v, msgspec.Raw) else v  # JSON values travel as stored
-             for c, v in zip(shape.columns, row, strict=True)} for row in rows]
+    # JSON values travel as stored, a UUID as its 16 bytes
+    return [{c: bytes(v) if isinstance(v, msgspec.Raw) else str(uuid.UUID(bytes=v))
+             if isinstance(v, bytes) else v for c, v in zip(shape.columns, row, strict=True)}
+            for row in rows]
 
 
 def test_rows_carry_every_column_and_come_out_in_clustered_order() -> None:
     shape = RecordShape.of(EVENTS, FIELDS, CONSTANTS)
     assert set(shape.columns) == set(EVENTS.columns)
     batches = [
-        ["w2", 20, orjson.dumps([record("e1", "b", 5), record("e2", "a", 9)])],
-        ["w1", 10, orjson.dumps([record("e3", "b", 1), record("e4", "a", 7, session_id="s"),
+        [W2, 20, orjson.dumps([record("e1", "b", 5), record("e2", "a", 9)])],
+        [W1, 10, orjson.dumps([record("e3", "b", 1), record("e4", "a", 7, session_id="s"),
                                  record("e5", "a", 7)])],
     ]
     rows = as_dicts(shape, shape.rows(batches))
     assert [(r["workspace_id"], r["name"], r["timestamp"], r["event_id"]) for r in rows] == [
-        ("w1", "a", 7, "e4"), ("w1", "a", 7, "e5"), ("w1", "b", 1, "e3"),
-        ("w2", "a", 9, "e2"), ("w2", "b", 5, "e1")]
-    assert rows[0] == {"properties": b'{"plan":"pro"}', "workspace_id": "w1", "event_id": "e4",
+        (W1, "a", 7, "e4"), (W1, "a", 7, "e5"), (W1, "b", 1, "e3"),
+        (W2, "a", 9, "e2"), (W2, "b", 5, "e1")]
+    assert rows[0] == {"properties": b'{"plan":"pro"}', "workspace_id": W1, "event_id": "e4",
                        "name": "a", "category": "c", "actor_id": "a", "session_id": "s",
                        "source_app": None, "source_version": None, "timestamp": 7,
                        "received_at": 10}
@@ -45,7 +50,7 @@ def test_rows_carry_every_column_and_come_out_in_clustered_order() -> None:
 def test_json_null_and_missing_keys_become_sql_null() -> None:
     shape = RecordShape.of(EVENTS, FIELDS, CONSTANTS)
     bare = {"event_id": "e1", "name": "n", "timestamp_us": 1, "properties": None}
-    (row,) = as_dicts(shape, shape.rows([["w", 1, orjson.dumps([bare, ])]]))
+    (row,) = as_dicts(shape, shape.rows([[W, 1, orjson.dumps([bare, ])]]))
     assert row["category"] is None and row["session_id"] is None
     assert row["properties"] == b"null"
     dumper = RawJsonbDumper(msgspec.Raw)
@@ -58,7 +63,7 @@ def test_rows_that_tie_up_to_a_null_or_json_value_still_sort_by_the_clustered_co
     # a JSON value, which do not compare; the clustered order must still come out.
     shape = RecordShape.of(EVENTS, FIELDS, CONSTANTS)
     same = [record("e", "b", 2), record("e", "b", 2, session_id="s"), record("e", "a", 2)]
-    rows = as_dicts(shape, shape.rows([["w", 1, orjson.dumps(same)]]))
+    rows = as_dicts(shape, shape.rows([[W, 1, orjson.dumps(same)]]))
     assert [r["name"] for r in rows] == ["a", "b", "b"]
 
 
@@ -77,7 +82,15 @@ def test_unique_rows_keep_the_last_write_of_each_key_then_sort() -> None:
     shape = RecordShape.of(EVENTS, FIELDS, CONSTANTS)
     first = [record("e1", "z", 1), record("e2", "y", 2)]
     later = [record("e1", "a", 3)]  # the same key written again, under a name that sorts first
-    rows = as_dicts(shape, shape.rows([["w", 1, orjson.dumps(first)], ["w", 2, orjson.dumps(later)]],
+    rows = as_dicts(shape, shape.rows([[W, 1, orjson.dumps(first)], [W, 2, orjson.dumps(later)]],
                                       unique=EVENTS.primary_key))
     assert [(r["event_id"], r["name"], r["received_at"]) for r in rows] == [("e1", "a", 2),
                                                                            ("e2", "y", 1)]
+
+
+def test_rows_become_query_parameters_with_json_as_text_and_uuids_as_uuids() -> None:
+    shape = RecordShape.of(EVENTS, FIELDS, CONSTANTS)
+    (row,) = shape.parameters(shape.rows([[W1, 7, orjson.dumps([record("e1", "n", 1)])]]))
+    values = dict(zip(shape.columns, row, strict=True))
+    assert values["workspace_id"] == uuid.UUID(W1)
+    assert values["properties"] == '{"plan":"pro"}' and values["received_at"] == 7
