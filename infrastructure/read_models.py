@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any
 
@@ -181,6 +181,7 @@ class ReadModelStore:
                 statements = create_statements(table, self.db.dialect, self.suffix,
                                                key=table.name not in self._deferred)
                 cur.execute(statements[0])
+                self._no_statistics_for_json(cur, table)
                 if indexes:
                     self._convert_text_to_uuid(cur, table)
                     for statement in statements[1:]:
@@ -188,6 +189,19 @@ class ReadModelStore:
                     self._drop_undeclared_indexes(cur, table)
             cur.execute(f"INSERT INTO {TRACKING} (name, position) VALUES (%s, 0) "
                         "ON CONFLICT (name) DO NOTHING", [self.tracking_name])
+
+    def _no_statistics_for_json(self, cur: Cursor, table: Table) -> None:
+        """On PostgreSQL, ANALYZE skips JSON columns: queries only ever ask for a key's value
+        (`->>`), which a whole document's statistics say nothing about, and sorting 30,000
+        sampled documents took a third of a rebuilt rm_events' ANALYZE (0.31 s -> 0.21 at 1M)."""
+        json_columns = [c for c, kind in table.columns.items() if kind == JSON]
+        if self.db.dialect != "postgres" or not json_columns:
+            return
+        name = table.name + self.suffix
+        cur.execute("SELECT attname AS name FROM pg_attribute "
+                    "WHERE attrelid = to_regclass(%s) AND attstattarget IS DISTINCT FROM 0", [name])
+        for column in [row["name"] for row in cur.fetchall() if row["name"] in json_columns]:
+            cur.execute(f"ALTER TABLE {name} ALTER COLUMN {column} SET STATISTICS 0")
 
     def _convert_text_to_uuid(self, cur: Cursor, table: Table) -> None:
         """On PostgreSQL, a UUID column an earlier release created as text becomes uuid (the
@@ -396,14 +410,17 @@ class ReadModelStore:
             self._shapes[key] = RecordShape.of(records.table, records.fields, records.constants)
         shape, table = self._shapes[key], records.table
         if records.deferred:  # unique by contract, checked when the key is built
-            shape.copy(cur, table.name + self.suffix, shape.rows(records.rows))
+            made, rows = shape.made_and_ordered(records.rows)
+            shape.copy(cur, table.name + self.suffix, rows)
+            del rows  # before `made`: the rows are freed in the order they were made
             return
-        rows = shape.rows(records.rows, unique=table.primary_key)
+        made, rows = shape.made_and_ordered(records.rows, unique=table.primary_key)
         if len(rows) >= COPY_FROM:
-            self._copy_upsert(cur, table, shape.columns, lambda into: shape.copy(cur, into, rows))
-            return
-        sql = _upsert_sql(table.name + self.suffix, shape.columns, table.primary_key)
-        cur.executemany(sql, shape.parameters(rows))
+            self._copy_upsert(cur, table, shape.columns, partial(shape.copy, cur, rows=rows))
+        else:
+            cur.executemany(_upsert_sql(table.name + self.suffix, shape.columns, table.primary_key),
+                            shape.parameters(rows))
+        del rows  # before `made`, as above
 
     @staticmethod
     def _copy_rows(cur: Any, name: str, columns: tuple[str, ...], rows: Iterable[list[Any]]) -> None:

@@ -86,30 +86,35 @@ class RecordShape:
         With `unique` columns, one row per key: the last, as writing them in order would leave.
         A UUID constant comes out as its 16 bytes, what binary COPY sends (`parameters` turns
         rows back into query parameters)."""
+        return self.made_and_ordered(batches, unique)[1]
+
+    def made_and_ordered(self, batches: Sequence[Sequence[Any]], unique: Sequence[str] = (),
+                         ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The rows as they were decoded, and the rows to write (see `rows`). A caller that
+        drops the second list first frees the rows in the order they were made, which is ~2.5x
+        cheaper than in clustered order (100k rows: 17 ms instead of 43, scattered memory)."""
         astuple = msgspec.structs.astuple
-        rows: list[tuple[Any, ...]] = []
+        made: list[tuple[Any, ...]] = []
         for *values, records in batches:
             for i in self.uuids:
                 values[i] = uuid.UUID(values[i]).bytes
             head, tail = (tuple(values[i] for i in self.head), tuple(values[i] for i in self.tail))
-            rows += [head + astuple(record) + tail for record in self.decoder.decode(records)]
+            made += [head + astuple(record) + tail for record in self.decoder.decode(records)]
+        rows = made
         if unique:
             key = itemgetter(*(self.columns.index(c) for c in unique))
             rows = list({key(row): row for row in rows}.values())
         if self.clustered is None:
-            return rows
+            return made, rows
         # Comparing whole rows (C, no key function) is twice as fast; it reaches the columns
         # after the clustered ones only for rows equal in all of those, and a NULL or a JSON
         # value there cannot be compared: then sort by the clustered columns alone.
         if self.natural:
-            try:
-                rows.sort()
-                return rows
-            except TypeError:
-                pass
+            with suppress(TypeError):
+                return made, sorted(rows)
         with suppress(TypeError):  # a NULL among the clustered columns: leave the order as it came
-            rows.sort(key=self.clustered)
-        return rows
+            return made, sorted(rows, key=self.clustered)
+        return made, rows
 
     def copy(self, cur: Cursor[Any], table: str, rows: list[tuple[Any, ...]]) -> None:
         """Binary COPY, each value dumped by its Python type: str as text, bytes (a UUID) as

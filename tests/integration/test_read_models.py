@@ -203,3 +203,23 @@ def test_start_up_turns_a_text_workspace_id_of_an_earlier_release_into_a_uuid(
         beacon.close()
     assert column["data_type"] == "uuid"
     assert rows == [{"event_id": "e1", "name": "signup"}]
+
+
+@pytest.mark.parametrize("backend", ["postgres"])  # SQLite's ANALYZE is not asked for
+def test_analyze_leaves_json_documents_out_and_keeps_the_other_columns(settings: Settings) -> None:
+    beacon = bootstrap(settings)
+    try:
+        db = beacon.runner("events").store.db
+        with db.transaction() as cur:
+            cur.execute("INSERT INTO rm_events (workspace_id, event_id, name, timestamp, properties) "
+                        "SELECT %s, 'e' || n, 'n' || (n %% 3), n, jsonb_build_object('n', n) "
+                        "FROM generate_series(1, 500) n", [str(uuid.uuid4())])
+        with db.connection() as conn:
+            conn.autocommit = True
+            conn.execute("ANALYZE rm_events")
+        columns = {row["attname"] for row in db.query(
+            "SELECT attname FROM pg_stats WHERE schemaname = current_schema() "
+            "AND tablename = 'rm_events'")}
+    finally:
+        beacon.close()
+    assert "properties" not in columns and {"name", "timestamp", "event_id"} <= columns
