@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -42,49 +41,34 @@ class RawJsonbDumper(Dumper):
 
 @dataclass(frozen=True)
 class RecordShape:
-    """How the records of one InsertRecords shape become COPY rows.
-
-    Each row is the leading constants, the record's fields, then the other constants: the
-    fields are ordered clustered columns first, so a plain sort of the rows puts them in the
-    table's clustered order (`natural` says whether it does)."""
+    """How the records of one InsertRecords shape become COPY rows: each row is the record's
+    fields, then the batch's constants."""
 
     columns: tuple[str, ...]
     decoder: msgspec.json.Decoder[list[Any]]
-    head: tuple[int, ...]  # the constants (by their place among the batch's) before the fields
-    tail: tuple[int, ...]  # and after them
     uuids: tuple[int, ...]  # the constants (by place) of UUID columns: sent as their 16 bytes
-    clustered: Any  # the clustered columns of a row (an itemgetter)
-    natural: bool  # a row's own order is its clustered order, then its other columns
+    clustered: Any  # a row's clustered columns (an itemgetter), or None
 
     @classmethod
     def of(cls, table: Table, fields: Sequence[tuple[str, str]],
            constants: Sequence[str]) -> RecordShape:
         key_of = dict(fields)
-        clustered = [c for c in table.clustered_by if c in key_of]
-        lead = []
-        for column in table.clustered_by:
-            if column not in constants:
-                break
-            lead.append(column)
-        ordered = clustered + [c for c, _ in fields if c not in clustered]
-        columns = (*lead, *ordered, *(c for c in constants if c not in lead))
+        columns = (*key_of, *constants)
         struct = msgspec.defstruct("Record", [
-            (key_of[c], msgspec.Raw, NULL) if table.columns[c] == JSON
-            else (key_of[c], FIELD_TYPES[table.columns[c]], None)
-            for c in ordered], gc=False)  # flat values only: no cycles for the collector to chase
-        in_rows = [c for c in table.clustered_by if c in columns]
+            (key, msgspec.Raw, NULL) if table.columns[c] == JSON
+            else (key, FIELD_TYPES[table.columns[c]], None)
+            for c, key in fields], gc=False)  # flat values only: no cycles for the collector to chase
+        clustered = [columns.index(c) for c in table.clustered_by if c in columns]
         return cls(columns, msgspec.json.Decoder(list[struct]),  # type: ignore[valid-type]
-                   tuple(constants.index(c) for c in lead),
-                   tuple(i for i, c in enumerate(constants) if c not in lead),
                    tuple(i for i, c in enumerate(constants) if table.columns[c] == UUID),
-                   itemgetter(*(columns.index(c) for c in in_rows)) if in_rows else None,
-                   in_rows == [*lead, *clustered])
+                   itemgetter(*clustered) if clustered else None)
 
     def rows(self, batches: Sequence[Sequence[Any]],
              unique: Sequence[str] = ()) -> list[tuple[Any, ...]]:
         """Each batch is its constants' values (in `constants` order) and its records' JSON.
         With `unique` columns, one row per key: the last, as writing them in order would leave.
-        A UUID constant comes out as its 16 bytes, what binary COPY sends (`parameters` turns
+        The rows come grouped by the table's clustered columns (see `Table.clustered_by`). A
+        UUID constant comes out as its 16 bytes, what binary COPY sends (`parameters` turns
         rows back into query parameters)."""
         return self.made_and_ordered(batches, unique)[1]
 
@@ -98,23 +82,32 @@ class RecordShape:
         for *values, records in batches:
             for i in self.uuids:
                 values[i] = uuid.UUID(values[i]).bytes
-            head, tail = (tuple(values[i] for i in self.head), tuple(values[i] for i in self.tail))
-            made += [head + astuple(record) + tail for record in self.decoder.decode(records)]
+            constants = tuple(values)
+            made += [astuple(record) + constants for record in self.decoder.decode(records)]
         rows = made
         if unique:
-            key = itemgetter(*(self.columns.index(c) for c in unique))
-            rows = list({key(row): row for row in rows}.values())
+            key_of = itemgetter(*(self.columns.index(c) for c in unique))
+            rows = list({key_of(row): row for row in rows}.values())
         if self.clustered is None:
             return made, rows
-        # Comparing whole rows (C, no key function) is twice as fast; it reaches the columns
-        # after the clustered ones only for rows equal in all of those, and a NULL or a JSON
-        # value there cannot be compared: then sort by the clustered columns alone.
-        if self.natural:
-            with suppress(TypeError):
-                return made, sorted(rows)
-        with suppress(TypeError):  # a NULL among the clustered columns: leave the order as it came
-            return made, sorted(rows, key=self.clustered)
-        return made, rows
+        # Grouping in a dict costs a third of what sorting the rows did (whole tuples compared,
+        # 100k rows: 24 ms against 54), and keeps the order rows came in within a group.
+        groups: dict[Any, list[tuple[Any, ...]]] = {}
+        group_of = self.clustered
+        for row in rows:
+            group = groups.get(values := group_of(row))
+            if group is None:
+                groups[values] = [row]
+            else:
+                group.append(row)
+        try:
+            in_order = sorted(groups)
+        except TypeError:  # a NULL among the clustered columns: the groups in the order they came
+            in_order = list(groups)
+        ordered: list[tuple[Any, ...]] = []
+        for values in in_order:
+            ordered += groups[values]
+        return made, ordered
 
     def copy(self, cur: Cursor[Any], table: str, rows: list[tuple[Any, ...]]) -> None:
         """Binary COPY, each value dumped by its Python type: str as text, bytes (a UUID) as

@@ -19,10 +19,12 @@ TEXT, BIGINT, BOOL, JSON, DOUBLE, UUID = "text", "bigint", "bool", "json", "doub
 class Table:
     """A read-model table: columns by portable type, a primary key, secondary indexes.
 
-    `clustered_by`: bulk writes store their rows in this order, so rows that queries read together
-    (one event name over time) share disk pages. `keys_once`: the projection inserts each key at
-    most once, never updating or deleting, so a rebuild may load rows first and build the primary
-    key after (it starts over the careful way if the key turns out not to be unique)."""
+    `clustered_by`: bulk writes group their rows by these columns (groups in their sorted order,
+    rows within one in the order they came: for events, about time order), so rows that queries
+    read together (one event name of one workspace) share disk pages. `keys_once`: the projection
+    inserts each key at most once, never updating or deleting, so a rebuild may load rows first
+    and build the primary key after (it starts over the careful way if the key turns out not to
+    be unique)."""
 
     name: str
     columns: dict[str, str]

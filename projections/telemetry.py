@@ -51,7 +51,7 @@ EVENTS = Table(
     indexes=(("workspace_id", "name", "timestamp", "actor_id"),
              ("session_id", "timestamp")),
     # A breakdown reads `properties` from the heap for one name's rows: keep those rows together.
-    clustered_by=("workspace_id", "name", "timestamp"),
+    clustered_by=("workspace_id", "name"),
     keys_once=True,  # the dedupe ledger admits each (workspace, event_id) once
 )
 SESSIONS = Table(

@@ -58,16 +58,26 @@ def test_json_null_and_missing_keys_become_sql_null() -> None:
     assert dumper.dump(msgspec.Raw(b'{"a":[1,2]}')) == b'\x01{"a":[1,2]}'
 
 
-def test_rows_that_tie_up_to_a_null_or_json_value_still_sort_by_the_clustered_columns() -> None:
-    # Two records equal in every clustered column and in event_id: whole rows reach a NULL and
-    # a JSON value, which do not compare; the clustered order must still come out.
+def test_rows_of_one_group_keep_the_order_they_came_in() -> None:
+    # Grouped by workspace and name, not sorted: a late event stays where it arrived, and rows
+    # equal in everything but a NULL or a JSON value need no comparing.
     shape = RecordShape.of(EVENTS, FIELDS, CONSTANTS)
-    same = [record("e", "b", 2), record("e", "b", 2, session_id="s"), record("e", "a", 2)]
-    rows = as_dicts(shape, shape.rows([[W, 1, orjson.dumps(same)]]))
-    assert [r["name"] for r in rows] == ["a", "b", "b"]
+    came = [record("e1", "b", 9), record("e2", "a", 5), record("e3", "b", 2, session_id="s"),
+            record("e4", "b", 2, properties={"x": [1]}), record("e5", "a", 1)]
+    rows = as_dicts(shape, shape.rows([[W2, 1, orjson.dumps(came[:3])],
+                                       [W1, 2, orjson.dumps(came[3:])]]))
+    assert [(r["workspace_id"], r["name"], r["event_id"]) for r in rows] == [
+        (W1, "a", "e5"), (W1, "b", "e4"), (W2, "a", "e2"), (W2, "b", "e1"), (W2, "b", "e3")]
 
 
-def test_a_table_clustered_by_a_field_before_a_constant_sorts_by_its_clustered_columns() -> None:
+def test_a_null_among_the_clustered_columns_leaves_the_groups_in_the_order_they_came() -> None:
+    shape = RecordShape.of(EVENTS, FIELDS, CONSTANTS)
+    came = [record("e1", "b", 1), {**record("e2", "a", 2), "name": None}, record("e3", "b", 3)]
+    rows = as_dicts(shape, shape.rows([[W, 1, orjson.dumps(came)]]))
+    assert [r["event_id"] for r in rows] == ["e1", "e3", "e2"]
+
+
+def test_a_table_clustered_by_a_field_and_a_constant_groups_by_both() -> None:
     table = Table(name="t", columns={"k": TEXT, "at": BIGINT, "doc": JSON, "batch": TEXT},
                   primary_key=("k",), clustered_by=("at", "batch"))
     shape = RecordShape.of(table, (("k", "k"), ("at", "at"), ("doc", "doc")), ("batch",))
