@@ -162,7 +162,7 @@ def test_start_up_drops_the_indexes_a_release_no_longer_declares(settings: Setti
     finally:
         beacon.close()
     assert "rm_events_session_id_workspace_id_timestamp_idx" not in indexes
-    assert {"rm_events_session_id_timestamp_idx",
+    assert {"rm_events_session_id_idx",
             "rm_events_workspace_id_name_timestamp_actor_id_idx", "operators_own_index"} <= indexes
 
 
