@@ -39,6 +39,7 @@ from projections.model import (
     Upsert,
 )
 
+log = logging.getLogger("beacon.projections")
 TYPES = {
     "sqlite": {"text": "TEXT", "bigint": "INTEGER", "bool": "INTEGER", "json": "TEXT",
                "double": "REAL", "uuid": "TEXT"},
@@ -47,7 +48,6 @@ TYPES = {
 }
 # Text columns compare by code point, as SQLite's do, whatever the database's locale: one order on
 # both backends, and memcmp instead of strcoll when building and reading indexes.
-log = logging.getLogger("beacon.projections")
 COLLATIONS = {"sqlite": "", "postgres": ' COLLATE "C"'}
 TRACKING = "rm_tracking"
 COPY_FROM = 200  # upsert runs at least this long go through COPY on PostgreSQL
@@ -186,7 +186,8 @@ class ReadModelStore:
                     self._convert_text_to_uuid(cur, table)
                     for statement in statements[1:]:
                         cur.execute(statement)
-                    self._drop_undeclared_indexes(cur, table)
+                    for cols in table.retired_indexes:
+                        cur.execute(f"DROP INDEX IF EXISTS {index_name(table.name + self.suffix, cols)}")
             cur.execute(f"INSERT INTO {TRACKING} (name, position) VALUES (%s, 0) "
                         "ON CONFLICT (name) DO NOTHING", [self.tracking_name])
 
@@ -216,23 +217,6 @@ class ReadModelStore:
         for column in [row["name"] for row in cur.fetchall() if row["name"] in declared]:
             log.warning("converting %s.%s from text to uuid (rewrites the table once)", name, column)
             cur.execute(f"ALTER TABLE {name} ALTER COLUMN {column} TYPE uuid USING {column}::uuid")
-
-    def _drop_undeclared_indexes(self, cur: Cursor, table: Table) -> None:
-        """Drop the indexes of our naming that `table` no longer declares (a release changed
-        them), so that writes stop paying for them."""
-        name = table.name + self.suffix
-        if self.db.dialect == "postgres":
-            cur.execute("SELECT indexname AS name FROM pg_indexes "
-                        "WHERE schemaname = current_schema() AND tablename = %s", [name])
-        else:
-            cur.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s",
-                        [name])
-        declared = {index_name(name, cols) for cols in table.indexes}
-        for row in cur.fetchall():
-            index = row["name"]
-            if index.startswith(f"{name}_") and index.endswith("_idx") and index not in declared:
-                log.info("dropping index %s: %s no longer declares it", index, name)
-                cur.execute(f"DROP INDEX {index}")
 
     def create_indexes(self) -> None:
         """Build the deferred primary keys and the secondary indexes of loaded tables; raises

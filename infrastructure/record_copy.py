@@ -2,7 +2,7 @@
 
 A batch's records are one JSON array of objects (a TrackedEvent's fields each). msgspec decodes
 an array into structs in C, ~1 µs a record, leaving JSON values (`properties`) as the raw bytes
-they were stored as; the rows go out in the table's clustered order in a binary COPY, so the
+they were stored as; the rows go out grouped by the clustered columns in a binary COPY, so the
 server parses nothing but those JSON values. PostgreSQL unpacking the arrays itself
 (`jsonb_to_recordset`) cost ~25 µs of server time a record, three times the raw COPY of the rows.
 """
@@ -95,9 +95,9 @@ class RecordShape:
         groups: dict[Any, list[tuple[Any, ...]]] = {}
         group_of = self.clustered
         for row in rows:
-            group = groups.get(values := group_of(row))
+            group = groups.get(at := group_of(row))
             if group is None:
-                groups[values] = [row]
+                groups[at] = [row]
             else:
                 group.append(row)
         try:
@@ -105,8 +105,8 @@ class RecordShape:
         except TypeError:  # a NULL among the clustered columns: the groups in the order they came
             in_order = list(groups)
         ordered: list[tuple[Any, ...]] = []
-        for values in in_order:
-            ordered += groups[values]
+        for at in in_order:
+            ordered += groups[at]
         return made, ordered
 
     def copy(self, cur: Cursor[Any], table: str, rows: list[tuple[Any, ...]]) -> None:

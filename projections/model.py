@@ -24,7 +24,8 @@ class Table:
     read together (one event name of one workspace) share disk pages. `keys_once`: the projection
     inserts each key at most once, never updating or deleting, so a rebuild may load rows first
     and build the primary key after (it starts over the careful way if the key turns out not to
-    be unique)."""
+    be unique). `retired_indexes`: indexes an earlier release declared, dropped at start-up so
+    that writes stop paying for them (an index of anyone else's is left alone)."""
 
     name: str
     columns: dict[str, str]
@@ -32,6 +33,7 @@ class Table:
     indexes: tuple[tuple[str, ...], ...] = ()
     clustered_by: tuple[str, ...] = ()
     keys_once: bool = False
+    retired_indexes: tuple[tuple[str, ...], ...] = ()  # earlier releases' indexes: start-up drops them
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ EVENTS = Table(
     # (session_id, workspace_id, timestamp) was 109 MB and 1.9 s. A page of a very long session
     # reads the whole session (62-82 ms at 100k events).
     indexes=(("workspace_id", "name", "timestamp", "actor_id"), ("session_id",)),
+    retired_indexes=(("session_id", "workspace_id", "timestamp"), ("session_id", "timestamp")),
     # A breakdown reads `properties` from the heap for one name's rows: keep those rows together.
     clustered_by=("workspace_id", "name"),
     keys_once=True,  # the dedupe ledger admits each (workspace, event_id) once

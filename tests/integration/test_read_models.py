@@ -145,15 +145,17 @@ def test_the_runner_follows_the_log_after_losing_its_listen_connection(
     pytest.fail("the runner did not catch up after its LISTEN connection was killed")
 
 
-def test_start_up_drops_the_indexes_a_release_no_longer_declares(settings: Settings) -> None:
+def test_start_up_drops_the_indexes_earlier_releases_declared(settings: Settings) -> None:
     """An index an earlier release declared (the events' session index once led with the
-    workspace too) is dropped at start-up, so writes stop paying for it; other indexes stay."""
+    workspace too) is dropped at start-up, so writes stop paying for it; an operator's own
+    indexes stay, even one named as PostgreSQL names indexes by default."""
     beacon = bootstrap(settings)
     store = beacon.runner("events").store
     with store.db.transaction() as cur:
         cur.execute("CREATE INDEX rm_events_session_id_workspace_id_timestamp_idx "
                     "ON rm_events (session_id, workspace_id, timestamp)")
         cur.execute("CREATE INDEX operators_own_index ON rm_events (source_app)")
+        cur.execute("CREATE INDEX rm_events_category_idx ON rm_events (category)")
     beacon.close()
 
     beacon = bootstrap(settings)
@@ -162,8 +164,8 @@ def test_start_up_drops_the_indexes_a_release_no_longer_declares(settings: Setti
     finally:
         beacon.close()
     assert "rm_events_session_id_workspace_id_timestamp_idx" not in indexes
-    assert {"rm_events_session_id_idx",
-            "rm_events_workspace_id_name_timestamp_actor_id_idx", "operators_own_index"} <= indexes
+    assert {"rm_events_session_id_idx", "rm_events_workspace_id_name_timestamp_actor_id_idx",
+            "operators_own_index", "rm_events_category_idx"} <= indexes
 
 
 def index_names(db: Database, table: str) -> list[str]:
