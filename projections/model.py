@@ -10,8 +10,9 @@ from typing import Any
 from domain.time import from_micros as from_micros  # projections speak domain time
 from domain.time import micros as micros
 
-# Portable column types; infrastructure renders them per backend. UUID columns take and give
-# canonical UUID strings in row operations (PostgreSQL stores 16 bytes, SQLite the text).
+# Portable column types; infrastructure renders them per backend. UUID columns take canonical
+# UUID strings in row operations; PostgreSQL stores 16 bytes (and reads back uuid.UUID), SQLite
+# the text.
 TEXT, BIGINT, BOOL, JSON, DOUBLE, UUID = "text", "bigint", "bool", "json", "double", "uuid"
 
 
