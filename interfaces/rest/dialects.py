@@ -20,10 +20,14 @@ INGEST_MAX_EVENTS, INGEST_PER_MINUTE, INGEST_MAX_NAME = 100, 1000, 100
 
 async def _ingest_async_dialect(request: Request, who: Any, beacon: Any,
                                 raws: list[Any]) -> tuple[Any, int]:
-    now = beacon.telemetry.clock()
-    checked = [check_event(raw, now, event_id=new_event_id()) for raw in raws]
     limit = who.workspace.monthly_event_limit or 0
-    outcome = await in_thread(beacon.telemetry.ingest, who.workspace_id, checked, limit=limit)
+
+    def check_and_ingest() -> Any:  # in the admitting thread, as /v1/events checks its batches
+        now = beacon.telemetry.clock()
+        checked = [check_event(raw, now, event_id=new_event_id()) for raw in raws]
+        return beacon.telemetry.ingest(who.workspace_id, checked, limit=limit)
+
+    outcome = await in_thread(check_and_ingest)
     count_outcome(request, outcome)
     if outcome.quota_exhausted:
         raise quota_error(outcome, limit)
@@ -109,21 +113,26 @@ async def ingest(request: Request, beacon: BeaconDep) -> Response:
     if not events or len(events) > INGEST_MAX_EVENTS:
         return _flat_error(400, "Validation failed",
                            details=[{"message": f"send 1-{INGEST_MAX_EVENTS} events"}])
-    now = beacon.telemetry.clock()
-    mapped = [_as_tracked(raw, i) for i, raw in enumerate(events)]
-    problems = [p for _, found in mapped for p in found]
-    checked = []
-    for index, (fields, _) in enumerate(mapped):
-        result = check_event(fields, now, event_id=new_event_id(), session_is_uuid=False) \
-            if fields else []
-        if isinstance(result, list):
-            problems += [{"index": index, **p} for p in result]
-        checked.append(result)
+    limit = who.workspace.monthly_event_limit or 0
+
+    def check_and_ingest() -> tuple[list[dict[str, Any]], Any]:  # as in _ingest_async_dialect
+        now = beacon.telemetry.clock()
+        mapped = [_as_tracked(raw, i) for i, raw in enumerate(events)]
+        problems = [p for _, found in mapped for p in found]
+        checked = []
+        for index, (fields, _) in enumerate(mapped):
+            result = check_event(fields, now, event_id=new_event_id(), session_is_uuid=False) \
+                if fields else []
+            if isinstance(result, list):
+                problems += [{"index": index, **p} for p in result]
+            checked.append(result)
+        if problems:
+            return problems, None
+        return [], beacon.telemetry.ingest(who.workspace_id, checked, limit=limit, partial=False)
+
+    problems, outcome = await in_thread(check_and_ingest)
     if problems:
         return _flat_error(400, "Validation failed", details=problems)
-    limit = who.workspace.monthly_event_limit or 0
-    outcome = await in_thread(beacon.telemetry.ingest, who.workspace_id, checked, limit=limit,
-                                      partial=False)
     count_outcome(request, outcome)
     if outcome.quota_exhausted:
         return _flat_error(402, "Monthly event limit exceeded", code="EVENT_LIMIT_EXCEEDED",
