@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -394,17 +394,16 @@ class ReadModelStore:
             self._shapes[key] = RecordShape.of(records.table, records.fields, records.constants)
         shape, table = self._shapes[key], records.table
         if records.deferred:  # unique by contract, checked when the key is built
-            made, rows = shape.made_and_ordered(records.rows)
-            shape.copy(cur, table.name + self.suffix, rows)
-            del rows  # before `made`: the rows are freed in the order they were made
+            with shape.rows(records.rows) as rows:
+                shape.copy(cur, table.name + self.suffix, rows)
             return
-        made, rows = shape.made_and_ordered(records.rows, unique=table.primary_key)
-        if len(rows) >= COPY_FROM:
-            self._copy_upsert(cur, table, shape.columns, partial(shape.copy, cur, rows=rows))
-        else:
-            cur.executemany(_upsert_sql(table.name + self.suffix, shape.columns, table.primary_key),
-                            shape.parameters(rows))
-        del rows  # before `made`, as above
+        with shape.rows(records.rows, unique=table.primary_key) as rows:
+            if len(rows) >= COPY_FROM:
+                self._copy_upsert(cur, table, shape.columns,
+                                  lambda into: shape.copy(cur, into, rows))
+            else:
+                cur.executemany(_upsert_sql(table.name + self.suffix, shape.columns,
+                                            table.primary_key), shape.parameters(rows))
 
     @staticmethod
     def _copy_rows(cur: Any, name: str, columns: tuple[str, ...], rows: Iterable[list[Any]]) -> None:

@@ -10,7 +10,8 @@ server parses nothing but those JSON values. PostgreSQL unpacking the arrays its
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -63,20 +64,27 @@ class RecordShape:
                    tuple(i for i, c in enumerate(constants) if table.columns[c] == UUID),
                    itemgetter(*clustered) if clustered else None)
 
+    @contextmanager
     def rows(self, batches: Sequence[Sequence[Any]],
-             unique: Sequence[str] = ()) -> list[tuple[Any, ...]]:
-        """Each batch is its constants' values (in `constants` order) and its records' JSON.
-        With `unique` columns, one row per key: the last, as writing them in order would leave.
-        The rows come grouped by the table's clustered columns (see `Table.clustered_by`). A
-        UUID constant comes out as its 16 bytes, what binary COPY sends (`parameters` turns
-        rows back into query parameters)."""
-        return self.made_and_ordered(batches, unique)[1]
+             unique: Sequence[str] = ()) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows to write, for the block's length. Each batch is its constants' values (in
+        `constants` order) and its records' JSON. With `unique` columns, one row per key: the
+        last, as writing them in order would leave. The rows come grouped by the table's
+        clustered columns (see `Table.clustered_by`). A UUID constant comes out as its 16 bytes,
+        what binary COPY sends (`parameters` turns rows back into query parameters).
 
-    def made_and_ordered(self, batches: Sequence[Sequence[Any]], unique: Sequence[str] = (),
-                         ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """The rows as they were decoded, and the rows to write (see `rows`). A caller that
-        drops the second list first frees the rows in the order they were made, which is ~2.5x
-        cheaper than in clustered order (100k rows: 17 ms instead of 43, scattered memory)."""
+        The list is emptied when the block ends, so that the rows are then freed in the order
+        they were made: ~2.5x cheaper than in clustered order (100k rows: 17 ms instead of 43)."""
+        made, ordered = self._made_and_ordered(batches, unique)
+        try:
+            yield ordered
+        finally:
+            ordered.clear()
+            del made  # the last references: the rows go in the order they were made
+
+    def _made_and_ordered(self, batches: Sequence[Sequence[Any]], unique: Sequence[str],
+                          ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The rows as they were decoded, and the rows to write (see `rows`)."""
         astuple = msgspec.structs.astuple
         made: list[tuple[Any, ...]] = []
         for *values, records in batches:
