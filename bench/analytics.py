@@ -80,14 +80,20 @@ def load(beacon: Beacon, workspace: uuid.UUID, total: int) -> float:
     return time.perf_counter() - started
 
 
+def in_schema(url: str, schema: str) -> psycopg.Connection[Any]:
+    """An autocommit connection whose search path is the bench's schema."""
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+    return conn
+
+
 def export(url: str, schema: str) -> bytes:
     """rm_events' rows as COPY text, for the baseline."""
     buffer = io.BytesIO()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-        with conn.cursor() as cur, cur.copy("COPY rm_events TO STDOUT") as copy:
-            for data in copy:
-                buffer.write(data)
+    with in_schema(url, schema) as conn, conn.cursor() as cur, \
+            cur.copy("COPY rm_events TO STDOUT") as copy:
+        for data in copy:
+            buffer.write(data)
     return buffer.getvalue()
 
 
@@ -95,19 +101,16 @@ def export_csv(url: str, schema: str) -> str:
     """rm_events' rows as a CSV file, for DuckDB. Written after the timed rounds: the kernel
     writing back a file of ~400 MB at 1M events slowed the rebuilds it overlapped."""
     csv = Path(tempfile.mkdtemp()) / "events.csv"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-        with conn.cursor() as cur, cur.copy(
-                "COPY rm_events TO STDOUT WITH (FORMAT csv, HEADER true)") as copy, csv.open("wb") as f:
-            for data in copy:
-                f.write(data)
+    with in_schema(url, schema) as conn, conn.cursor() as cur, cur.copy(
+            "COPY rm_events TO STDOUT WITH (FORMAT csv, HEADER true)") as copy, csv.open("wb") as f:
+        for data in copy:
+            f.write(data)
     return str(csv)
 
 
 def copy_baseline(url: str, schema: str, rows: bytes) -> tuple[float, int]:
     """COPY rm_events' rows (exported before, untimed) into a fresh plain table; seconds, rows."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+    with in_schema(url, schema) as conn:
         conn.execute("DROP TABLE IF EXISTS copy_baseline")
         conn.execute("CREATE TABLE copy_baseline (LIKE rm_events)")
         started = time.perf_counter()
