@@ -5,22 +5,21 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
-from application.base import BeaconApplication, retry_on_conflict
+from application.base import retry_on_conflict
+from application.maintenance import MaintenanceCommands
 from domain.actor import Actor
 from domain.errors import (
     AlreadyExistsError,
     IncidentNotFoundError,
-    PageNotFoundError,
     SubscriberNotFoundError,
-    VersionMismatchError,
 )
 from domain.incident import Incident
-from domain.page import Page, page_id
+from domain.page import Page
 from domain.subscriber import Subscriber, check_secret
 
 
@@ -29,7 +28,9 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-class StatusPagesApplication(BeaconApplication):
+class StatusPagesApplication(MaintenanceCommands):
+    """Pages, incidents and subscribers here; components and maintenance in their own modules."""
+
     name = "StatusPages"
 
     def create_page(self, workspace_id: UUID, *, slug: str, name: str, actor: Actor) -> Page:
@@ -40,22 +41,22 @@ class StatusPagesApplication(BeaconApplication):
             raise AlreadyExistsError(f"a page with slug {slug!r} already exists") from None
         return page
 
-    def get_page(self, workspace_id: UUID, slug: str) -> Page:
-        page: Page = self.load(page_id(workspace_id, slug), PageNotFoundError, "page")
-        return page
-
     def open_incident(self, workspace_id: UUID, page_slug: str, *, title: str, impact: str,
                       state: str, message: str | None, actor: Actor,
-                      incident_id: UUID | None = None) -> Incident:
-        """Open an incident; given an id, opening it again returns the one already opened."""
+                      incident_id: UUID | None = None,
+                      components: dict[str, str] | None = None) -> Incident:
+        """Open an incident (and set the components it names, in the same save); given an id,
+        opening it again returns the one already opened."""
         page = self.get_page(workspace_id, page_slug)
         incident = Incident.open(
             incident_id=incident_id or uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
             page_slug=page.slug, title=title, impact=impact, state=state, message=message,
             actor=actor, at=self.clock(),
         )
+        affected = self.components_for_incident(incident, components, resolving=False,
+                                                actor=actor)
         try:
-            self.save(incident)
+            self.save(incident, *affected)
         except RecordConflictError:
             if incident_id is None:
                 raise
@@ -65,16 +66,22 @@ class StatusPagesApplication(BeaconApplication):
     def get_incident(self, workspace_id: UUID, incident_id: UUID,
                      as_of: datetime | None = None) -> Incident:
         """The incident now, or as it was at `as_of`; another workspace's incident is not found."""
-        version = self._version_at(incident_id, as_of) if as_of is not None else None
+        version = self.version_at(incident_id, as_of, IncidentNotFoundError, "incident") \
+            if as_of is not None else None
         incident: Incident = self.load(incident_id, IncidentNotFoundError, "incident", version)
         if incident.workspace_id != workspace_id:
             raise IncidentNotFoundError("incident not found")
         return incident
 
     def change_incident(self, workspace_id: UUID, incident_id: UUID, *, actor: Actor,
-                        expected_version: int | None = None, **fields: Any) -> Incident:
-        def command(incident: Incident) -> None:
+                        expected_version: int | None = None,
+                        components: dict[str, str] | None = None, **fields: Any) -> Incident:
+        def command(incident: Incident) -> list[Any]:
+            was_resolved = incident.resolved
             incident.change(actor=actor, at=self.clock(), **fields)
+            return self.components_for_incident(
+                incident, components, resolving=incident.resolved and not was_resolved,
+                actor=actor)
 
         return self._update(workspace_id, incident_id, expected_version, command)
 
@@ -137,35 +144,8 @@ class StatusPagesApplication(BeaconApplication):
 
     def _update(self, workspace_id: UUID, incident_id: UUID, expected_version: int | None,
                 command: Any) -> Incident:
-        """Load, check the caller's version, decide, save; a lost race with If-Match is a 412."""
-
-        @retry_on_conflict
-        def attempt() -> Incident:
-            incident = self.get_incident(workspace_id, incident_id)
-            incident.check_version(expected_version)
-            command(incident)
-            try:
-                self.save(incident)
-            except RecordConflictError:
-                if expected_version is not None:
-                    raise VersionMismatchError(
-                        "incident was changed by another request",
-                        details=[{"field": "If-Match", "message": "stale version"}],
-                    ) from None
-                raise
-            return incident
-
-        return attempt()
-
-    def _version_at(self, incident_id: UUID, as_of: datetime) -> int:
-        version = None
-        for event in self.events.get(incident_id):
-            if cast(Incident.Event, event).timestamp > as_of:
-                break
-            version = event.originator_version
-        if version is None:
-            raise IncidentNotFoundError("incident did not exist at that time")
-        return version
+        return self.guarded_update(lambda: self.get_incident(workspace_id, incident_id),
+                                   expected_version, command, "incident")
 
 
 def describe_change(event: Any) -> dict[str, Any]:
@@ -174,6 +154,8 @@ def describe_change(event: Any) -> dict[str, Any]:
         fields = {f: [None, getattr(event, f)] for f in ("title", "impact", "state")}
     elif isinstance(event, Incident.UpdatePosted):
         fields = {"update": [None, {"id": event.update_id, "message": event.message}]}
+    elif isinstance(event, Incident.ComponentsAffected):
+        fields = {"components": [None, event.components]}
     else:
         fields = event.changes
     return {

@@ -32,6 +32,11 @@ def check_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
     return str(value)
 
 
+def timeline_update_id(aggregate_id: UUID, number: int) -> str:
+    """The id of a timeline's `number`th update: `upd_` and 12 hex digits."""
+    return "upd_" + uuid5(aggregate_id, f"update:{number}").hex[:12]
+
+
 def check_message(message: object) -> str:
     if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE:
         raise ValidationError(f"message must be 1-{MAX_MESSAGE} characters",
@@ -53,6 +58,7 @@ class Incident(Aggregate):
         self.resolved = state == "resolved"
         self.resolved_at: datetime | None = self.created_on if self.resolved else None
         self.updates: list[dict[str, Any]] = []
+        self.components: dict[str, str] = {}  # component id → the status this incident gave it
 
     class Opened(Aggregate.Created):
         workspace_id: UUID
@@ -155,10 +161,26 @@ class Incident(Aggregate):
     def post_update(self, message: str, *, actor: Actor, at: datetime) -> dict[str, Any]:
         """Add a timeline entry; its id is `upd_` and 12 hex digits, derived from its position."""
         check_message(message)
-        update_id = "upd_" + uuid5(self.id, f"update:{len(self.updates) + 1}").hex[:12]
+        update_id = timeline_update_id(self.id, len(self.updates) + 1)
         self.trigger_event(self.UpdatePosted, update_id=update_id, message=message,
                            actor=actor, timestamp=at)
         return self.updates[-1]
+
+    class ComponentsAffected(Aggregate.Event):
+        """The incident set these components' statuses (id → status)."""
+
+        components: dict[str, str]
+        actor: Actor
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.components = {**aggregate.components, **self.components}
+
+    def affect(self, components: dict[str, str], *, actor: Actor, at: datetime) -> None:
+        """Name the components this incident affects, with the status it gives each."""
+        changed = {c: s for c, s in components.items() if self.components.get(c) != s}
+        if changed:
+            self.trigger_event(self.ComponentsAffected, components=changed, actor=actor,
+                               timestamp=at)
 
     def check_version(self, expected: int | None) -> None:
         if expected is not None and expected != self.version:

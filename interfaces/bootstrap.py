@@ -21,6 +21,7 @@ from application.workspaces import WorkspacesApplication
 from infrastructure.advisory_locks import PostgresAdvisoryLocks
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
+from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.export_files import ExportFiles
 from infrastructure.incident_queries import SqlIncidentQueries
@@ -37,7 +38,9 @@ from infrastructure.webhook_dispatcher import WebhookDispatcher
 from interfaces.actors import Actors, declare_actors, periodic_jobs
 from interfaces.reactions import Reactions, declare_reactions, reaction_jobs
 from projections.analytics import AnalyticsQueries
+from projections.components import ComponentQueries, ComponentsProjection
 from projections.incidents import IncidentQueries, IncidentsProjection
+from projections.maintenance import MaintenanceQueries, MaintenancesProjection
 from projections.model import Projection
 from projections.monitors import MonitorQueries, MonitorsProjection
 from projections.pages import PagesProjection
@@ -50,7 +53,8 @@ log = logging.getLogger("beacon")
 
 def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
-            PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection()]
+            PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
+            ComponentsProjection(), MaintenancesProjection()]
 
 
 @dataclass
@@ -76,6 +80,8 @@ class Beacon:
     actors: Actors = field(init=False)
     analytics: AnalyticsQueries = field(init=False)
     reactions: Reactions = field(init=False)
+    components: ComponentQueries = field(init=False)
+    maintenances: MaintenanceQueries = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -204,6 +210,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         limiter=RateLimiter(settings.redis_url), broker=broker,
     )
     beacon.analytics = SqlAnalyticsQueries(databases["Telemetry"])
+    beacon.components = SqlComponentQueries(databases["StatusPages"])
+    beacon.maintenances = SqlMaintenanceQueries(databases["StatusPages"])
     beacon.actors = declare_actors(beacon, broker)
     beacon.reactions = declare_reactions(beacon, broker)
     return beacon
