@@ -38,6 +38,14 @@ class ComponentCommands(BeaconApplication):
         page: Page = self.load(page_id(workspace_id, slug), PageNotFoundError, "page")
         return page
 
+    @retry_on_conflict
+    def weigh_uptime(self, workspace_id: UUID, slug: str, weights: dict[str, float], *,
+                     actor: Actor) -> Page:
+        page = self.get_page(workspace_id, slug)
+        page.weigh_uptime(weights, actor=actor, at=self.clock())
+        self.save(page)
+        return page
+
     def add_component(self, workspace_id: UUID, page_slug: str, *, name: str,
                       group: str | None, description: str | None, position: int,
                       monitor_id: UUID | None, actor: Actor) -> Component:

@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
-from projections.components import StatusChange
-from projections.maintenance import Window
-from projections.monitors import Outage
+from projections.components import ComponentQueries, StatusChange
+from projections.maintenance import MaintenanceQueries, Window
+from projections.monitors import MonitorQueries, Outage
 
 INTERVALS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
 MAX_INTERVALS = 5_000
@@ -152,3 +153,26 @@ def uptime(spans: list[Span], windows: list[Window], lo: datetime, hi: datetime,
         body["intervals"] = [tally(spans, maintenance, a, b, weights).as_dict()
                              for a, b in boundaries(lo, hi, interval)]
     return body
+
+
+def component_uptime(components: ComponentQueries, maintenances: MaintenanceQueries,
+                     component_id: UUID, lo: datetime, hi: datetime, interval: str | None,
+                     weights: dict[str, float], now: datetime,
+                     archived_at: datetime | None = None) -> dict[str, Any]:
+    """A component's uptime over [lo, hi): its status changes under its maintenance windows."""
+    changes = components.status_changes([component_id])[component_id]
+    spans = component_spans(changes, until=min(now, archived_at or now))
+    return uptime(spans, maintenances.windows([str(component_id)]), lo, hi, interval, weights,
+                  now)
+
+
+def monitor_uptime(monitors: MonitorQueries, components: ComponentQueries,
+                   maintenances: MaintenanceQueries, monitor_id: UUID, created_at: datetime,
+                   lo: datetime, hi: datetime, interval: str | None, weights: dict[str, float],
+                   now: datetime) -> dict[str, Any]:
+    """A monitor's uptime: down is a major outage, except under maintenance of the monitor or of
+    a component linked to it."""
+    outages = monitors.outages_since([monitor_id], created_at)[monitor_id]
+    targets = [str(monitor_id), *(str(c) for c in components.linked_to(monitor_id))]
+    return uptime(monitor_spans(created_at, outages, now), maintenances.windows(targets), lo, hi,
+                  interval, weights, now)

@@ -13,15 +13,18 @@ from interfaces.metrics import Metrics
 from interfaces.rest import (
     admin,
     analytics,
+    components,
     dialects,
     exports,
     heartbeats,
     incidents,
     ingest,
+    maintenances,
     monitors,
     operations,
     status_page,
     subscribers,
+    uptime,
 )
 from interfaces.rest.errors import install_error_handlers
 from interfaces.rest.middleware import BodyGuard, Observability
@@ -36,7 +39,8 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     install_error_handlers(app)
     for router in (operations.router, admin.router, incidents.router, ingest.router,
                    dialects.router, heartbeats.router, monitors.router, subscribers.router,
-                   exports.router, status_page.router, analytics.router):
+                   exports.router, status_page.router, analytics.router, components.router,
+                   maintenances.router, uptime.router):
         app.include_router(router)
     app.include_router(build_router(beacon), prefix="/graphql")
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)

@@ -13,6 +13,8 @@ State = Literal["investigating", "identified", "monitoring", "resolved"]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=False)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Message = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+# component id → the status the incident gives it (checked against the page by the application)
+AffectedComponents = Annotated[dict[str, str], Field(max_length=100)]
 
 
 class Body(BaseModel):
@@ -64,6 +66,7 @@ class IncidentCreate(Body):
     impact: Impact = "none"
     state: State = "investigating"
     message: Message | None = None
+    components: AffectedComponents | None = None
     nullable: ClassVar[tuple[str, ...]] = ("message",)
 
 
@@ -72,6 +75,7 @@ class IncidentUpdate(Body):
     impact: Impact | None = None
     state: State | None = None
     resolved: StrictBool | None = None
+    components: AffectedComponents | None = None
 
 
 class UpdateCreate(Body):
