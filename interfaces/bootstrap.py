@@ -25,6 +25,7 @@ from infrastructure.component_queries import SqlComponentQueries, SqlMaintenance
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.export_files import ExportFiles
 from infrastructure.incident_queries import SqlIncidentQueries
+from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
 from infrastructure.rate_limits import RateLimiter
@@ -82,6 +83,7 @@ class Beacon:
     reactions: Reactions = field(init=False)
     components: ComponentQueries = field(init=False)
     maintenances: MaintenanceQueries = field(init=False)
+    monitor_links: SqlMonitorLinks = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -212,6 +214,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     beacon.analytics = SqlAnalyticsQueries(databases["Telemetry"])
     beacon.components = SqlComponentQueries(databases["StatusPages"])
     beacon.maintenances = SqlMaintenanceQueries(databases["StatusPages"])
+    beacon.monitor_links = SqlMonitorLinks(databases["StatusPages"], databases["Monitoring"])
     beacon.actors = declare_actors(beacon, broker)
     beacon.reactions = declare_reactions(beacon, broker)
     return beacon

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import dramatiq
 
+from application.monitored_components import follow_monitors
 from application.outages import OutageIncidents
 from domain.errors import NotFoundError
 from infrastructure.scheduler import PeriodicJob
@@ -39,21 +40,41 @@ class Reactions:
     purge_exports: dramatiq.Actor[Any, Any]
 
 
+def outage_incidents(beacon: Beacon) -> OutageIncidents:
+    return OutageIncidents(beacon.monitoring, beacon.statuspages,
+                           beacon.monitor_links.under_maintenance)
+
+
 def check_monitors(beacon: Beacon) -> int:
-    """Mark overdue monitors late or down, and open or close their outage incidents."""
-    outages = OutageIncidents(beacon.monitoring, beacon.statuspages)
+    """Mark overdue monitors late or down, open or close their outage incidents, and move the
+    components linked to them."""
+    outages = outage_incidents(beacon)
     due = beacon.monitors.due_for_check(beacon.monitoring.clock())
+    checked = []
     for monitor_id in due:
         try:
-            outages.check(monitor_id)
+            checked.append(outages.check(monitor_id))
         except Exception:  # one monitor's trouble must not starve the others
             log.exception("checking monitor %s failed", monitor_id)
+    try:
+        advance_maintenances(beacon)
+        follow_monitors(beacon.statuspages, beacon.monitor_links, checked)
+    except Exception:  # the next check runs them again
+        log.exception("following monitors and maintenance failed")
+    return len(due)
+
+
+def advance_maintenances(beacon: Beacon) -> int:
+    """Start and complete maintenance whose time has come, effective at the scheduled times."""
+    due = beacon.maintenances.due(beacon.statuspages.clock())
+    for maintenance_id in due:
+        beacon.statuspages.advance_maintenance(maintenance_id)
     return len(due)
 
 
 def check_monitor(beacon: Beacon, monitor_id: str) -> None:
     """Check one monitor now (a beat that ended an outage closes its incident without waiting)."""
-    OutageIncidents(beacon.monitoring, beacon.statuspages).check(UUID(monitor_id))
+    outage_incidents(beacon).check(UUID(monitor_id))
 
 
 def run_export(beacon: Beacon, export_id: str) -> str:
