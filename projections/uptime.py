@@ -70,6 +70,8 @@ class Tally:
 def component_spans(changes: list[StatusChange], until: datetime) -> list[Span]:
     """The status periods of a component: each change holds until the next takes effect."""
     ordered = sorted(changes, key=lambda c: (c.effective_at, c.version))
+    if not ordered:
+        return []
     ends = [c.effective_at for c in ordered[1:]] + [until]
     return [Span(c.effective_at, end, c.status) for c, end in zip(ordered, ends, strict=True)
             if end > c.effective_at]
