@@ -16,6 +16,7 @@ from interfaces.rest import (
     components,
     dialects,
     exports,
+    feeds,
     heartbeats,
     incidents,
     ingest,
@@ -40,7 +41,7 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     for router in (operations.router, admin.router, incidents.router, ingest.router,
                    dialects.router, heartbeats.router, monitors.router, subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
-                   maintenances.router, uptime.router):
+                   maintenances.router, uptime.router, feeds.router):
         app.include_router(router)
     app.include_router(build_router(beacon), prefix="/graphql")
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)

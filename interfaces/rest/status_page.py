@@ -68,7 +68,7 @@ def status_json(view: StatusPageView, parts: PageParts) -> dict[str, Any]:
     }
 
 
-def _view(beacon: Any, slug: str) -> StatusPageView:
+def page_view(beacon: Any, slug: str) -> StatusPageView:
     view = beacon.public_pages.status_page(slug, beacon.statuspages.clock())
     if view is None:
         raise PageNotFoundError("page not found")
@@ -86,7 +86,7 @@ def _parts(beacon: Any, view: StatusPageView) -> PageParts:
 @router.get("/status/{slug}.json")
 def status_summary(slug: str, beacon: BeaconDep) -> JSONResponse:
     """The public status page as a JSON summary."""
-    view = _view(beacon, slug)
+    view = page_view(beacon, slug)
     return JSONResponse(status_json(view, _parts(beacon, view)), headers=CACHE)
 
 
