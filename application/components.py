@@ -114,7 +114,8 @@ class ComponentCommands(BeaconApplication):
     def components_for_incident(self, incident: Incident, requested: dict[str, str] | None,
                                 *, resolving: bool, actor: Actor) -> list[Component]:
         """Set the components an incident names (and, when it resolves, set the ones it affected
-        back to operational unless the same request says otherwise); returns those to save."""
+        back to operational unless the same request says otherwise); returns those to save. The
+        incident records what it names itself (when opened, or with `affect` before a change)."""
         targets = {c: check_status(s, f"components.{c}") for c, s in (requested or {}).items()}
         if resolving:
             for component_id in incident.components:
@@ -126,8 +127,6 @@ class ComponentCommands(BeaconApplication):
                                             f"components.{component_id}")
             if component.set_status(status, cause=incident_cause(incident.id), actor=actor, at=at):
                 changed.append(component)
-        if requested:
-            incident.affect(dict(requested), actor=actor, at=at)
         return changed
 
     def page_component(self, page_id: UUID, component_id: str,

@@ -51,7 +51,7 @@ class StatusPagesApplication(MaintenanceCommands):
         incident = Incident.open(
             incident_id=incident_id or uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
             page_slug=page.slug, title=title, impact=impact, state=state, message=message,
-            actor=actor, at=self.clock(),
+            actor=actor, at=self.clock(), components=components,
         )
         affected = self.components_for_incident(incident, components, resolving=False,
                                                 actor=actor)
@@ -78,6 +78,8 @@ class StatusPagesApplication(MaintenanceCommands):
                         components: dict[str, str] | None = None, **fields: Any) -> Incident:
         def command(incident: Incident) -> list[Any]:
             was_resolved = incident.resolved
+            if components:  # first, so the change's notifications reach these components' too
+                incident.affect(components, actor=actor, at=self.clock())
             incident.change(actor=actor, at=self.clock(), **fields)
             return self.components_for_incident(
                 incident, components, resolving=incident.resolved and not was_resolved,
@@ -111,14 +113,16 @@ class StatusPagesApplication(MaintenanceCommands):
         return incident
 
     def subscribe(self, workspace_id: UUID, page_slug: str, *, url: str, secret: str | None,
-                  actor: Actor) -> Subscriber:
-        """Subscribe a webhook URL to a page's incidents; without a secret, one is made."""
+                  actor: Actor, components: list[str] | None = None) -> Subscriber:
+        """Subscribe a webhook URL to a page's news (only what touches `components`, if given);
+        without a secret, one is made."""
         page = self.get_page(workspace_id, page_slug)
+        self.check_page_components(page.id, components or [])
         subscriber = Subscriber.subscribe(
             subscriber_id=uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
             page_slug=page.slug, url=url,
             secret=new_secret() if secret is None else check_secret(secret),
-            actor=actor, at=self.clock())
+            actor=actor, at=self.clock(), components=components)
         self.save(subscriber)
         return subscriber
 

@@ -48,7 +48,7 @@ class Incident(Aggregate):
     """One incident. Its updates form the public timeline; its events form the audit trail."""
 
     def __init__(self, workspace_id: UUID, page_id: UUID, page_slug: str, title: str,
-                 impact: str, state: str, actor: Actor):
+                 impact: str, state: str, actor: Actor, components: dict[str, str]):
         self.workspace_id = workspace_id
         self.page_id = page_id
         self.page_slug = page_slug
@@ -58,9 +58,11 @@ class Incident(Aggregate):
         self.resolved = state == "resolved"
         self.resolved_at: datetime | None = self.created_on if self.resolved else None
         self.updates: list[dict[str, Any]] = []
-        self.components: dict[str, str] = {}  # component id → the status this incident gave it
+        self.components = dict(components)  # component id → the status this incident gave it
 
     class Opened(Aggregate.Created):
+        class_version = 2
+
         workspace_id: UUID
         page_id: UUID
         page_slug: str
@@ -68,11 +70,17 @@ class Incident(Aggregate):
         impact: str
         state: str
         actor: Actor
+        components: dict[str, str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Incidents opened before components existed named none."""
+            state["components"] = {}
 
     @classmethod
     def open(cls, *, incident_id: UUID, workspace_id: UUID, page_id: UUID, page_slug: str,
              title: str, impact: str, state: str, message: str | None, actor: Actor,
-             at: datetime) -> Incident:
+             at: datetime, components: dict[str, str] | None = None) -> Incident:
         check_title(title)
         check_choice("impact", impact, IMPACTS)
         check_choice("state", state, STATES)
@@ -80,7 +88,8 @@ class Incident(Aggregate):
             check_message(message)
         incident = cls._create(cls.Opened, id=incident_id, timestamp=at,
                                workspace_id=workspace_id, page_id=page_id, page_slug=page_slug,
-                               title=title, impact=impact, state=state, actor=actor)
+                               title=title, impact=impact, state=state, actor=actor,
+                               components=dict(components or {}))
         if message is not None:
             incident.post_update(message, actor=actor, at=at)
         return incident

@@ -44,10 +44,10 @@ class ComponentsProjection(Projection):
     tables = (COMPONENTS, STATUS_CHANGES, INCIDENT_COMPONENTS)
     topics = tuple(get_topic(cls) for cls in (
         Component.Created, Component.Changed, Component.StatusChanged, Component.Archived,
-        Incident.ComponentsAffected))
+        Incident.Opened, Incident.ComponentsAffected))
 
     def ops(self, event: Any) -> Iterable[Op]:
-        if isinstance(event, Incident.ComponentsAffected):
+        if isinstance(event, Incident.Opened | Incident.ComponentsAffected):
             for component_id, status in event.components.items():
                 yield Upsert(INCIDENT_COMPONENTS.name, {"incident_id": str(event.originator_id),
                                                         "component_id": component_id,
