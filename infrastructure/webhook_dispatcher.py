@@ -24,6 +24,7 @@ from domain.errors import NotFoundError
 from domain.incident import Incident
 from domain.subscriber import Subscriber
 from infrastructure.webhook_addresses import PrivateAddressError, resolve
+from infrastructure.webhook_bodies import subject_body
 from infrastructure.webhook_deliveries import DeliveryKey, DeliveryStore, Outcome
 from projections.model import from_micros, micros
 from projections.webhooks import delivery_id, iso_z
@@ -94,11 +95,14 @@ class WebhookDispatcher:
 
     def body(self, key: DeliveryKey, delivery: dict[str, Any]) -> bytes:
         """The JSON a subscriber receives: the same bytes on every attempt."""
-        incident = self.statuspages.incident_at_version(UUID(key.incident_id), key.version)
+        kind = delivery["event_type"].split(".", 1)[0]  # incident, component or maintenance
+        subject = incident_body(self.statuspages.incident_at_version(
+            UUID(key.incident_id), key.version)) if kind == "incident" else \
+            subject_body(self.statuspages, kind, UUID(key.incident_id), key.version)
         return orjson.dumps({
             "id": str(delivery_id(*key.values())), "type": delivery["event_type"],
             "occurred_at": iso_z(from_micros(delivery["occurred_at"])),
-            "page": {"slug": delivery["page_slug"]}, "incident": incident_body(incident),
+            "page": {"slug": delivery["page_slug"]}, kind: subject,
             "changes": delivery["changes"],
         }, option=orjson.OPT_SORT_KEYS)
 

@@ -10,13 +10,14 @@ lives in its own tables, keyed by the same delivery, and survives rebuilds.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.utils import get_topic
 
+from domain.component import Component
 from domain.incident import Incident
+from domain.maintenance import Maintenance
 from domain.subscriber import Subscriber
 from projections.model import (
     BIGINT,
@@ -31,6 +32,15 @@ from projections.model import (
     Upsert,
     micros,
 )
+from projections.webhook_subjects import (
+    SUBJECT_COMPONENTS,
+    SUBJECT_EVENTS,
+    iso_z,
+    json_value,
+    subject_changes,
+    subject_event_type,
+    touched_components,
+)
 
 SUBSCRIBERS = Table(
     name="rm_subscribers",
@@ -39,11 +49,20 @@ SUBSCRIBERS = Table(
     primary_key=("id",),
     indexes=(("page_id",), ("workspace_id", "page_slug")),
 )
+# The page of each subject (incident, component or maintenance; named before there were others).
 INCIDENT_PAGES = Table(
     name="rm_webhook_incident_pages",
     columns={"incident_id": TEXT, "page_id": TEXT},
     primary_key=("incident_id",),
 )
+SUBSCRIBER_COMPONENTS = Table(
+    name="rm_subscriber_components",
+    columns={"subscriber_id": TEXT, "component_id": TEXT, "workspace_id": TEXT,
+             "page_slug": TEXT, "removed_at": BIGINT},
+    primary_key=("subscriber_id", "component_id"),
+    indexes=(("component_id",),),
+)
+# One row per delivery; `incident_id` names the subject, whichever kind it is.
 DELIVERIES = Table(
     name="rm_webhook_deliveries",
     columns={"subscriber_id": TEXT, "incident_id": TEXT, "version": BIGINT, "workspace_id": TEXT,
@@ -65,15 +84,6 @@ def delivery_id(subscriber_id: str, incident_id: str, version: int) -> UUID:
     return uuid5(UUID(subscriber_id), f"{incident_id}:{version}")
 
 
-def iso_z(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with microseconds and a Z, as everywhere on Beacon's wire."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
-
-
-def _json_value(value: Any) -> Any:
-    return iso_z(value) if isinstance(value, datetime) else value
-
-
 def changes_of(event: Any) -> dict[str, dict[str, Any]]:
     """What an incident event changed, field by field, before and after."""
     if isinstance(event, Incident.Opened):
@@ -83,38 +93,64 @@ def changes_of(event: Any) -> dict[str, dict[str, Any]]:
         return {"update": {"before": None, "after": {
             "id": event.update_id, "message": event.message,
             "created_at": iso_z(event.timestamp)}}}
-    return {f: {"before": _json_value(b), "after": _json_value(a)}
+    return {f: {"before": json_value(b), "after": json_value(a)}
             for f, (b, a) in event.changes.items()}
 
 
 class WebhookDeliveriesProjection(Projection):
     name = "webhook_deliveries"
     source = "StatusPages"
-    tables = (SUBSCRIBERS, INCIDENT_PAGES, DELIVERIES)
+    tables = (SUBSCRIBERS, INCIDENT_PAGES, DELIVERIES, SUBSCRIBER_COMPONENTS, SUBJECT_COMPONENTS)
     topics = (get_topic(Subscriber.Subscribed), get_topic(Subscriber.Removed),
-              *(get_topic(cls) for cls in EVENT_TYPES))
+              get_topic(Component.Created), get_topic(Incident.ComponentsAffected),
+              *(get_topic(cls) for cls in (*EVENT_TYPES, *SUBJECT_EVENTS)))
 
     def ops(self, event: Any) -> Iterable[Op]:
         if isinstance(event, Subscriber.Subscribed):
-            yield Upsert(SUBSCRIBERS.name, {
-                "id": str(event.originator_id), "workspace_id": str(event.workspace_id),
-                "page_id": str(event.page_id), "page_slug": event.page_slug, "url": event.url,
-                "created_at": micros(event.timestamp), "removed_at": None})
+            yield from self._subscribed(event)
         elif isinstance(event, Subscriber.Removed):
-            yield Patch(SUBSCRIBERS.name, {"id": str(event.originator_id)},
-                        {"removed_at": micros(event.timestamp)})
-        elif type(event) in EVENT_TYPES:
-            incident_id = str(event.originator_id)
-            if isinstance(event, Incident.Opened):
-                yield Upsert(INCIDENT_PAGES.name, {"incident_id": incident_id,
+            for table, key in ((SUBSCRIBERS, "id"), (SUBSCRIBER_COMPONENTS, "subscriber_id")):
+                yield Patch(table.name, {key: str(event.originator_id)},
+                            {"removed_at": micros(event.timestamp)})
+        else:
+            subject_id = str(event.originator_id)
+            if isinstance(event, Incident.Opened | Component.Created | Maintenance.Scheduled):
+                yield Upsert(INCIDENT_PAGES.name, {"incident_id": subject_id,
                                                    "page_id": str(event.page_id)})
-            yield Fanout(
-                DELIVERIES.name, source=SUBSCRIBERS.name,
-                match={"page_id": Lookup(INCIDENT_PAGES.name, "page_id",
-                                         {"incident_id": incident_id}),
-                       "removed_at": None},
-                copy={"subscriber_id": "id", "workspace_id": "workspace_id",
-                      "page_slug": "page_slug"},
-                row={"incident_id": incident_id, "version": event.originator_version,
-                     "event_type": EVENT_TYPES[type(event)], "changes": changes_of(event),
-                     "occurred_at": micros(event.timestamp)})
+            yield from touched_components(event)
+            if type(event) in EVENT_TYPES:
+                yield from self._deliveries(event, EVENT_TYPES[type(event)], changes_of(event))
+            elif isinstance(event, SUBJECT_EVENTS):
+                yield from self._deliveries(event, subject_event_type(event),
+                                            subject_changes(event))
+
+    def _subscribed(self, event: Subscriber.Subscribed) -> Iterable[Op]:
+        """Everyone is listed; a subscriber of the whole page matches its page id, one that
+        chose components matches those (its page id is left empty, so only they match)."""
+        subscriber = {"workspace_id": str(event.workspace_id), "page_slug": event.page_slug}
+        yield Upsert(SUBSCRIBERS.name, {
+            "id": str(event.originator_id), **subscriber,
+            "page_id": str(event.page_id) if event.components is None else None,
+            "url": event.url, "created_at": micros(event.timestamp), "removed_at": None})
+        for component_id in event.components or []:
+            yield Upsert(SUBSCRIBER_COMPONENTS.name, {
+                "subscriber_id": str(event.originator_id), "component_id": component_id,
+                **subscriber, "removed_at": None})
+
+    def _deliveries(self, event: Any, event_type: str,
+                    changes: dict[str, Any]) -> Iterable[Op]:
+        """One delivery per subscriber of the subject's page, and per subscriber of a component
+        the subject touches (once each: a delivery's key is made once)."""
+        subject_id = str(event.originator_id)
+        copy = {"subscriber_id": "id", "workspace_id": "workspace_id", "page_slug": "page_slug"}
+        row = {"incident_id": subject_id, "version": event.originator_version,
+               "event_type": event_type, "changes": changes,
+               "occurred_at": micros(event.timestamp)}
+        yield Fanout(DELIVERIES.name, source=SUBSCRIBERS.name, copy=copy, row=row, match={
+            "page_id": Lookup(INCIDENT_PAGES.name, "page_id", {"incident_id": subject_id}),
+            "removed_at": None})
+        yield Fanout(DELIVERIES.name, source=SUBSCRIBER_COMPONENTS.name,
+                     copy={**copy, "subscriber_id": "subscriber_id"}, row=row, match={
+                         "component_id": Lookup(SUBJECT_COMPONENTS.name, "component_id",
+                                                {"subject_id": subject_id}, many=True),
+                         "removed_at": None})
