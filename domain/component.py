@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.actor import Actor
+from domain.changes import FieldsChanged
 from domain.errors import ValidationError, check_version
 
 STATUSES = ("operational", "degraded_performance", "partial_outage", "major_outage",
@@ -86,15 +87,8 @@ class Component(Aggregate):
             description=_check_text("description", description, MAX_DESCRIPTION, required=False),
             position=_check_position(position), monitor_id=monitor_id, actor=actor)
 
-    class Changed(Aggregate.Event):
-        """Name, group, description or position changed; `changes` maps each to [before, after]."""
-
-        changes: dict[str, list[Any]]
-        actor: Actor
-
-        def apply(self, aggregate: Component) -> None:
-            for field, (_, after) in self.changes.items():
-                setattr(aggregate, field, after)
+    class Changed(FieldsChanged):
+        """Name, group, description or position changed."""
 
     class StatusChanged(Aggregate.Event):
         """The status `after` holds from `effective_at` on (a monitor's outage began before it was

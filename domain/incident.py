@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain.actor import Actor
+from domain.changes import post_timeline_update
 from domain.errors import ValidationError, VersionMismatchError
 
 IMPACTS = ("none", "minor", "major", "critical")
@@ -30,11 +31,6 @@ def check_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
         raise ValidationError(f"{field} must be one of: {', '.join(choices)}",
                               details=[{"field": field, "message": f"one of {list(choices)}"}])
     return str(value)
-
-
-def timeline_update_id(aggregate_id: UUID, number: int) -> str:
-    """The id of a timeline's `number`th update: `upd_` and 12 hex digits."""
-    return "upd_" + uuid5(aggregate_id, f"update:{number}").hex[:12]
 
 
 def check_message(message: object) -> str:
@@ -170,10 +166,7 @@ class Incident(Aggregate):
     def post_update(self, message: str, *, actor: Actor, at: datetime) -> dict[str, Any]:
         """Add a timeline entry; its id is `upd_` and 12 hex digits, derived from its position."""
         check_message(message)
-        update_id = timeline_update_id(self.id, len(self.updates) + 1)
-        self.trigger_event(self.UpdatePosted, update_id=update_id, message=message,
-                           actor=actor, timestamp=at)
-        return self.updates[-1]
+        return post_timeline_update(self, message, actor=actor, at=at)
 
     class ComponentsAffected(Aggregate.Event):
         """The incident set these components' statuses (id → status)."""

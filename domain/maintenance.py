@@ -9,8 +9,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.actor import Actor
+from domain.changes import FieldsChanged, post_timeline_update
 from domain.errors import ConflictError, ValidationError, check_version
-from domain.incident import check_message, check_title, timeline_update_id
+from domain.incident import check_message, check_title
 
 STATES = ("scheduled", "in_progress", "verifying", "completed", "cancelled")
 NEXT_STATES = {
@@ -92,15 +93,8 @@ class Maintenance(Aggregate):
             maintenance.post_update(message, actor=actor, at=at)
         return maintenance
 
-    class Changed(Aggregate.Event):
-        """Title, schedule, scope or automation changed; `changes` maps each to [before, after]."""
-
-        changes: dict[str, list[Any]]
-        actor: Actor
-
-        def apply(self, aggregate: Maintenance) -> None:
-            for field, (_, after) in self.changes.items():
-                setattr(aggregate, field, after)
+    class Changed(FieldsChanged):
+        """Title, schedule, scope or automation changed."""
 
     class StateChanged(Aggregate.Event):
         """`after` holds from `effective_at`: the scheduled time for automatic transitions, even
@@ -174,13 +168,7 @@ class Maintenance(Aggregate):
     def post_update(self, message: str, *, actor: Actor, at: datetime) -> dict[str, Any]:
         """Add a timeline entry; its id is `upd_` and 12 hex digits, derived from its position."""
         check_message(message)
-        update_id = timeline_update_id(self.id, len(self.updates) + 1)
-        self.trigger_event(self.UpdatePosted, update_id=update_id, message=message,
-                           actor=actor, timestamp=at)
-        return self.updates[-1]
-
-    def covers(self, component_ids: set[str], monitor_ids: set[str]) -> bool:
-        return bool(component_ids & set(self.components) or monitor_ids & set(self.monitors))
+        return post_timeline_update(self, message, actor=actor, at=at)
 
     def check_version(self, expected: int | None) -> None:
         check_version("maintenance", self.version, expected)

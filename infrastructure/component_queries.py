@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from infrastructure.database import Database, Row
+from infrastructure.incident_queries import timelines
 from projections.components import (
     COMPONENTS,
     INCIDENT_COMPONENTS,
@@ -147,14 +148,4 @@ class SqlMaintenanceQueries(MaintenanceQueries):
         return [Window(_at(r["started_at"]), from_micros(r["ended_at"])) for r in rows]
 
     def updates_for(self, maintenance_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
-        found: dict[UUID, list[dict[str, Any]]] = {i: [] for i in maintenance_ids}
-        if not maintenance_ids:
-            return found
-        rows = self.db.query(
-            f"SELECT * FROM {UPDATES.name} WHERE maintenance_id IN ({_marks(maintenance_ids)}) "
-            "ORDER BY created_at, id", [str(i) for i in maintenance_ids])
-        for row in rows:
-            found[UUID(row["maintenance_id"])].append(
-                {"id": row["id"], "message": row["message"],
-                 "created_at": from_micros(row["created_at"])})
-        return found
+        return timelines(self.db, UPDATES.name, "maintenance_id", maintenance_ids)

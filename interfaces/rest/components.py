@@ -71,15 +71,16 @@ def _shown(beacon: Beacon, component: Component) -> dict[str, Any]:
         beacon, [component.id], now))
 
 
-def _check_monitor(beacon: Beacon, workspace_id: UUID, monitor_id: UUID | None) -> None:
-    if monitor_id is None:
-        return
-    try:
-        beacon.monitoring.get_monitor(workspace_id, monitor_id)
-    except NotFoundError:
-        raise ValidationError("monitor_id is not a monitor of this workspace",
-                              details=[{"field": "monitor_id", "message": "unknown monitor"}]
-                              ) from None
+def check_monitors(beacon: Beacon, workspace_id: UUID, monitor_ids: list[UUID] | None,
+                   field: str) -> None:
+    """Each id names a monitor of the workspace, or the request is a 422."""
+    for monitor_id in monitor_ids or []:
+        try:
+            beacon.monitoring.get_monitor(workspace_id, monitor_id)
+        except NotFoundError:
+            raise ValidationError(f"{monitor_id} is not a monitor of this workspace",
+                                  details=[{"field": field, "message": "unknown monitor"}]
+                                  ) from None
 
 
 def written(response: Response, component: Component) -> None:
@@ -91,7 +92,8 @@ def written(response: Response, component: Component) -> None:
 def add_component(page_slug: str, body: ComponentCreate, who: Writer, beacon: BeaconDep,
                   response: Response) -> dict:
     """Add a component to a page; it starts operational."""
-    _check_monitor(beacon, who.workspace_id, body.monitor_id)
+    check_monitors(beacon, who.workspace_id, [body.monitor_id] if body.monitor_id else None,
+                   "monitor_id")
     component = beacon.statuspages.add_component(
         who.workspace_id, page_slug, name=body.name, group=body.group,
         description=body.description, position=body.position, monitor_id=body.monitor_id,

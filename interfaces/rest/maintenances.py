@@ -8,11 +8,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Response
 
-from domain.errors import MaintenanceNotFoundError, NotFoundError, ValidationError
+from domain.errors import MaintenanceNotFoundError, ValidationError
 from domain.maintenance import STATES, Maintenance
-from interfaces.bootstrap import Beacon
 from interfaces.rest.admin import parse_id
-from interfaces.rest.components import check_as_of, stamps, wire
+from interfaces.rest.components import check_as_of, check_monitors, stamps, wire
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
 from interfaces.rest.page_schemas import MaintenanceCreate, MaintenanceUpdate
 from interfaces.rest.representations import envelope, etag, iso, mark_position, parse_if_match
@@ -49,16 +48,6 @@ def maintenance_json(m: Maintenance | MaintenanceSummary,
     return body
 
 
-def _check_monitors(beacon: Beacon, workspace_id: UUID, monitors: list[UUID] | None) -> None:
-    for monitor_id in monitors or []:
-        try:
-            beacon.monitoring.get_monitor(workspace_id, monitor_id)
-        except NotFoundError:
-            raise ValidationError(f"monitor {monitor_id} is not a monitor of this workspace",
-                                  details=[{"field": "monitors", "message": "unknown monitor"}]
-                                  ) from None
-
-
 def written(response: Response, maintenance: Maintenance) -> None:
     response.headers["ETag"] = etag(maintenance.version)
     mark_position(response)
@@ -68,7 +57,7 @@ def written(response: Response, maintenance: Maintenance) -> None:
 def schedule_maintenance(page_slug: str, body: MaintenanceCreate, who: Writer,
                          beacon: BeaconDep, response: Response) -> dict:
     """Schedule maintenance; a window whose times have passed takes effect at once, at them."""
-    _check_monitors(beacon, who.workspace_id, body.monitors)
+    check_monitors(beacon, who.workspace_id, body.monitors, "monitors")
     maintenance = beacon.statuspages.schedule_maintenance(
         who.workspace_id, page_slug, title=body.title, message=body.message,
         scheduled_for=body.scheduled_for, scheduled_until=body.scheduled_until,
@@ -109,7 +98,7 @@ def change_maintenance(maintenance_id: str, body: MaintenanceUpdate, who: Writer
                        beacon: BeaconDep, response: Response, if_match: IfMatch = None) -> dict:
     """Change title, times, scope, automation or state; only the fields sent change."""
     fields = body.given()
-    _check_monitors(beacon, who.workspace_id, fields.get("monitors"))
+    check_monitors(beacon, who.workspace_id, fields.get("monitors"), "monitors")
     for name in ("components", "monitors"):
         if name in fields:
             fields[name] = [str(i) for i in fields[name]]
