@@ -112,7 +112,8 @@ class ComponentCommands(BeaconApplication):
         return changed
 
     def components_for_incident(self, incident: Incident, requested: dict[str, str] | None,
-                                *, resolving: bool, actor: Actor) -> list[Component]:
+                                *, resolving: bool, actor: Actor,
+                                effective_at: datetime | None = None) -> list[Component]:
         """Set the components an incident names (and, when it resolves, set the ones it affected
         back to operational unless the same request says otherwise); returns those to save. The
         incident records what it names itself (when opened, or with `affect` before a change)."""
@@ -125,7 +126,8 @@ class ComponentCommands(BeaconApplication):
         for component_id, status in targets.items():
             component = self.page_component(incident.page_id, component_id,
                                             f"components.{component_id}")
-            if component.set_status(status, cause=incident_cause(incident.id), actor=actor, at=at):
+            if component.set_status(status, cause=incident_cause(incident.id), actor=actor, at=at,
+                                    effective_at=effective_at):
                 changed.append(component)
         return changed
 

@@ -44,17 +44,18 @@ class StatusPagesApplication(MaintenanceCommands):
     def open_incident(self, workspace_id: UUID, page_slug: str, *, title: str, impact: str,
                       state: str, message: str | None, actor: Actor,
                       incident_id: UUID | None = None,
-                      components: dict[str, str] | None = None) -> Incident:
+                      components: dict[str, str] | None = None,
+                      started_at: datetime | None = None) -> Incident:
         """Open an incident (and set the components it names, in the same save); given an id,
         opening it again returns the one already opened."""
         page = self.get_page(workspace_id, page_slug)
         incident = Incident.open(
             incident_id=incident_id or uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
             page_slug=page.slug, title=title, impact=impact, state=state, message=message,
-            actor=actor, at=self.clock(), components=components,
+            actor=actor, at=self.clock(), components=components, started_at=started_at,
         )
         affected = self.components_for_incident(incident, components, resolving=False,
-                                                actor=actor)
+                                                actor=actor, effective_at=started_at)
         try:
             self.save(incident, *affected)
         except RecordConflictError:

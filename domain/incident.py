@@ -44,7 +44,8 @@ class Incident(Aggregate):
     """One incident. Its updates form the public timeline; its events form the audit trail."""
 
     def __init__(self, workspace_id: UUID, page_id: UUID, page_slug: str, title: str,
-                 impact: str, state: str, actor: Actor, components: dict[str, str]):
+                 impact: str, state: str, actor: Actor, components: dict[str, str],
+                 started_at: datetime | None):
         self.workspace_id = workspace_id
         self.page_id = page_id
         self.page_slug = page_slug
@@ -55,6 +56,7 @@ class Incident(Aggregate):
         self.resolved_at: datetime | None = self.created_on if self.resolved else None
         self.updates: list[dict[str, Any]] = []
         self.components = dict(components)  # component id → the status this incident gave it
+        self.started_at = started_at or self.created_on  # earlier when reported after the fact
 
     class Opened(Aggregate.Created):
         class_version = 2
@@ -67,25 +69,33 @@ class Incident(Aggregate):
         state: str
         actor: Actor
         components: dict[str, str]
+        started_at: datetime | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
-            """Incidents opened before components existed named none."""
+            """Incidents opened before components existed named none and began when opened."""
             state["components"] = {}
+            state["started_at"] = None
 
     @classmethod
     def open(cls, *, incident_id: UUID, workspace_id: UUID, page_id: UUID, page_slug: str,
              title: str, impact: str, state: str, message: str | None, actor: Actor,
-             at: datetime, components: dict[str, str] | None = None) -> Incident:
+             at: datetime, components: dict[str, str] | None = None,
+             started_at: datetime | None = None) -> Incident:
+        """Open an incident; `started_at` backdates when it began (and when the components it
+        names took their statuses), never into the future."""
         check_title(title)
         check_choice("impact", impact, IMPACTS)
         check_choice("state", state, STATES)
         if message is not None:
             check_message(message)
+        if started_at is not None and started_at > at:
+            raise ValidationError("started_at may not be in the future",
+                                  details=[{"field": "started_at", "message": "not after now"}])
         incident = cls._create(cls.Opened, id=incident_id, timestamp=at,
                                workspace_id=workspace_id, page_id=page_id, page_slug=page_slug,
                                title=title, impact=impact, state=state, actor=actor,
-                               components=dict(components or {}))
+                               components=dict(components or {}), started_at=started_at)
         if message is not None:
             incident.post_update(message, actor=actor, at=at)
         return incident

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 Plan = Literal["free", "starter", "pro", "enterprise"]
 Scope = Literal["ingest", "write", "read"]
@@ -67,6 +75,7 @@ class IncidentCreate(Body):
     state: State = "investigating"
     message: Message | None = None
     components: AffectedComponents | None = None
+    started_at: AwareDatetime | None = None  # backdates when it began (and its components)
     nullable: ClassVar[tuple[str, ...]] = ("message",)
 
 

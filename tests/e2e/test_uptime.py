@@ -149,3 +149,34 @@ def test_uptime_ranges_are_checked(clocked_client: TestClient, clocked_beacon: B
     whole = clocked_client.get(path, params={"from": iso(clock.now - timedelta(days=3650))},
                                headers=read)
     assert whole.status_code == 200 and len(whole.json()["data"]["intervals"]) == 3651
+
+
+def test_a_backdated_incident_changes_past_uptime_and_resolving_ends_it_now(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock) -> None:
+    start = clock.now
+    api = add_component(clocked_client, tenant_on_clock, "API")
+    clock.advance(hours=3)
+    path = f"/api/v1/components/{api['id']}/uptime"
+    assert uptime(clocked_client, clocked_beacon, tenant_on_clock, path, start,
+                  clock.now)["uptime_percent"] == 100.0
+    write = tenant_on_clock.headers("write")
+    future = clocked_client.post(
+        f"/api/v1/pages/{tenant_on_clock.page_slug}/incidents",
+        json={"title": "x", "started_at": iso(clock.now + timedelta(minutes=1))}, headers=write)
+    assert future.status_code == 422
+    response = clocked_client.post(
+        f"/api/v1/pages/{tenant_on_clock.page_slug}/incidents",
+        json={"title": "API down since this morning", "impact": "major",
+              "started_at": iso(start + timedelta(hours=1)),
+              "components": {api["id"]: "major_outage"}}, headers=write)
+    assert response.status_code == 201, response.text
+    clock.advance(minutes=30)
+    clocked_client.patch(f"/api/v1/incidents/{response.json()['data']['id']}",
+                         json={"resolved": True}, headers=write)
+    clock.advance(minutes=30)
+    statuses = [(start, "operational"), (start + timedelta(hours=1), "major_outage"),
+                (start + timedelta(hours=3, minutes=30), "operational")]
+    got = uptime(clocked_client, clocked_beacon, tenant_on_clock, path, start, clock.now)
+    assert matches(got, expected(statuses, [], start, clock.now, WEIGHTS))
+    assert got["major_outage_seconds"] == 2.5 * 3600
