@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -15,6 +14,7 @@ from application.base import BeaconApplication, retry_on_conflict
 from domain.actor import Actor
 from domain.api_key import KEY_PREFIX, ApiKey, api_key_id, lookup_of
 from domain.errors import ApiKeyNotFoundError, WorkspaceNotFoundError
+from domain.ids import new_id
 from domain.workspace import Workspace
 
 
@@ -44,7 +44,7 @@ class WorkspacesApplication(BeaconApplication):
 
     def create_workspace(self, *, name: str, plan: str, actor: Actor,
                          workspace_id: UUID | None = None) -> Workspace:
-        workspace = Workspace.create(workspace_id=workspace_id or uuid.uuid4(), name=name,
+        workspace = Workspace.create(workspace_id=workspace_id or new_id(), name=name,
                                      plan=plan, actor=actor)
         self.save(workspace)
         return workspace

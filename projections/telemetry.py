@@ -169,6 +169,14 @@ class TelemetryQueries(ABC):
     """What the telemetry read models answer (besides the analytics engine)."""
 
     @abstractmethod
+    def quiet_sessions(self, before_us: int, limit: int = 500) -> list[dict[str, Any]]:
+        """Open sessions whose latest activity is older than `before_us`, oldest first."""
+
+    @abstractmethod
+    def count_events(self, workspace_id: str) -> int:
+        """How many events a workspace's read model holds."""
+
+    @abstractmethod
     def session(self, workspace_id: UUID, session_id: str) -> dict[str, Any] | None:
         """One session with its last activity."""
 

@@ -12,17 +12,11 @@ from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 
 from application.base import LAST_POSITION
+from domain.time import from_micros, micros
+from domain.time import iso as iso  # the one formatter, as the routes import it
 from interfaces.rest.errors import BadRequest
-from projections.model import from_micros, micros
 
 T = TypeVar("T")
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with microseconds and a Z, e.g. 2026-04-04T14:32:00.000000Z."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def encode_cursor(created_at_us: int, item_id: str) -> str:

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.ids import delivery_id
 from infrastructure.settings import Settings
+from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.bootstrap import Beacon, bootstrap
 from interfaces.rest.app import create_app
 from projections.model import micros
-from projections.webhooks import delivery_id
 from tests.conftest import FakeClock, Tenant, make_tenant, settle
 from tests.receiver import Receiver
 
@@ -206,7 +207,9 @@ def test_a_receiver_that_became_private_is_refused_at_send_time(
         receiver: Receiver) -> None:
     subscribe(clocked_client, tenant_on_clock, receiver.url)
     open_incident(clocked_client, tenant_on_clock)
-    clocked_beacon.webhooks.allow_private = False  # as if its DNS now pointed inside
+    sender = clocked_beacon.webhooks.sender
+    assert isinstance(sender, HttpWebhookSender)
+    sender.allow_private = False  # as if its DNS now pointed inside
     dispatch(clocked_beacon)
     (delivery,) = deliveries(clocked_client, tenant_on_clock)
     assert receiver.received == [] and delivery["status"] == "failed"
