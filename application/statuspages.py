@@ -67,9 +67,8 @@ class StatusPagesApplication(BeaconApplication):
                      as_of: datetime | None = None) -> Incident:
         """The incident now, or as it was at `as_of`; another workspace's incident is not found."""
         version = self._version_at(incident_id, as_of) if as_of is not None else None
-        incident: Incident = self.load(incident_id, IncidentNotFoundError, "incident", version)
-        if incident.workspace_id != workspace_id:
-            raise IncidentNotFoundError("incident not found")
+        incident: Incident = self.load(incident_id, IncidentNotFoundError, "incident", version,
+                                       workspace_id=workspace_id)
         return incident
 
     def change_incident(self, workspace_id: UUID, incident_id: UUID, *, actor: Actor,

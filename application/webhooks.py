@@ -118,10 +118,6 @@ class WebhookDeliveries:
                 hand_over(key, attempt)
         return claimed
 
-    def dispatch_due(self) -> int:
-        """Send every due delivery now, in this thread (tests and the CLI use this)."""
-        return self.sweep(self.deliver)
-
     def deliver(self, key: DeliveryKey, attempt: int) -> str | None:
         """Make one claimed attempt; returns the outcome, or None if the claim is not ours anymore."""
         delivery = self.store.delivery(key)

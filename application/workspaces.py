@@ -76,9 +76,7 @@ class WorkspacesApplication(BeaconApplication):
             return key, token
 
     def get_key(self, workspace_id: UUID, key_id: UUID) -> ApiKey:
-        key: ApiKey = self.load(key_id, ApiKeyNotFoundError, "api key")
-        if key.workspace_id != workspace_id:
-            raise ApiKeyNotFoundError("api key not found")
+        key: ApiKey = self.load(key_id, ApiKeyNotFoundError, "api key", workspace_id=workspace_id)
         return key
 
     @retry_on_conflict
@@ -92,8 +90,8 @@ class WorkspacesApplication(BeaconApplication):
 
         Every call reads the key's and the workspace's latest events (the cache fast-forwards), so
         a revocation or a plan or limit change made by any process holds from the next request.
-        The principal's aggregates are the cache's own objects, not copies (deep-copying both
-        cost ~0.5 ms a request): read them, never call their commands.
+        The principal's aggregates are the cache's own objects, not copies (copies cost time on
+        every request): read them, never call their commands.
         """
         lookup = lookup_of(token)
         if lookup is None:

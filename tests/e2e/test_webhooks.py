@@ -46,9 +46,15 @@ def patch(client: TestClient, tenant: Tenant, incident_id: str, **body: Any) -> 
     return response.json()["data"]
 
 
+def subscribed_incident(client: TestClient, tenant: Tenant, receiver: Receiver) -> dict:
+    """Subscribe the receiver to the tenant's page, then open an incident there."""
+    subscribe(client, tenant, receiver.url)
+    return open_incident(client, tenant)
+
+
 def dispatch(beacon: Beacon) -> int:
     settle(beacon)
-    return beacon.webhooks.dispatch_due()
+    return beacon.webhooks.sweep(beacon.webhooks.deliver)  # every due delivery, in this thread
 
 
 def deliveries(client: TestClient, tenant: Tenant) -> list[dict]:
@@ -107,8 +113,7 @@ def test_a_patch_that_changes_nothing_notifies_nobody(clocked_client: TestClient
                                                       clocked_beacon: Beacon,
                                                       tenant_on_clock: Tenant,
                                                       receiver: Receiver) -> None:
-    subscribe(clocked_client, tenant_on_clock, receiver.url)
-    incident = open_incident(clocked_client, tenant_on_clock)
+    incident = subscribed_incident(clocked_client, tenant_on_clock, receiver)
     assert dispatch(clocked_beacon) == 1
     patch(clocked_client, tenant_on_clock, incident["id"], impact="minor", title="API latency")
     assert dispatch(clocked_beacon) == 0
@@ -143,8 +148,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_every_attempt_recorded(
         clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
         clock: FakeClock) -> None:
     with Receiver(statuses=[500, 503]) as receiver:
-        subscribe(clocked_client, tenant_on_clock, receiver.url)
-        open_incident(clocked_client, tenant_on_clock)
+        subscribed_incident(clocked_client, tenant_on_clock, receiver)
         assert dispatch(clocked_beacon) == 1
         assert dispatch(clocked_beacon) == 0  # the retry waits for its backoff
         clock.advance(seconds=29)
@@ -205,8 +209,7 @@ def test_urls_resolving_to_private_addresses_are_refused(settings: Settings) -> 
 def test_a_receiver_that_became_private_is_refused_at_send_time(
         clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
         receiver: Receiver) -> None:
-    subscribe(clocked_client, tenant_on_clock, receiver.url)
-    open_incident(clocked_client, tenant_on_clock)
+    subscribed_incident(clocked_client, tenant_on_clock, receiver)
     sender = clocked_beacon.webhooks.sender
     assert isinstance(sender, HttpWebhookSender)
     sender.allow_private = False  # as if its DNS now pointed inside
@@ -252,8 +255,7 @@ def test_rebuilding_the_outbox_sends_nothing_twice(clocked_client: TestClient,
                                                    clocked_beacon: Beacon,
                                                    tenant_on_clock: Tenant,
                                                    receiver: Receiver) -> None:
-    subscribe(clocked_client, tenant_on_clock, receiver.url)
-    incident = open_incident(clocked_client, tenant_on_clock)
+    incident = subscribed_incident(clocked_client, tenant_on_clock, receiver)
     patch(clocked_client, tenant_on_clock, incident["id"], impact="major")
     assert dispatch(clocked_beacon) == 2
     clocked_beacon.rebuild("webhook_deliveries")
