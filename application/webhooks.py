@@ -98,14 +98,15 @@ class DeliveryPolicy:
         return timedelta(seconds=wait)
 
 
+@dataclass
 class WebhookDeliveries:
-    def __init__(self, store: DeliveryStore, sender: WebhookSender,
-                 statuspages: StatusPagesApplication, clock: Clock, policy: DeliveryPolicy):
-        self.store = store
-        self.sender = sender
-        self.statuspages = statuspages
-        self.clock = clock
-        self.policy = policy
+    """Sends the outbox's deliveries, each attempt recorded, by the policy's retries."""
+
+    store: DeliveryStore
+    sender: WebhookSender
+    statuspages: StatusPagesApplication
+    clock: Clock
+    policy: DeliveryPolicy
 
     def sweep(self, hand_over: Callable[[DeliveryKey, int], Any], limit: int = 100) -> int:
         """Claim every due delivery and hand each attempt over; returns how many were claimed."""

@@ -30,7 +30,14 @@ def from_micros(value: int | None) -> datetime | None:
 MIN_US, MAX_US = micros(datetime.min), micros(datetime.max)  # what a UTC datetime can hold
 
 
+WIRE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # e.g. 2026-04-04T14:32:00.000000Z
+
+
 def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with microseconds and a Z, as everywhere on Beacon's wire:
-    2026-04-04T14:32:00.000000Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
+    """ISO 8601 in UTC with microseconds and a Z, as everywhere on Beacon's wire."""
+    return moment.astimezone(UTC).strftime(WIRE_FORMAT) if moment else None
+
+
+def from_iso(text: str) -> datetime:
+    """The moment `iso` wrote; ValueError for any other spelling."""
+    return datetime.strptime(text, WIRE_FORMAT).replace(tzinfo=UTC)

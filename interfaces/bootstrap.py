@@ -1,14 +1,16 @@
 """The composition root: builds every application, database, projection and broker from settings.
 
 How a new piece is wired, so that nothing is patched in after construction:
-- an application takes its collaborators (query ports, stores, policies) as keyword arguments of
-  its constructor, typed as ports (Protocols in `application/` or the query ABCs in
-  `projections/`); `bootstrap()` builds the SQL adapters first, from `databases`, then passes them in;
-- add the application to `APPLICATIONS` (its database and log follow from its `name`) and as a
-  field of `Beacon`;
-- a background job is a method of `Jobs` in `interfaces/jobs.py`, made an actor in
-  `declare_actors` and, when periodic, listed in `periodic_jobs`. `interfaces/jobs.py` never
-  imports this module: a job gets what it works with as fields of `Jobs`.
+- An application takes its collaborators (query ports, stores, policies) as keyword arguments of
+  its constructor, typed as ports (Protocols in `application/`, query interfaces in
+  `projections/`). `bootstrap()` builds the SQL adapters first, from `databases`, then the
+  applications with them (see `MonitoringApplication(..., due=monitors)`).
+- A new application: list its class in `APPLICATIONS` (its database follows from its `name`),
+  build it in `bootstrap()`, and add it to `Beacon` (a field, and `applications`).
+- A read the interfaces need: a field of `Beacon` typed as the port, filled with the SQL class.
+- A background job: a method of `Jobs` (`interfaces/jobs.py`; what it works with are fields of
+  `Jobs`), made an actor in `declare_actors`, and listed in `periodic_jobs` if the scheduler runs
+  it. `interfaces/jobs.py` never imports this module (import-linter holds it).
 """
 
 from __future__ import annotations
