@@ -263,3 +263,17 @@ def test_rebuilding_the_outbox_sends_nothing_twice(clocked_client: TestClient,
     assert [d["status"] for d in deliveries(clocked_client, tenant_on_clock)] == \
         ["delivered", "delivered"]
     assert len(receiver.received) == 2
+
+
+def test_a_webhook_shows_the_incident_and_its_change_as_the_rest_api_does(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        receiver: Receiver) -> None:
+    incident = subscribed_incident(clocked_client, tenant_on_clock, receiver)
+    patch(clocked_client, tenant_on_clock, incident["id"], impact="major")
+    assert dispatch(clocked_beacon) == 2
+    sent = receiver.received[-1].json
+    url, read = f"/api/v1/incidents/{incident['id']}", tenant_on_clock.headers("read")
+    assert sent["incident"] == clocked_client.get(url, headers=read).json()["data"]
+    (*_, last) = clocked_client.get(f"{url}/history", headers=read).json()["data"]
+    assert sent["changes"] == {c["field"]: {"before": c["before"], "after": c["after"]}
+                               for c in last["changes"]}
