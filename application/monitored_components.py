@@ -1,4 +1,6 @@
-"""Components that follow a monitor: major outage while it is down, operational when beats resume.
+"""What follows the monitor checks on status pages: maintenance whose time has come starts or
+completes, and components linked to a monitor follow it (major outage while it is down,
+operational when beats resume).
 
 The reaction compares what the read models say (each linked component's status, its monitor's
 status) and asks the status-pages context to change only the components that disagree, effective
@@ -7,6 +9,7 @@ when the monitor's status changed. It runs with the monitor checks; every step i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -19,6 +22,7 @@ from domain.component import MONITOR
 from domain.monitor import Monitor
 
 MONITORING: Actor = {"key_id": None, "name": "monitoring"}
+log = logging.getLogger("beacon.status_upkeep")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,12 @@ class MonitorLinks(Protocol):
     def linked_components(self) -> list[LinkedComponent]: ...
 
     def under_maintenance(self, monitor_id: UUID) -> bool: ...
+
+
+class DueMaintenance(Protocol):
+    """Finds maintenance whose automatic start or completion time has come."""
+
+    def due(self, now: datetime, limit: int = 1000) -> list[UUID]: ...
 
 
 def out_of_step(links: Iterable[LinkedComponent],
@@ -69,3 +79,22 @@ def follow_monitors(statuspages: StatusPagesApplication, links: MonitorLinks,
                 link.component_id, down=down, since=link.monitor_since, actor=MONITORING):
             changed += 1
     return changed
+
+
+@dataclass
+class StatusUpkeep:
+    """Runs after each monitor check (the `check_monitors` job)."""
+
+    statuspages: StatusPagesApplication
+    links: MonitorLinks
+    maintenance: DueMaintenance
+
+    def run(self, checked: Iterable[Monitor] = ()) -> int:
+        """Advance due maintenance, then bring linked components in step with their monitors
+        (`checked`: the monitors this check just decided); returns how many components changed."""
+        for maintenance_id in self.maintenance.due(self.statuspages.clock()):
+            try:
+                self.statuspages.advance_maintenance(maintenance_id)
+            except Exception:  # one window's trouble must not hold up the others
+                log.exception("advancing maintenance %s failed", maintenance_id)
+        return follow_monitors(self.statuspages, self.links, checked)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from domain.actor import Actor
+from domain.ids import update_id
 
 
 class FieldsChanged(Aggregate.Event):
@@ -22,15 +22,10 @@ class FieldsChanged(Aggregate.Event):
             setattr(aggregate, field, after)
 
 
-def timeline_update_id(aggregate_id: UUID, number: int) -> str:
-    """The id of a timeline's `number`th update: `upd_` and 12 hex digits."""
-    return "upd_" + uuid5(aggregate_id, f"update:{number}").hex[:12]
-
-
 def post_timeline_update(aggregate: Any, message: str, *, actor: Actor,
                          at: datetime) -> dict[str, Any]:
     """Trigger the aggregate's UpdatePosted with the next update id; returns the new entry."""
-    update_id = timeline_update_id(aggregate.id, len(aggregate.updates) + 1)
-    aggregate.trigger_event(aggregate.UpdatePosted, update_id=update_id, message=message,
-                            actor=actor, timestamp=at)
+    aggregate.trigger_event(aggregate.UpdatePosted,
+                            update_id=update_id(aggregate.id, len(aggregate.updates) + 1),
+                            message=message, actor=actor, timestamp=at)
     return dict(aggregate.updates[-1])

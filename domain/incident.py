@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 from domain.actor import Actor
 from domain.changes import post_timeline_update
 from domain.errors import ValidationError, VersionMismatchError
+from domain.time import iso
 
 IMPACTS = ("none", "minor", "major", "critical")
 STATES = ("investigating", "identified", "monitoring", "resolved")
@@ -200,3 +201,22 @@ class Incident(Aggregate):
                 f"incident is at version {self.version}, not {expected}",
                 details=[{"field": "If-Match", "message": f"current version is {self.version}"}],
             )
+
+
+def _wire(value: Any) -> Any:
+    return iso(value) if isinstance(value, datetime) else value
+
+
+def changes_of(event: Incident.Event) -> dict[str, dict[str, Any]]:
+    """What one incident event changed, field by field, before and after, as the wire shows it
+    (an incident's history and its webhooks both say it this way)."""
+    if isinstance(event, Incident.Opened):
+        return {f: {"before": None, "after": getattr(event, f)}
+                for f in ("title", "impact", "state")}
+    if isinstance(event, Incident.ComponentsAffected):
+        return {"components": {"before": None, "after": event.components}}
+    if isinstance(event, Incident.UpdatePosted):
+        return {"update": {"before": None, "after": {
+            "id": event.update_id, "message": event.message, "created_at": iso(event.timestamp)}}}
+    changes = event.changes if isinstance(event, Incident.Changed) else {}
+    return {f: {"before": _wire(b), "after": _wire(a)} for f, (b, a) in changes.items()}

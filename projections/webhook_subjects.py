@@ -8,12 +8,13 @@ an incident that names it, the component itself, maintenance that covers it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from domain.component import Component
 from domain.incident import Incident
 from domain.maintenance import Maintenance
+from domain.time import iso
 from projections.model import TEXT, Delete, Op, Table, Upsert
 
 SUBJECT_COMPONENTS = Table(
@@ -30,13 +31,8 @@ META = {"originator_id", "originator_version", "timestamp", "originator_topic", 
         "workspace_id", "page_id", "class_version"}
 
 
-def iso_z(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with microseconds and a Z, as everywhere on Beacon's wire."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
-
-
 def json_value(value: Any) -> Any:
-    return iso_z(value) if isinstance(value, datetime) else value
+    return iso(value) if isinstance(value, datetime) else value
 
 
 def subject_event_type(event: Any) -> str:
@@ -58,13 +54,13 @@ def subject_changes(event: Any) -> dict[str, dict[str, Any]]:
                 if f not in META}
     if isinstance(event, Maintenance.UpdatePosted):
         return {"update": {"before": None, "after": {
-            "id": event.update_id, "message": event.message, "created_at": iso_z(event.timestamp)}}}
+            "id": event.update_id, "message": event.message, "created_at": iso(event.timestamp)}}}
     if isinstance(event, Component.StatusChanged):
         return {"status": {"before": event.before, "after": event.after,
-                           "effective_at": iso_z(event.effective_at), "cause": event.cause}}
+                           "effective_at": iso(event.effective_at), "cause": event.cause}}
     if isinstance(event, Maintenance.StateChanged):
         return {"state": {"before": event.before, "after": event.after,
-                          "effective_at": iso_z(event.effective_at)}}
+                          "effective_at": iso(event.effective_at)}}
     if isinstance(event, Component.Archived):
         return {"archived": {"before": False, "after": True}}
     return {f: {"before": json_value(b), "after": json_value(a)}
