@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from application.statuspages import StatusPagesApplication, incident_json
+from application.statuspages import StatusPagesApplication, incident_json, update_json
 from domain.component import Component
 from domain.maintenance import Maintenance
 from domain.time import iso
@@ -27,8 +27,7 @@ def maintenance_body(maintenance: Maintenance) -> dict[str, Any]:
             "started_at": iso(maintenance.started_at), "ended_at": iso(maintenance.ended_at),
             "components": maintenance.components, "monitors": maintenance.monitors,
             "updated_at": iso(maintenance.modified_on), "version": maintenance.version,
-            "updates": [{"id": u["id"], "message": u["message"],
-                         "created_at": iso(u["created_at"])} for u in maintenance.updates]}
+            "updates": [update_json(u) for u in maintenance.updates]}
 
 
 def subject_body(statuspages: StatusPagesApplication, kind: str, subject_id: UUID,

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Response
 
+from application.statuspages import update_json
 from domain.errors import MaintenanceNotFoundError, ValidationError
 from domain.maintenance import STATES, Maintenance
 from interfaces.rest.admin import parse_id
@@ -24,11 +25,6 @@ IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 def maintenance_id_of(value: str) -> UUID:
     return parse_id(value, MaintenanceNotFoundError, "maintenance")
-
-
-def update_json(update: dict[str, Any]) -> dict[str, Any]:
-    return {"id": update["id"], "message": update["message"],
-            "created_at": iso(update["created_at"])}
 
 
 def maintenance_json(m: Maintenance | MaintenanceSummary,

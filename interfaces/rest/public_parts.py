@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from application.statuspages import update_json
 from interfaces.rest.representations import iso
 from projections.public_components import PageParts, PublicMaintenance
 
@@ -13,8 +14,7 @@ def maintenance_summary_json(item: PublicMaintenance) -> dict[str, Any]:
     return {"id": str(m.id), "title": m.title, "state": m.state,
             "scheduled_for": iso(m.scheduled_for), "scheduled_until": iso(m.scheduled_until),
             "started_at": iso(m.started_at), "components": item.components,
-            "updates": [{"id": u["id"], "message": u["message"], "created_at": iso(u["created_at"])}
-                        for u in item.updates]}
+            "updates": [update_json(u) for u in item.updates]}
 
 
 def parts_json(parts: PageParts) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from interfaces.bootstrap import Beacon
-from interfaces.reactions import check_monitors
 from interfaces.rest.representations import iso
 from tests.conftest import FakeClock, Tenant, settle
 from tests.e2e.test_components import add_component, component
@@ -34,7 +33,7 @@ def maintenance(client: TestClient, tenant: Tenant, maintenance_id: str) -> dict
 def tick(beacon: Beacon) -> None:
     """What the scheduler does every few seconds: read models caught up, then the checks."""
     settle(beacon)
-    check_monitors(beacon)
+    beacon.jobs.check_monitors()
     settle(beacon)
 
 
