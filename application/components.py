@@ -6,7 +6,6 @@ decided and saved together, in one transaction.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -25,6 +24,7 @@ from domain.errors import (
     ValidationError,
     VersionMismatchError,
 )
+from domain.ids import new_id
 from domain.incident import Incident
 from domain.page import Page, page_id
 
@@ -51,7 +51,7 @@ class ComponentCommands(BeaconApplication):
                       monitor_id: UUID | None, actor: Actor) -> Component:
         page = self.get_page(workspace_id, page_slug)
         component = Component.create(
-            component_id=uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
+            component_id=new_id(), workspace_id=workspace_id, page_id=page.id,
             page_slug=page.slug, name=name, group=group, description=description,
             position=position, monitor_id=monitor_id, actor=actor, at=self.clock())
         self.save(component)
@@ -63,9 +63,7 @@ class ComponentCommands(BeaconApplication):
         version = self.version_at(component_id, as_of, ComponentNotFoundError, "component") \
             if as_of is not None else None
         component: Component = self.load(component_id, ComponentNotFoundError, "component",
-                                         version)
-        if component.workspace_id != workspace_id:
-            raise ComponentNotFoundError("component not found")
+                                         version, workspace_id=workspace_id)
         return component
 
     @retry_on_conflict

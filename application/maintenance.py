@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,6 +10,7 @@ from application.base import retry_on_conflict
 from application.components import ComponentCommands, describe_event
 from domain.actor import Actor
 from domain.errors import MaintenanceNotFoundError
+from domain.ids import new_id
 from domain.maintenance import Maintenance
 
 
@@ -27,7 +27,7 @@ class MaintenanceCommands(ComponentCommands):
         page = self.get_page(workspace_id, page_slug)
         self.check_page_components(page.id, components)
         maintenance = Maintenance.schedule(
-            maintenance_id=uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
+            maintenance_id=new_id(), workspace_id=workspace_id, page_id=page.id,
             page_slug=page.slug, title=title, scheduled_for=scheduled_for,
             scheduled_until=scheduled_until, components=components, monitors=monitors,
             auto_start=auto_start, auto_complete=auto_complete, message=message, actor=actor,
@@ -41,9 +41,7 @@ class MaintenanceCommands(ComponentCommands):
         version = self.version_at(maintenance_id, as_of, MaintenanceNotFoundError,
                                   "maintenance") if as_of is not None else None
         maintenance: Maintenance = self.load(maintenance_id, MaintenanceNotFoundError,
-                                             "maintenance", version)
-        if maintenance.workspace_id != workspace_id:
-            raise MaintenanceNotFoundError("maintenance not found")
+                                             "maintenance", version, workspace_id=workspace_id)
         return maintenance
 
     def change_maintenance(self, workspace_id: UUID, maintenance_id: UUID, *, actor: Actor,
