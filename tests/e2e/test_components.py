@@ -88,6 +88,10 @@ def test_deleting_archives_the_component_and_keeps_its_history(
     assert clocked_client.delete(f"/api/v1/components/{api['id']}", headers=write
                                  ).status_code == 204
     assert listed(clocked_client, clocked_beacon, tenant_on_clock)["data"] == []
+    archived = clocked_client.get(f"/api/v1/pages/{tenant_on_clock.page_slug}/components",
+                                  params={"archived": "true"},
+                                  headers=tenant_on_clock.headers("read")).json()["data"]
+    assert [c["id"] for c in archived] == [api["id"]]
     assert component(clocked_client, tenant_on_clock, api["id"])["archived"] is True
     assert clocked_client.patch(f"/api/v1/components/{api['id']}", json={"name": "x"},
                                 headers=write).status_code == 404

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from interfaces.bootstrap import Beacon
 from interfaces.rest.representations import iso
-from tests.conftest import FakeClock, Tenant, settle
+from tests.conftest import FakeClock, Tenant, make_tenant, settle
 from tests.e2e.test_components import add_component, component
 from tests.e2e.test_heartbeats import beat, create_monitor
 
@@ -149,3 +149,23 @@ def test_a_monitor_under_maintenance_opens_no_incident_until_the_maintenance_end
     tick(clocked_beacon)
     assert clocked_client.get(incidents, headers=read).json()["total"] == 1
     assert component(clocked_client, tenant_on_clock, api["id"])["status"] == "major_outage"
+
+
+def test_another_workspaces_maintenance_components_and_uptime_are_404(
+        clocked_client: TestClient, tenant_on_clock: Tenant, clock: FakeClock) -> None:
+    db = add_component(clocked_client, tenant_on_clock, "Database")
+    mine = schedule(clocked_client, tenant_on_clock, clock.now + timedelta(hours=1),
+                    clock.now + timedelta(hours=2), [db["id"]])
+    monitor = create_monitor(clocked_client, tenant_on_clock, period_seconds=60)
+    other = make_tenant(clocked_client, name="Other", slug="other")
+    read, write = other.headers("read"), other.headers("write")
+    for path in (f"/api/v1/maintenances/{mine['id']}", f"/api/v1/maintenances/{mine['id']}/history",
+                 f"/api/v1/components/{db['id']}/uptime", f"/api/v1/components/{db['id']}/history",
+                 f"/api/v1/monitors/{monitor['id']}/uptime"):
+        assert clocked_client.get(path, headers=read).status_code == 404, path
+    assert clocked_client.patch(f"/api/v1/maintenances/{mine['id']}", json={"title": "x"},
+                                headers=write).status_code == 404
+    borrowed = clocked_client.post(f"/api/v1/pages/{other.page_slug}/maintenances", json={
+        "title": "x", "scheduled_for": iso(clock.now), "scheduled_until": iso(clock.now + timedelta(hours=1)),
+        "components": [db["id"]]}, headers=write)
+    assert borrowed.status_code == 422
