@@ -15,6 +15,7 @@ from domain.actor import Actor
 from domain.errors import (
     AlreadyExistsError,
     IncidentNotFoundError,
+    NotFoundError,
     SubscriberNotFoundError,
 )
 from domain.ids import new_id
@@ -108,10 +109,10 @@ class StatusPagesApplication(MaintenanceCommands):
 
         return self._update(workspace_id, incident_id, None, command)
 
-    def incident_at_version(self, incident_id: UUID, version: int) -> Incident:
-        """The incident exactly as one of its events left it (for webhook bodies)."""
-        incident: Incident = self.load(incident_id, IncidentNotFoundError, "incident", version)
-        return incident
+    def subject_at_version(self, subject_id: UUID, version: int) -> Any:
+        """An incident, component or maintenance window exactly as one of its events left it
+        (for webhook bodies)."""
+        return self.load(subject_id, NotFoundError, "webhook subject", version)
 
     def subscribe(self, workspace_id: UUID, page_slug: str, *, url: str, secret: str | None,
                   actor: Actor, components: list[str] | None = None) -> Subscriber:

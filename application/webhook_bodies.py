@@ -33,7 +33,7 @@ def maintenance_body(maintenance: Maintenance) -> dict[str, Any]:
 def subject_body(statuspages: StatusPagesApplication, kind: str, subject_id: UUID,
                  version: int) -> dict[str, Any]:
     """The subject of a delivery (`kind`: incident, component or maintenance) at its version."""
-    subject: Any = statuspages.repository.get(subject_id, version=version)
+    subject = statuspages.subject_at_version(subject_id, version)
     if kind == "incident":
         return incident_json(subject, subject.updates)
     if kind == "component":
