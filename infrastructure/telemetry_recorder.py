@@ -247,13 +247,15 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         with self.pool_datastore.get_connection() as conn, self._transaction(conn):
             taken = None if claim is None or retried else \
                 self._claim_at_lock(conn, workspace_id, ids, claim, read_ahead)
-            if taken is not None:  # committed: what it read ahead serves this thread's reads
-                claimed, later = taken
-                read = _READ_AHEAD.set(later)
+            if taken is not None:  # committed: what it read ahead serves this thread's reads,
+                claimed, later = taken  # and its other reads reuse this idle connection (a
+                # second one from the pool could wait for ever on a pool of BEACON_DB_POOL_SIZE)
+                token, read = _ADMISSION.set(conn), _READ_AHEAD.set(later)
                 try:
                     yield LedgerEntry(workspace_id, ids, None, claimed=claimed)
                 finally:
                     _READ_AHEAD.reset(read)
+                    _ADMISSION.reset(token)
                 return
             with lock_waits(self.wait_seconds), conn.cursor() as recorded, conn.cursor() as lock, \
                     conn.cursor() as ahead:

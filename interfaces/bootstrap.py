@@ -189,7 +189,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     ensure_schema(settings)
     names = [app.name for app in APPLICATIONS]
     if settings.uses_postgres:
-        shared = PostgresDatabase(settings.database_url, settings.db_schema)
+        shared = PostgresDatabase(settings.database_url, settings.db_schema,
+                                  max_size=settings.db_pool_size)
         databases: dict[str, Database] = {name: shared for name in names}
     else:
         databases = {name: SQLiteDatabase(settings.sqlite_path(name)) for name in names}

@@ -1,0 +1,131 @@
+"""One Beacon process holds a small, bounded number of PostgreSQL connections (README, "The
+production shape"), however busy it is: counted in pg_stat_activity by its application_name."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from infrastructure.settings import Settings, pool_budget
+from tests.services import fresh_schema, require_postgres
+
+pytestmark = pytest.mark.postgres
+
+ADMIN = {"Authorization": "Bearer connections-test-admin-token-0123456789"}
+BEACON = Path(sys.executable).with_name("beacon")
+LOGS_WITH_PROJECTIONS = 3  # StatusPages, Telemetry and Monitoring: one LISTEN connection each
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def connections(url: str, application_name: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                           [application_name]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def serve(url: str, schema: str, tmp_path: Path, application_name: str, pool_size: int,
+          port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "BEACON_DATABASE_URL": url, "BEACON_DB_SCHEMA": schema,
+           "BEACON_ENV": "production", "BEACON_ADMIN_TOKEN": ADMIN["Authorization"][7:],
+           "BEACON_DATA_DIR": str(tmp_path), "BEACON_REDIS_URL": "", "BEACON_LOG_LEVEL": "WARNING",
+           "BEACON_DB_POOL_SIZE": str(pool_size), "PGAPPNAME": application_name}
+    log = tmp_path / "serve.log"
+    server = subprocess.Popen([str(BEACON), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        if server.poll() is not None:
+            break
+    server.kill()
+    server.wait()
+    pytest.fail(f"beacon serve did not start: {log.read_text()[-2000:]}")
+
+
+def batch(size: int = 200) -> list[dict[str, Any]]:
+    at = datetime.now(UTC).isoformat()
+    return [{"event_id": str(uuid.uuid4()), "category": "nav", "name": "viewed", "timestamp": at,
+             "actor_id": "user-1", "source_app": "Test", "source_version": "1.0",
+             "properties": {}} for _ in range(size)]
+
+
+def busy(base: str) -> None:
+    """What a busy process does at once: ingestion from many clients, reads, writes, beats."""
+    with httpx.Client(base_url=base, timeout=30) as http:
+        workspace = http.post("/admin/v1/workspaces", json={"name": "Busy", "plan": "pro"},
+                              headers=ADMIN).json()["data"]["id"]
+        keys = {scope: http.post(f"/admin/v1/workspaces/{workspace}/keys",
+                                 json={"name": scope, "scopes": [scope]},
+                                 headers=ADMIN).json()["data"]["key"]
+                for scope in ("ingest", "write", "read")}
+        http.post(f"/admin/v1/workspaces/{workspace}/pages", json={"slug": "busy", "name": "Busy"},
+                  headers=ADMIN).raise_for_status()
+        monitor = http.post("/api/v1/monitors", json={"name": "cron", "page_slug": "busy"},
+                            headers={"Authorization": f"Bearer {keys['write']}"}).json()["data"]
+
+    def call(n: int) -> int:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            kind = n % 4
+            if kind == 0:
+                return http.post("/v1/events", json=batch(),
+                                 headers={"Authorization": f"Bearer {keys['ingest']}"}).status_code
+            if kind == 1:
+                return http.post("/graphql", json={"query": "{ usage { used } }"},
+                                 headers={"Authorization": f"Bearer {keys['read']}"}).status_code
+            if kind == 2:
+                return http.post("/api/v1/pages/busy/incidents", json={"title": f"Down {n}"},
+                                 headers={"Authorization": f"Bearer {keys['write']}"}).status_code
+            return http.get(f"/api/v1/beet/{monitor['token']}").status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(call, range(96)))
+    assert set(statuses) <= {200, 201}, statuses
+
+
+@pytest.mark.parametrize("pool_size", [1, 4])
+def test_a_busy_process_stays_within_its_connection_budget(tmp_path: Path, pool_size: int) -> None:
+    url = require_postgres()
+    application_name = f"beacon-conn-{uuid.uuid4().hex[:8]}"
+    bound = pool_budget(Settings(db_pool_size=pool_size)) + LOGS_WITH_PROJECTIONS
+    with fresh_schema() as schema:
+        port = free_port()
+        server = serve(url, schema, tmp_path, application_name, pool_size, port)
+        try:
+            peak = 0
+            with ThreadPoolExecutor(1) as watcher:
+                load = watcher.submit(busy, f"http://127.0.0.1:{port}")
+                while not load.done():
+                    peak = max(peak, connections(url, application_name))
+                    time.sleep(0.05)
+                load.result()
+            peak = max(peak, connections(url, application_name))
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    assert 0 < peak <= bound, f"{peak} connections, more than {bound}"
