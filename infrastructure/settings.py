@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = 30.0  # doubles per attempt, at most an hour
     export_ttl_hours: float = 24.0
     signing_secret: str = ""  # signs export links; derived from the admin token when empty
-    db_pool_size: int = Field(4, ge=1)  # PostgreSQL connections of each busy pool: see pool_budget
+    db_pool_size: int = Field(2, ge=1)  # PostgreSQL connections of each busy pool: see pool_budget
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -78,9 +78,9 @@ SHARED_POOL_FACTORY = "infrastructure.database:SharedPostgresFactory"
 def pool_budget(settings: Settings) -> int:
     """The most PostgreSQL connections one process holds, besides one LISTEN connection per log
     it follows when it runs projections (README, "The production shape"): the Telemetry
-    application's pool (ingestion admits requests side by side, one connection each), the read
-    models' pool, and the shared pool of the others."""
-    return 2 * settings.db_pool_size + SHARED_POOL_SIZE
+    application's pool (N kept open, as many more under bursts), the read models' N and the
+    shared pool of the others."""
+    return 3 * settings.db_pool_size + SHARED_POOL_SIZE
 
 
 def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
@@ -116,7 +116,12 @@ def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
 
 
 def _pool(settings: Settings, app_name: str) -> dict[str, str]:
-    if app_name == "Telemetry":  # kept open: the ingestion path should not wait for a connect
-        return {"POSTGRES_POOL_SIZE": str(settings.db_pool_size), "POSTGRES_MAX_OVERFLOW": "0"}
+    if app_name == "Telemetry":
+        # Ingestion admits requests side by side, one connection each, kept open so it never
+        # waits for a connect. As many again under bursts: a few paths hold one connection while
+        # they ask for another (an exception report saves while it holds its workspace's lock;
+        # a month's first admission reads its quota under the lock).
+        size = str(settings.db_pool_size)
+        return {"POSTGRES_POOL_SIZE": size, "POSTGRES_MAX_OVERFLOW": size}
     return {"PERSISTENCE_MODULE": SHARED_POOL_FACTORY, "POSTGRES_POOL_SIZE": "1",
             "POSTGRES_MAX_OVERFLOW": str(SHARED_POOL_SIZE - 1)}
