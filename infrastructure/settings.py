@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator, model_validator
@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = 30.0  # doubles per attempt, at most an hour
     export_ttl_hours: float = 24.0
     signing_secret: str = ""  # signs export links; derived from the admin token when empty
-    db_pool_size: int = Field(2, ge=1)  # PostgreSQL connections of each busy pool: see pool_budget
+    db_pool_size: Annotated[int, Field(ge=1)] = 2  # PostgreSQL connections of each busy pool: see pool_budget
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -41,7 +41,7 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
         app.include_router(router, responses=ERROR_RESPONSES)
     graphql = build_router(beacon)
     for route in graphql.routes:  # GET answers GraphiQL's page to a browser, JSON to a client
-        if isinstance(route, APIRoute) and "GET" in route.methods:
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ()):
             route.responses[200] = {"description": "a result, or GraphiQL for a browser",
                                     "content": {"application/json": {}, "text/html": {}}}
     app.include_router(graphql, prefix="/graphql", responses=ERROR_RESPONSES)
