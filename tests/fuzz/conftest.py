@@ -1,4 +1,5 @@
-"""A Beacon on SQLite for the fuzzers: a workspace with a page, one key per scope, and the admin."""
+"""A Beacon on each backend for the fuzzers: a workspace with a page, one key per scope, and the
+admin token."""
 
 from __future__ import annotations
 
@@ -13,13 +14,26 @@ from infrastructure.settings import Settings
 from interfaces.bootstrap import bootstrap
 from interfaces.rest.app import create_app
 from tests.conftest import ADMIN, ADMIN_TOKEN, make_tenant
+from tests.services import fresh_schema, require_postgres
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def fuzzed_settings(request: pytest.FixtureRequest,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    data_dir: Path = tmp_path_factory.mktemp("fuzz")
+    if request.param == "sqlite":
+        yield Settings(env="test", data_dir=data_dir, admin_token=ADMIN_TOKEN)
+        return
+    url = require_postgres()
+    with fresh_schema() as schema:
+        yield Settings(env="test", data_dir=data_dir, admin_token=ADMIN_TOKEN, database_url=url,
+                       db_schema=schema)
 
 
 @pytest.fixture(scope="module")
-def fuzzed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, dict[str, dict]]]:
+def fuzzed_app(fuzzed_settings: Settings) -> Iterator[tuple[FastAPI, dict[str, dict]]]:
     """The real app and the credentials to present: each key scope and the admin token."""
-    data_dir: Path = tmp_path_factory.mktemp("fuzz")
-    beacon = bootstrap(Settings(env="test", data_dir=data_dir, admin_token=ADMIN_TOKEN))
+    beacon = bootstrap(fuzzed_settings)
     beacon.start_projections()
     app = create_app(beacon)
     try:

@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,17 @@ def connections(url: str, application_name: str) -> int:
     return int(row[0]) if row else 0
 
 
+def answering(server: subprocess.Popen[bytes], port: int) -> bool:
+    """Whether the server answers /healthz within a minute (False at once if it died)."""
+    for _ in range(300):
+        if server.poll() is not None:
+            return False
+        with suppress(httpx.HTTPError):
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success
+        time.sleep(0.2)
+    return False
+
+
 def serve(url: str, schema: str, tmp_path: Path, application_name: str, pool_size: int,
           port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BEACON_DATABASE_URL": url, "BEACON_DB_SCHEMA": schema,
@@ -50,15 +62,8 @@ def serve(url: str, schema: str, tmp_path: Path, application_name: str, pool_siz
     log = tmp_path / "serve.log"
     server = subprocess.Popen([str(BEACON), "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=log.open("wb"))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-        if server.poll() is not None:
-            break
+    if answering(server, port):
+        return server
     server.kill()
     server.wait()
     pytest.fail(f"beacon serve did not start: {log.read_text()[-2000:]}")
