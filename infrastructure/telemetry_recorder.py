@@ -122,6 +122,17 @@ class LedgerEntry:
 _ADMISSION: ContextVar[Connection[DictRow] | None] = ContextVar("admission", default=None)
 
 
+@contextmanager
+def pinned(conn: Connection[DictRow]) -> Iterator[None]:
+    """This thread's event store reads and writes run on `conn` (a held workspace lock's), in
+    its transaction; a save commits it, as an admission's does."""
+    token = _ADMISSION.set(conn)
+    try:
+        yield
+    finally:
+        _ADMISSION.reset(token)
+
+
 @dataclass(frozen=True)
 class ReadAhead:
     """An aggregate's events after `version`, read under the admission's lock."""

@@ -19,7 +19,9 @@ import httpx
 import psycopg
 import pytest
 
+from domain.tracked_event import check_event
 from infrastructure.settings import Settings, pool_budget
+from interfaces.bootstrap import bootstrap
 from tests.services import fresh_schema, require_postgres
 
 pytestmark = pytest.mark.postgres
@@ -74,6 +76,11 @@ def batch(size: int = 200) -> list[dict[str, Any]]:
     return [{"event_id": str(uuid.uuid4()), "category": "nav", "name": "viewed", "timestamp": at,
              "actor_id": "user-1", "source_app": "Test", "source_version": "1.0",
              "properties": {}} for _ in range(size)]
+
+
+def tracked(size: int) -> list[Any]:
+    now = datetime.now(UTC)
+    return [check_event(event, now) for event in batch(size)]
 
 
 def busy(base: str) -> None:
@@ -134,3 +141,30 @@ def test_a_busy_process_stays_within_its_connection_budget(tmp_path: Path, pool_
                 server.kill()
                 server.wait()
     assert 0 < peak <= bound, f"{peak} connections, more than {bound}"
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_exception_reports_and_batches_share_the_smallest_pool(settings: Settings) -> None:
+    """At BEACON_DB_POOL_SIZE=1 (two telemetry connections), a report holding its workspace's
+    lock saves on the lock's connection: the batches queued behind the lock, holding the
+    others, do not keep it waiting for one (which would end in a 503 after the pool's wait)."""
+    beacon = bootstrap(settings.model_copy(update={"db_pool_size": 1}))
+    workspace_id = uuid.uuid4()
+    report: dict[str, Any] = {"exception_type": "ValueError", "severity": "fatal", "actor_id": "a1",
+              "occurred_at": "2026-03-20T14:30:00+00:00", "source_app": "App",
+              "source_version": "1", "message": "bad", "stack_trace": "", "breadcrumbs": [],
+              "session_id": None, "environment_context": None}
+    app = beacon.telemetry
+    try:
+        app.ingest(workspace_id, tracked(1), limit=10**6)  # the month's first decision
+        with ThreadPoolExecutor(6) as pool:
+            reports = [pool.submit(app.report_exception, workspace_id,
+                                   {**report, "exception_id": f"x{n}"}, limit=10**6)
+                       for n in range(6)]
+            batches = [pool.submit(app.ingest, workspace_id, tracked(20), limit=10**6)
+                       for _ in range(6)]
+            assert all(future.result()[1] for future in reports)
+            assert [future.result().count("accepted") for future in batches] == [20] * 6
+        assert app.usage(workspace_id, 10**6)["used"] == 1 + 6 + 120
+    finally:
+        beacon.close()
