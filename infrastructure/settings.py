@@ -118,9 +118,8 @@ def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
 def _pool(settings: Settings, app_name: str) -> dict[str, str]:
     if app_name == "Telemetry":
         # Ingestion admits requests side by side, one connection each, kept open so it never
-        # waits for a connect. As many again under bursts: a few paths hold one connection while
-        # they ask for another (an exception report saves while it holds its workspace's lock;
-        # a month's first admission reads its quota under the lock).
+        # waits for a connect. As many again under bursts: the telemetry projections, usage
+        # reads, sessions and exception reports draw on the same pool.
         size = str(settings.db_pool_size)
         return {"POSTGRES_POOL_SIZE": size, "POSTGRES_MAX_OVERFLOW": size}
     return {"PERSISTENCE_MODULE": SHARED_POOL_FACTORY, "POSTGRES_POOL_SIZE": "1",
