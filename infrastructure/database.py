@@ -172,7 +172,7 @@ class SharedPostgresFactory(PostgresFactory):
     quieter applications' short transactions do not need a pool each (settings.pool_budget).
     The pool closes when the last of them closes."""
 
-    _shared: dict[tuple[str, ...], tuple[PostgresDatastore, int]] = {}  # noqa: RUF012
+    _shared: dict[tuple[str, ...], tuple[PostgresDatastore, int]] = {}
     _lock = threading.Lock()
 
     def __init__(self, env: EnvType | Any):
@@ -187,6 +187,9 @@ class SharedPostgresFactory(PostgresFactory):
             self.datastore = shared
 
     def close(self) -> None:
+        if getattr(self, "_closed", False):  # an application closed twice lets go once
+            return
+        self._closed = True
         with self._lock:
             shared, users = self._shared.get(self._key, (self.datastore, 1))
             if users > 1:
