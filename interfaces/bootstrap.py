@@ -51,6 +51,7 @@ from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
+from infrastructure.telemetry_recorder import pinned
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
@@ -197,7 +198,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     ensure_schema(settings)
     names = [app.name for app in APPLICATIONS]
     if settings.uses_postgres:
-        shared = PostgresDatabase(settings.database_url, settings.db_schema)
+        shared = PostgresDatabase(settings.database_url, settings.db_schema,
+                                  max_size=settings.db_pool_size)
         databases: dict[str, Database] = {name: shared for name in names}
     else:
         databases = {name: SQLiteDatabase(settings.sqlite_path(name)) for name in names}
@@ -211,7 +213,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
     telemetry.ledger = telemetry.recorder  # type: ignore[assignment]  # see telemetry_recorder.py
     if settings.uses_postgres:  # several API processes may write for one workspace
-        telemetry.shared_locks = PostgresAdvisoryLocks(telemetry.recorder.pool_datastore)  # type: ignore[attr-defined]
+        telemetry.shared_locks = PostgresAdvisoryLocks(  # its holders save on its connection
+            telemetry.recorder.pool_datastore, pin=pinned)  # type: ignore[attr-defined]
     monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock,
                                        due=monitors)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
