@@ -26,6 +26,8 @@ import dramatiq
 import psycopg
 from psycopg import sql
 
+from application.alert_evaluation import AlertEvaluation
+from application.alerts import AlertChannels, AlertsApplication
 from application.base import BeaconApplication, Clock, system_clock
 from application.exports import ExportsApplication
 from application.monitored_components import StatusUpkeep
@@ -33,9 +35,15 @@ from application.monitoring import MonitoringApplication
 from application.outages import OutageIncidents
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
+from application.webhook_bodies import PageSubscribers
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
 from infrastructure.advisory_locks import PostgresAdvisoryLocks
+from infrastructure.alert_queries import (
+    SqlAlertQueries,
+    SqlEvaluationPositions,
+    SqlThresholdMeter,
+)
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
@@ -52,9 +60,10 @@ from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
 from infrastructure.telemetry_recorder import pinned
-from infrastructure.webhook_deliveries import SqlDeliveryStore
+from infrastructure.webhook_deliveries import SqlDeliveryStore, attempts_table, state_table
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
+from projections.alerts import ALERT_DELIVERIES, AlertQueries, AlertsProjection
 from projections.analytics import AnalyticsQueries
 from projections.components import ComponentQueries, ComponentsProjection
 from projections.incidents import IncidentQueries, IncidentsProjection
@@ -73,13 +82,13 @@ from projections.webhooks import WebhookDeliveriesProjection, WebhookLog
 
 log = logging.getLogger("beacon")
 APPLICATIONS = (WorkspacesApplication, StatusPagesApplication, TelemetryApplication,
-                MonitoringApplication, ExportsApplication)
+                MonitoringApplication, ExportsApplication, AlertsApplication)
 
 
 def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
-            ComponentsProjection(), MaintenancesProjection()]
+            ComponentsProjection(), MaintenancesProjection(), AlertsProjection()]
 
 
 @dataclass
@@ -108,6 +117,10 @@ class Beacon:
     actors: Actors
     components: ComponentQueries
     maintenances: MaintenanceQueries
+    alerts: AlertsApplication
+    alert_queries: AlertQueries
+    alert_evaluation: AlertEvaluation
+    alert_webhooks: WebhookDeliveries
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -115,7 +128,7 @@ class Beacon:
     @property
     def applications(self) -> dict[str, BeaconApplication]:
         return {app.name: app for app in (self.workspaces, self.statuspages, self.telemetry,
-                                          self.monitoring, self.exports)}
+                                          self.monitoring, self.exports, self.alerts)}
 
     def runner(self, name: str) -> ProjectionRunner:
         for runner in self.runners:
@@ -179,6 +192,7 @@ class Beacon:
             self._worker.stop(timeout=5000)
         self.broker.close()
         self.webhooks.close()
+        self.alert_webhooks.close()
         for app in self.applications.values():
             app.close()
         for db in {id(d): d for d in self.databases.values()}.values():
@@ -219,18 +233,29 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock,
                                        due=monitors)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
+    alerts = AlertsApplication(eventsourcing_env(settings, "Alerts"), clock=clock)
     apps: dict[str, BeaconApplication] = {
-        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports)}
+        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, alerts)}
     runners = []
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)
         store.create_tables()
         runners.append(ProjectionRunner(projection, apps[projection.source], store))
-    webhooks = WebhookDeliveries(
-        deliveries, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
-                                      timeout=settings.webhook_timeout_seconds),
-        statuspages, clock, DeliveryPolicy(max_attempts=settings.webhook_max_attempts,
-                                           backoff_seconds=settings.webhook_backoff_seconds))
+    webhooks, alert_webhooks = (WebhookDeliveries(
+        store, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
+                                 timeout=settings.webhook_timeout_seconds),
+        recipients, clock, DeliveryPolicy(max_attempts=settings.webhook_max_attempts,
+                                          backoff_seconds=settings.webhook_backoff_seconds))
+        for store, recipients in ((deliveries, PageSubscribers(statuspages)),
+                                  (alert_deliveries(databases["Alerts"]), AlertChannels(alerts))))
+    analytics = SqlAnalyticsQueries(databases["Telemetry"])
+    alert_queries = SqlAlertQueries(databases["Alerts"])
+    positions = SqlEvaluationPositions(databases["Alerts"])
+    positions.create_tables()
+    events_runner = next(r for r in runners if r.name == "events")
+    alert_evaluation = AlertEvaluation(
+        alerts=alerts, rules=alert_queries, meter=SqlThresholdMeter(analytics),
+        telemetry=telemetry, ready=events_runner.store.position, positions=positions, clock=clock)
     telemetry_queries = SqlTelemetryQueries(databases["Telemetry"])
     export_files = ExportFiles(settings.data_dir / "exports", databases["StatusPages"],
                                databases.get("Telemetry"))
@@ -241,17 +266,28 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         outages=OutageIncidents(monitoring, statuspages, monitor_links.under_maintenance),
         upkeep=StatusUpkeep(statuspages, monitor_links, maintenances),
         webhooks=webhooks, exports=exports, export_files=export_files,
-        export_ttl=timedelta(hours=settings.export_ttl_hours))
+        export_ttl=timedelta(hours=settings.export_ttl_hours), alert_evaluation=alert_evaluation,
+        alert_webhooks=alert_webhooks)
     broker = build_broker(settings.redis_url)
     return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
         monitoring=monitoring, exports=exports, databases=databases, runners=runners,
         incidents=SqlIncidentQueries(databases["StatusPages"]),
         telemetry_queries=telemetry_queries,
-        analytics=SqlAnalyticsQueries(databases["Telemetry"]), monitors=monitors,
+        analytics=analytics, monitors=monitors,
         public_pages=SqlStatusPageQueries(databases["StatusPages"], monitors),
         webhooks=webhooks, webhook_log=deliveries, export_files=export_files,
         limiter=RateLimiter(settings.redis_url), broker=broker, jobs=jobs,
         actors=declare_actors(jobs, broker),
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
+        alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
+        alert_webhooks=alert_webhooks,
     )
+
+
+def alert_deliveries(db: Database) -> SqlDeliveryStore:
+    """The alerts' outbox, with dispatch tables of its own beside it."""
+    store = SqlDeliveryStore(db, ALERT_DELIVERIES, state_table("alert_delivery_state"),
+                             attempts_table("alert_attempts"))
+    store.create_tables()
+    return store
