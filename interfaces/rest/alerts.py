@@ -6,28 +6,19 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
 from application.alerts import alert_json
 from domain.alert import Alert
 from domain.errors import AlertNotFoundError
+from interfaces.rest import representations as wire
 from interfaces.rest.admin import parse_id
-from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
+from interfaces.rest.deps import BeaconDep, ConsistentRead, IfMatch, Reader, Writer
 from interfaces.rest.errors import BadRequest
-from interfaces.rest.representations import (
-    decode_cursor,
-    encode_cursor,
-    envelope,
-    etag,
-    iso,
-    mark_position,
-    parse_if_match,
-)
 from interfaces.rest.schemas import Body
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 class AlertCreate(Body):
@@ -67,8 +58,8 @@ def aware(moment: datetime | None, field: str) -> datetime | None:
 
 
 def written(response: Response, alert: Alert) -> None:
-    response.headers["ETag"] = etag(alert.version)
-    mark_position(response)
+    response.headers["ETag"] = wire.etag(alert.version)
+    wire.mark_position(response)
 
 
 @router.post("", status_code=201)
@@ -79,7 +70,7 @@ def create_alert(body: AlertCreate, who: Writer, beacon: BeaconDep, response: Re
         cooldown_seconds=body.cooldown_seconds, actor=who.actor)
     written(response, alert)
     response.headers["Location"] = f"/api/v1/alerts/{alert.id}"
-    return envelope(alert_json(alert, secrets=True))
+    return wire.envelope(alert_json(alert, secrets=True))
 
 
 @router.post("/preview")
@@ -88,7 +79,7 @@ def preview_alert(body: AlertPreview, who: Reader, beacon: BeaconDep) -> dict:
     start, end = aware(body.start, "from"), aware(body.end, "to")
     assert start is not None and end is not None
     changes = beacon.alert_evaluation.preview(who.workspace_id, body.condition, start, end)
-    return envelope({"changes": [{**c, "at": iso(c["at"])} for c in changes]})
+    return wire.envelope({"changes": [{**c, "at": wire.iso(c["at"])} for c in changes]})
 
 
 @router.get("", dependencies=[ConsistentRead])
@@ -96,21 +87,21 @@ def list_alerts(who: Reader, beacon: BeaconDep, cursor: str | None = None,
                 limit: Annotated[int, Query(ge=1, le=100)] = 25) -> dict:
     """The workspace's alert rules, oldest first, with cursor pagination."""
     page = beacon.alert_queries.list_alerts(
-        str(who.workspace_id), decode_cursor(cursor) if cursor else None, limit)
+        str(who.workspace_id), wire.decode_cursor(cursor) if cursor else None, limit)
     body: dict[str, Any] = {
         "data": [alert_json(beacon.alerts.get_alert(who.workspace_id, UUID(row["id"])))
                  for row in page.items],
         "has_more": page.has_more}
     if page.next_cursor is not None:
-        body["next_cursor"] = encode_cursor(*page.next_cursor)
+        body["next_cursor"] = wire.encode_cursor(*page.next_cursor)
     return body
 
 
 @router.get("/{alert_id}")
 def get_alert(alert_id: str, who: Reader, beacon: BeaconDep, response: Response) -> dict:
     alert = beacon.alerts.get_alert(who.workspace_id, alert_id_of(alert_id))
-    response.headers["ETag"] = etag(alert.version)
-    return envelope(alert_json(alert))
+    response.headers["ETag"] = wire.etag(alert.version)
+    return wire.envelope(alert_json(alert))
 
 
 @router.patch("/{alert_id}")
@@ -119,15 +110,15 @@ def change_alert(alert_id: str, body: AlertUpdate, who: Writer, beacon: BeaconDe
     """Change name, condition, channels or cooldown; only the fields sent change."""
     alert = beacon.alerts.change_alert(
         who.workspace_id, alert_id_of(alert_id), actor=who.actor,
-        expected_version=parse_if_match(if_match), **body.given())
+        expected_version=wire.parse_if_match(if_match), **body.given())
     written(response, alert)
-    return envelope(alert_json(alert, secrets="channels" in body.given()))
+    return wire.envelope(alert_json(alert, secrets="channels" in body.given()))
 
 
 @router.delete("/{alert_id}", status_code=204)
 def delete_alert(alert_id: str, who: Writer, beacon: BeaconDep, response: Response) -> None:
     beacon.alerts.delete_alert(who.workspace_id, alert_id_of(alert_id), actor=who.actor)
-    mark_position(response)
+    wire.mark_position(response)
 
 
 @router.post("/{alert_id}/mute")
@@ -137,10 +128,10 @@ def mute_alert(alert_id: str, body: AlertMute, who: Writer, beacon: BeaconDep,
     alert = beacon.alerts.mute_alert(who.workspace_id, alert_id_of(alert_id),
                                      until=aware(body.until, "until"), actor=who.actor)
     written(response, alert)
-    return envelope(alert_json(alert))
+    return wire.envelope(alert_json(alert))
 
 
 @router.get("/{alert_id}/history")
 def alert_history(alert_id: str, who: Reader, beacon: BeaconDep) -> dict:
     """Every state change (ok, firing, resolved), when, and the value that caused it."""
-    return envelope(beacon.alerts.alert_history(who.workspace_id, alert_id_of(alert_id)))
+    return wire.envelope(beacon.alerts.alert_history(who.workspace_id, alert_id_of(alert_id)))
