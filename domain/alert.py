@@ -35,14 +35,12 @@ def check_threshold(raw: dict[str, Any]) -> dict[str, Any]:
     """A threshold on an event: `metric` of `event` (with property `filters`) over
     `window_seconds`, compared with `op` to `value` (`<` 1 catches silence)."""
     event, metric = raw.get("event"), raw.get("metric", "count")
-    window, op, value = raw.get("window_seconds"), raw.get("op"), raw.get("value")
+    op, value = raw.get("op"), raw.get("value")
     if not isinstance(event, str) or not 1 <= len(event) <= 200:
         raise invalid("condition.event", "an event name of 1-200 characters")
     if metric not in METRICS:
         raise invalid("condition.metric", f"one of {', '.join(METRICS)}")
-    if (not isinstance(window, int) or isinstance(window, bool)
-            or not MIN_WINDOW <= window <= MAX_WINDOW):
-        raise invalid("condition.window_seconds", f"{MIN_WINDOW}-{MAX_WINDOW} seconds")
+    window = check_window(raw)
     if op not in COMPARISONS:
         raise invalid("condition.op", f"one of {' '.join(COMPARISONS)}")
     if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
@@ -61,10 +59,57 @@ def check_threshold(raw: dict[str, Any]) -> dict[str, Any]:
                         for f in filters]}
 
 
+def check_window(raw: dict[str, Any], field: str = "window_seconds",
+                 default: int | None = None) -> int:
+    window = raw.get(field, default)
+    if (not isinstance(window, int) or isinstance(window, bool)
+            or not MIN_WINDOW <= window <= MAX_WINDOW):
+        raise invalid(f"condition.{field}", f"{MIN_WINDOW}-{MAX_WINDOW} seconds")
+    return window
+
+
+def check_exception_group(raw: dict[str, Any]) -> dict[str, Any]:
+    """Exception groups (reports of one fingerprint): a `new` group, a `regressed` one (back in
+    the window after `quiet_seconds` without reports), or one `over` `value` reports per window.
+    The value observed is how many groups qualify (for `over`: the most reports of one group)."""
+    trigger = raw.get("trigger")
+    if trigger not in ("new", "regressed", "over"):
+        raise invalid("condition.trigger", "one of new, regressed, over")
+    condition: dict[str, Any] = {"type": "exception_group", "trigger": trigger,
+                                 "window_seconds": check_window(raw, default=300),
+                                 "op": ">=", "value": 1}
+    if trigger == "regressed":
+        condition["quiet_seconds"] = check_window(raw, "quiet_seconds", default=MAX_WINDOW)
+    if trigger == "over":
+        value = raw.get("value")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise invalid("condition.value", "a whole number of 1 or more")
+        condition.update(op=">", value=value)
+    return condition
+
+
+def check_monitor(raw: dict[str, Any]) -> dict[str, Any]:
+    """A heartbeat monitor: `down` fires while it is down (and resolves when it is back up);
+    `up` fires when it comes back up, for `window_seconds`."""
+    trigger = raw.get("trigger")
+    if trigger not in ("down", "up"):
+        raise invalid("condition.trigger", "one of down, up")
+    try:
+        monitor_id = str(UUID(str(raw.get("monitor_id"))))
+    except ValueError:
+        raise invalid("condition.monitor_id", "a monitor id") from None
+    return {"type": "monitor", "trigger": trigger, "monitor_id": monitor_id,
+            "window_seconds": check_window(raw, default=MIN_WINDOW), "op": ">=", "value": 1}
+
+
+CONDITIONS = {"threshold": check_threshold, "exception_group": check_exception_group,
+              "monitor": check_monitor}
+
+
 def check_condition(raw: object) -> dict[str, Any]:
-    if not isinstance(raw, dict) or raw.get("type") != "threshold":
-        raise invalid("condition.type", "threshold")
-    return check_threshold(raw)
+    if not isinstance(raw, dict) or raw.get("type") not in CONDITIONS:
+        raise invalid("condition.type", f"one of {', '.join(CONDITIONS)}")
+    return CONDITIONS[raw["type"]](raw)
 
 
 def check_channels(raw: object) -> list[dict[str, str]]:

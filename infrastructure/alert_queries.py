@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from domain.time import from_micros, micros
-from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.database import Database
 from infrastructure.read_models import create_statements
 from projections.alerts import ALERTS, AlertPage, AlertQueries
-from projections.analytics import EventQuery, FilterOp, Metric, PropertyFilter
 from projections.model import BIGINT, TEXT, Table
 
 POSITIONS = Table(name="alert_evaluation_positions",
@@ -68,28 +64,3 @@ class SqlEvaluationPositions:
                         "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
                         [name, value])
 
-
-def event_query(workspace_id: str, condition: dict[str, Any], start: int, end: int) -> EventQuery:
-    """A threshold condition as a question to the analytics engine, over [start, end) µs."""
-    return EventQuery(
-        workspace_id=workspace_id, event=condition["event"], start=start, end=end,
-        metric=Metric(condition["metric"]),
-        filters=tuple(PropertyFilter(f["key"], FilterOp(f["op"]), f["value"])
-                      for f in condition["filters"]))
-
-
-class SqlThresholdMeter:
-    """Threshold conditions measured by the SQL analytics engine (the projections' vocabulary)."""
-
-    def __init__(self, analytics: SqlAnalyticsQueries):
-        self.analytics = analytics
-
-    def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
-        end = micros(at) + 1  # the window is (at - window, at]
-        start = end - condition["window_seconds"] * 1_000_000
-        return self.analytics.metric(event_query(workspace_id, condition, start, end))
-
-    def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
-                 end: datetime) -> list[datetime]:
-        query = event_query(workspace_id, condition, micros(start), micros(end) + 1)
-        return [from_micros(t) for t in self.analytics.instants(query)]

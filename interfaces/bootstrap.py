@@ -26,7 +26,14 @@ import dramatiq
 import psycopg
 from psycopg import sql
 
-from application.alert_evaluation import AlertEvaluation
+from application.alert_evaluation import (
+    MONITORING_TOPICS,
+    TELEMETRY_TOPICS,
+    AlertEvaluation,
+    LogSource,
+    touched_by_monitoring,
+    touched_by_telemetry,
+)
 from application.alerts import AlertChannels, AlertsApplication
 from application.base import BeaconApplication, Clock, system_clock
 from application.exports import ExportsApplication
@@ -39,11 +46,8 @@ from application.webhook_bodies import PageSubscribers
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
 from infrastructure.advisory_locks import PostgresAdvisoryLocks
-from infrastructure.alert_queries import (
-    SqlAlertQueries,
-    SqlEvaluationPositions,
-    SqlThresholdMeter,
-)
+from infrastructure.alert_meters import SqlExceptionGroupMeter, SqlMonitorMeter, SqlThresholdMeter
+from infrastructure.alert_queries import SqlAlertQueries, SqlEvaluationPositions
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
@@ -252,10 +256,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     alert_queries = SqlAlertQueries(databases["Alerts"])
     positions = SqlEvaluationPositions(databases["Alerts"])
     positions.create_tables()
-    events_runner = next(r for r in runners if r.name == "events")
     alert_evaluation = AlertEvaluation(
-        alerts=alerts, rules=alert_queries, meter=SqlThresholdMeter(analytics),
-        telemetry=telemetry, ready=events_runner.store.position, positions=positions, clock=clock)
+        alerts=alerts, rules=alert_queries, positions=positions, clock=clock,
+        meters={"threshold": SqlThresholdMeter(analytics),
+                "exception_group": SqlExceptionGroupMeter(databases["Telemetry"]),
+                "monitor": SqlMonitorMeter(databases["Monitoring"])},
+        sources=alert_sources(runners, telemetry, monitoring))
     telemetry_queries = SqlTelemetryQueries(databases["Telemetry"])
     export_files = ExportFiles(settings.data_dir / "exports", databases["StatusPages"],
                                databases.get("Telemetry"))
@@ -283,6 +289,20 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
         alert_webhooks=alert_webhooks,
     )
+
+
+def alert_sources(runners: list[ProjectionRunner], telemetry: TelemetryApplication,
+                  monitoring: MonitoringApplication) -> list[LogSource]:
+    """The logs alert evaluation follows, each as far as the read models it measures have come."""
+    position = {r.name: r.store.position for r in runners}
+
+    def telemetry_ready() -> int:
+        return min(position["events"](), position["exceptions"]())
+
+    return [LogSource("telemetry", telemetry, TELEMETRY_TOPICS, telemetry_ready,
+                      touched_by_telemetry),
+            LogSource("monitoring", monitoring, MONITORING_TOPICS, position["monitors"],
+                      touched_by_monitoring)]
 
 
 def alert_deliveries(db: Database) -> SqlDeliveryStore:
