@@ -42,11 +42,11 @@ def alert_json(alert: Alert, *, secrets: bool = False) -> dict[str, Any]:
 def state_change(event: Any) -> dict[str, Any]:
     """One history entry: the state a rule entered, when, and the value that caused it."""
     if isinstance(event, Alert.Created):
-        return {"version": event.originator_version, "state": "ok", "at": iso(event.timestamp),
+        return {"version": event.originator_version, "state": "ok", "at": event.timestamp,
                 "value": None, "notified": [], "suppressed": None}
     return {"version": event.originator_version,
             "state": "firing" if isinstance(event, Alert.Fired) else "resolved",
-            "at": iso(event.timestamp), "value": event.value, "notified": event.channels,
+            "at": event.timestamp, "value": event.value, "notified": event.channels,
             "suppressed": getattr(event, "suppressed", None)}
 
 

@@ -134,4 +134,5 @@ def mute_alert(alert_id: str, body: AlertMute, who: Writer, beacon: BeaconDep,
 @router.get("/{alert_id}/history")
 def alert_history(alert_id: str, who: Reader, beacon: BeaconDep) -> dict:
     """Every state change (ok, firing, resolved), when, and the value that caused it."""
-    return wire.envelope(beacon.alerts.alert_history(who.workspace_id, alert_id_of(alert_id)))
+    history = beacon.alerts.alert_history(who.workspace_id, alert_id_of(alert_id))
+    return wire.envelope([{**entry, "at": wire.iso(entry["at"])} for entry in history])

@@ -245,3 +245,25 @@ def test_another_workspaces_alert_is_not_found(clocked_client: TestClient, tenan
         assert response.status_code == 404, (method, path, response.text)
     listed = clocked_client.get("/api/v1/alerts", headers=other.headers("read")).json()
     assert listed["data"] == []
+
+
+def test_graphql_reads_alerts_with_their_history_and_not_another_workspaces(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    alert = create(clocked_client, tenant_on_clock, receiver.url)
+    track(clocked_client, tenant_on_clock, clock, 3)
+    evaluate(clocked_beacon)
+    query = ("query($id: ID!) { alert(id: $id) { name state condition channels { url } "
+             "history { state value notified } } alerts(first: 5) { edges { node { id } } "
+             "pageInfo { hasNextPage } } }")
+    body = {"query": query, "variables": {"id": alert["id"]}}
+    mine = clocked_client.post("/graphql", json=body, headers=tenant_on_clock.headers("read"))
+    data = mine.json()["data"]
+    assert data["alert"]["state"] == "firing" and data["alert"]["condition"]["op"] == ">"
+    assert [(h["state"], h["value"]) for h in data["alert"]["history"]] == [
+        ("ok", None), ("firing", 3.0)]
+    assert data["alert"]["channels"] == [{"url": receiver.url}]
+    assert [e["node"]["id"] for e in data["alerts"]["edges"]] == [alert["id"]]
+    other = make_tenant(clocked_client, name="Other", slug="other-co")
+    theirs = clocked_client.post("/graphql", json=body, headers=other.headers("read")).json()
+    assert theirs["data"]["alert"] is None and theirs["data"]["alerts"]["edges"] == []
