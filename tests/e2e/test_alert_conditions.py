@@ -41,6 +41,14 @@ def report(client: TestClient, tenant: Tenant, clock: FakeClock,
     assert response.status_code in (200, 201, 202), response.text
 
 
+def backup_monitor(client: TestClient, tenant: Tenant) -> dict[str, Any]:
+    """A monitor expecting a beat every minute, down 30 s after one is missed."""
+    response = client.post("/api/v1/monitors", headers=tenant.headers("write"),
+                           json={"name": "backup", "period_seconds": 60, "grace_seconds": 30})
+    assert response.status_code == 201, response.text
+    return dict(response.json()["data"])
+
+
 def states(client: TestClient, tenant: Tenant, alert: dict[str, Any]) -> list[tuple[str, str]]:
     return [(e["state"], e["at"][11:19]) for e in history(client, tenant, alert["id"])]
 
@@ -94,10 +102,7 @@ def test_a_group_over_n_reports_per_window_fires_and_a_regressed_one_too(
 def test_a_monitor_going_down_fires_and_coming_back_up_resolves_and_fires_up(
         clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
         clock: FakeClock, receiver: Receiver) -> None:
-    response = clocked_client.post("/api/v1/monitors", headers=tenant_on_clock.headers("write"),
-                                   json={"name": "backup", "period_seconds": 60,
-                                         "grace_seconds": 30})
-    monitor = response.json()["data"]
+    monitor = backup_monitor(clocked_client, tenant_on_clock)
     down = create_rule(clocked_client, tenant_on_clock, receiver.url, type="monitor",
                        trigger="down", monitor_id=monitor["id"])
     up = create_rule(clocked_client, tenant_on_clock, receiver.url, type="monitor",
@@ -121,10 +126,7 @@ def test_a_monitor_going_down_fires_and_coming_back_up_resolves_and_fires_up(
 def test_a_rule_on_another_workspaces_monitor_never_fires(
         clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
         clock: FakeClock, receiver: Receiver) -> None:
-    response = clocked_client.post("/api/v1/monitors", headers=tenant_on_clock.headers("write"),
-                                   json={"name": "backup", "period_seconds": 60,
-                                         "grace_seconds": 30})
-    monitor = response.json()["data"]
+    monitor = backup_monitor(clocked_client, tenant_on_clock)
     other = make_tenant(clocked_client, name="Other", slug="other-co")
     theirs = create_rule(clocked_client, other, receiver.url, type="monitor", trigger="down",
                          monitor_id=monitor["id"])
