@@ -13,7 +13,7 @@ from domain.actor import Actor
 from domain.errors import ValidationError
 from domain.ids import global_id
 
-SCOPES = ("ingest", "write", "read")
+SCOPES = ("ingest", "write", "read", "deploy")  # deploy: POST /api/deploy (beacon.yml)
 KEY_PREFIX = "bkn_live_"
 LOOKUP_LENGTH = 12
 
@@ -62,7 +62,7 @@ class ApiKey(Aggregate):
         unknown = [s for s in scopes if s not in SCOPES]
         if not scopes or unknown:
             raise ValidationError(
-                "scopes must be a non-empty list of ingest, write, read",
+                "scopes must be a non-empty list of ingest, write, read, deploy",
                 details=[{"field": "scopes", "message": f"unknown or missing: {unknown}"}],
             )
         lookup = lookup_of(token)

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: float = 30.0  # doubles per attempt, at most an hour
     export_ttl_hours: float = 24.0
+    plan_check_seconds: float = 1.0  # how often an API process looks for deploys made elsewhere
     signing_secret: str = ""  # signs export links; derived from the admin token when empty
     log_level: str = "INFO"
 
@@ -69,7 +70,7 @@ RECORDERS = {
 
 # Connections each application keeps open on PostgreSQL (more are opened on demand, up to 10 more):
 # exports are rare, and one beat is one short transaction.
-IDLE_CONNECTIONS = {"Exports": "1", "Monitoring": "2"}
+IDLE_CONNECTIONS = {"Exports": "1", "Monitoring": "2", "Configuration": "1"}
 
 
 def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:

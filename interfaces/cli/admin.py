@@ -30,6 +30,7 @@ class Scope(StrEnum):
     ingest = "ingest"
     write = "write"
     read = "read"
+    deploy = "deploy"
 
 
 @workspaces.command("create")
