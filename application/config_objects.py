@@ -16,7 +16,7 @@ from application.monitoring import MonitoringApplication
 from application.statuspages import StatusPagesApplication
 from domain.actor import Actor
 from domain.configuration import config_monitor_id
-from domain.errors import AlreadyExistsError, PageNotFoundError, ValidationError
+from domain.errors import AlreadyExistsError, ValidationError
 from domain.page import page_id
 
 
@@ -63,10 +63,3 @@ class ConfiguredObjects:
                 continue
             created.append({"kind": "monitor", "name": name, "id": str(monitor.id), "token": token})
         return created
-
-    def page_exists(self, workspace_id: UUID, slug: str) -> bool:
-        try:
-            self.statuspages.get_page(workspace_id, slug)
-        except PageNotFoundError:
-            return False
-        return True

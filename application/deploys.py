@@ -15,7 +15,7 @@ from uuid6 import uuid7
 
 from application.base import BeaconApplication, retry_on_conflict
 from domain.actor import Actor
-from domain.configuration import PLAN, ProjectConfiguration, configuration_id
+from domain.configuration import PLAN, ProjectConfiguration, config_monitor_id, configuration_id
 from domain.plan_violations import PlanViolations
 from domain.time import micros
 from domain.tracking_plan import TrackingPlan
@@ -95,6 +95,16 @@ class ConfigurationApplication(BeaconApplication):
                 "would_reject": violating if plan is not None and plan.rejects else 0,
                 "top_violations": [{"event": e, "field": f, "message": m, "count": n}
                                    for (e, f, m), n in top.most_common(TOP_VIOLATIONS)]}
+
+    def check_not_owned(self, workspace_id: UUID, section: str, name: str, what: str,
+                        object_id: UUID | None = None) -> None:
+        """409 for an API change to an object the configuration in force owns. A monitor is
+        owned only if it is the one the config made (its id derives from the name): a monitor
+        made through the API that shares a name stays the API's."""
+        if object_id is not None and section == "monitors" and \
+                object_id != config_monitor_id(workspace_id, name):
+            return
+        self.configuration(workspace_id).check_not_owned(section, name, what)
 
     def record_violations(self, workspace_id: UUID, plan: TrackingPlan,
                           counts: dict[str, int]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -58,7 +58,8 @@ class TrackingPlans:
                 page = self.configuration.notification_log.select(
                     self._position + 1, PAGE, topics=[get_topic(ProjectConfiguration.Deployed)])
                 for notification in page:
-                    event = self.configuration.mapper.to_domain_event(notification)
+                    event = cast(ProjectConfiguration.Deployed,
+                                 self.configuration.mapper.to_domain_event(notification))
                     self._put(event.workspace_id, event.document, event.deploy_version)
                 self._position = page[-1].id if page else head
             self._next_check = self.monotonic() + self.check_every

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from interfaces.cli.admin import keys, pages, workspaces
+from interfaces.cli.deploy import deploy, deploys
 from interfaces.cli.processes import projector, worker
 from interfaces.cli.projections import projections
 from interfaces.cli.serve import serve
@@ -18,6 +19,8 @@ app.add_typer(projections, name="projections")
 app.add_typer(workspaces, name="workspaces")
 app.add_typer(keys, name="keys")
 app.add_typer(pages, name="pages")
+app.command()(deploy)
+app.add_typer(deploys, name="deploys")
 
 
 def main() -> None:
