@@ -55,7 +55,7 @@ class TrackingPlans:
                 return  # another thread just looked
             head = self.configuration.recorder.max_notification_id() or 0
             while self._position < head:
-                page = self.configuration.notification_log.select(
+                page = self.configuration.recorder.select_notifications(
                     self._position + 1, PAGE, topics=[get_topic(ProjectConfiguration.Deployed)])
                 for notification in page:
                     event = cast(ProjectConfiguration.Deployed,
