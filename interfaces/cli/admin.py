@@ -30,6 +30,8 @@ class Scope(StrEnum):
     ingest = "ingest"
     write = "write"
     read = "read"
+    deploy = "deploy"
+    manage = "manage"
 
 
 @workspaces.command("create")

@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 Plan = Literal["free", "starter", "pro", "enterprise"]
-Scope = Literal["ingest", "write", "read"]
+Scope = Literal["ingest", "write", "read", "deploy", "manage"]
 Impact = Literal["none", "minor", "major", "critical"]
 State = Literal["investigating", "identified", "monitoring", "resolved"]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=False)]
@@ -51,7 +51,7 @@ class WorkspaceUpdate(Body):
 
 class KeyCreate(Body):
     name: Name
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)]
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=5)]
 
 
 class PageCreate(Body):
