@@ -123,9 +123,6 @@ class LoginSession(Credential):
         self.trigger_event(self.Used, at=at)
         return True
 
-    def describe(self) -> dict[str, object]:
-        return {"id": str(self.id), "started_at": self.started_at.isoformat(),
-                "last_seen_at": self.last_seen_at.isoformat(), "user_agent": self.user_agent}
 
 
 class CliCode(Credential):
@@ -189,8 +186,3 @@ class AccessToken(Credential):
             return False
         self.trigger_event(self.Used, at=at)
         return True
-
-    def describe(self) -> dict[str, object]:
-        last = self.last_used_at.isoformat() if self.last_used_at else None
-        return {"id": str(self.id), "name": self.name, "issued_at": self.issued_at.isoformat(),
-                "last_used_at": last, "revoked": self.ended is not None}

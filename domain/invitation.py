@@ -48,7 +48,3 @@ class Invitation(Credential):
                            email=normalise_email(email), role=check_role(role),
                            secret_hash=hash_secret(token), expires_at=at + cls.VALID_FOR,
                            actor=actor)
-
-    def describe(self) -> dict[str, object]:
-        return {"id": str(self.id), "email": self.email, "role": self.role,
-                "expires_at": self.expires_at.isoformat(), "accepted": self.ended is not None}

@@ -66,9 +66,10 @@ class Member:
         return role_allows(self.role, permission)
 
 
-def find_person(request: Request, beacon: Beacon) -> Person | None:
+def find_person(request: Request, beacon: Beacon, *, reads_only: bool = False) -> Person | None:
     """The person behind the request, None if it carries no person's credential, 401 if it
-    carries a wrong or expired one, 403 for a cookie write without its CSRF token."""
+    carries a wrong or expired one, 403 for a cookie write without its CSRF token (a POST that
+    only reads, like /api/query, says `reads_only`)."""
     people = beacon.workspaces
     token = bearer_token(request)
     if token is not None and token.startswith(ACCESS_TOKEN_PREFIX):
@@ -82,7 +83,7 @@ def find_person(request: Request, beacon: Beacon) -> Person | None:
     session = people.session_for(cookie)
     if session is None:
         raise Unauthorized("the session has expired or was signed out: sign in again")
-    if request.method not in SAFE_METHODS:
+    if request.method not in SAFE_METHODS and not reads_only:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent, csrf_token_for(cookie)):
             raise Forbidden("missing or wrong CSRF token: send the beacon_csrf cookie's value "
@@ -111,6 +112,21 @@ def member_of(beacon: Beacon, who: Person, project: str, permission: str = "read
     if not member.allows(permission):
         raise Forbidden(f"a {role} cannot {permission} in this project")
     return member
+
+
+def readable_project(request: Request, beacon: Beacon, project: str) -> UUID:
+    """The project a read may see: a read (or write) key's own, or one the signed-in person is
+    a member of. Given by id or slug; any other project is 404."""
+    token = bearer_token(request)
+    if token is not None and not token.startswith(ACCESS_TOKEN_PREFIX):
+        principal = principal_with("read", "write")(request, beacon)
+        if beacon.workspaces.resolve_workspace(project) != principal.workspace_id:
+            raise WorkspaceNotFoundError("no such project for this key")
+        return principal.workspace_id
+    who = find_person(request, beacon, reads_only=True)
+    if who is None:
+        raise Unauthorized("send a read key (Authorization: Bearer <key>) or a session cookie")
+    return member_of(beacon, who, project, "read").workspace_id
 
 
 # A secret key (sk_live_…, or any key with the deploy scope), for deploys and management.
