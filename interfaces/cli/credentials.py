@@ -16,6 +16,7 @@ from pathlib import Path
 class Credentials:
     url: str
     token: str
+    token_id: str = ""  # lets `beacon logout` revoke the token, not just forget it
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
@@ -37,7 +38,8 @@ def save_credentials(credentials: Credentials) -> Path:
     partial = path.with_name(path.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as file:
-        json.dump({"url": credentials.url, "token": credentials.token}, file)
+        json.dump({"url": credentials.url, "token": credentials.token,
+                   "token_id": credentials.token_id}, file)
     os.chmod(partial, 0o600)
     os.replace(partial, path)
     return path
@@ -47,7 +49,8 @@ def load_credentials() -> Credentials | None:
     """The stored credentials, or None when `beacon login` has not run (or they are unreadable)."""
     try:
         stored = json.loads(credentials_path().read_text())
-        return Credentials(url=str(stored["url"]).rstrip("/"), token=str(stored["token"]))
+        return Credentials(url=str(stored["url"]).rstrip("/"), token=str(stored["token"]),
+                           token_id=str(stored.get("token_id", "")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
