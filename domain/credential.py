@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -49,6 +50,34 @@ class Credential(Aggregate):
     user_id: UUID
     secret_hash: str
     ended: str | None
+    last_used_at: datetime | None
+    TOUCH_EVERY = timedelta(minutes=1)  # uses are recorded at most this often
+
+    @classmethod
+    def _made(cls, event: Any, prefix: str, token: str, **fields: Any) -> Any:
+        """Create a credential from a token the application drew: id and hash come from it."""
+        credential_uuid = credential_id(prefix, token)
+        assert credential_uuid is not None, "takes a token made by the application"
+        return cls._create(event, id=credential_uuid, secret_hash=hash_secret(token), **fields)
+
+    def _held_by(self, user_id: UUID, secret_hash: str) -> None:
+        self.user_id = user_id
+        self.secret_hash = secret_hash
+        self.ended = None
+        self.last_used_at = None
+
+    class Used(Aggregate.Event):
+        at: datetime
+
+        def apply(self, aggregate: Credential) -> None:
+            aggregate.last_used_at = self.at
+
+    def use(self, at: datetime) -> bool:
+        """Record a use unless one was recorded lately; True when an event was made."""
+        if self.last_used_at is not None and at - self.last_used_at < self.TOUCH_EVERY:
+            return False
+        self.trigger_event(self.Used, at=at)
+        return True
 
     def matches(self, token: str) -> bool:
         return hmac.compare_digest(self.secret_hash, hash_secret(token))
@@ -83,12 +112,10 @@ class LoginSession(Credential):
     TOUCH_EVERY = timedelta(hours=1)
 
     def __init__(self, user_id: UUID, secret_hash: str, started_at: datetime, user_agent: str):
-        self.user_id = user_id
-        self.secret_hash = secret_hash
+        self._held_by(user_id, secret_hash)
         self.started_at = started_at
-        self.last_seen_at = started_at
+        self.last_used_at = started_at
         self.user_agent = user_agent
-        self.ended: str | None = None
 
     class Started(Aggregate.Created):
         user_id: UUID
@@ -98,31 +125,19 @@ class LoginSession(Credential):
 
     @classmethod
     def start(cls, *, user_id: UUID, token: str, at: datetime, user_agent: str) -> LoginSession:
-        session_id = credential_id(SESSION_PREFIX, token)
-        assert session_id is not None, "start() takes a token made by the application"
-        return cls._create(cls.Started, id=session_id, user_id=user_id,
-                           secret_hash=hash_secret(token), started_at=at,
-                           user_agent=user_agent[:255])
+        session: LoginSession = cls._made(cls.Started, SESSION_PREFIX, token, user_id=user_id,
+                                          started_at=at, user_agent=user_agent[:255])
+        return session
+
+    @property
+    def last_seen_at(self) -> datetime:
+        return self.last_used_at or self.started_at
 
     def expired(self, now: datetime) -> bool:
         return now - self.last_seen_at > self.IDLE or now - self.started_at > self.ABSOLUTE
 
     def active(self, now: datetime) -> bool:
         return self.ended is None and not self.expired(now)
-
-    class Used(Aggregate.Event):
-        at: datetime
-
-        def apply(self, aggregate: LoginSession) -> None:
-            aggregate.last_seen_at = self.at
-
-    def use(self, at: datetime) -> bool:
-        """Record a use if the last recorded one is old enough; True when an event was made."""
-        if at - self.last_seen_at < self.TOUCH_EVERY:
-            return False
-        self.trigger_event(self.Used, at=at)
-        return True
-
 
 
 class CliCode(Credential):
@@ -131,10 +146,8 @@ class CliCode(Credential):
     VALID_FOR = timedelta(minutes=10)
 
     def __init__(self, user_id: UUID, secret_hash: str, expires_at: datetime):
-        self.user_id = user_id
-        self.secret_hash = secret_hash
+        self._held_by(user_id, secret_hash)
         self.expires_at = expires_at
-        self.ended: str | None = None
 
     class Issued(Aggregate.Created):
         user_id: UUID
@@ -143,24 +156,18 @@ class CliCode(Credential):
 
     @classmethod
     def issue(cls, *, user_id: UUID, token: str, at: datetime) -> CliCode:
-        code_id = credential_id(CLI_CODE_PREFIX, token)
-        assert code_id is not None, "issue() takes a token made by the application"
-        return cls._create(cls.Issued, id=code_id, user_id=user_id,
-                           secret_hash=hash_secret(token), expires_at=at + cls.VALID_FOR)
+        code: CliCode = cls._made(cls.Issued, CLI_CODE_PREFIX, token, user_id=user_id,
+                                  expires_at=at + cls.VALID_FOR)
+        return code
 
 
 class AccessToken(Credential):
     """A bearer token for the CLI, bound to one person, revocable, with its last use."""
 
-    TOUCH_EVERY = timedelta(minutes=1)
-
     def __init__(self, user_id: UUID, secret_hash: str, name: str, issued_at: datetime):
-        self.user_id = user_id
-        self.secret_hash = secret_hash
+        self._held_by(user_id, secret_hash)
         self.name = name
         self.issued_at = issued_at
-        self.last_used_at: datetime | None = None
-        self.ended: str | None = None
 
     class Issued(Aggregate.Created):
         user_id: UUID
@@ -170,19 +177,6 @@ class AccessToken(Credential):
 
     @classmethod
     def issue(cls, *, user_id: UUID, token: str, name: str, at: datetime) -> AccessToken:
-        token_id = credential_id(ACCESS_TOKEN_PREFIX, token)
-        assert token_id is not None, "issue() takes a token made by the application"
-        return cls._create(cls.Issued, id=token_id, user_id=user_id,
-                           secret_hash=hash_secret(token), name=name[:255], issued_at=at)
-
-    class Used(Aggregate.Event):
-        at: datetime
-
-        def apply(self, aggregate: AccessToken) -> None:
-            aggregate.last_used_at = self.at
-
-    def use(self, at: datetime) -> bool:
-        if self.last_used_at is not None and at - self.last_used_at < self.TOUCH_EVERY:
-            return False
-        self.trigger_event(self.Used, at=at)
-        return True
+        access: AccessToken = cls._made(cls.Issued, ACCESS_TOKEN_PREFIX, token, user_id=user_id,
+                                        name=name[:255], issued_at=at)
+        return access

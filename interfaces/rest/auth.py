@@ -17,6 +17,7 @@ from pydantic import Field
 from domain.credential import LoginSession
 from domain.errors import NotFoundError
 from interfaces.bootstrap import Beacon
+from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep
 from interfaces.rest.errors import RateLimited, Unauthorized
 from interfaces.rest.identity import CSRF_COOKIE, SESSION_COOKIE, SignedIn, csrf_token_for
@@ -119,10 +120,7 @@ def list_sessions(who: SignedIn, beacon: BeaconDep) -> dict:
 @router.delete("/sessions/{session_id}", status_code=204)
 def revoke_session(session_id: str, who: SignedIn, beacon: BeaconDep) -> Response:
     """Sign one of the user's sessions out (another user's is 404)."""
-    try:
-        sid = UUID(session_id)
-    except ValueError:
-        raise NotFoundError("session not found") from None
+    sid = parse_id(session_id, NotFoundError, "session")
     beacon.workspaces.end_session(who.user.id, sid, "revoked")
     return Response(status_code=204)
 

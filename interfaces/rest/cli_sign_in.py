@@ -4,12 +4,12 @@ an access token bound to that person; the tokens are listed with their last use 
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Response
 from pydantic import Field
 
 from application.people import CredentialNotFoundError
+from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep
 from interfaces.rest.identity import SignedIn
 from interfaces.rest.representations import envelope, iso
@@ -50,9 +50,6 @@ def list_access_tokens(who: SignedIn, beacon: BeaconDep) -> dict:
 @router.delete("/access-tokens/{token_id}", status_code=204)
 def revoke_access_token(token_id: str, who: SignedIn, beacon: BeaconDep) -> Response:
     """Revoke one of the user's access tokens; it is refused from the next request on."""
-    try:
-        tid = UUID(token_id)
-    except ValueError:
-        raise CredentialNotFoundError("access token not found") from None
+    tid = parse_id(token_id, CredentialNotFoundError, "access token")
     beacon.workspaces.revoke_access_token(who.user.id, tid)
     return Response(status_code=204)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from domain.membership import MemberNotFoundError, Roster
+from interfaces.rest.admin import parse_id
 from interfaces.rest.auth import projects_of
 from interfaces.rest.deps import BeaconDep
 from interfaces.rest.errors import Forbidden, Unauthorized
@@ -73,10 +74,7 @@ def _guard_owners(member: Member, roster: Roster | None, user_id: UUID, role: st
 
 
 def _user_id(value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        raise MemberNotFoundError("member not found") from None
+    return parse_id(value, MemberNotFoundError, "member")
 
 
 @router.post("/api/v1/workspaces/{project}/invitations", status_code=201)
