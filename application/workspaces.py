@@ -15,14 +15,15 @@ from application.projects import ProjectCommands
 from domain.actor import Actor
 from domain.api_key import KEY_PREFIX, ApiKey, api_key_id, lookup_of
 from domain.errors import ApiKeyNotFoundError, WorkspaceNotFoundError
+from domain.membership import MemberAccess
 from domain.workspace import Workspace
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: an unrevoked key and the workspace it belongs to."""
+    """Who is calling: an unrevoked key (or a signed-in member's access) and its workspace."""
 
-    key: ApiKey
+    key: ApiKey | MemberAccess
     workspace: Workspace
 
     @property

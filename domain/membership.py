@@ -6,6 +6,7 @@ more at the top: only an owner manages the plan and deletes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -43,6 +44,26 @@ def check_role(role: str) -> str:
 
 def role_allows(role: str | None, permission: str) -> bool:
     return role is not None and permission in PERMISSIONS.get(role, ())
+
+
+@dataclass(frozen=True)
+class MemberAccess:
+    """What a signed-in member may do in one project, shaped like a key's scopes so that every
+    endpoint a key may call answers a member alike (DESIGN.md decision 11)."""
+
+    id: UUID  # the user's
+    email: str
+    role: str
+
+    @property
+    def scopes(self) -> list[str]:
+        return list(PERMISSIONS[self.role])
+
+    def allows(self, scope: str) -> bool:
+        return role_allows(self.role, scope)
+
+    def as_actor(self) -> Actor:
+        return {"key_id": None, "name": f"user:{self.email}"}
 
 
 def roster_id(workspace_id: UUID) -> UUID:

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from application.workspaces import Principal
+from domain.credential import ACCESS_TOKEN_PREFIX
 from interfaces.bootstrap import Beacon
 from interfaces.rest.errors import BadRequest, Forbidden, RateLimited, Unauthorized
 
@@ -29,13 +30,18 @@ def bearer_token(request: Request) -> str | None:
 
 def authenticate(request: Request, beacon: Beacon, token: str | None,
                  per_minute: int | None = None) -> Principal:
-    """Authenticate a key, enforce the workspace's IP allowlist and the key's rate limit
-    (the plan's, unless the endpoint has its own `per_minute`)."""
-    if token is None:
-        raise Unauthorized("missing API key: send Authorization: Bearer <key>")
-    principal = beacon.workspaces.authenticate(token)
-    if principal is None:
-        raise Unauthorized("unknown or revoked API key")
+    """Authenticate a key (or a signed-in member naming the project in X-Beacon-Project),
+    enforce the workspace's IP allowlist and the caller's rate limit (the plan's, unless the
+    endpoint has its own `per_minute`)."""
+    if token is None or token.startswith(ACCESS_TOKEN_PREFIX):
+        from interfaces.rest.identity import member_principal  # identity builds on this module
+
+        principal = member_principal(request, beacon)
+    else:
+        found = beacon.workspaces.authenticate(token)
+        if found is None:
+            raise Unauthorized("unknown or revoked API key")
+        principal = found
     request.state.workspace_id = str(principal.workspace_id)
     allowlist = principal.workspace.ip_allowlist
     if allowlist and not _allowed(request, allowlist):

@@ -3,6 +3,8 @@
 DESIGN.md decision 11: a person's role in a project authorises what a key of the same scope would,
 never more. Another project's data answers 404, as for keys. Keys stay in deps.py; a route that
 wants both (a deploy: a secret key plus a signed-in person) asks for `SecretKey` and `SignedIn`.
+Endpoints made for keys (`Writer`, `Reader`…) also take a signed-in member who names the project in
+`X-Beacon-Project` (id or slug): `member_principal` gives them their role's scopes there.
 
 Cookie-authenticated writes carry a CSRF token in the `X-CSRF-Token` header: the value of the
 `beacon_csrf` cookie, which is derived from the session token (so another site can neither read
@@ -24,11 +26,11 @@ from application.workspaces import Principal
 from domain.actor import Actor
 from domain.credential import ACCESS_TOKEN_PREFIX, AccessToken, LoginSession
 from domain.errors import WorkspaceNotFoundError
-from domain.membership import role_allows
+from domain.membership import MemberAccess, role_allows
 from domain.user import User
 from interfaces.bootstrap import Beacon
 from interfaces.rest.deps import BeaconDep, bearer_token, principal_with
-from interfaces.rest.errors import Forbidden, Unauthorized
+from interfaces.rest.errors import BadRequest, Forbidden, Unauthorized
 
 SESSION_COOKIE = "beacon_session"
 CSRF_COOKIE = "beacon_csrf"
@@ -112,6 +114,24 @@ def member_of(beacon: Beacon, who: Person, project: str, permission: str = "read
     if not member.allows(permission):
         raise Forbidden(f"a {role} cannot {permission} in this project")
     return member
+
+
+PROJECT_HEADER = "x-beacon-project"
+
+
+def member_principal(request: Request, beacon: Beacon) -> Principal:
+    """A signed-in member as the caller of an endpoint made for keys: the project comes from the
+    X-Beacon-Project header (id or slug), the scopes from the member's role there."""
+    who = find_person(request, beacon)
+    if who is None:
+        raise Unauthorized("missing API key: send Authorization: Bearer <key> (or a session "
+                           "cookie with X-Beacon-Project)")
+    project = request.headers.get(PROJECT_HEADER)
+    if not project:
+        raise BadRequest("a signed-in person names the project in the X-Beacon-Project header")
+    member = member_of(beacon, who, project, "read")
+    access = MemberAccess(id=who.user.id, email=who.user.email, role=member.role)
+    return Principal(key=access, workspace=beacon.workspaces.get_workspace(member.workspace_id))
 
 
 def readable_project(request: Request, beacon: Beacon, project: str) -> UUID:

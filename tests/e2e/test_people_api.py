@@ -238,3 +238,28 @@ def test_an_old_cli_code_is_410(clocked_people: tuple[Beacon, FastAPI], clock: F
     token = ann.write("POST", "/api/cli/tokens").json()["data"]["token"]
     clock.advance(minutes=11)
     assert ann.client.post("/api/cli/validate", json={"token": token}).status_code == 410
+
+
+def test_a_members_session_calls_key_endpoints_as_its_role_allows(
+        beacon: Beacon, app: FastAPI, ann: SignedInUser) -> None:
+    project = ann.create_project("Acme")
+    viewer = sign_in(beacon, app, "vic@example.com")
+    vic = beacon.workspaces.find_user("vic@example.com")
+    assert vic is not None
+    beacon.workspaces.add_member(UUID(project["id"]), vic, "viewer", ADMIN_ACTOR)
+    stranger = sign_in(beacon, app, "eve@example.com")
+    monitor = {"name": "nightly backup"}
+    by_slug = {"X-Beacon-Project": "acme"}
+
+    created = ann.write("POST", "/api/v1/monitors", json=monitor, headers=by_slug)
+    assert created.status_code == 201, created.text
+    monitor_url = f"/api/v1/monitors/{created.json()['data']['id']}"
+    assert viewer.client.get(monitor_url, headers=by_slug).status_code == 200
+    assert viewer.write("POST", "/api/v1/monitors", json=monitor,
+                        headers=by_slug).status_code == 403
+    assert stranger.client.get(monitor_url, headers=by_slug).status_code == 404
+    assert stranger.client.get(monitor_url, headers={
+        "X-Beacon-Project": project["id"]}).status_code == 404
+    assert ann.client.post("/api/v1/monitors", json=monitor,
+                           headers=by_slug).status_code == 403  # no CSRF token
+    assert ann.client.get(monitor_url).status_code == 400  # which project?
