@@ -34,8 +34,10 @@ def parse_id(value: str, error: type[Exception], what: str) -> UUID:
 
 @router.post("/workspaces", status_code=201)
 def create_workspace(body: WorkspaceCreate, beacon: BeaconDep, response: Response) -> dict:
-    """Create a workspace on a plan; its limits start from the plan."""
-    workspace = beacon.workspaces.create_workspace(name=body.name, plan=body.plan, actor=ADMIN)
+    """Create a workspace on a plan (its limits start from the plan) with a slug, given or
+    derived from the name; a taken slug is 409."""
+    workspace = beacon.workspaces.create_workspace(name=body.name, plan=body.plan, actor=ADMIN,
+                                                   slug=body.slug)
     mark_position(response)
     return envelope(workspace_json(workspace))
 

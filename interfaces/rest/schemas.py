@@ -40,6 +40,8 @@ class Body(BaseModel):
 class WorkspaceCreate(Body):
     name: Name
     plan: Plan = "free"
+    slug: Annotated[str, StringConstraints(
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")] | None = None
 
 
 class WorkspaceUpdate(Body):

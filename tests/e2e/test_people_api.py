@@ -180,6 +180,10 @@ def test_another_projects_id_or_slug_is_404_on_every_endpoint(
             mallory.client.post("/api/query", json=metric_question(ref)),
         ]
         assert [a.status_code for a in answers] == [404] * len(answers), [a.text for a in answers]
+    ann_session = ann.client.get("/api/auth/sessions").json()["data"][0]["id"]
+    ann.write("POST", "/api/cli/tokens")
+    assert mallory.write("DELETE", f"/api/auth/sessions/{ann_session}").status_code == 404
+    assert ann.client.get("/api/auth/me").status_code == 200
 
 
 def metric_question(project: str) -> dict[str, Any]:
