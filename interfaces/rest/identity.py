@@ -71,7 +71,7 @@ class Member:
 def find_person(request: Request, beacon: Beacon, *, reads_only: bool = False) -> Person | None:
     """The person behind the request, None if it carries no person's credential, 401 if it
     carries a wrong or expired one, 403 for a cookie write without its CSRF token (a POST that
-    only reads, like /api/query, says `reads_only`)."""
+    only reads, like /api/query or GraphQL, says `reads_only`, or sets request.state.reads_only)."""
     people = beacon.workspaces
     token = bearer_token(request)
     if token is not None and token.startswith(ACCESS_TOKEN_PREFIX):
@@ -85,6 +85,7 @@ def find_person(request: Request, beacon: Beacon, *, reads_only: bool = False) -
     session = people.session_for(cookie)
     if session is None:
         raise Unauthorized("the session has expired or was signed out: sign in again")
+    reads_only = reads_only or getattr(request.state, "reads_only", False)
     if request.method not in SAFE_METHODS and not reads_only:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent, csrf_token_for(cookie)):

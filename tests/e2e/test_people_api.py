@@ -267,3 +267,16 @@ def test_a_members_session_calls_key_endpoints_as_its_role_allows(
     assert ann.client.post("/api/v1/monitors", json=monitor,
                            headers=by_slug).status_code == 403  # no CSRF token
     assert ann.client.get(monitor_url).status_code == 400  # which project?
+
+
+def test_a_members_session_reads_graphql_for_the_project_it_names(
+        beacon: Beacon, app: FastAPI, ann: SignedInUser) -> None:
+    project = ann.create_project("Acme")
+    stranger = sign_in(beacon, app, "eve@example.com")
+    usage = {"query": "{ usage { used } }"}
+    mine = ann.client.post("/graphql", json=usage, headers={"X-Beacon-Project": "acme"})
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["data"]["usage"]["used"] == 0
+    theirs = stranger.client.post("/graphql", json=usage,
+                                  headers={"X-Beacon-Project": project["id"]})
+    assert theirs.status_code == 404
