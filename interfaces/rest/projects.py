@@ -17,7 +17,7 @@ from interfaces.rest.deps import BeaconDep
 from interfaces.rest.errors import Forbidden, Unauthorized
 from interfaces.rest.identity import Member, SignedIn, member_of
 from interfaces.rest.representations import envelope, iso, mark_position
-from interfaces.rest.schemas import Body, Name
+from interfaces.rest.schemas import Body, Name, Plan
 
 router = APIRouter(tags=["people"])
 Role = Literal["viewer", "member", "admin", "owner"]
@@ -27,6 +27,10 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
 class ProjectCreate(Body):
     name: Name
     slug: Slug | None = None
+
+
+class ProjectUpdate(Body):
+    plan: Plan
 
 
 class InvitationCreate(Body):
@@ -64,6 +68,19 @@ def create_project(body: ProjectCreate, who: SignedIn, beacon: BeaconDep,
 def list_projects(who: SignedIn, beacon: BeaconDep) -> dict:
     """The caller's projects with their role in each."""
     return envelope(projects_of(beacon, who.user.id))
+
+
+@router.patch("/api/projects/{project}")
+def change_plan(project: str, body: ProjectUpdate, who: SignedIn, beacon: BeaconDep,
+                response: Response) -> dict:
+    """Move a project to another plan (owners only); its limits follow from the next request."""
+    member = member_of(beacon, who, project, "own")
+    workspace = beacon.workspaces.reconfigure_workspace(member.workspace_id, actor=who.actor,
+                                                        plan=body.plan)
+    mark_position(response)
+    return envelope({"id": str(workspace.id), "slug": workspace.slug, "plan": workspace.plan,
+                     "monthly_event_limit": workspace.monthly_event_limit,
+                     "rate_limit_per_minute": workspace.rate_limit_per_minute})
 
 
 def _guard_owners(member: Member, roster: Roster | None, user_id: UUID, role: str | None) -> None:

@@ -156,6 +156,9 @@ def test_roles_limit_what_members_may_do(beacon: Beacon, app: FastAPI, ann: Sign
     promoted = ann.write("PATCH", f"{members}/{bob_id}", json={"role": "admin"})
     assert promoted.status_code == 200
     assert bob.write("PATCH", f"{members}/{bob_id}", json={"role": "owner"}).status_code == 403
+    assert bob.write("PATCH", "/api/projects/acme", json={"plan": "pro"}).status_code == 403
+    plan = ann.write("PATCH", "/api/projects/acme", json={"plan": "pro"})
+    assert plan.status_code == 200 and plan.json()["data"]["rate_limit_per_minute"] == 1_000
     history = ann.client.get(f"{members}/history").json()["data"]
     assert [h["event"] for h in history] == ["MemberAdded", "MemberAdded", "RoleChanged"]
     assert history[-1]["before"] == "viewer" and history[-1]["after"] == "admin"
@@ -177,6 +180,7 @@ def test_another_projects_id_or_slug_is_404_on_every_endpoint(
             mallory.write("POST", f"{base}/invitations", json={"email": "x@example.com"}),
             mallory.write("PATCH", f"{base}/members/{bob.id}", json={"role": "viewer"}),
             mallory.write("DELETE", f"{base}/members/{bob.id}"),
+            mallory.write("PATCH", f"/api/projects/{ref}", json={"plan": "pro"}),
             mallory.client.post("/api/query", json=metric_question(ref)),
         ]
         assert [a.status_code for a in answers] == [404] * len(answers), [a.text for a in answers]
