@@ -6,7 +6,6 @@ together, and a membership change and the user's list of projects move in one tr
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from uuid import UUID
 
@@ -190,7 +189,7 @@ class ProjectCommands(BeaconApplication):
     def invite(self, workspace_id: UUID, *, email: str, role: str,
                actor: Actor) -> tuple[Invitation, str]:
         """A single-use invitation, valid 7 days; its token is returned once (it goes in the link)."""
-        token = INVITATION_PREFIX + secrets.token_urlsafe(32)
+        token = new_secret(INVITATION_PREFIX)
         invitation = Invitation.issue(workspace_id=workspace_id, email=email, role=role,
                                       token=token, at=self.clock(), actor=actor)
         self.save(invitation)
