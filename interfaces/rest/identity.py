@@ -68,10 +68,10 @@ class Member:
         return role_allows(self.role, permission)
 
 
-def find_person(request: Request, beacon: Beacon, *, reads_only: bool = False) -> Person | None:
+def find_person(request: Request, beacon: Beacon) -> Person | None:
     """The person behind the request, None if it carries no person's credential, 401 if it
     carries a wrong or expired one, 403 for a cookie write without its CSRF token (a POST that
-    only reads, like /api/query or GraphQL, says `reads_only`, or sets request.state.reads_only)."""
+    only reads, like /api/query or GraphQL, sets request.state.reads_only)."""
     people = beacon.workspaces
     token = bearer_token(request)
     if token is not None and token.startswith(ACCESS_TOKEN_PREFIX):
@@ -85,7 +85,7 @@ def find_person(request: Request, beacon: Beacon, *, reads_only: bool = False) -
     session = people.session_for(cookie)
     if session is None:
         raise Unauthorized("the session has expired or was signed out: sign in again")
-    reads_only = reads_only or getattr(request.state, "reads_only", False)
+    reads_only = getattr(request.state, "reads_only", False)
     if request.method not in SAFE_METHODS and not reads_only:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent, csrf_token_for(cookie)):
@@ -122,12 +122,13 @@ PROJECT_HEADER = "x-beacon-project"
 
 def member_principal(request: Request, beacon: Beacon) -> Principal:
     """A signed-in member as the caller of an endpoint made for keys: the project comes from the
-    X-Beacon-Project header (id or slug), the scopes from the member's role there."""
+    X-Beacon-Project header (id or slug; /api/query's projectId instead), the scopes from the
+    member's role there."""
     who = find_person(request, beacon)
     if who is None:
         raise Unauthorized("missing API key: send Authorization: Bearer <key> (or a session "
                            "cookie with X-Beacon-Project)")
-    project = request.headers.get(PROJECT_HEADER)
+    project = getattr(request.state, "project", None) or request.headers.get(PROJECT_HEADER)
     if not project:
         raise BadRequest("a signed-in person names the project in the X-Beacon-Project header")
     member = member_of(beacon, who, project, "read")
@@ -136,18 +137,14 @@ def member_principal(request: Request, beacon: Beacon) -> Principal:
 
 
 def readable_project(request: Request, beacon: Beacon, project: str) -> UUID:
-    """The project a read may see: a read (or write) key's own, or one the signed-in person is
-    a member of. Given by id or slug; any other project is 404."""
-    token = bearer_token(request)
-    if token is not None and not token.startswith(ACCESS_TOKEN_PREFIX):
-        principal = principal_with("read", "write")(request, beacon)
-        if beacon.workspaces.resolve_workspace(project) != principal.workspace_id:
-            raise WorkspaceNotFoundError("no such project for this key")
-        return principal.workspace_id
-    who = find_person(request, beacon, reads_only=True)
-    if who is None:
-        raise Unauthorized("send a read key (Authorization: Bearer <key>) or a session cookie")
-    return member_of(beacon, who, project, "read").workspace_id
+    """The project a read may see, named by id or slug: a read (or write) key's own, or one the
+    signed-in member belongs to (with the same allowlist and rate limit). Any other is 404."""
+    request.state.reads_only = True  # the caller only reads: a member's cookie needs no CSRF token
+    request.state.project = project
+    principal = principal_with("read", "write")(request, beacon)
+    if beacon.workspaces.resolve_workspace(project) != principal.workspace_id:
+        raise WorkspaceNotFoundError("no such project for this key")
+    return principal.workspace_id
 
 
 # A secret key (sk_live_…, or any key with the deploy scope), for deploys and management.
