@@ -147,5 +147,6 @@ def readable_project(request: Request, beacon: Beacon, project: str) -> UUID:
     return principal.workspace_id
 
 
-# A secret key (sk_live_…, or any key with the deploy scope), for deploys and management.
-SecretKey = Annotated[Principal, Depends(principal_with("deploy"))]
+# A secret key (sk_live_…, or any key with the deploy scope), for deploys and management; a
+# person's session is not a key here, whatever their role (a deploy asks for both).
+SecretKey = Annotated[Principal, Depends(principal_with("deploy", people=False))]

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from domain.actor import ADMIN as ADMIN_ACTOR
 from interfaces.bootstrap import Beacon
 from interfaces.rest.app import create_app
+from interfaces.rest.identity import SecretKey
 from tests.conftest import ADMIN, FakeClock, settle
 from tests.e2e.people_fixtures import PASSWORD, SignedInUser, sign_in
 
@@ -284,3 +285,20 @@ def test_a_members_session_reads_graphql_for_the_project_it_names(
     theirs = stranger.client.post("/graphql", json=usage,
                                   headers={"X-Beacon-Project": project["id"]})
     assert theirs.status_code == 404
+
+
+def test_the_secret_key_dependency_takes_keys_with_the_deploy_scope_never_a_session(
+        app: FastAPI, ann: SignedInUser) -> None:
+    @app.post("/probe/secret")
+    def probe(key: SecretKey) -> dict[str, str]:
+        return {"workspace": str(key.workspace_id)}
+
+    project = ann.create_project("Acme")
+    keys = project["keys"]
+    with_key = ann.client.post("/probe/secret", headers={
+        "Authorization": f"Bearer {keys['secret']['key']}"})
+    assert with_key.status_code == 200 and with_key.json()["workspace"] == project["id"]
+    assert ann.client.post("/probe/secret", headers={
+        "Authorization": f"Bearer {keys['public']['key']}"}).status_code == 403
+    assert ann.write("POST", "/probe/secret", headers={
+        "X-Beacon-Project": "acme"}).status_code == 401  # an owner's session is not a key
