@@ -13,6 +13,8 @@ from interfaces.metrics import Metrics
 from interfaces.rest import (
     admin,
     analytics,
+    auth,
+    cli_sign_in,
     deploys,
     dialects,
     exports,
@@ -21,6 +23,7 @@ from interfaces.rest import (
     ingest,
     monitors,
     operations,
+    projects,
     status_page,
     subscribers,
 )
@@ -37,7 +40,8 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     install_error_handlers(app)
     for router in (operations.router, admin.router, incidents.router, ingest.router,
                    dialects.router, heartbeats.router, monitors.router, subscribers.router,
-                   exports.router, status_page.router, analytics.router, deploys.router):
+                   exports.router, status_page.router, analytics.router, auth.router,
+                   cli_sign_in.router, projects.router, deploys.router):
         app.include_router(router)
     app.include_router(build_router(beacon), prefix="/graphql")
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)
