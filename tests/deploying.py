@@ -8,17 +8,32 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from interfaces.bootstrap import Beacon
 from tests.conftest import ADMIN, Tenant
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def secret_key(client: TestClient, tenant: Tenant) -> dict[str, str]:
-    """Headers carrying a key with the deploy scope, as `beacon deploy` sends it."""
+def secret_key(client: TestClient, tenant: Tenant, role: str = "admin") -> dict[str, str]:
+    """Headers as `beacon deploy` sends them: a key with the deploy scope, and the CLI access
+    token of a member of the project with `role`."""
     response = client.post(f"/admin/v1/workspaces/{tenant.id}/keys",
                            json={"name": "ci deploys", "scopes": ["deploy"]}, headers=ADMIN)
     assert response.status_code == 201, response.text
-    return {"X-API-Key": response.json()["data"]["key"]}
+    return {"X-API-Key": response.json()["data"]["key"],
+            "Authorization": f"Bearer {access_token(client, tenant, role)}"}
+
+
+def access_token(client: TestClient, tenant: Tenant, role: str) -> str:
+    """A member's CLI access token, as `beacon login` gets it (a one-time code, exchanged)."""
+    beacon: Beacon = client.app.state.beacon  # type: ignore[attr-defined]
+    user = beacon.workspaces.create_user(email=f"{role}-{uuid.uuid4().hex[:8]}@example.com",
+                                         password="correct horse battery")
+    beacon.workspaces.add_member(uuid.UUID(tenant.id), user, role, {"key_id": None, "name": "admin"})
+    _, code = beacon.workspaces.issue_cli_code(user.id)
+    exchanged = client.post("/api/cli/validate", json={"token": code})
+    assert exchanged.status_code == 200, exchanged.text
+    return str(exchanged.json()["data"]["access_token"])
 
 
 def plan(policy: str = "reject", **events: Any) -> dict[str, Any]:

@@ -14,14 +14,16 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from interfaces.cli.console import console, fail, messages
+from interfaces.cli.credentials import load_credentials
 from interfaces.config_schema import BeaconConfig
 
 deploys = typer.Typer(help="List and roll back deploys of beacon.yml.", no_args_is_help=True)
 
-Url = Annotated[str, typer.Option("--url", envvar="BEACON_URL", help="Beacon's base URL.")]
+Url = Annotated[str, typer.Option("--url", envvar="BEACON_URL",
+                                   help="Beacon's base URL (default: the one `beacon login` used).")]
 SecretKey = Annotated[str, typer.Option("--key", envvar="BEACON_SECRET_KEY",
                                         help="The project's secret key (deploy scope).")]
-DEFAULT_URL = "http://127.0.0.1:8000"
+DEFAULT_URL = ""
 
 
 def compile_file(path: Path) -> dict[str, Any]:
@@ -42,14 +44,20 @@ def compile_file(path: Path) -> dict[str, Any]:
 
 
 def call(method: str, url: str, key: str, path: str, body: Any = None) -> dict[str, Any]:
-    """One request to the app API; a refusal is printed with its reasons and exits 1."""
+    """One request to the app API with the secret key and the access token `beacon login`
+    stored; a refusal is printed with its reasons and exits 1."""
     if not key:
-        fail("no secret key: pass --key or set BEACON_SECRET_KEY", code=2)
+        fail("no secret key: pass --key or set BEACON_SECRET_KEY (the project's sk_live_ key)",
+             code=2)
+    credentials = load_credentials()
+    if credentials is None:
+        fail("not signed in: run `beacon login --url URL` first", code=2)
+    base = (url or credentials.url).rstrip("/")
     try:
-        response = httpx.request(method, url.rstrip("/") + path, json=body, timeout=60,
-                                 headers={"X-API-Key": key})
+        response = httpx.request(method, base + path, json=body, timeout=60,
+                                 headers={"X-API-Key": key, **credentials.headers()})
     except httpx.HTTPError as error:
-        fail(f"cannot reach {url}: {error}")
+        fail(f"cannot reach {base}: {error}")
     answer: dict[str, Any] = response.json() if response.content else {}
     if response.status_code >= 400:
         refusal = answer.get("error", {})

@@ -4,7 +4,9 @@ deploys, roll back to an earlier version, or preview a deploy (`dryRun`) without
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -13,27 +15,49 @@ from pydantic import ValidationError as SchemaError
 
 from application.deploys import Deployment
 from application.workspaces import Principal
+from domain.actor import Actor
 from domain.configuration import PLAN
 from domain.errors import ValidationError
 from interfaces.bootstrap import Beacon
 from interfaces.config_schema import BeaconConfig
 from interfaces.rest.deps import BeaconDep, authenticate
 from interfaces.rest.errors import Forbidden
+from interfaces.rest.identity import Member, SignedIn, member_of
 from interfaces.rest.representations import in_thread, iso, mark_position
 
 router = APIRouter(tags=["configuration"])
 log = logging.getLogger("beacon.deploys")
 
 
-def secret_key(request: Request, beacon: BeaconDep) -> Principal:
-    """The project's secret key (`X-API-Key`), which must hold the deploy scope."""
+@dataclass(frozen=True)
+class Deployer:
+    """Who deploys: the project's secret key and a signed-in member allowed to deploy there."""
+
+    principal: Principal
+    member: Member
+
+    @property
+    def workspace_id(self) -> UUID:
+        return self.principal.workspace_id
+
+    @property
+    def actor(self) -> Actor:
+        """The person, with the key they deployed with."""
+        return {"key_id": str(self.principal.key.id), "name": self.member.person.actor["name"]}
+
+
+def deployer(request: Request, beacon: BeaconDep, who: SignedIn) -> Deployer:
+    """Seed 004: a secret key (`X-API-Key: sk_live_…`, the deploy scope) plus the CLI's access
+    token (`Authorization: Bearer`) or a session (cookie and CSRF token) of a member of the
+    key's project whose role may deploy (admin or owner; others 403)."""
     principal = authenticate(request, beacon, request.headers.get("x-api-key"))
     if not principal.key.allows("deploy"):
-        raise Forbidden("this key lacks the deploy scope")
-    return principal
+        raise Forbidden("this key lacks the deploy scope: send the project's secret key")
+    member = member_of(beacon, who, str(principal.workspace_id), "deploy")
+    return Deployer(principal, member)
 
 
-Deployer = Annotated[Principal, Depends(secret_key)]
+DeployerDep = Annotated[Deployer, Depends(deployer)]
 
 
 class DeployRequest(BaseModel):
@@ -57,7 +81,7 @@ def deploy_json(deploy: dict[str, Any]) -> dict[str, Any]:
             "rolledBackFrom": deploy["rolled_back_from"]}
 
 
-def _landed(beacon: Beacon, deployment: Deployment, who: Principal) -> dict[str, Any]:
+def _landed(beacon: Beacon, deployment: Deployment, who: Deployer) -> dict[str, Any]:
     """After the commit: the plan applies from the next request of this process, and the
     document's pages and monitors are made to exist (idempotent: a failure here leaves the
     version in force, and any later deploy makes what is missing)."""
@@ -74,7 +98,7 @@ def _landed(beacon: Beacon, deployment: Deployment, who: Principal) -> dict[str,
 
 
 @router.post("/api/deploy", responses={201: {"description": "A new version is in force"}})
-async def deploy(body: DeployRequest, who: Deployer, beacon: BeaconDep) -> Response:
+async def deploy(body: DeployRequest, who: DeployerDep, beacon: BeaconDep) -> Response:
     """Deploy a compiled beacon.yml as the next version (201), or, unchanged, answer 200;
     `dryRun` answers the diff and how the last 30 days' events fare under its tracking plan."""
     document = compiled(body.config)
@@ -89,7 +113,7 @@ async def deploy(body: DeployRequest, who: Deployer, beacon: BeaconDep) -> Respo
     return response
 
 
-def _preview(beacon: Beacon, who: Principal, document: dict[str, Any]) -> dict[str, Any]:
+def _preview(beacon: Beacon, who: Deployer, document: dict[str, Any]) -> dict[str, Any]:
     current = beacon.configuration.configuration(who.workspace_id)
     diff = beacon.configuration.preview(who.workspace_id, document)
     replay = beacon.configuration.replay_plan(who.workspace_id, document, beacon.stored_events) \
@@ -99,7 +123,7 @@ def _preview(beacon: Beacon, who: Principal, document: dict[str, Any]) -> dict[s
 
 
 @router.get("/api/deploys")
-def list_deploys(who: Deployer, beacon: BeaconDep) -> dict:
+def list_deploys(who: DeployerDep, beacon: BeaconDep) -> dict:
     """Every deploy of the project's configuration, newest first."""
     configuration = beacon.configuration.configuration(who.workspace_id)
     return {"success": True, "version": configuration.deployed_version,
@@ -107,7 +131,7 @@ def list_deploys(who: Deployer, beacon: BeaconDep) -> dict:
 
 
 @router.post("/api/deploys/{version}/rollback", status_code=201)
-async def rollback(version: int, who: Deployer, beacon: BeaconDep) -> Response:
+async def rollback(version: int, who: DeployerDep, beacon: BeaconDep) -> Response:
     """Deploy an earlier version's configuration again, as a new version."""
     deployment = await in_thread(beacon.configuration.rollback, who.workspace_id, version,
                                  author=who.actor)

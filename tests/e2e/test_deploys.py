@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from domain.configuration import config_monitor_id
 from interfaces.bootstrap import Beacon
-from tests.conftest import ADMIN, Tenant, settle
+from tests.conftest import ADMIN, Tenant, make_tenant, settle
 from tests.deploying import config, deploy, event, graphql, secret_key
 from tests.faults import fail_saves_of, heal_saves_of
 
@@ -32,14 +32,25 @@ def test_a_deploy_is_a_new_version_with_its_author_and_diff(client: TestClient,
     listed = client.get("/api/deploys", headers=key).json()
     assert listed["version"] == 2
     assert [d["version"] for d in listed["deploys"]] == [2, 1]
-    assert listed["deploys"][0]["author"]["name"] == "ci deploys"
+    assert listed["deploys"][0]["author"]["name"].startswith("user:admin-")
     assert listed["deploys"][0]["diff"] == {"insights": {"removed": ["signup-funnel"]}}
 
 
-def test_deploys_need_a_key_with_the_deploy_scope(client: TestClient, tenant: Tenant) -> None:
-    assert deploy(client, {}, config()).status_code == 401
-    assert deploy(client, {"X-API-Key": tenant.keys["write"]}, config()).status_code == 403
-    assert client.get("/api/deploys", headers={"X-API-Key": tenant.keys["read"]}).status_code == 403
+def test_deploys_need_the_secret_key_and_a_member_who_may_deploy(client: TestClient,
+                                                                   tenant: Tenant) -> None:
+    key = secret_key(client, tenant)
+    person_only = {"Authorization": key["Authorization"]}
+    assert deploy(client, person_only, config()).status_code == 401  # no secret key
+    assert deploy(client, {"X-API-Key": key["X-API-Key"]}, config()).status_code == 401  # no person
+    wrong_key = {**person_only, "X-API-Key": tenant.keys["write"]}
+    assert deploy(client, wrong_key, config()).status_code == 403
+    member = secret_key(client, tenant, role="member")
+    assert deploy(client, member, config()).status_code == 403  # a member writes, never deploys
+    other = make_tenant(client, name="Other", slug="other")
+    stranger = {**person_only, "X-API-Key": secret_key(client, other)["X-API-Key"]}
+    assert deploy(client, stranger, config()).status_code == 404  # not a member of that project
+    assert client.get("/api/deploys", headers=stranger).status_code == 404
+    assert deploy(client, key, config()).status_code == 201
 
 
 def test_an_invalid_config_is_refused_with_every_problem(client: TestClient, tenant: Tenant) -> None:
