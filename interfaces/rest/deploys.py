@@ -4,6 +4,7 @@ deploys, roll back to an earlier version, or preview a deploy (`dryRun`) without
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
@@ -81,7 +82,17 @@ def deploy_json(deploy: dict[str, Any]) -> dict[str, Any]:
             "rolledBackFrom": deploy["rolled_back_from"]}
 
 
-def _landed(beacon: Beacon, deployment: Deployment, who: Deployer) -> dict[str, Any]:
+async def _landed(beacon: Beacon, who: Deployer, command: Callable[..., Deployment],
+                  what: Any) -> Response:
+    """Run a deploy (or rollback) command; 201 when a new version is in force, 200 unchanged."""
+    deployment = await in_thread(command, who.workspace_id, what, author=who.actor)
+    answer = await in_thread(_make_objects, beacon, deployment, who)
+    response = JSONResponse(answer, status_code=201 if deployment.changed else 200)
+    mark_position(response)
+    return response
+
+
+def _make_objects(beacon: Beacon, deployment: Deployment, who: Deployer) -> dict[str, Any]:
     """After the commit: the plan applies from the next request of this process, and the
     document's pages and monitors are made to exist (idempotent: a failure here leaves the
     version in force, and any later deploy makes what is missing)."""
@@ -105,12 +116,7 @@ async def deploy(body: DeployRequest, who: DeployerDep, beacon: BeaconDep) -> Re
     await in_thread(beacon.configured_objects.check, who.workspace_id, document)
     if body.dryRun:
         return JSONResponse(await in_thread(_preview, beacon, who, document))
-    deployment = await in_thread(beacon.configuration.deploy, who.workspace_id, document,
-                                 author=who.actor)
-    answer = await in_thread(_landed, beacon, deployment, who)
-    response = JSONResponse(answer, status_code=201 if deployment.changed else 200)
-    mark_position(response)
-    return response
+    return await _landed(beacon, who, beacon.configuration.deploy, document)
 
 
 def _preview(beacon: Beacon, who: Deployer, document: dict[str, Any]) -> dict[str, Any]:
@@ -133,9 +139,4 @@ def list_deploys(who: DeployerDep, beacon: BeaconDep) -> dict:
 @router.post("/api/deploys/{version}/rollback", status_code=201)
 async def rollback(version: int, who: DeployerDep, beacon: BeaconDep) -> Response:
     """Deploy an earlier version's configuration again, as a new version."""
-    deployment = await in_thread(beacon.configuration.rollback, who.workspace_id, version,
-                                 author=who.actor)
-    answer = await in_thread(_landed, beacon, deployment, who)
-    response = JSONResponse(answer, status_code=201 if deployment.changed else 200)
-    mark_position(response)
-    return response
+    return await _landed(beacon, who, beacon.configuration.rollback, version)

@@ -10,8 +10,8 @@ import pytest
 
 from application.deploys import ConfigurationApplication
 from application.tracking_plans import TrackingPlans
-from infrastructure.settings import Settings, eventsourcing_env
-from interfaces.bootstrap import ensure_schema
+from infrastructure.settings import Settings
+from tests.conftest import two_processes_of
 
 AUTHOR = {"key_id": None, "name": "user:dev@example.com"}
 PLAN = {"tracking_plan": {"on_violation": "reject", "events": {"visit": {}}}}
@@ -29,14 +29,8 @@ class Ticks:
 
 @pytest.fixture
 def two_processes(settings: Settings) -> Iterator[tuple[ConfigurationApplication, ConfigurationApplication]]:
-    ensure_schema(settings)
-    first = ConfigurationApplication(eventsourcing_env(settings, "Configuration"))
-    second = ConfigurationApplication(eventsourcing_env(settings, "Configuration"))
-    try:
-        yield first, second
-    finally:
-        first.close()
-        second.close()
+    with two_processes_of(ConfigurationApplication, settings) as both:
+        yield both
 
 
 def test_a_deploy_holds_at_once_here_and_after_the_next_version_check_elsewhere(
