@@ -4,9 +4,6 @@ and in the other once its version check comes round (a cheap look at the log's h
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-
-import pytest
 
 from application.deploys import ConfigurationApplication
 from application.tracking_plans import TrackingPlans
@@ -27,15 +24,14 @@ class Ticks:
         return self.now
 
 
-@pytest.fixture
-def two_processes(settings: Settings) -> Iterator[tuple[ConfigurationApplication, ConfigurationApplication]]:
-    with two_processes_of(ConfigurationApplication, settings) as both:
-        yield both
-
-
 def test_a_deploy_holds_at_once_here_and_after_the_next_version_check_elsewhere(
-        two_processes: tuple[ConfigurationApplication, ConfigurationApplication]) -> None:
-    deploying, serving = two_processes
+        settings: Settings) -> None:
+    with two_processes_of(ConfigurationApplication, settings) as (deploying, serving):
+        see_a_deploy_here_then_there(deploying, serving)
+
+
+def see_a_deploy_here_then_there(deploying: ConfigurationApplication,
+                                 serving: ConfigurationApplication) -> None:
     ticks = Ticks()
     here = TrackingPlans(deploying, check_every=1.0, monotonic=ticks)
     there = TrackingPlans(serving, check_every=1.0, monotonic=ticks)
@@ -58,9 +54,13 @@ def test_a_deploy_holds_at_once_here_and_after_the_next_version_check_elsewhere(
     assert here.plan_for(workspace_id) is None  # the deploying process reads its own log too
 
 
-def test_a_new_process_starts_from_every_deploy_in_the_log(
-        two_processes: tuple[ConfigurationApplication, ConfigurationApplication]) -> None:
-    deploying, serving = two_processes
+def test_a_new_process_starts_from_every_deploy_in_the_log(settings: Settings) -> None:
+    with two_processes_of(ConfigurationApplication, settings) as (deploying, serving):
+        start_from_the_log(deploying, serving)
+
+
+def start_from_the_log(deploying: ConfigurationApplication,
+                       serving: ConfigurationApplication) -> None:
     workspaces = [uuid.uuid4() for _ in range(3)]
     for workspace_id in workspaces:
         deploying.deploy(workspace_id, PLAN, author=AUTHOR)
