@@ -156,3 +156,13 @@ def two_processes_of(application: type[A], settings: Settings) -> Iterator[tuple
     finally:
         first.close()
         second.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """A clone without Chromium hears once, on one line, what it missed and how to get it."""
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if "chromium" in str(report.longrepr).lower()]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} browser test(s) skipped: no Chromium at /usr/bin/chromium; "
+            "run `apt-get install chromium` (Debian) to enable them")
