@@ -20,6 +20,8 @@ from tests.services import require_redis
 def two_processes(tmp_path: Path) -> Iterator[tuple[Beacon, Beacon]]:
     """Two Beacons as two API processes would be: their own memory, one Redis."""
     redis_url = require_redis()
+    for name in ("api-1", "api-2"):
+        (tmp_path / name).mkdir()
     beacons = [bootstrap(Settings(env="test", data_dir=tmp_path / name, redis_url=redis_url,
                                   admin_token="test-admin-token-0123456789abcdef"))
                for name in ("api-1", "api-2")]

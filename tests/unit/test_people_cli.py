@@ -51,3 +51,10 @@ def test_credentials_are_kept_in_the_xdg_config_dir_for_the_owner_only(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_credentials() == Credentials(url="http://beacon.test", token="bka_x", token_id="1")
     assert forget_credentials() and load_credentials() is None
+
+
+def test_a_first_start_makes_its_data_directory(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "fresh" / ".beacon")
+    with opened_beacon(settings) as beacon:
+        demo = prepare_first_start(beacon, settings)
+    assert demo is not None and (tmp_path / "fresh" / ".beacon" / "demo.json").exists()
