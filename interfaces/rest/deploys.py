@@ -136,7 +136,8 @@ def list_deploys(who: DeployerDep, beacon: BeaconDep) -> dict:
             "deploys": [deploy_json(d) for d in reversed(configuration.deploys)]}
 
 
-@router.post("/api/deploys/{version}/rollback", status_code=201)
+@router.post("/api/deploys/{version}/rollback", status_code=201,
+             responses={200: {"description": "That version's configuration is in force already"}})
 async def rollback(version: int, who: DeployerDep, beacon: BeaconDep) -> Response:
     """Deploy an earlier version's configuration again, as a new version."""
     return await _landed(beacon, who, beacon.configuration.rollback, version)
