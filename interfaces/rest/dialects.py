@@ -13,6 +13,7 @@ from interfaces.rest.deps import BeaconDep, Ingester, authenticate
 from interfaces.rest.errors import ApiError, BadRequest, FlatError, error_response
 from interfaces.rest.ingest import batch_body, count_outcome, json_body, per_event, quota_error
 from interfaces.rest.representations import in_thread, mark_position
+from interfaces.rest.tracking import PLAN_VIOLATION, check_plan, settle_plan
 
 router = APIRouter(tags=["ingestion dialects"])
 INGEST_MAX_EVENTS, INGEST_PER_MINUTE, INGEST_MAX_NAME = 100, 1000, 100
@@ -25,7 +26,10 @@ async def _ingest_async_dialect(request: Request, who: Any, beacon: Any,
     def check_and_ingest() -> Any:  # in the admitting thread, as /v1/events checks its batches
         now = beacon.telemetry.clock()
         checked = [check_event(raw, now, event_id=new_event_id()) for raw in raws]
-        return beacon.telemetry.ingest(who.workspace_id, checked, limit=limit)
+        plan = check_plan(beacon, who.workspace_id, checked)
+        outcome = beacon.telemetry.ingest(who.workspace_id, checked, limit=limit)
+        settle_plan(beacon, who.workspace_id, plan, outcome)
+        return outcome
 
     outcome = await in_thread(check_and_ingest)
     count_outcome(request, outcome)
@@ -41,7 +45,7 @@ async def track_one(request: Request, who: Ingester, beacon: BeaconDep) -> Respo
     if not isinstance(raw, dict):
         raise BadRequest("the body must be one event object")
     outcome, _ = await _ingest_async_dialect(request, who, beacon, [raw])
-    if outcome.statuses[0] == INVALID:
+    if outcome.statuses[0] in (INVALID, PLAN_VIOLATION):
         return error_response(422, "validation_error", "the event is not valid", outcome.errors[0])
     response = JSONResponse({"data": {"event_id": outcome.event_ids[0], "status": outcome.statuses[0]}},
                             status_code=202)
@@ -59,7 +63,8 @@ async def track_batch(request: Request, who: Ingester, beacon: BeaconDep) -> Res
                               per_event(outcome))
     response = JSONResponse({"data": per_event(outcome), "accepted": outcome.count(ACCEPTED),
                              "duplicates": outcome.count(DUPLICATE),
-                             "rejected": outcome.count(INVALID)}, status_code=202)
+                             "rejected": outcome.count(INVALID) + outcome.count(PLAN_VIOLATION)},
+                            status_code=202)
     mark_position(response)
     return response
 
@@ -127,9 +132,14 @@ async def ingest(request: Request, beacon: BeaconDep) -> Response:
             if isinstance(result, list):
                 problems += [{"index": index, **p} for p in result]
             checked.append(result)
+        plan = check_plan(beacon, who.workspace_id, checked)
+        problems += [{"index": index, **p} for index, found in plan.refused_problems() for p in found]
         if problems:
+            settle_plan(beacon, who.workspace_id, plan, None)  # refused whole: counted
             return problems, None
-        return [], beacon.telemetry.ingest(who.workspace_id, checked, limit=limit, partial=False)
+        outcome = beacon.telemetry.ingest(who.workspace_id, checked, limit=limit, partial=False)
+        settle_plan(beacon, who.workspace_id, plan, outcome)
+        return [], outcome
 
     problems, outcome = await in_thread(check_and_ingest)
     if problems:

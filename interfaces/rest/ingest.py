@@ -17,6 +17,7 @@ from interfaces.rest.deps import AnyKey, BeaconDep, Ingester
 from interfaces.rest.errors import BadRequest, PayloadTooLarge, error_response
 from interfaces.rest.event_wire import MAX_BATCH, valid_batch
 from interfaces.rest.representations import envelope, in_thread, iso, mark_position
+from interfaces.rest.tracking import check_plan, settle_plan
 
 router = APIRouter(tags=["ingestion"])
 
@@ -79,7 +80,10 @@ async def track_events(request: Request, who: Ingester, beacon: BeaconDep) -> Re
         checked: list[Any] | None = valid_batch(body, now)
         if checked is None:  # something is wrong: check event by event, to say what
             checked = [check_event(raw, now) for raw in parse_batch(body)]
-        return checked, beacon.telemetry.ingest(who.workspace_id, checked, limit=limit)
+        plan = check_plan(beacon, who.workspace_id, checked)
+        outcome = beacon.telemetry.ingest(who.workspace_id, checked, limit=limit)
+        settle_plan(beacon, who.workspace_id, plan, outcome)
+        return checked, outcome
 
     checked, outcome = await in_thread(check_and_ingest)
     count_outcome(request, outcome)
