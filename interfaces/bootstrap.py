@@ -38,7 +38,6 @@ from application.telemetry import TelemetryApplication
 from application.tracking_plans import TrackingPlans
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
-from infrastructure.advisory_locks import PostgresAdvisoryLocks
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
@@ -55,7 +54,6 @@ from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
-from infrastructure.telemetry_recorder import pinned
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
@@ -223,10 +221,6 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     workspaces = WorkspacesApplication(eventsourcing_env(settings, "Workspaces"), clock=clock)
     statuspages = StatusPagesApplication(eventsourcing_env(settings, "StatusPages"), clock=clock)
     telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
-    telemetry.ledger = telemetry.recorder  # type: ignore[assignment]  # see telemetry_recorder.py
-    if settings.uses_postgres:  # several API processes may write for one workspace
-        telemetry.shared_locks = PostgresAdvisoryLocks(  # its holders save on its connection
-            telemetry.recorder.pool_datastore, pin=pinned)  # type: ignore[attr-defined]
     monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock,
                                        due=monitors)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
