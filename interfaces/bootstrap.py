@@ -57,7 +57,7 @@ from infrastructure.telemetry_queries import SqlTelemetryQueries
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
-from projections.analytics import AnalyticsQueries
+from projections.analytics_questions import AnalyticsQueries
 from projections.components import ComponentQueries, ComponentsProjection
 from projections.configuration import ConfigurationProjection, ConfigurationQueries
 from projections.incidents import IncidentQueries, IncidentsProjection
