@@ -112,3 +112,13 @@ class QuotaExceededError(DomainError):
 
 class AlertNotFoundError(NotFoundError):
     code = "alert_not_found"
+
+
+class DeployNotFoundError(NotFoundError):
+    code = "deploy_not_found"
+
+
+class OwnedByConfigError(ConflictError):
+    """An object a deploy created: beacon.yml owns it until the config releases it."""
+
+    code = "owned_by_config"

@@ -10,7 +10,7 @@ from typing import Any
 from domain.time import from_micros, micros
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.database import Database
-from projections.analytics import EventQuery, FilterOp, Metric, PropertyFilter
+from projections.analytics_questions import EventQuery, FilterOp, Metric, PropertyFilter
 from projections.monitors import MONITORS, OUTAGES
 from projections.telemetry import EXCEPTIONS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from infrastructure.database import Database
-from infrastructure.read_models import create_statements
+from infrastructure.read_model_dialects import dialect_of
 from projections.alerts import ALERTS, AlertPage, AlertQueries
 from projections.model import BIGINT, TEXT, Table
 
@@ -51,7 +51,7 @@ class SqlEvaluationPositions:
 
     def create_tables(self) -> None:
         with self.db.transaction() as cur:
-            for statement in create_statements(POSITIONS, self.db.dialect):
+            for statement in dialect_of(self.db).create_statements(POSITIONS):
                 cur.execute(statement)
 
     def get(self, name: str) -> int | None:

@@ -36,21 +36,24 @@ from application.alert_evaluation import (
 )
 from application.alerts import AlertChannels, AlertsApplication
 from application.base import BeaconApplication, Clock, system_clock
+from application.config_objects import ConfiguredObjects
+from application.deploys import ConfigurationApplication
 from application.exports import ExportsApplication
 from application.monitored_components import StatusUpkeep
 from application.monitoring import MonitoringApplication
 from application.outages import OutageIncidents
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
+from application.tracking_plans import TrackingPlans
 from application.webhook_bodies import PageSubscribers
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
-from infrastructure.advisory_locks import PostgresAdvisoryLocks
 from infrastructure.alert_meters import SqlExceptionGroupMeter, SqlMonitorMeter, SqlThresholdMeter
 from infrastructure.alert_queries import SqlAlertQueries, SqlEvaluationPositions
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
+from infrastructure.configuration_queries import SqlConfigurationQueries, SqlStoredEvents
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.export_files import ExportFiles
 from infrastructure.incident_queries import SqlIncidentQueries
@@ -63,13 +66,13 @@ from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
-from infrastructure.telemetry_recorder import pinned
 from infrastructure.webhook_deliveries import SqlDeliveryStore, attempts_table, state_table
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
 from projections.alerts import ALERT_DELIVERIES, AlertQueries, AlertsProjection
-from projections.analytics import AnalyticsQueries
+from projections.analytics_questions import AnalyticsQueries
 from projections.components import ComponentQueries, ComponentsProjection
+from projections.configuration import ConfigurationProjection, ConfigurationQueries
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.maintenance import MaintenanceQueries, MaintenancesProjection
 from projections.model import Projection
@@ -86,13 +89,15 @@ from projections.webhooks import WebhookDeliveriesProjection, WebhookLog
 
 log = logging.getLogger("beacon")
 APPLICATIONS = (WorkspacesApplication, StatusPagesApplication, TelemetryApplication,
-                MonitoringApplication, ExportsApplication, AlertsApplication)
+                MonitoringApplication, ExportsApplication, ConfigurationApplication,
+                AlertsApplication)
 
 
 def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
-            ComponentsProjection(), MaintenancesProjection(), AlertsProjection()]
+            ComponentsProjection(), MaintenancesProjection(),
+            ConfigurationProjection(), AlertsProjection()]
 
 
 @dataclass
@@ -105,6 +110,7 @@ class Beacon:
     telemetry: TelemetryApplication
     monitoring: MonitoringApplication
     exports: ExportsApplication
+    configuration: ConfigurationApplication
     databases: dict[str, Database]
     runners: list[ProjectionRunner]
     incidents: IncidentQueries
@@ -119,6 +125,10 @@ class Beacon:
     broker: dramatiq.Broker
     jobs: Jobs
     actors: Actors
+    tracking_plans: TrackingPlans
+    configured_objects: ConfiguredObjects
+    configuration_queries: ConfigurationQueries
+    stored_events: SqlStoredEvents
     components: ComponentQueries
     maintenances: MaintenanceQueries
     alerts: AlertsApplication
@@ -132,7 +142,8 @@ class Beacon:
     @property
     def applications(self) -> dict[str, BeaconApplication]:
         return {app.name: app for app in (self.workspaces, self.statuspages, self.telemetry,
-                                          self.monitoring, self.exports, self.alerts)}
+                                          self.monitoring, self.exports, self.configuration,
+                                          self.alerts)}
 
     def runner(self, name: str) -> ProjectionRunner:
         for runner in self.runners:
@@ -230,16 +241,14 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     workspaces = WorkspacesApplication(eventsourcing_env(settings, "Workspaces"), clock=clock)
     statuspages = StatusPagesApplication(eventsourcing_env(settings, "StatusPages"), clock=clock)
     telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
-    telemetry.ledger = telemetry.recorder  # type: ignore[assignment]  # see telemetry_recorder.py
-    if settings.uses_postgres:  # several API processes may write for one workspace
-        telemetry.shared_locks = PostgresAdvisoryLocks(  # its holders save on its connection
-            telemetry.recorder.pool_datastore, pin=pinned)  # type: ignore[attr-defined]
     monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock,
                                        due=monitors)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
+    configuration = ConfigurationApplication(eventsourcing_env(settings, "Configuration"), clock=clock)
     alerts = AlertsApplication(eventsourcing_env(settings, "Alerts"), clock=clock)
     apps: dict[str, BeaconApplication] = {
-        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, alerts)}
+        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, configuration,
+                            alerts)}
     runners = []
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)
@@ -277,7 +286,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     broker = build_broker(settings.redis_url)
     return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
-        monitoring=monitoring, exports=exports, databases=databases, runners=runners,
+        monitoring=monitoring, exports=exports, configuration=configuration, databases=databases,
+        runners=runners,
         incidents=SqlIncidentQueries(databases["StatusPages"]),
         telemetry_queries=telemetry_queries,
         analytics=analytics, monitors=monitors,
@@ -285,6 +295,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         webhooks=webhooks, webhook_log=deliveries, export_files=export_files,
         limiter=RateLimiter(settings.redis_url), broker=broker, jobs=jobs,
         actors=declare_actors(jobs, broker),
+        tracking_plans=TrackingPlans(configuration, settings.plan_check_seconds),
+        configured_objects=ConfiguredObjects(statuspages, monitoring),
+        configuration_queries=SqlConfigurationQueries(databases["Configuration"]),
+        stored_events=SqlStoredEvents(databases["Telemetry"]),
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
         alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
         alert_webhooks=alert_webhooks,

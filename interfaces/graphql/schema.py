@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
-from interfaces.graphql import alerts, analytics, incidents, telemetry
+from interfaces.graphql import alerts, analytics, configuration, incidents, telemetry
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
 
@@ -33,6 +33,11 @@ class Query:
     breakdown = strawberry.field(resolver=analytics.breakdown, description=analytics.breakdown.__doc__)
     metric = strawberry.field(resolver=analytics.metric, description=analytics.metric.__doc__)
     funnel = strawberry.field(resolver=analytics.funnel, description=analytics.funnel.__doc__)
+    saved_insights = strawberry.field(resolver=configuration.saved_insights,
+                                      description=configuration.saved_insights.__doc__)
+    tracking_plan_violations = strawberry.field(
+        resolver=configuration.tracking_plan_violations,
+        description=configuration.tracking_plan_violations.__doc__)
     alert = strawberry.field(resolver=alerts.alert, description=alerts.alert.__doc__)
     alerts = strawberry.field(resolver=alerts.alerts, description=alerts.alerts.__doc__)
 
