@@ -26,14 +26,7 @@ import dramatiq
 import psycopg
 from psycopg import sql
 
-from application.alert_evaluation import (
-    MONITORING_TOPICS,
-    TELEMETRY_TOPICS,
-    AlertEvaluation,
-    LogSource,
-    touched_by_monitoring,
-    touched_by_telemetry,
-)
+from application.alert_evaluation import AlertEvaluation
 from application.alerts import AlertChannels, AlertsApplication
 from application.base import BeaconApplication, Clock, system_clock
 from application.config_objects import ConfiguredObjects
@@ -48,8 +41,7 @@ from application.tracking_plans import TrackingPlans
 from application.webhook_bodies import PageSubscribers
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
-from infrastructure.alert_meters import SqlExceptionGroupMeter, SqlMonitorMeter, SqlThresholdMeter
-from infrastructure.alert_queries import SqlAlertQueries, SqlEvaluationPositions
+from infrastructure.alert_queries import SqlAlertQueries
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
@@ -66,10 +58,11 @@ from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
-from infrastructure.webhook_deliveries import SqlDeliveryStore, attempts_table, state_table
+from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
+from interfaces.alerting import alert_deliveries, evaluation
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
-from projections.alerts import ALERT_DELIVERIES, AlertQueries, AlertsProjection
+from projections.alerts import AlertQueries, AlertsProjection
 from projections.analytics_questions import AnalyticsQueries
 from projections.components import ComponentQueries, ComponentsProjection
 from projections.configuration import ConfigurationProjection, ConfigurationQueries
@@ -263,14 +256,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
                                   (alert_deliveries(databases["Alerts"]), AlertChannels(alerts))))
     analytics = SqlAnalyticsQueries(databases["Telemetry"])
     alert_queries = SqlAlertQueries(databases["Alerts"])
-    positions = SqlEvaluationPositions(databases["Alerts"])
-    positions.create_tables()
-    alert_evaluation = AlertEvaluation(
-        alerts=alerts, rules=alert_queries, positions=positions, clock=clock,
-        meters={"threshold": SqlThresholdMeter(analytics),
-                "exception_group": SqlExceptionGroupMeter(databases["Telemetry"]),
-                "monitor": SqlMonitorMeter(databases["Monitoring"])},
-        sources=alert_sources(runners, telemetry, monitoring))
+    alert_evaluation = evaluation(alerts, alert_queries, analytics, databases, runners,
+                                  telemetry, monitoring, clock)
     telemetry_queries = SqlTelemetryQueries(databases["Telemetry"])
     export_files = ExportFiles(settings.data_dir / "exports", databases["StatusPages"],
                                databases.get("Telemetry"))
@@ -304,24 +291,3 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         alert_webhooks=alert_webhooks,
     )
 
-
-def alert_sources(runners: list[ProjectionRunner], telemetry: TelemetryApplication,
-                  monitoring: MonitoringApplication) -> list[LogSource]:
-    """The logs alert evaluation follows, each as far as the read models it measures have come."""
-    position = {r.name: r.store.position for r in runners}
-
-    def telemetry_ready() -> int:
-        return min(position["events"](), position["exceptions"]())
-
-    return [LogSource("telemetry", telemetry, TELEMETRY_TOPICS, telemetry_ready,
-                      touched_by_telemetry),
-            LogSource("monitoring", monitoring, MONITORING_TOPICS, position["monitors"],
-                      touched_by_monitoring)]
-
-
-def alert_deliveries(db: Database) -> SqlDeliveryStore:
-    """The alerts' outbox, with dispatch tables of its own beside it."""
-    store = SqlDeliveryStore(db, ALERT_DELIVERIES, state_table("alert_delivery_state"),
-                             attempts_table("alert_attempts"))
-    store.create_tables()
-    return store
