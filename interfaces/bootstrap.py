@@ -24,6 +24,7 @@ from infrastructure.broker import build_broker, start_worker
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.export_files import ExportFiles
 from infrastructure.incident_queries import SqlIncidentQueries
+from infrastructure.monitor_activity_queries import SqlMonitorActivityQueries
 from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
 from infrastructure.rate_limits import RateLimiter
@@ -39,6 +40,7 @@ from interfaces.reactions import Reactions, declare_reactions, reaction_jobs
 from projections.analytics import AnalyticsQueries
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.model import Projection
+from projections.monitor_activity import MonitorActivityProjection, MonitorActivityQueries
 from projections.monitors import MonitorQueries, MonitorsProjection
 from projections.pages import PagesProjection
 from projections.status_page import StatusPageQueries
@@ -50,7 +52,8 @@ log = logging.getLogger("beacon")
 
 def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
-            PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection()]
+            PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
+            MonitorActivityProjection()]
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Beacon:
     broker: dramatiq.Broker
     actors: Actors = field(init=False)
     analytics: AnalyticsQueries = field(init=False)
+    monitor_activity: MonitorActivityQueries = field(init=False)
     reactions: Reactions = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -204,6 +208,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         limiter=RateLimiter(settings.redis_url), broker=broker,
     )
     beacon.analytics = SqlAnalyticsQueries(databases["Telemetry"])
+    beacon.monitor_activity = SqlMonitorActivityQueries(databases["Monitoring"])
     beacon.actors = declare_actors(beacon, broker)
     beacon.reactions = declare_reactions(beacon, broker)
     return beacon
