@@ -47,9 +47,9 @@ def check_config(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "schedule": check_schedule(config["period_seconds"], config["schedule"])}
 
 
-def changed_config(current: dict[str, Any], given: dict[str, Any]) -> dict[str, list[Any]]:
-    """The fields a change sets to something new, as {field: [before, after]}. A schedule given
-    alone replaces the period and a period given alone replaces the schedule; both is a 422."""
+def merged_config(current: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The settings once `given` is applied, checked. A schedule given alone replaces the period
+    and a period given alone replaces the schedule; both is a 422."""
     unknown = set(given) - set(CONFIG_FIELDS)
     if unknown:
         raise ValidationError("unknown fields", details=[
@@ -59,5 +59,10 @@ def changed_config(current: dict[str, Any], given: dict[str, Any]) -> dict[str, 
         wanted["period_seconds"] = None
     if given.get("period_seconds") is not None and "schedule" not in given:
         wanted["schedule"] = None
-    wanted = check_config(wanted)
+    return check_config(wanted)
+
+
+def changed_config(current: dict[str, Any], given: dict[str, Any]) -> dict[str, list[Any]]:
+    """The fields `given` sets to something new, as {field: [before, after]}."""
+    wanted = merged_config(current, given)
     return {f: [current[f], wanted[f]] for f in CONFIG_FIELDS if current[f] != wanted[f]}

@@ -15,6 +15,7 @@ from typing import Any
 from domain import runs
 from domain.actor import Actor
 from domain.monitor import Monitor, send_signal
+from domain.monitor_config import merged_config
 from domain.monitor_lifecycle import reason_of
 
 PREVIEWER: Actor = {"key_id": None, "name": "preview"}
@@ -23,11 +24,11 @@ STAND_IN_TOKEN = "beet_" + "0" * 32  # the replay never checks a token
 
 def replay(monitor: Monitor, events: Iterable[Any], settings: dict[str, Any],
            until: datetime) -> Monitor:
-    """A new monitor with `settings` over the original's, that went through its signals (and
-    pauses) up to `until`, not saved anywhere."""
+    """A new monitor with `settings` over the original's (as a change would apply them), that
+    went through its signals (and pauses) up to `until`, not saved anywhere."""
     probe = Monitor.create(monitor_id=monitor.id, workspace_id=monitor.workspace_id,
                            token=STAND_IN_TOKEN, actor=PREVIEWER, at=monitor.created_on,
-                           **{**monitor.config, **settings})
+                           **merged_config(monitor.config, settings))
     for event in events:
         if event.timestamp > until:
             break

@@ -138,11 +138,13 @@ class MonitorActivityQueries(ABC):
         """Runs newest first, before the (started_at, rid_key) `before` when given."""
 
     @abstractmethod
-    def flips(self, workspace_id: UUID, monitor_id: UUID, *, before: int | None, limit: int) -> list[dict[str, Any]]:
+    def flips(self, workspace_id: UUID, monitor_id: UUID, *, before: int | None,
+              limit: int) -> list[dict[str, Any]]:
         """Status changes newest first, below version `before` when given."""
 
     @abstractmethod
-    def flips_of(self, workspace_id: UUID, monitor_ids: list[UUID], limit: int) -> dict[UUID, list[dict[str, Any]]]:
+    def flips_of(self, workspace_id: UUID, monitor_ids: list[UUID],
+                 limit: int) -> dict[UUID, list[dict[str, Any]]]:
         """The latest status changes of many monitors (for GraphQL lists)."""
 
     @abstractmethod

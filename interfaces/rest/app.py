@@ -18,6 +18,7 @@ from interfaces.rest import (
     heartbeats,
     incidents,
     ingest,
+    monitor_runs,
     monitors,
     operations,
     status_page,
@@ -35,7 +36,8 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     app.state.metrics = Metrics(lambda: [r.status() for r in beacon.runners])
     install_error_handlers(app)
     for router in (operations.router, admin.router, incidents.router, ingest.router,
-                   dialects.router, heartbeats.router, monitors.router, subscribers.router,
+                   dialects.router, heartbeats.router, monitors.router, monitor_runs.router,
+                   subscribers.router,
                    exports.router, status_page.router, analytics.router):
         app.include_router(router)
     app.include_router(build_router(beacon), prefix="/graphql")
