@@ -8,7 +8,7 @@ from uuid import UUID
 
 from infrastructure.database import Database
 from projections.model import from_micros
-from projections.monitor_activity import BEATS, FLIPS, RUNS, SETTINGS, MonitorActivityQueries
+from projections.monitor_activity import BEATS, FLIPS, RUNS, MonitorActivityQueries
 from projections.monitors import MONITORS
 
 OWNED = f"JOIN {MONITORS.name} m ON m.id = t.monitor_id AND m.workspace_id = %s"
@@ -59,32 +59,22 @@ class SqlMonitorActivityQueries(MonitorActivityQueries):
             "ORDER BY t.version DESC LIMIT %s", [str(workspace_id), *params, limit])
         return [_times(r, "at", "recorded_at") for r in rows]
 
-    def flips_of(self, workspace_id: UUID, monitor_ids: list[UUID],
-                 limit: int) -> dict[UUID, list[dict[str, Any]]]:
+    def latest(self, what: str, workspace_id: UUID, monitor_ids: list[UUID],
+               limit: int) -> dict[UUID, list[dict[str, Any]]]:
         found: dict[UUID, list[dict[str, Any]]] = {i: [] for i in monitor_ids}
         if not monitor_ids:
             return found
+        table, order, shape = LATEST[what]
         marks = ", ".join(["%s"] * len(monitor_ids))
         rows = self.db.query(
             "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.monitor_id "
-            f"ORDER BY t.version DESC) AS n FROM {FLIPS.name} t {OWNED} "
-            f"WHERE t.monitor_id IN ({marks})) ranked WHERE n <= %s "
-            "ORDER BY monitor_id, version DESC",
+            f"ORDER BY {order}) AS n FROM {table} t {OWNED} "
+            f"WHERE t.monitor_id IN ({marks})) ranked WHERE n <= %s ORDER BY monitor_id, n",
             [str(workspace_id), *(str(i) for i in monitor_ids), limit])
         for row in rows:
             row.pop("n")
-            found[UUID(row["monitor_id"])].append(_times(row, "at", "recorded_at"))
+            found[UUID(row["monitor_id"])].append(shape(row))
         return found
-
-    def settings_of(self, workspace_id: UUID,
-                    monitor_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
-        if not monitor_ids:
-            return {}
-        marks = ", ".join(["%s"] * len(monitor_ids))
-        rows = self.db.query(
-            f"SELECT t.* FROM {SETTINGS.name} t {OWNED} WHERE t.monitor_id IN ({marks})",
-            [str(workspace_id), *(str(i) for i in monitor_ids)])
-        return {UUID(r["monitor_id"]): r for r in rows}
 
 
 def _run(row: dict[str, Any]) -> dict[str, Any]:
@@ -94,3 +84,10 @@ def _run(row: dict[str, Any]) -> dict[str, Any]:
     run["rid"] = row["rid_key"] or None
     run["timed_out"] = bool(row["timed_out"])
     return run
+
+
+LATEST: dict[str, tuple[str, str, Any]] = {
+    "beats": (BEATS.name, "t.version DESC", lambda r: _times(r, "at")),
+    "runs": (RUNS.name, "t.started_at DESC, t.rid_key DESC", _run),
+    "flips": (FLIPS.name, "t.version DESC", lambda r: _times(r, "at", "recorded_at")),
+}

@@ -143,11 +143,6 @@ class MonitorActivityQueries(ABC):
         """Status changes newest first, below version `before` when given."""
 
     @abstractmethod
-    def flips_of(self, workspace_id: UUID, monitor_ids: list[UUID],
-                 limit: int) -> dict[UUID, list[dict[str, Any]]]:
-        """The latest status changes of many monitors (for GraphQL lists)."""
-
-    @abstractmethod
-    def settings_of(self, workspace_id: UUID, monitor_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
-        """Schedule and runtime limits of many monitors."""
-
+    def latest(self, what: str, workspace_id: UUID, monitor_ids: list[UUID],
+               limit: int) -> dict[UUID, list[dict[str, Any]]]:
+        """The latest `limit` beats, runs or flips (`what`) of each of many monitors."""

@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
-from interfaces.graphql import analytics, incidents, telemetry
+from interfaces.graphql import analytics, incidents, monitors, telemetry
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
 
@@ -33,6 +33,9 @@ class Query:
     breakdown = strawberry.field(resolver=analytics.breakdown, description=analytics.breakdown.__doc__)
     metric = strawberry.field(resolver=analytics.metric, description=analytics.metric.__doc__)
     funnel = strawberry.field(resolver=analytics.funnel, description=analytics.funnel.__doc__)
+    monitor = strawberry.field(resolver=monitors.monitor, description=monitors.monitor.__doc__)
+    monitors = strawberry.field(resolver=monitors.monitors,
+                                description=monitors.monitors.__doc__)
 
 
 class BeaconSchema(strawberry.Schema):
