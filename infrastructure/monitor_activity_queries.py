@@ -24,40 +24,32 @@ class SqlMonitorActivityQueries(MonitorActivityQueries):
 
     def beats(self, workspace_id: UUID, monitor_id: UUID, *, kind: str | None,
               before: int | None, limit: int) -> list[dict[str, Any]]:
-        where, params = ["t.monitor_id = %s"], list[Any]([str(monitor_id)])
-        if kind is not None:
-            where.append("t.kind = %s")
-            params.append(kind)
-        if before is not None:
-            where.append("t.version < %s")
-            params.append(before)
-        rows = self.db.query(
-            f"SELECT t.* FROM {BEATS.name} t {OWNED} WHERE {' AND '.join(where)} "
-            "ORDER BY t.version DESC LIMIT %s", [str(workspace_id), *params, limit])
-        return [_times(r, "at") for r in rows]
+        conditions = [("t.kind = %s", [kind]) if kind is not None else None,
+                      ("t.version < %s", [before]) if before is not None else None]
+        return self._newest("beats", workspace_id, monitor_id, conditions, limit)
 
     def runs(self, workspace_id: UUID, monitor_id: UUID, *, before: tuple[int, str] | None,
              limit: int) -> list[dict[str, Any]]:
-        where, params = ["t.monitor_id = %s"], list[Any]([str(monitor_id)])
-        if before is not None:
-            where.append("(t.started_at < %s OR (t.started_at = %s AND t.rid_key < %s))")
-            params += [before[0], before[0], before[1]]
-        rows = self.db.query(
-            f"SELECT t.* FROM {RUNS.name} t {OWNED} WHERE {' AND '.join(where)} "
-            "ORDER BY t.started_at DESC, t.rid_key DESC LIMIT %s",
-            [str(workspace_id), *params, limit])
-        return [_run(r) for r in rows]
+        after = ("(t.started_at < %s OR (t.started_at = %s AND t.rid_key < %s))",
+                 [before[0], before[0], before[1]]) if before is not None else None
+        return self._newest("runs", workspace_id, monitor_id, [after], limit)
 
     def flips(self, workspace_id: UUID, monitor_id: UUID, *, before: int | None,
               limit: int) -> list[dict[str, Any]]:
-        where, params = ["t.monitor_id = %s"], list[Any]([str(monitor_id)])
-        if before is not None:
-            where.append("t.version < %s")
-            params.append(before)
-        rows = self.db.query(
-            f"SELECT t.* FROM {FLIPS.name} t {OWNED} WHERE {' AND '.join(where)} "
-            "ORDER BY t.version DESC LIMIT %s", [str(workspace_id), *params, limit])
-        return [_times(r, "at", "recorded_at") for r in rows]
+        after = ("t.version < %s", [before]) if before is not None else None
+        return self._newest("flips", workspace_id, monitor_id, [after], limit)
+
+    def _newest(self, what: str, workspace_id: UUID, monitor_id: UUID,
+                conditions: list[tuple[str, list[Any]] | None], limit: int
+                ) -> list[dict[str, Any]]:
+        """One monitor's rows of `what`, newest first, meeting the given conditions."""
+        table, order, shape = LATEST[what]
+        given = [c for c in conditions if c is not None]
+        where = " AND ".join(["t.monitor_id = %s", *(sql for sql, _ in given)])
+        params = [str(workspace_id), str(monitor_id), *(p for _, values in given for p in values)]
+        rows = self.db.query(f"SELECT t.* FROM {table} t {OWNED} WHERE {where} "
+                             f"ORDER BY {order} LIMIT %s", [*params, limit])
+        return [shape(r) for r in rows]
 
     def latest(self, what: str, workspace_id: UUID, monitor_ids: list[UUID],
                limit: int) -> dict[UUID, list[dict[str, Any]]]:

@@ -115,6 +115,18 @@ class MonitorRow:
     incident_id: UUID | None
     created_at: datetime
 
+    @classmethod
+    def of(cls, monitor: Monitor) -> MonitorRow:
+        """The row a monitor's events have made (read from the aggregate itself)."""
+        return cls(id=monitor.id, created_at=monitor.created_on,
+                   next_expected_at=monitor.late_at,
+                   **{f: getattr(monitor, f) for f in ROW_FIELDS_OF_MONITOR})
+
+
+ROW_FIELDS_OF_MONITOR = ("name", "status", "status_since", "period_seconds", "schedule",
+                         "grace_seconds", "max_runtime_seconds", "min_runtime_seconds",
+                         "page_slug", "last_beat_at", "down_at", "incident_id")
+
 
 @dataclass(frozen=True)
 class MonitorPage:

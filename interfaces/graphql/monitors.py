@@ -15,9 +15,9 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from domain.errors import MonitorNotFoundError
-from domain.monitor import Monitor as MonitorAggregate
 from interfaces.graphql.context import GraphQLContext
 from interfaces.graphql.history import HistoryEntry
+from interfaces.graphql.lookup import found_or_none
 from interfaces.graphql.pagination import (
     DEFAULT_PAGE_SIZE,
     PageInfo,
@@ -166,18 +166,7 @@ class Monitor:
         return [HistoryEntry.from_row(e) for e in entries]
 
     @classmethod
-    def from_aggregate(cls, m: MonitorAggregate) -> Monitor:
-        return cls(
-            id=strawberry.ID(str(m.id)), name=m.name, status=m.status,
-            status_since=m.status_since, period_seconds=m.period_seconds,
-            schedule=CronSchedule(**m.schedule) if m.schedule else None,
-            grace_seconds=m.grace_seconds, max_runtime_seconds=m.max_runtime_seconds,
-            min_runtime_seconds=m.min_runtime_seconds, page_slug=m.page_slug,
-            last_beat_at=m.last_beat_at, next_expected_at=m.late_at, down_at=m.down_at,
-            created_at=m.created_on, settings_version=m.config_version)
-
-    @classmethod
-    def from_row(cls, r: MonitorRow) -> Monitor:
+    def from_row(cls, r: MonitorRow, settings_version: int | None = None) -> Monitor:
         return cls(
             id=strawberry.ID(str(r.id)), name=r.name, status=r.status,
             status_since=r.status_since, period_seconds=r.period_seconds,
@@ -185,7 +174,7 @@ class Monitor:
             grace_seconds=r.grace_seconds, max_runtime_seconds=r.max_runtime_seconds,
             min_runtime_seconds=r.min_runtime_seconds, page_slug=r.page_slug,
             last_beat_at=r.last_beat_at, next_expected_at=r.next_expected_at,
-            down_at=r.down_at, created_at=r.created_at, settings_version=None)
+            down_at=r.down_at, created_at=r.created_at, settings_version=settings_version)
 
 
 @strawberry.type
@@ -202,17 +191,11 @@ class MonitorConnection:
 
 async def monitor(info: Ctx, id: strawberry.ID, as_of: datetime | None = None) -> Monitor | None:
     """A monitor now, or as it was at `asOf`; null when this workspace has no such monitor."""
-    try:
-        monitor_id = UUID(id)
-    except ValueError:
-        return None
     ctx = info.context
-    try:
-        found = await run_in_threadpool(ctx.beacon.monitoring.get_monitor, ctx.workspace_id,
-                                        monitor_id, as_of=as_of)
-    except MonitorNotFoundError:
-        return None
-    return Monitor.from_aggregate(found)
+    found = await found_or_none(
+        id, lambda key: ctx.beacon.monitoring.get_monitor(ctx.workspace_id, key, as_of=as_of),
+        MonitorNotFoundError)
+    return Monitor.from_row(MonitorRow.of(found), found.config_version) if found else None
 
 
 async def monitors(info: Ctx, status: MonitorStatus | None = None,

@@ -64,17 +64,11 @@ def monitor_json(monitor: Monitor, beacon: Beacon) -> dict[str, Any]:
     """A monitor on the wire; missed beats are counted by the application's clock."""
     now = beacon.monitoring.clock()
     return {
-        "id": str(monitor.id), "name": monitor.name, "status": monitor.status,
-        "status_since": iso(monitor.status_since), "period_seconds": monitor.period_seconds,
-        "schedule": monitor.schedule, "grace_seconds": monitor.grace_seconds,
-        "max_runtime_seconds": monitor.max_runtime_seconds,
-        "min_runtime_seconds": monitor.min_runtime_seconds,
+        **row_json(MonitorRow.of(monitor)),
         "learned_interval_seconds": monitor.learned_seconds,
-        "expected_interval_seconds": monitor.expected_seconds, "page_slug": monitor.page_slug,
-        "last_beat_at": iso(monitor.last_beat_at), "next_expected_at": iso(monitor.late_at),
-        "down_at": iso(monitor.down_at), "missed_count": monitor.missed_count(now),
+        "expected_interval_seconds": monitor.expected_seconds,
+        "missed_count": monitor.missed_count(now),
         "too_frequent_beats": monitor.too_frequent_beats,
-        "incident_id": str(monitor.incident_id) if monitor.incident_id else None,
         "open_runs": [{"rid": rid or None, "started_at": iso(run["started_at"]),
                        "timed_out": run["timed_out"]}
                       for rid, run in sorted(monitor.open_runs.items(),
@@ -82,13 +76,12 @@ def monitor_json(monitor: Monitor, beacon: Beacon) -> dict[str, Any]:
         "recent_beats": [{"at": iso(b["at"]), "value": b["value"],
                           "too_frequent": b["too_frequent"]}
                          for b in reversed(monitor.recent_beats)],
-        "created_at": iso(monitor.created_on), "version": monitor.version,
-        "settings_version": monitor.config_version,
+        "version": monitor.version, "settings_version": monitor.config_version,
     }
 
 
 def row_json(row: MonitorRow) -> dict[str, Any]:
-    """A monitor as the list shows it (from the read model)."""
+    """A monitor as the list shows it (from the read model, or from the aggregate)."""
     return {
         "id": str(row.id), "name": row.name, "status": row.status,
         "status_since": iso(row.status_since), "period_seconds": row.period_seconds,
