@@ -117,6 +117,7 @@ def test_deleting_hides_the_monitor_stops_its_token_and_closes_its_incident(
     clock.advance(seconds=61)
     check(clocked_beacon)
     assert monitor(clocked_client, tenant_on_clock, created["id"])["incident_id"]
+    clock.advance(seconds=30)
     url = f"/api/v1/monitors/{created['id']}"
     assert clocked_client.delete(url, headers=tenant_on_clock.headers("write")).status_code == 204
     assert clocked_client.get(url, headers=tenant_on_clock.headers("read")).status_code == 404
@@ -128,7 +129,7 @@ def test_deleting_hides_the_monitor_stops_its_token_and_closes_its_incident(
                               ).json()["data"] == []
     incidents = clocked_client.get(f"/api/v1/pages/{tenant_on_clock.page_slug}/incidents",
                                    headers=tenant_on_clock.headers("read")).json()["data"]
-    assert incidents[0]["resolved"]
+    assert incidents[0]["resolved"] and "was deleted" in incidents[0]["updates"][-1]["message"]
 
 
 def test_a_preview_of_the_live_settings_answers_the_flips_live_evaluation_recorded(
