@@ -78,7 +78,7 @@ class SqlMonitorQueries(MonitorQueries):
     def on_page(self, workspace_id: UUID, page_slug: str) -> list[MonitorSummary]:
         rows = self.db.query(
             f"SELECT id, name, status, last_beat_at, created_at FROM {MONITORS.name} "
-            "WHERE workspace_id = %s AND page_slug = %s ORDER BY name, id",
+            "WHERE workspace_id = %s AND page_slug = %s AND status <> 'deleted' ORDER BY name, id",
             [str(workspace_id), page_slug])
         return [MonitorSummary(id=UUID(r["id"]), name=r["name"], status=r["status"],
                                last_beat_at=from_micros(r["last_beat_at"]),

@@ -130,6 +130,8 @@ def test_deleting_hides_the_monitor_stops_its_token_and_closes_its_incident(
     incidents = clocked_client.get(f"/api/v1/pages/{tenant_on_clock.page_slug}/incidents",
                                    headers=tenant_on_clock.headers("read")).json()["data"]
     assert incidents[0]["resolved"] and "was deleted" in incidents[0]["updates"][-1]["message"]
+    public = clocked_client.get(f"/status/{tenant_on_clock.page_slug}.json").json()
+    assert public["monitors"] == []
 
 
 def test_a_preview_of_the_live_settings_answers_the_flips_live_evaluation_recorded(
