@@ -37,7 +37,6 @@ class Monitor(MonitorLifecycle, Aggregate):
     IncidentOpened = lifecycle.IncidentOpened
     IncidentClosed = lifecycle.IncidentClosed
 
-
     def __init__(self, workspace_id: UUID, name: str, period_seconds: int | None,
                  grace_seconds: int | None, page_slug: str | None, token_lookup: str,
                  token_hash: str, actor: Actor, schedule: dict[str, str] | None = None,
