@@ -77,7 +77,7 @@ async def signal(request: Request, token: str, kind: str, **details: Any) -> Res
         monitor = await run_in_threadpool(beacon.monitoring.record_signal, token, kind,
                                           body=body_text(body), **details)
         if monitor is not None and (monitor.incident_outlived or monitor.needs_incident):
-            beacon.reactions.check_monitor.send(str(monitor.id))
+            beacon.actors.check_monitor.send(str(monitor.id))
     except Exception:  # an image beacon must never break: log and answer the GIF
         log.exception("heartbeat not recorded")
     return gif()

@@ -3,6 +3,7 @@ settings (If-Match), delete them, rotate tokens, pause and resume."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -181,7 +182,7 @@ def delete_monitor(monitor_id: str, who: Writer, beacon: BeaconDep) -> Response:
     response = Response(status_code=204)
     mark_position(response)
     if monitor.incident_outlived:
-        beacon.reactions.check_monitor.send(str(monitor.id))
+        beacon.actors.check_monitor.send(str(monitor.id))
     return response
 
 
@@ -199,16 +200,17 @@ def rotate_token(monitor_id: str, who: Writer, beacon: BeaconDep, request: Reque
 @router.post("/{monitor_id}/pause")
 def pause_monitor(monitor_id: str, who: Writer, beacon: BeaconDep, response: Response) -> dict:
     """Stop expecting beats: a paused monitor is never late nor down."""
-    monitor = beacon.monitoring.pause(who.workspace_id, monitor_of(beacon, who, monitor_id).id,
-                                      actor=who.actor)
-    mark_position(response)
-    return envelope(monitor_json(monitor, beacon))
+    return _switched(beacon.monitoring.pause, monitor_id, who, beacon, response)
 
 
 @router.post("/{monitor_id}/resume")
 def resume_monitor(monitor_id: str, who: Writer, beacon: BeaconDep, response: Response) -> dict:
     """Expect beats again, the next one within an interval from now."""
-    monitor = beacon.monitoring.resume(who.workspace_id, monitor_of(beacon, who, monitor_id).id,
-                                       actor=who.actor)
+    return _switched(beacon.monitoring.resume, monitor_id, who, beacon, response)
+
+
+def _switched(command: Callable[..., Monitor], monitor_id: str, who: Any, beacon: Beacon,
+              response: Response) -> dict:
+    monitor = command(who.workspace_id, monitor_of(beacon, who, monitor_id).id, actor=who.actor)
     mark_position(response)
     return envelope(monitor_json(monitor, beacon))
