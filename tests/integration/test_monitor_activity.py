@@ -1,5 +1,5 @@
-"""The monitor activity read model rebuilt from history answers as the live one did, and a monitor
-with open runs and a cron schedule loads the same from its snapshot, on SQLite and PostgreSQL."""
+"""The monitor activity read model rebuilt from history answers as the live one did, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -55,25 +55,3 @@ def test_rebuilding_monitor_activity_answers_what_the_live_tables_did(
     quiet_beacon.rebuild("monitor_activity")
     assert activity(quiet_beacon, workspace_id, monitor.id) == live
 
-
-def test_a_monitor_with_open_runs_and_a_schedule_loads_the_same_from_its_snapshot(
-        settings: Settings, clock: FakeClock) -> None:
-    first = bootstrap(settings, clock=clock)
-    try:
-        monitor, token = first.monitoring.create_monitor(
-            uuid.uuid4(), name="busy", schedule={"cron": "*/5 * * * *", "tz": "Europe/Paris"},
-            max_runtime_seconds=3600, actor=ADMIN)
-        for n in range(210):
-            clock.advance(seconds=60)
-            first.monitoring.record_signal(token, "start" if n % 3 else "success",
-                                           rid=f"run-{n % 7}")
-        seen = first.monitoring.get_monitor(monitor.workspace_id, monitor.id)
-        assert seen.open_runs and list(first.monitoring.snapshots.get(monitor.id))  # type: ignore[union-attr]
-    finally:
-        first.close()
-    second = bootstrap(settings, clock=clock)
-    try:
-        loaded = second.monitoring.get_monitor(monitor.workspace_id, monitor.id)
-        assert loaded.version == seen.version and loaded.__dict__ == seen.__dict__
-    finally:
-        second.close()
