@@ -151,3 +151,16 @@ def test_a_preview_of_another_period_answers_other_flips_and_changes_nothing() -
         ("up", at(0)), ("late", at(1800)), ("down", at(1800)), ("up", at(3000)),
         ("late", at(4800)), ("down", at(4800)), ("up", at(6000))]
     assert m.version == before
+
+
+def test_events_an_earlier_release_stored_read_with_what_they_could_have_meant() -> None:
+    m = monitor()
+    m.record_beat(None, at=at(0))
+    m.trigger_event(Monitor.StatusChanged, timestamp=at(4000), before="up", after="down",
+                    since=at(0), effective_at=at(3660))  # as recorded before reasons were kept
+    old_beat = object.__new__(Monitor.BeatRecorded)  # as the mapper decodes a stored event
+    object.__setattr__(old_beat, "__dict__", {"value": 1.0, "too_frequent": False})
+    assert (old_beat.rid, old_beat.body, old_beat.exit_status, old_beat.started_at) == \
+        (None, None, None, None)
+    assert [(f["after"], f["reason"]) for f in flips_of(m.collect_events(), T0, at(5000))] == \
+        [("up", "success"), ("down", "grace_expired")]
