@@ -51,18 +51,21 @@ class SqlMonitorActivityQueries(MonitorActivityQueries):
                              f"ORDER BY {order} LIMIT %s", [*params, limit])
         return [shape(r) for r in rows]
 
-    def latest(self, what: str, workspace_id: UUID, monitor_ids: list[UUID],
-               limit: int) -> dict[UUID, list[dict[str, Any]]]:
+    def latest(self, what: str, workspace_id: UUID, monitor_ids: list[UUID], limit: int,
+               kind: str | None = None) -> dict[UUID, list[dict[str, Any]]]:
         found: dict[UUID, list[dict[str, Any]]] = {i: [] for i in monitor_ids}
         if not monitor_ids:
             return found
         table, order, shape = LATEST[what]
         marks = ", ".join(["%s"] * len(monitor_ids))
+        of_kind = " AND t.kind = %s" if kind is not None else ""
         rows = self.db.query(
             "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.monitor_id "
             f"ORDER BY {order}) AS n FROM {table} t {OWNED} "
-            f"WHERE t.monitor_id IN ({marks})) ranked WHERE n <= %s ORDER BY monitor_id, n",
-            [str(workspace_id), *(str(i) for i in monitor_ids), limit])
+            f"WHERE t.monitor_id IN ({marks}){of_kind}) ranked WHERE n <= %s "
+            "ORDER BY monitor_id, n",
+            [str(workspace_id), *(str(i) for i in monitor_ids),
+             *([kind] if kind is not None else []), limit])
         for row in rows:
             row.pop("n")
             found[UUID(row["monitor_id"])].append(shape(row))

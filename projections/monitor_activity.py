@@ -143,6 +143,7 @@ class MonitorActivityQueries(ABC):
         """Status changes newest first, below version `before` when given."""
 
     @abstractmethod
-    def latest(self, what: str, workspace_id: UUID, monitor_ids: list[UUID],
-               limit: int) -> dict[UUID, list[dict[str, Any]]]:
-        """The latest `limit` beats, runs or flips (`what`) of each of many monitors."""
+    def latest(self, what: str, workspace_id: UUID, monitor_ids: list[UUID], limit: int,
+               kind: str | None = None) -> dict[UUID, list[dict[str, Any]]]:
+        """The latest `limit` beats (of one `kind` when given), runs or flips (`what`) of each
+        of many monitors."""

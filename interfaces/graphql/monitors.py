@@ -41,6 +41,14 @@ class MonitorStatus(Enum):
     PAUSED = "paused"
 
 
+@strawberry.enum
+class BeatKind(Enum):
+    SUCCESS = "success"
+    START = "start"
+    FAIL = "fail"
+    LOG = "log"
+
+
 @strawberry.type(description="A cron expression read in an IANA time zone.")
 class CronSchedule:
     cron: str
@@ -84,7 +92,7 @@ class Flip:
 class MonitorLoaders:
     """This request's loaders, keyed by (monitor id, how many)."""
 
-    latest: DataLoader[tuple[str, UUID, int], Rows]
+    latest: DataLoader[tuple[str, UUID, int, str | None], Rows]
     history: DataLoader[UUID, Rows]
 
 
@@ -92,13 +100,14 @@ def loaders(ctx: GraphQLContext) -> MonitorLoaders:
     """The monitor loaders of this request's context, made on first use."""
     found = getattr(ctx, "monitor_loaders", None)
     if found is None:
-        async def load_latest(keys: list[tuple[str, UUID, int]]) -> list[Rows]:
-            answers: dict[tuple[str, UUID, int], Rows] = {}
-            for what, first in {(k[0], k[2]) for k in keys}:
-                ids = [k[1] for k in keys if (k[0], k[2]) == (what, first)]
+        async def load_latest(keys: list[tuple[str, UUID, int, str | None]]) -> list[Rows]:
+            """One query per kind of list (and page size, and beat kind) a request asks for."""
+            answers: dict[tuple[str, UUID, int, str | None], Rows] = {}
+            for what, first, kind in {(k[0], k[2], k[3]) for k in keys}:
+                ids = [k[1] for k in keys if (k[0], k[2], k[3]) == (what, first, kind)]
                 rows = await run_in_threadpool(ctx.beacon.monitor_activity.latest, what,
-                                               ctx.workspace_id, ids, first)
-                answers.update({(what, i, first): found for i, found in rows.items()})
+                                               ctx.workspace_id, ids, first, kind)
+                answers.update({(what, i, first, kind): found for i, found in rows.items()})
             return [answers[key] for key in keys]
 
         async def load_history(ids: list[UUID]) -> list[Rows]:
@@ -141,21 +150,24 @@ class Monitor:
         description="The ETag of the monitor's settings (null in lists).")
 
     @strawberry.field(description="The latest signals, newest first (at most 100).")
-    async def beats(self, info: Ctx, first: int = 20) -> list[Beat]:
-        rows = await loaders(info.context).latest.load(("beats", UUID(self.id), _nested(first)))
+    async def beats(self, info: Ctx, first: int = 20, kind: BeatKind | None = None) -> list[Beat]:
+        rows = await loaders(info.context).latest.load(
+            ("beats", UUID(self.id), _nested(first), kind.value if kind else None))
         return [Beat(at=r["at"], kind=r["kind"], rid=r["rid"], exit_status=r["exit_status"],
                      value=r["value"], body=r["body"]) for r in rows]
 
     @strawberry.field(description="The latest runs, newest first (at most 100).")
     async def runs(self, info: Ctx, first: int = 20) -> list[Run]:
-        rows = await loaders(info.context).latest.load(("runs", UUID(self.id), _nested(first)))
+        rows = await loaders(info.context).latest.load(("runs", UUID(self.id), _nested(first),
+                                                        None))
         return [Run(rid=r["rid"], started_at=r["started_at"], ended_at=r["ended_at"],
                     duration_ms=r["duration_ms"], outcome=r["outcome"],
                     exit_status=r["exit_status"], timed_out=r["timed_out"]) for r in rows]
 
     @strawberry.field(description="The latest status changes, newest first (at most 100).")
     async def flips(self, info: Ctx, first: int = 20) -> list[Flip]:
-        rows = await loaders(info.context).latest.load(("flips", UUID(self.id), _nested(first)))
+        rows = await loaders(info.context).latest.load(("flips", UUID(self.id), _nested(first),
+                                                        None))
         return [Flip(at=r["at"], recorded_at=r["recorded_at"], before=r["before"],
                      after=r["after"], reason=r["reason"], rid=r["rid"],
                      exit_status=r["exit_status"]) for r in rows]

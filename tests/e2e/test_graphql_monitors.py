@@ -19,6 +19,7 @@ query ($status: MonitorStatus, $first: Int, $after: String) {
       flips(first: 5) { after reason exitStatus }
       runs { rid outcome durationMs }
       beats(first: 3) { kind body }
+      failures: beats(kind: FAIL) { exitStatus }
       history { type changes { field after } } } }
   }
 }
@@ -60,6 +61,7 @@ def test_monitors_list_with_their_flips_runs_beats_and_history(
     assert etl["flips"] == [{"after": "down", "reason": "exit_status", "exitStatus": 7}]
     assert etl["runs"] == [{"rid": "a", "outcome": "exit_status", "durationMs": 3000}]
     assert etl["beats"] == [{"kind": "fail", "body": "oops"}, {"kind": "start", "body": None}]
+    assert etl["failures"] == [{"exitStatus": 7}] and nodes["cron job"]["failures"] == []
     assert etl["history"][0]["type"] == "Created"
     down = gql(clocked_client, tenant_on_clock, LIST, status="DOWN", first=1)["monitors"]
     assert [e["node"]["name"] for e in down["edges"]] == ["etl"]
