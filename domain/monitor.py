@@ -210,18 +210,18 @@ class Monitor(MonitorLifecycle, Aggregate):
 
     def evaluate(self, *, at: datetime) -> bool:
         """Apply, in time order, every deadline that has passed by `at`: late after the expected
-        time, down after the grace too, down when a run outlives `max_runtime_seconds`."""
+        time, down after the grace too, down when a run outlives `max_runtime_seconds`. True
+        when anything was recorded (a run timing out on a monitor already down is, too)."""
         changed = False
         while (due := self._first_deadline(at)) is not None:
             moment, what, rid = due
-            effective = max(moment, self.status_since)
+            changed = True
             if what == runs.RUN_TIMEOUT:
                 self.trigger_event(self.RunTimedOut, timestamp=at, rid=rid, deadline=moment)
                 if self.status == "down":
                     continue
             self._flip("late" if what == runs.BEAT_OVERDUE else "down", at, what,
-                       effective_at=effective, rid=rid)
-            changed = True
+                       effective_at=max(moment, self.status_since), rid=rid)
         return changed
 
     def _first_deadline(self, at: datetime) -> tuple[datetime, str, str | None] | None:

@@ -164,3 +164,13 @@ def test_events_an_earlier_release_stored_read_with_what_they_could_have_meant()
         (None, None, None, None)
     assert [(f["after"], f["reason"]) for f in flips_of(m.collect_events(), T0, at(5000))] == \
         [("up", "success"), ("down", "grace_expired")]
+
+
+def test_a_run_timing_out_on_a_monitor_already_down_is_recorded_once_without_a_flip() -> None:
+    m = monitor(max_runtime_seconds=60)
+    m.record_failure(at=at(0))
+    m.start_run(at=at(10), rid="late")
+    assert m.evaluate(at=at(100))  # recorded, so the check saves it and stops finding it due
+    events = m.collect_events()
+    assert [type(e).__name__ for e in events][-1] == "RunTimedOut" and m.status == "down"
+    assert not m.evaluate(at=at(200))
