@@ -133,3 +133,19 @@ def test_a_malformed_rid_is_refused_on_signals_but_the_seed_beacon_still_answers
     assert response.status_code == 422
     signal(clocked_client, created["token"], params={"rid": "x" * 65})
     assert monitor(clocked_client, tenant_on_clock, created["id"])["status"] == "up"
+
+
+def test_a_run_timing_out_while_the_monitor_is_down_is_recorded_and_not_due_again(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock) -> None:
+    created = create_monitor(clocked_client, tenant_on_clock, period_seconds=3600,
+                             max_runtime_seconds=60)
+    signal(clocked_client, created["token"], "/fail")
+    signal(clocked_client, created["token"], "/start")
+    clock.advance(seconds=61)
+    check(clocked_beacon)
+    settle(clocked_beacon)
+    (run,) = listed(clocked_client, clocked_beacon, tenant_on_clock, created["id"], "runs")
+    assert run["timed_out"] and monitor(clocked_client, tenant_on_clock, created["id"])[
+        "status"] == "down"
+    assert clocked_beacon.monitors.due_for_check(clock.now) == []
