@@ -149,3 +149,34 @@ def test_a_run_timing_out_while_the_monitor_is_down_is_recorded_and_not_due_agai
     assert run["timed_out"] and monitor(clocked_client, tenant_on_clock, created["id"])[
         "status"] == "down"
     assert clocked_beacon.monitors.due_for_check(clock.now) == []
+
+
+def test_beats_runs_and_flips_page_newest_first_with_cursors(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock) -> None:
+    created = create_monitor(clocked_client, tenant_on_clock, period_seconds=3600)
+    for n in range(3):
+        clock.advance(seconds=10)
+        signal(clocked_client, created["token"], "/start", params={"rid": f"r{n}"})
+        clock.advance(seconds=1)
+        signal(clocked_client, created["token"], "/fail" if n == 1 else "",
+               params={"rid": f"r{n}"})
+    settle(clocked_beacon)
+    url, headers = f"/api/v1/monitors/{created['id']}", tenant_on_clock.headers("read")
+    for what, count in (("beats", 6), ("runs", 3), ("flips", 3)):
+        seen, cursor = [], None
+        while True:
+            page = clocked_client.get(f"{url}/{what}", headers=headers,
+                                      params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+                                      ).json()
+            seen += page["data"]
+            if not page["has_more"]:
+                break
+            cursor = page["next_cursor"]
+        assert len(seen) == count, what
+        stamps = [row.get("at") or row.get("started_at") for row in seen]
+        assert stamps == sorted(stamps, reverse=True), what
+    assert [r["rid"] for r in listed(clocked_client, clocked_beacon, tenant_on_clock,
+                                     created["id"], "runs")] == ["r2", "r1", "r0"]
+    bad = clocked_client.get(f"{url}/beats", params={"cursor": "nope"}, headers=headers)
+    assert bad.status_code == 400
