@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
@@ -25,6 +26,7 @@ GIF = bytes.fromhex("47494638396101000100800000ffffff00000021f90401000000002c000
 BEATS_PER_WINDOW, WINDOW_SECONDS = 60, 10
 GIF_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"image/gif": {}}},
                                                   429: {"content": {"image/gif": {}}}}
+Endpoint = Callable[..., Awaitable[Response]]
 Rid = Annotated[str | None, Query(description="run id: pairs a start with its end")]
 
 
@@ -83,8 +85,20 @@ async def signal(request: Request, token: str, kind: str, **details: Any) -> Res
     return gif()
 
 
-@router.api_route("/beet/{token}", methods=["GET", "POST"], response_class=Response,
-                  responses=GIF_RESPONSES)
+def gif_route(path: str, name: str) -> Callable[[Endpoint], Endpoint]:
+    """GET and POST of one signal, as one route per method, so each has an operation id of its
+    own in the OpenAPI document."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        for method in ("post", "get"):
+            getattr(router, method)(path, response_class=Response, responses=GIF_RESPONSES,
+                                    operation_id=f"{name}_{method}")(endpoint)
+        return endpoint
+
+    return register
+
+
+@gif_route("/beet/{token}", "beat")
 async def beat(token: str, request: Request, rid: Rid = None) -> Response:
     """Record a heartbeat (a success; it ends the run `rid`). Always a 1×1 GIF: 200 for any
     token, 429 past 60 beats in 10 s (a malformed `rid` is ignored here: seed 003's beacon never
@@ -96,29 +110,25 @@ async def beat(token: str, request: Request, rid: Rid = None) -> Response:
     return await signal(request, token, "success", rid=rid)
 
 
-@router.api_route("/beet/{token}/start", methods=["GET", "POST"], response_class=Response,
-                  responses=GIF_RESPONSES)
+@gif_route("/beet/{token}/start", "start_run")
 async def start(token: str, request: Request, rid: Rid = None) -> Response:
     """A job started: opens a run, timed until its success or failure."""
     return await signal(request, token, "start", rid=check_rid(rid))
 
 
-@router.api_route("/beet/{token}/fail", methods=["GET", "POST"], response_class=Response,
-                  responses=GIF_RESPONSES)
+@gif_route("/beet/{token}/fail", "fail_run")
 async def fail(token: str, request: Request, rid: Rid = None) -> Response:
     """A job failed: its run ends and the monitor is down at once."""
     return await signal(request, token, "fail", rid=check_rid(rid))
 
 
-@router.api_route("/beet/{token}/log", methods=["GET", "POST"], response_class=Response,
-                  responses=GIF_RESPONSES)
+@gif_route("/beet/{token}/log", "log_line")
 async def log_line(token: str, request: Request, rid: Rid = None) -> Response:
     """Keep a message (the body) with the monitor's signals; changes nothing else."""
     return await signal(request, token, "log", rid=check_rid(rid))
 
 
-@router.api_route("/beet/{token}/{exit_status}", methods=["GET", "POST"],
-                  response_class=Response, responses=GIF_RESPONSES)
+@gif_route("/beet/{token}/{exit_status}", "exit_status")
 async def exit_status(token: str, request: Request,
                       exit_status: Annotated[int, Path(ge=0, le=255)],
                       rid: Rid = None) -> Response:
