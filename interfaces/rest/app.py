@@ -14,6 +14,8 @@ from interfaces.metrics import Metrics
 from interfaces.rest import (
     admin,
     analytics,
+    auth,
+    cli_sign_in,
     components,
     dialects,
     exports,
@@ -25,6 +27,7 @@ from interfaces.rest import (
     monitor_runs,
     monitors,
     operations,
+    projects,
     status_page,
     subscribers,
     uptime,
@@ -44,7 +47,8 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
                    dialects.router, heartbeats.router, monitors.router, monitor_runs.router,
                    subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
-                   maintenances.router, uptime.router, feeds.router):
+                   maintenances.router, uptime.router, feeds.router, auth.router,
+                   cli_sign_in.router, projects.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     graphql = build_router(beacon)
     for route in graphql.routes:  # GET answers GraphiQL's page to a browser, JSON to a client
