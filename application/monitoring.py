@@ -14,7 +14,7 @@ from eventsourcing.utils import EnvType
 from application.base import BeaconApplication, Clock, retry_on_conflict, system_clock
 from application.monitor_history import check_version, configuration_history, version_at
 from domain.actor import Actor
-from domain.errors import MonitorNotFoundError, NotFoundError
+from domain.errors import AlreadyExistsError, MonitorNotFoundError, NotFoundError
 from domain.heartbeat_token import TOKEN_PREFIX, HeartbeatToken, token_id, token_lookup
 from domain.ids import new_id
 from domain.monitor import Monitor, send_signal
@@ -56,13 +56,16 @@ class MonitoringApplication(BeaconApplication):
         return len(due)
 
     @retry_on_conflict  # a token's lookup collision: astronomically rare, draw again
-    def create_monitor(self, workspace_id: UUID, *, actor: Actor,
+    def create_monitor(self, workspace_id: UUID, *, actor: Actor, monitor_id: UUID | None = None,
                        **config: Any) -> tuple[Monitor, str]:
         """Create a monitor with the settings given (`domain.monitor_config.CONFIG_FIELDS`); its
-        token is returned once and only its hash is kept."""
+        token is returned once and only its hash is kept. A deploy gives the id it derives from
+        the monitor's name in beacon.yml."""
+        if monitor_id is not None and monitor_id in self.repository:
+            raise AlreadyExistsError("the monitor exists already")
         token = new_token()
-        monitor = Monitor.create(monitor_id=new_id(), workspace_id=workspace_id, token=token,
-                                 actor=actor, at=self.clock(), **config)
+        monitor = Monitor.create(monitor_id=monitor_id or new_id(), workspace_id=workspace_id,
+                                 token=token, actor=actor, at=self.clock(), **config)
         self.save(monitor, HeartbeatToken.issue(monitor_id=monitor.id, workspace_id=workspace_id,
                                                 token=token))
         return monitor, token

@@ -108,3 +108,13 @@ class QuotaExceededError(DomainError):
         super().__init__(message)
         self.limit, self.used, self.resets_at = limit, used, resets_at
         self.extra = {"limit": limit, "used": used, "resets_at": resets_at}
+
+
+class DeployNotFoundError(NotFoundError):
+    code = "deploy_not_found"
+
+
+class OwnedByConfigError(ConflictError):
+    """An object a deploy created: beacon.yml owns it until the config releases it."""
+
+    code = "owned_by_config"

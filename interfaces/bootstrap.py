@@ -27,18 +27,21 @@ import psycopg
 from psycopg import sql
 
 from application.base import BeaconApplication, Clock, system_clock
+from application.config_objects import ConfiguredObjects
+from application.deploys import ConfigurationApplication
 from application.exports import ExportsApplication
 from application.monitored_components import StatusUpkeep
 from application.monitoring import MonitoringApplication
 from application.outages import OutageIncidents
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
+from application.tracking_plans import TrackingPlans
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
-from infrastructure.advisory_locks import PostgresAdvisoryLocks
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
+from infrastructure.configuration_queries import SqlConfigurationQueries, SqlStoredEvents
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.export_files import ExportFiles
 from infrastructure.incident_queries import SqlIncidentQueries
@@ -52,12 +55,12 @@ from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
-from infrastructure.telemetry_recorder import pinned
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
-from projections.analytics import AnalyticsQueries
+from projections.analytics_questions import AnalyticsQueries
 from projections.components import ComponentQueries, ComponentsProjection
+from projections.configuration import ConfigurationProjection, ConfigurationQueries
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.maintenance import MaintenanceQueries, MaintenancesProjection
 from projections.model import Projection
@@ -75,14 +78,14 @@ from projections.webhooks import WebhookDeliveriesProjection, WebhookLog
 
 log = logging.getLogger("beacon")
 APPLICATIONS = (WorkspacesApplication, StatusPagesApplication, TelemetryApplication,
-                MonitoringApplication, ExportsApplication)
+                MonitoringApplication, ExportsApplication, ConfigurationApplication)
 
 
 def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
             ComponentsProjection(), MaintenancesProjection(),
-            MonitorActivityProjection()]
+            ConfigurationProjection(), MonitorActivityProjection()]
 
 
 @dataclass
@@ -95,6 +98,7 @@ class Beacon:
     telemetry: TelemetryApplication
     monitoring: MonitoringApplication
     exports: ExportsApplication
+    configuration: ConfigurationApplication
     databases: dict[str, Database]
     runners: list[ProjectionRunner]
     incidents: IncidentQueries
@@ -109,6 +113,10 @@ class Beacon:
     broker: dramatiq.Broker
     jobs: Jobs
     actors: Actors
+    tracking_plans: TrackingPlans
+    configured_objects: ConfiguredObjects
+    configuration_queries: ConfigurationQueries
+    stored_events: SqlStoredEvents
     components: ComponentQueries
     maintenances: MaintenanceQueries
     monitor_activity: MonitorActivityQueries
@@ -119,7 +127,7 @@ class Beacon:
     @property
     def applications(self) -> dict[str, BeaconApplication]:
         return {app.name: app for app in (self.workspaces, self.statuspages, self.telemetry,
-                                          self.monitoring, self.exports)}
+                                          self.monitoring, self.exports, self.configuration)}
 
     def runner(self, name: str) -> ProjectionRunner:
         for runner in self.runners:
@@ -216,15 +224,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     workspaces = WorkspacesApplication(eventsourcing_env(settings, "Workspaces"), clock=clock)
     statuspages = StatusPagesApplication(eventsourcing_env(settings, "StatusPages"), clock=clock)
     telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
-    telemetry.ledger = telemetry.recorder  # type: ignore[assignment]  # see telemetry_recorder.py
-    if settings.uses_postgres:  # several API processes may write for one workspace
-        telemetry.shared_locks = PostgresAdvisoryLocks(  # its holders save on its connection
-            telemetry.recorder.pool_datastore, pin=pinned)  # type: ignore[attr-defined]
     monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock,
                                        due=monitors)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
+    configuration = ConfigurationApplication(eventsourcing_env(settings, "Configuration"), clock=clock)
     apps: dict[str, BeaconApplication] = {
-        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports)}
+        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, configuration)}
     runners = []
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)
@@ -249,7 +254,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     broker = build_broker(settings.redis_url)
     return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
-        monitoring=monitoring, exports=exports, databases=databases, runners=runners,
+        monitoring=monitoring, exports=exports, configuration=configuration, databases=databases,
+        runners=runners,
         incidents=SqlIncidentQueries(databases["StatusPages"]),
         telemetry_queries=telemetry_queries,
         analytics=SqlAnalyticsQueries(databases["Telemetry"]), monitors=monitors,
@@ -257,6 +263,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         webhooks=webhooks, webhook_log=deliveries, export_files=export_files,
         limiter=RateLimiter(settings.redis_url), broker=broker, jobs=jobs,
         actors=declare_actors(jobs, broker),
+        tracking_plans=TrackingPlans(configuration, settings.plan_check_seconds),
+        configured_objects=ConfiguredObjects(statuspages, monitoring),
+        configuration_queries=SqlConfigurationQueries(databases["Configuration"]),
+        stored_events=SqlStoredEvents(databases["Telemetry"]),
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
         monitor_activity=SqlMonitorActivityQueries(databases["Monitoring"]),
     )

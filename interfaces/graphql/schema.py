@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
-from interfaces.graphql import analytics, incidents, monitors, telemetry
+from interfaces.graphql import analytics, configuration, incidents, monitors, telemetry
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
 
@@ -36,6 +36,11 @@ class Query:
     monitor = strawberry.field(resolver=monitors.monitor, description=monitors.monitor.__doc__)
     monitors = strawberry.field(resolver=monitors.monitors,
                                 description=monitors.monitors.__doc__)
+    saved_insights = strawberry.field(resolver=configuration.saved_insights,
+                                      description=configuration.saved_insights.__doc__)
+    tracking_plan_violations = strawberry.field(
+        resolver=configuration.tracking_plan_violations,
+        description=configuration.tracking_plan_violations.__doc__)
 
 
 class BeaconSchema(strawberry.Schema):

@@ -17,6 +17,7 @@ from interfaces.rest import (
     auth,
     cli_sign_in,
     components,
+    deploys,
     dialects,
     exports,
     feeds,
@@ -48,7 +49,7 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
                    subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
                    maintenances.router, uptime.router, feeds.router, auth.router,
-                   cli_sign_in.router, projects.router):
+                   cli_sign_in.router, projects.router, deploys.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     graphql = build_router(beacon)
     for route in graphql.routes:  # GET answers GraphiQL's page to a browser, JSON to a client
