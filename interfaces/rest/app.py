@@ -18,6 +18,7 @@ from interfaces.rest import (
     cli_sign_in,
     components,
     deploys,
+    dashboard,
     dialects,
     exports,
     feeds,
@@ -57,6 +58,7 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
             route.responses[200] = {"description": "a result, or GraphiQL for a browser",
                                     "content": {"application/json": {}, "text/html": {}}}
     app.include_router(graphql, prefix="/graphql", responses=ERROR_RESPONSES)
+    dashboard.mount(app)
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)
     app.add_middleware(Observability, metrics=app.state.metrics)
     return app

@@ -1,0 +1,58 @@
+// Overview: events over time against the previous period, top events, actors, sessions, quota.
+import { gql, ErrorNote } from "../api.js";
+import { BarList, LineChart } from "../chart.js";
+import { Empty, RANGES, Select, fmt, html, intervalFor, rangeOf, useLoad, useQueryState } from "../ui.js";
+import { GettingStarted } from "./start.js";
+
+const QUERY = `query Overview($from: DateTime!, $to: DateTime!, $prevFrom: DateTime!, $prevTo: DateTime!,
+    $interval: Interval!) {
+  current: timeseries(from: $from, to: $to, interval: $interval) { bucket value }
+  previous: timeseries(from: $prevFrom, to: $prevTo, interval: $interval) { bucket value }
+  topEvents(from: $from, to: $to, limit: 10) { value count }
+  actors: metric(from: $from, to: $to, metric: UNIQUE_ACTORS)
+  sessions: metric(from: $from, to: $to, metric: SESSIONS)
+  usage { period limit used remaining refused }
+}`;
+
+const INTERVALS = [["HOUR", "Hourly"], ["DAY", "Daily"], ["WEEK", "Weekly"]];
+
+export function Overview({ project }) {
+  const [q, setQ] = useQueryState({ days: "7", interval: "", compare: "1" });
+  const interval = q.interval || intervalFor(q.days);
+  const { data, error, loading } = useLoad(() => {
+    const now = rangeOf(q.days), before = rangeOf(q.days, true);
+    return gql(QUERY, { from: now.from, to: now.to, prevFrom: before.from, prevTo: before.to, interval });
+  }, [project.slug, q.days, interval]);
+  const total = data ? data.current.reduce((s, p) => s + p.value, 0) : 0;
+  const previousTotal = data ? data.previous.reduce((s, p) => s + p.value, 0) : 0;
+  const usage = data?.usage;
+  return html`<section aria-labelledby="overview-title">
+    <h1 id="overview-title">Overview</h1>
+    <div class="toolbar">
+      <${Select} id="range" label="Date range" value=${q.days} options=${RANGES} onChange=${(days) => setQ({ days })} />
+      <${Select} id="interval" label="Interval" value=${interval} options=${INTERVALS} onChange=${(v) => setQ({ interval: v })} />
+      <label class="field check"><input type="checkbox" checked=${q.compare === "1"}
+        onChange=${(e) => setQ({ compare: e.target.checked ? "1" : "0" })} /> Compare with previous period</label>
+    </div>
+    <${ErrorNote} error=${error} />
+    ${loading && !data ? html`<p class="loading">Loading…</p>` : null}
+    ${data && html`
+      <div class="cards">
+        <div class="card"><h2>Events</h2><p class="big" data-testid="total-events">${fmt(total)}</p>
+          <p class="sub">${fmt(previousTotal)} in the previous period</p></div>
+        <div class="card"><h2>Unique actors</h2><p class="big">${fmt(data.actors)}</p></div>
+        <div class="card"><h2>Sessions</h2><p class="big">${fmt(data.sessions)}</p></div>
+        <div class="card"><h2>Quota (${usage.period})</h2>
+          <div class="meter" role="meter" aria-valuemin="0" aria-valuemax=${usage.limit} aria-valuenow=${usage.used}
+            aria-label="Events used this month"><span style=${`width:${usage.limit ? Math.min(100, (100 * usage.used) / usage.limit) : 0}%`}></span></div>
+          <p class="sub">${fmt(usage.used)} of ${fmt(usage.limit)} events · ${fmt(usage.refused)} refused</p></div>
+      </div>
+      ${total === 0 && previousTotal === 0 ? html`<${GettingStarted} project=${project} />` : html`
+        <h2>Events over time</h2>
+        <${LineChart} title="Events over time" series=${[{ label: "This period", points: data.current },
+          ...(q.compare === "1" ? [{ label: "Previous period", points: data.previous }] : [])]} />
+        <h2>Top events</h2>
+        ${data.topEvents.length ? html`<${BarList} title="Top events" rows=${data.topEvents} />`
+          : html`<${Empty} title="No events in this range" />`}`}`}
+  </section>`;
+}
