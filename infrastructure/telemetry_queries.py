@@ -18,6 +18,9 @@ SESSION_JOIN = (f"{SESSIONS.name} s LEFT JOIN {ACTIVITY.name} a "
                 "ON a.workspace_id = s.workspace_id AND a.session_id = s.session_id")
 
 
+DAY_MICROS = 86_400_000_000
+
+
 def _marks(values: list[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
@@ -104,6 +107,21 @@ class SqlTelemetryQueries(TelemetryQueries):
         if groups:
             self._add_latest_and_versions(groups, scope, params)
         return groups, has_more
+
+    def exception_days(self, workspace_id: UUID, fingerprints: list[str], *, from_us: int,
+                       to_us: int) -> dict[str, list[int]]:
+        days = max(1, -(-(to_us - from_us) // DAY_MICROS))
+        found = {f: [0] * days for f in fingerprints}
+        if not fingerprints:
+            return found
+        rows = self.db.query(
+            f"SELECT fingerprint, (occurred_at - %s) / {DAY_MICROS} AS day, COUNT(*) AS n "
+            f"FROM {EXCEPTIONS.name} WHERE workspace_id = %s AND occurred_at >= %s AND occurred_at < %s "
+            f"AND fingerprint IN ({_marks(fingerprints)}) GROUP BY 1, 2",
+            [from_us, str(workspace_id), from_us, to_us, *fingerprints])
+        for row in rows:
+            found[row["fingerprint"]][int(row["day"])] = int(row["n"])
+        return found
 
     def _add_latest_and_versions(self, groups: list[Row], scope: str, params: list[Any]) -> None:
         fingerprints = [g["fingerprint"] for g in groups]

@@ -24,6 +24,7 @@ from interfaces.graphql.pagination import (
     position_after,
 )
 from projections.incidents import IncidentSummary
+from projections.model import from_micros
 
 Ctx = Info[GraphQLContext, None]
 
@@ -104,6 +105,13 @@ class Incident:
         )
 
 
+@strawberry.type(description="A status page of this workspace.")
+class StatusPage:
+    slug: str
+    name: str
+    created_at: datetime
+
+
 @strawberry.type
 class IncidentEdge:
     cursor: str
@@ -146,3 +154,11 @@ async def incidents(info: Ctx, page_slug: str, state: IncidentState | None = Non
         page_info=PageInfo(has_next_page=page.has_more,
                            end_cursor=edges[-1].cursor if edges else None),
     )
+
+
+async def pages(info: Ctx) -> list[StatusPage]:
+    """This workspace's status pages, oldest first."""
+    ctx = info.context
+    rows = await run_in_threadpool(ctx.beacon.public_pages.pages_of, ctx.workspace_id)
+    return [StatusPage(slug=r["slug"], name=r["name"], created_at=from_micros(r["created_at"]))  # type: ignore[arg-type]
+            for r in rows]

@@ -21,6 +21,7 @@ MAX_ALIASES = 15
 class Query:
     incident = strawberry.field(resolver=incidents.incident,
                                 description=incidents.incident.__doc__)
+    pages = strawberry.field(resolver=incidents.pages, description=incidents.pages.__doc__)
     incidents = strawberry.field(resolver=incidents.incidents,
                                  description=incidents.incidents.__doc__)
     session = strawberry.field(resolver=telemetry.session, description=telemetry.session.__doc__)
@@ -32,6 +33,8 @@ class Query:
                                   description=analytics.timeseries.__doc__)
     breakdown = strawberry.field(resolver=analytics.breakdown, description=analytics.breakdown.__doc__)
     metric = strawberry.field(resolver=analytics.metric, description=analytics.metric.__doc__)
+    top_events = strawberry.field(resolver=analytics.top_events,
+                                  description=analytics.top_events.__doc__)
     funnel = strawberry.field(resolver=analytics.funnel, description=analytics.funnel.__doc__)
     monitor = strawberry.field(resolver=monitors.monitor, description=monitors.monitor.__doc__)
     monitors = strawberry.field(resolver=monitors.monitors,

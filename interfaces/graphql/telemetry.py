@@ -143,6 +143,8 @@ class ExceptionGroup:
     last_seen: datetime
     versions: list[str]
     latest: LatestException
+    daily: list[int] = strawberry.field(description="Reports per day of the queried range (UTC "
+                                                    "days counted from `from`), for a sparkline.")
 
 
 @strawberry.type
@@ -166,11 +168,14 @@ async def exception_groups(info: Ctx, from_: Annotated[datetime, strawberry.argu
     groups, has_more = await run_in_threadpool(
         ctx.beacon.telemetry_queries.exception_groups, ctx.workspace_id, from_us=micros(from_),
         to_us=micros(to), source_app=source_app, after=key_after(after), limit=limit)
+    days = await run_in_threadpool(
+        ctx.beacon.telemetry_queries.exception_days, ctx.workspace_id,
+        [g["fingerprint"] for g in groups], from_us=micros(from_), to_us=micros(to))
     edges = [ExceptionGroupEdge(cursor=key_cursor(g["count"], g["fingerprint"]), node=ExceptionGroup(
         fingerprint=g["fingerprint"], exception_type=g["exception_type"], message=g["message"],
         severity=g["severity"], count=g["count"], actors=g["actors"],
         first_seen=from_micros(g["first_seen"]), last_seen=from_micros(g["last_seen"]),
-        versions=g["versions"],
+        versions=g["versions"], daily=days[g["fingerprint"]],
         latest=LatestException(stack_trace=g["stack_trace"], breadcrumbs=g["breadcrumbs"])))
         for g in groups]
     return ExceptionGroupConnection(edges=edges, page_info=PageInfo(

@@ -5,7 +5,7 @@ import { Empty, RANGES, Select, fmt, html, rangeOf, when, useLoad, useQueryState
 
 const LIST = `query E($from: DateTime!, $to: DateTime!) { exceptionGroups(from: $from, to: $to, first: 50) {
   edges { node { fingerprint exceptionType message severity count actors firstSeen lastSeen versions
-    daily(from: $from, to: $to) latest { stackTrace breadcrumbs } } } } }`;
+    daily latest { stackTrace breadcrumbs } } } } }`;
 
 function Sparkline({ values }) {
   const max = Math.max(1, ...values), w = 100, h = 24;
