@@ -49,16 +49,43 @@ export function useQueryState(defaults) {
   return [state, update];
 }
 
-/** ISO range of the last `days` days, ending now (or the previous period of the same length). */
-export function rangeOf(days, previous = false) {
-  const span = Number(days) * 86400000;
-  const to = previous ? Date.now() - span : Date.now();
-  return { from: new Date(to - span).toISOString(), to: new Date(to).toISOString() };
+/**
+ * The ISO range a page's state asks for: `from`/`to` dates (UTC, `to` inclusive) when set, else
+ * the last `days` days ending now; `previous` is the period of the same length just before.
+ */
+export function rangeOf(state, previous = false) {
+  const s = typeof state === "object" ? state : { days: state };
+  let start, end;
+  if (s.from && s.to) {
+    start = Date.parse(`${s.from}T00:00:00Z`);
+    end = Date.parse(`${s.to}T00:00:00Z`) + 86400000;
+  } else {
+    end = Date.now();
+    start = end - Number(s.days || 7) * 86400000;
+  }
+  const span = end - start;
+  if (previous) { end = start; start -= span; }
+  return { from: new Date(start).toISOString(), to: new Date(end).toISOString() };
 }
 
-export function intervalFor(days) {
-  const d = Number(days);
-  return d <= 2 ? "HOUR" : d <= 90 ? "DAY" : "WEEK";
+export function intervalFor(state) {
+  const { from, to } = rangeOf(state);
+  const days = (Date.parse(to) - Date.parse(from)) / 86400000;
+  return days <= 2 ? "HOUR" : days <= 90 ? "DAY" : "WEEK";
+}
+
+/** The range pickers: a preset, or two dates (kept in the URL as `from` and `to`). */
+export function RangePicker({ state, onChange }) {
+  const custom = Boolean(state.from && state.to);
+  return html`<${Select} id="days" label="Date range" value=${custom ? "custom" : state.days}
+      options=${[...RANGES, ["custom", "Custom…"]]}
+      onChange=${(days) => onChange(days === "custom"
+        ? { from: rangeOf(state).from.slice(0, 10), to: rangeOf(state).to.slice(0, 10) }
+        : { days, from: "", to: "" })} />
+    ${custom ? html`<label class="field">From <input type="date" value=${state.from}
+        onChange=${(e) => onChange({ from: e.target.value })} /></label>
+      <label class="field">To <input type="date" value=${state.to}
+        onChange=${(e) => onChange({ to: e.target.value })} /></label>` : null}`;
 }
 
 export const RANGES = [["1", "Last 24 hours"], ["7", "Last 7 days"], ["30", "Last 30 days"],

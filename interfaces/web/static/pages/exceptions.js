@@ -1,7 +1,7 @@
 // Exceptions: groups with counts, first and last seen, a sparkline; the latest report's stack and breadcrumbs.
 import { useState } from "preact/hooks";
 import { ErrorNote, gql } from "../api.js";
-import { Empty, RANGES, Select, fmt, html, rangeOf, when, useLoad, useQueryState } from "../ui.js";
+import { Empty, RangePicker, fmt, html, rangeOf, when, useLoad, useQueryState } from "../ui.js";
 
 const LIST = `query E($from: DateTime!, $to: DateTime!) { exceptionGroups(from: $from, to: $to, first: 50) {
   edges { node { fingerprint exceptionType message severity count actors firstSeen lastSeen versions
@@ -15,12 +15,12 @@ function Sparkline({ values }) {
 }
 
 export function Exceptions({ project }) {
-  const [q, setQ] = useQueryState({ days: "7" });
-  const { data, error } = useLoad(() => gql(LIST, rangeOf(q.days)), [project.slug, q.days]);
+  const [q, setQ] = useQueryState({ days: "7", from: "", to: "" });
+  const { data, error } = useLoad(() => gql(LIST, rangeOf(q)), [project.slug, q.days, q.from, q.to]);
   const [open, setOpen] = useState(null);
   const groups = (data?.exceptionGroups?.edges || []).map((e) => e.node);
   return html`<section aria-labelledby="exceptions-title"><h1 id="exceptions-title">Exceptions</h1>
-    <div class="toolbar"><${Select} id="days" label="Date range" value=${q.days} options=${RANGES} onChange=${(days) => setQ({ days })} /></div>
+    <div class="toolbar"><${RangePicker} state=${q} onChange=${setQ} /></div>
     <${ErrorNote} error=${error} />
     ${data && !groups.length ? html`<${Empty} title="No exceptions reported">SDKs report them with
       <code>POST /v1/events/exceptions</code>.</${Empty}>` : null}

@@ -1,7 +1,7 @@
 // Insights: a timeseries, a breakdown or a funnel built from pickers; the URL holds the question.
 import { gql, ErrorNote } from "../api.js";
 import { BarList, LineChart } from "../chart.js";
-import { Empty, RANGES, Select, fmt, html, intervalFor, pct, rangeOf, useLoad, useQueryState } from "../ui.js";
+import { Empty, RangePicker, Select, fmt, html, intervalFor, pct, rangeOf, useLoad, useQueryState } from "../ui.js";
 import { Filters, decodeFilters } from "./filters.js";
 
 const KINDS = [["timeseries", "Timeseries"], ["breakdown", "Breakdown"], ["funnel", "Funnel"]];
@@ -16,7 +16,7 @@ const NAMES = `query Names($from: DateTime!, $to: DateTime!) { topEvents(from: $
 const SAVED = `{ savedInsights { name kind question } }`;
 
 function ask(q) {
-  const range = rangeOf(q.days), filters = decodeFilters(q.filters);
+  const range = rangeOf(q), filters = decodeFilters(q.filters).filter((f) => f.key);
   if (q.kind === "funnel") {
     const steps = q.steps.split(",").map((s) => s.trim()).filter(Boolean);
     return gql(`query F($steps: [String!]!, $from: DateTime!, $to: DateTime!, $window: Int, $order: FunnelOrder,
@@ -36,7 +36,7 @@ function ask(q) {
   return gql(`query T($event: String!, $from: DateTime!, $to: DateTime!, $interval: Interval, $metric: Metric,
       $filters: [PropertyFilter!]) {
     timeseries(event: $event, from: $from, to: $to, interval: $interval, metric: $metric, filters: $filters) { bucket value } }`,
-  { event: q.event, ...range, interval: intervalFor(q.days), metric: q.metric, filters });
+  { event: q.event, ...range, interval: intervalFor(q), metric: q.metric, filters });
 }
 
 function ready(q) {
@@ -65,7 +65,7 @@ function FunnelView({ funnel }) {
 }
 
 export function Insights({ project }) {
-  const [q, setQ] = useQueryState({ kind: "timeseries", event: "", property: "", steps: "", days: "30",
+  const [q, setQ] = useQueryState({ kind: "timeseries", event: "", property: "", steps: "", days: "30", from: "", to: "",
                                     metric: "COUNT", window: "1209600", order: "SEQUENTIAL", filters: "" });
   const names = useLoad(() => gql(NAMES, rangeOf(90)), [project.slug]);
   const saved = useLoad(() => gql(SAVED), [project.slug]);
@@ -87,7 +87,7 @@ export function Insights({ project }) {
       ${q.kind !== "timeseries" ? html`<label class="field">${q.kind === "funnel" ? "Breakdown by" : "Property"}
           <input list="dimensions" value=${q.property} onChange=${(e) => setQ({ property: e.target.value })} /></label>
         <datalist id="dimensions">${DIMENSIONS.map((d) => html`<option value=${d} />`)}</datalist>` : null}
-      <${Select} id="days" label="Date range" value=${q.days} options=${RANGES} onChange=${(days) => setQ({ days })} />
+      <${RangePicker} state=${q} onChange=${setQ} />
       ${q.kind === "funnel" ? html`
         <${Select} id="window" label="Window" value=${q.window} options=${WINDOWS} onChange=${(window) => setQ({ window })} />
         <${Select} id="order" label="Order" value=${q.order} options=${ORDERS} onChange=${(order) => setQ({ order })} />`

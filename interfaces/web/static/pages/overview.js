@@ -1,7 +1,7 @@
 // Overview: events over time against the previous period, top events, actors, sessions, quota.
 import { gql, ErrorNote } from "../api.js";
 import { BarList, LineChart } from "../chart.js";
-import { Empty, RANGES, Select, fmt, html, intervalFor, rangeOf, useLoad, useQueryState } from "../ui.js";
+import { Empty, RangePicker, Select, fmt, html, intervalFor, rangeOf, useLoad, useQueryState } from "../ui.js";
 import { GettingStarted } from "./start.js";
 
 const QUERY = `query Overview($from: DateTime!, $to: DateTime!, $prevFrom: DateTime!, $prevTo: DateTime!,
@@ -17,19 +17,19 @@ const QUERY = `query Overview($from: DateTime!, $to: DateTime!, $prevFrom: DateT
 const INTERVALS = [["HOUR", "Hourly"], ["DAY", "Daily"], ["WEEK", "Weekly"]];
 
 export function Overview({ project }) {
-  const [q, setQ] = useQueryState({ days: "7", interval: "", compare: "1" });
-  const interval = q.interval || intervalFor(q.days);
+  const [q, setQ] = useQueryState({ days: "7", from: "", to: "", interval: "", compare: "1" });
+  const interval = q.interval || intervalFor(q);
   const { data, error, loading } = useLoad(() => {
-    const now = rangeOf(q.days), before = rangeOf(q.days, true);
+    const now = rangeOf(q), before = rangeOf(q, true);
     return gql(QUERY, { from: now.from, to: now.to, prevFrom: before.from, prevTo: before.to, interval });
-  }, [project.slug, q.days, interval]);
+  }, [project.slug, q.days, q.from, q.to, interval]);
   const total = data ? data.current.reduce((s, p) => s + p.value, 0) : 0;
   const previousTotal = data ? data.previous.reduce((s, p) => s + p.value, 0) : 0;
   const usage = data?.usage;
   return html`<section aria-labelledby="overview-title">
     <h1 id="overview-title">Overview</h1>
     <div class="toolbar">
-      <${Select} id="range" label="Date range" value=${q.days} options=${RANGES} onChange=${(days) => setQ({ days })} />
+      <${RangePicker} state=${q} onChange=${setQ} />
       <${Select} id="interval" label="Interval" value=${interval} options=${INTERVALS} onChange=${(v) => setQ({ interval: v })} />
       <label class="field check"><input type="checkbox" checked=${q.compare === "1"}
         onChange=${(e) => setQ({ compare: e.target.checked ? "1" : "0" })} /> Compare with previous period</label>

@@ -1,6 +1,6 @@
 // Sessions: the latest sessions, and one session's timeline of events.
 import { ErrorNote, gql } from "../api.js";
-import { Empty, fmt, html, rangeOf, when, useLoad, useQueryState } from "../ui.js";
+import { Empty, RangePicker, fmt, html, rangeOf, when, useLoad, useQueryState } from "../ui.js";
 
 const LIST = `query S($from: DateTime, $to: DateTime, $actor: String, $after: String) {
   sessions(from: $from, to: $to, actorId: $actor, first: 50, after: $after) {
@@ -24,13 +24,13 @@ function Timeline({ id }) {
 }
 
 export function Sessions({ project, path, navigate }) {
-  const [q, setQ] = useQueryState({ days: "7", actor: "" });
-  const { data, error } = useLoad(() => gql(LIST, { ...rangeOf(q.days), actor: q.actor || null }),
-                                  [project.slug, q.days, q.actor]);
+  const [q, setQ] = useQueryState({ days: "7", from: "", to: "", actor: "" });
+  const { data, error } = useLoad(() => gql(LIST, { ...rangeOf(q), actor: q.actor || null }),
+                                  [project.slug, q.days, q.from, q.to, q.actor]);
   const edges = data?.sessions?.edges || [];
   const open = (e, id) => { e.preventDefault(); navigate(`/app/${project.slug}/sessions/${id}${location.search}`); };
   return html`<section aria-labelledby="sessions-title"><h1 id="sessions-title">Sessions</h1>
-    <div class="toolbar"><label class="field">Actor <input value=${q.actor} onChange=${(e) => setQ({ actor: e.target.value })} /></label></div>
+    <div class="toolbar"><${RangePicker} state=${q} onChange=${setQ} /><label class="field">Actor <input value=${q.actor} onChange=${(e) => setQ({ actor: e.target.value })} /></label></div>
     <${ErrorNote} error=${error} />
     ${data && !edges.length ? html`<${Empty} title="No sessions in the last ${q.days} days">SDKs start sessions with
       <code>POST /v1/events/sessions</code>.</${Empty}>` : null}
