@@ -160,5 +160,5 @@ async def pages(info: Ctx) -> list[StatusPage]:
     """This workspace's status pages, oldest first."""
     ctx = info.context
     rows = await run_in_threadpool(ctx.beacon.public_pages.pages_of, ctx.workspace_id)
-    return [StatusPage(slug=r["slug"], name=r["name"], created_at=from_micros(r["created_at"]))  # type: ignore[arg-type]
+    return [StatusPage(slug=r["slug"], name=r["name"], created_at=from_micros(r["created_at"]))
             for r in rows]

@@ -145,7 +145,7 @@ def test_a_viewer_sees_no_write_controls_and_the_api_refuses_their_writes(
                  json={"slug": "team-page", "name": "Team"})
         assert api.post("/admin/v1/users", json={"email": "vic@example.com", "password": PASSWORD},
                         headers=ADMIN).status_code == 201
-        invited = owner["client"].post(f"/api/v1/workspaces/team/invitations",
+        invited = owner["client"].post("/api/v1/workspaces/team/invitations",
                                        json={"email": "vic@example.com", "role": "viewer"},
                                        headers={"X-CSRF-Token": owner["csrf"]})
         assert invited.status_code == 201, invited.text
