@@ -161,7 +161,8 @@ def test_a_viewer_sees_no_write_controls_and_the_api_refuses_their_writes(
     assert page.get_by_text("Open an incident").count() == 0
     status = page.evaluate("""async () => {
         const csrf = document.cookie.split('; ').find(c => c.startsWith('beacon_csrf=')).slice(12);
-        const r = await fetch('/api/v1/pages/team-page/incidents', {method: 'POST', credentials: 'same-origin',
+        const r = await fetch('/api/v1/pages/team-page/incidents', {
+          method: 'POST', credentials: 'same-origin',
           headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf, 'X-Beacon-Project': 'team'},
           body: JSON.stringify({title: 'Not allowed'})});
         return r.status; }""")

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 VENDOR = Path(__file__).resolve().parents[2] / "interfaces" / "web" / "static" / "vendor"
-ROW = re.compile(r"^\| `(?P<file>[^`]+)` \| (?P<package>\S+) \| (?P<version>\S+) \| [^|]+ \|[^|]+\| (?P<sha>[0-9a-f]{64}) \|$")
+ROW = re.compile(r"^\| `(?P<file>[^`]+)` \| (?P<package>\S+) \| (?P<version>\S+) \| [^|]+ \|[^|]+\| "
+                 r"(?P<sha>[0-9a-f]{64}) \|$")
 
 
 def recorded() -> list[re.Match[str]]:
