@@ -10,6 +10,7 @@ import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -40,6 +41,12 @@ def home(request: Request) -> Response:
     if "text/html" in request.headers.get("accept", ""):
         return RedirectResponse("/app", status_code=307)
     raise NotFoundError("Nothing here: the dashboard is at /app, the API under /api and /v1.")
+
+
+@router.get("/invitations/accept")
+def invitation_link(token: str = "") -> RedirectResponse:
+    """An invitation's link opens the dashboard's page that accepts it."""
+    return RedirectResponse(f"/app/join?{urlencode({'token': token})}", status_code=307)
 
 
 @router.get("/app")

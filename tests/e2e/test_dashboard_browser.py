@@ -9,13 +9,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 
+from application.projects import person
 from interfaces.bootstrap import Beacon
 from tests.conftest import ADMIN
-from tests.e2e.test_status_page_browser import FLAGS, chromium, server  # noqa: F401 (fixtures)
+from tests.e2e.test_status_page_browser import FLAGS, chromium  # noqa: F401 (a fixture)
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "correct horse battery staple"
@@ -38,17 +40,13 @@ def shoot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def project_with_user(api: httpx.Client, email: str, name: str, slug: str) -> dict[str, Any]:
-    """A user signed up the way a team does: `beacon users create`'s command, then a project."""
-    response = api.post("/admin/v1/users", json={"email": email, "password": PASSWORD}, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    signed = httpx.Client(base_url=str(api.base_url), timeout=10)
-    assert signed.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
-    csrf = signed.cookies["beacon_csrf"]
-    made = signed.post("/api/projects", json={"name": name, "slug": slug},
-                       headers={"X-CSRF-Token": csrf})
-    assert made.status_code == 201, made.text
-    return {**made.json()["data"], "client": signed, "csrf": csrf}
+def project_with_user(beacon: Beacon, email: str, name: str, slug: str) -> dict[str, Any]:
+    """A user made as `beacon users create` makes one, owning a project as POST /api/projects
+    makes it; answers the project with its keys' tokens."""
+    user = beacon.workspaces.create_user(email=email, password=PASSWORD)
+    workspace, keys = beacon.workspaces.create_project(name=name, slug=slug, owner=user)
+    return {"id": str(workspace.id), "user": user,
+            "keys": {kind: token for kind, (_, token) in keys.items()}}
 
 
 def seed_events(api: httpx.Client, ingest_key: str, names: list[tuple[str, str]]) -> str:
@@ -72,11 +70,11 @@ def sign_in(page: Any, server: str, email: str) -> None:  # noqa: F811
 def test_a_member_signs_in_reads_the_overview_and_a_funnel(
         beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
     with httpx.Client(base_url=server, timeout=10) as api:
-        mine = project_with_user(api, "ann@example.com", "Shop", "shop")
-        other = project_with_user(api, "bob@example.com", "Other", "other")
-        seed_events(api, other["keys"]["public"]["key"], [("signed_up", f"x{n}") for n in range(50)])
+        mine = project_with_user(beacon, "ann@example.com", "Shop", "shop")
+        other = project_with_user(beacon, "bob@example.com", "Other", "other")
+        seed_events(api, other["keys"]["public"], [("signed_up", f"x{n}") for n in range(50)])
         steps = [("signed_up", a) for a in "abcd"] + [("activated", a) for a in "abc"] + [("paid", "a")]
-        source, _, position = seed_events(api, mine["keys"]["public"]["key"], steps).rpartition(":")
+        source, _, position = seed_events(api, mine["keys"]["public"], steps).rpartition(":")
         assert beacon.wait_for(source, int(position), timeout=10)
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -107,7 +105,7 @@ def test_a_member_signs_in_reads_the_overview_and_a_funnel(
 def test_an_incident_is_opened_and_resolved_and_shows_in_history_and_on_the_public_page(
         beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
     with httpx.Client(base_url=server, timeout=10) as api:
-        mine = project_with_user(api, "cy@example.com", "Status", "status-co")
+        mine = project_with_user(beacon, "cy@example.com", "Status", "status-co")
         made = api.post(f"/admin/v1/workspaces/{mine['id']}/pages", headers=ADMIN,
                         json={"slug": "status-co-page", "name": "Status Co"})
         assert made.status_code == 201, made.text
@@ -140,18 +138,17 @@ def test_an_incident_is_opened_and_resolved_and_shows_in_history_and_on_the_publ
 def test_a_viewer_sees_no_write_controls_and_the_api_refuses_their_writes(
         beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
     with httpx.Client(base_url=server, timeout=10) as api:
-        owner = project_with_user(api, "dee@example.com", "Team", "team")
+        owner = project_with_user(beacon, "dee@example.com", "Team", "team")
         api.post(f"/admin/v1/workspaces/{owner['id']}/pages", headers=ADMIN,
                  json={"slug": "team-page", "name": "Team"})
-        assert api.post("/admin/v1/users", json={"email": "vic@example.com", "password": PASSWORD},
-                        headers=ADMIN).status_code == 201
-        invited = owner["client"].post("/api/v1/workspaces/team/invitations",
-                                       json={"email": "vic@example.com", "role": "viewer"},
-                                       headers={"X-CSRF-Token": owner["csrf"]})
-        assert invited.status_code == 201, invited.text
-        token = invited.json()["data"]["token"]
-        accepted = api.post("/api/invitations/accept", json={"token": token, "password": PASSWORD})
-        assert accepted.status_code in (200, 201), accepted.text
+    _, token = beacon.workspaces.invite(UUID(owner["id"]), email="vic@example.com", role="viewer",
+                                        actor=person(owner["user"]))
+    invitee = browser.new_page()
+    invitee.goto(f"{server}/invitations/accept?token={token}")
+    invitee.get_by_label("Password").fill(PASSWORD)
+    invitee.get_by_role("button", name="Join").click()
+    invitee.wait_for_selector("[data-testid=total-events]")
+    assert "viewer" in invitee.inner_text(".who")
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, server, "vic@example.com")

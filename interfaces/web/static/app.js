@@ -8,11 +8,12 @@ import { Insights } from "./pages/insights.js";
 import { Sessions } from "./pages/sessions.js";
 import { Exceptions } from "./pages/exceptions.js";
 import { Incidents } from "./pages/incidents.js";
+import { Monitors } from "./pages/monitors.js";
 
 const PAGES = [
   ["overview", "Overview", Overview], ["insights", "Insights", Insights],
   ["sessions", "Sessions", Sessions], ["exceptions", "Exceptions", Exceptions],
-  ["incidents", "Incidents", Incidents],
+  ["incidents", "Incidents", Incidents], ["monitors", "Monitors", Monitors],
 ];
 
 /** Move within the app without a reload. */
@@ -48,6 +49,31 @@ function Login({ onSignedIn }) {
     <button type="submit">Sign in</button>
     <${ErrorNote} error=${error} />
     <p class="hint">On a first start, <code>make run</code> prints the demo user's login.</p>
+  </form></main>`;
+}
+
+/** Accepting an invitation: set a password (or give the existing one), then sign in. */
+function Join({ onSignedIn }) {
+  const token = new URLSearchParams(location.search).get("token") || "";
+  const [error, setError] = useState(null);
+  const submit = async (e) => {
+    e.preventDefault();
+    const form = new FormData(e.target);
+    try {
+      const joined = await rest("POST", "/api/invitations/accept",
+                                { token, name: form.get("name"), password: form.get("password") });
+      await rest("POST", "/api/auth/login", { email: joined.user.email, password: form.get("password") });
+      history.replaceState(null, "", `/app/${joined.project.slug}/overview`);
+      onSignedIn();
+    } catch (err) { setError(err); }
+  };
+  return html`<main class="login"><form onSubmit=${submit} aria-labelledby="join-title">
+    <h1 id="join-title">Join a Beacon project</h1>
+    <label class="field">Your name <input name="name" autocomplete="name" /></label>
+    <label class="field">Password <input name="password" type="password" autocomplete="new-password" required minlength="10" /></label>
+    <p class="hint">If you already have a Beacon account with this email, give its password.</p>
+    <button type="submit">Join</button>
+    <${ErrorNote} error=${error} />
   </form></main>`;
 }
 
@@ -90,6 +116,7 @@ function App() {
   });
   useEffect(() => { loadMe(); }, []);
   if (error) return html`<main class="content"><${ErrorNote} error=${error} /></main>`;
+  if (path === "/app/join") return html`<${Join} onSignedIn=${() => { dispatchEvent(new PopStateEvent("popstate")); loadMe(); }} />`;
   if (me === undefined) return html`<p class="loading">Loading…</p>`;
   if (me === null) return html`<${Login} onSignedIn=${loadMe} />`;
   const [, , slug, page = "overview", ...restOfPath] = path.split("/");
