@@ -49,7 +49,7 @@ export function LineChart({ title, series }) {
 }
 
 /** Horizontal bars as plain HTML (exact to read, accessible as a table). */
-export function BarList({ title, rows, valueLabel = "Events", ref: _ }) {
+export function BarList({ title, rows, valueLabel = "Events" }) {
   const ref = useRef(null);
   useEffect(() => { ref.current?.setAttribute("data-drawn", String(Date.now())); }, [rows]);
   const max = Math.max(1, ...rows.map((r) => r.count));

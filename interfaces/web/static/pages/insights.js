@@ -1,4 +1,5 @@
 // Insights: a timeseries, a breakdown or a funnel built from pickers; the URL holds the question.
+import { useEffect, useRef } from "preact/hooks";
 import { gql, ErrorNote } from "../api.js";
 import { BarList, LineChart } from "../chart.js";
 import { Empty, RangePicker, Select, fmt, html, intervalFor, pct, rangeOf, useLoad, useQueryState } from "../ui.js";
@@ -47,7 +48,9 @@ function ready(q) {
 
 function FunnelView({ funnel }) {
   const steps = funnel.steps;
-  return html`<figure class="funnel" data-drawn="1" aria-label="Funnel conversion">
+  const ref = useRef(null);
+  useEffect(() => { ref.current?.setAttribute("data-drawn", String(Date.now())); }, [funnel]);
+  return html`<figure class="funnel" ref=${ref} aria-label="Funnel conversion">
     <table><thead><tr><th>Step</th><th>Actors</th><th>Conversion</th><th>Drop-off</th><th>Median time from previous</th></tr></thead>
     <tbody>${steps.map((s, i) => html`<tr data-testid="funnel-step">
       <td>${i + 1}. ${s.name}</td><td class="num">${fmt(s.count)}</td>
