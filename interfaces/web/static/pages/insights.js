@@ -14,7 +14,20 @@ export const DIMENSIONS = ["$country", "$region", "$city", "$browser", "$os", "$
                            "category", "source_app", "source_version"];
 
 const NAMES = `query Names($from: DateTime!, $to: DateTime!) { topEvents(from: $from, to: $to, limit: 200) { value } }`;
-const SAVED = `{ savedInsights { name kind question } }`;
+const SAVED = `{ savedInsights { name type definition } }`;
+
+/** A saved insight (beacon.yml's `insights`) as the URL question this page reads. */
+function questionOf({ type, definition: d }) {
+  const q = { kind: type };
+  if (type === "funnel") {
+    Object.assign(q, { steps: d.steps.join(","), order: (d.order || "sequential").toUpperCase() });
+    if (d.window_seconds) q.window = String(d.window_seconds);
+  } else {
+    Object.assign(q, { event: d.event, metric: (d.metric || "count").toUpperCase() });
+    if (d.property) q.property = d.property;
+  }
+  return new URLSearchParams(q).toString();
+}
 
 function ask(q) {
   const range = rangeOf(q), filters = decodeFilters(q.filters).filter((f) => f.key);
@@ -78,7 +91,7 @@ export function Insights({ project }) {
   return html`<section aria-labelledby="insights-title">
     <h1 id="insights-title">Insights</h1>
     ${saved.data?.savedInsights?.length ? html`<nav class="saved" aria-label="Saved insights">Saved:
-      ${saved.data.savedInsights.map((s) => html`<a href=${`?${new URLSearchParams(s.question)}`}>${s.name}</a>`)}</nav>` : null}
+      ${saved.data.savedInsights.map((s) => html`<a href=${`?${questionOf(s)}`}>${s.name}</a>`)}</nav>` : null}
     <form class="toolbar" onSubmit=${(e) => e.preventDefault()}>
       <${Select} id="kind" label="Question" value=${q.kind} options=${KINDS} onChange=${(kind) => setQ({ kind })} />
       ${q.kind !== "funnel" ? html`<label class="field">Event
