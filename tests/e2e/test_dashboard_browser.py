@@ -82,6 +82,7 @@ def test_a_member_signs_in_reads_the_overview_and_a_funnel(
     page.wait_for_selector("[data-testid=total-events]")
     assert page.inner_text("[data-testid=total-events]") == "8"  # the other project's 50 never count
     page.wait_for_selector(".plot[data-drawn]")
+    page.wait_for_selector("figure.bars")
     assert "signed_up" in page.inner_text("figure.bars")
     shoot(page, "overview")
 
