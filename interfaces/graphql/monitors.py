@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -25,6 +25,7 @@ from interfaces.graphql.pagination import (
     page_size,
     position_after,
 )
+from interfaces.rest.uptime import uptime_of_monitor
 from projections.monitors import MonitorRow
 
 Ctx = Info[GraphQLContext, None]
@@ -130,6 +131,29 @@ def _nested(first: int) -> int:
     return min(max(first, 1), MAX_NESTED)
 
 
+@strawberry.type(description="Uptime over a span: down counts as a major outage, maintenance that "
+                             "covers the monitor is left out (README: Uptime).")
+class UptimeSpan:
+    start: datetime = strawberry.field(name="from")
+    end: datetime = strawberry.field(name="to")
+    uptime_percent: float | None = strawberry.field(description="Null when nothing was observed.")
+    observed_seconds: float
+    major_outage_seconds: float
+    partial_outage_seconds: float
+    degraded_seconds: float
+    maintenance_seconds: float
+
+    @classmethod
+    def of(cls, tally: dict[str, Any]) -> UptimeSpan:
+        return cls(start=tally["from"], end=tally["to"], **{
+            k: v for k, v in tally.items() if k not in ("from", "to", "intervals")})
+
+
+@strawberry.type(description="A monitor's uptime over a range, and per interval of it.")
+class Uptime(UptimeSpan):
+    intervals: list[UptimeSpan]
+
+
 @strawberry.type(description="A heartbeat monitor.")
 class Monitor:
     id: strawberry.ID
@@ -171,6 +195,17 @@ class Monitor:
         return [Flip(at=r["at"], recorded_at=r["recorded_at"], before=r["before"],
                      after=r["after"], reason=r["reason"], rid=r["rid"],
                      exit_status=r["exit_status"]) for r in rows]
+
+    @strawberry.field(description="Uptime over [from, to) (default: since creation, until now), "
+                                  "with one entry per interval (hour, day or week).")
+    async def uptime(self, info: Ctx,
+                     start: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+                     end: Annotated[datetime | None, strawberry.argument(name="to")] = None,
+                     interval: str = "day") -> Uptime:
+        ctx = info.context
+        body = await run_in_threadpool(uptime_of_monitor, ctx.beacon, ctx.workspace_id,
+                                       UUID(self.id), start, end, interval)
+        return Uptime(**vars(UptimeSpan.of(body)), intervals=[UptimeSpan.of(t) for t in body["intervals"]])
 
     @strawberry.field(description="Every change to the settings, oldest first.")
     async def history(self, info: Ctx) -> list[HistoryEntry]:

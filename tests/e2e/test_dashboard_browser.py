@@ -127,6 +127,19 @@ def test_an_incident_is_opened_and_resolved_and_shows_in_history_and_on_the_publ
     assert "from investigating to resolved" in history.lower() or "to resolved" in history.lower()
     shoot(page, "incident")
 
+    with httpx.Client(base_url=server, timeout=10) as api:
+        made = api.post("/api/v1/monitors", json={"name": "nightly backup", "period_seconds": 3600},
+                        headers={"Authorization": f"Bearer {mine['keys']['secret']}"})
+        assert made.status_code == 201, made.text
+        source, _, position = made.headers["X-Beacon-Position"].rpartition(":")
+        assert beacon.wait_for(source, int(position), timeout=10)
+    page.goto(f"{server}/app/status-co/monitors")
+    page.get_by_role("link", name="nightly backup").click()
+    page.wait_for_selector("figure.uptime")
+    assert "uptime over the last" in page.inner_text("figure.uptime")
+    assert page.get_by_role("button", name="Pause").is_visible()
+    shoot(page, "monitor")
+
     public = browser.new_page()
     for _ in range(50):
         public.goto(f"{server}/status/status-co-page")

@@ -61,3 +61,18 @@ def test_pages_lists_this_workspace_s_pages_only(client: TestClient, beacon: Bea
     assert [p["slug"] for p in pages] == [tenant.page_slug, "second"]
     assert "other-page" not in [p["slug"] for p in ask(client, tenant, "{ pages { slug } }")["data"]["pages"]]
     assert [p["slug"] for p in ask(client, other, "{ pages { slug } }")["data"]["pages"]] == ["other-page"]
+
+
+def test_a_monitor_s_uptime_is_read_through_graphql(client: TestClient, tenant: Tenant) -> None:
+    made = client.post("/api/v1/monitors", json={"name": "nightly", "period_seconds": 3600},
+                       headers=tenant.headers("write"))
+    assert made.status_code == 201, made.text
+    monitor = made.json()["data"]
+    answer = ask(client, tenant, """query($id: ID!) { monitor(id: $id) {
+        uptime(interval: "day") { uptimePercent majorOutageSeconds intervals { from to uptimePercent } } } }""",
+                 made.headers["X-Beacon-Position"], id=monitor["id"])
+    uptime = answer["data"]["monitor"]["uptime"]
+    assert uptime["majorOutageSeconds"] == 0 and len(uptime["intervals"]) == 1
+    refused = ask(client, tenant, """query($id: ID!) { monitor(id: $id) { uptime(interval: "year") {
+        uptimePercent } } }""", id=monitor["id"])
+    assert refused["errors"][0]["extensions"]["code"] == "validation_error"

@@ -11,14 +11,14 @@ const ONE = `query M($id: ID!, $from: DateTime!, $to: DateTime!) { monitor(id: $
   beats(first: 30) { at kind rid exitStatus body }
   runs(first: 20) { rid startedAt endedAt durationMs outcome exitStatus }
   flips(first: 20) { at before after reason }
-  uptime(from: $from, to: $to) { uptimePercent intervals { start uptimePercent } } } }`;
+  uptime(from: $from, to: $to) { uptimePercent intervals { from uptimePercent } } } }`;
 
 function UptimeBars({ uptime }) {
   const days = uptime.intervals;
   const colour = (p) => (p === null ? "none" : p >= 0.999 ? "ok" : p >= 0.95 ? "warn" : "bad");
   return html`<figure class="uptime" aria-label=${`Uptime over ${days.length} days: ${pct(uptime.uptimePercent / 100)}`}>
     <div class="uptime-bars">${days.map((d) => html`<span class=${`u-${colour(d.uptimePercent === null ? null : d.uptimePercent / 100)}`}
-      title=${`${d.start.slice(0, 10)}: ${d.uptimePercent === null ? "no data" : pct(d.uptimePercent / 100)}`}></span>`)}</div>
+      title=${`${d.from.slice(0, 10)}: ${d.uptimePercent === null ? "no data" : pct(d.uptimePercent / 100)}`}></span>`)}</div>
     <figcaption>${pct(uptime.uptimePercent / 100)} uptime over the last ${days.length} days</figcaption></figure>`;
 }
 
