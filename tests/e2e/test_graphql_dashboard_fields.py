@@ -69,7 +69,8 @@ def test_a_monitor_s_uptime_is_read_through_graphql(client: TestClient, tenant: 
     assert made.status_code == 201, made.text
     monitor = made.json()["data"]
     answer = ask(client, tenant, """query($id: ID!) { monitor(id: $id) {
-        uptime(interval: "day") { uptimePercent majorOutageSeconds intervals { from to uptimePercent } } } }""",
+        uptime(interval: "day") { uptimePercent majorOutageSeconds
+                                  intervals { from to uptimePercent } } } }""",
                  made.headers["X-Beacon-Position"], id=monitor["id"])
     uptime = answer["data"]["monitor"]["uptime"]
     assert uptime["majorOutageSeconds"] == 0 and len(uptime["intervals"]) == 1
