@@ -82,6 +82,7 @@ class Request:
     events: list[TrackedEvent]  # those events
     received: datetime
     batch: EventBatch.Accepted  # all of them as one batch, received then
+    client: dict[str, Any] | None = None  # who sent them, as kept (EventBatch.Accepted.client)
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,8 @@ class TelemetryApplication(BeaconApplication):
                 "remaining": quota.remaining(limit), "refused": quota.refused}
 
     def ingest(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
-               *, limit: int, partial: bool = True) -> Outcome:
+               *, limit: int, partial: bool = True,
+               client: dict[str, Any] | None = None) -> Outcome:
         """Admit a request's valid, new events up to the quota, in one transaction with the
         ledger (application/admission.py). Sorting out, encoding, and mapping the batch to its
         stored form happen before any lock: under it, only the decision and the save."""
@@ -102,7 +103,7 @@ class TelemetryApplication(BeaconApplication):
                       [checked[i] for i in fresh])
         received = self.clock()
         request = Request(workspace_id, sorted_out, fresh, events, received,
-                          self._batch(workspace_id, events, received))
+                          self._batch(workspace_id, events, received, client), client)
         with self.mapper.ahead(request.batch):
             try:  # taking the events to be new, as nearly all are
                 return self._admit(request, limit=limit, partial=partial, retried=False)
@@ -147,7 +148,7 @@ class TelemetryApplication(BeaconApplication):
             batch = None
             if admitted:
                 batch = whole if whole is not None and admitted == len(events) else \
-                    self._batch(workspace_id, events[:admitted], request.received)
+                    self._batch(workspace_id, events[:admitted], request.received, request.client)
             self.save(quota, batch, **self._head(quota),
                       **entry.keep([e.event_id for e in events[:admitted]]))
         return self._decided(outcome, fresh, admitted, quota.used, limit, period)
@@ -206,13 +207,13 @@ class TelemetryApplication(BeaconApplication):
         return cast(TenantQuota | None, cached)
 
     @staticmethod
-    def _batch(workspace_id: UUID, events: list[TrackedEvent],
-               received: datetime) -> EventBatch.Accepted:
+    def _batch(workspace_id: UUID, events: list[TrackedEvent], received: datetime,
+               client: dict[str, Any] | None) -> EventBatch.Accepted:
         """The domain event of a batch of these events (saved as is: batches are never read
         back as aggregates)."""
         accepted = EventBatch.accept(batch_id=uuid7(), workspace_id=workspace_id,
                                      received_at=received, events_json=encode(events),
-                                     count=len(events))
+                                     count=len(events), client=client)
         return cast(EventBatch.Accepted, accepted.collect_events()[0])
 
     def construct_mapper(self) -> AheadMapper:
@@ -245,15 +246,15 @@ class TelemetryApplication(BeaconApplication):
                 fresh.append(index)
         return outcome, fresh
 
-    def report_exception(self, workspace_id: UUID, report: dict[str, Any], *,
-                         limit: int) -> tuple[ExceptionReport, bool]:
+    def report_exception(self, workspace_id: UUID, report: dict[str, Any], *, limit: int,
+                         client: dict[str, Any] | None = None) -> tuple[ExceptionReport, bool]:
         """Record a report once (it counts against the quota); a repeat returns the first answer."""
         with self.serialised(workspace_id):
-            return self._report_exception(workspace_id, report, limit=limit)
+            return self._report_exception(workspace_id, report, limit=limit, client=client)
 
     @retry_on_conflict
-    def _report_exception(self, workspace_id: UUID, report: dict[str, Any], *,
-                          limit: int) -> tuple[ExceptionReport, bool]:
+    def _report_exception(self, workspace_id: UUID, report: dict[str, Any], *, limit: int,
+                          client: dict[str, Any] | None) -> tuple[ExceptionReport, bool]:
         key = report_key(workspace_id, report["exception_id"])
         if key in self.repository:
             existing: ExceptionReport = self.repository.get(key)
@@ -266,7 +267,8 @@ class TelemetryApplication(BeaconApplication):
                                      limit=limit, used=quota.used,
                                      resets_at=resets_at(quota.period).isoformat())
         exception = ExceptionReport.receive(workspace_id=workspace_id,
-                                            exception_id=report["exception_id"], report=report, at=at)
+                                            exception_id=report["exception_id"], report=report, at=at,
+                                            client=client)
         self.save(quota, exception, **self._head(quota))
         return exception, True
 

@@ -13,16 +13,20 @@ import psycopg
 from psycopg import sql
 
 from application.base import BeaconApplication, Clock, system_clock
+from application.enrichment import Enricher
 from application.exports import ExportsApplication
 from application.monitoring import MonitoringApplication
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
+from application.visitors import Visitors
 from application.workspaces import WorkspacesApplication
 from infrastructure.advisory_locks import PostgresAdvisoryLocks
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
+from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
+from infrastructure.geo import GeoDatabase
 from infrastructure.incident_queries import SqlIncidentQueries
 from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
@@ -32,11 +36,14 @@ from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
+from infrastructure.user_agents import UserAgentParser
+from infrastructure.visitor_salts import SqlVisitorSalts
 from infrastructure.webhook_deliveries import DeliveryStore
 from infrastructure.webhook_dispatcher import WebhookDispatcher
 from interfaces.actors import Actors, declare_actors, periodic_jobs
 from interfaces.reactions import Reactions, declare_reactions, reaction_jobs
 from projections.analytics import AnalyticsQueries
+from projections.enrichment import EnrichedEventsProjection, EnrichmentPipeline
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.model import Projection
 from projections.monitors import MonitorQueries, MonitorsProjection
@@ -50,7 +57,8 @@ log = logging.getLogger("beacon")
 
 def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
-            PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection()]
+            PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
+            EnrichedEventsProjection()]
 
 
 @dataclass
@@ -75,6 +83,8 @@ class Beacon:
     broker: dramatiq.Broker
     actors: Actors = field(init=False)
     analytics: AnalyticsQueries = field(init=False)
+    visitors: Visitors = field(init=False)
+    enricher: Enricher = field(init=False)
     reactions: Reactions = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -185,6 +195,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         store = ReadModelStore(databases[projection.source], projection)
         store.create_tables()
         runners.append(ProjectionRunner(projection, apps[projection.source], store))
+    enricher = Enricher(telemetry, GeoDatabase(settings.geoip_db), UserAgentParser())
+    pipeline = ReadModelStore(databases["Telemetry"], EnrichmentPipeline())
+    pipeline.create_tables()
+    runners.append(EnrichmentRunner(enricher, telemetry, pipeline))
+    salts = SqlVisitorSalts(databases["Telemetry"])
+    salts.create_tables()
     broker = build_broker(settings.redis_url)
     deliveries = DeliveryStore(databases["StatusPages"])
     deliveries.create_tables()
@@ -204,6 +220,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         limiter=RateLimiter(settings.redis_url), broker=broker,
     )
     beacon.analytics = SqlAnalyticsQueries(databases["Telemetry"])
+    beacon.visitors, beacon.enricher = Visitors(salts, clock), enricher
     beacon.actors = declare_actors(beacon, broker)
     beacon.reactions = declare_reactions(beacon, broker)
     return beacon

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from interfaces.cli.admin import keys, pages, workspaces
+from interfaces.cli.enrich import enrich
 from interfaces.cli.processes import projector, worker
 from interfaces.cli.projections import projections
 from interfaces.cli.serve import serve
@@ -14,6 +15,7 @@ app = typer.Typer(name="beacon", help="Beacon: event-sourced telemetry, status p
 app.command()(serve)
 app.command()(projector)
 app.command()(worker)
+app.command()(enrich)
 app.add_typer(projections, name="projections")
 app.add_typer(workspaces, name="workspaces")
 app.add_typer(keys, name="keys")

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from application.telemetry import ACCEPTED, DUPLICATE, INVALID, new_event_id
 from domain.tracked_event import MAX_PROPERTIES, check_event
+from interfaces.rest.clients import event_contexts, request_client
 from interfaces.rest.deps import BeaconDep, Ingester, authenticate
 from interfaces.rest.errors import ApiError, BadRequest, error_response
 from interfaces.rest.ingest import batch_body, count_outcome, json_body, per_event, quota_error
@@ -21,11 +22,13 @@ INGEST_MAX_EVENTS, INGEST_PER_MINUTE, INGEST_MAX_NAME = 100, 1000, 100
 async def _ingest_async_dialect(request: Request, who: Any, beacon: Any,
                                 raws: list[Any]) -> tuple[Any, int]:
     limit = who.workspace.monthly_event_limit or 0
+    client = request_client(request, beacon.settings.trusted_proxies)
 
     def check_and_ingest() -> Any:  # in the admitting thread, as /v1/events checks its batches
         now = beacon.telemetry.clock()
         checked = [check_event(raw, now, event_id=new_event_id()) for raw in raws]
-        return beacon.telemetry.ingest(who.workspace_id, checked, limit=limit)
+        kept = beacon.visitors.identify(who.workspace, client, checked, event_contexts(raws, checked))
+        return beacon.telemetry.ingest(who.workspace_id, checked, limit=limit, client=kept)
 
     outcome = await in_thread(check_and_ingest)
     count_outcome(request, outcome)
@@ -77,9 +80,11 @@ def _as_tracked(raw: Any, index: int) -> tuple[dict[str, Any] | None, list[dict[
     name = raw.get("event")
     if not isinstance(name, str) or not 1 <= len(name) <= INGEST_MAX_NAME:
         problems.append({"index": index, "field": "event", "message": "must be 1-100 characters"})
-    for field in ("distinctId", "sessionId"):
-        if not isinstance(raw.get(field), str) or not raw[field]:
-            problems.append({"index": index, "field": field, "message": "is required"})
+    if not isinstance(raw.get("sessionId"), str) or not raw["sessionId"]:
+        problems.append({"index": index, "field": "sessionId", "message": "is required"})
+    if "distinctId" in raw and (not isinstance(raw["distinctId"], str) or not raw["distinctId"]):
+        problems.append({"index": index, "field": "distinctId",
+                         "message": "must be a non-empty string (leave it out for a visitor id)"})
     properties = raw.get("properties")
     if not isinstance(properties, dict) or len(properties) > MAX_PROPERTIES:
         problems.append({"index": index, "field": "properties",
@@ -114,6 +119,7 @@ async def ingest(request: Request, beacon: BeaconDep) -> Response:
         return _flat_error(400, "Validation failed",
                            details=[{"message": f"send 1-{INGEST_MAX_EVENTS} events"}])
     limit = who.workspace.monthly_event_limit or 0
+    client = request_client(request, beacon.settings.trusted_proxies)
 
     def check_and_ingest() -> tuple[list[dict[str, Any]], Any]:  # as in _ingest_async_dialect
         now = beacon.telemetry.clock()
@@ -128,7 +134,10 @@ async def ingest(request: Request, beacon: BeaconDep) -> Response:
             checked.append(result)
         if problems:
             return problems, None
-        return [], beacon.telemetry.ingest(who.workspace_id, checked, limit=limit, partial=False)
+        kept = beacon.visitors.identify(who.workspace, client, checked,
+                                        event_contexts(events, checked))
+        return [], beacon.telemetry.ingest(who.workspace_id, checked, limit=limit, partial=False,
+                                           client=kept)
 
     problems, outcome = await in_thread(check_and_ingest)
     if problems:

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from application.telemetry import ACCEPTED, DUPLICATE, INVALID, Outcome
+from domain.enrichment import Client, context_client
 from domain.errors import QuotaExceededError
 from domain.exception_report import check_report
 from domain.tracked_event import check_event, parse_timestamp
+from interfaces.rest.clients import event_contexts, request_client
 from interfaces.rest.deps import AnyKey, BeaconDep, Ingester
 from interfaces.rest.errors import BadRequest, PayloadTooLarge, error_response
 from interfaces.rest.event_wire import MAX_BATCH, valid_batch
@@ -70,16 +72,21 @@ async def track_events(request: Request, who: Ingester, beacon: BeaconDep) -> Re
     """Track a batch of 1-1000 events; every event is accepted, a duplicate, or refused with why."""
     body = await request.body()
     limit = who.workspace.monthly_event_limit or 0
+    client = request_client(request, beacon.settings.trusted_proxies)
 
     # Checked in the thread that admits it: the event loop stays free to read the next bodies,
     # and the admission does not wait for the loop to hand its GIL back after each check
     # (docs/performance.md, 2026-12-03: medians 0.53 / 0.47 / 0.57 against 0.44 / 0.41 / 0.53).
     def check_and_ingest() -> tuple[list[Any], Outcome]:
         now = beacon.telemetry.clock()
-        checked: list[Any] | None = valid_batch(body, now)
+        contexts: dict[str, Client] = {}
+        checked: list[Any] | None = valid_batch(body, now, contexts)
         if checked is None:  # something is wrong: check event by event, to say what
-            checked = [check_event(raw, now) for raw in parse_batch(body)]
-        return checked, beacon.telemetry.ingest(who.workspace_id, checked, limit=limit)
+            raws = parse_batch(body)
+            checked = [check_event(raw, now) for raw in raws]
+            contexts = event_contexts(raws, checked)
+        kept = beacon.visitors.identify(who.workspace, client, checked, contexts)
+        return checked, beacon.telemetry.ingest(who.workspace_id, checked, limit=limit, client=kept)
 
     checked, outcome = await in_thread(check_and_ingest)
     count_outcome(request, outcome)
@@ -151,12 +158,18 @@ async def end_session(request: Request, who: Ingester, beacon: BeaconDep) -> Res
 @router.post("/v1/events/exceptions")
 async def report_exception(request: Request, who: Ingester, beacon: BeaconDep) -> Response:
     """Report an exception; its fingerprint groups it with the same bug."""
-    checked = check_report(await json_body(request), beacon.telemetry.clock())
+    raw = await json_body(request)
+    checked = check_report(raw, beacon.telemetry.clock())
     if isinstance(checked, list):
         raise BadRequest("the exception report is not valid", details=checked)
     limit = who.workspace.monthly_event_limit or 0
-    report, new = await in_thread(beacon.telemetry.report_exception, who.workspace_id,
-                                          checked, limit=limit)
+    client = request_client(request, beacon.settings.trusted_proxies)
+
+    def identify_and_report() -> Any:
+        kept = beacon.visitors.identify_report(who.workspace, client, checked, context_client(raw))
+        return beacon.telemetry.report_exception(who.workspace_id, checked, limit=limit, client=kept)
+
+    report, new = await in_thread(identify_and_report)
     request.app.state.metrics.events_accepted.labels("exception").inc(int(new))
     response = JSONResponse({"exception_id": report.exception_id, "status": "accepted",
                              "fingerprint": report.fingerprint})
