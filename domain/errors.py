@@ -92,3 +92,7 @@ class QuotaExceededError(DomainError):
         super().__init__(message)
         self.limit, self.used, self.resets_at = limit, used, resets_at
         self.extra = {"limit": limit, "used": used, "resets_at": resets_at}
+
+
+class EventNotFoundError(NotFoundError):
+    pass

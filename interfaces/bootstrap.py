@@ -24,6 +24,7 @@ from infrastructure.advisory_locks import PostgresAdvisoryLocks
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
+from infrastructure.enrichment_queries import SqlEnrichedQueries
 from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
 from infrastructure.geo import GeoDatabase
@@ -85,6 +86,7 @@ class Beacon:
     analytics: AnalyticsQueries = field(init=False)
     visitors: Visitors = field(init=False)
     enricher: Enricher = field(init=False)
+    enriched: SqlEnrichedQueries = field(init=False)
     reactions: Reactions = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -221,6 +223,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     )
     beacon.analytics = SqlAnalyticsQueries(databases["Telemetry"])
     beacon.visitors, beacon.enricher = Visitors(salts, clock), enricher
+    beacon.enriched = SqlEnrichedQueries(databases["Telemetry"])
     beacon.actors = declare_actors(beacon, broker)
     beacon.reactions = declare_reactions(beacon, broker)
     return beacon

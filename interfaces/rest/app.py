@@ -14,6 +14,7 @@ from interfaces.rest import (
     admin,
     analytics,
     dialects,
+    enriched,
     exports,
     heartbeats,
     incidents,
@@ -36,7 +37,7 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     install_error_handlers(app)
     for router in (operations.router, admin.router, incidents.router, ingest.router,
                    dialects.router, heartbeats.router, monitors.router, subscribers.router,
-                   exports.router, status_page.router, analytics.router):
+                   exports.router, status_page.router, analytics.router, enriched.router):
         app.include_router(router)
     app.include_router(build_router(beacon), prefix="/graphql")
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)
