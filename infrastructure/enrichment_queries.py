@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from infrastructure.database import Database, Row
 from projections.enrichment import DIMENSIONS, ENRICHED
 from projections.telemetry import EVENTS, EXCEPTIONS
@@ -18,12 +20,12 @@ def enrichment_join(alias: str, id_column: str, workspace_column: str, kind: str
             f"AND {alias}.workspace_id = {workspace_column} AND {alias}.kind = '{kind}'")
 
 
-def enrichment_of(db: Database, row: Row, prefix: str = "en_") -> dict[str, Any] | None:
+def enrichment_of(row: Row, prefix: str = "en_") -> dict[str, Any] | None:
     """The enrichment columns of a joined row as one object (None: not derived yet)."""
     if row.get(prefix + "content_hash") is None:
         return None
     found = {column: row.pop(prefix + column) for column in ENRICHED_COLUMNS}
-    found["derived_with"] = db.load_json(found["derived_with"])
+    found["derived_with"] = orjson.loads(found["derived_with"])  # a text column on both backends
     return found
 
 
@@ -47,7 +49,7 @@ class SqlEnrichedQueries:
             return None
         row = dict(rows[0])
         row["properties"] = self.db.load_json(row["properties"])
-        row["enrichment"] = enrichment_of(self.db, row)
+        row["enrichment"] = enrichment_of(row)
         for column in ENRICHED_COLUMNS:
             row.pop("en_" + column, None)
         return row
@@ -66,7 +68,7 @@ class SqlEnrichedQueries:
         if not rows:
             return None
         row = dict(rows[0])
-        row["enrichment"] = enrichment_of(self.db, row)
+        row["enrichment"] = enrichment_of(row)
         for column in ENRICHED_COLUMNS:
             row.pop("en_" + column, None)
         return row

@@ -82,7 +82,7 @@ class SqlTelemetryQueries(TelemetryQueries):
         found: dict[str, list[Row]] = {session_id: [] for session_id in session_ids}
         for row in rows:
             row = dict(row)
-            row["enrichment"] = enrichment_of(self.db, row)
+            row["enrichment"] = enrichment_of(row)
             found[row["session_id"]].append({**row, "properties": self.db.load_json(row["properties"])})
         return {sid: (events[:first], len(events) > first) for sid, events in found.items()}
 

@@ -192,15 +192,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         databases: dict[str, Database] = {name: shared for name in apps}
     else:
         databases = {name: SQLiteDatabase(settings.sqlite_path(name)) for name in apps}
-    runners = []
+    # The enrichment pipeline first: a catch-up of every runner in order (tests, a read that
+    # waits) then finds what it recorded.
+    enricher = Enricher(telemetry, GeoDatabase(settings.geoip_db), UserAgentParser())
+    pipeline = ReadModelStore(databases["Telemetry"], EnrichmentPipeline())
+    pipeline.create_tables()
+    runners: list[ProjectionRunner] = [EnrichmentRunner(enricher, telemetry, pipeline)]
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)
         store.create_tables()
         runners.append(ProjectionRunner(projection, apps[projection.source], store))
-    enricher = Enricher(telemetry, GeoDatabase(settings.geoip_db), UserAgentParser())
-    pipeline = ReadModelStore(databases["Telemetry"], EnrichmentPipeline())
-    pipeline.create_tables()
-    runners.append(EnrichmentRunner(enricher, telemetry, pipeline))
     salts = SqlVisitorSalts(databases["Telemetry"])
     salts.create_tables()
     broker = build_broker(settings.redis_url)
