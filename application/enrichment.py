@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol, cast
 
 import orjson
@@ -61,10 +62,10 @@ def canonical_event(record: dict[str, Any], *, anonymous: bool = False) -> bytes
     Beacon accepted them, UTF-8 JSON with keys sorted at every level and no whitespace; the time
     as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC), ids lower-case, absent fields null, and `actor_id`
     null where the client sent none (the visitor id is Beacon's, not the client's)."""
-    moment = EPOCH + timedelta(microseconds=record["timestamp_us"])
+    seconds, fraction = divmod(record["timestamp_us"], 1_000_000)
     return orjson.dumps({
         "event_id": record["event_id"], "category": record["category"], "name": record["name"],
-        "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "timestamp": f"{_second(seconds)}.{fraction:06d}Z",
         "actor_id": None if anonymous else record["actor_id"],
         "source_app": record.get("source_app"), "source_version": record.get("source_version"),
         "properties": record.get("properties"), "session_id": record.get("session_id"),
@@ -75,6 +76,11 @@ def canonical_report(report: dict[str, Any], *, anonymous: bool = False) -> byte
     """An exception report's canonical form: its checked fields, the same way."""
     return orjson.dumps({**report, "actor_id": None if anonymous else report.get("actor_id")},
                         option=orjson.OPT_SORT_KEYS)
+
+
+@lru_cache(maxsize=65_536)  # a batch's events mostly share a few seconds (strftime: 3.7 µs each)
+def _second(seconds: int) -> str:
+    return (EPOCH + timedelta(seconds=seconds)).isoformat()[:19]
 
 
 def content_hash(canonical: bytes) -> str:
