@@ -46,13 +46,17 @@ class Device:
 
 
 class GeoLookup(Protocol):
-    versions: dict[str, str]
+    @property
+    def versions(self) -> dict[str, str]: ...
 
     def locate(self, address: str | None) -> Place: ...
 
+    def close(self) -> None: ...
+
 
 class DeviceLookup(Protocol):
-    versions: dict[str, str]
+    @property
+    def versions(self) -> dict[str, str]: ...
 
     def describe(self, user_agent: str | None) -> Device: ...
 

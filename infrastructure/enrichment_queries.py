@@ -45,13 +45,9 @@ class SqlEnrichedQueries:
             f"{enriched_columns('en')} FROM {EVENTS.name} ev "
             f"{enrichment_join('en', 'ev.event_id', 'ev.workspace_id', 'events')} "
             "WHERE ev.event_id = %s AND ev.workspace_id = %s", [event_id, str(workspace_id)])
-        if not rows:
-            return None
-        row = dict(rows[0])
-        row["properties"] = self.db.load_json(row["properties"])
-        row["enrichment"] = enrichment_of(row)
-        for column in ENRICHED_COLUMNS:
-            row.pop("en_" + column, None)
+        row = _with_enrichment(rows)
+        if row is not None:
+            row["properties"] = self.db.load_json(row["properties"])
         return row
 
     def exception(self, workspace_id: UUID, exception_id: str) -> Row | None:
@@ -65,10 +61,15 @@ class SqlEnrichedQueries:
             f"LEFT JOIN {ENRICHED.name} en ON en.event_id = x.exception_id "
             f"AND {workspace} = x.workspace_id AND en.kind = 'exception' "
             "WHERE x.exception_id = %s AND x.workspace_id = %s", [exception_id, str(workspace_id)])
-        if not rows:
-            return None
-        row = dict(rows[0])
-        row["enrichment"] = enrichment_of(row)
-        for column in ENRICHED_COLUMNS:
-            row.pop("en_" + column, None)
-        return row
+        return _with_enrichment(rows)
+
+
+def _with_enrichment(rows: list[Row]) -> Row | None:
+    """The first row, its joined enrichment columns gathered into `enrichment`."""
+    if not rows:
+        return None
+    row = dict(rows[0])
+    row["enrichment"] = enrichment_of(row)
+    for column in ENRICHED_COLUMNS:
+        row.pop("en_" + column, None)
+    return row

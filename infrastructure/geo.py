@@ -19,22 +19,41 @@ UNKNOWN = "--"  # geoip2fast's answer for private, reserved and unlisted address
 
 
 class GeoDatabase:
-    """Both lookups, with the versions they answer from (recorded with every enrichment)."""
+    """Both lookups, with the versions they answer from (recorded with every enrichment).
+
+    Opened on first use: the country data takes ~70 MB, which only the process running the
+    pipeline needs (not an API process started with --no-projections)."""
 
     def __init__(self, city_db: Path | None = None):
-        self._countries = GeoIP2Fast(verbose=False, geoip2fast_data_file=COUNTRY_DATA)
-        source = self._countries.get_database_info().get("source_info", "")
-        self.versions = {"country": f"geoip2fast {version('geoip2fast')} {source}".strip()}
+        self.city_db = city_db
+        self._countries: Any = None
         self._cities: Any = None
-        if city_db is not None:
-            self._cities = maxminddb.open_database(str(city_db))
-            meta = self._cities.metadata()
-            self.versions["city"] = f"{meta.database_type} {meta.build_epoch} {Path(city_db).name}"
+        self._versions: dict[str, str] = {}
         self._lock = threading.Lock()  # geoip2fast keeps a lookup cache it does not guard
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._countries is not None:
+                return
+            countries = GeoIP2Fast(verbose=False, geoip2fast_data_file=COUNTRY_DATA)
+            source = countries.get_database_info().get("source_info", "")
+            self._versions = {"country": f"geoip2fast {version('geoip2fast')} {source}".strip()}
+            if self.city_db is not None:
+                self._cities = maxminddb.open_database(str(self.city_db))
+                meta = self._cities.metadata()
+                self._versions["city"] = (f"{meta.database_type} {meta.build_epoch} "
+                                          f"{Path(self.city_db).name}")
+            self._countries = countries
+
+    @property
+    def versions(self) -> dict[str, str]:
+        self._open()
+        return self._versions
 
     def locate(self, address: str | None) -> Place:
         if not address:
             return Place()
+        self._open()
         region = city = country = None
         if self._cities is not None:
             try:

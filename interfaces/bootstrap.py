@@ -160,6 +160,7 @@ class Beacon:
             self._worker.stop(timeout=5000)
         self.broker.close()
         self.webhooks.close()
+        self.enricher.geo.close()
         for app in self.applications.values():
             app.close()
         for db in {id(d): d for d in self.databases.values()}.values():
