@@ -17,7 +17,7 @@ class EnrichmentRunner(ProjectionRunner):
     """A page of sources is enriched (recorded as events), then the place moves past it. A crash
     in between enriches the page again: those already recorded conflict and are skipped."""
 
-    rebuildable = False  # it records events: there is no read model to rebuild
+    rebuildable = False
 
     def __init__(self, enricher: Enricher, app: Any, store: ReadModelStore):
         super().__init__(EnrichmentPipeline(), app, store)

@@ -46,7 +46,7 @@ def rebuild(
         fail("give one projection NAME or --all", code=2)
     with running(load_settings()) as beacon:
         # The enrichment pipeline records events: it has no read model to rebuild.
-        rebuildable = [runner for runner in beacon.runners if getattr(runner, "rebuildable", True)]
+        rebuildable = [runner for runner in beacon.runners if runner.rebuildable]
         known = [runner.name for runner in rebuildable]
         if name is not None and name not in known:
             fail(f"unknown projection {name!r}; known: {', '.join(known)}", code=2)
