@@ -142,21 +142,22 @@ class Enricher:
         """Record the enrichment of these sources; any already recorded (a page enriched again
         after a crash, or by another projector) is left as it is. Returns how many were new."""
         to_event = self.telemetry.mapper.to_domain_event
-        derived = [self.derive(to_event(n), n.id) for n in notifications]
-        if not derived:
+        sources = [(to_event(n), n.id) for n in notifications]
+        if not sources:
             return 0
         try:
-            self.telemetry.save(*derived)
-            return len(derived)
+            self.telemetry.save(*(self.derive(*source) for source in sources))
+            return len(sources)
         except RecordConflictError:
-            saved = 0
-            for enrichment in derived:
-                try:
-                    self.telemetry.save(enrichment)
-                    saved += 1
-                except RecordConflictError:
-                    continue
-            return saved
+            pass
+        saved = 0
+        for source in sources:  # derived anew: a failed save has taken the pending events
+            try:
+                self.telemetry.save(self.derive(*source))
+                saved += 1
+            except RecordConflictError:
+                continue
+        return saved
 
     def rederive(self, since: datetime, progress: Any = None) -> int:
         """Derive every batch and report received since `since` again with the databases of now,

@@ -280,3 +280,20 @@ def test_a_rebuild_answers_as_before_after_the_database_changes_and_enrich_deriv
                 cli, ["enrich", "--since", later], env=environment).output
     finally:
         beacon.close()
+
+
+def test_a_page_enriched_again_after_a_crash_records_nothing_twice(
+        web: TestClient, geo_beacon: Beacon, acme: Tenant) -> None:
+    track(web, acme, [event()], **from_browser())
+    track(web, acme, [event()], **from_browser())
+    sources = geo_beacon.telemetry.recorder.select_notifications(start=1, limit=100, topics=SOURCES)
+    assert geo_beacon.enricher.enrich(sources[:1]) == 1  # then the process died before tracking
+    settle(geo_beacon)  # the pipeline starts again from its tracked place
+    assert geo_beacon.enricher.enrich(sources) == 0
+    derived = geo_beacon.telemetry.recorder.select_notifications(
+        start=1, limit=100, topics=[EventEnrichment.Derived.__module__ + ":"
+                                    + EventEnrichment.Derived.__qualname__])
+    assert len(derived) == 2
+    pipeline = geo_beacon.runner("enrichment")
+    pipeline.catch_up()  # past its own events, which it reads past without enriching
+    assert pipeline.status().lag == 0
