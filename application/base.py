@@ -87,9 +87,13 @@ class BeaconApplication(Application[UUID]):
         return recordings
 
     def load(self, aggregate_id: UUID, error: type[NotFoundError], what: str,
-             version: int | None = None) -> Any:
-        """Get an aggregate or raise the context's not-found error."""
+             version: int | None = None, *, workspace_id: UUID | None = None) -> Any:
+        """Get an aggregate or raise the context's not-found error; given a workspace, another
+        workspace's aggregate is not found either (DESIGN.md decision 4)."""
         try:
-            return self.repository.get(aggregate_id, version=version)
+            aggregate: Any = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise error(f"{what} not found") from None
+        if workspace_id is not None and aggregate.workspace_id != workspace_id:
+            raise error(f"{what} not found")
+        return aggregate

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -10,6 +9,7 @@ from application.base import BeaconApplication, retry_on_conflict
 from domain.actor import Actor
 from domain.errors import ExportNotFoundError
 from domain.export import Export
+from domain.ids import new_id
 
 
 class ExportsApplication(BeaconApplication):
@@ -17,7 +17,7 @@ class ExportsApplication(BeaconApplication):
 
     def request_export(self, workspace_id: UUID, *, kind: str, format: str, start: datetime,
                        end: datetime, actor: Actor) -> Export:
-        export = Export.request(export_id=uuid.uuid4(), workspace_id=workspace_id, kind=kind,
+        export = Export.request(export_id=new_id(), workspace_id=workspace_id, kind=kind,
                                 format=format, start=start, end=end, actor=actor,
                                 at=self.clock())
         self.save(export)
@@ -25,9 +25,8 @@ class ExportsApplication(BeaconApplication):
 
     def get_export(self, workspace_id: UUID | None, export_id: UUID) -> Export:
         """An export; given a workspace, another workspace's export is not found."""
-        export: Export = self.load(export_id, ExportNotFoundError, "export")
-        if workspace_id is not None and export.workspace_id != workspace_id:
-            raise ExportNotFoundError("export not found")
+        export: Export = self.load(export_id, ExportNotFoundError, "export",
+                                   workspace_id=workspace_id)
         return export
 
     @retry_on_conflict

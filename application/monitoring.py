@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
-import uuid
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.utils import EnvType
 
-from application.base import BeaconApplication, retry_on_conflict
+from application.base import BeaconApplication, Clock, retry_on_conflict, system_clock
 from domain.actor import Actor
 from domain.errors import MonitorNotFoundError, NotFoundError
 from domain.heartbeat_token import TOKEN_PREFIX, HeartbeatToken, token_id, token_lookup
+from domain.ids import new_id
 from domain.monitor import Monitor
+
+log = logging.getLogger("beacon.monitoring")
+
+
+class DueMonitors(Protocol):
+    """Finds the monitors whose next deadline has passed (the monitors read model answers)."""
+
+    def due_for_check(self, now: datetime, limit: int = 1000) -> list[UUID]: ...
 
 
 def new_token() -> str:
@@ -26,29 +37,40 @@ class MonitoringApplication(BeaconApplication):
     # A monitor collects a beat per ping; snapshots keep loading it cheap after a cache miss.
     snapshotting_intervals = {Monitor: 200}
 
+    def __init__(self, env: EnvType | None = None, clock: Clock = system_clock, *,
+                 due: DueMonitors) -> None:
+        super().__init__(env, clock)
+        self.due = due
+
+    def check_due(self, follow_up: Callable[[Monitor], object] = lambda monitor: None) -> int:
+        """Mark every overdue monitor late or down, then `follow_up` each (outage incidents);
+        returns how many were due."""
+        due = self.due.due_for_check(self.clock())
+        for monitor_id in due:
+            try:
+                follow_up(self.check_overdue(monitor_id))
+            except Exception:  # one monitor's trouble must not starve the others
+                log.exception("checking monitor %s failed", monitor_id)
+        return len(due)
+
+    @retry_on_conflict  # a token's lookup collision: astronomically rare, draw again
     def create_monitor(self, workspace_id: UUID, *, name: str, period_seconds: int | None,
                        grace_seconds: int | None, page_slug: str | None,
                        actor: Actor) -> tuple[Monitor, str]:
         """Create a monitor; its token is returned once and only its hash is kept."""
-        while True:
-            token = new_token()
-            monitor = Monitor.create(
-                monitor_id=uuid.uuid4(), workspace_id=workspace_id, name=name,
-                period_seconds=period_seconds, grace_seconds=grace_seconds, page_slug=page_slug,
-                token=token, actor=actor, at=self.clock())
-            pointer = HeartbeatToken.issue(monitor_id=monitor.id, workspace_id=workspace_id,
-                                           token=token)
-            try:
-                self.save(monitor, pointer)
-            except RecordConflictError:
-                continue  # a lookup collision: astronomically rare, draw again
-            return monitor, token
+        token = new_token()
+        monitor = Monitor.create(
+            monitor_id=new_id(), workspace_id=workspace_id, name=name,
+            period_seconds=period_seconds, grace_seconds=grace_seconds, page_slug=page_slug,
+            token=token, actor=actor, at=self.clock())
+        self.save(monitor, HeartbeatToken.issue(monitor_id=monitor.id, workspace_id=workspace_id,
+                                                token=token))
+        return monitor, token
 
     def get_monitor(self, workspace_id: UUID, monitor_id: UUID) -> Monitor:
         """A workspace's monitor; another workspace's monitor is not found."""
-        monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor")
-        if monitor.workspace_id != workspace_id:
-            raise MonitorNotFoundError("monitor not found")
+        monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor",
+                                     workspace_id=workspace_id)
         return monitor
 
     @retry_on_conflict
@@ -68,20 +90,16 @@ class MonitoringApplication(BeaconApplication):
         self.save(monitor)
         return monitor
 
+    @retry_on_conflict  # a concurrent beat or a lookup collision: load and decide again
     def rotate_token(self, workspace_id: UUID, monitor_id: UUID, *,
                      actor: Actor) -> tuple[Monitor, str]:
         """Give the monitor a new token; the old one records nothing from then on."""
-        while True:
-            token = new_token()
-            monitor = self.get_monitor(workspace_id, monitor_id)
-            monitor.rotate_token(token, actor=actor, at=self.clock())
-            pointer = HeartbeatToken.issue(monitor_id=monitor.id, workspace_id=workspace_id,
-                                           token=token)
-            try:
-                self.save(monitor, pointer)
-            except RecordConflictError:
-                continue  # a concurrent beat or a lookup collision: load and decide again
-            return monitor, token
+        token = new_token()
+        monitor = self.get_monitor(workspace_id, monitor_id)
+        monitor.rotate_token(token, actor=actor, at=self.clock())
+        self.save(monitor, HeartbeatToken.issue(monitor_id=monitor.id, workspace_id=workspace_id,
+                                                token=token))
+        return monitor, token
 
     def pause(self, workspace_id: UUID, monitor_id: UUID, *, actor: Actor) -> Monitor:
         return self._update(workspace_id, monitor_id,

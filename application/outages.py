@@ -4,21 +4,17 @@ when its beats resume. Every step is idempotent, so a job that dies half-way is 
 from __future__ import annotations
 
 import logging
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from application.monitoring import MonitoringApplication
 from application.statuspages import StatusPagesApplication
 from domain.actor import Actor
 from domain.errors import NotFoundError
+from domain.ids import outage_incident_id
 from domain.monitor import Monitor
 
 log = logging.getLogger("beacon.outages")
 MONITORING: Actor = {"key_id": None, "name": "monitoring"}
-
-
-def outage_incident_id(monitor: Monitor) -> UUID:
-    """One incident per outage: the same monitor down since the same moment names the same one."""
-    return uuid5(monitor.id, f"outage:{monitor.status_since.isoformat()}")
 
 
 class OutageIncidents:
@@ -34,6 +30,7 @@ class OutageIncidents:
         return self.reconcile(monitor)
 
     def reconcile(self, monitor: Monitor) -> Monitor:
+        """Open the outage incident of a monitor that is down, close the one it has outlived."""
         try:
             if monitor.needs_incident:
                 return self._open(monitor)
@@ -48,7 +45,7 @@ class OutageIncidents:
             monitor.workspace_id, str(monitor.page_slug), title=f"{monitor.name} is down",
             impact="major", state="investigating", actor=MONITORING,
             message=f"Monitor “{monitor.name}” stopped sending heartbeats. We are investigating.",
-            incident_id=outage_incident_id(monitor))
+            incident_id=outage_incident_id(monitor.id, monitor.status_since))
         return self.monitoring.link_incident(monitor.id, incident.id)
 
     def _close(self, monitor: Monitor) -> Monitor:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
@@ -19,9 +18,11 @@ from domain.errors import (
     SubscriberNotFoundError,
     VersionMismatchError,
 )
-from domain.incident import Incident
+from domain.ids import new_id
+from domain.incident import Incident, changes_of
 from domain.page import Page, page_id
 from domain.subscriber import Subscriber, check_secret
+from domain.time import iso
 
 
 def new_secret() -> str:
@@ -50,7 +51,7 @@ class StatusPagesApplication(BeaconApplication):
         """Open an incident; given an id, opening it again returns the one already opened."""
         page = self.get_page(workspace_id, page_slug)
         incident = Incident.open(
-            incident_id=incident_id or uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
+            incident_id=incident_id or new_id(), workspace_id=workspace_id, page_id=page.id,
             page_slug=page.slug, title=title, impact=impact, state=state, message=message,
             actor=actor, at=self.clock(),
         )
@@ -66,9 +67,8 @@ class StatusPagesApplication(BeaconApplication):
                      as_of: datetime | None = None) -> Incident:
         """The incident now, or as it was at `as_of`; another workspace's incident is not found."""
         version = self._version_at(incident_id, as_of) if as_of is not None else None
-        incident: Incident = self.load(incident_id, IncidentNotFoundError, "incident", version)
-        if incident.workspace_id != workspace_id:
-            raise IncidentNotFoundError("incident not found")
+        incident: Incident = self.load(incident_id, IncidentNotFoundError, "incident", version,
+                                       workspace_id=workspace_id)
         return incident
 
     def change_incident(self, workspace_id: UUID, incident_id: UUID, *, actor: Actor,
@@ -108,7 +108,7 @@ class StatusPagesApplication(BeaconApplication):
         """Subscribe a webhook URL to a page's incidents; without a secret, one is made."""
         page = self.get_page(workspace_id, page_slug)
         subscriber = Subscriber.subscribe(
-            subscriber_id=uuid.uuid4(), workspace_id=workspace_id, page_id=page.id,
+            subscriber_id=new_id(), workspace_id=workspace_id, page_id=page.id,
             page_slug=page.slug, url=url,
             secret=new_secret() if secret is None else check_secret(secret),
             actor=actor, at=self.clock())
@@ -169,17 +169,61 @@ class StatusPagesApplication(BeaconApplication):
 
 
 def describe_change(event: Any) -> dict[str, Any]:
-    """One audit entry for one incident event."""
-    if isinstance(event, Incident.Opened):
-        fields = {f: [None, getattr(event, f)] for f in ("title", "impact", "state")}
-    elif isinstance(event, Incident.UpdatePosted):
-        fields = {"update": [None, {"id": event.update_id, "message": event.message}]}
-    else:
-        fields = event.changes
+    """One history entry for one incident event (its changes as webhooks show them too)."""
     return {
         "version": event.originator_version,
         "type": type(event).__name__,
         "occurred_at": event.timestamp,
         "actor": dict(event.actor),
-        "changes": [{"field": f, "before": b, "after": a} for f, (b, a) in fields.items()],
+        "changes": [{"field": f, **change} for f, change in changes_of(event).items()],
     }
+
+
+class IncidentRow(Protocol):
+    """An incident as a read model lists it (the aggregate's own dates are named differently)."""
+
+    @property
+    def id(self) -> Any: ...
+    @property
+    def page_slug(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def impact(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def resolved(self) -> bool: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def version(self) -> int: ...
+
+
+def incident_json(incident: Incident | IncidentRow,
+                  updates: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """An incident on the wire, the same in REST and in webhooks; `updates` None leaves them out."""
+    if isinstance(incident, Incident):
+        created, updated = incident.created_on, incident.modified_on
+    else:
+        created, updated = incident.created_at, incident.updated_at
+    body: dict[str, Any] = {
+        "id": str(incident.id), "page_slug": incident.page_slug, "title": incident.title,
+        "impact": incident.impact, "state": incident.state, "resolved": incident.resolved,
+        "resolved_at": iso(incident.resolved_at),
+        "created_at": iso(created), "updated_at": iso(updated),
+        "version": incident.version,
+    }
+    if updates is not None:
+        body["updates"] = [update_json(u) for u in updates]
+    return body
+
+
+def update_json(update: dict[str, Any]) -> dict[str, Any]:
+    """One timeline update on the wire."""
+    return {"id": update["id"], "message": update["message"],
+            "created_at": iso(update["created_at"])}

@@ -10,5 +10,4 @@ class Actor(TypedDict):
     name: str
 
 
-SYSTEM: Actor = {"key_id": None, "name": "system"}
 ADMIN: Actor = {"key_id": None, "name": "admin"}

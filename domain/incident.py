@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain.actor import Actor
 from domain.errors import ValidationError, VersionMismatchError
+from domain.ids import update_id
+from domain.time import iso
 
 IMPACTS = ("none", "minor", "major", "critical")
 STATES = ("investigating", "identified", "monitoring", "resolved")
@@ -155,8 +157,8 @@ class Incident(Aggregate):
     def post_update(self, message: str, *, actor: Actor, at: datetime) -> dict[str, Any]:
         """Add a timeline entry; its id is `upd_` and 12 hex digits, derived from its position."""
         check_message(message)
-        update_id = "upd_" + uuid5(self.id, f"update:{len(self.updates) + 1}").hex[:12]
-        self.trigger_event(self.UpdatePosted, update_id=update_id, message=message,
+        self.trigger_event(self.UpdatePosted, update_id=update_id(self.id, len(self.updates) + 1),
+                           message=message,
                            actor=actor, timestamp=at)
         return self.updates[-1]
 
@@ -166,3 +168,20 @@ class Incident(Aggregate):
                 f"incident is at version {self.version}, not {expected}",
                 details=[{"field": "If-Match", "message": f"current version is {self.version}"}],
             )
+
+
+def _wire(value: Any) -> Any:
+    return iso(value) if isinstance(value, datetime) else value
+
+
+def changes_of(event: Incident.Event) -> dict[str, dict[str, Any]]:
+    """What one incident event changed, field by field, before and after, as the wire shows it
+    (an incident's history and its webhooks both say it this way)."""
+    if isinstance(event, Incident.Opened):
+        return {f: {"before": None, "after": getattr(event, f)}
+                for f in ("title", "impact", "state")}
+    if isinstance(event, Incident.UpdatePosted):
+        return {"update": {"before": None, "after": {
+            "id": event.update_id, "message": event.message, "created_at": iso(event.timestamp)}}}
+    changes = event.changes if isinstance(event, Incident.Changed) else {}
+    return {f: {"before": _wire(b), "after": _wire(a)} for f, (b, a) in changes.items()}

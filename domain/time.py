@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NAIVE_EPOCH = EPOCH.replace(tzinfo=None)
@@ -15,6 +16,10 @@ def micros(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+@overload
+def from_micros(value: int) -> datetime: ...
+@overload
+def from_micros(value: int | None) -> datetime | None: ...
 def from_micros(value: int | None) -> datetime | None:
     if value is None:
         return None
@@ -23,3 +28,16 @@ def from_micros(value: int | None) -> datetime | None:
 
 
 MIN_US, MAX_US = micros(datetime.min), micros(datetime.max)  # what a UTC datetime can hold
+
+
+WIRE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # e.g. 2026-04-04T14:32:00.000000Z
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with microseconds and a Z, as everywhere on Beacon's wire."""
+    return moment.astimezone(UTC).strftime(WIRE_FORMAT) if moment else None
+
+
+def from_iso(text: str) -> datetime:
+    """The moment `iso` wrote; ValueError for any other spelling."""
+    return datetime.strptime(text, WIRE_FORMAT).replace(tzinfo=UTC)

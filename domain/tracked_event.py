@@ -22,7 +22,7 @@ class TrackedEvent:
 
     Its fields are the record stored inside a batch, in order, so a batch serialises straight from
     these objects. Treat it as immutable: it is not frozen only because a frozen dataclass costs
-    seven times as much to build, and ingestion builds a thousand per request. Nor has it slots:
+    several times as much to build, and ingestion builds a thousand per request. Nor has it slots:
     a batch is serialised from the events' `__dict__`s (application/admission.py `encode`).
     """
 

@@ -1,8 +1,8 @@
 """Workspace locks shared by every API process: PostgreSQL transaction-level advisory locks.
 
 Without them, two processes writing for one workspace both load its TenantQuota, one save wins
-and the other's whole transaction (ledger rows, batch) is thrown away and retried: measured with
-two API processes, PostgreSQL's CPU per event more than doubled. With them the second process
+and the other's whole transaction (ledger rows, batch) is thrown away and retried, which wastes
+much of PostgreSQL's work. With them the second process
 waits its turn, for about one short transaction. `hold` takes the lock in a transaction of its
 own connection (exception reports); ingestion takes the same lock inside its write transaction,
 after its ledger rows (infrastructure/telemetry_recorder.py). Either way a process that dies, or a

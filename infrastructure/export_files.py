@@ -12,11 +12,11 @@ from typing import Any
 import orjson
 
 from domain.export import Export
+from domain.time import iso
 from infrastructure.database import Database
 from infrastructure.incident_queries import SqlIncidentQueries, incident_summary
 from projections.incidents import INCIDENTS
 from projections.model import from_micros, micros
-from projections.webhooks import iso_z
 
 PAGE = 1000
 EXTENSIONS = {"ndjson": "ndjson", "csv": "csv"}
@@ -82,10 +82,10 @@ class ExportFiles:
             for s in summaries:
                 yield {"id": str(s.id), "page_slug": s.page_slug, "title": s.title,
                        "impact": s.impact, "state": s.state, "resolved": s.resolved,
-                       "resolved_at": iso_z(s.resolved_at), "created_at": iso_z(s.created_at),
-                       "updated_at": iso_z(s.updated_at), "version": s.version,
+                       "resolved_at": iso(s.resolved_at), "created_at": iso(s.created_at),
+                       "updated_at": iso(s.updated_at), "version": s.version,
                        "updates": [{"id": u["id"], "message": u["message"],
-                                    "created_at": iso_z(u["created_at"])} for u in updates[s.id]]}
+                                    "created_at": iso(u["created_at"])} for u in updates[s.id]]}
             if len(rows) < PAGE:
                 return
             after = (int(rows[-1]["created_at"]), rows[-1]["id"])
@@ -103,8 +103,8 @@ class ExportFiles:
                 "ORDER BY timestamp, event_id LIMIT %s",
                 [str(export.workspace_id), micros(export.end), after[0], after[0], after[1], PAGE])
             for row in rows:
-                yield {**row, "timestamp": iso_z(from_micros(row["timestamp"])),
-                       "received_at": iso_z(from_micros(row["received_at"])),
+                yield {**row, "timestamp": iso(from_micros(row["timestamp"])),
+                       "received_at": iso(from_micros(row["received_at"])),
                        "properties": db.load_json(row["properties"])}
             if len(rows) < PAGE:
                 return

@@ -1,8 +1,8 @@
 """The applications' transcoder: the library's JSON, written by orjson and read by msgspec.
 
-A batch's state holds its events as one JSON string of ~250 KB. The library's encoder (the
-standard `json` module) escapes that string in 1.3 ms a batch, a tenth of the API's CPU per
-request; orjson writes the same JSON in a fraction of that. The output is the library's format
+A batch's state holds its events as one large JSON string, and the library's encoder (the
+standard `json` module) escaping it was a large share of the API's CPU per request; orjson
+writes the same JSON in a fraction of that time. The output is the library's format
 (custom types as `{"_type_": …, "_data_": …}`), so events stored before and after read alike.
 
 Only values whose JSON the two encoders agree on go to orjson: exact `str`, `int`, `float`

@@ -1,14 +1,12 @@
-"""What the dispatcher did with each delivery of the outbox: claims, outcomes and every attempt.
+"""What became of each delivery of the outbox: claims, outcomes and every attempt, in SQL.
 
-These tables belong to the dispatcher, not to the projection, so rebuilding the outbox (which makes
+These tables belong to the deliveries, not to the projection, so rebuilding the outbox (which makes
 the same delivery keys again) never resends a delivery that already went out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
+from application.webhooks import DeliveryKey, Outcome
 from infrastructure.database import Database, Row
 from infrastructure.read_models import create_statements
 from projections.model import BIGINT, DOUBLE, TEXT, Table
@@ -34,26 +32,9 @@ _JOIN = " AND ".join(f"s.{c} = d.{c}" for c in KEY)
 _WHERE_KEY = " AND ".join(f"{c} = %s" for c in KEY)
 
 
-@dataclass(frozen=True)
-class DeliveryKey:
-    subscriber_id: str
-    incident_id: str
-    version: int
+class SqlDeliveryStore:
+    """The application's `DeliveryStore`, and the `WebhookLog` the subscribers API reads."""
 
-    def values(self) -> list[Any]:
-        return [self.subscriber_id, self.incident_id, self.version]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str  # delivered, pending (to retry), failed, cancelled
-    status_code: int | None
-    error: str | None
-    duration_ms: float
-    next_attempt_at: int | None = None  # µs, when pending
-
-
-class DeliveryStore:
     def __init__(self, db: Database):
         self.db = db
 

@@ -1,4 +1,17 @@
-"""The composition root: builds every application, database, projection and broker from settings."""
+"""The composition root: builds every application, database, projection and broker from settings.
+
+How a new piece is wired, so that nothing is patched in after construction:
+- An application takes its collaborators (query ports, stores, policies) as keyword arguments of
+  its constructor, typed as ports (Protocols in `application/`, query interfaces in
+  `projections/`). `bootstrap()` builds the SQL adapters first, from `databases`, then the
+  applications with them (see `MonitoringApplication(..., due=monitors)`).
+- A new application: list its class in `APPLICATIONS` (its database follows from its `name`),
+  build it in `bootstrap()`, and add it to `Beacon` (a field, and `applications`).
+- A read the interfaces need: a field of `Beacon` typed as the port, filled with the SQL class.
+- A background job: a method of `Jobs` (`interfaces/jobs.py`; what it works with are fields of
+  `Jobs`), made an actor in `declare_actors`, and listed in `periodic_jobs` if the scheduler runs
+  it. `interfaces/jobs.py` never imports this module (import-linter holds it).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +19,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, cast
 
 import dramatiq
@@ -16,9 +30,11 @@ from application.base import BeaconApplication, Clock, system_clock
 from application.enrichment import Enricher
 from application.exports import ExportsApplication
 from application.monitoring import MonitoringApplication
+from application.outages import OutageIncidents
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
 from application.visitors import Visitors
+from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
 from infrastructure.advisory_locks import PostgresAdvisoryLocks
 from infrastructure.analytics_queries import SqlAnalyticsQueries
@@ -39,10 +55,9 @@ from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
 from infrastructure.user_agents import UserAgentParser
 from infrastructure.visitor_salts import SqlVisitorSalts
-from infrastructure.webhook_deliveries import DeliveryStore
-from infrastructure.webhook_dispatcher import WebhookDispatcher
-from interfaces.actors import Actors, declare_actors, periodic_jobs
-from interfaces.reactions import Reactions, declare_reactions, reaction_jobs
+from infrastructure.webhook_deliveries import SqlDeliveryStore
+from infrastructure.webhook_sender import HttpWebhookSender
+from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
 from projections.analytics import AnalyticsQueries
 from projections.enrichment import EnrichedEventsProjection, EnrichmentPipeline
 from projections.incidents import IncidentQueries, IncidentsProjection
@@ -50,10 +65,17 @@ from projections.model import Projection
 from projections.monitors import MonitorQueries, MonitorsProjection
 from projections.pages import PagesProjection
 from projections.status_page import StatusPageQueries
-from projections.telemetry import EventsProjection, ExceptionsProjection, SessionsProjection
-from projections.webhooks import WebhookDeliveriesProjection
+from projections.telemetry import (
+    EventsProjection,
+    ExceptionsProjection,
+    SessionsProjection,
+    TelemetryQueries,
+)
+from projections.webhooks import WebhookDeliveriesProjection, WebhookLog
 
 log = logging.getLogger("beacon")
+APPLICATIONS = (WorkspacesApplication, StatusPagesApplication, TelemetryApplication,
+                MonitoringApplication, ExportsApplication)
 
 
 def all_projections() -> list[Projection]:
@@ -75,19 +97,20 @@ class Beacon:
     databases: dict[str, Database]
     runners: list[ProjectionRunner]
     incidents: IncidentQueries
-    telemetry_queries: SqlTelemetryQueries
+    telemetry_queries: TelemetryQueries
+    analytics: AnalyticsQueries
     monitors: MonitorQueries
     public_pages: StatusPageQueries
-    webhooks: WebhookDispatcher
+    webhooks: WebhookDeliveries
+    webhook_log: WebhookLog
     export_files: ExportFiles
     limiter: RateLimiter
     broker: dramatiq.Broker
-    actors: Actors = field(init=False)
-    analytics: AnalyticsQueries = field(init=False)
-    visitors: Visitors = field(init=False)
-    enricher: Enricher = field(init=False)
-    enriched: SqlEnrichedQueries = field(init=False)
-    reactions: Reactions = field(init=False)
+    jobs: Jobs
+    actors: Actors
+    visitors: Visitors
+    enricher: Enricher
+    enriched: SqlEnrichedQueries
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -125,8 +148,7 @@ class Beacon:
     def start_worker(self, threads: int = 2) -> None:
         """Run jobs in this process, and the scheduler that enqueues the periodic ones."""
         self._worker = start_worker(self.broker, threads)
-        jobs = periodic_jobs(self.actors) + reaction_jobs(self.reactions)
-        scheduler = Scheduler(jobs, self._stop, self.settings.redis_url)
+        scheduler = Scheduler(periodic_jobs(self.actors), self._stop, self.settings.redis_url)
         scheduler.start()
         self._threads.append(scheduler)
 
@@ -178,21 +200,26 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     """Build a Beacon from settings (read from the environment when not given)."""
     settings = settings or Settings()
     ensure_schema(settings)
+    names = [app.name for app in APPLICATIONS]
+    if settings.uses_postgres:
+        shared = PostgresDatabase(settings.database_url, settings.db_schema)
+        databases: dict[str, Database] = {name: shared for name in names}
+    else:
+        databases = {name: SQLiteDatabase(settings.sqlite_path(name)) for name in names}
+    monitors = SqlMonitorQueries(databases["Monitoring"])
+    deliveries = SqlDeliveryStore(databases["StatusPages"])
+    deliveries.create_tables()
     workspaces = WorkspacesApplication(eventsourcing_env(settings, "Workspaces"), clock=clock)
     statuspages = StatusPagesApplication(eventsourcing_env(settings, "StatusPages"), clock=clock)
     telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
     telemetry.ledger = telemetry.recorder  # type: ignore[assignment]  # see telemetry_recorder.py
     if settings.uses_postgres:  # several API processes may write for one workspace
         telemetry.shared_locks = PostgresAdvisoryLocks(telemetry.recorder.pool_datastore)  # type: ignore[attr-defined]
-    monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock)
+    monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock,
+                                       due=monitors)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
     apps: dict[str, BeaconApplication] = {
         a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports)}
-    if settings.uses_postgres:
-        shared = PostgresDatabase(settings.database_url, settings.db_schema)
-        databases: dict[str, Database] = {name: shared for name in apps}
-    else:
-        databases = {name: SQLiteDatabase(settings.sqlite_path(name)) for name in apps}
     # The enrichment pipeline first: a catch-up of every runner in order (tests, a read that
     # waits) then finds what it recorded.
     enricher = Enricher(telemetry, GeoDatabase(settings.geoip_db), UserAgentParser())
@@ -205,27 +232,30 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         runners.append(ProjectionRunner(projection, apps[projection.source], store))
     salts = SqlVisitorSalts(databases["Telemetry"])
     salts.create_tables()
+    webhooks = WebhookDeliveries(
+        deliveries, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
+                                      timeout=settings.webhook_timeout_seconds),
+        statuspages, clock, DeliveryPolicy(max_attempts=settings.webhook_max_attempts,
+                                           backoff_seconds=settings.webhook_backoff_seconds))
+    telemetry_queries = SqlTelemetryQueries(databases["Telemetry"])
+    export_files = ExportFiles(settings.data_dir / "exports", databases["StatusPages"],
+                               databases.get("Telemetry"))
+    jobs = Jobs(
+        runners=runners, telemetry=telemetry, telemetry_queries=telemetry_queries,
+        session_timeout=timedelta(minutes=settings.session_timeout_minutes),
+        monitoring=monitoring, outages=OutageIncidents(monitoring, statuspages),
+        webhooks=webhooks, exports=exports, export_files=export_files,
+        export_ttl=timedelta(hours=settings.export_ttl_hours))
     broker = build_broker(settings.redis_url)
-    deliveries = DeliveryStore(databases["StatusPages"])
-    deliveries.create_tables()
-    monitors = SqlMonitorQueries(databases["Monitoring"])
-    webhooks = WebhookDispatcher(
-        deliveries, statuspages, clock, allow_private=settings.allow_private_webhooks,
-        timeout=settings.webhook_timeout_seconds, max_attempts=settings.webhook_max_attempts,
-        backoff_seconds=settings.webhook_backoff_seconds)
-    beacon = Beacon(
+    return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
-        databases=databases, runners=runners, incidents=SqlIncidentQueries(databases["StatusPages"]),
-        telemetry_queries=SqlTelemetryQueries(databases["Telemetry"]),
-        monitoring=monitoring, exports=exports, monitors=monitors,
-        public_pages=SqlStatusPageQueries(databases["StatusPages"], monitors), webhooks=webhooks,
-        export_files=ExportFiles(settings.data_dir / "exports", databases["StatusPages"],
-                                 databases.get("Telemetry")),
-        limiter=RateLimiter(settings.redis_url), broker=broker,
+        monitoring=monitoring, exports=exports, databases=databases, runners=runners,
+        incidents=SqlIncidentQueries(databases["StatusPages"]),
+        telemetry_queries=telemetry_queries,
+        analytics=SqlAnalyticsQueries(databases["Telemetry"]), monitors=monitors,
+        public_pages=SqlStatusPageQueries(databases["StatusPages"], monitors),
+        webhooks=webhooks, webhook_log=deliveries, export_files=export_files,
+        limiter=RateLimiter(settings.redis_url), broker=broker, jobs=jobs,
+        actors=declare_actors(jobs, broker), visitors=Visitors(salts, clock), enricher=enricher,
+        enriched=SqlEnrichedQueries(databases["Telemetry"]),
     )
-    beacon.analytics = SqlAnalyticsQueries(databases["Telemetry"])
-    beacon.visitors, beacon.enricher = Visitors(salts, clock), enricher
-    beacon.enriched = SqlEnrichedQueries(databases["Telemetry"])
-    beacon.actors = declare_actors(beacon, broker)
-    beacon.reactions = declare_reactions(beacon, broker)
-    return beacon

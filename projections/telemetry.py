@@ -31,26 +31,22 @@ from projections.model import UUID as UUID_COLUMN
 
 EVENTS = Table(
     name="rm_events",
-    # `properties` first: a breakdown reads it from the heap for every row it counts, and a
-    # column after eight variable-width ones costs walking them all in each row (15-20% there).
-    # `workspace_id` is a uuid on PostgreSQL: 16 fixed bytes lead the analytics index, so an index
-    # build reaches the columns after it at a known offset instead of walking a 36-byte text in
-    # every comparison (that index builds in 1.35-1.6 s instead of 2.1 at 1M events, 76 MB not 100).
+    # `properties` first: a breakdown reads it for every row it counts, and a column behind eight
+    # variable-width ones costs walking them all. `workspace_id` is a uuid on PostgreSQL: 16 fixed
+    # bytes lead the analytics index, so its build finds the next columns at a known offset.
     columns={"properties": JSON, "workspace_id": UUID_COLUMN, "event_id": TEXT, "name": TEXT,
              "category": TEXT, "actor_id": TEXT, "session_id": TEXT, "source_app": TEXT,
              "source_version": TEXT, "timestamp": BIGINT, "received_at": BIGINT},
     # Keys only ever matched by equality lead with their near-unique column, not the workspace:
     # all of a workspace's rows share its id, so an index build (a rebuild) sorting them by it
-    # first cannot use PostgreSQL's abbreviated keys and compares whole ids. Measured at 1M
-    # events: the key builds in 2.1 s instead of 7.1 s.
+    # first cannot use PostgreSQL's abbreviated keys and compares whole ids.
     primary_key=("event_id", "workspace_id"),
     # actor_id rides along so funnels and unique-actor counts can read the index alone. The
     # session index is the session id alone: a timeline reads its rows from the heap, which
     # checks the workspace (a session id another workspace also sends costs a heap visit, never
     # a row), and sorts them by (timestamp, event_id), which no index order gave it anyway. One
-    # key per session deduplicates: at 1M events (~10 a session) 13 MB, built in 0.8 s, where
-    # (session_id, workspace_id, timestamp) was 109 MB and 1.9 s. A page of a very long session
-    # reads the whole session (62-82 ms at 100k events).
+    # key per session deduplicates, so the index is small and quick to build; the price is that
+    # a page of a very long session reads the whole session.
     indexes=(("workspace_id", "name", "timestamp", "actor_id"), ("session_id",)),
     retired_indexes=(("session_id", "workspace_id", "timestamp"), ("session_id", "timestamp")),
     # A breakdown reads `properties` from the heap for one name's rows: keep those rows together.
@@ -167,6 +163,14 @@ class ExceptionsProjection(Projection):
 
 class TelemetryQueries(ABC):
     """What the telemetry read models answer (besides the analytics engine)."""
+
+    @abstractmethod
+    def quiet_sessions(self, before_us: int, limit: int = 500) -> list[dict[str, Any]]:
+        """Open sessions whose latest activity is older than `before_us`, oldest first."""
+
+    @abstractmethod
+    def count_events(self, workspace_id: str) -> int:
+        """How many events a workspace's read model holds."""
 
     @abstractmethod
     def session(self, workspace_id: UUID, session_id: str) -> dict[str, Any] | None:

@@ -10,13 +10,11 @@ lives in its own tables, keyed by the same delivery, and survives rebuilds.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
-from uuid import UUID, uuid5
+from typing import Any, Protocol
 
 from eventsourcing.utils import get_topic
 
-from domain.incident import Incident
+from domain.incident import Incident, changes_of
 from domain.subscriber import Subscriber
 from projections.model import (
     BIGINT,
@@ -60,31 +58,14 @@ EVENT_TYPES: dict[type[Any], str] = {
 }
 
 
-def delivery_id(subscriber_id: str, incident_id: str, version: int) -> UUID:
-    """The stable id of one delivery (X-Beacon-Delivery): the same on every attempt and rebuild."""
-    return uuid5(UUID(subscriber_id), f"{incident_id}:{version}")
+class WebhookLog(Protocol):
+    """What the subscribers API shows: a page's subscribers and what became of their deliveries."""
 
+    def subscribers(self, workspace_id: str, page_slug: str) -> list[dict[str, Any]]:
+        """A page's current subscribers, oldest first."""
 
-def iso_z(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with microseconds and a Z, as everywhere on Beacon's wire."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
-
-
-def _json_value(value: Any) -> Any:
-    return iso_z(value) if isinstance(value, datetime) else value
-
-
-def changes_of(event: Any) -> dict[str, dict[str, Any]]:
-    """What an incident event changed, field by field, before and after."""
-    if isinstance(event, Incident.Opened):
-        return {f: {"before": None, "after": getattr(event, f)}
-                for f in ("title", "impact", "state")}
-    if isinstance(event, Incident.UpdatePosted):
-        return {"update": {"before": None, "after": {
-            "id": event.update_id, "message": event.message,
-            "created_at": iso_z(event.timestamp)}}}
-    return {f: {"before": _json_value(b), "after": _json_value(a)}
-            for f, (b, a) in event.changes.items()}
+    def recent(self, subscriber_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """A subscriber's latest deliveries, newest first, each with its attempts oldest first."""
 
 
 class WebhookDeliveriesProjection(Projection):

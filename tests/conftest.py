@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,26 +40,26 @@ def settings(backend: str, tmp_path: Any) -> Iterator[Settings]:
 def beacon(settings: Settings) -> Iterator[Beacon]:
     beacon = bootstrap(settings)
     beacon.start_projections()
-    try:
+    with closing(beacon):
         yield beacon
-    finally:
-        beacon.close()
 
 
 @pytest.fixture
 def quiet_beacon(settings: Settings) -> Iterator[Beacon]:
     """A Beacon whose projections only run when a test says so."""
     beacon = bootstrap(settings)
-    try:
+    with closing(beacon):
         yield beacon
-    finally:
-        beacon.close()
+
+
+def client_of(beacon: Beacon) -> Iterator[TestClient]:
+    with TestClient(create_app(beacon)) as client:
+        yield client
 
 
 @pytest.fixture
 def client(beacon: Beacon) -> Iterator[TestClient]:
-    with TestClient(create_app(beacon)) as client:
-        yield client
+    yield from client_of(beacon)
 
 
 @dataclass
@@ -122,16 +123,13 @@ def clocked_beacon(settings: Settings, clock: FakeClock) -> Iterator[Beacon]:
     """A Beacon on the test's clock, allowed to send webhooks to this machine, with no worker."""
     beacon = bootstrap(settings.model_copy(update={"allow_private_webhooks": True}), clock=clock)
     beacon.start_projections()
-    try:
+    with closing(beacon):
         yield beacon
-    finally:
-        beacon.close()
 
 
 @pytest.fixture
 def clocked_client(clocked_beacon: Beacon) -> Iterator[TestClient]:
-    with TestClient(create_app(clocked_beacon)) as client:
-        yield client
+    yield from client_of(clocked_beacon)
 
 
 def settle(beacon: Beacon) -> None:

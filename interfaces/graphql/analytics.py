@@ -103,7 +103,7 @@ async def timeseries(info: Ctx, event: str, from_: From, to: To,
     query = event_query(str(ctx.workspace_id), event, from_, to, metric or COUNT, _filters(filters))
     points = await run_in_threadpool(ctx.beacon.analytics.timeseries, query,
                                      interval or analytics.Interval.HOUR)
-    return [TimeseriesPoint(bucket=from_micros(b), value=v) for b, v in points]  # type: ignore[arg-type]
+    return [TimeseriesPoint(bucket=from_micros(b), value=v) for b, v in points]
 
 
 async def breakdown(info: Ctx, event: str, property: str, from_: From, to: To,

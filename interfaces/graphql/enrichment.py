@@ -58,6 +58,6 @@ async def event(info: Ctx, id: strawberry.ID) -> StoredEvent | None:
     return StoredEvent(
         event_id=strawberry.ID(row["event_id"]), name=row["name"], category=row["category"],
         actor_id=row["actor_id"], session_id=row["session_id"], source_app=row["source_app"],
-        source_version=row["source_version"], timestamp=from_micros(row["timestamp"]),  # type: ignore[arg-type]
-        received_at=from_micros(row["received_at"]),  # type: ignore[arg-type]
+        source_version=row["source_version"], timestamp=from_micros(row["timestamp"]),
+        received_at=from_micros(row["received_at"]),
         properties=row["properties"], enrichment=Enrichment.from_row(row["enrichment"]))

@@ -8,12 +8,6 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from interfaces.rest.representations import iso
-
-
-def _plain(value: Any) -> Any:
-    return iso(value) if isinstance(value, datetime) else value
-
 
 @strawberry.type(description="The API key (or admin, or system) behind a change.")
 class Actor:
@@ -41,6 +35,6 @@ class HistoryEntry:
         return cls(
             version=entry["version"], type=entry["type"], occurred_at=entry["occurred_at"],
             actor=Actor(key_id=entry["actor"]["key_id"], name=entry["actor"]["name"]),
-            changes=[FieldChange(field=c["field"], before=_plain(c["before"]),
-                                 after=_plain(c["after"])) for c in entry["changes"]],
+            changes=[FieldChange(field=c["field"], before=c["before"], after=c["after"])
+                     for c in entry["changes"]],
         )

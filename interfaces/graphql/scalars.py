@@ -8,7 +8,7 @@ import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.types.scalar import ScalarDefinition
 
-from interfaces.rest.representations import iso
+from domain.time import iso
 
 EXAMPLE = "2026-04-04T14:32:00Z"
 

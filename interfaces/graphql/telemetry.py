@@ -38,8 +38,8 @@ class SessionEvent:
     def from_row(cls, row: dict[str, Any]) -> SessionEvent:
         return cls(event_id=strawberry.ID(row["event_id"]), name=row["name"], category=row["category"],
                    actor_id=row["actor_id"], source_app=row["source_app"],
-                   source_version=row["source_version"], timestamp=from_micros(row["timestamp"]),  # type: ignore[arg-type]
-                   received_at=from_micros(row["received_at"]),  # type: ignore[arg-type]
+                   source_version=row["source_version"], timestamp=from_micros(row["timestamp"]),
+                   received_at=from_micros(row["received_at"]),
                    properties=row["properties"],
                    enrichment=Enrichment.from_row(row.get("enrichment")))
 
@@ -82,7 +82,7 @@ class Session:
         started, ended = row["started_at"], row["ended_at"]
         return cls(id=strawberry.ID(row["session_id"]), actor_id=row["actor_id"],
                    source_app=row["source_app"], source_version=row["source_version"],
-                   started_at=from_micros(started),  # type: ignore[arg-type]
+                   started_at=from_micros(started),
                    ended_at=from_micros(ended), end_reason=row["end_reason"],
                    last_activity_at=from_micros(row["last_activity_at"]),
                    duration_seconds=(ended - started) / 1e6 if ended is not None else None)
@@ -173,7 +173,7 @@ async def exception_groups(info: Ctx, from_: Annotated[datetime, strawberry.argu
     edges = [ExceptionGroupEdge(cursor=key_cursor(g["count"], g["fingerprint"]), node=ExceptionGroup(
         fingerprint=g["fingerprint"], exception_type=g["exception_type"], message=g["message"],
         severity=g["severity"], count=g["count"], actors=g["actors"],
-        first_seen=from_micros(g["first_seen"]), last_seen=from_micros(g["last_seen"]),  # type: ignore[arg-type]
+        first_seen=from_micros(g["first_seen"]), last_seen=from_micros(g["last_seen"]),
         versions=g["versions"],
         latest=LatestException(stack_trace=g["stack_trace"], breadcrumbs=g["breadcrumbs"])))
         for g in groups]

@@ -49,7 +49,7 @@ def request_export(body: ExportCreate, who: Reader, beacon: BeaconDep, response:
     """Ask for an export; a worker writes the file. Poll the export until it is completed."""
     export = beacon.exports.request_export(who.workspace_id, kind=body.kind, format=body.format,
                                            start=body.start, end=body.end, actor=who.actor)
-    beacon.reactions.run_export.send(str(export.id))
+    beacon.actors.run_export.send(str(export.id))
     mark_position(response)
     response.headers["Location"] = f"/api/v1/exports/{export.id}"
     return envelope(export_json(export, beacon.exports.clock()))
@@ -61,7 +61,7 @@ def get_export(export_id: str, who: Reader, beacon: BeaconDep) -> dict:
     export = export_of(beacon, who.workspace_id, export_id)
     now = beacon.exports.clock()
     if export.status == "pending" and now - export.created_on > STALLED:
-        beacon.reactions.run_export.send(str(export.id))  # its job was lost with a process
+        beacon.actors.run_export.send(str(export.id))  # its job was lost with a process
     return envelope(export_json(export, now))
 
 

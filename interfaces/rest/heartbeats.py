@@ -61,7 +61,7 @@ async def beat(token: str, request: Request) -> Response:
         value = await beat_value(request) if request.method == "POST" else None
         monitor = await run_in_threadpool(beacon.monitoring.record_beat, token, value)
         if monitor is not None and monitor.incident_outlived:
-            beacon.reactions.check_monitor.send(str(monitor.id))
+            beacon.actors.check_monitor.send(str(monitor.id))
     except Exception:  # an image beacon must never break: log and answer the GIF
         log.exception("heartbeat not recorded")
     return gif()

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Response
 
+from application.statuspages import incident_json, update_json
 from domain.errors import IncidentNotFoundError
 from domain.incident import Incident
 from interfaces.rest.admin import parse_id
@@ -23,30 +24,9 @@ from interfaces.rest.representations import (
     parse_if_match,
 )
 from interfaces.rest.schemas import IncidentCreate, IncidentUpdate, State, UpdateCreate
-from projections.incidents import IncidentSummary
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
-
-
-def update_json(update: dict[str, Any]) -> dict[str, Any]:
-    return {"id": update["id"], "message": update["message"],
-            "created_at": iso(update["created_at"])}
-
-
-def incident_json(incident: Incident | IncidentSummary, updates: list[dict[str, Any]] | None,
-                  ) -> dict[str, Any]:
-    created = incident.created_on if isinstance(incident, Incident) else incident.created_at
-    updated = incident.modified_on if isinstance(incident, Incident) else incident.updated_at
-    body = {
-        "id": str(incident.id), "page_slug": incident.page_slug, "title": incident.title,
-        "impact": incident.impact, "state": incident.state, "resolved": incident.resolved,
-        "resolved_at": iso(incident.resolved_at), "created_at": iso(created),
-        "updated_at": iso(updated), "version": incident.version,
-    }
-    if updates is not None:
-        body["updates"] = [update_json(u) for u in updates]
-    return body
 
 
 def incident_id_of(value: str) -> UUID:
@@ -109,16 +89,7 @@ def get_incident(incident_id: str, who: Reader, beacon: BeaconDep, response: Res
 def incident_history(incident_id: str, who: Reader, beacon: BeaconDep) -> dict:
     """Every change to an incident: version, type, when, who, and each field before and after."""
     history = beacon.statuspages.incident_history(who.workspace_id, incident_id_of(incident_id))
-    return envelope([_history_json(entry) for entry in history])
-
-
-def _history_json(entry: dict[str, Any]) -> dict[str, Any]:
-    def value(v: Any) -> Any:
-        return iso(v) if isinstance(v, datetime) else v
-
-    return {**entry, "occurred_at": iso(entry["occurred_at"]),
-            "changes": [{**c, "before": value(c["before"]), "after": value(c["after"])}
-                        for c in entry["changes"]]}
+    return envelope([{**entry, "occurred_at": iso(entry["occurred_at"])} for entry in history])
 
 
 @router.get("/pages/{page_slug}/incidents", dependencies=[ConsistentRead])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Request, Response
@@ -95,16 +96,17 @@ def rotate_token(monitor_id: str, who: Writer, beacon: BeaconDep, request: Reque
 @router.post("/{monitor_id}/pause")
 def pause_monitor(monitor_id: str, who: Writer, beacon: BeaconDep, response: Response) -> dict:
     """Stop expecting beats: a paused monitor is never late nor down."""
-    monitor = beacon.monitoring.pause(who.workspace_id, monitor_of(beacon, who, monitor_id).id,
-                                      actor=who.actor)
-    mark_position(response)
-    return envelope(monitor_json(monitor, beacon))
+    return _switched(beacon.monitoring.pause, monitor_id, who, beacon, response)
 
 
 @router.post("/{monitor_id}/resume")
 def resume_monitor(monitor_id: str, who: Writer, beacon: BeaconDep, response: Response) -> dict:
     """Expect beats again, the next one within an interval from now."""
-    monitor = beacon.monitoring.resume(who.workspace_id, monitor_of(beacon, who, monitor_id).id,
-                                       actor=who.actor)
+    return _switched(beacon.monitoring.resume, monitor_id, who, beacon, response)
+
+
+def _switched(command: Callable[..., Monitor], monitor_id: str, who: Any, beacon: Beacon,
+              response: Response) -> dict:
+    monitor = command(who.workspace_id, monitor_of(beacon, who, monitor_id).id, actor=who.actor)
     mark_position(response)
     return envelope(monitor_json(monitor, beacon))

@@ -5,24 +5,17 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 
 from application.base import LAST_POSITION
+from domain.time import from_iso, from_micros, micros
+from domain.time import iso as iso  # the one formatter, as the routes import it
 from interfaces.rest.errors import BadRequest
-from projections.model import from_micros, micros
 
 T = TypeVar("T")
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with microseconds and a Z, e.g. 2026-04-04T14:32:00.000000Z."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def encode_cursor(created_at_us: int, item_id: str) -> str:
@@ -35,8 +28,7 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, item_id = raw.split("|", 1)
-        return micros(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)), \
-            item_id
+        return micros(from_iso(stamp)), item_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("cursor is not one this API issued",
                          details=[{"field": "cursor", "message": "invalid"}]) from None

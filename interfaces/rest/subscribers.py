@@ -8,13 +8,13 @@ from fastapi import APIRouter, Response
 from pydantic import StringConstraints
 
 from domain.errors import SubscriberNotFoundError
+from domain.ids import delivery_id
+from domain.time import from_micros
 from infrastructure.webhook_addresses import check_public_url
 from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
 from interfaces.rest.representations import envelope, iso, mark_position
 from interfaces.rest.schemas import Body
-from projections.model import from_micros
-from projections.webhooks import delivery_id
 
 router = APIRouter(prefix="/api/v1/pages/{page_slug}/subscribers", tags=["subscribers"])
 
@@ -72,7 +72,7 @@ def unsubscribe(page_slug: str, subscriber_id: str, who: Writer, beacon: BeaconD
 def list_subscribers(page_slug: str, who: Reader, beacon: BeaconDep) -> dict:
     """The page's subscribers, each with its latest deliveries and their attempts."""
     beacon.statuspages.get_page(who.workspace_id, page_slug)
-    store = beacon.webhooks.store
+    store = beacon.webhook_log
     return envelope([
         {"id": row["id"], "url": row["url"], "created_at": _at(row["created_at"]),
          "deliveries": [delivery_json(d) for d in store.recent(row["id"])]}

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi.testclient import TestClient
 
 from interfaces.bootstrap import Beacon
-from interfaces.reactions import purge_exports, run_export
 from tests.conftest import FakeClock, Tenant, make_tenant, settle
 
 RANGE = {"from": "2026-04-01T00:00:00Z", "to": "2026-04-05T00:00:00Z"}
@@ -27,7 +26,7 @@ def request_export(client: TestClient, tenant: Tenant, scope: str = "read", **bo
 
 def finish(beacon: Beacon, export_id: str) -> None:
     settle(beacon)
-    assert run_export(beacon, export_id) == "completed"
+    assert beacon.jobs.run_export(export_id) == "completed"
 
 
 def test_an_export_is_409_while_pending_then_302_to_its_file_then_410_once_expired(
@@ -65,7 +64,7 @@ def test_an_export_is_409_while_pending_then_302_to_its_file_then_410_once_expir
     assert clocked_client.get(url, headers=read).json()["data"]["status"] == "expired"
     gone = clocked_client.get(f"{url}/download", headers=read, follow_redirects=False)
     assert gone.status_code == 410 and gone.json()["error"]["code"] == "export_expired"
-    assert purge_exports(clocked_beacon) == 1
+    assert clocked_beacon.jobs.purge_exports() == 1
     assert list(clocked_beacon.export_files.files()) == []
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from interfaces.bootstrap import Beacon
-from interfaces.reactions import check_monitors
 from tests.conftest import FakeClock, Tenant, make_tenant, settle
 
 
@@ -51,7 +50,7 @@ def beat(client: TestClient, token: str, **kwargs: Any) -> Any:
 
 def check(beacon: Beacon) -> None:
     settle(beacon)
-    check_monitors(beacon)
+    beacon.jobs.check_monitors()
 
 
 def test_creating_a_monitor_returns_its_token_and_ping_url_once(clocked_client: TestClient,

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from interfaces.actors import expire_quiet_sessions
 from interfaces.bootstrap import Beacon
 from tests.conftest import FakeClock, Tenant, make_tenant
 
@@ -141,16 +140,16 @@ def test_quiet_sessions_are_ended_with_reason_timeout(
     source, _, position = response.headers["X-Beacon-Position"].partition(":")
     assert beacon.wait_for(source, int(position), timeout=10)
     clock.now = datetime(2026, 3, 20, 14, 40, tzinfo=UTC)
-    assert expire_quiet_sessions(beacon) == 1
+    assert beacon.jobs.expire_sessions() == 1
     ended = beacon.telemetry.get_session(uuid.UUID(tenant.id), quiet)
     assert (ended.end_reason, ended.ended_at) == ("timeout", datetime(2026, 3, 20, 14, tzinfo=UTC))
     assert beacon.telemetry.get_session(uuid.UUID(tenant.id), busy).ended_at is None
     clock.now = datetime(2026, 3, 20, 15, 0, tzinfo=UTC)
     position = beacon.telemetry.recorder.max_notification_id()
     assert beacon.wait_for("Telemetry", position, timeout=10)
-    assert expire_quiet_sessions(beacon) == 1
+    assert beacon.jobs.expire_sessions() == 1
     assert beacon.telemetry.get_session(uuid.UUID(tenant.id), busy).ended_at == \
         datetime(2026, 3, 20, 14, 25, tzinfo=UTC)
-    assert expire_quiet_sessions(beacon) == 0
+    assert beacon.jobs.expire_sessions() == 0
     assert end(client, tenant, busy, ended_at="2026-03-20T14:25:00Z", reason="timeout").status_code == 200
     assert timedelta(minutes=beacon.settings.session_timeout_minutes) == timedelta(minutes=30)

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from interfaces.bootstrap import Beacon
-from interfaces.reactions import check_monitors
 from tests.conftest import FakeClock, Tenant, make_tenant, settle
 
 
@@ -81,11 +80,11 @@ def test_each_linked_monitor_shows_ninety_days_of_uptime(clocked_client: TestCli
     clocked_client.get(f"/api/v1/beet/{created['token']}")
     clock.advance(days=2)  # down since a minute after the beat, whenever the check notices
     settle(clocked_beacon)
-    check_monitors(clocked_beacon)
+    clocked_beacon.jobs.check_monitors()
     clock.advance(hours=1)
     clocked_client.get(f"/api/v1/beet/{created['token']}")
     settle(clocked_beacon)
-    check_monitors(clocked_beacon)
+    clocked_beacon.jobs.check_monitors()
     html, summary = page(clocked_client, clocked_beacon)
     (monitor,) = summary["monitors"]
     assert monitor["name"] == "Checkout API" and len(monitor["days"]) == 90

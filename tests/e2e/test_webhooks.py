@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.ids import delivery_id
 from infrastructure.settings import Settings
+from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.bootstrap import Beacon, bootstrap
 from interfaces.rest.app import create_app
 from projections.model import micros
-from projections.webhooks import delivery_id
 from tests.conftest import FakeClock, Tenant, make_tenant, settle
 from tests.receiver import Receiver
 
@@ -45,9 +46,15 @@ def patch(client: TestClient, tenant: Tenant, incident_id: str, **body: Any) -> 
     return response.json()["data"]
 
 
+def subscribed_incident(client: TestClient, tenant: Tenant, receiver: Receiver) -> dict:
+    """Subscribe the receiver to the tenant's page, then open an incident there."""
+    subscribe(client, tenant, receiver.url)
+    return open_incident(client, tenant)
+
+
 def dispatch(beacon: Beacon) -> int:
     settle(beacon)
-    return beacon.webhooks.dispatch_due()
+    return beacon.webhooks.sweep(beacon.webhooks.deliver)  # every due delivery, in this thread
 
 
 def deliveries(client: TestClient, tenant: Tenant) -> list[dict]:
@@ -106,8 +113,7 @@ def test_a_patch_that_changes_nothing_notifies_nobody(clocked_client: TestClient
                                                       clocked_beacon: Beacon,
                                                       tenant_on_clock: Tenant,
                                                       receiver: Receiver) -> None:
-    subscribe(clocked_client, tenant_on_clock, receiver.url)
-    incident = open_incident(clocked_client, tenant_on_clock)
+    incident = subscribed_incident(clocked_client, tenant_on_clock, receiver)
     assert dispatch(clocked_beacon) == 1
     patch(clocked_client, tenant_on_clock, incident["id"], impact="minor", title="API latency")
     assert dispatch(clocked_beacon) == 0
@@ -142,8 +148,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_every_attempt_recorded(
         clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
         clock: FakeClock) -> None:
     with Receiver(statuses=[500, 503]) as receiver:
-        subscribe(clocked_client, tenant_on_clock, receiver.url)
-        open_incident(clocked_client, tenant_on_clock)
+        subscribed_incident(clocked_client, tenant_on_clock, receiver)
         assert dispatch(clocked_beacon) == 1
         assert dispatch(clocked_beacon) == 0  # the retry waits for its backoff
         clock.advance(seconds=29)
@@ -204,9 +209,10 @@ def test_urls_resolving_to_private_addresses_are_refused(settings: Settings) -> 
 def test_a_receiver_that_became_private_is_refused_at_send_time(
         clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
         receiver: Receiver) -> None:
-    subscribe(clocked_client, tenant_on_clock, receiver.url)
-    open_incident(clocked_client, tenant_on_clock)
-    clocked_beacon.webhooks.allow_private = False  # as if its DNS now pointed inside
+    subscribed_incident(clocked_client, tenant_on_clock, receiver)
+    sender = clocked_beacon.webhooks.sender
+    assert isinstance(sender, HttpWebhookSender)
+    sender.allow_private = False  # as if its DNS now pointed inside
     dispatch(clocked_beacon)
     (delivery,) = deliveries(clocked_client, tenant_on_clock)
     assert receiver.received == [] and delivery["status"] == "failed"
@@ -249,8 +255,7 @@ def test_rebuilding_the_outbox_sends_nothing_twice(clocked_client: TestClient,
                                                    clocked_beacon: Beacon,
                                                    tenant_on_clock: Tenant,
                                                    receiver: Receiver) -> None:
-    subscribe(clocked_client, tenant_on_clock, receiver.url)
-    incident = open_incident(clocked_client, tenant_on_clock)
+    incident = subscribed_incident(clocked_client, tenant_on_clock, receiver)
     patch(clocked_client, tenant_on_clock, incident["id"], impact="major")
     assert dispatch(clocked_beacon) == 2
     clocked_beacon.rebuild("webhook_deliveries")
@@ -258,3 +263,17 @@ def test_rebuilding_the_outbox_sends_nothing_twice(clocked_client: TestClient,
     assert [d["status"] for d in deliveries(clocked_client, tenant_on_clock)] == \
         ["delivered", "delivered"]
     assert len(receiver.received) == 2
+
+
+def test_a_webhook_shows_the_incident_and_its_change_as_the_rest_api_does(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        receiver: Receiver) -> None:
+    incident = subscribed_incident(clocked_client, tenant_on_clock, receiver)
+    patch(clocked_client, tenant_on_clock, incident["id"], impact="major")
+    assert dispatch(clocked_beacon) == 2
+    sent = receiver.received[-1].json
+    url, read = f"/api/v1/incidents/{incident['id']}", tenant_on_clock.headers("read")
+    assert sent["incident"] == clocked_client.get(url, headers=read).json()["data"]
+    (*_, last) = clocked_client.get(f"{url}/history", headers=read).json()["data"]
+    assert sent["changes"] == {c["field"]: {"before": c["before"], "after": c["after"]}
+                               for c in last["changes"]}

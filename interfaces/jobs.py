@@ -1,0 +1,157 @@
+"""Background jobs (DESIGN.md decision 7): projections' catch-up, quiet sessions, overdue monitors,
+webhook deliveries and exports.
+
+Each job is a plain method of `Jobs`, so tests run it synchronously with a controlled clock;
+`declare_actors` wraps each in a dramatiq actor on the broker the composition root built (no
+import-time broker), and the scheduler (started by `Beacon.start_worker`) enqueues the periodic ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import dramatiq
+
+from application.exports import ExportsApplication
+from application.monitoring import MonitoringApplication
+from application.outages import OutageIncidents
+from application.telemetry import TelemetryApplication
+from application.webhooks import DeliveryKey, WebhookDeliveries
+from domain.errors import NotFoundError
+from domain.time import micros
+from infrastructure.export_files import ExportFiles
+from infrastructure.projection_runner import ProjectionRunner
+from infrastructure.scheduler import PeriodicJob
+from projections.telemetry import TelemetryQueries
+
+log = logging.getLogger("beacon.jobs")
+SESSION_SWEEP_SECONDS, MONITOR_CHECK_SECONDS = 60, 15
+WEBHOOK_SWEEP_SECONDS, EXPORT_PURGE_SECONDS = 2, 600
+
+
+@dataclass
+class Jobs:
+    """The work Beacon does in the background, and what each job works with."""
+
+    runners: list[ProjectionRunner]
+    telemetry: TelemetryApplication
+    telemetry_queries: TelemetryQueries
+    session_timeout: timedelta
+    monitoring: MonitoringApplication
+    outages: OutageIncidents
+    webhooks: WebhookDeliveries
+    exports: ExportsApplication
+    export_files: ExportFiles
+    export_ttl: timedelta
+
+    def catch_up_projections(self) -> int:
+        """Bring every read model up to the head of its log; returns how many pages were applied."""
+        pages = sum(runner.catch_up() for runner in self.runners)
+        log.info("caught up %d page(s)", pages)
+        return pages
+
+    def expire_sessions(self) -> int:
+        """End sessions with no activity for the configured timeout (end_reason 'timeout')."""
+        cutoff = micros(self.telemetry.clock() - self.session_timeout)
+        ended = 0
+        for row in self.telemetry_queries.quiet_sessions(cutoff):
+            ended += self.telemetry.expire_session(UUID(row["workspace_id"]), row["session_id"],
+                                                   row["last"])
+        if ended:
+            log.info("ended %d quiet session(s)", ended)
+        return ended
+
+    def check_monitors(self) -> int:
+        """Mark overdue monitors late or down, and open or close their outage incidents."""
+        return self.monitoring.check_due(self.outages.reconcile)
+
+    def check_monitor(self, monitor_id: str) -> None:
+        """Check one monitor now (a beat that ended an outage closes its incident without waiting)."""
+        self.outages.check(UUID(monitor_id))
+
+    def deliver_webhook(self, subscriber_id: str, incident_id: str, version: int,
+                        attempt: int) -> None:
+        self.webhooks.deliver(DeliveryKey(subscriber_id, incident_id, version), attempt)
+
+    def run_export(self, export_id: str) -> str:
+        """Write a pending export's file and mark it completed (or failed, with the reason)."""
+        export = self.exports.get_export(None, UUID(export_id))
+        if export.status != "pending":
+            return export.status
+        try:
+            file_name, rows, size = self.export_files.write(export)
+        except Exception as error:  # noqa: BLE001 - the reason is recorded on the export
+            log.exception("export %s failed", export_id)
+            return self.exports.fail_export(export.id, f"{type(error).__name__}: {error}").status
+        return self.exports.complete_export(export.id, file_name=file_name, rows=rows,
+                                            size_bytes=size, ttl=self.export_ttl).status
+
+    def purge_exports(self) -> int:
+        """Delete the files of expired (or unknown) exports; returns how many were deleted."""
+        now = self.exports.clock()
+        deleted = 0
+        for path in self.export_files.files():
+            try:
+                export = self.exports.get_export(None, UUID(path.name.split(".", 1)[0]))
+                keep = export.status_at(now) in ("pending", "completed")
+            except (ValueError, NotFoundError):
+                keep = False
+            if not keep:
+                path.unlink(missing_ok=True)
+                deleted += 1
+        return deleted
+
+
+@dataclass
+class Actors:
+    """The jobs as dramatiq actors: `.send(...)` queues one."""
+
+    catch_up_projections: dramatiq.Actor[Any, Any]
+    expire_sessions: dramatiq.Actor[Any, Any]
+    check_monitors: dramatiq.Actor[Any, Any]
+    check_monitor: dramatiq.Actor[Any, Any]
+    sweep_webhooks: dramatiq.Actor[Any, Any]
+    deliver_webhook: dramatiq.Actor[Any, Any]
+    run_export: dramatiq.Actor[Any, Any]
+    purge_exports: dramatiq.Actor[Any, Any]
+
+
+def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
+    """Each job as a dramatiq actor (results are logged, not returned: there is no result store)."""
+
+    def actor(name: str, work: Callable[..., object], retries: int = 3) -> dramatiq.Actor[Any, Any]:
+        def run(*args: Any) -> None:
+            work(*args)
+
+        return dramatiq.actor(actor_name=name, broker=broker, queue_name="beacon",
+                              max_retries=retries)(run)
+
+    deliver = actor("deliver_webhook", jobs.deliver_webhook)
+
+    def sweep_webhooks() -> None:
+        """Claim due deliveries and queue one job per attempt."""
+        jobs.webhooks.sweep(lambda key, attempt: deliver.send(*key.values(), attempt))
+
+    return Actors(
+        catch_up_projections=actor("catch_up_projections", jobs.catch_up_projections),
+        expire_sessions=actor("expire_sessions", jobs.expire_sessions),
+        check_monitors=actor("check_monitors", jobs.check_monitors, retries=0),
+        check_monitor=actor("check_monitor", jobs.check_monitor),
+        sweep_webhooks=actor("sweep_webhooks", sweep_webhooks, retries=0),
+        deliver_webhook=deliver,
+        run_export=actor("run_export", jobs.run_export),
+        purge_exports=actor("purge_exports", jobs.purge_exports, retries=0),
+    )
+
+
+def periodic_jobs(actors: Actors) -> list[PeriodicJob]:
+    """What the scheduler enqueues, and how often."""
+    return [PeriodicJob("expire_sessions", SESSION_SWEEP_SECONDS, actors.expire_sessions.send),
+            PeriodicJob("check_monitors", MONITOR_CHECK_SECONDS, actors.check_monitors.send),
+            PeriodicJob("sweep_webhooks", WEBHOOK_SWEEP_SECONDS, actors.sweep_webhooks.send),
+            PeriodicJob("purge_exports", EXPORT_PURGE_SECONDS, actors.purge_exports.send)]
