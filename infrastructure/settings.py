@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # A MaxMind GeoIP2/GeoLite2 City database: region and city besides the country.
     geoip_db: Path | None = None
+    # Run the enrichment pipeline where projections run (off: events get no hash, geo or device).
+    enrichment: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -225,7 +225,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     enricher = Enricher(telemetry, GeoDatabase(settings.geoip_db), UserAgentParser())
     pipeline = ReadModelStore(databases["Telemetry"], EnrichmentPipeline())
     pipeline.create_tables()
-    runners: list[ProjectionRunner] = [EnrichmentRunner(enricher, telemetry, pipeline)]
+    runners: list[ProjectionRunner] = [EnrichmentRunner(enricher, telemetry, pipeline)] \
+        if settings.enrichment else []
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)
         store.create_tables()

@@ -297,3 +297,12 @@ def test_a_page_enriched_again_after_a_crash_records_nothing_twice(
     pipeline = geo_beacon.runner("enrichment")
     pipeline.catch_up()  # past its own events, which it reads past without enriching
     assert pipeline.status().lag == 0
+
+
+def test_a_process_with_enrichment_off_runs_no_pipeline(settings: Settings) -> None:
+    beacon = bootstrap(settings.model_copy(update={"enrichment": False}))
+    try:
+        assert "enrichment" not in [runner.name for runner in beacon.runners]
+        assert "enriched_events" in [runner.name for runner in beacon.runners]
+    finally:
+        beacon.close()
