@@ -22,6 +22,10 @@ ENRICHED = Table(
              "device_type": TEXT, "derived_with": TEXT, "position": BIGINT},
     # Looked up by the event (analytics' dimensions, timelines): the near-unique id leads.
     primary_key=("event_id", "workspace_id", "kind"),
+    # A first derivation inserts each key once: its rows COPY straight in. Only `beacon enrich`
+    # writes a key again; its page then falls back to the upsert (read_models.py), and a rebuild
+    # that meets such a key starts over checking keys row by row. Both are rare and still right.
+    keys_once=True,
 )
 # Analytics dimensions ($country, …) → rm_enrichment columns.
 DIMENSIONS = {"$country": "country", "$region": "region", "$city": "city", "$browser": "browser",
