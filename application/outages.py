@@ -4,6 +4,7 @@ when its beats resume. Every step is idempotent, so a job that dies half-way is 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from uuid import UUID
 
 from application.monitoring import MonitoringApplication
@@ -20,9 +21,13 @@ MONITORING: Actor = {"key_id": None, "name": "monitoring"}
 class OutageIncidents:
     """Keeps a page's incidents in step with the monitors shown on it."""
 
-    def __init__(self, monitoring: MonitoringApplication, statuspages: StatusPagesApplication):
+    def __init__(self, monitoring: MonitoringApplication, statuspages: StatusPagesApplication,
+                 under_maintenance: Callable[[UUID], bool] = lambda monitor_id: False):
         self.monitoring = monitoring
         self.statuspages = statuspages
+        # Maintenance in progress covering a monitor: its outage opens no incident (and so
+        # alerts nobody); if it is still down when the maintenance ends, one opens then.
+        self.under_maintenance = under_maintenance
 
     def check(self, monitor_id: UUID) -> Monitor:
         """Evaluate a monitor's deadlines, then open or close its outage incident as needed."""
@@ -32,7 +37,7 @@ class OutageIncidents:
     def reconcile(self, monitor: Monitor) -> Monitor:
         """Open the outage incident of a monitor that is down, close the one it has outlived."""
         try:
-            if monitor.needs_incident:
+            if monitor.needs_incident and not self.under_maintenance(monitor.id):
                 return self._open(monitor)
             if monitor.incident_outlived:
                 return self._close(monitor)

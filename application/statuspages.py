@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
-from application.base import BeaconApplication, retry_on_conflict
+from application.base import retry_on_conflict
+from application.maintenance import MaintenanceCommands
 from domain.actor import Actor
 from domain.errors import (
     AlreadyExistsError,
     IncidentNotFoundError,
-    PageNotFoundError,
+    NotFoundError,
     SubscriberNotFoundError,
-    VersionMismatchError,
 )
 from domain.ids import new_id
 from domain.incident import Incident, changes_of
-from domain.page import Page, page_id
+from domain.page import Page
 from domain.subscriber import Subscriber, check_secret
 from domain.time import iso
 
@@ -30,7 +30,9 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-class StatusPagesApplication(BeaconApplication):
+class StatusPagesApplication(MaintenanceCommands):
+    """Pages, incidents and subscribers here; components and maintenance in their own modules."""
+
     name = "StatusPages"
 
     def create_page(self, workspace_id: UUID, *, slug: str, name: str, actor: Actor) -> Page:
@@ -41,22 +43,23 @@ class StatusPagesApplication(BeaconApplication):
             raise AlreadyExistsError(f"a page with slug {slug!r} already exists") from None
         return page
 
-    def get_page(self, workspace_id: UUID, slug: str) -> Page:
-        page: Page = self.load(page_id(workspace_id, slug), PageNotFoundError, "page")
-        return page
-
     def open_incident(self, workspace_id: UUID, page_slug: str, *, title: str, impact: str,
                       state: str, message: str | None, actor: Actor,
-                      incident_id: UUID | None = None) -> Incident:
-        """Open an incident; given an id, opening it again returns the one already opened."""
+                      incident_id: UUID | None = None,
+                      components: dict[str, str] | None = None,
+                      started_at: datetime | None = None) -> Incident:
+        """Open an incident (and set the components it names, in the same save); given an id,
+        opening it again returns the one already opened."""
         page = self.get_page(workspace_id, page_slug)
         incident = Incident.open(
             incident_id=incident_id or new_id(), workspace_id=workspace_id, page_id=page.id,
             page_slug=page.slug, title=title, impact=impact, state=state, message=message,
-            actor=actor, at=self.clock(),
+            actor=actor, at=self.clock(), components=components, started_at=started_at,
         )
+        affected = self.components_for_incident(incident, components, resolving=False,
+                                                actor=actor, effective_at=started_at)
         try:
-            self.save(incident)
+            self.save(incident, *affected)
         except RecordConflictError:
             if incident_id is None:
                 raise
@@ -66,15 +69,23 @@ class StatusPagesApplication(BeaconApplication):
     def get_incident(self, workspace_id: UUID, incident_id: UUID,
                      as_of: datetime | None = None) -> Incident:
         """The incident now, or as it was at `as_of`; another workspace's incident is not found."""
-        version = self._version_at(incident_id, as_of) if as_of is not None else None
+        version = self.version_at(incident_id, as_of, IncidentNotFoundError, "incident") \
+            if as_of is not None else None
         incident: Incident = self.load(incident_id, IncidentNotFoundError, "incident", version,
                                        workspace_id=workspace_id)
         return incident
 
     def change_incident(self, workspace_id: UUID, incident_id: UUID, *, actor: Actor,
-                        expected_version: int | None = None, **fields: Any) -> Incident:
-        def command(incident: Incident) -> None:
+                        expected_version: int | None = None,
+                        components: dict[str, str] | None = None, **fields: Any) -> Incident:
+        def command(incident: Incident) -> list[Any]:
+            was_resolved = incident.resolved
+            if components:  # first, so the change's notifications reach these components' too
+                incident.affect(components, actor=actor, at=self.clock())
             incident.change(actor=actor, at=self.clock(), **fields)
+            return self.components_for_incident(
+                incident, components, resolving=incident.resolved and not was_resolved,
+                actor=actor)
 
         return self._update(workspace_id, incident_id, expected_version, command)
 
@@ -98,20 +109,22 @@ class StatusPagesApplication(BeaconApplication):
 
         return self._update(workspace_id, incident_id, None, command)
 
-    def incident_at_version(self, incident_id: UUID, version: int) -> Incident:
-        """The incident exactly as one of its events left it (for webhook bodies)."""
-        incident: Incident = self.load(incident_id, IncidentNotFoundError, "incident", version)
-        return incident
+    def subject_at_version(self, subject_id: UUID, version: int) -> Any:
+        """An incident, component or maintenance window exactly as one of its events left it
+        (for webhook bodies)."""
+        return self.load(subject_id, NotFoundError, "webhook subject", version)
 
     def subscribe(self, workspace_id: UUID, page_slug: str, *, url: str, secret: str | None,
-                  actor: Actor) -> Subscriber:
-        """Subscribe a webhook URL to a page's incidents; without a secret, one is made."""
+                  actor: Actor, components: list[str] | None = None) -> Subscriber:
+        """Subscribe a webhook URL to a page's news (only what touches `components`, if given);
+        without a secret, one is made."""
         page = self.get_page(workspace_id, page_slug)
+        self.check_page_components(page.id, components or [])
         subscriber = Subscriber.subscribe(
             subscriber_id=new_id(), workspace_id=workspace_id, page_id=page.id,
             page_slug=page.slug, url=url,
             secret=new_secret() if secret is None else check_secret(secret),
-            actor=actor, at=self.clock())
+            actor=actor, at=self.clock(), components=components)
         self.save(subscriber)
         return subscriber
 
@@ -137,35 +150,8 @@ class StatusPagesApplication(BeaconApplication):
 
     def _update(self, workspace_id: UUID, incident_id: UUID, expected_version: int | None,
                 command: Any) -> Incident:
-        """Load, check the caller's version, decide, save; a lost race with If-Match is a 412."""
-
-        @retry_on_conflict
-        def attempt() -> Incident:
-            incident = self.get_incident(workspace_id, incident_id)
-            incident.check_version(expected_version)
-            command(incident)
-            try:
-                self.save(incident)
-            except RecordConflictError:
-                if expected_version is not None:
-                    raise VersionMismatchError(
-                        "incident was changed by another request",
-                        details=[{"field": "If-Match", "message": "stale version"}],
-                    ) from None
-                raise
-            return incident
-
-        return attempt()
-
-    def _version_at(self, incident_id: UUID, as_of: datetime) -> int:
-        version = None
-        for event in self.events.get(incident_id):
-            if cast(Incident.Event, event).timestamp > as_of:
-                break
-            version = event.originator_version
-        if version is None:
-            raise IncidentNotFoundError("incident did not exist at that time")
-        return version
+        return self.guarded_update(lambda: self.get_incident(workspace_id, incident_id),
+                                   expected_version, command, "incident")
 
 
 def describe_change(event: Any) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from uuid import UUID
 import orjson
 
 from application.base import Clock
-from application.statuspages import StatusPagesApplication, incident_json
+from application.statuspages import StatusPagesApplication
+from application.webhook_bodies import subject_body
 from domain.errors import NotFoundError
 from domain.ids import delivery_id
 from domain.subscriber import Subscriber
@@ -139,12 +140,12 @@ class WebhookDeliveries:
 
     def body(self, key: DeliveryKey, delivery: dict[str, Any]) -> bytes:
         """The JSON a subscriber receives: the same bytes on every attempt."""
-        incident = self.statuspages.incident_at_version(UUID(key.incident_id), key.version)
+        kind = delivery["event_type"].split(".", 1)[0]  # incident, component or maintenance
         return orjson.dumps({
             "id": str(key.id), "type": delivery["event_type"],
             "occurred_at": iso(from_micros(delivery["occurred_at"])),
             "page": {"slug": delivery["page_slug"]},
-            "incident": incident_json(incident, incident.updates),
+            kind: subject_body(self.statuspages, kind, UUID(key.incident_id), key.version),
             "changes": delivery["changes"],
         }, option=orjson.OPT_SORT_KEYS)
 

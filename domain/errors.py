@@ -59,6 +59,22 @@ class GoneError(DomainError):
     code = "gone"
 
 
+class ComponentNotFoundError(NotFoundError):
+    code = "component_not_found"
+
+
+class MaintenanceNotFoundError(NotFoundError):
+    code = "maintenance_not_found"
+
+
+def check_version(what: str, current: int, expected: int | None) -> None:
+    """An If-Match check: the caller's expected version must be the current one."""
+    if expected is not None and expected != current:
+        raise VersionMismatchError(
+            f"{what} is at version {current}, not {expected}",
+            details=[{"field": "If-Match", "message": f"current version is {current}"}])
+
+
 class MonitorNotFoundError(NotFoundError):
     code = "monitor_not_found"
 

@@ -9,8 +9,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.actor import Actor
+from domain.changes import post_timeline_update
 from domain.errors import ValidationError, VersionMismatchError
-from domain.ids import update_id
 from domain.time import iso
 
 IMPACTS = ("none", "minor", "major", "critical")
@@ -45,7 +45,8 @@ class Incident(Aggregate):
     """One incident. Its updates form the public timeline; its events form the audit trail."""
 
     def __init__(self, workspace_id: UUID, page_id: UUID, page_slug: str, title: str,
-                 impact: str, state: str, actor: Actor):
+                 impact: str, state: str, actor: Actor, components: dict[str, str],
+                 started_at: datetime | None):
         self.workspace_id = workspace_id
         self.page_id = page_id
         self.page_slug = page_slug
@@ -55,8 +56,12 @@ class Incident(Aggregate):
         self.resolved = state == "resolved"
         self.resolved_at: datetime | None = self.created_on if self.resolved else None
         self.updates: list[dict[str, Any]] = []
+        self.components = dict(components)  # component id → the status this incident gave it
+        self.started_at = started_at or self.created_on  # earlier when reported after the fact
 
     class Opened(Aggregate.Created):
+        class_version = 2
+
         workspace_id: UUID
         page_id: UUID
         page_slug: str
@@ -64,19 +69,34 @@ class Incident(Aggregate):
         impact: str
         state: str
         actor: Actor
+        components: dict[str, str]
+        started_at: datetime | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Incidents opened before components existed named none and began when opened."""
+            state["components"] = {}
+            state["started_at"] = None
 
     @classmethod
     def open(cls, *, incident_id: UUID, workspace_id: UUID, page_id: UUID, page_slug: str,
              title: str, impact: str, state: str, message: str | None, actor: Actor,
-             at: datetime) -> Incident:
+             at: datetime, components: dict[str, str] | None = None,
+             started_at: datetime | None = None) -> Incident:
+        """Open an incident; `started_at` backdates when it began (and when the components it
+        names took their statuses), never into the future."""
         check_title(title)
         check_choice("impact", impact, IMPACTS)
         check_choice("state", state, STATES)
         if message is not None:
             check_message(message)
+        if started_at is not None and started_at > at:
+            raise ValidationError("started_at may not be in the future",
+                                  details=[{"field": "started_at", "message": "not after now"}])
         incident = cls._create(cls.Opened, id=incident_id, timestamp=at,
                                workspace_id=workspace_id, page_id=page_id, page_slug=page_slug,
-                               title=title, impact=impact, state=state, actor=actor)
+                               title=title, impact=impact, state=state, actor=actor,
+                               components=dict(components or {}), started_at=started_at)
         if message is not None:
             incident.post_update(message, actor=actor, at=at)
         return incident
@@ -157,10 +177,23 @@ class Incident(Aggregate):
     def post_update(self, message: str, *, actor: Actor, at: datetime) -> dict[str, Any]:
         """Add a timeline entry; its id is `upd_` and 12 hex digits, derived from its position."""
         check_message(message)
-        self.trigger_event(self.UpdatePosted, update_id=update_id(self.id, len(self.updates) + 1),
-                           message=message,
-                           actor=actor, timestamp=at)
-        return self.updates[-1]
+        return post_timeline_update(self, message, actor=actor, at=at)
+
+    class ComponentsAffected(Aggregate.Event):
+        """The incident set these components' statuses (id → status)."""
+
+        components: dict[str, str]
+        actor: Actor
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.components = {**aggregate.components, **self.components}
+
+    def affect(self, components: dict[str, str], *, actor: Actor, at: datetime) -> None:
+        """Name the components this incident affects, with the status it gives each."""
+        changed = {c: s for c, s in components.items() if self.components.get(c) != s}
+        if changed:
+            self.trigger_event(self.ComponentsAffected, components=changed, actor=actor,
+                               timestamp=at)
 
     def check_version(self, expected: int | None) -> None:
         if expected is not None and expected != self.version:
@@ -180,6 +213,8 @@ def changes_of(event: Incident.Event) -> dict[str, dict[str, Any]]:
     if isinstance(event, Incident.Opened):
         return {f: {"before": None, "after": getattr(event, f)}
                 for f in ("title", "impact", "state")}
+    if isinstance(event, Incident.ComponentsAffected):
+        return {"components": {"before": None, "after": event.components}}
     if isinstance(event, Incident.UpdatePosted):
         return {"update": {"before": None, "after": {
             "id": event.update_id, "message": event.message, "created_at": iso(event.timestamp)}}}

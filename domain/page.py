@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -11,6 +12,8 @@ from domain.actor import Actor
 from domain.errors import ValidationError
 from domain.ids import namespaced_id
 
+# How much a second of each status counts against uptime (major outage: 1, always).
+DEFAULT_UPTIME_WEIGHTS = {"partial_outage": 0.3, "degraded_performance": 0.0}
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
@@ -25,6 +28,7 @@ class Page(Aggregate):
         self.workspace_id = workspace_id
         self.slug = slug
         self.name = name
+        self.uptime_weights = dict(DEFAULT_UPTIME_WEIGHTS)
 
     class Created(Aggregate.Created):
         workspace_id: UUID
@@ -44,3 +48,25 @@ class Page(Aggregate):
                                   details=[{"field": "name", "message": "1-255 characters"}])
         return cls._create(cls.Created, id=page_id(workspace_id, slug),
                            workspace_id=workspace_id, slug=slug, name=name, actor=actor)
+
+    class UptimeWeightsChanged(Aggregate.Event):
+        uptime_weights: dict[str, float]
+        actor: Actor
+
+        def apply(self, aggregate: Page) -> None:
+            aggregate.uptime_weights = dict(self.uptime_weights)
+
+    def weigh_uptime(self, weights: dict[str, float], *, actor: Actor, at: datetime) -> None:
+        """Set how much partial outages and degraded performance count against uptime (0-1)."""
+        bad = [k for k, v in weights.items()
+               if k not in DEFAULT_UPTIME_WEIGHTS or isinstance(v, bool)
+               or not isinstance(v, int | float) or not 0 <= v <= 1]
+        if bad:
+            raise ValidationError(
+                "uptime_weights takes partial_outage and degraded_performance, each from 0 to 1",
+                details=[{"field": f"uptime_weights.{k}", "message": "a number from 0 to 1"}
+                         for k in bad])
+        wanted = {**self.uptime_weights, **{k: float(v) for k, v in weights.items()}}
+        if wanted != self.uptime_weights:
+            self.trigger_event(self.UptimeWeightsChanged, uptime_weights=wanted, actor=actor,
+                               timestamp=at)

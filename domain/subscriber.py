@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -41,29 +42,40 @@ class Subscriber(Aggregate):
     """One webhook endpoint subscribed to a page's incidents. Removing it is final."""
 
     def __init__(self, workspace_id: UUID, page_id: UUID, page_slug: str, url: str, secret: str,
-                 actor: Actor):
+                 actor: Actor, components: list[str] | None):
         self.workspace_id = workspace_id
         self.page_id = page_id
         self.page_slug = page_slug
         self.url = url
         self.secret = secret
         self.removed = False
+        self.components = components  # None: everything on the page; else what touches these
 
     class Subscribed(Aggregate.Created):
+        class_version = 2
+
         workspace_id: UUID
         page_id: UUID
         page_slug: str
         url: str
         secret: str
         actor: Actor
+        components: list[str] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Subscribers from before components chose none: they get everything."""
+            state["components"] = None
 
     @classmethod
     def subscribe(cls, *, subscriber_id: UUID, workspace_id: UUID, page_id: UUID,
-                  page_slug: str, url: str, secret: str, actor: Actor,
-                  at: datetime) -> Subscriber:
+                  page_slug: str, url: str, secret: str, actor: Actor, at: datetime,
+                  components: list[str] | None = None) -> Subscriber:
         return cls._create(cls.Subscribed, id=subscriber_id, timestamp=at,
                            workspace_id=workspace_id, page_id=page_id, page_slug=page_slug,
-                           url=check_url(url), secret=check_secret(secret), actor=actor)
+                           url=check_url(url), secret=check_secret(secret), actor=actor,
+                           components=sorted(set(components)) if components is not None
+                           else None)
 
     class Removed(Aggregate.Event):
         actor: Actor

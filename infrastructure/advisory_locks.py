@@ -11,8 +11,8 @@ connection that breaks, releases it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 from uuid import UUID
 
@@ -46,14 +46,23 @@ def lock_waits(wait_seconds: int = WAIT_SECONDS) -> Iterator[None]:
         raise OperationalError(f"waited over {wait_seconds}s for the workspace's lock") from error
 
 
+Pin = Callable[[Any], AbstractContextManager[None]]
+
+
 class PostgresAdvisoryLocks:
-    def __init__(self, datastore: PostgresDatastore, wait_seconds: int = WAIT_SECONDS):
+    """`pin(conn)` runs the holder's own reads and writes on the lock's connection: a holder that
+    took a second one from a small pool could wait for ever behind the writers it makes wait."""
+
+    def __init__(self, datastore: PostgresDatastore, wait_seconds: int = WAIT_SECONDS,
+                 pin: Pin = lambda conn: nullcontext()):
         self.datastore = datastore
         self.wait_seconds = wait_seconds
+        self.pin = pin
 
     @contextmanager
     def hold(self, key: UUID) -> Iterator[None]:
         with self.datastore.get_connection() as conn, conn.transaction():
             with lock_waits(self.wait_seconds), conn.cursor() as cur, conn.pipeline():
                 ask_for_lock(cur, key, self.wait_seconds)  # one round trip
-            yield
+            with self.pin(conn):
+                yield

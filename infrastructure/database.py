@@ -17,11 +17,14 @@ from typing import Any, Protocol
 
 import orjson
 import psycopg
+from eventsourcing.persistence import EnvType
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 Row = dict[str, Any]
+_SHARED_KEYS = ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DBNAME", "POSTGRES_USER", "POSTGRES_SCHEMA")
 
 
 class Cursor(Protocol):
@@ -161,3 +164,36 @@ class PostgresDatabase(Database):
 
     def close(self) -> None:
         self.pool.close()
+
+
+class SharedPostgresFactory(PostgresFactory):
+    """The library's PostgreSQL persistence, except that every application built with it in one
+    process, on one database and schema, shares one datastore, so one pool of connections: the
+    quieter applications' short transactions do not need a pool each (settings.pool_budget).
+    The pool closes when the last of them closes."""
+
+    _shared: dict[tuple[str, ...], tuple[PostgresDatastore, int]] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, env: EnvType | Any):
+        super().__init__(env)
+        self._key = tuple(str(self.env.get(name)) for name in _SHARED_KEYS)
+        own = self.datastore  # not open yet: its pool connects on first use
+        with self._lock:
+            shared, users = self._shared.get(self._key, (own, 0))
+            self._shared[self._key] = (shared, users + 1)
+        if shared is not own:
+            own.close()
+            self.datastore = shared
+
+    def close(self) -> None:
+        if getattr(self, "_closed", False):  # an application closed twice lets go once
+            return
+        self._closed = True
+        with self._lock:
+            shared, users = self._shared.get(self._key, (self.datastore, 1))
+            if users > 1:
+                self._shared[self._key] = (shared, users - 1)
+                return
+            self._shared.pop(self._key, None)
+        super().close()

@@ -28,4 +28,5 @@ def sign(key: bytes, export_id: str, expires: int) -> str:
 
 def verify(key: bytes, export_id: str, expires: int, signature: str) -> bool:
     """Constant-time check that a link was signed by this installation (expiry checked apart)."""
-    return hmac.compare_digest(sign(key, export_id, expires), signature)
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a link can carry any.
+    return hmac.compare_digest(sign(key, export_id, expires).encode(), signature.encode())

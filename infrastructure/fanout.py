@@ -23,8 +23,8 @@ def fanout_statement(op: Fanout, table: Table, types: dict[str, str], suffix: st
             where.append(f"s.{column} IS NULL")
         elif isinstance(wanted, Lookup):
             condition = " AND ".join(f"{k} = %s" for k in wanted.key)
-            where.append(f"s.{column} = (SELECT {wanted.column} FROM {wanted.table + suffix} "
-                         f"WHERE {condition})")
+            where.append(f"s.{column} {'IN' if wanted.many else '='} (SELECT {wanted.column} "
+                         f"FROM {wanted.table + suffix} WHERE {condition})")
             params += list(wanted.key.values())
         else:
             where.append(f"s.{column} = %s")

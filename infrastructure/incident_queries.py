@@ -47,15 +47,19 @@ class SqlIncidentQueries(IncidentQueries):
                             next_cursor=(int(last["created_at"]), last["id"]) if last else None)
 
     def updates_for(self, incident_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
-        found: dict[UUID, list[dict[str, Any]]] = {i: [] for i in incident_ids}
-        if not incident_ids:
-            return found
-        marks = ", ".join(["%s"] * len(incident_ids))
-        rows = self.db.query(
-            f"SELECT * FROM {UPDATES.name} WHERE incident_id IN ({marks}) "
-            "ORDER BY created_at, id", [str(i) for i in incident_ids])
-        for row in rows:
-            found[UUID(row["incident_id"])].append(
-                {"id": row["id"], "message": row["message"],
-                 "created_at": from_micros(row["created_at"])})
+        return timelines(self.db, UPDATES.name, "incident_id", incident_ids)
+
+
+def timelines(db: Database, table: str, owner: str,
+              owner_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
+    """The timeline updates of each owner (incident or maintenance), oldest first."""
+    found: dict[UUID, list[dict[str, Any]]] = {i: [] for i in owner_ids}
+    if not owner_ids:
         return found
+    marks = ", ".join(["%s"] * len(owner_ids))
+    rows = db.query(f"SELECT * FROM {table} WHERE {owner} IN ({marks}) ORDER BY created_at, id",
+                    [str(i) for i in owner_ids])
+    for row in rows:
+        found[UUID(row[owner])].append({"id": row["id"], "message": row["message"],
+                                        "created_at": from_micros(row["created_at"])})
+    return found

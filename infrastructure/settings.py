@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote, urlparse
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"", "changeme", "change-me", "admin", "secret", "password", "token", "test",
@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = 30.0  # doubles per attempt, at most an hour
     export_ttl_hours: float = 24.0
     signing_secret: str = ""  # signs export links; derived from the admin token when empty
+    db_pool_size: Annotated[int, Field(ge=1)] = 2  # PostgreSQL connections of each busy pool: see pool_budget
     log_level: str = "INFO"
     # Comma-separated CIDRs of the proxies whose X-Forwarded-For is believed.
     trusted_proxies: str = ""
@@ -91,9 +92,19 @@ RECORDERS = {
 }
 
 
-# Connections each application keeps open on PostgreSQL (more are opened on demand, up to 10 more):
-# exports are rare, and one beat is one short transaction.
-IDLE_CONNECTIONS = {"Exports": "1", "Monitoring": "2"}
+# The four quieter applications (workspaces, status pages, monitoring, exports) share one pool of
+# this many connections per process: their transactions are short (a key lookup, a beat, an
+# incident's change) and, unlike ingestion, never many at once.
+SHARED_POOL_SIZE = 2
+SHARED_POOL_FACTORY = "infrastructure.database:SharedPostgresFactory"
+
+
+def pool_budget(settings: Settings) -> int:
+    """The most PostgreSQL connections one process holds, besides one LISTEN connection per log
+    it follows when it runs projections (README, "The production shape"): the Telemetry
+    application's pool (N kept open, as many more under bursts), the read models' N and the
+    shared pool of the others."""
+    return 3 * settings.db_pool_size + SHARED_POOL_SIZE
 
 
 def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
@@ -122,8 +133,18 @@ def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(url.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_SCHEMA": settings.db_schema,
-        "POSTGRES_POOL_SIZE": IDLE_CONNECTIONS.get(app_name, "5"),
-        "POSTGRES_MAX_OVERFLOW": "10",
+        **_pool(settings, app_name),
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "5",
     }
+
+
+def _pool(settings: Settings, app_name: str) -> dict[str, str]:
+    if app_name == "Telemetry":
+        # Ingestion admits requests side by side, one connection each, kept open so it never
+        # waits for a connect. As many again under bursts: the telemetry projections, usage
+        # reads, sessions and exception reports draw on the same pool.
+        size = str(settings.db_pool_size)
+        return {"POSTGRES_POOL_SIZE": size, "POSTGRES_MAX_OVERFLOW": size}
+    return {"PERSISTENCE_MODULE": SHARED_POOL_FACTORY, "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": str(SHARED_POOL_SIZE - 1)}

@@ -51,7 +51,7 @@ class SqlStatusPageQueries(StatusPageQueries):
             slug=slug, name=page["name"], active=active, history=history,
             overall=overall_status(i.incident.impact for i in active),
             monitors=self._uptime(UUID(page["workspace_id"]), slug, since, now),
-            generated_at=now)
+            generated_at=now, workspace_id=UUID(page["workspace_id"]))
 
     def _with_updates(self, rows: list[dict[str, Any]]) -> list[PublicIncident]:
         summaries = [incident_summary(row) for row in rows]

@@ -122,6 +122,17 @@ class LedgerEntry:
 _ADMISSION: ContextVar[Connection[DictRow] | None] = ContextVar("admission", default=None)
 
 
+@contextmanager
+def pinned(conn: Connection[DictRow]) -> Iterator[None]:
+    """This thread's event store reads and writes run on `conn` (a held workspace lock's), in
+    its transaction; a save commits it, as an admission's does."""
+    token = _ADMISSION.set(conn)
+    try:
+        yield
+    finally:
+        _ADMISSION.reset(token)
+
+
 @dataclass(frozen=True)
 class ReadAhead:
     """An aggregate's events after `version`, read under the admission's lock."""
@@ -247,13 +258,15 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
         with self.pool_datastore.get_connection() as conn, self._transaction(conn):
             taken = None if claim is None or retried else \
                 self._claim_at_lock(conn, workspace_id, ids, claim, read_ahead)
-            if taken is not None:  # committed: what it read ahead serves this thread's reads
-                claimed, later = taken
-                read = _READ_AHEAD.set(later)
+            if taken is not None:  # committed: what it read ahead serves this thread's reads,
+                claimed, later = taken  # and its other reads reuse this idle connection (a
+                # second one from the pool could wait for ever on a pool of BEACON_DB_POOL_SIZE)
+                token, read = _ADMISSION.set(conn), _READ_AHEAD.set(later)
                 try:
                     yield LedgerEntry(workspace_id, ids, None, claimed=claimed)
                 finally:
                     _READ_AHEAD.reset(read)
+                    _ADMISSION.reset(token)
                 return
             with lock_waits(self.wait_seconds), conn.cursor() as recorded, conn.cursor() as lock, \
                     conn.cursor() as ahead:

@@ -29,6 +29,7 @@ from psycopg import sql
 from application.base import BeaconApplication, Clock, system_clock
 from application.enrichment import Enricher
 from application.exports import ExportsApplication
+from application.monitored_components import StatusUpkeep
 from application.monitoring import MonitoringApplication
 from application.outages import OutageIncidents
 from application.statuspages import StatusPagesApplication
@@ -39,12 +40,14 @@ from application.workspaces import WorkspacesApplication
 from infrastructure.advisory_locks import PostgresAdvisoryLocks
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
+from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.enrichment_queries import SqlEnrichedQueries
 from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
 from infrastructure.geo import GeoDatabase
 from infrastructure.incident_queries import SqlIncidentQueries
+from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
 from infrastructure.rate_limits import RateLimiter
@@ -53,14 +56,17 @@ from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
+from infrastructure.telemetry_recorder import pinned
 from infrastructure.user_agents import UserAgentParser
 from infrastructure.visitor_salts import SqlVisitorSalts
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
 from projections.analytics import AnalyticsQueries
+from projections.components import ComponentQueries, ComponentsProjection
 from projections.enrichment import EnrichedEventsProjection, EnrichmentPipeline
 from projections.incidents import IncidentQueries, IncidentsProjection
+from projections.maintenance import MaintenanceQueries, MaintenancesProjection
 from projections.model import Projection
 from projections.monitors import MonitorQueries, MonitorsProjection
 from projections.pages import PagesProjection
@@ -81,7 +87,7 @@ APPLICATIONS = (WorkspacesApplication, StatusPagesApplication, TelemetryApplicat
 def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
-            EnrichedEventsProjection()]
+            ComponentsProjection(), MaintenancesProjection(), EnrichedEventsProjection()]
 
 
 @dataclass
@@ -111,6 +117,8 @@ class Beacon:
     visitors: Visitors
     enricher: Enricher
     enriched: SqlEnrichedQueries
+    components: ComponentQueries
+    maintenances: MaintenanceQueries
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -202,19 +210,23 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     ensure_schema(settings)
     names = [app.name for app in APPLICATIONS]
     if settings.uses_postgres:
-        shared = PostgresDatabase(settings.database_url, settings.db_schema)
+        shared = PostgresDatabase(settings.database_url, settings.db_schema,
+                                  max_size=settings.db_pool_size)
         databases: dict[str, Database] = {name: shared for name in names}
     else:
         databases = {name: SQLiteDatabase(settings.sqlite_path(name)) for name in names}
     monitors = SqlMonitorQueries(databases["Monitoring"])
     deliveries = SqlDeliveryStore(databases["StatusPages"])
     deliveries.create_tables()
+    maintenances = SqlMaintenanceQueries(databases["StatusPages"])
+    monitor_links = SqlMonitorLinks(databases["StatusPages"], databases["Monitoring"])
     workspaces = WorkspacesApplication(eventsourcing_env(settings, "Workspaces"), clock=clock)
     statuspages = StatusPagesApplication(eventsourcing_env(settings, "StatusPages"), clock=clock)
     telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
     telemetry.ledger = telemetry.recorder  # type: ignore[assignment]  # see telemetry_recorder.py
     if settings.uses_postgres:  # several API processes may write for one workspace
-        telemetry.shared_locks = PostgresAdvisoryLocks(telemetry.recorder.pool_datastore)  # type: ignore[attr-defined]
+        telemetry.shared_locks = PostgresAdvisoryLocks(  # its holders save on its connection
+            telemetry.recorder.pool_datastore, pin=pinned)  # type: ignore[attr-defined]
     monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock,
                                        due=monitors)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
@@ -244,7 +256,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     jobs = Jobs(
         runners=runners, telemetry=telemetry, telemetry_queries=telemetry_queries,
         session_timeout=timedelta(minutes=settings.session_timeout_minutes),
-        monitoring=monitoring, outages=OutageIncidents(monitoring, statuspages),
+        monitoring=monitoring,
+        outages=OutageIncidents(monitoring, statuspages, monitor_links.under_maintenance),
+        upkeep=StatusUpkeep(statuspages, monitor_links, maintenances),
         webhooks=webhooks, exports=exports, export_files=export_files,
         export_ttl=timedelta(hours=settings.export_ttl_hours))
     broker = build_broker(settings.redis_url)
@@ -257,6 +271,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         public_pages=SqlStatusPageQueries(databases["StatusPages"], monitors),
         webhooks=webhooks, webhook_log=deliveries, export_files=export_files,
         limiter=RateLimiter(settings.redis_url), broker=broker, jobs=jobs,
-        actors=declare_actors(jobs, broker), visitors=Visitors(salts, clock), enricher=enricher,
+        actors=declare_actors(jobs, broker),
+        components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
+        visitors=Visitors(salts, clock), enricher=enricher,
         enriched=SqlEnrichedQueries(databases["Telemetry"]),
     )

@@ -18,11 +18,13 @@ from uuid import UUID
 import dramatiq
 
 from application.exports import ExportsApplication
+from application.monitored_components import StatusUpkeep
 from application.monitoring import MonitoringApplication
 from application.outages import OutageIncidents
 from application.telemetry import TelemetryApplication
 from application.webhooks import DeliveryKey, WebhookDeliveries
 from domain.errors import NotFoundError
+from domain.monitor import Monitor
 from domain.time import micros
 from infrastructure.export_files import ExportFiles
 from infrastructure.projection_runner import ProjectionRunner
@@ -44,6 +46,7 @@ class Jobs:
     session_timeout: timedelta
     monitoring: MonitoringApplication
     outages: OutageIncidents
+    upkeep: StatusUpkeep
     webhooks: WebhookDeliveries
     exports: ExportsApplication
     export_files: ExportFiles
@@ -67,8 +70,12 @@ class Jobs:
         return ended
 
     def check_monitors(self) -> int:
-        """Mark overdue monitors late or down, and open or close their outage incidents."""
-        return self.monitoring.check_due(self.outages.reconcile)
+        """Mark overdue monitors late or down, open or close their outage incidents, then start
+        and complete maintenance and move the components linked to monitors."""
+        checked: list[Monitor] = []
+        due = self.monitoring.check_due(lambda m: checked.append(self.outages.reconcile(m)))
+        self.upkeep.run(checked)
+        return due
 
     def check_monitor(self, monitor_id: str) -> None:
         """Check one monitor now (a beat that ended an outage closes its incident without waiting)."""

@@ -71,11 +71,13 @@ class KeepMax:
 
 @dataclass(frozen=True)
 class Lookup:
-    """A value read from another of the projection's tables: `column` of the row matching `key`."""
+    """A value read from another of the projection's tables: `column` of the row matching `key`
+    (`many`: any of the rows matching it)."""
 
     table: str
     column: str
     key: dict[str, Any]
+    many: bool = False
 
 
 @dataclass(frozen=True)

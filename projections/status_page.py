@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
 from projections.incidents import IncidentSummary
 from projections.monitors import MonitorSummary, Outage
@@ -51,6 +52,7 @@ class StatusPageView:
     history: list[PublicIncident]
     monitors: list[MonitorUptime]
     generated_at: datetime
+    workspace_id: UUID | None = None
     label: str = field(init=False)
 
     def __post_init__(self) -> None:

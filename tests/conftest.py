@@ -141,3 +141,13 @@ def settle(beacon: Beacon) -> None:
 @pytest.fixture
 def tenant_on_clock(clocked_client: TestClient) -> Tenant:
     return make_tenant(clocked_client)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """A clone without Chromium hears once, on one line, what it missed and how to get it."""
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if "chromium" in str(report.longrepr).lower()]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} browser test(s) skipped: no Chromium at /usr/bin/chromium; "
+            "run `apt-get install chromium` (Debian) to enable them")

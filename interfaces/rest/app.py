@@ -6,6 +6,7 @@ import gc
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from interfaces.bootstrap import Beacon
 from interfaces.graphql.router import build_router
@@ -13,18 +14,22 @@ from interfaces.metrics import Metrics
 from interfaces.rest import (
     admin,
     analytics,
+    components,
     dialects,
     enriched,
     exports,
+    feeds,
     heartbeats,
     incidents,
     ingest,
+    maintenances,
     monitors,
     operations,
     status_page,
     subscribers,
+    uptime,
 )
-from interfaces.rest.errors import install_error_handlers
+from interfaces.rest.errors import ERROR_RESPONSES, install_error_handlers
 from interfaces.rest.middleware import BodyGuard, Observability
 
 
@@ -37,9 +42,15 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     install_error_handlers(app)
     for router in (operations.router, admin.router, incidents.router, ingest.router,
                    dialects.router, heartbeats.router, monitors.router, subscribers.router,
-                   exports.router, status_page.router, analytics.router, enriched.router):
-        app.include_router(router)
-    app.include_router(build_router(beacon), prefix="/graphql")
+                   exports.router, status_page.router, analytics.router, components.router,
+                   maintenances.router, uptime.router, feeds.router, enriched.router):
+        app.include_router(router, responses=ERROR_RESPONSES)
+    graphql = build_router(beacon)
+    for route in graphql.routes:  # GET answers GraphiQL's page to a browser, JSON to a client
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ()):
+            route.responses[200] = {"description": "a result, or GraphiQL for a browser",
+                                    "content": {"application/json": {}, "text/html": {}}}
+    app.include_router(graphql, prefix="/graphql", responses=ERROR_RESPONSES)
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)
     app.add_middleware(Observability, metrics=app.state.metrics)
     return app

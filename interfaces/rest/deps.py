@@ -77,7 +77,8 @@ Reader = Annotated[Principal, Depends(principal_with("read", "write"))]
 def require_admin(request: Request, beacon: BeaconDep) -> None:
     expected = beacon.settings.admin_token
     token = bearer_token(request)
-    if not expected or token is None or not hmac.compare_digest(token, expected):
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a header can carry any.
+    if not expected or token is None or not hmac.compare_digest(token.encode(), expected.encode()):
         raise Unauthorized("missing or wrong admin token")
 
 

@@ -11,7 +11,7 @@ from application.telemetry import ACCEPTED, DUPLICATE, INVALID, new_event_id
 from domain.tracked_event import MAX_PROPERTIES, check_event
 from interfaces.rest.clients import event_contexts, request_client
 from interfaces.rest.deps import BeaconDep, Ingester, authenticate
-from interfaces.rest.errors import ApiError, BadRequest, error_response
+from interfaces.rest.errors import ApiError, BadRequest, FlatError, error_response
 from interfaces.rest.ingest import batch_body, count_outcome, json_body, per_event, quota_error
 from interfaces.rest.representations import in_thread, mark_position
 
@@ -94,7 +94,8 @@ def _as_tracked(raw: Any, index: int) -> tuple[dict[str, Any] | None, list[dict[
              "properties": properties}, problems)
 
 
-@router.post("/ingest")
+@router.post("/ingest", responses={status: {"model": FlatError, "description": "seed 004's shape"}
+                                   for status in (400, 401, 402, 403, 429)})
 async def ingest(request: Request, beacon: BeaconDep) -> Response:
     """Seed 004: a single event, an array (max 100) or an envelope {apiKey, events}."""
     try:

@@ -9,6 +9,7 @@ from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain import errors as domain
@@ -56,6 +57,38 @@ class UnsupportedMediaType(ApiError):
 
 class RateLimited(ApiError):
     status, code = 429, "rate_limited"
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]]
+
+
+class ErrorEnvelope(BaseModel):
+    """What every error of Beacon's own endpoints answers."""
+
+    error: ErrorDetail
+
+
+# Declared on every route, so the OpenAPI document says what a client can really get back.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": meaning} for status, meaning in (
+        (400, "malformed request"), (401, "missing or unknown key"),
+        (403, "the key lacks the scope, or the address is not allowed"),
+        (404, "not found (another workspace's resources too)"), (405, "method not allowed"),
+        (409, "conflict"), (410, "gone"), (412, "stale If-Match version"),
+        (413, "body too large"), (415, "body is not JSON"), (422, "invalid request"),
+        (428, "precondition required"), (429, "rate limited"),
+        (503, "database unavailable; nothing was written"))}
+
+
+class FlatError(BaseModel):
+    """Seed 004's own error shape (`POST /ingest`): the message where the envelope has its
+    object, and the limit's figures beside it when the month's quota is spent."""
+
+    model_config = {"extra": "allow"}
+    error: str
 
 
 STATUS_OF_DOMAIN_ERROR: dict[type[domain.DomainError], int] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -45,9 +46,15 @@ async def beat_value(request: Request) -> float | None:
     return value
 
 
-@router.api_route("/beet/{token}", methods=["GET", "POST"], response_class=Response,
-                  responses={200: {"content": {"image/gif": {}}},
-                             429: {"content": {"image/gif": {}}}})
+GIF_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"image/gif": {}}},
+                                                  429: {"content": {"image/gif": {}}}}
+
+
+# One route per method, so each has an operation id of its own in the OpenAPI document.
+@router.post("/beet/{token}", response_class=Response, responses=GIF_RESPONSES,
+             operation_id="beat_post")
+@router.get("/beet/{token}", response_class=Response, responses=GIF_RESPONSES,
+            operation_id="beat_get")
 async def beat(token: str, request: Request) -> Response:
     """Record a heartbeat. Always a 1×1 GIF: 200 for any token, 429 past 60 beats in 10 s."""
     beacon: Beacon = request.app.state.beacon

@@ -44,7 +44,8 @@ def create_incident(page_slug: str, body: IncidentCreate, who: Writer, beacon: B
     """Open an incident on a page; a message becomes its first timeline update."""
     incident = beacon.statuspages.open_incident(
         who.workspace_id, page_slug, title=body.title, impact=body.impact, state=body.state,
-        message=body.message, actor=who.actor)
+        message=body.message, actor=who.actor, components=body.components,
+        started_at=body.started_at)
     written(response, incident)
     response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
     return envelope(incident_json(incident, incident.updates))

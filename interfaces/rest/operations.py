@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from interfaces.rest.deps import BeaconDep, Reader
@@ -56,7 +56,7 @@ def readyz(beacon: BeaconDep) -> Response:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 def metrics(request: Request) -> Response:
     """Prometheus exposition."""
     return Response(generate_latest(request.app.state.metrics.registry),

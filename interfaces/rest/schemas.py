@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 Plan = Literal["free", "starter", "pro", "enterprise"]
 Scope = Literal["ingest", "write", "read"]
@@ -13,6 +21,8 @@ State = Literal["investigating", "identified", "monitoring", "resolved"]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=False)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Message = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+# component id → the status the incident gives it (checked against the page by the application)
+AffectedComponents = Annotated[dict[str, str], Field(max_length=100)]
 
 
 class Body(BaseModel):
@@ -65,6 +75,8 @@ class IncidentCreate(Body):
     impact: Impact = "none"
     state: State = "investigating"
     message: Message | None = None
+    components: AffectedComponents | None = None
+    started_at: AwareDatetime | None = None  # backdates when it began (and its components)
     nullable: ClassVar[tuple[str, ...]] = ("message",)
 
 
@@ -73,6 +85,7 @@ class IncidentUpdate(Body):
     impact: Impact | None = None
     state: State | None = None
     resolved: StrictBool | None = None
+    components: AffectedComponents | None = None
 
 
 class UpdateCreate(Body):

@@ -17,7 +17,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from domain.errors import PageNotFoundError
 from interfaces.rest.deps import BeaconDep
+from interfaces.rest.public_parts import parts_json
 from interfaces.rest.representations import iso
+from projections.public_components import PageParts, page_parts
 from projections.status_page import PublicIncident, StatusPageView
 
 router = APIRouter(tags=["status page"])
@@ -38,21 +40,25 @@ def when(moment: datetime | None) -> str:
     return f"{moment:%b} {moment.day}, {moment:%Y %H:%M} UTC"
 
 
-def incident_summary_json(item: PublicIncident) -> dict[str, Any]:
+def incident_summary_json(item: PublicIncident, parts: PageParts) -> dict[str, Any]:
     i = item.incident
     return {"id": str(i.id), "title": i.title, "impact": i.impact, "state": i.state,
             "resolved": i.resolved, "resolved_at": iso(i.resolved_at),
             "created_at": iso(i.created_at), "updated_at": iso(i.updated_at),
             "updates": [{"id": u["id"], "message": u["message"], "created_at": iso(u["created_at"])}
-                        for u in item.updates]}
+                        for u in item.updates],
+            "components": [{"id": str(c.id), "name": c.name, "status": c.status}
+                           for c in parts.affected.get(i.id, [])]}
 
 
-def status_json(view: StatusPageView) -> dict[str, Any]:
+def status_json(view: StatusPageView, parts: PageParts) -> dict[str, Any]:
+    overall = parts.overall(view.overall)
     return {
         "page": {"slug": view.slug, "name": view.name},
-        "status": {"indicator": view.overall, "description": view.label},
-        "active_incidents": [incident_summary_json(i) for i in view.active],
-        "history": [incident_summary_json(i) for i in view.history],
+        "status": {"indicator": overall, "description": parts.label(overall)},
+        "active_incidents": [incident_summary_json(i, parts) for i in view.active],
+        "history": [incident_summary_json(i, parts) for i in view.history],
+        **parts_json(parts),
         "monitors": [{"id": str(m.monitor.id), "name": m.monitor.name, "status": m.monitor.status,
                       "uptime_percent": m.uptime_percent,
                       "days": [{"date": d.day.isoformat(), "state": d.state,
@@ -62,17 +68,26 @@ def status_json(view: StatusPageView) -> dict[str, Any]:
     }
 
 
-def _view(beacon: Any, slug: str) -> StatusPageView:
+def page_view(beacon: Any, slug: str) -> StatusPageView:
     view = beacon.public_pages.status_page(slug, beacon.statuspages.clock())
     if view is None:
         raise PageNotFoundError("page not found")
     return view
 
 
+def _parts(beacon: Any, view: StatusPageView) -> PageParts:
+    assert view.workspace_id is not None  # the read models always say whose page it is
+    weights = beacon.statuspages.get_page(view.workspace_id, view.slug).uptime_weights
+    return page_parts(beacon.components, beacon.maintenances, view.workspace_id, view.slug,
+                      weights, view.generated_at,
+                      [i.incident.id for i in (*view.active, *view.history)])
+
+
 @router.get("/status/{slug}.json")
 def status_summary(slug: str, beacon: BeaconDep) -> JSONResponse:
     """The public status page as a JSON summary."""
-    return JSONResponse(status_json(_view(beacon, slug)), headers=CACHE)
+    view = page_view(beacon, slug)
+    return JSONResponse(status_json(view, _parts(beacon, view)), headers=CACHE)
 
 
 @router.get("/status/{slug}", response_class=HTMLResponse)
@@ -82,5 +97,8 @@ def status_page(slug: str, beacon: BeaconDep) -> HTMLResponse:
     if view is None:
         html = templates().get_template("not_found.html").render(slug=slug)
         return HTMLResponse(html, status_code=404)
-    html = templates().get_template("status_page.html").render(view=view, iso=iso, when=when)
+    parts = _parts(beacon, view)
+    overall = parts.overall(view.overall)
+    html = templates().get_template("status_page.html").render(
+        view=view, parts=parts, overall=overall, label=parts.label(overall), iso=iso, when=when)
     return HTMLResponse(html, headers=CACHE)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
+from uuid import UUID
 
 from fastapi import APIRouter, Response
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from domain.errors import SubscriberNotFoundError
 from domain.ids import delivery_id
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/api/v1/pages/{page_slug}/subscribers", tags=["subscr
 class SubscriberCreate(Body):
     url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
     secret: Annotated[str, StringConstraints(min_length=16, max_length=256)] | None = None
+    components: Annotated[list[UUID], Field(min_length=1, max_length=100)] | None = None
     nullable: ClassVar[tuple[str, ...]] = ("secret",)
 
 
@@ -49,12 +51,14 @@ def subscribe(page_slug: str, body: SubscriberCreate, who: Writer, beacon: Beaco
     """Subscribe a webhook URL to the page's incidents. The secret is shown in this response only."""
     beacon.statuspages.get_page(who.workspace_id, page_slug)
     check_public_url(body.url, beacon.settings.allow_private_webhooks)
-    subscriber = beacon.statuspages.subscribe(who.workspace_id, page_slug, url=body.url,
-                                              secret=body.secret, actor=who.actor)
+    subscriber = beacon.statuspages.subscribe(
+        who.workspace_id, page_slug, url=body.url, secret=body.secret, actor=who.actor,
+        components=[str(c) for c in body.components] if body.components else None)
     mark_position(response)
     response.headers["Location"] = f"/api/v1/pages/{page_slug}/subscribers/{subscriber.id}"
     return envelope({"id": str(subscriber.id), "page_slug": page_slug, "url": subscriber.url,
-                     "secret": subscriber.secret, "created_at": iso(subscriber.created_on)})
+                     "secret": subscriber.secret, "components": subscriber.components,
+                     "created_at": iso(subscriber.created_on)})
 
 
 @router.delete("/{subscriber_id}", status_code=204)

@@ -158,7 +158,8 @@ def test_requests_record_their_ids_side_by_side_while_one_decides(quiet_beacon: 
     done, and the lock's holder is the only one deciding."""
     workspace_id = uuid.uuid4()
     app = quiet_beacon.telemetry
-    batches = [ids(50) for _ in range(4)]
+    # Three: with the lock's holder, as many as the telemetry pool holds at the default size.
+    batches = [ids(50) for _ in range(3)]
     done: list[Outcome] = []
     db = quiet_beacon.databases["Telemetry"]
     with app.shared_locks.hold(workspace_id):
@@ -175,8 +176,8 @@ def test_requests_record_their_ids_side_by_side_while_one_decides(quiet_beacon: 
         assert len(waiting) == len(batches) and not done
     for thread in threads:
         thread.join()
-    assert sorted(o.count("accepted") for o in done) == [50] * 4
-    assert counted(quiet_beacon, workspace_id) == (200, 200)
+    assert sorted(o.count("accepted") for o in done) == [50] * 3
+    assert counted(quiet_beacon, workspace_id) == (150, 150)
 
 
 @pytest.mark.parametrize("backend", ["postgres"])

@@ -1,0 +1,170 @@
+"""One Beacon process holds a small, bounded number of PostgreSQL connections (README, "The
+production shape"), however busy it is: counted in pg_stat_activity by its application_name."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from domain.tracked_event import check_event
+from infrastructure.settings import Settings, pool_budget
+from interfaces.bootstrap import bootstrap
+from tests.services import fresh_schema, require_postgres
+
+pytestmark = pytest.mark.postgres
+
+ADMIN = {"Authorization": "Bearer connections-test-admin-token-0123456789"}
+BEACON = Path(sys.executable).with_name("beacon")
+LOGS_WITH_PROJECTIONS = 3  # StatusPages, Telemetry and Monitoring: one LISTEN connection each
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def connections(url: str, application_name: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                           [application_name]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def answering(server: subprocess.Popen[bytes], port: int) -> bool:
+    """Whether the server answers /healthz within a minute (False at once if it died)."""
+    for _ in range(300):
+        if server.poll() is not None:
+            return False
+        with suppress(httpx.HTTPError):
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success
+        time.sleep(0.2)
+    return False
+
+
+def serve(url: str, schema: str, tmp_path: Path, application_name: str, pool_size: int,
+          port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "BEACON_DATABASE_URL": url, "BEACON_DB_SCHEMA": schema,
+           "BEACON_ENV": "production", "BEACON_ADMIN_TOKEN": ADMIN["Authorization"][7:],
+           "BEACON_DATA_DIR": str(tmp_path), "BEACON_REDIS_URL": "", "BEACON_LOG_LEVEL": "WARNING",
+           "BEACON_DB_POOL_SIZE": str(pool_size), "PGAPPNAME": application_name}
+    log = tmp_path / "serve.log"
+    server = subprocess.Popen([str(BEACON), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    if answering(server, port):
+        return server
+    server.kill()
+    server.wait()
+    pytest.fail(f"beacon serve did not start: {log.read_text()[-2000:]}")
+
+
+def batch(size: int = 200) -> list[dict[str, Any]]:
+    at = datetime.now(UTC).isoformat()
+    return [{"event_id": str(uuid.uuid4()), "category": "nav", "name": "viewed", "timestamp": at,
+             "actor_id": "user-1", "source_app": "Test", "source_version": "1.0",
+             "properties": {}} for _ in range(size)]
+
+
+def tracked(size: int) -> list[Any]:
+    now = datetime.now(UTC)
+    return [check_event(event, now) for event in batch(size)]
+
+
+def busy(base: str) -> None:
+    """What a busy process does at once: ingestion from many clients, reads, writes, beats."""
+    with httpx.Client(base_url=base, timeout=30) as http:
+        workspace = http.post("/admin/v1/workspaces", json={"name": "Busy", "plan": "pro"},
+                              headers=ADMIN).json()["data"]["id"]
+        keys = {scope: http.post(f"/admin/v1/workspaces/{workspace}/keys",
+                                 json={"name": scope, "scopes": [scope]},
+                                 headers=ADMIN).json()["data"]["key"]
+                for scope in ("ingest", "write", "read")}
+        http.post(f"/admin/v1/workspaces/{workspace}/pages", json={"slug": "busy", "name": "Busy"},
+                  headers=ADMIN).raise_for_status()
+        monitor = http.post("/api/v1/monitors", json={"name": "cron", "page_slug": "busy"},
+                            headers={"Authorization": f"Bearer {keys['write']}"}).json()["data"]
+
+    def call(n: int) -> int:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            kind = n % 4
+            if kind == 0:
+                return http.post("/v1/events", json=batch(),
+                                 headers={"Authorization": f"Bearer {keys['ingest']}"}).status_code
+            if kind == 1:
+                return http.post("/graphql", json={"query": "{ usage { used } }"},
+                                 headers={"Authorization": f"Bearer {keys['read']}"}).status_code
+            if kind == 2:
+                return http.post("/api/v1/pages/busy/incidents", json={"title": f"Down {n}"},
+                                 headers={"Authorization": f"Bearer {keys['write']}"}).status_code
+            return http.get(f"/api/v1/beet/{monitor['token']}").status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(call, range(96)))
+    assert set(statuses) <= {200, 201}, statuses
+
+
+@pytest.mark.parametrize("pool_size", [2, 3])
+def test_a_busy_process_stays_within_its_connection_budget(tmp_path: Path, pool_size: int) -> None:
+    url = require_postgres()
+    application_name = f"beacon-conn-{uuid.uuid4().hex[:8]}"
+    bound = pool_budget(Settings(db_pool_size=pool_size)) + LOGS_WITH_PROJECTIONS
+    with fresh_schema() as schema:
+        port = free_port()
+        server = serve(url, schema, tmp_path, application_name, pool_size, port)
+        try:
+            peak = 0
+            with ThreadPoolExecutor(1) as watcher:
+                load = watcher.submit(busy, f"http://127.0.0.1:{port}")
+                while not load.done():
+                    peak = max(peak, connections(url, application_name))
+                    time.sleep(0.05)
+                load.result()
+            peak = max(peak, connections(url, application_name))
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    assert 0 < peak <= bound, f"{peak} connections, more than {bound}"
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_exception_reports_and_batches_share_the_smallest_pool(settings: Settings) -> None:
+    """At BEACON_DB_POOL_SIZE=1 (two telemetry connections), a report holding its workspace's
+    lock saves on the lock's connection: the batches queued behind the lock, holding the
+    others, do not keep it waiting for one (which would end in a 503 after the pool's wait)."""
+    beacon = bootstrap(settings.model_copy(update={"db_pool_size": 1}))
+    workspace_id = uuid.uuid4()
+    report: dict[str, Any] = {"exception_type": "ValueError", "severity": "fatal", "actor_id": "a1",
+              "occurred_at": "2026-03-20T14:30:00+00:00", "source_app": "App",
+              "source_version": "1", "message": "bad", "stack_trace": "", "breadcrumbs": [],
+              "session_id": None, "environment_context": None}
+    app = beacon.telemetry
+    try:
+        app.ingest(workspace_id, tracked(1), limit=10**6)  # the month's first decision
+        with ThreadPoolExecutor(6) as pool:
+            reports = [pool.submit(app.report_exception, workspace_id,
+                                   {**report, "exception_id": f"x{n}"}, limit=10**6)
+                       for n in range(6)]
+            batches = [pool.submit(app.ingest, workspace_id, tracked(20), limit=10**6)
+                       for _ in range(6)]
+            assert all(future.result()[1] for future in reports)
+            assert [future.result().count("accepted") for future in batches] == [20] * 6
+        assert app.usage(workspace_id, 10**6)["used"] == 1 + 6 + 120
+    finally:
+        beacon.close()
