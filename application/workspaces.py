@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -11,18 +10,20 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
 from application.base import BeaconApplication, retry_on_conflict
+from application.people import PeopleCommands, new_secret
+from application.projects import ProjectCommands
 from domain.actor import Actor
 from domain.api_key import KEY_PREFIX, ApiKey, api_key_id, lookup_of
 from domain.errors import ApiKeyNotFoundError, WorkspaceNotFoundError
-from domain.ids import new_id
+from domain.membership import MemberAccess
 from domain.workspace import Workspace
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: an unrevoked key and the workspace it belongs to."""
+    """Who is calling: an unrevoked key (or a signed-in member's access) and its workspace."""
 
-    key: ApiKey
+    key: ApiKey | MemberAccess
     workspace: Workspace
 
     @property
@@ -34,20 +35,21 @@ class Principal:
         return self.key.as_actor()
 
 
-def new_token() -> str:
-    """A fresh API key: a fixed prefix and 256 random bits, URL-safe."""
-    return KEY_PREFIX + secrets.token_urlsafe(32)
+def new_token(prefix: str = KEY_PREFIX) -> str:
+    """A fresh API key: its prefix and 256 random bits, URL-safe."""
+    return new_secret(prefix)
 
 
-class WorkspacesApplication(BeaconApplication):
+class WorkspacesApplication(PeopleCommands, ProjectCommands, BeaconApplication):
+    """Tenants and their keys, and the people and projects of DESIGN.md decision 11."""
+
     name = "Workspaces"
 
     def create_workspace(self, *, name: str, plan: str, actor: Actor,
-                         workspace_id: UUID | None = None) -> Workspace:
-        workspace = Workspace.create(workspace_id=workspace_id or new_id(), name=name,
-                                     plan=plan, actor=actor)
-        self.save(workspace)
-        return workspace
+                         workspace_id: UUID | None = None, slug: str | None = None) -> Workspace:
+        """A workspace with its slug (derived from the name unless given)."""
+        return self.found_workspace(name=name, plan=plan, actor=actor, slug=slug,
+                                    workspace_id=workspace_id)
 
     def get_workspace(self, workspace_id: UUID) -> Workspace:
         workspace: Workspace = self.load(workspace_id, WorkspaceNotFoundError, "workspace")
@@ -62,11 +64,11 @@ class WorkspacesApplication(BeaconApplication):
         return workspace
 
     def issue_key(self, workspace_id: UUID, *, name: str, scopes: list[str],
-                  actor: Actor) -> tuple[ApiKey, str]:
+                  actor: Actor, prefix: str = KEY_PREFIX) -> tuple[ApiKey, str]:
         """Issue a key; the plain token is returned once and never stored."""
         self.get_workspace(workspace_id)
         while True:
-            token = new_token()
+            token = new_token(prefix)
             key = ApiKey.issue(workspace_id=workspace_id, name=name, scopes=scopes,
                                token=token, actor=actor)
             try:

@@ -13,8 +13,14 @@ from domain.actor import Actor
 from domain.errors import ValidationError
 from domain.ids import global_id
 
-SCOPES = ("ingest", "write", "read")
+SCOPES = ("ingest", "write", "read", "deploy", "manage")
 KEY_PREFIX = "bkn_live_"
+# Seed 004's keys: a public one for SDKs (ingest only) and a secret one for deploys and management.
+PUBLIC_KEY_PREFIX = "pk_live_"
+SECRET_KEY_PREFIX = "sk_live_"
+PREFIXES = (KEY_PREFIX, PUBLIC_KEY_PREFIX, SECRET_KEY_PREFIX)
+PUBLIC_KEY_SCOPES = ["ingest"]
+SECRET_KEY_SCOPES = ["read", "write", "deploy", "manage"]
 LOOKUP_LENGTH = 12
 
 
@@ -24,9 +30,10 @@ def hash_secret(secret: str) -> str:
 
 def lookup_of(token: str) -> str | None:
     """The short public part of a key, used to find it; None if the token is not one of ours."""
-    if not token.startswith(KEY_PREFIX) or len(token) < len(KEY_PREFIX) + LOOKUP_LENGTH + 16:
-        return None
-    return token[len(KEY_PREFIX) : len(KEY_PREFIX) + LOOKUP_LENGTH]
+    for prefix in PREFIXES:
+        if token.startswith(prefix) and len(token) >= len(prefix) + LOOKUP_LENGTH + 16:
+            return token[len(prefix) : len(prefix) + LOOKUP_LENGTH]
+    return None
 
 
 def api_key_id(lookup: str) -> UUID:
@@ -62,7 +69,7 @@ class ApiKey(Aggregate):
         unknown = [s for s in scopes if s not in SCOPES]
         if not scopes or unknown:
             raise ValidationError(
-                "scopes must be a non-empty list of ingest, write, read",
+                f"scopes must be a non-empty list of {', '.join(SCOPES)}",
                 details=[{"field": "scopes", "message": f"unknown or missing: {unknown}"}],
             )
         lookup = lookup_of(token)

@@ -44,8 +44,9 @@ def check_allowlist(entries: list[str]) -> list[str]:
 class Workspace(Aggregate):
     """A tenant. Its limits start from its plan and can be overridden one by one."""
 
-    def __init__(self, name: str, plan: str, actor: Actor):
+    def __init__(self, name: str, plan: str, actor: Actor, slug: str | None = None):
         self.name = name
+        self.slug = slug  # None for workspaces made before slugs: start-up assigns one
         self.plan = plan
         limits = PLANS[plan]
         self.monthly_event_limit = limits["monthly_event_limit"]
@@ -57,14 +58,29 @@ class Workspace(Aggregate):
         name: str
         plan: str
         actor: Actor
+        slug: str | None = None
 
     @classmethod
-    def create(cls, *, workspace_id: Any, name: str, plan: str, actor: Actor) -> Workspace:
+    def create(cls, *, workspace_id: Any, name: str, plan: str, actor: Actor,
+               slug: str | None = None) -> Workspace:
         if not name or len(name) > 255:
             raise ValidationError("name must be 1-255 characters",
                                   details=[{"field": "name", "message": "1-255 characters"}])
         check_plan(plan)
-        return cls._create(cls.Created, id=workspace_id, name=name, plan=plan, actor=actor)
+        return cls._create(cls.Created, id=workspace_id, name=name, plan=plan, actor=actor,
+                           slug=slug)
+
+    class SlugAssigned(Aggregate.Event):
+        slug: str
+        actor: Actor
+
+        def apply(self, aggregate: Workspace) -> None:
+            aggregate.slug = self.slug
+
+    def assign_slug(self, slug: str, actor: Actor) -> None:
+        """Give a workspace made before slugs existed its slug (claimed in the same save)."""
+        if self.slug is None:
+            self.trigger_event(self.SlugAssigned, slug=slug, actor=actor)
 
     class Reconfigured(Aggregate.Event):
         changes: dict[str, list[Any]]

@@ -60,6 +60,19 @@ class RateLimiter:
         return Decision(allowed=allowed, limit=limit, remaining=max(stats.remaining, 0),
                         reset_at=int(stats.reset_time))
 
+    def peek(self, key: str, limit: int, per_seconds: int = 60) -> Decision:
+        """Whether one more hit would be allowed, without counting one (login throttling counts
+        only failures, so it looks first and hits after a failure)."""
+        item = RateLimitItemPerSecond(limit, per_seconds)
+        try:
+            strategy = self._strategy()
+            stats = strategy.get_window_stats(item, key)
+        except Exception:  # noqa: BLE001 - as in hit(): degrade to memory
+            self.degraded = True
+            stats = self._memory.get_window_stats(item, key)
+        return Decision(allowed=stats.remaining > 0, limit=limit,
+                        remaining=max(stats.remaining, 0), reset_at=int(stats.reset_time))
+
     def recheck(self) -> bool:
         """Try Redis again after a fallback; True when limits are shared again."""
         if self._redis and self.degraded:

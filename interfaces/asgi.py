@@ -15,6 +15,7 @@ from interfaces.rest.app import create_app, tune_garbage_collection
 def create_asgi_app() -> FastAPI:
     """An API-only process (projections and jobs run elsewhere) that owns its Beacon."""
     beacon = bootstrap(Settings())
+    beacon.workspaces.assign_missing_slugs()  # workspaces made before slugs existed
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

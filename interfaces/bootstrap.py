@@ -214,6 +214,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
                                   max_size=settings.db_pool_size)
         databases: dict[str, Database] = {name: shared for name in names}
     else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)  # a first start makes its directory
         databases = {name: SQLiteDatabase(settings.sqlite_path(name)) for name in names}
     monitors = SqlMonitorQueries(databases["Monitoring"])
     deliveries = SqlDeliveryStore(databases["StatusPages"])

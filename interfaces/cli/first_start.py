@@ -14,6 +14,7 @@ from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon
 
 DEMO_PLAN = "starter"  # not "free", so trying Beacon out is not throttled
+DEMO_EMAIL = "demo@beacon.localhost"
 
 
 def admin_token_path(settings: Settings) -> Path:
@@ -48,14 +49,16 @@ def ensure_admin_token(settings: Settings) -> Settings:
 
 
 def prepare_first_start(beacon: Beacon, settings: Settings) -> dict[str, Any] | None:
-    """On a development first start, create a demo workspace, page and one key per scope.
+    """On a development first start, create a demo workspace, page, one key per scope, and a
+    demo user who owns the workspace (its password is printed and kept in demo.json).
 
     Returns what it wrote to demo.json, or None when that was done before (or in production).
     """
     path = demo_path(settings)
     if settings.env == "production" or path.exists():
         return None
-    workspace = beacon.workspaces.create_workspace(name="Demo", plan=DEMO_PLAN, actor=ADMIN)
+    workspace = beacon.workspaces.create_workspace(name="Demo", plan=DEMO_PLAN, actor=ADMIN,
+                                                   slug=beacon.workspaces.free_slug("demo"))
     page = beacon.statuspages.create_page(workspace.id, slug="demo", name="Demo status",
                                           actor=ADMIN)
     keys = {}
@@ -63,7 +66,13 @@ def prepare_first_start(beacon: Beacon, settings: Settings) -> dict[str, Any] | 
         key, token = beacon.workspaces.issue_key(workspace.id, name=f"demo {scope}",
                                                  scopes=[scope], actor=ADMIN)
         keys[scope] = {"id": str(key.id), "key": token}
-    demo = {"workspace_id": str(workspace.id), "workspace_name": workspace.name,
-            "plan": workspace.plan, "page_slug": page.slug, "page_name": page.name, "keys": keys}
+    password = secrets.token_urlsafe(12)
+    user = beacon.workspaces.find_user(DEMO_EMAIL) or beacon.workspaces.create_user(
+        email=DEMO_EMAIL, password=password, name="Demo user")
+    beacon.workspaces.add_member(workspace.id, user, "owner", ADMIN)
+    demo = {"workspace_id": str(workspace.id), "workspace_slug": workspace.slug,
+            "workspace_name": workspace.name, "plan": workspace.plan, "page_slug": page.slug,
+            "page_name": page.name, "keys": keys,
+            "login": {"email": user.email, "password": password}}
     write_secret(path, json.dumps(demo, indent=2) + "\n")
     return demo

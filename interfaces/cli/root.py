@@ -6,6 +6,7 @@ import typer
 
 from interfaces.cli.admin import keys, pages, workspaces
 from interfaces.cli.enrich import enrich
+from interfaces.cli.people import login, logout, projects, users
 from interfaces.cli.processes import projector, worker
 from interfaces.cli.projections import projections
 from interfaces.cli.serve import serve
@@ -20,6 +21,10 @@ app.add_typer(projections, name="projections")
 app.add_typer(workspaces, name="workspaces")
 app.add_typer(keys, name="keys")
 app.add_typer(pages, name="pages")
+app.add_typer(users, name="users")
+app.add_typer(projects, name="projects")
+app.command()(login)
+app.command()(logout)
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ def serve(
     if development:
         settings = ensure_admin_token(settings)
     with running(settings) as beacon:
+        beacon.workspaces.assign_missing_slugs()  # workspaces made before slugs existed
         url = public_url(host, port)
         if development:
             show_development_banner(url, settings, prepare_first_start(beacon, settings))
@@ -83,5 +84,6 @@ def show_development_banner(url: str, settings: Settings, demo: dict[str, Any] |
     grid.add_row("page slug", demo["page_slug"])
     for scope, key in demo["keys"].items():
         grid.add_row(f"{scope} key", key["key"])
+    grid.add_row("demo login", f"{demo['login']['email']}  {demo['login']['password']}")
     grid.add_row("saved in", str(demo_path(settings)))
     console.print(Panel(grid, title="Beacon: demo workspace created", expand=False))

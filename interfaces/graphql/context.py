@@ -77,6 +77,7 @@ def context_getter(beacon: Beacon) -> Callable[..., GraphQLContext | None]:
     def get_context(request: Request, response: Response) -> GraphQLContext | None:
         if asks_for_graphiql(request):
             return None
+        request.state.reads_only = True  # no mutations: a member's cookie needs no CSRF token
         principal = read_scoped(request, beacon)
         consistent_read(request, response, beacon)
         return GraphQLContext(beacon, principal)

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from domain.actor import ADMIN
-from domain.errors import ApiKeyNotFoundError, WorkspaceNotFoundError
+from domain.errors import ApiKeyNotFoundError
 from domain.workspace import Workspace
 from interfaces.rest.deps import Admin, BeaconDep
 from interfaces.rest.representations import envelope, iso, mark_position
@@ -18,7 +18,8 @@ router = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Admin])
 
 
 def workspace_json(workspace: Workspace) -> dict[str, Any]:
-    return {"id": str(workspace.id), "name": workspace.name, "plan": workspace.plan,
+    return {"id": str(workspace.id), "slug": workspace.slug, "name": workspace.name,
+            "plan": workspace.plan,
             "monthly_event_limit": workspace.monthly_event_limit,
             "rate_limit_per_minute": workspace.rate_limit_per_minute,
             "ip_allowlist": workspace.ip_allowlist,
@@ -34,8 +35,10 @@ def parse_id(value: str, error: type[Exception], what: str) -> UUID:
 
 @router.post("/workspaces", status_code=201)
 def create_workspace(body: WorkspaceCreate, beacon: BeaconDep, response: Response) -> dict:
-    """Create a workspace on a plan; its limits start from the plan."""
-    workspace = beacon.workspaces.create_workspace(name=body.name, plan=body.plan, actor=ADMIN)
+    """Create a workspace on a plan (its limits start from the plan) with a slug, given or
+    derived from the name; a taken slug is 409."""
+    workspace = beacon.workspaces.create_workspace(name=body.name, plan=body.plan, actor=ADMIN,
+                                                   slug=body.slug)
     mark_position(response)
     return envelope(workspace_json(workspace))
 
@@ -43,7 +46,7 @@ def create_workspace(body: WorkspaceCreate, beacon: BeaconDep, response: Respons
 @router.get("/workspaces/{workspace_id}")
 def get_workspace(workspace_id: str, beacon: BeaconDep) -> dict:
     """A workspace's plan, limits and allowlist."""
-    ws_id = parse_id(workspace_id, WorkspaceNotFoundError, "workspace")
+    ws_id = beacon.workspaces.resolve_workspace(workspace_id)
     return envelope(workspace_json(beacon.workspaces.get_workspace(ws_id)))
 
 
@@ -51,7 +54,7 @@ def get_workspace(workspace_id: str, beacon: BeaconDep) -> dict:
 def update_workspace(workspace_id: str, body: WorkspaceUpdate, beacon: BeaconDep,
                      response: Response) -> dict:
     """Change plan, limits or IP allowlist; takes effect on the next request."""
-    ws_id = parse_id(workspace_id, WorkspaceNotFoundError, "workspace")
+    ws_id = beacon.workspaces.resolve_workspace(workspace_id)
     workspace = beacon.workspaces.reconfigure_workspace(ws_id, actor=ADMIN, **body.given())
     mark_position(response)
     return envelope(workspace_json(workspace))
@@ -60,7 +63,7 @@ def update_workspace(workspace_id: str, body: WorkspaceUpdate, beacon: BeaconDep
 @router.post("/workspaces/{workspace_id}/keys", status_code=201)
 def create_key(workspace_id: str, body: KeyCreate, beacon: BeaconDep) -> dict:
     """Issue an API key. The key itself is shown in this response only."""
-    ws_id = parse_id(workspace_id, WorkspaceNotFoundError, "workspace")
+    ws_id = beacon.workspaces.resolve_workspace(workspace_id)
     key, token = beacon.workspaces.issue_key(ws_id, name=body.name, scopes=list(body.scopes),
                                              actor=ADMIN)
     return envelope({"id": str(key.id), "name": key.name, "scopes": key.scopes, "key": token})
@@ -69,7 +72,7 @@ def create_key(workspace_id: str, body: KeyCreate, beacon: BeaconDep) -> dict:
 @router.delete("/workspaces/{workspace_id}/keys/{key_id}", status_code=204)
 def revoke_key(workspace_id: str, key_id: str, beacon: BeaconDep) -> Response:
     """Revoke a key; it is refused from the next request on."""
-    ws_id = parse_id(workspace_id, WorkspaceNotFoundError, "workspace")
+    ws_id = beacon.workspaces.resolve_workspace(workspace_id)
     beacon.workspaces.revoke_key(ws_id, parse_id(key_id, ApiKeyNotFoundError, "api key"),
                                  actor=ADMIN)
     return Response(status_code=204)
@@ -78,7 +81,7 @@ def revoke_key(workspace_id: str, key_id: str, beacon: BeaconDep) -> Response:
 @router.post("/workspaces/{workspace_id}/pages", status_code=201)
 def create_page(workspace_id: str, body: PageCreate, beacon: BeaconDep) -> dict:
     """Create a status page with a slug unique in the workspace."""
-    ws_id = parse_id(workspace_id, WorkspaceNotFoundError, "workspace")
+    ws_id = beacon.workspaces.resolve_workspace(workspace_id)
     beacon.workspaces.get_workspace(ws_id)
     page = beacon.statuspages.create_page(ws_id, slug=body.slug, name=body.name, actor=ADMIN)
     return envelope({"id": str(page.id), "slug": page.slug, "name": page.name,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.errors import ValidationError, WorkspaceNotFoundError
+from domain.errors import ValidationError
 from domain.tracked_event import parse_timestamp
-from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader
+from interfaces.rest.deps import BeaconDep, ConsistentRead
+from interfaces.rest.identity import readable_project
 from interfaces.rest.representations import envelope, in_thread, iso
 from projections import analytics
 from projections.analytics import check_limit, event_query, funnel_query
@@ -112,8 +113,8 @@ def answer(beacon: Any, workspace_id: str, question: Question) -> Any:
 
 
 @router.post("/api/query", dependencies=[ConsistentRead])
-async def query(question: Question, who: Reader, beacon: BeaconDep) -> dict:
-    """Dashboard queries (seed 004): timeseries, breakdown, metric or funnel of one project."""
-    if question.projectId != str(who.workspace_id):
-        raise WorkspaceNotFoundError("no such project for this key")
-    return envelope(await in_thread(answer, beacon, str(who.workspace_id), question))
+async def query(question: Question, request: Request, beacon: BeaconDep) -> dict:
+    """Dashboard queries (seed 004): timeseries, breakdown, metric or funnel of one project,
+    named by id or slug, for a read key or a member's session cookie."""
+    workspace_id = await in_thread(readable_project, request, beacon, question.projectId)
+    return envelope(await in_thread(answer, beacon, str(workspace_id), question))

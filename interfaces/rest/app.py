@@ -14,6 +14,8 @@ from interfaces.metrics import Metrics
 from interfaces.rest import (
     admin,
     analytics,
+    auth,
+    cli_sign_in,
     components,
     dialects,
     enriched,
@@ -25,6 +27,7 @@ from interfaces.rest import (
     maintenances,
     monitors,
     operations,
+    projects,
     status_page,
     subscribers,
     uptime,
@@ -43,7 +46,8 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     for router in (operations.router, admin.router, incidents.router, ingest.router,
                    dialects.router, heartbeats.router, monitors.router, subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
-                   maintenances.router, uptime.router, feeds.router, enriched.router):
+                   maintenances.router, uptime.router, feeds.router, auth.router,
+                   cli_sign_in.router, projects.router, enriched.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     graphql = build_router(beacon)
     for route in graphql.routes:  # GET answers GraphiQL's page to a browser, JSON to a client

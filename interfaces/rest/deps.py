@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from application.workspaces import Principal
+from domain.credential import ACCESS_TOKEN_PREFIX
 from interfaces.bootstrap import Beacon
 from interfaces.rest.errors import BadRequest, Forbidden, RateLimited, Unauthorized
 
@@ -36,6 +37,12 @@ def authenticate(request: Request, beacon: Beacon, token: str | None,
     principal = beacon.workspaces.authenticate(token)
     if principal is None:
         raise Unauthorized("unknown or revoked API key")
+    return admit(request, beacon, principal, per_minute)
+
+
+def admit(request: Request, beacon: Beacon, principal: Principal,
+          per_minute: int | None = None) -> Principal:
+    """The workspace's IP allowlist and the caller's rate limit, for keys and members alike."""
     request.state.workspace_id = str(principal.workspace_id)
     allowlist = principal.workspace.ip_allowlist
     if allowlist and not _allowed(request, allowlist):
@@ -56,11 +63,18 @@ def _allowed(request: Request, allowlist: list[str]) -> bool:
     return any(address in ipaddress.ip_network(entry) for entry in allowlist)
 
 
-def principal_with(*scopes: str) -> Callable[..., Principal]:
-    """A dependency admitting keys that hold any of `scopes` (403 for other valid keys)."""
+def principal_with(*scopes: str, people: bool = True) -> Callable[..., Principal]:
+    """A dependency admitting keys that hold any of `scopes` (403 for other valid keys) and,
+    unless `people` is False, signed-in members whose role there grants one of them."""
 
     def dependency(request: Request, beacon: BeaconDep) -> Principal:
-        principal = authenticate(request, beacon, bearer_token(request))
+        token = bearer_token(request)
+        if people and (token is None or token.startswith(ACCESS_TOKEN_PREFIX)):
+            from interfaces.rest.identity import member_principal  # identity builds on this module
+
+            principal = admit(request, beacon, member_principal(request, beacon))
+        else:
+            principal = authenticate(request, beacon, token)
         if not any(principal.key.allows(scope) for scope in scopes):
             raise Forbidden(f"this key lacks the {' or '.join(scopes)} scope")
         return principal

@@ -114,13 +114,19 @@ def _feed(slug: str, kind: str, request: Request, beacon: Any) -> Response:
     return Response(body, media_type=MEDIA[kind], headers=headers)
 
 
-@router.get("/status/{slug}/feed.atom")
+def _declared(kind: str) -> dict[int | str, dict[str, Any]]:
+    """What the API document says a feed answers (a feed, or 304 to a conditional request)."""
+    return {200: {"description": f"the {kind} feed", "content": {MEDIA[kind].split(";")[0]: {}}},
+            304: {"description": "unchanged since the ETag or Last-Modified sent"}}
+
+
+@router.get("/status/{slug}/feed.atom", response_class=Response, responses=_declared("atom"))
 def atom_feed(slug: str, request: Request, beacon: BeaconDep) -> Response:
     """The page's incident and maintenance updates as an Atom 1.0 feed."""
     return _feed(slug, "atom", request, beacon)
 
 
-@router.get("/status/{slug}/feed.rss")
+@router.get("/status/{slug}/feed.rss", response_class=Response, responses=_declared("rss"))
 def rss_feed(slug: str, request: Request, beacon: BeaconDep) -> Response:
     """The page's incident and maintenance updates as an RSS 2.0 feed."""
     return _feed(slug, "rss", request, beacon)

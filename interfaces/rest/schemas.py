@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 Plan = Literal["free", "starter", "pro", "enterprise"]
-Scope = Literal["ingest", "write", "read"]
+Scope = Literal["ingest", "write", "read", "deploy", "manage"]
 Impact = Literal["none", "minor", "major", "critical"]
 State = Literal["investigating", "identified", "monitoring", "resolved"]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=False)]
@@ -50,6 +50,8 @@ class Body(BaseModel):
 class WorkspaceCreate(Body):
     name: Name
     plan: Plan = "free"
+    slug: Annotated[str, StringConstraints(
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")] | None = None
 
 
 class WorkspaceUpdate(Body):
@@ -62,7 +64,7 @@ class WorkspaceUpdate(Body):
 
 class KeyCreate(Body):
     name: Name
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)]
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=5)]
 
 
 class PageCreate(Body):

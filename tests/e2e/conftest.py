@@ -1,0 +1,40 @@
+"""End-to-end fixtures: the real app under uvicorn in a background thread, for real HTTP."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from interfaces.bootstrap import Beacon
+from interfaces.rest.app import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(beacon: Beacon) -> Iterator[str]:
+    """The real app under uvicorn in a background thread; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(create_app(beacon), host="127.0.0.1", port=port, log_config=None,
+                            log_level="warning")
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not served.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        served.should_exit = True
+        thread.join(timeout=10)
