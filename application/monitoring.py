@@ -13,7 +13,7 @@ from eventsourcing.utils import EnvType
 
 from application.base import BeaconApplication, Clock, retry_on_conflict, system_clock
 from domain.actor import Actor
-from domain.errors import MonitorNotFoundError, NotFoundError
+from domain.errors import AlreadyExistsError, MonitorNotFoundError, NotFoundError
 from domain.heartbeat_token import TOKEN_PREFIX, HeartbeatToken, token_id, token_lookup
 from domain.ids import new_id
 from domain.monitor import Monitor
@@ -56,11 +56,14 @@ class MonitoringApplication(BeaconApplication):
     @retry_on_conflict  # a token's lookup collision: astronomically rare, draw again
     def create_monitor(self, workspace_id: UUID, *, name: str, period_seconds: int | None,
                        grace_seconds: int | None, page_slug: str | None,
-                       actor: Actor) -> tuple[Monitor, str]:
-        """Create a monitor; its token is returned once and only its hash is kept."""
+                       actor: Actor, monitor_id: UUID | None = None) -> tuple[Monitor, str]:
+        """Create a monitor; its token is returned once and only its hash is kept. A deploy
+        gives the id it derives from the monitor's name in beacon.yml."""
+        if monitor_id is not None and monitor_id in self.repository:
+            raise AlreadyExistsError("the monitor exists already")
         token = new_token()
         monitor = Monitor.create(
-            monitor_id=new_id(), workspace_id=workspace_id, name=name,
+            monitor_id=monitor_id or new_id(), workspace_id=workspace_id, name=name,
             period_seconds=period_seconds, grace_seconds=grace_seconds, page_slug=page_slug,
             token=token, actor=actor, at=self.clock())
         self.save(monitor, HeartbeatToken.issue(monitor_id=monitor.id, workspace_id=workspace_id,

@@ -39,7 +39,7 @@ from infrastructure.projection_runner import Rebuilder  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 from interfaces.bootstrap import Beacon, bootstrap  # noqa: E402
 from interfaces.rest.app import tune_garbage_collection  # noqa: E402
-from projections.analytics import STEP_MICROS, EventQuery, FunnelQuery, Interval  # noqa: E402
+from projections.analytics_questions import STEP_MICROS, EventQuery, FunnelQuery, Interval  # noqa: E402
 from projections.model import micros  # noqa: E402
 
 BEGIN, END = micros(START), micros(START + timedelta(days=DAYS))

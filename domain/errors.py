@@ -110,5 +110,15 @@ class QuotaExceededError(DomainError):
         self.extra = {"limit": limit, "used": used, "resets_at": resets_at}
 
 
+class DeployNotFoundError(NotFoundError):
+    code = "deploy_not_found"
+
+
+class OwnedByConfigError(ConflictError):
+    """An object a deploy created: beacon.yml owns it until the config releases it."""
+
+    code = "owned_by_config"
+
+
 class EventNotFoundError(NotFoundError):
     pass

@@ -23,6 +23,13 @@ def remaining(limit: int, used: int) -> int:
     return max(limit - used, 0)
 
 
+def has_room(limit: int, used: int, requested: int) -> bool:
+    """Whether a quota that has counted `used` admits all of `requested` under `limit`. PostgreSQL
+    repeats this rule when it takes a claim at lock time (docs/decisions/quota-claims.md);
+    tests/integration/test_quota_room.py holds the two to the same answers."""
+    return requested <= remaining(limit, used)
+
+
 def resets_at(period: str) -> datetime:
     """The first instant of the month after `period`."""
     year, month = (int(part) for part in period.split("-"))
@@ -71,9 +78,10 @@ class TenantQuota(Aggregate):
               partial: bool = True) -> int:
         """Admit as many of `requested` as the limit leaves room for (all or none unless
         `partial`); returns how many."""
-        admitted = min(requested, self.remaining(limit))
-        if not partial and admitted < requested:
-            admitted = 0
+        if partial:
+            admitted = min(requested, self.remaining(limit))
+        else:
+            admitted = requested if has_room(limit, self.used, requested) else 0
         refused = requested - admitted
         self.trigger_event(self.Decided, kind=kind, requested=requested, admitted=admitted,
                            refused=refused, limit=limit,

@@ -10,7 +10,7 @@ from psycopg.rows import tuple_row
 
 from infrastructure.analytics_sql import Sql, bucket_key, events, measured
 from infrastructure.database import Database, PostgresDatabase
-from projections.analytics import (
+from projections.analytics_questions import (
     STEP_MICROS,
     AnalyticsQueries,
     EventQuery,

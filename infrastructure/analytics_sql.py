@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from projections.analytics import COLUMN_KEYS, NUMBER, FilterOp, Interval, Metric, PropertyFilter
+from projections.analytics_questions import COLUMN_KEYS, NUMBER, FilterOp, Interval, Metric, PropertyFilter
 from projections.enrichment import DIMENSIONS, ENRICHED
 from projections.telemetry import EVENTS
 

@@ -21,7 +21,9 @@ import psycopg
 from eventsourcing.application import Application
 
 from infrastructure.database import Cursor
-from infrastructure.read_models import REBUILD, DuplicateKeyError, Plan, ReadModelStore
+from infrastructure.read_model_dialects import DuplicateKeyError
+from infrastructure.read_model_plans import Plan
+from infrastructure.read_models import REBUILD, ReadModelStore
 from projections.model import Op, Projection
 
 log = logging.getLogger("beacon.projections")

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: float = 30.0  # doubles per attempt, at most an hour
     export_ttl_hours: float = 24.0
+    plan_check_seconds: float = 1.0  # how often an API process looks for deploys made elsewhere
     signing_secret: str = ""  # signs export links; derived from the admin token when empty
     db_pool_size: Annotated[int, Field(ge=1)] = 2  # PostgreSQL connections of each busy pool: see pool_budget
     log_level: str = "INFO"
@@ -92,9 +93,9 @@ RECORDERS = {
 }
 
 
-# The four quieter applications (workspaces, status pages, monitoring, exports) share one pool of
-# this many connections per process: their transactions are short (a key lookup, a beat, an
-# incident's change) and, unlike ingestion, never many at once.
+# The quieter applications (workspaces, status pages, monitoring, exports, configuration) share
+# one pool of this many connections per process: their transactions are short (a key lookup, a
+# beat, an incident's change, a deploy) and, unlike ingestion, never many at once.
 SHARED_POOL_SIZE = 2
 SHARED_POOL_FACTORY = "infrastructure.database:SharedPostgresFactory"
 

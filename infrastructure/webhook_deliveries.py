@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from application.webhooks import DeliveryKey, Outcome
 from infrastructure.database import Database, Row
-from infrastructure.read_models import create_statements
+from infrastructure.read_model_dialects import dialect_of
 from projections.model import BIGINT, DOUBLE, TEXT, Table
 from projections.webhooks import DELIVERIES, SUBSCRIBERS
 
@@ -41,7 +41,7 @@ class SqlDeliveryStore:
     def create_tables(self) -> None:
         with self.db.transaction() as cur:
             for table in (STATE, ATTEMPTS):
-                for statement in create_statements(table, self.db.dialect):
+                for statement in dialect_of(self.db).create_statements(table):
                     cur.execute(statement)
 
     def due(self, now: int, limit: int = 100) -> list[DeliveryKey]:

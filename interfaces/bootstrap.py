@@ -27,6 +27,8 @@ import psycopg
 from psycopg import sql
 
 from application.base import BeaconApplication, Clock, system_clock
+from application.config_objects import ConfiguredObjects
+from application.deploys import ConfigurationApplication
 from application.enrichment import Enricher
 from application.exports import ExportsApplication
 from application.monitored_components import StatusUpkeep
@@ -34,13 +36,14 @@ from application.monitoring import MonitoringApplication
 from application.outages import OutageIncidents
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
+from application.tracking_plans import TrackingPlans
 from application.visitors import Visitors
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
-from infrastructure.advisory_locks import PostgresAdvisoryLocks
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
+from infrastructure.configuration_queries import SqlConfigurationQueries, SqlStoredEvents
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.enrichment_queries import SqlEnrichedQueries
 from infrastructure.enrichment_runner import EnrichmentRunner
@@ -56,14 +59,14 @@ from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
-from infrastructure.telemetry_recorder import pinned
 from infrastructure.user_agents import UserAgentParser
 from infrastructure.visitor_salts import SqlVisitorSalts
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
-from projections.analytics import AnalyticsQueries
+from projections.analytics_questions import AnalyticsQueries
 from projections.components import ComponentQueries, ComponentsProjection
+from projections.configuration import ConfigurationProjection, ConfigurationQueries
 from projections.enrichment import EnrichedEventsProjection, EnrichmentPipeline
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.maintenance import MaintenanceQueries, MaintenancesProjection
@@ -81,13 +84,14 @@ from projections.webhooks import WebhookDeliveriesProjection, WebhookLog
 
 log = logging.getLogger("beacon")
 APPLICATIONS = (WorkspacesApplication, StatusPagesApplication, TelemetryApplication,
-                MonitoringApplication, ExportsApplication)
+                MonitoringApplication, ExportsApplication, ConfigurationApplication)
 
 
 def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
-            ComponentsProjection(), MaintenancesProjection(), EnrichedEventsProjection()]
+            ComponentsProjection(), MaintenancesProjection(),
+            ConfigurationProjection(), EnrichedEventsProjection()]
 
 
 @dataclass
@@ -100,6 +104,7 @@ class Beacon:
     telemetry: TelemetryApplication
     monitoring: MonitoringApplication
     exports: ExportsApplication
+    configuration: ConfigurationApplication
     databases: dict[str, Database]
     runners: list[ProjectionRunner]
     incidents: IncidentQueries
@@ -114,6 +119,10 @@ class Beacon:
     broker: dramatiq.Broker
     jobs: Jobs
     actors: Actors
+    tracking_plans: TrackingPlans
+    configured_objects: ConfiguredObjects
+    configuration_queries: ConfigurationQueries
+    stored_events: SqlStoredEvents
     visitors: Visitors
     enricher: Enricher
     enriched: SqlEnrichedQueries
@@ -126,7 +135,7 @@ class Beacon:
     @property
     def applications(self) -> dict[str, BeaconApplication]:
         return {app.name: app for app in (self.workspaces, self.statuspages, self.telemetry,
-                                          self.monitoring, self.exports)}
+                                          self.monitoring, self.exports, self.configuration)}
 
     def runner(self, name: str) -> ProjectionRunner:
         for runner in self.runners:
@@ -224,15 +233,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     workspaces = WorkspacesApplication(eventsourcing_env(settings, "Workspaces"), clock=clock)
     statuspages = StatusPagesApplication(eventsourcing_env(settings, "StatusPages"), clock=clock)
     telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
-    telemetry.ledger = telemetry.recorder  # type: ignore[assignment]  # see telemetry_recorder.py
-    if settings.uses_postgres:  # several API processes may write for one workspace
-        telemetry.shared_locks = PostgresAdvisoryLocks(  # its holders save on its connection
-            telemetry.recorder.pool_datastore, pin=pinned)  # type: ignore[attr-defined]
     monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock,
                                        due=monitors)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
+    configuration = ConfigurationApplication(eventsourcing_env(settings, "Configuration"), clock=clock)
     apps: dict[str, BeaconApplication] = {
-        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports)}
+        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, configuration)}
     # The enrichment pipeline first: a catch-up of every runner in order (tests, a read that
     # waits) then finds what it recorded.
     enricher = Enricher(telemetry, GeoDatabase(settings.geoip_db), UserAgentParser())
@@ -265,7 +271,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     broker = build_broker(settings.redis_url)
     return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
-        monitoring=monitoring, exports=exports, databases=databases, runners=runners,
+        monitoring=monitoring, exports=exports, configuration=configuration, databases=databases,
+        runners=runners,
         incidents=SqlIncidentQueries(databases["StatusPages"]),
         telemetry_queries=telemetry_queries,
         analytics=SqlAnalyticsQueries(databases["Telemetry"]), monitors=monitors,
@@ -273,6 +280,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         webhooks=webhooks, webhook_log=deliveries, export_files=export_files,
         limiter=RateLimiter(settings.redis_url), broker=broker, jobs=jobs,
         actors=declare_actors(jobs, broker),
+        tracking_plans=TrackingPlans(configuration, settings.plan_check_seconds),
+        configured_objects=ConfiguredObjects(statuspages, monitoring),
+        configuration_queries=SqlConfigurationQueries(databases["Configuration"]),
+        stored_events=SqlStoredEvents(databases["Telemetry"]),
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
         visitors=Visitors(salts, clock), enricher=enricher,
         enriched=SqlEnrichedQueries(databases["Telemetry"]),

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
 
-from projections.analytics import Funnel, FunnelBreakdown, FunnelOrder, FunnelQuery, FunnelStep
+from projections.analytics_questions import Funnel, FunnelBreakdown, FunnelOrder, FunnelQuery, FunnelStep
 
 OTHER = -1  # the name index of an event that is no step (read for STRICT only)
 Row = tuple[str, int, int, Any]  # (actor_id, name index or OTHER, timestamp µs, breakdown value)

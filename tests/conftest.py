@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
 
-from infrastructure.settings import Settings
-from interfaces.bootstrap import Beacon, bootstrap
+from application.base import BeaconApplication
+from infrastructure.settings import Settings, eventsourcing_env
+from interfaces.bootstrap import Beacon, bootstrap, ensure_schema
 from interfaces.rest.app import create_app
 from tests.services import fresh_schema, require_postgres
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+A = TypeVar("A", bound=BeaconApplication)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -141,6 +143,19 @@ def settle(beacon: Beacon) -> None:
 @pytest.fixture
 def tenant_on_clock(clocked_client: TestClient) -> Tenant:
     return make_tenant(clocked_client)
+
+
+@contextmanager
+def two_processes_of(application: type[A], settings: Settings) -> Iterator[tuple[A, A]]:
+    """Two instances of one application on the same store, as two API processes would hold."""
+    ensure_schema(settings)
+    first = application(eventsourcing_env(settings, application.name))
+    second = application(eventsourcing_env(settings, application.name))
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

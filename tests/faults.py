@@ -40,3 +40,26 @@ def heal_batch_saves(db: Database) -> None:
     with db.transaction() as cur:
         cur.execute("DROP TRIGGER poison_batch ON telemetry_events" if db.dialect == "postgres"
                     else "DROP TRIGGER poison_batch")
+
+
+def fail_saves_of(db: Database, backend: str, application: str, topic_suffix: str) -> None:
+    """From now on, saving an event of `application` whose topic ends with `topic_suffix`
+    raises a database error inside its transaction, as a failing disk would."""
+    table = f"{application.lower()}_events" if backend == "postgres" else "stored_events"
+    with db.transaction() as cur:
+        if backend == "postgres":
+            cur.execute(f"CREATE FUNCTION poison_{table}() RETURNS trigger AS $$ BEGIN "
+                        f"IF NEW.topic LIKE '%{topic_suffix}' THEN "
+                        "RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql")
+            cur.execute(f"CREATE TRIGGER poison_saves BEFORE INSERT ON {table} "
+                        f"FOR EACH ROW EXECUTE FUNCTION poison_{table}()")
+        else:
+            cur.execute(f"CREATE TRIGGER poison_saves BEFORE INSERT ON {table} "
+                        f"WHEN NEW.topic LIKE '%{topic_suffix}' "
+                        "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+
+
+def heal_saves_of(db: Database, application: str) -> None:
+    with db.transaction() as cur:
+        cur.execute(f"DROP TRIGGER poison_saves ON {application.lower()}_events"
+                    if db.dialect == "postgres" else "DROP TRIGGER poison_saves")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from interfaces.cli.admin import keys, pages, workspaces
+from interfaces.cli.deploy import deploy, deploys
 from interfaces.cli.enrich import enrich
 from interfaces.cli.people import login, logout, projects, users
 from interfaces.cli.processes import projector, worker
@@ -25,6 +26,8 @@ app.add_typer(users, name="users")
 app.add_typer(projects, name="projects")
 app.command()(login)
 app.command()(logout)
+app.command()(deploy)
+app.add_typer(deploys, name="deploys")
 
 
 def main() -> None:

@@ -10,22 +10,22 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info
 
 from interfaces.graphql.context import GraphQLContext
-from projections import analytics
-from projections.analytics import check_limit, event_query, funnel_query
+from projections import analytics_questions as questions
+from projections.analytics_questions import check_limit, event_query, funnel_query
 from projections.model import from_micros
 
 Ctx = Info[GraphQLContext, None]
 From = Annotated[datetime, strawberry.argument(name="from", description="Inclusive, the events' own time.")]
 To = Annotated[datetime, strawberry.argument(name="to", description="Exclusive.")]
 DEFAULT_WINDOW = 14 * 86_400
-COUNT = analytics.Metric.COUNT
+COUNT = questions.Metric.COUNT
 
-Interval = strawberry.enum(analytics.Interval, description="Buckets in UTC; weeks start on Monday.")
-Metric = strawberry.enum(analytics.Metric, description="COUNT events, distinct actors, or distinct "
+Interval = strawberry.enum(questions.Interval, description="Buckets in UTC; weeks start on Monday.")
+Metric = strawberry.enum(questions.Metric, description="COUNT events, distinct actors, or distinct "
                                                        "sessions (events without one count for none).")
-FilterOp = strawberry.enum(analytics.FilterOp, description="GT/LT compare numbers when both sides "
+FilterOp = strawberry.enum(questions.FilterOp, description="GT/LT compare numbers when both sides "
                                                            "are numbers, else text by code point.")
-FunnelOrder = strawberry.enum(analytics.FunnelOrder, description=(
+FunnelOrder = strawberry.enum(questions.FunnelOrder, description=(
     "SEQUENTIAL: other events may come between steps. STRICT: no other event of the actor "
     "(among the filtered events) strictly between two steps. ANY: steps 2..n in any order after "
     "step 1."))
@@ -35,17 +35,17 @@ FunnelOrder = strawberry.enum(analytics.FunnelOrder, description=(
                   "category, source_app, source_version, actor_id) passes `op` against `value`.")
 class PropertyFilterInput:
     key: str
-    op: analytics.FilterOp
+    op: questions.FilterOp
     value: str | None = None
 
-    def to_filter(self) -> analytics.PropertyFilter:
-        return analytics.PropertyFilter(self.key, self.op, self.value)
+    def to_filter(self) -> questions.PropertyFilter:
+        return questions.PropertyFilter(self.key, self.op, self.value)
 
 
 Filters = list[PropertyFilterInput] | None
 
 
-def _filters(filters: Filters) -> list[analytics.PropertyFilter]:
+def _filters(filters: Filters) -> list[questions.PropertyFilter]:
     return [f.to_filter() for f in filters or []]
 
 
@@ -70,7 +70,7 @@ class FunnelStep:
         description="Median time from the previous step on the counted paths; null for step 1.")
 
     @classmethod
-    def of(cls, step: analytics.FunnelStep) -> FunnelStep:
+    def of(cls, step: questions.FunnelStep) -> FunnelStep:
         return cls(name=step.name, count=step.count, conversion_rate=step.conversion_rate,
                    median_seconds_from_previous=step.median_seconds_from_previous)
 
@@ -87,7 +87,7 @@ class Funnel:
     breakdowns: list[FunnelBreakdown] | None
 
     @classmethod
-    def of(cls, funnel: analytics.Funnel) -> Funnel:
+    def of(cls, funnel: questions.Funnel) -> Funnel:
         breakdowns = None if funnel.breakdowns is None else [
             FunnelBreakdown(value=b.value, steps=[FunnelStep.of(s) for s in b.steps])
             for b in funnel.breakdowns]
@@ -95,19 +95,19 @@ class Funnel:
 
 
 async def timeseries(info: Ctx, event: str, from_: From, to: To,
-                     interval: analytics.Interval | None = analytics.Interval.HOUR,
-                     metric: analytics.Metric | None = analytics.Metric.COUNT,
+                     interval: questions.Interval | None = questions.Interval.HOUR,
+                     metric: questions.Metric | None = questions.Metric.COUNT,
                      filters: Filters = None) -> list[TimeseriesPoint]:
     """The metric of one event per bucket, every bucket of the range present (zeros included)."""
     ctx = info.context
     query = event_query(str(ctx.workspace_id), event, from_, to, metric or COUNT, _filters(filters))
     points = await run_in_threadpool(ctx.beacon.analytics.timeseries, query,
-                                     interval or analytics.Interval.HOUR)
+                                     interval or questions.Interval.HOUR)
     return [TimeseriesPoint(bucket=from_micros(b), value=v) for b, v in points]
 
 
 async def breakdown(info: Ctx, event: str, property: str, from_: From, to: To,
-                    metric: analytics.Metric | None = analytics.Metric.COUNT, filters: Filters = None,
+                    metric: questions.Metric | None = questions.Metric.COUNT, filters: Filters = None,
                     limit: int | None = 25) -> list[BreakdownRow]:
     """The metric of one event per value of a property, largest first (ties by value)."""
     ctx = info.context
@@ -118,7 +118,7 @@ async def breakdown(info: Ctx, event: str, property: str, from_: From, to: To,
 
 
 async def metric(info: Ctx, event: str, from_: From, to: To,
-                 metric: analytics.Metric | None = analytics.Metric.COUNT,
+                 metric: questions.Metric | None = questions.Metric.COUNT,
                  filters: Filters = None) -> float:
     """The metric of one event over the whole range."""
     ctx = info.context
@@ -128,14 +128,14 @@ async def metric(info: Ctx, event: str, from_: From, to: To,
 
 async def funnel(info: Ctx, steps: list[str], from_: From, to: To,
                  window_seconds: int | None = DEFAULT_WINDOW,
-                 order: analytics.FunnelOrder | None = analytics.FunnelOrder.SEQUENTIAL,
+                 order: questions.FunnelOrder | None = questions.FunnelOrder.SEQUENTIAL,
                  filters: Filters = None, breakdown: str | None = None,
                  breakdown_limit: int | None = 25) -> Funnel:
     """Distinct actors through 2-10 steps, step 1 inside the range, all within the window of it."""
     ctx = info.context
     query = funnel_query(str(ctx.workspace_id), steps, from_, to,
                          window_seconds=DEFAULT_WINDOW if window_seconds is None else window_seconds,
-                         order=order or analytics.FunnelOrder.SEQUENTIAL, filters=_filters(filters),
+                         order=order or questions.FunnelOrder.SEQUENTIAL, filters=_filters(filters),
                          breakdown=breakdown,
                          breakdown_limit=25 if breakdown_limit is None else breakdown_limit)
     return Funnel.of(await run_in_threadpool(ctx.beacon.analytics.funnel, query))

@@ -83,6 +83,7 @@ def create_page(workspace_id: str, body: PageCreate, beacon: BeaconDep) -> dict:
     """Create a status page with a slug unique in the workspace."""
     ws_id = beacon.workspaces.resolve_workspace(workspace_id)
     beacon.workspaces.get_workspace(ws_id)
+    beacon.configuration.check_not_owned(ws_id, "pages", body.slug, f"page {body.slug!r}")
     page = beacon.statuspages.create_page(ws_id, slug=body.slug, name=body.name, actor=ADMIN)
     return envelope({"id": str(page.id), "slug": page.slug, "name": page.name,
                      "workspace_id": str(ws_id), "created_at": iso(page.created_on)})

@@ -13,8 +13,8 @@ from domain.tracked_event import parse_timestamp
 from interfaces.rest.deps import BeaconDep, ConsistentRead
 from interfaces.rest.identity import readable_project
 from interfaces.rest.representations import envelope, in_thread, iso
-from projections import analytics
-from projections.analytics import check_limit, event_query, funnel_query
+from projections import analytics_questions as questions
+from projections.analytics_questions import check_limit, event_query, funnel_query
 from projections.model import from_micros
 
 router = APIRouter(tags=["analytics"])
@@ -43,8 +43,8 @@ class Filter(Edge):
             return "true" if value else "false"
         return str(value) if isinstance(value, int | float) else value
 
-    def rule(self) -> analytics.PropertyFilter:
-        return analytics.PropertyFilter(self.key, analytics.FilterOp(self.op), self.value)
+    def rule(self) -> questions.PropertyFilter:
+        return questions.PropertyFilter(self.key, questions.FilterOp(self.op), self.value)
 
 
 class Question(Edge):
@@ -64,14 +64,14 @@ class Question(Edge):
     breakdown: str | None = None
     breakdownLimit: int = 25
 
-    def rules(self) -> list[analytics.PropertyFilter]:
+    def rules(self) -> list[questions.PropertyFilter]:
         return [f.rule() for f in ([self.filter] if self.filter else []) + self.filters]
 
     def moments(self) -> tuple[datetime, datetime]:
         start, end = parse_timestamp(self.dateRange.start), parse_timestamp(self.dateRange.end)
         for name, moment in (("start", start), ("end", end)):
             if moment is None:
-                raise analytics.problem(f"dateRange.{name}", "must be an ISO 8601 datetime")
+                raise questions.problem(f"dateRange.{name}", "must be an ISO 8601 datetime")
         return start, end  # type: ignore[return-value]
 
 
@@ -82,7 +82,7 @@ def _required(value: Any, name: str, kind: str) -> Any:
     return value
 
 
-def _steps(steps: list[analytics.FunnelStep]) -> list[dict[str, Any]]:
+def _steps(steps: list[questions.FunnelStep]) -> list[dict[str, Any]]:
     return [{"name": s.name, "count": s.count, "conversionRate": s.conversion_rate,
              "medianSecondsFromPrevious": s.median_seconds_from_previous} for s in steps]
 
@@ -94,21 +94,21 @@ def answer(beacon: Any, workspace_id: str, question: Question) -> Any:
     if question.type == "funnel":
         funnel = engine.funnel(funnel_query(
             workspace_id, _required(question.steps, "steps", "funnel"), start, end,
-            window_seconds=question.windowSeconds, order=analytics.FunnelOrder(question.order),
+            window_seconds=question.windowSeconds, order=questions.FunnelOrder(question.order),
             filters=question.rules(), breakdown=question.breakdown,
             breakdown_limit=question.breakdownLimit))
         breakdowns = None if funnel.breakdowns is None else [
             {"value": b.value, "steps": _steps(b.steps)} for b in funnel.breakdowns]
         return {"steps": _steps(funnel.steps), "breakdowns": breakdowns}
     query = event_query(workspace_id, _required(question.event, "event", question.type), start, end,
-                        analytics.Metric(question.metric), question.rules())
+                        questions.Metric(question.metric), question.rules())
     if question.type == "metric":
         return engine.metric(query)
     if question.type == "breakdown":
         rows = engine.breakdown(query, _required(question.property, "property", "breakdown"),
                                 check_limit(question.limit))
         return [{"value": value, "count": count} for value, count in rows]
-    points = engine.timeseries(query, analytics.Interval(question.interval))
+    points = engine.timeseries(query, questions.Interval(question.interval))
     return [{"bucket": iso(from_micros(bucket)), "value": value} for bucket, value in points]
 
 

@@ -17,6 +17,7 @@ from interfaces.rest import (
     auth,
     cli_sign_in,
     components,
+    deploys,
     dialects,
     enriched,
     exports,
@@ -47,7 +48,7 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
                    dialects.router, heartbeats.router, monitors.router, subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
                    maintenances.router, uptime.router, feeds.router, auth.router,
-                   cli_sign_in.router, projects.router, enriched.router):
+                   cli_sign_in.router, projects.router, deploys.router, enriched.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     graphql = build_router(beacon)
     for route in graphql.routes:  # GET answers GraphiQL's page to a browser, JSON to a client

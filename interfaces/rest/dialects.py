@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -12,8 +13,17 @@ from domain.tracked_event import MAX_PROPERTIES, check_event
 from interfaces.rest.clients import event_contexts, request_client
 from interfaces.rest.deps import BeaconDep, Ingester, authenticate
 from interfaces.rest.errors import ApiError, BadRequest, FlatError, error_response
-from interfaces.rest.ingest import batch_body, count_outcome, json_body, per_event, quota_error
+from interfaces.rest.ingest import (
+    Refused,
+    batch_body,
+    check_and_admit,
+    count_outcome,
+    json_body,
+    per_event,
+    quota_error,
+)
 from interfaces.rest.representations import in_thread, mark_position
+from interfaces.rest.tracking import PLAN_VIOLATION, PlanCheck
 
 router = APIRouter(tags=["ingestion dialects"])
 INGEST_MAX_EVENTS, INGEST_PER_MINUTE, INGEST_MAX_NAME = 100, 1000, 100
@@ -23,14 +33,11 @@ async def _ingest_async_dialect(request: Request, who: Any, beacon: Any,
                                 raws: list[Any]) -> tuple[Any, int]:
     limit = who.workspace.monthly_event_limit or 0
     client = request_client(request, beacon.settings.trusted_proxies)
-
-    def check_and_ingest() -> Any:  # in the admitting thread, as /v1/events checks its batches
-        now = beacon.telemetry.clock()
-        checked = [check_event(raw, now, event_id=new_event_id()) for raw in raws]
-        kept = beacon.visitors.identify(who.workspace, client, checked, event_contexts(raws, checked))
-        return beacon.telemetry.ingest(who.workspace_id, checked, limit=limit, client=kept)
-
-    outcome = await in_thread(check_and_ingest)
+    _, outcome = await check_and_admit(
+        beacon, who.workspace_id,
+        lambda now: [check_event(raw, now, event_id=new_event_id()) for raw in raws], limit=limit,
+        identify=lambda checked: beacon.visitors.identify(who.workspace, client, checked,
+                                                          event_contexts(raws, checked)))
     count_outcome(request, outcome)
     if outcome.quota_exhausted:
         raise quota_error(outcome, limit)
@@ -44,7 +51,7 @@ async def track_one(request: Request, who: Ingester, beacon: BeaconDep) -> Respo
     if not isinstance(raw, dict):
         raise BadRequest("the body must be one event object")
     outcome, _ = await _ingest_async_dialect(request, who, beacon, [raw])
-    if outcome.statuses[0] == INVALID:
+    if outcome.statuses[0] in (INVALID, PLAN_VIOLATION):
         return error_response(422, "validation_error", "the event is not valid", outcome.errors[0])
     response = JSONResponse({"data": {"event_id": outcome.event_ids[0], "status": outcome.statuses[0]}},
                             status_code=202)
@@ -62,7 +69,8 @@ async def track_batch(request: Request, who: Ingester, beacon: BeaconDep) -> Res
                               per_event(outcome))
     response = JSONResponse({"data": per_event(outcome), "accepted": outcome.count(ACCEPTED),
                              "duplicates": outcome.count(DUPLICATE),
-                             "rejected": outcome.count(INVALID)}, status_code=202)
+                             "rejected": outcome.count(INVALID) + outcome.count(PLAN_VIOLATION)},
+                            status_code=202)
     mark_position(response)
     return response
 
@@ -94,6 +102,21 @@ def _as_tracked(raw: Any, index: int) -> tuple[dict[str, Any] | None, list[dict[
              "properties": properties}, problems)
 
 
+def _checked(events: list[Any], now: datetime, problems: list[dict[str, Any]]) -> list[Any]:
+    """Seed-004 events mapped and checked as Beacon's; what is wrong with them goes to
+    `problems`."""
+    mapped = [_as_tracked(raw, i) for i, raw in enumerate(events)]
+    problems += [p for _, found in mapped for p in found]
+    checked = []
+    for index, (fields, _) in enumerate(mapped):
+        result = check_event(fields, now, event_id=new_event_id(), session_is_uuid=False) \
+            if fields else []
+        if isinstance(result, list):
+            problems += [{"index": index, **p} for p in result]
+        checked.append(result)
+    return checked
+
+
 @router.post("/ingest", responses={status: {"model": FlatError, "description": "seed 004's shape"}
                                    for status in (400, 401, 402, 403, 429)})
 async def ingest(request: Request, beacon: BeaconDep) -> Response:
@@ -121,28 +144,21 @@ async def ingest(request: Request, beacon: BeaconDep) -> Response:
                            details=[{"message": f"send 1-{INGEST_MAX_EVENTS} events"}])
     limit = who.workspace.monthly_event_limit or 0
     client = request_client(request, beacon.settings.trusted_proxies)
+    problems: list[dict[str, Any]] = []  # seed 004 admits a request whole or not at all
 
-    def check_and_ingest() -> tuple[list[dict[str, Any]], Any]:  # as in _ingest_async_dialect
-        now = beacon.telemetry.clock()
-        mapped = [_as_tracked(raw, i) for i, raw in enumerate(events)]
-        problems = [p for _, found in mapped for p in found]
-        checked = []
-        for index, (fields, _) in enumerate(mapped):
-            result = check_event(fields, now, event_id=new_event_id(), session_is_uuid=False) \
-                if fields else []
-            if isinstance(result, list):
-                problems += [{"index": index, **p} for p in result]
-            checked.append(result)
-        if problems:
-            return problems, None
-        kept = beacon.visitors.identify(who.workspace, client, checked,
-                                        event_contexts(events, checked))
-        return [], beacon.telemetry.ingest(who.workspace_id, checked, limit=limit, partial=False,
-                                           client=kept)
+    def refusal(plan: PlanCheck) -> list[dict[str, Any]]:
+        return problems + [{"index": index, **p} for index, found in plan.refused_problems()
+                           for p in found]
 
-    problems, outcome = await in_thread(check_and_ingest)
-    if problems:
-        return _flat_error(400, "Validation failed", details=problems)
+    try:
+        _, outcome = await check_and_admit(beacon, who.workspace_id,
+                                           lambda now: _checked(events, now, problems),
+                                           limit=limit, partial=False, refusal=refusal,
+                                           identify=lambda checked: beacon.visitors.identify(
+                                               who.workspace, client, checked,
+                                               event_contexts(events, checked)))
+    except Refused as refused:
+        return _flat_error(400, "Validation failed", details=refused.problems)
     count_outcome(request, outcome)
     if outcome.quota_exhausted:
         return _flat_error(402, "Monthly event limit exceeded", code="EVENT_LIMIT_EXCEEDED",

@@ -57,6 +57,14 @@ def monitor_of(beacon: Beacon, who: Any, monitor_id: str) -> Monitor:
         who.workspace_id, parse_id(monitor_id, MonitorNotFoundError, "monitor"))
 
 
+def changeable_monitor_of(beacon: Beacon, who: Any, monitor_id: str) -> Monitor:
+    """A monitor the API may change: one that beacon.yml owns is 409 (change it there)."""
+    monitor = monitor_of(beacon, who, monitor_id)
+    beacon.configuration.check_not_owned(who.workspace_id, "monitors", monitor.name,
+                                         f"monitor {monitor.name!r}", monitor.id)
+    return monitor
+
+
 @router.post("", status_code=201)
 def create_monitor(body: MonitorCreate, who: Writer, beacon: BeaconDep, request: Request,
                    response: Response) -> dict:
@@ -87,7 +95,7 @@ def rotate_token(monitor_id: str, who: Writer, beacon: BeaconDep, request: Reque
                  response: Response) -> dict:
     """Replace the monitor's token; the old one records nothing from now on."""
     monitor, token = beacon.monitoring.rotate_token(
-        who.workspace_id, monitor_of(beacon, who, monitor_id).id, actor=who.actor)
+        who.workspace_id, changeable_monitor_of(beacon, who, monitor_id).id, actor=who.actor)
     mark_position(response)
     return envelope({**monitor_json(monitor, beacon), "token": token,
                      "ping_url": ping_url(request, token)})
@@ -107,6 +115,7 @@ def resume_monitor(monitor_id: str, who: Writer, beacon: BeaconDep, response: Re
 
 def _switched(command: Callable[..., Monitor], monitor_id: str, who: Any, beacon: Beacon,
               response: Response) -> dict:
-    monitor = command(who.workspace_id, monitor_of(beacon, who, monitor_id).id, actor=who.actor)
+    monitor = command(who.workspace_id, changeable_monitor_of(beacon, who, monitor_id).id,
+                      actor=who.actor)
     mark_position(response)
     return envelope(monitor_json(monitor, beacon))

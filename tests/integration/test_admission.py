@@ -213,15 +213,21 @@ def test_a_request_counts_in_the_month_it_arrived_whenever_its_turn_comes(
     it arrived in is the one whose quota counts it, even when the month turns while it waits
     (on PostgreSQL its claim is decided at lock time; on SQLite, and for the first request of
     a quota, the quota decides under the lock)."""
+    from interfaces.bootstrap import bootstrap
+
     workspace_id = uuid.uuid4()
-    app = quiet_beacon.telemetry
     readings = iter([datetime(2026, 3, 20, 15, 0, 0, tzinfo=UTC),  # arrived
                      datetime(2026, 3, 20, 15, 0, 2, tzinfo=UTC),  # decided
                      datetime(2026, 3, 31, 23, 59, 59, 900_000, tzinfo=UTC),  # arrived
                      datetime(2026, 4, 1, 0, 0, 0, 100_000, tzinfo=UTC)])  # decided, if here
-    app.clock = lambda: next(readings)
-    assert app.ingest(workspace_id, batch(ids(2)), limit=100).statuses == ["accepted"] * 2
-    assert app.ingest(workspace_id, batch(ids(3)), limit=100).statuses == ["accepted"] * 3
+    on_these_readings = bootstrap(quiet_beacon.settings, clock=lambda: next(readings))
+    try:
+        app = on_these_readings.telemetry
+        assert app.ingest(workspace_id, batch(ids(2)), limit=100).statuses == ["accepted"] * 2
+        assert app.ingest(workspace_id, batch(ids(3)), limit=100).statuses == ["accepted"] * 3
+    finally:
+        on_these_readings.close()
+    app = quiet_beacon.telemetry
     stored = [app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(1, 100)]
     batches = [e for e in stored if isinstance(e, EventBatch.Accepted)]
     assert [(b.received_at, b.count) for b in batches] == [
@@ -299,7 +305,7 @@ def test_a_claim_is_decided_by_the_database_at_lock_time(
         assert outcome.statuses == ["accepted"] * size
         positions.append(LAST_POSITION.get())
     assert (outcome.used, outcome.remaining, outcome.quota_exhausted) == (11, 89, False)
-    copy = app._cached_quota(quota_id(workspace_id, period_of(app.clock())))
+    copy = app.admission.cached_quota(quota_id(workspace_id, period_of(app.clock())))
     assert copy is not None and (copy.version, copy.used) == (1 + 4, 11)  # read after, once
     monkeypatch.undo()
     assert positions == sorted(positions) and len(set(positions)) == 3  # type: ignore[type-var]
@@ -379,7 +385,7 @@ def test_claims_keep_this_process_copy_of_the_quota_current_without_reading_it(
         for size in (2, 3):
             assert app.ingest(workspace_id, batch(ids(size)), limit=20).count("accepted") == size
             other_process.telemetry.ingest(workspace_id, batch(ids(4)), limit=20)
-        copy = app._cached_quota(quota_id(workspace_id, period_of(app.clock())))
+        copy = app.admission.cached_quota(quota_id(workspace_id, period_of(app.clock())))
         assert copy is not None and (copy.version, copy.used) == (1 + 4, 1 + 2 + 4 + 3)
         assert reads == []  # one read-back per claim, in its round trip
         assert app.usage(workspace_id, 20)["used"] == 1 + 2 + 4 + 3 + 4

@@ -13,7 +13,7 @@ import pytest
 from domain.tracked_event import check_event
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
-from projections.analytics import EventQuery, FilterOp, Interval, Metric, PropertyFilter
+from projections.analytics_questions import EventQuery, FilterOp, Interval, Metric, PropertyFilter
 from projections.model import micros
 
 START = datetime(1969, 12, 31, 23, 0, tzinfo=UTC)

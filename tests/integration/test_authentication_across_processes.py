@@ -8,22 +8,16 @@ from collections.abc import Iterator
 import pytest
 
 from application.workspaces import WorkspacesApplication
-from infrastructure.settings import Settings, eventsourcing_env
-from interfaces.bootstrap import ensure_schema
+from infrastructure.settings import Settings
+from tests.conftest import two_processes_of
 
 ADMIN = {"admin": "test"}
 
 
 @pytest.fixture
 def two_processes(settings: Settings) -> Iterator[tuple[WorkspacesApplication, WorkspacesApplication]]:
-    ensure_schema(settings)
-    first = WorkspacesApplication(eventsourcing_env(settings, "Workspaces"))
-    second = WorkspacesApplication(eventsourcing_env(settings, "Workspaces"))
-    try:
-        yield first, second
-    finally:
-        first.close()
-        second.close()
+    with two_processes_of(WorkspacesApplication, settings) as both:
+        yield both
 
 
 def test_a_key_revoked_by_another_process_is_refused_on_the_next_request(

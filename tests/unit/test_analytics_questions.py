@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import ValidationError
-from projections.analytics import (
+from projections.analytics_questions import (
     MAX_BUCKETS,
     FilterOp,
     Interval,

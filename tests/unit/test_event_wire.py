@@ -11,7 +11,7 @@ import orjson
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from application.admission import encode
+from application.stored_batches import encode
 from domain.batch import JsonText
 from domain.time import micros
 from domain.tracked_event import (

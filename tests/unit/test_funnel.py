@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from projections.analytics import FunnelOrder, FunnelQuery, FunnelStep
+from projections.analytics_questions import FunnelOrder, FunnelQuery, FunnelStep
 from projections.funnel import OTHER, count_funnel
 
 S = 1_000_000  # one second in µs

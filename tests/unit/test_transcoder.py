@@ -21,7 +21,7 @@ from eventsourcing.persistence import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from application.admission import JsonTextAsJson
+from application.stored_batches import JsonTextAsJson
 from domain.batch import JsonText
 from infrastructure.transcoder import FastJSONTranscoder
 

@@ -1,0 +1,61 @@
+"""What the project's configuration (beacon.yml) put in force: saved insights, and how often
+ingested events broke its tracking plan."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from interfaces.graphql.context import GraphQLContext
+from projections.model import micros
+
+Ctx = Info[GraphQLContext, None]
+
+
+@strawberry.type(description="A named funnel, breakdown or timeseries deployed in beacon.yml.")
+class SavedInsight:
+    name: str
+    type: str
+    definition: JSON = strawberry.field(description="The query's parameters, as deployed.")
+    deploy_version: int
+    deployed_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SavedInsight:
+        return cls(name=row["name"], type=row["type"], definition=row["definition"],
+                   deploy_version=row["deploy_version"], deployed_at=row["deployed_at"])
+
+
+async def saved_insights(info: Ctx) -> list[SavedInsight]:
+    """The saved insights of the configuration in force, by name."""
+    ctx = info.context
+    rows = await run_in_threadpool(ctx.beacon.configuration_queries.saved_insights,
+                                   ctx.workspace_id)
+    return [SavedInsight.from_row(row) for row in rows]
+
+
+@strawberry.type(description="Events of one name that broke the tracking plan.")
+class TrackingPlanViolation:
+    event_name: str
+    count: int = strawberry.field(description="Violating events, accepted (flag) or refused.")
+    rejected: int = strawberry.field(description="Of those, the ones refused (reject policy).")
+    last_seen: datetime
+    plan_version: int = strawberry.field(description="The latest plan version that saw one.")
+
+
+async def tracking_plan_violations(
+        info: Ctx, from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None) -> list[TrackingPlanViolation]:
+    """Tracking-plan violations per event name, most first, observed in [from, to)."""
+    ctx = info.context
+    rows = await run_in_threadpool(
+        ctx.beacon.configuration_queries.plan_violations, ctx.workspace_id,
+        micros(from_) if from_ else None, micros(to) if to else None)
+    return [TrackingPlanViolation(event_name=r["event_name"], count=r["count"],
+                                  rejected=r["rejected"], last_seen=r["last_seen"],
+                                  plan_version=r["plan_version"]) for r in rows]

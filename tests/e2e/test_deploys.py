@@ -1,0 +1,173 @@
+"""Configuration as code through the real app: deploys are versioned, listed and rolled back;
+what a deploy made belongs to beacon.yml; a deploy that fails leaves the previous version."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from domain.configuration import config_monitor_id
+from interfaces.bootstrap import Beacon
+from tests.conftest import ADMIN, Tenant, make_tenant, settle
+from tests.deploying import config, deploy, event, graphql, secret_key
+from tests.faults import fail_saves_of, heal_saves_of
+
+INSIGHTS = {"signup-funnel": {"type": "funnel", "steps": ["visit", "signup_completed"]},
+            "plans": {"type": "breakdown", "event": "signup_completed", "property": "plan"}}
+
+
+def test_a_deploy_is_a_new_version_with_its_author_and_diff(client: TestClient,
+                                                            tenant: Tenant) -> None:
+    key = secret_key(client, tenant)
+    first = deploy(client, key, config(insights=INSIGHTS))
+    assert first.status_code == 201, first.text
+    assert first.json()["version"] == 1 and first.json()["changed"] is True
+    assert first.json()["diff"]["insights"] == {"added": ["plans", "signup-funnel"]}
+
+    second = deploy(client, key, config(insights={"plans": INSIGHTS["plans"]}))
+    assert second.status_code == 201
+    assert second.json()["diff"] == {"insights": {"removed": ["signup-funnel"]}}
+    again = deploy(client, key, config(insights={"plans": INSIGHTS["plans"]}))
+    assert again.status_code == 200 and again.json()["changed"] is False
+
+    listed = client.get("/api/deploys", headers=key).json()
+    assert listed["version"] == 2
+    assert [d["version"] for d in listed["deploys"]] == [2, 1]
+    assert listed["deploys"][0]["author"]["name"].startswith("user:admin-")
+    assert listed["deploys"][0]["diff"] == {"insights": {"removed": ["signup-funnel"]}}
+
+
+def test_deploys_need_the_secret_key_and_a_member_who_may_deploy(client: TestClient,
+                                                                   tenant: Tenant) -> None:
+    key = secret_key(client, tenant)
+    person_only = {"Authorization": key["Authorization"]}
+    assert deploy(client, person_only, config()).status_code == 401  # no secret key
+    assert deploy(client, {"X-API-Key": key["X-API-Key"]}, config()).status_code == 401  # no person
+    wrong_key = {**person_only, "X-API-Key": tenant.keys["write"]}
+    assert deploy(client, wrong_key, config()).status_code == 403
+    member = secret_key(client, tenant, role="member")
+    assert deploy(client, member, config()).status_code == 403  # a member writes, never deploys
+    other = make_tenant(client, name="Other", slug="other")
+    stranger = {**person_only, "X-API-Key": secret_key(client, other)["X-API-Key"]}
+    assert deploy(client, stranger, config()).status_code == 404  # not a member of that project
+    assert client.get("/api/deploys", headers=stranger).status_code == 404
+    assert deploy(client, key, config()).status_code == 201
+
+
+def test_an_invalid_config_is_refused_with_every_problem(client: TestClient, tenant: Tenant) -> None:
+    key = secret_key(client, tenant)
+    response = deploy(client, key, {"tracking_plan": {"on_violation": "explode"},
+                                    "insights": {"x": {"type": "funnel", "steps": ["one"]}}})
+    assert response.status_code == 422
+    fields = {d["field"] for d in response.json()["error"]["details"]}
+    assert "tracking_plan.on_violation" in fields and "insights.x.funnel.steps" in fields
+    assert client.get("/api/deploys", headers=key).json()["deploys"] == []
+
+
+def test_a_rollback_deploys_an_earlier_version_as_a_new_one(client: TestClient,
+                                                            tenant: Tenant) -> None:
+    key = secret_key(client, tenant)
+    deploy(client, key, config("reject"))
+    deploy(client, key, config("flag"))
+    rolled = client.post("/api/deploys/1/rollback", headers=key)
+    assert rolled.status_code == 201, rolled.text
+    assert rolled.json()["version"] == 3
+    assert rolled.json()["diff"]["tracking_plan"]["settings"] == {"on_violation": ["flag", "reject"]}
+    latest = client.get("/api/deploys", headers=key).json()["deploys"][0]
+    assert (latest["version"], latest["rolledBackFrom"]) == (3, 1)
+    # version 1's plan (reject) is in force again from the next request
+    refused = client.post("/v1/events", json=[event(plan="gold")], headers=tenant.headers("ingest"))
+    assert refused.json()["results"][0]["status"] == "plan_violation"
+    assert client.post("/api/deploys/9/rollback", headers=key).status_code == 404
+
+
+def test_saved_insights_are_listed_in_graphql(client: TestClient, tenant: Tenant,
+                                              beacon: Beacon) -> None:
+    key = secret_key(client, tenant)
+    deploy(client, key, config(insights=INSIGHTS))
+    settle(beacon)
+    data = graphql(client, tenant, "{ savedInsights { name type definition deployVersion } }")
+    assert data["savedInsights"] == [
+        {"name": "plans", "type": "breakdown", "deployVersion": 1,
+         "definition": {"type": "breakdown", "event": "signup_completed", "property": "plan",
+                        "metric": "count"}},
+        {"name": "signup-funnel", "type": "funnel", "deployVersion": 1,
+         "definition": {"type": "funnel", "steps": ["visit", "signup_completed"],
+                        "order": "sequential"}}]
+    deploy(client, key, config(insights={"plans": INSIGHTS["plans"]}))
+    settle(beacon)
+    names = graphql(client, tenant, "{ savedInsights { name } }")["savedInsights"]
+    assert names == [{"name": "plans"}]
+
+
+def test_objects_a_deploy_made_are_owned_by_the_config_until_it_releases_them(
+        client: TestClient, tenant: Tenant) -> None:
+    key = secret_key(client, tenant)
+    made = deploy(client, key, config(pages={"backend": {"name": "Backend status"}},
+                                      monitors={"nightly backup": {"period_seconds": 86400,
+                                                                   "page": "backend"}}))
+    created = {c["kind"]: c for c in made.json()["created"]}
+    assert set(created) == {"page", "monitor"} and created["monitor"]["token"].startswith("beet_")
+    monitor_id = created["monitor"]["id"]
+    assert monitor_id == str(config_monitor_id(__import__("uuid").UUID(tenant.id), "nightly backup"))
+
+    for action in ("pause", "resume", "rotate"):
+        refused = client.post(f"/api/v1/monitors/{monitor_id}/{action}", headers=tenant.headers("write"))
+        assert refused.status_code == 409, action
+        assert refused.json()["error"]["code"] == "owned_by_config"
+        assert refused.json()["error"]["config"]["file"] == "beacon.yml"
+        assert "beacon.yml" in refused.json()["error"]["message"]
+    assert client.get(f"/api/v1/monitors/{monitor_id}", headers=tenant.headers("read")).status_code == 200
+    page = client.post(f"/admin/v1/workspaces/{tenant.id}/pages",
+                       json={"slug": "backend", "name": "Mine"}, headers=ADMIN)
+    assert page.status_code == 409 and page.json()["error"]["code"] == "owned_by_config"
+
+    released = deploy(client, key, config(pages={"backend": {"name": "Backend status"}}))
+    assert released.json()["diff"]["monitors"] == {"removed": ["nightly backup"]}
+    paused = client.post(f"/api/v1/monitors/{monitor_id}/pause", headers=tenant.headers("write"))
+    assert paused.status_code == 200 and paused.json()["data"]["status"] == "paused"
+
+
+def test_a_monitor_naming_an_unknown_page_is_refused_before_anything_is_written(
+        client: TestClient, tenant: Tenant) -> None:
+    key = secret_key(client, tenant)
+    response = deploy(client, key, config(monitors={"backup": {"page": "nowhere"}}))
+    assert response.status_code == 422
+    assert client.get("/api/deploys", headers=key).json()["version"] == 0
+
+
+def test_a_deploy_failing_half_way_leaves_the_previous_version_in_force(
+        client: TestClient, tenant: Tenant, beacon: Beacon, backend: str) -> None:
+    key = secret_key(client, tenant)
+    deploy(client, key, config("flag", insights={"plans": INSIGHTS["plans"]}))
+    settle(beacon)
+    fail_saves_of(beacon.databases["Configuration"], backend, "Configuration",
+                  "ProjectConfiguration.Deployed")
+    failed = deploy(client, key, config("reject", insights=INSIGHTS,
+                                        monitors={"backup": {"period_seconds": 60}}))
+    assert failed.status_code == 503
+    heal_saves_of(beacon.databases["Configuration"], "Configuration")
+
+    assert client.get("/api/deploys", headers=key).json()["version"] == 1
+    flagged = client.post("/v1/events", json=[event(plan="gold")], headers=tenant.headers("ingest"))
+    assert flagged.status_code == 200 and flagged.json()["accepted"] == 1  # still "flag"
+    settle(beacon)
+    assert graphql(client, tenant, "{ savedInsights { name } }")["savedInsights"] == [{"name": "plans"}]
+    monitor_id = config_monitor_id(__import__("uuid").UUID(tenant.id), "backup")
+    assert client.get(f"/api/v1/monitors/{monitor_id}", headers=tenant.headers("read")).status_code == 404
+
+    retried = deploy(client, key, config("reject", insights=INSIGHTS,
+                                         monitors={"backup": {"period_seconds": 60}}))
+    assert retried.status_code == 201 and retried.json()["version"] == 2
+
+
+def test_a_deploy_whose_monitors_cannot_be_made_yet_stays_in_force_and_the_next_makes_them(
+        client: TestClient, tenant: Tenant, beacon: Beacon, backend: str) -> None:
+    key = secret_key(client, tenant)
+    fail_saves_of(beacon.databases["Monitoring"], backend, "Monitoring", "Monitor.Created")
+    first = deploy(client, key, config(monitors={"backup": {"period_seconds": 60}}))
+    assert first.status_code == 201 and first.json()["objectsPending"] is True
+    heal_saves_of(beacon.databases["Monitoring"], "Monitoring")
+
+    again = deploy(client, key, config(monitors={"backup": {"period_seconds": 60}}))
+    assert again.json()["changed"] is False and again.json()["version"] == 1
+    assert [c["name"] for c in again.json()["created"]] == ["backup"]
