@@ -50,6 +50,7 @@ from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
 from infrastructure.geo import GeoDatabase
 from infrastructure.incident_queries import SqlIncidentQueries
+from infrastructure.monitor_activity_queries import SqlMonitorActivityQueries
 from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
@@ -71,6 +72,7 @@ from projections.enrichment import EnrichedEventsProjection, EnrichmentPipeline
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.maintenance import MaintenanceQueries, MaintenancesProjection
 from projections.model import Projection
+from projections.monitor_activity import MonitorActivityProjection, MonitorActivityQueries
 from projections.monitors import MonitorQueries, MonitorsProjection
 from projections.pages import PagesProjection
 from projections.status_page import StatusPageQueries
@@ -91,7 +93,7 @@ def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
             ComponentsProjection(), MaintenancesProjection(),
-            ConfigurationProjection(), EnrichedEventsProjection()]
+            ConfigurationProjection(), MonitorActivityProjection(), EnrichedEventsProjection()]
 
 
 @dataclass
@@ -128,6 +130,7 @@ class Beacon:
     enriched: SqlEnrichedQueries
     components: ComponentQueries
     maintenances: MaintenanceQueries
+    monitor_activity: MonitorActivityQueries
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -285,6 +288,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         configuration_queries=SqlConfigurationQueries(databases["Configuration"]),
         stored_events=SqlStoredEvents(databases["Telemetry"]),
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
+        monitor_activity=SqlMonitorActivityQueries(databases["Monitoring"]),
         visitors=Visitors(salts, clock), enricher=enricher,
         enriched=SqlEnrichedQueries(databases["Telemetry"]),
     )

@@ -15,6 +15,7 @@ from domain.errors import IncidentNotFoundError
 from domain.incident import Incident as IncidentAggregate
 from interfaces.graphql.context import GraphQLContext
 from interfaces.graphql.history import HistoryEntry
+from interfaces.graphql.lookup import found_or_none
 from interfaces.graphql.pagination import (
     DEFAULT_PAGE_SIZE,
     PageInfo,
@@ -119,17 +120,11 @@ class IncidentConnection:
 async def incident(info: Ctx, id: strawberry.ID, as_of: datetime | None = None,
                    ) -> Incident | None:
     """An incident now, or as it was at `asOf`; null when this workspace has no such incident."""
-    try:
-        incident_id = UUID(id)
-    except ValueError:
-        return None
     ctx = info.context
-    try:
-        found = await run_in_threadpool(ctx.beacon.statuspages.get_incident, ctx.workspace_id,
-                                        incident_id, as_of=as_of)
-    except IncidentNotFoundError:
-        return None
-    return Incident.from_aggregate(found)
+    found = await found_or_none(
+        id, lambda key: ctx.beacon.statuspages.get_incident(ctx.workspace_id, key, as_of=as_of),
+        IncidentNotFoundError)
+    return Incident.from_aggregate(found) if found is not None else None
 
 
 async def incidents(info: Ctx, page_slug: str, state: IncidentState | None = None,

@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
-from interfaces.graphql import analytics, configuration, enrichment, incidents, telemetry
+from interfaces.graphql import analytics, configuration, enrichment, incidents, monitors, telemetry
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
 
@@ -34,6 +34,9 @@ class Query:
     breakdown = strawberry.field(resolver=analytics.breakdown, description=analytics.breakdown.__doc__)
     metric = strawberry.field(resolver=analytics.metric, description=analytics.metric.__doc__)
     funnel = strawberry.field(resolver=analytics.funnel, description=analytics.funnel.__doc__)
+    monitor = strawberry.field(resolver=monitors.monitor, description=monitors.monitor.__doc__)
+    monitors = strawberry.field(resolver=monitors.monitors,
+                                description=monitors.monitors.__doc__)
     saved_insights = strawberry.field(resolver=configuration.saved_insights,
                                       description=configuration.saved_insights.__doc__)
     tracking_plan_violations = strawberry.field(

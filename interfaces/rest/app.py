@@ -26,6 +26,7 @@ from interfaces.rest import (
     incidents,
     ingest,
     maintenances,
+    monitor_runs,
     monitors,
     operations,
     projects,
@@ -45,7 +46,8 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     app.state.metrics = Metrics(lambda: [r.status() for r in beacon.runners])
     install_error_handlers(app)
     for router in (operations.router, admin.router, incidents.router, ingest.router,
-                   dialects.router, heartbeats.router, monitors.router, subscribers.router,
+                   dialects.router, heartbeats.router, monitors.router, monitor_runs.router,
+                   subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
                    maintenances.router, uptime.router, feeds.router, auth.router,
                    cli_sign_in.router, projects.router, deploys.router, enriched.router):
