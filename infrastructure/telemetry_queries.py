@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from infrastructure.database import Database, Row
+from infrastructure.enrichment_queries import enriched_columns, enrichment_join, enrichment_of
 from projections.model import from_micros
 from projections.telemetry import ACTIVITY, EVENTS, EXCEPTIONS, SESSIONS, TelemetryQueries
 
@@ -71,16 +72,20 @@ class SqlTelemetryQueries(TelemetryQueries):
         params: list[Any] = [str(workspace_id), *session_ids]
         window = ""
         if after is not None:
-            window = "AND (timestamp > %s OR (timestamp = %s AND event_id > %s))"
+            window = "AND (ev.timestamp > %s OR (ev.timestamp = %s AND ev.event_id > %s))"
             params += [after[0], after[0], after[1]]
         rows = self.db.query(
-            "SELECT * FROM (SELECT session_id, event_id, name, category, actor_id, source_app, "
-            "source_version, timestamp, received_at, properties, ROW_NUMBER() OVER "
-            "(PARTITION BY session_id ORDER BY timestamp, event_id) AS n "
-            f"FROM {EVENTS.name} WHERE workspace_id = %s AND session_id IN ({_marks(session_ids)}) "
+            "SELECT * FROM (SELECT ev.session_id, ev.event_id, ev.name, ev.category, ev.actor_id, "
+            "ev.source_app, ev.source_version, ev.timestamp, ev.received_at, ev.properties, "
+            f"{enriched_columns('en')}, ROW_NUMBER() OVER "
+            "(PARTITION BY ev.session_id ORDER BY ev.timestamp, ev.event_id) AS n "
+            f"FROM {EVENTS.name} ev {enrichment_join('en', 'ev.event_id', 'ev.workspace_id', 'events')} "
+            f"WHERE ev.workspace_id = %s AND ev.session_id IN ({_marks(session_ids)}) "
             f"{window}) page WHERE n <= %s ORDER BY session_id, n", [*params, first + 1])
         found: dict[str, list[Row]] = {session_id: [] for session_id in session_ids}
         for row in rows:
+            row = dict(row)
+            row["enrichment"] = enrichment_of(row)
             found[row["session_id"]].append({**row, "properties": self.db.load_json(row["properties"])})
         return {sid: (events[:first], len(events) > first) for sid, events in found.items()}
 

@@ -29,6 +29,7 @@ from psycopg import sql
 from application.base import BeaconApplication, Clock, system_clock
 from application.config_objects import ConfiguredObjects
 from application.deploys import ConfigurationApplication
+from application.enrichment import Enricher
 from application.exports import ExportsApplication
 from application.monitored_components import StatusUpkeep
 from application.monitoring import MonitoringApplication
@@ -36,6 +37,7 @@ from application.outages import OutageIncidents
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
 from application.tracking_plans import TrackingPlans
+from application.visitors import Visitors
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
 from infrastructure.analytics_queries import SqlAnalyticsQueries
@@ -43,7 +45,10 @@ from infrastructure.broker import build_broker, start_worker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
 from infrastructure.configuration_queries import SqlConfigurationQueries, SqlStoredEvents
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
+from infrastructure.enrichment_queries import SqlEnrichedQueries
+from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
+from infrastructure.geo import GeoDatabase
 from infrastructure.incident_queries import SqlIncidentQueries
 from infrastructure.monitor_activity_queries import SqlMonitorActivityQueries
 from infrastructure.monitor_links import SqlMonitorLinks
@@ -55,12 +60,15 @@ from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
+from infrastructure.user_agents import UserAgentParser
+from infrastructure.visitor_salts import SqlVisitorSalts
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
 from projections.analytics_questions import AnalyticsQueries
 from projections.components import ComponentQueries, ComponentsProjection
 from projections.configuration import ConfigurationProjection, ConfigurationQueries
+from projections.enrichment import EnrichedEventsProjection, EnrichmentPipeline
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.maintenance import MaintenanceQueries, MaintenancesProjection
 from projections.model import Projection
@@ -85,7 +93,7 @@ def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
             ComponentsProjection(), MaintenancesProjection(),
-            ConfigurationProjection(), MonitorActivityProjection()]
+            ConfigurationProjection(), MonitorActivityProjection(), EnrichedEventsProjection()]
 
 
 @dataclass
@@ -117,6 +125,9 @@ class Beacon:
     configured_objects: ConfiguredObjects
     configuration_queries: ConfigurationQueries
     stored_events: SqlStoredEvents
+    visitors: Visitors
+    enricher: Enricher
+    enriched: SqlEnrichedQueries
     components: ComponentQueries
     maintenances: MaintenanceQueries
     monitor_activity: MonitorActivityQueries
@@ -191,6 +202,7 @@ class Beacon:
             self._worker.stop(timeout=5000)
         self.broker.close()
         self.webhooks.close()
+        self.enricher.geo.close()
         for app in self.applications.values():
             app.close()
         for db in {id(d): d for d in self.databases.values()}.values():
@@ -230,11 +242,19 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     configuration = ConfigurationApplication(eventsourcing_env(settings, "Configuration"), clock=clock)
     apps: dict[str, BeaconApplication] = {
         a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, configuration)}
-    runners = []
+    # The enrichment pipeline first: a catch-up of every runner in order (tests, a read that
+    # waits) then finds what it recorded.
+    enricher = Enricher(telemetry, GeoDatabase(settings.geoip_db), UserAgentParser())
+    pipeline = ReadModelStore(databases["Telemetry"], EnrichmentPipeline())
+    pipeline.create_tables()
+    runners: list[ProjectionRunner] = [EnrichmentRunner(enricher, telemetry, pipeline)] \
+        if settings.enrichment else []
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)
         store.create_tables()
         runners.append(ProjectionRunner(projection, apps[projection.source], store))
+    salts = SqlVisitorSalts(databases["Telemetry"])
+    salts.create_tables()
     webhooks = WebhookDeliveries(
         deliveries, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
                                       timeout=settings.webhook_timeout_seconds),
@@ -269,4 +289,6 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         stored_events=SqlStoredEvents(databases["Telemetry"]),
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
         monitor_activity=SqlMonitorActivityQueries(databases["Monitoring"]),
+        visitors=Visitors(salts, clock), enricher=enricher,
+        enriched=SqlEnrichedQueries(databases["Telemetry"]),
     )

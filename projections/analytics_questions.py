@@ -19,6 +19,8 @@ MAX_LIMIT = 1000
 MIN_STEPS, MAX_STEPS = 2, 10
 MAX_FILTERS = 20
 COLUMN_KEYS = ("category", "source_app", "source_version", "actor_id")  # any other key is a property
+# ...or one of the enriched dimensions ($country, $region, $city, $browser, $os, $device_type):
+# projections/enrichment.py DIMENSIONS.
 NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"  # the text a GT/LT comparison treats as a number
 
 

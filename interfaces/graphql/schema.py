@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
-from interfaces.graphql import analytics, configuration, incidents, monitors, telemetry
+from interfaces.graphql import analytics, configuration, enrichment, incidents, monitors, telemetry
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
 
@@ -29,6 +29,7 @@ class Query:
     exception_groups = strawberry.field(resolver=telemetry.exception_groups,
                                         description=telemetry.exception_groups.__doc__)
     usage = strawberry.field(resolver=telemetry.usage, description=telemetry.usage.__doc__)
+    event = strawberry.field(resolver=enrichment.event, description=enrichment.event.__doc__)
     timeseries = strawberry.field(resolver=analytics.timeseries,
                                   description=analytics.timeseries.__doc__)
     breakdown = strawberry.field(resolver=analytics.breakdown, description=analytics.breakdown.__doc__)

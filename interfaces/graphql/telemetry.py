@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.enrichment import Enrichment
 from interfaces.graphql.pagination import PageInfo, key_after, key_cursor, page_size, position_after
 from interfaces.rest.errors import BadRequest
 from interfaces.rest.representations import encode_cursor
@@ -30,6 +31,8 @@ class SessionEvent:
     timestamp: datetime
     received_at: datetime
     properties: JSON | None
+    enrichment: Enrichment | None = strawberry.field(
+        default=None, description="Content hash, geo and device (null until derived)")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> SessionEvent:
@@ -37,7 +40,8 @@ class SessionEvent:
                    actor_id=row["actor_id"], source_app=row["source_app"],
                    source_version=row["source_version"], timestamp=from_micros(row["timestamp"]),
                    received_at=from_micros(row["received_at"]),
-                   properties=row["properties"])
+                   properties=row["properties"],
+                   enrichment=Enrichment.from_row(row.get("enrichment")))
 
 
 @strawberry.type

@@ -20,6 +20,7 @@ from interfaces.rest import (
     dashboard,
     deploys,
     dialects,
+    enriched,
     exports,
     feeds,
     heartbeats,
@@ -50,7 +51,7 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
                    subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
                    maintenances.router, uptime.router, feeds.router, auth.router,
-                   cli_sign_in.router, projects.router, deploys.router):
+                   cli_sign_in.router, projects.router, deploys.router, enriched.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     graphql = build_router(beacon)
     for route in graphql.routes:  # GET answers GraphiQL's page to a browser, JSON to a client
