@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
-from interfaces.graphql import analytics, configuration, enrichment, incidents, monitors, telemetry
+from interfaces.graphql import analytics, configuration, enrichment, incidents, monitors, team, telemetry
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
 
@@ -42,6 +42,8 @@ class Query:
                                 description=monitors.monitors.__doc__)
     saved_insights = strawberry.field(resolver=configuration.saved_insights,
                                       description=configuration.saved_insights.__doc__)
+    members = strawberry.field(resolver=team.members, description=team.members.__doc__)
+    deploys = strawberry.field(resolver=team.deploys, description=team.deploys.__doc__)
     tracking_plan_violations = strawberry.field(
         resolver=configuration.tracking_plan_violations,
         description=configuration.tracking_plan_violations.__doc__)

@@ -92,6 +92,14 @@ def test_a_member_signs_in_reads_the_overview_and_a_funnel(
     assert conversions == ["100.0%", "75.0%", "25.0%"]
     shoot(page, "insights-funnel")
 
+    page.goto(f"{server}/app/shop/settings")
+    page.get_by_label("Invite by email").fill("new@example.com")
+    page.get_by_role("button", name="Invite").click()
+    page.wait_for_selector("p.secret")
+    assert "/invitations/accept?token=" in page.inner_text("p.secret")
+    assert "ann@example.com" in page.inner_text("#members-title + table, table")
+    shoot(page, "settings")
+
     page.goto(f"{server}/app/other/overview")
     assert "Project not found" in page.inner_text("main")
 

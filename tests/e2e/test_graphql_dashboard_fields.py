@@ -77,3 +77,20 @@ def test_a_monitor_s_uptime_is_read_through_graphql(client: TestClient, tenant: 
     refused = ask(client, tenant, """query($id: ID!) { monitor(id: $id) { uptime(interval: "year") {
         uptimePercent } } }""", id=monitor["id"])
     assert refused["errors"][0]["extensions"]["code"] == "validation_error"
+
+
+def test_members_and_deploy_history_read_through_graphql(client: TestClient, beacon: Beacon) -> None:
+    owner = beacon.workspaces.create_user(email="owner@example.com", password="long enough password")
+    workspace, keys = beacon.workspaces.create_project(name="Team", slug="team", owner=owner)
+    secret = {"Authorization": f"Bearer {keys['secret'][1]}"}
+    public = {"Authorization": f"Bearer {keys['public'][1]}"}
+    query = "{ members { email role } deploys { version author { name } } }"
+    answer = client.post("/graphql", json={"query": query}, headers=secret).json()
+    assert answer["data"] == {"members": [{"email": "owner@example.com", "role": "owner"}],
+                              "deploys": []}
+    read_key = client.post(f"/admin/v1/workspaces/{workspace.id}/keys", headers=ADMIN,
+                           json={"name": "reader", "scopes": ["read"]}).json()["data"]["key"]
+    refused = client.post("/graphql", json={"query": "{ deploys { version } }"},
+                          headers={"Authorization": f"Bearer {read_key}"}).json()
+    assert refused["errors"][0]["extensions"]["code"] == "forbidden"
+    assert client.post("/graphql", json={"query": query}, headers=public).status_code == 403

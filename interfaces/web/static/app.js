@@ -9,11 +9,13 @@ import { Sessions } from "./pages/sessions.js";
 import { Exceptions } from "./pages/exceptions.js";
 import { Incidents } from "./pages/incidents.js";
 import { Monitors } from "./pages/monitors.js";
+import { Settings } from "./pages/settings.js";
 
 const PAGES = [
   ["overview", "Overview", Overview], ["insights", "Insights", Insights],
   ["sessions", "Sessions", Sessions], ["exceptions", "Exceptions", Exceptions],
   ["incidents", "Incidents", Incidents], ["monitors", "Monitors", Monitors],
+  ["settings", "Settings", Settings],
 ];
 
 /** Move within the app without a reload. */
