@@ -8,7 +8,7 @@ methods come to it through `MonitorLifecycle`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -18,9 +18,6 @@ from domain.actor import Actor
 from domain.errors import MonitorNotFoundError
 from domain.heartbeat_token import hash_token, token_lookup, token_matches
 from domain.monitor_config import changed_config
-
-if TYPE_CHECKING:
-    from domain.monitor import Monitor
 
 
 class StatusChanged(Aggregate.Event):
@@ -35,7 +32,7 @@ class StatusChanged(Aggregate.Event):
     since: datetime
     effective_at: datetime
 
-    def apply(self, aggregate: Monitor) -> None:
+    def apply(self, aggregate: MonitorState) -> None:
         aggregate.status = self.after
         aggregate.status_since = self.effective_at
 
@@ -51,7 +48,7 @@ class Flipped(StatusChanged):
 class Paused(StatusChanged):
     actor: Actor
 
-    def apply(self, aggregate: Monitor) -> None:
+    def apply(self, aggregate: MonitorState) -> None:
         super().apply(aggregate)
         aggregate.late_at = aggregate.down_at = None
 
@@ -63,7 +60,7 @@ class Resumed(StatusChanged):
     late_at: datetime | None
     down_at: datetime | None
 
-    def apply(self, aggregate: Monitor) -> None:
+    def apply(self, aggregate: MonitorState) -> None:
         super().apply(aggregate)
         aggregate.late_at, aggregate.down_at = self.late_at, self.down_at
 
@@ -73,7 +70,7 @@ class TokenRotated(Aggregate.Event):
     token_hash: str
     actor: Actor
 
-    def apply(self, aggregate: Monitor) -> None:
+    def apply(self, aggregate: MonitorState) -> None:
         aggregate.token_lookup = self.token_lookup
         aggregate.token_hash = self.token_hash
 
@@ -86,7 +83,7 @@ class Reconfigured(Aggregate.Event):
     late_at: datetime | None
     down_at: datetime | None
 
-    def apply(self, aggregate: Monitor) -> None:
+    def apply(self, aggregate: MonitorState) -> None:
         for field, (_, after) in self.changes.items():
             setattr(aggregate, field, after)
         aggregate.late_at, aggregate.down_at = self.late_at, self.down_at
@@ -98,7 +95,7 @@ class Deleted(Aggregate.Event):
 
     actor: Actor
 
-    def apply(self, aggregate: Monitor) -> None:
+    def apply(self, aggregate: MonitorState) -> None:
         aggregate.status = "deleted"
         aggregate.late_at = aggregate.down_at = None
 
@@ -106,14 +103,14 @@ class Deleted(Aggregate.Event):
 class IncidentOpened(Aggregate.Event):
     incident_id: UUID
 
-    def apply(self, aggregate: Monitor) -> None:
+    def apply(self, aggregate: MonitorState) -> None:
         aggregate.incident_id = self.incident_id
 
 
 class IncidentClosed(Aggregate.Event):
     incident_id: UUID
 
-    def apply(self, aggregate: Monitor) -> None:
+    def apply(self, aggregate: MonitorState) -> None:
         aggregate.incident_id = None
 
 
@@ -130,6 +127,7 @@ class MonitorState(Protocol):
     page_slug: str | None
     token_lookup: str
     token_hash: str
+    config_version: int
     Paused: Any
     Resumed: Any
     Reconfigured: Any
