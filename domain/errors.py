@@ -122,3 +122,7 @@ class OwnedByConfigError(ConflictError):
     """An object a deploy created: beacon.yml owns it until the config releases it."""
 
     code = "owned_by_config"
+
+
+class EventNotFoundError(NotFoundError):
+    pass

@@ -31,6 +31,7 @@ from application.alerts import AlertChannels, AlertsApplication
 from application.base import BeaconApplication, Clock, system_clock
 from application.config_objects import ConfiguredObjects
 from application.deploys import ConfigurationApplication
+from application.enrichment import Enricher
 from application.exports import ExportsApplication
 from application.monitored_components import StatusUpkeep
 from application.monitoring import MonitoringApplication
@@ -38,6 +39,7 @@ from application.outages import OutageIncidents
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
 from application.tracking_plans import TrackingPlans
+from application.visitors import Visitors
 from application.webhook_bodies import PageSubscribers
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
@@ -47,8 +49,12 @@ from infrastructure.broker import build_broker, start_worker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
 from infrastructure.configuration_queries import SqlConfigurationQueries, SqlStoredEvents
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
+from infrastructure.enrichment_queries import SqlEnrichedQueries
+from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
+from infrastructure.geo import GeoDatabase
 from infrastructure.incident_queries import SqlIncidentQueries
+from infrastructure.monitor_activity_queries import SqlMonitorActivityQueries
 from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
@@ -58,6 +64,8 @@ from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.telemetry_queries import SqlTelemetryQueries
+from infrastructure.user_agents import UserAgentParser
+from infrastructure.visitor_salts import SqlVisitorSalts
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.alerting import alert_deliveries, evaluation
@@ -66,9 +74,11 @@ from projections.alerts import AlertQueries, AlertsProjection
 from projections.analytics_questions import AnalyticsQueries
 from projections.components import ComponentQueries, ComponentsProjection
 from projections.configuration import ConfigurationProjection, ConfigurationQueries
+from projections.enrichment import EnrichedEventsProjection, EnrichmentPipeline
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.maintenance import MaintenanceQueries, MaintenancesProjection
 from projections.model import Projection
+from projections.monitor_activity import MonitorActivityProjection, MonitorActivityQueries
 from projections.monitors import MonitorQueries, MonitorsProjection
 from projections.pages import PagesProjection
 from projections.status_page import StatusPageQueries
@@ -90,7 +100,8 @@ def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
             ComponentsProjection(), MaintenancesProjection(),
-            ConfigurationProjection(), AlertsProjection()]
+            ConfigurationProjection(), MonitorActivityProjection(), EnrichedEventsProjection(),
+            AlertsProjection()]
 
 
 @dataclass
@@ -122,8 +133,12 @@ class Beacon:
     configured_objects: ConfiguredObjects
     configuration_queries: ConfigurationQueries
     stored_events: SqlStoredEvents
+    visitors: Visitors
+    enricher: Enricher
+    enriched: SqlEnrichedQueries
     components: ComponentQueries
     maintenances: MaintenanceQueries
+    monitor_activity: MonitorActivityQueries
     alerts: AlertsApplication
     alert_queries: AlertQueries
     alert_evaluation: AlertEvaluation
@@ -201,6 +216,7 @@ class Beacon:
         self.broker.close()
         self.webhooks.close()
         self.alert_webhooks.close()
+        self.enricher.geo.close()
         for app in self.applications.values():
             app.close()
         for db in {id(d): d for d in self.databases.values()}.values():
@@ -242,7 +258,13 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     apps: dict[str, BeaconApplication] = {
         a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, configuration,
                             alerts)}
-    runners = []
+    # The enrichment pipeline first: a catch-up of every runner in order (tests, a read that
+    # waits) then finds what it recorded.
+    enricher = Enricher(telemetry, GeoDatabase(settings.geoip_db), UserAgentParser())
+    pipeline = ReadModelStore(databases["Telemetry"], EnrichmentPipeline())
+    pipeline.create_tables()
+    runners: list[ProjectionRunner] = [EnrichmentRunner(enricher, telemetry, pipeline)] \
+        if settings.enrichment else []
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)
         store.create_tables()
@@ -258,6 +280,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     alert_queries = SqlAlertQueries(databases["Alerts"])
     alert_evaluation = evaluation(alerts, alert_queries, analytics, databases, runners,
                                   telemetry, monitoring, clock)
+    salts = SqlVisitorSalts(databases["Telemetry"])
+    salts.create_tables()
     telemetry_queries = SqlTelemetryQueries(databases["Telemetry"])
     export_files = ExportFiles(settings.data_dir / "exports", databases["StatusPages"],
                                databases.get("Telemetry"))
@@ -287,6 +311,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         configuration_queries=SqlConfigurationQueries(databases["Configuration"]),
         stored_events=SqlStoredEvents(databases["Telemetry"]),
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
+        monitor_activity=SqlMonitorActivityQueries(databases["Monitoring"]),
+        visitors=Visitors(salts, clock), enricher=enricher,
+        enriched=SqlEnrichedQueries(databases["Telemetry"]),
         alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
         alert_webhooks=alert_webhooks,
     )
