@@ -26,6 +26,8 @@ import dramatiq
 import psycopg
 from psycopg import sql
 
+from application.alert_evaluation import AlertEvaluation
+from application.alerts import AlertChannels, AlertsApplication
 from application.base import BeaconApplication, Clock, system_clock
 from application.config_objects import ConfiguredObjects
 from application.deploys import ConfigurationApplication
@@ -38,8 +40,10 @@ from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
 from application.tracking_plans import TrackingPlans
 from application.visitors import Visitors
+from application.webhook_bodies import PageSubscribers
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
+from infrastructure.alert_queries import SqlAlertQueries
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
@@ -64,7 +68,9 @@ from infrastructure.user_agents import UserAgentParser
 from infrastructure.visitor_salts import SqlVisitorSalts
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
+from interfaces.alerting import alert_deliveries, evaluation
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
+from projections.alerts import AlertQueries, AlertsProjection
 from projections.analytics_questions import AnalyticsQueries
 from projections.components import ComponentQueries, ComponentsProjection
 from projections.configuration import ConfigurationProjection, ConfigurationQueries
@@ -86,14 +92,16 @@ from projections.webhooks import WebhookDeliveriesProjection, WebhookLog
 
 log = logging.getLogger("beacon")
 APPLICATIONS = (WorkspacesApplication, StatusPagesApplication, TelemetryApplication,
-                MonitoringApplication, ExportsApplication, ConfigurationApplication)
+                MonitoringApplication, ExportsApplication, ConfigurationApplication,
+                AlertsApplication)
 
 
 def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
             ComponentsProjection(), MaintenancesProjection(),
-            ConfigurationProjection(), MonitorActivityProjection(), EnrichedEventsProjection()]
+            ConfigurationProjection(), MonitorActivityProjection(), EnrichedEventsProjection(),
+            AlertsProjection()]
 
 
 @dataclass
@@ -131,6 +139,10 @@ class Beacon:
     components: ComponentQueries
     maintenances: MaintenanceQueries
     monitor_activity: MonitorActivityQueries
+    alerts: AlertsApplication
+    alert_queries: AlertQueries
+    alert_evaluation: AlertEvaluation
+    alert_webhooks: WebhookDeliveries
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -138,7 +150,8 @@ class Beacon:
     @property
     def applications(self) -> dict[str, BeaconApplication]:
         return {app.name: app for app in (self.workspaces, self.statuspages, self.telemetry,
-                                          self.monitoring, self.exports, self.configuration)}
+                                          self.monitoring, self.exports, self.configuration,
+                                          self.alerts)}
 
     def runner(self, name: str) -> ProjectionRunner:
         for runner in self.runners:
@@ -202,6 +215,7 @@ class Beacon:
             self._worker.stop(timeout=5000)
         self.broker.close()
         self.webhooks.close()
+        self.alert_webhooks.close()
         self.enricher.geo.close()
         for app in self.applications.values():
             app.close()
@@ -240,8 +254,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
                                        due=monitors)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
     configuration = ConfigurationApplication(eventsourcing_env(settings, "Configuration"), clock=clock)
+    alerts = AlertsApplication(eventsourcing_env(settings, "Alerts"), clock=clock)
     apps: dict[str, BeaconApplication] = {
-        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, configuration)}
+        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, configuration,
+                            alerts)}
     # The enrichment pipeline first: a catch-up of every runner in order (tests, a read that
     # waits) then finds what it recorded.
     enricher = Enricher(telemetry, GeoDatabase(settings.geoip_db), UserAgentParser())
@@ -253,13 +269,19 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         store = ReadModelStore(databases[projection.source], projection)
         store.create_tables()
         runners.append(ProjectionRunner(projection, apps[projection.source], store))
+    webhooks, alert_webhooks = (WebhookDeliveries(
+        store, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
+                                 timeout=settings.webhook_timeout_seconds),
+        recipients, clock, DeliveryPolicy(max_attempts=settings.webhook_max_attempts,
+                                          backoff_seconds=settings.webhook_backoff_seconds))
+        for store, recipients in ((deliveries, PageSubscribers(statuspages)),
+                                  (alert_deliveries(databases["Alerts"]), AlertChannels(alerts))))
+    analytics = SqlAnalyticsQueries(databases["Telemetry"])
+    alert_queries = SqlAlertQueries(databases["Alerts"])
+    alert_evaluation = evaluation(alerts, alert_queries, analytics, databases, runners,
+                                  telemetry, monitoring, clock)
     salts = SqlVisitorSalts(databases["Telemetry"])
     salts.create_tables()
-    webhooks = WebhookDeliveries(
-        deliveries, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
-                                      timeout=settings.webhook_timeout_seconds),
-        statuspages, clock, DeliveryPolicy(max_attempts=settings.webhook_max_attempts,
-                                           backoff_seconds=settings.webhook_backoff_seconds))
     telemetry_queries = SqlTelemetryQueries(databases["Telemetry"])
     export_files = ExportFiles(settings.data_dir / "exports", databases["StatusPages"],
                                databases.get("Telemetry"))
@@ -270,7 +292,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         outages=OutageIncidents(monitoring, statuspages, monitor_links.under_maintenance),
         upkeep=StatusUpkeep(statuspages, monitor_links, maintenances),
         webhooks=webhooks, exports=exports, export_files=export_files,
-        export_ttl=timedelta(hours=settings.export_ttl_hours))
+        export_ttl=timedelta(hours=settings.export_ttl_hours), alert_evaluation=alert_evaluation,
+        alert_webhooks=alert_webhooks)
     broker = build_broker(settings.redis_url)
     return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
@@ -278,7 +301,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         runners=runners,
         incidents=SqlIncidentQueries(databases["StatusPages"]),
         telemetry_queries=telemetry_queries,
-        analytics=SqlAnalyticsQueries(databases["Telemetry"]), monitors=monitors,
+        analytics=analytics, monitors=monitors,
         public_pages=SqlStatusPageQueries(databases["StatusPages"], monitors),
         webhooks=webhooks, webhook_log=deliveries, export_files=export_files,
         limiter=RateLimiter(settings.redis_url), broker=broker, jobs=jobs,
@@ -291,4 +314,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         monitor_activity=SqlMonitorActivityQueries(databases["Monitoring"]),
         visitors=Visitors(salts, clock), enricher=enricher,
         enriched=SqlEnrichedQueries(databases["Telemetry"]),
+        alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
+        alert_webhooks=alert_webhooks,
     )
+

@@ -9,7 +9,16 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
-from interfaces.graphql import analytics, configuration, enrichment, incidents, monitors, team, telemetry
+from interfaces.graphql import (
+    alerts,
+    analytics,
+    configuration,
+    enrichment,
+    incidents,
+    monitors,
+    team,
+    telemetry,
+)
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
 
@@ -47,6 +56,8 @@ class Query:
     tracking_plan_violations = strawberry.field(
         resolver=configuration.tracking_plan_violations,
         description=configuration.tracking_plan_violations.__doc__)
+    alert = strawberry.field(resolver=alerts.alert, description=alerts.alert.__doc__)
+    alerts = strawberry.field(resolver=alerts.alerts, description=alerts.alerts.__doc__)
 
 
 class BeaconSchema(strawberry.Schema):

@@ -13,6 +13,7 @@ from interfaces.graphql.router import build_router
 from interfaces.metrics import Metrics
 from interfaces.rest import (
     admin,
+    alerts,
     analytics,
     auth,
     cli_sign_in,
@@ -51,7 +52,8 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
                    subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
                    maintenances.router, uptime.router, feeds.router, auth.router,
-                   cli_sign_in.router, projects.router, deploys.router, enriched.router):
+                   cli_sign_in.router, projects.router, deploys.router, enriched.router,
+                   alerts.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     graphql = build_router(beacon)
     for route in graphql.routes:  # GET answers GraphiQL's page to a browser, JSON to a client

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 
 from application.workspaces import Principal
 from domain.credential import ACCESS_TOKEN_PREFIX
@@ -75,6 +75,7 @@ Writer = Annotated[Principal, Depends(principal_with("write"))]
 Ingester = Annotated[Principal, Depends(principal_with("ingest"))]
 AnyKey = Annotated[Principal, Depends(principal_with("ingest", "read", "write"))]
 Reader = Annotated[Principal, Depends(principal_with("read", "write"))]
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 def require_admin(request: Request, beacon: BeaconDep) -> None:
