@@ -21,14 +21,15 @@ import pytest
 
 from domain.tracked_event import check_event
 from infrastructure.settings import Settings, pool_budget
-from interfaces.bootstrap import bootstrap
+from interfaces.bootstrap import all_projections, bootstrap
 from tests.services import fresh_schema, require_postgres
 
 pytestmark = pytest.mark.postgres
 
 ADMIN = {"Authorization": "Bearer connections-test-admin-token-0123456789"}
 BEACON = Path(sys.executable).with_name("beacon")
-LOGS_WITH_PROJECTIONS = 3  # StatusPages, Telemetry and Monitoring: one LISTEN connection each
+# One LISTEN connection for each log that projections follow (StatusPages, Telemetry, ...).
+LOGS_WITH_PROJECTIONS = len({projection.source for projection in all_projections()})
 
 
 def free_port() -> int:
