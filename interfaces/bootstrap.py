@@ -46,6 +46,7 @@ from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.export_files import ExportFiles
 from infrastructure.incident_queries import SqlIncidentQueries
 from infrastructure.monitor_links import SqlMonitorLinks
+from infrastructure.live_stream import LiveStream
 from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
 from infrastructure.rate_limits import RateLimiter
@@ -53,6 +54,7 @@ from infrastructure.read_models import ReadModelStore
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
+from infrastructure.stream_wakes import RedisDoorbell, wake_sources
 from infrastructure.telemetry_queries import SqlTelemetryQueries
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
@@ -117,6 +119,8 @@ class Beacon:
     stored_events: SqlStoredEvents
     components: ComponentQueries
     maintenances: MaintenanceQueries
+    stream: LiveStream
+    doorbell: RedisDoorbell | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -175,11 +179,20 @@ class Beacon:
             self.wake_projections(source)
             time.sleep(0.02)
 
+    def telemetry_written(self) -> None:
+        """This process wrote to the Telemetry log: wake the live streams of every API process."""
+        self.stream.wake()
+        if self.doorbell is not None:
+            self.doorbell.ring()
+
     def rebuild(self, name: str, progress: Any = None) -> int:
         return Rebuilder(self.runner(name)).run(progress)
 
     def close(self) -> None:
         self._stop.set()
+        self.stream.close()
+        if self.doorbell is not None:
+            self.doorbell.close()
         for runner in self.runners:
             runner.wake()
         for thread in self._threads:
@@ -265,4 +278,21 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         configuration_queries=SqlConfigurationQueries(databases["Configuration"]),
         stored_events=SqlStoredEvents(databases["Telemetry"]),
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
+        stream=live_stream(settings, telemetry),
+        doorbell=RedisDoorbell(settings.redis_url, stream_namespace(settings))
+        if settings.redis_url else None,
     )
+
+
+def stream_namespace(settings: Settings) -> str:
+    """What tells this Beacon's stream wake-ups from another's on a shared Redis."""
+    return settings.db_schema if settings.uses_postgres else str(settings.data_dir.resolve())
+
+
+def live_stream(settings: Settings, telemetry: TelemetryApplication) -> LiveStream:
+    wakes = wake_sources(redis_url=settings.redis_url, database_url=settings.database_url,
+                         channel=cast(Any, telemetry.recorder).channel_name
+                         if settings.uses_postgres else "",
+                         namespace=stream_namespace(settings))
+    return LiveStream(telemetry, buffer_size=settings.stream_buffer_events,
+                      recheck_seconds=settings.stream_recheck_seconds, wake_sources=wakes)

@@ -29,6 +29,7 @@ from interfaces.rest import (
     operations,
     projects,
     status_page,
+    stream,
     subscribers,
     uptime,
 )
@@ -43,7 +44,8 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     app.state.beacon = beacon
     app.state.metrics = Metrics(lambda: [r.status() for r in beacon.runners])
     install_error_handlers(app)
-    for router in (operations.router, admin.router, incidents.router, ingest.router,
+    # The stream first: its path must win over any /api/v1/events/{id}.
+    for router in (stream.router, operations.router, admin.router, incidents.router, ingest.router,
                    dialects.router, heartbeats.router, monitors.router, subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
                    maintenances.router, uptime.router, feeds.router, auth.router,
@@ -56,6 +58,7 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
                                     "content": {"application/json": {}, "text/html": {}}}
     app.include_router(graphql, prefix="/graphql", responses=ERROR_RESPONSES)
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)
+    app.add_middleware(stream.TelemetryDoorbell)
     app.add_middleware(Observability, metrics=app.state.metrics)
     return app
 

@@ -1,0 +1,114 @@
+"""The live event stream's vocabulary: where a message sits in the log, what a subscriber asks
+for, and the message an accepted event or exception report becomes.
+
+DESIGN.md decision 13: a stream reads the Telemetry log by position. A batch is one notification
+carrying many events (domain/batch.py), so a message's position is `<notification id>.<index>`:
+the notification, then the event's index inside it (an exception report is `<id>.0`). Positions
+order as the log does, so "everything after `n.i`" resumes with no gap and no repeat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from domain.batch import EventBatch
+from domain.exception_report import ExceptionReport
+from domain.time import from_micros, iso
+
+EXCEPTION_NAME = "$exception"  # the `name` an exception report has in a stream, for `event=`
+
+
+@dataclass(frozen=True, order=True)
+class StreamPosition:
+    """A message's place in the Telemetry log: its notification, then its index in it."""
+
+    notification: int
+    index: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.notification}.{self.index}"
+
+    @classmethod
+    def parse(cls, text: str) -> StreamPosition | None:
+        """The position a client sent back (SSE `Last-Event-ID`), or None if it is not one."""
+        notification, dot, index = text.strip().partition(".")
+        if not notification.isdigit() or (dot and not index.isdigit()):
+            return None
+        return cls(int(notification), int(index) if dot else 0)
+
+
+@dataclass(frozen=True)
+class StreamFilter:
+    """What a subscriber wants: any of `events` (names; `$exception` for exception reports), one
+    `actor_id`, and properties equal to these values (compared as JSON scalars written as text:
+    `"pro"` matches the string pro, `3` the number 3, `true` the boolean)."""
+
+    events: frozenset[str] = frozenset()
+    actor_id: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+
+    def admits(self, message: Message) -> bool:
+        body = message.body
+        if self.events and body["name"] not in self.events:
+            return False
+        if self.actor_id is not None and body.get("actor_id") != self.actor_id:
+            return False
+        if self.properties:
+            found = body.get("properties") or {}
+            return all(key in found and as_text(found[key]) == wanted
+                       for key, wanted in self.properties.items())
+        return True
+
+
+def as_text(value: Any) -> str | None:
+    """A property's value as a filter writes it; objects and arrays never match."""
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, (bool, int, float)):
+        return orjson.dumps(value).decode()
+    return None
+
+
+@dataclass
+class Message:
+    """One streamed event or exception report: its workspace, position, kind and JSON body."""
+
+    workspace_id: UUID
+    position: StreamPosition
+    kind: str  # "event" or "exception"
+    body: dict[str, Any]
+    _data: bytes | None = None
+
+    @property
+    def data(self) -> bytes:
+        """The body as JSON, made once however many subscribers send it."""
+        if self._data is None:
+            self._data = orjson.dumps({"position": str(self.position), **self.body})
+        return self._data
+
+
+def messages_of(notification_id: int, event: Any) -> list[Message]:
+    """The messages of one stored domain event: one per accepted event of a batch, one for an
+    exception report, none for anything else in the log."""
+    if isinstance(event, EventBatch.Accepted):
+        received = iso(event.received_at)
+        records = orjson.loads(event.events_json)
+        return [Message(event.workspace_id, StreamPosition(notification_id, index), "event",
+                        event_body(record, received)) for index, record in enumerate(records)]
+    if isinstance(event, ExceptionReport.Reported):
+        body = {"name": EXCEPTION_NAME, **event.report, "fingerprint": event.fingerprint,
+                "received_at": iso(event.timestamp)}
+        return [Message(event.workspace_id, StreamPosition(notification_id), "exception", body)]
+    return []
+
+
+def event_body(record: dict[str, Any], received_at: str | None) -> dict[str, Any]:
+    """A stored TrackedEvent record as the API shows an event (times in ISO 8601)."""
+    body = {key: value for key, value in record.items() if key != "timestamp_us"}
+    body["timestamp"] = iso(from_micros(record["timestamp_us"]))
+    body["received_at"] = received_at
+    return body

@@ -1,0 +1,67 @@
+"""One subscriber's live feed, whatever carries it (SSE or a GraphQL subscription): the history
+since the position it resumes from, then live messages, with keep-alives, and an end when it falls
+behind (overflow) or its key is revoked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from uuid import UUID
+
+from starlette.concurrency import run_in_threadpool
+
+from application.stream import Message, StreamFilter, StreamPosition
+from interfaces.bootstrap import Beacon
+
+
+@dataclass(frozen=True)
+class Ended:
+    """Why a feed stopped: "overflow" (resume after `last`) or "revoked"."""
+
+    reason: str
+    last: str | None
+
+
+KEEP_ALIVE = "keep-alive"
+Delivery = list[Message] | str | Ended  # messages, KEEP_ALIVE, or the end
+
+
+async def feed(beacon: Beacon, token: str, workspace_id: UUID, wanted: StreamFilter,
+               after: StreamPosition | None) -> AsyncIterator[Delivery]:
+    """Everything after `after` (or from now), in log order, each message once."""
+    settings, stream = beacon.settings, beacon.stream
+    sub = stream.subscribe(workspace_id, wanted, after)
+    last = str(after) if after is not None else None
+    try:
+        if after is not None:
+            start = after.notification
+            while start <= sub.caught_up_to:
+                found, start = await run_in_threadpool(stream.history, sub, start)
+                if found:
+                    last = str(found[-1].position)
+                    yield found
+        quiet_since = check_at = time.monotonic()
+        while True:
+            now = time.monotonic()
+            wait = min(quiet_since + settings.stream_keepalive_seconds,
+                       check_at + settings.stream_key_check_seconds) - now
+            messages = await sub.take(max(wait, 0.0))
+            if messages:
+                last = str(messages[-1].position)
+                quiet_since = time.monotonic()
+                yield messages
+            if sub.overflowed:
+                yield Ended("overflow", last)
+                return
+            now = time.monotonic()
+            if now >= check_at + settings.stream_key_check_seconds:
+                check_at = now
+                if await run_in_threadpool(beacon.workspaces.authenticate, token) is None:
+                    yield Ended("revoked", last)
+                    return
+            if now >= quiet_since + settings.stream_keepalive_seconds:
+                quiet_since = now
+                yield KEEP_ALIVE
+    finally:
+        stream.unsubscribe(sub)
