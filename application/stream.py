@@ -4,7 +4,8 @@ for, and the message an accepted event or exception report becomes.
 DESIGN.md decision 13: a stream reads the Telemetry log by position. A batch is one notification
 carrying many events (domain/batch.py), so a message's position is `<notification id>.<index>`:
 the notification, then the event's index inside it (an exception report is `<id>.0`). Positions
-order as the log does, so "everything after `n.i`" resumes with no gap and no repeat.
+order as the log does, so "everything after `n.i`" resumes with no gap and no repeat; a bare `n`
+means "after all of notification n" (where a subscriber that has been sent nothing yet stands).
 """
 
 from __future__ import annotations
@@ -22,23 +23,28 @@ from domain.time import from_micros, iso
 EXCEPTION_NAME = "$exception"  # the `name` an exception report has in a stream, for `event=`
 
 
+WHOLE = 2**31  # the index of "all of the notification": a bare `<notification>` id
+
+
 @dataclass(frozen=True, order=True)
 class StreamPosition:
-    """A message's place in the Telemetry log: its notification, then its index in it."""
+    """A message's place in the Telemetry log: its notification, then its index in it. A bare
+    `<notification>` stands for the end of that notification (everything in it is behind)."""
 
     notification: int
-    index: int = 0
+    index: int = WHOLE
 
     def __str__(self) -> str:
-        return f"{self.notification}.{self.index}"
+        return str(self.notification) if self.index == WHOLE else \
+            f"{self.notification}.{self.index}"
 
     @classmethod
     def parse(cls, text: str) -> StreamPosition | None:
         """The position a client sent back (SSE `Last-Event-ID`), or None if it is not one."""
         notification, dot, index = text.strip().partition(".")
-        if not notification.isdigit() or (dot and not index.isdigit()):
+        if not notification.isdigit() or (dot and not (index.isdigit() and int(index) < WHOLE)):
             return None
-        return cls(int(notification), int(index) if dot else 0)
+        return cls(int(notification), int(index) if dot else WHOLE)
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,8 @@ def messages_of(notification_id: int, event: Any) -> list[Message]:
     if isinstance(event, ExceptionReport.Reported):
         body = {"name": EXCEPTION_NAME, **event.report, "fingerprint": event.fingerprint,
                 "received_at": iso(event.timestamp)}
-        return [Message(event.workspace_id, StreamPosition(notification_id), "exception", body)]
+        return [Message(event.workspace_id, StreamPosition(notification_id, 0), "exception",
+                        body)]
     return []
 
 

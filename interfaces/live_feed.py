@@ -17,10 +17,10 @@ from interfaces.bootstrap import Beacon
 
 @dataclass(frozen=True)
 class Ended:
-    """Why a feed stopped: "overflow" (resume after `last`) or "revoked"."""
+    """Why a feed stopped: "overflow" or "revoked"; resume after `last`."""
 
     reason: str
-    last: str | None
+    last: str
 
 
 KEEP_ALIVE = "keep-alive"
@@ -32,8 +32,9 @@ async def feed(beacon: Beacon, token: str, workspace_id: UUID, wanted: StreamFil
     """Everything after `after` (or from now), in log order, each message once."""
     settings, stream = beacon.settings, beacon.stream
     sub = stream.subscribe(workspace_id, wanted, after)
-    last = str(after) if after is not None else None
+    last = str(after if after is not None else StreamPosition(sub.caught_up_to))
     try:
+        yield KEEP_ALIVE  # subscribed: from here on nothing accepted is missed
         if after is not None:
             start = after.notification
             while start <= sub.caught_up_to:

@@ -76,7 +76,6 @@ async def event_stream(request: Request, beacon: BeaconDep, who: Reader) -> Stre
     token = bearer_token(request) or ""
 
     async def frames() -> AsyncIterator[bytes]:
-        yield b": connected\n\n"  # headers and a first byte now, so clients know it is open
         async for delivery in feed(beacon, token, who.workspace_id, wanted, after):
             yield frame(delivery)
 
