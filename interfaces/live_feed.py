@@ -5,7 +5,7 @@ behind (overflow) or its key is revoked."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -23,18 +23,26 @@ class Ended:
     last: str
 
 
+@dataclass(frozen=True)
+class Joined:
+    """Subscribed: nothing accepted from here on is missed; the feed starts after `at`."""
+
+    at: str
+
+
 KEEP_ALIVE = "keep-alive"
-Delivery = list[Message] | str | Ended  # messages, KEEP_ALIVE, or the end
+Delivery = list[Message] | str | Joined | Ended  # messages, KEEP_ALIVE, the start or the end
 
 
-async def feed(beacon: Beacon, token: str, workspace_id: UUID, wanted: StreamFilter,
-               after: StreamPosition | None) -> AsyncIterator[Delivery]:
-    """Everything after `after` (or from now), in log order, each message once."""
+async def feed(beacon: Beacon, still_allowed: Callable[[], bool], workspace_id: UUID,
+               wanted: StreamFilter, after: StreamPosition | None) -> AsyncIterator[Delivery]:
+    """Everything after `after` (or from now), in log order, each message once; it ends when
+    `still_allowed` (blocking, asked every few seconds) says the caller may no longer read."""
     settings, stream = beacon.settings, beacon.stream
     sub = stream.subscribe(workspace_id, wanted, after)
     last = str(after if after is not None else StreamPosition(sub.caught_up_to))
     try:
-        yield KEEP_ALIVE  # subscribed: from here on nothing accepted is missed
+        yield Joined(last)
         if after is not None:
             start = after.notification
             while start <= sub.caught_up_to:
@@ -58,7 +66,7 @@ async def feed(beacon: Beacon, token: str, workspace_id: UUID, wanted: StreamFil
             now = time.monotonic()
             if now >= check_at + settings.stream_key_check_seconds:
                 check_at = now
-                if await run_in_threadpool(beacon.workspaces.authenticate, token) is None:
+                if not await run_in_threadpool(still_allowed):
                     yield Ended("revoked", last)
                     return
             if now >= quiet_since + settings.stream_keepalive_seconds:

@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 from interfaces.graphql import analytics, configuration, incidents, telemetry
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
+from interfaces.graphql.subscriptions import Subscription
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -50,6 +51,7 @@ class BeaconSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return BeaconSchema(
         query=Query,
+        subscription=Subscription,
         scalar_overrides={datetime: DateTime},
         # Factories, not instances: an extension holds per-request state, so each request
         # gets its own (instances are shared across concurrent requests, and deprecated).

@@ -16,8 +16,8 @@ from fastapi.responses import StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.stream import StreamFilter, StreamPosition
-from interfaces.live_feed import Delivery, Ended, feed
-from interfaces.rest.deps import BeaconDep, Reader, bearer_token
+from interfaces.live_feed import Delivery, Ended, Joined, feed
+from interfaces.rest.deps import BeaconDep, Reader, still_signed_in
 from interfaces.rest.errors import BadRequest
 
 router = APIRouter(tags=["stream"])
@@ -61,6 +61,8 @@ def frame(delivery: Delivery) -> bytes:
     """One or more SSE frames for what the feed delivered."""
     if isinstance(delivery, str):  # KEEP_ALIVE
         return b": keep-alive\n\n"
+    if isinstance(delivery, Joined):  # a first byte as soon as the subscription holds
+        return b": subscribed after " + delivery.at.encode() + b"\n\n"
     if isinstance(delivery, Ended):
         data = orjson.dumps({"reason": delivery.reason, "last_event_id": delivery.last})
         return b"event: " + delivery.reason.encode() + b"\ndata: " + data + b"\n\n"
@@ -73,10 +75,10 @@ def frame(delivery: Delivery) -> bytes:
 async def event_stream(request: Request, beacon: BeaconDep, who: Reader) -> StreamingResponse:
     """Events and exception reports as they are accepted (Server-Sent Events)."""
     wanted, after = stream_filter(request), resume_position(request)
-    token = bearer_token(request) or ""
 
     async def frames() -> AsyncIterator[bytes]:
-        async for delivery in feed(beacon, token, who.workspace_id, wanted, after):
+        async for delivery in feed(beacon, lambda: still_signed_in(request, beacon),
+                                   who.workspace_id, wanted, after):
             yield frame(delivery)
 
     return StreamingResponse(frames(), media_type="text/event-stream",

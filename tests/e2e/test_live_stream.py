@@ -11,10 +11,7 @@ from fastapi.testclient import TestClient
 
 from infrastructure.settings import Settings
 from tests.conftest import ADMIN, Tenant, make_tenant
-from tests.e2e import test_status_page_browser
 from tests.e2e.sse import open_stream
-
-server = test_status_page_browser.server  # the real app under uvicorn (a fixture)
 
 
 @pytest.fixture

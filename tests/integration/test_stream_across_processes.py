@@ -15,9 +15,9 @@ from infrastructure.settings import Settings
 from interfaces.bootstrap import bootstrap
 from interfaces.rest.app import create_app
 from tests.conftest import ADMIN_TOKEN, Tenant, make_tenant
+from tests.e2e.conftest import serving
 from tests.e2e.sse import open_stream
 from tests.e2e.test_live_stream import event, ids_of
-from tests.e2e.conftest import serving
 from tests.services import fresh_schema, require_postgres, require_redis
 
 pytestmark = [pytest.mark.redis]
