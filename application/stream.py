@@ -97,6 +97,28 @@ class Message:
         return self._data
 
 
+@dataclass
+class Notification:
+    """The messages of one notification of the log, with an index by name made once for every
+    subscriber (most filter by name: each then looks at its names' messages only)."""
+
+    messages: list[Message]
+    _by_name: dict[str, list[Message]] | None = None
+
+    def candidates(self, wanted: StreamFilter) -> list[Message]:
+        """The messages `wanted` may admit, in log order."""
+        if not wanted.events:
+            return self.messages
+        by_name = self._by_name
+        if by_name is None:  # built whole, then shared: subscribers on other loops may race here
+            by_name = {}
+            for message in self.messages:
+                by_name.setdefault(message.body["name"], []).append(message)
+            self._by_name = by_name
+        found = [m for name in wanted.events for m in by_name.get(name, ())]
+        return sorted(found, key=lambda m: m.position) if len(wanted.events) > 1 else found
+
+
 def messages_of(notification_id: int, event: Any) -> list[Message]:
     """The messages of one stored domain event: one per accepted event of a batch, one for an
     exception report, none for anything else in the log."""

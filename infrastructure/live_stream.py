@@ -21,7 +21,13 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
-from application.stream import Message, StreamFilter, StreamPosition, messages_of
+from application.stream import (
+    Message,
+    Notification,
+    StreamFilter,
+    StreamPosition,
+    messages_of,
+)
 from domain.batch import EventBatch
 from domain.exception_report import ExceptionReport
 
@@ -47,11 +53,11 @@ class Subscription:
     def admits(self, message: Message) -> bool:
         return (self.after is None or message.position > self.after) and self.wanted.admits(message)
 
-    def deliver(self, messages: list[Message]) -> None:
+    def deliver(self, notification: Notification) -> None:
         """On the subscriber's loop: queue what it wants, or mark it overflowed when full."""
         if self.overflowed:
             return
-        wanted = [m for m in messages if self.admits(m)]
+        wanted = [m for m in notification.candidates(self.wanted) if self.admits(m)]
         if len(self.pending) + len(wanted) > self.limit:
             self.overflowed = True
         else:
@@ -174,10 +180,11 @@ class LiveStream:
                 subs = self._subscribers.get(event.workspace_id)
                 if not subs:
                     continue
-                messages = messages_of(notification_id, event)  # once, for all its subscribers
+                # Decoded once, for all its subscribers.
+                notification = Notification(messages_of(notification_id, event))
                 for sub in subs:
                     try:
-                        sub.loop.call_soon_threadsafe(sub.deliver, messages)
+                        sub.loop.call_soon_threadsafe(sub.deliver, notification)
                     except RuntimeError:  # its loop is closed: the subscriber is gone
                         gone.append(sub)
             self.position = end
