@@ -165,10 +165,10 @@ class LiveStream:
         head = self.app.recorder.max_notification_id() or 0
         if head <= self.position:
             return False
-        if not self._subscribers:  # nobody listens: skip what nobody will be sent
-            with self._lock:
-                self.position = max(self.position, head)
-            return False
+        with self._lock:
+            if not self._subscribers:  # nobody listens: skip what nobody will be sent
+                self.position = head  # (under the lock: one who joins now starts from here)
+                return False
         notifications = self.app.recorder.select_notifications(
             start=self.position + 1, limit=PAGE, stop=head, topics=TOPICS)
         to_event = self.app.mapper.to_domain_event
