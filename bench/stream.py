@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from http.client import HTTPConnection
 from pathlib import Path
@@ -186,11 +187,8 @@ def steady(base: str, key: str, rate: int, seconds: float, clients: int, size: i
                     accepted[0] += orjson.loads(payload).get("accepted", 0)
         http.close()
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(lambda _: client(), range(clients)))  # re-raises a client's failure
     wall = time.monotonic() - started
     return {"accepted": accepted[0], "wall": wall, "rate": accepted[0] / wall}
 
