@@ -11,14 +11,15 @@ means "after all of notification n" (where a subscriber that has been sent nothi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import timedelta
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
 
 from domain.batch import EventBatch
 from domain.exception_report import ExceptionReport
-from domain.time import from_micros, iso
+from domain.time import NAIVE_EPOCH, iso
 
 EXCEPTION_NAME = "$exception"  # the `name` an exception report has in a stream, for `event=`
 
@@ -26,17 +27,17 @@ EXCEPTION_NAME = "$exception"  # the `name` an exception report has in a stream,
 WHOLE = 2**31  # the index of "all of the notification": a bare `<notification>` id
 
 
-@dataclass(frozen=True, order=True)
-class StreamPosition:
+class StreamPosition(NamedTuple):
     """A message's place in the Telemetry log: its notification, then its index in it. A bare
-    `<notification>` stands for the end of that notification (everything in it is behind)."""
+    `<notification>` stands for the end of that notification (everything in it is behind).
+    A tuple: made for every streamed event, and ordered as the log is."""
 
     notification: int
-    index: int = WHOLE
+    item: int = WHOLE  # the event's index in its batch
 
     def __str__(self) -> str:
-        return str(self.notification) if self.index == WHOLE else \
-            f"{self.notification}.{self.index}"
+        return str(self.notification) if self.item == WHOLE else \
+            f"{self.notification}.{self.item}"
 
     @classmethod
     def parse(cls, text: str) -> StreamPosition | None:
@@ -58,7 +59,7 @@ class StreamFilter:
     properties: dict[str, str] = field(default_factory=dict)
 
     def admits(self, message: Message) -> bool:
-        body = message.body
+        body = message.fields
         if self.events and body["name"] not in self.events:
             return False
         if self.actor_id is not None and body.get("actor_id") != self.actor_id:
@@ -79,22 +80,51 @@ def as_text(value: Any) -> str | None:
     return None
 
 
-@dataclass
 class Message:
-    """One streamed event or exception report: its workspace, position, kind and JSON body."""
+    """One streamed event or exception report: its workspace, position, kind, and its fields as
+    stored, shaped the way the API shows them only when a subscriber wants it (most filters
+    read the stored fields as they are), then kept for every other subscriber."""
 
-    workspace_id: UUID
-    position: StreamPosition
-    kind: str  # "event" or "exception"
-    body: dict[str, Any]
-    _data: bytes | None = None
+    __slots__ = ("workspace_id", "position", "kind", "_fields", "_received_at", "_shaped",
+                 "_data")
+
+    def __init__(self, workspace_id: UUID, position: StreamPosition, kind: str,
+                 fields: dict[str, Any], received_at: str | None):
+        self.workspace_id, self.position, self.kind = workspace_id, position, kind
+        self._fields, self._received_at = fields, received_at
+        self._shaped = False
+        self._data: bytes | None = None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The stored fields (`name`, `actor_id`, `properties`, …), for filters."""
+        return self._fields
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """As the API shows it: times in ISO 8601, its position and when it was received."""
+        if not self._shaped:  # in place: the fields were decoded for this message alone
+            fields = self._fields
+            us = fields.pop("timestamp_us", None)  # (pop: two loops may shape it at once)
+            if us is not None:
+                fields["timestamp"] = wire_time(us)
+            fields["received_at"] = self._received_at
+            fields["position"] = str(self.position)
+            self._shaped = True
+        return self._fields
 
     @property
     def data(self) -> bytes:
         """The body as JSON, made once however many subscribers send it."""
         if self._data is None:
-            self._data = orjson.dumps({"position": str(self.position), **self.body})
+            self._data = orjson.dumps(self.body)
         return self._data
+
+
+def wire_time(us: int) -> str:
+    """`domain.time.iso` of a time in microseconds, without strftime (the stream formats every
+    event it sends)."""
+    return (NAIVE_EPOCH + timedelta(microseconds=us)).isoformat(timespec="microseconds") + "Z"
 
 
 @dataclass
@@ -113,7 +143,7 @@ class Notification:
         if by_name is None:  # built whole, then shared: subscribers on other loops may race here
             by_name = {}
             for message in self.messages:
-                by_name.setdefault(message.body["name"], []).append(message)
+                by_name.setdefault(message.fields["name"], []).append(message)
             self._by_name = by_name
         found = [m for name in wanted.events for m in by_name.get(name, ())]
         return sorted(found, key=lambda m: m.position) if len(wanted.events) > 1 else found
@@ -123,21 +153,12 @@ def messages_of(notification_id: int, event: Any) -> list[Message]:
     """The messages of one stored domain event: one per accepted event of a batch, one for an
     exception report, none for anything else in the log."""
     if isinstance(event, EventBatch.Accepted):
-        received = iso(event.received_at)
-        records = orjson.loads(event.events_json)
-        return [Message(event.workspace_id, StreamPosition(notification_id, index), "event",
-                        event_body(record, received)) for index, record in enumerate(records)]
+        received, workspace_id = iso(event.received_at), event.workspace_id
+        return [Message(workspace_id, StreamPosition(notification_id, index), "event", record,
+                        received)
+                for index, record in enumerate(orjson.loads(event.events_json))]
     if isinstance(event, ExceptionReport.Reported):
-        body = {"name": EXCEPTION_NAME, **event.report, "fingerprint": event.fingerprint,
-                "received_at": iso(event.timestamp)}
+        fields = {"name": EXCEPTION_NAME, **event.report, "fingerprint": event.fingerprint}
         return [Message(event.workspace_id, StreamPosition(notification_id, 0), "exception",
-                        body)]
+                        fields, iso(event.timestamp))]
     return []
-
-
-def event_body(record: dict[str, Any], received_at: str | None) -> dict[str, Any]:
-    """A stored TrackedEvent record as the API shows an event (times in ISO 8601)."""
-    body = {key: value for key, value in record.items() if key != "timestamp_us"}
-    body["timestamp"] = iso(from_micros(record["timestamp_us"]))
-    body["received_at"] = received_at
-    return body

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
+import orjson
+
 from application.stream import Message, Notification, StreamFilter, StreamPosition
 
 
@@ -13,7 +15,7 @@ def message(position: str, name: str = "page_viewed", actor_id: str = "ann",
     at = StreamPosition.parse(position)
     assert at is not None
     return Message(uuid4(), at, "event", {"name": name, "actor_id": actor_id,
-                                          "properties": properties})
+                                          "properties": properties}, None)
 
 
 def test_positions_read_back_as_written_and_order_as_the_log() -> None:
@@ -50,3 +52,11 @@ def test_a_notifications_candidates_keep_log_order_across_names() -> None:
     chosen = notification.candidates(StreamFilter(frozenset({"a", "b"})))
     assert [str(m.position) for m in chosen] == ["5.0", "5.1", "5.2"]
     assert notification.candidates(StreamFilter()) == messages
+
+
+def test_a_message_shows_its_times_as_the_api_does() -> None:
+    shown = Message(uuid4(), StreamPosition(7, 2), "event",
+                    {"name": "a", "timestamp_us": 1_774_017_000_000_001}, "2026-03-20T14:30:00.5Z")
+    assert shown.body == {"name": "a", "timestamp": "2026-03-20T14:30:00.000001Z",
+                          "received_at": "2026-03-20T14:30:00.5Z", "position": "7.2"}
+    assert orjson.loads(shown.data) == shown.body
