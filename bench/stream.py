@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import orjson
 import psycopg
-from ingest import ADMIN, checkpoint, free_port, make_batches, run_clients
+from ingest import ADMIN, api_pids, checkpoint, cpu_seconds, free_port, make_batches, run_clients
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,6 +193,17 @@ def steady(base: str, key: str, rate: int, seconds: float, clients: int, size: i
     return {"accepted": accepted[0], "wall": wall, "rate": accepted[0] / wall}
 
 
+def measured(api: list[int], base: str, key: str, batches: list[list[dict[str, Any]]],
+             clients: int) -> dict[str, Any]:
+    """bench/ingest.py's clients posting `batches` as fast as they can, with the CPU the API
+    processes and PostgreSQL spent per accepted event."""
+    before = cpu_seconds(pids=api), cpu_seconds(names=("postgres",))
+    result = run_clients(base, key, batches, clients)
+    api_s, pg_s = cpu_seconds(pids=api) - before[0], cpu_seconds(names=("postgres",)) - before[1]
+    events = max(result["accepted"], 1)
+    return {**result, "api_us": api_s / events * 1e6, "pg_us": pg_s / events * 1e6}
+
+
 def percentile(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, int(len(values) * share))]
 
@@ -221,20 +232,21 @@ def main() -> None:
     wait_until_serving(base)
     processes += [beacon(*shape, "projector"), beacon(*shape, "worker")]
     subscribers = Subscribers(port, args.subscribers)
-    pairs: list[tuple[float, float]] = []
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
     delivered = expected = 0
     try:
         ingest_key, read_key = workspace_keys(base)
         run_clients(base, ingest_key, make_batches(4, 1000, seed=99), args.clients)  # warm-up
+        api = api_pids(processes[0].pid)
         for n in range(args.rounds):
             checkpoint(args.database_url)
-            off = run_clients(base, ingest_key, make_batches(args.batches, 1000, seed=7 + n),
-                              args.clients)["rate"]
+            batches = make_batches(args.batches, 1000, seed=7 + n)
+            off = measured(api, base, ingest_key, batches, args.clients)
             subscribers.open(read_key)
             checkpoint(args.database_url)
-            on = run_clients(base, ingest_key, make_batches(args.batches, 1000, seed=70 + n),
-                             args.clients)
-            pairs.append((off, on["rate"]))
+            batches = make_batches(args.batches, 1000, seed=70 + n)
+            on = measured(api, base, ingest_key, batches, args.clients)
+            pairs.append((off, on))
             delivered += subscribers.close()[0]
             expected += on["accepted"]
         subscribers.open(read_key, measuring=True)
@@ -253,12 +265,14 @@ def main() -> None:
                 process.kill()
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-    ratios = [with_them / without for without, with_them in pairs]
+    ratios = [with_them["rate"] / without["rate"] for without, with_them in pairs]
     print(f"live stream: {args.subscribers} subscribers, {args.workers} API processes + projector + "
           f"worker, PostgreSQL + Redis, {args.clients} clients, {os.cpu_count()} cores")
     for n, (without, with_them) in enumerate(pairs, 1):
-        print(f"round {n}: ingest {without:,.0f} events/s without subscribers, {with_them:,.0f} "
-              f"with (ratio {with_them / without:.2f})")
+        print(f"round {n}: ingest {without['rate']:,.0f} events/s without subscribers, "
+              f"{with_them['rate']:,.0f} with (ratio {with_them['rate'] / without['rate']:.2f}); "
+              f"CPU µs an event, API {without['api_us']:.1f} -> {with_them['api_us']:.1f}, "
+              f"PostgreSQL {without['pg_us']:.1f} -> {with_them['pg_us']:.1f}")
     print(f"ingest with / without subscribers = {statistics.median(ratios):.2f} (median; target >= 0.90)")
     print(f"steady: {paced['accepted']:,} events in {paced['wall']:.1f}s = {paced['rate']:,.0f} events/s "
           f"(asked {args.rate:,})")
