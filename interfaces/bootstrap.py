@@ -45,8 +45,8 @@ from infrastructure.configuration_queries import SqlConfigurationQueries, SqlSto
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.export_files import ExportFiles
 from infrastructure.incident_queries import SqlIncidentQueries
-from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.live_stream import LiveStream
+from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
 from infrastructure.rate_limits import RateLimiter
