@@ -40,6 +40,7 @@ class Request:
     events: list[TrackedEvent]  # those events
     received: datetime
     batch: EventBatch.Accepted  # all of them as one batch, received then
+    client: dict[str, Any] | None = None  # who sent them, as kept (EventBatch.Accepted.client)
 
 
 def quota_head(quota: TenantQuota) -> dict[str, Any]:
@@ -114,7 +115,8 @@ class Admission:
             batch = None
             if admitted:
                 batch = whole if whole is not None and admitted == len(events) else \
-                    batch_accepted(workspace_id, events[:admitted], request.received)
+                    batch_accepted(workspace_id, events[:admitted], request.received,
+                                   request.client)
             self.save(quota, batch, **quota_head(quota),
                       **entry.keep([e.event_id for e in events[:admitted]]))
         return decided(outcome, fresh, admitted, quota.used, limit, period)

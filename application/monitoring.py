@@ -12,11 +12,13 @@ from uuid import UUID
 from eventsourcing.utils import EnvType
 
 from application.base import BeaconApplication, Clock, retry_on_conflict, system_clock
+from application.monitor_history import check_version, configuration_history, version_at
 from domain.actor import Actor
 from domain.errors import AlreadyExistsError, MonitorNotFoundError, NotFoundError
 from domain.heartbeat_token import TOKEN_PREFIX, HeartbeatToken, token_id, token_lookup
 from domain.ids import new_id
-from domain.monitor import Monitor
+from domain.monitor import Monitor, send_signal
+from domain.preview import flips_of, replay
 
 log = logging.getLogger("beacon.monitoring")
 
@@ -54,31 +56,38 @@ class MonitoringApplication(BeaconApplication):
         return len(due)
 
     @retry_on_conflict  # a token's lookup collision: astronomically rare, draw again
-    def create_monitor(self, workspace_id: UUID, *, name: str, period_seconds: int | None,
-                       grace_seconds: int | None, page_slug: str | None,
-                       actor: Actor, monitor_id: UUID | None = None) -> tuple[Monitor, str]:
-        """Create a monitor; its token is returned once and only its hash is kept. A deploy
-        gives the id it derives from the monitor's name in beacon.yml."""
+    def create_monitor(self, workspace_id: UUID, *, actor: Actor, monitor_id: UUID | None = None,
+                       **config: Any) -> tuple[Monitor, str]:
+        """Create a monitor with the settings given (`domain.monitor_config.CONFIG_FIELDS`); its
+        token is returned once and only its hash is kept. A deploy gives the id it derives from
+        the monitor's name in beacon.yml."""
         if monitor_id is not None and monitor_id in self.repository:
             raise AlreadyExistsError("the monitor exists already")
         token = new_token()
-        monitor = Monitor.create(
-            monitor_id=monitor_id or new_id(), workspace_id=workspace_id, name=name,
-            period_seconds=period_seconds, grace_seconds=grace_seconds, page_slug=page_slug,
-            token=token, actor=actor, at=self.clock())
+        monitor = Monitor.create(monitor_id=monitor_id or new_id(), workspace_id=workspace_id,
+                                 token=token, actor=actor, at=self.clock(), **config)
         self.save(monitor, HeartbeatToken.issue(monitor_id=monitor.id, workspace_id=workspace_id,
                                                 token=token))
         return monitor, token
 
-    def get_monitor(self, workspace_id: UUID, monitor_id: UUID) -> Monitor:
-        """A workspace's monitor; another workspace's monitor is not found."""
-        monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor",
+    def get_monitor(self, workspace_id: UUID, monitor_id: UUID,
+                    as_of: datetime | None = None) -> Monitor:
+        """A workspace's monitor, now or as it was at `as_of`; another workspace's monitor, or a
+        deleted one, is not found."""
+        version = version_at(self.events.get(monitor_id), as_of) if as_of is not None else None
+        monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor", version,
                                      workspace_id=workspace_id)
+        monitor.check_not_deleted()
         return monitor
 
-    @retry_on_conflict
     def record_beat(self, token: str, value: float | None = None) -> Monitor | None:
         """Record a beat for the monitor whose current token this is; None for any other token."""
+        return self.record_signal(token, "success", value=value)
+
+    @retry_on_conflict
+    def record_signal(self, token: str, kind: str, **signal: Any) -> Monitor | None:
+        """Record a job's signal (`domain.monitor.SIGNAL_KINDS`) for the monitor whose current
+        token this is; None for any other token."""
         lookup = token_lookup(token)
         if lookup is None:
             return None
@@ -89,7 +98,7 @@ class MonitoringApplication(BeaconApplication):
         monitor: Monitor = self.load(pointer.monitor_id, MonitorNotFoundError, "monitor")
         if not monitor.accepts(token):
             return None  # rotated away: a concurrent rotation makes this save conflict and retry
-        monitor.record_beat(value, at=self.clock())
+        send_signal(monitor, kind, at=self.clock(), **signal)
         self.save(monitor)
         return monitor
 
@@ -134,9 +143,35 @@ class MonitoringApplication(BeaconApplication):
         self.save(monitor)
         return monitor
 
-    @retry_on_conflict
-    def _update(self, workspace_id: UUID, monitor_id: UUID, command: Any) -> Monitor:
+    def reconfigure(self, workspace_id: UUID, monitor_id: UUID, changes: dict[str, Any], *,
+                    actor: Actor, expected_version: int | None = None) -> Monitor:
+        """Change a monitor's settings; with `expected_version`, only if nobody changed it since."""
+        return self._update(workspace_id, monitor_id,
+                            lambda m: m.reconfigure(changes, actor=actor, at=self.clock()),
+                            expected_version)
+
+    def delete(self, workspace_id: UUID, monitor_id: UUID, *, actor: Actor) -> Monitor:
+        return self._update(workspace_id, monitor_id,
+                            lambda m: m.delete(actor=actor, at=self.clock()))
+
+    def history(self, workspace_id: UUID, monitor_id: UUID) -> list[dict[str, Any]]:
+        """Every change to the monitor's settings, oldest first."""
+        self.get_monitor(workspace_id, monitor_id)
+        return configuration_history(self.events.get(monitor_id))
+
+    def preview(self, workspace_id: UUID, monitor_id: UUID, settings: dict[str, Any],
+                since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """The flips other settings would have made of the stored signals; nothing is saved."""
         monitor = self.get_monitor(workspace_id, monitor_id)
+        until = min(until, self.clock())
+        probe = replay(monitor, self.events.get(monitor_id), settings, until)
+        return flips_of(probe.collect_events(), since, until)
+
+    @retry_on_conflict
+    def _update(self, workspace_id: UUID, monitor_id: UUID, command: Any,
+                expected_version: int | None = None) -> Monitor:
+        monitor = self.get_monitor(workspace_id, monitor_id)
+        check_version(monitor.config_version, expected_version)
         command(monitor)
         self.save(monitor)
         return monitor

@@ -55,8 +55,9 @@ class OutageIncidents:
 
     def _close(self, monitor: Monitor) -> Monitor:
         assert monitor.incident_id is not None
-        message = (f"Monitor “{monitor.name}” is sending heartbeats again."
-                   if monitor.status == "up" else f"Monitor “{monitor.name}” was paused.")
+        message = {"up": f"Monitor “{monitor.name}” is sending heartbeats again.",
+                   "deleted": f"Monitor “{monitor.name}” was deleted."}.get(
+            monitor.status, f"Monitor “{monitor.name}” was paused.")
         self.statuspages.close_incident(monitor.workspace_id, monitor.incident_id,
                                         message=message, actor=MONITORING)
         return self.monitoring.unlink_incident(monitor.id)

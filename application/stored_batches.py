@@ -27,13 +27,13 @@ def encode(events: list[TrackedEvent]) -> JsonText:
     return JsonText(orjson.dumps([event.__dict__ for event in events]).decode())
 
 
-def batch_accepted(workspace_id: UUID, events: list[TrackedEvent],
-                   received: datetime) -> EventBatch.Accepted:
+def batch_accepted(workspace_id: UUID, events: list[TrackedEvent], received: datetime,
+                   client: dict[str, Any] | None = None) -> EventBatch.Accepted:
     """The domain event of a batch of these events (saved as is: batches are never read back
     as aggregates)."""
     accepted = EventBatch.accept(batch_id=uuid7(), workspace_id=workspace_id,
                                  received_at=received, events_json=encode(events),
-                                 count=len(events))
+                                 count=len(events), client=client)
     return cast(EventBatch.Accepted, accepted.collect_events()[0])
 
 

@@ -67,7 +67,8 @@ class TelemetryApplication(BeaconApplication):
                 "remaining": quota.remaining(limit), "refused": quota.refused}
 
     def ingest(self, workspace_id: UUID, checked: list[TrackedEvent | list[dict[str, str]]],
-               *, limit: int, partial: bool = True) -> Outcome:
+               *, limit: int, partial: bool = True,
+               client: dict[str, Any] | None = None) -> Outcome:
         """Admit a request's valid, new events up to the quota, in one transaction with the
         ledger (application/admission.py)."""
         sorted_out, fresh = sort_out(checked)
@@ -77,18 +78,18 @@ class TelemetryApplication(BeaconApplication):
                       [checked[i] for i in fresh])
         received = self.clock()
         request = Request(workspace_id, sorted_out, fresh, events, received,
-                          batch_accepted(workspace_id, events, received))
+                          batch_accepted(workspace_id, events, received, client), client)
         return self.admission.admit(request, limit=limit, partial=partial)
 
-    def report_exception(self, workspace_id: UUID, report: dict[str, Any], *,
-                         limit: int) -> tuple[ExceptionReport, bool]:
+    def report_exception(self, workspace_id: UUID, report: dict[str, Any], *, limit: int,
+                         client: dict[str, Any] | None = None) -> tuple[ExceptionReport, bool]:
         """Record a report once (it counts against the quota); a repeat returns the first answer."""
         with self.serialised(workspace_id):
-            return self._report_exception(workspace_id, report, limit=limit)
+            return self._report_exception(workspace_id, report, limit=limit, client=client)
 
     @retry_on_conflict
-    def _report_exception(self, workspace_id: UUID, report: dict[str, Any], *,
-                          limit: int) -> tuple[ExceptionReport, bool]:
+    def _report_exception(self, workspace_id: UUID, report: dict[str, Any], *, limit: int,
+                          client: dict[str, Any] | None) -> tuple[ExceptionReport, bool]:
         key = report_key(workspace_id, report["exception_id"])
         if key in self.repository:
             existing: ExceptionReport = self.repository.get(key)
@@ -101,7 +102,8 @@ class TelemetryApplication(BeaconApplication):
                                      limit=limit, used=quota.used,
                                      resets_at=resets_at(quota.period).isoformat())
         exception = ExceptionReport.receive(workspace_id=workspace_id,
-                                            exception_id=report["exception_id"], report=report, at=at)
+                                            exception_id=report["exception_id"], report=report, at=at,
+                                            client=client)
         self.save(quota, exception, **quota_head(quota))
         return exception, True
 

@@ -7,7 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from application.statuspages import StatusPagesApplication, incident_json, update_json
+from application.webhooks import DeliveryKey, Recipient
 from domain.component import Component
+from domain.errors import NotFoundError
 from domain.maintenance import Maintenance
 from domain.time import iso
 
@@ -39,3 +41,23 @@ def subject_body(statuspages: StatusPagesApplication, kind: str, subject_id: UUI
     if kind == "component":
         return component_body(subject)
     return maintenance_body(subject)
+
+
+class PageSubscribers:
+    """Status-page webhooks go to a page's subscribers and carry the incident, component or
+    maintenance window as the delivered event left it."""
+
+    def __init__(self, statuspages: StatusPagesApplication):
+        self.statuspages = statuspages
+
+    def recipient(self, key: DeliveryKey) -> Recipient | None:
+        try:
+            subscriber = self.statuspages.get_subscriber(UUID(key.subscriber_id))
+        except NotFoundError:
+            return None
+        return None if subscriber.removed else Recipient(subscriber.url, subscriber.secret)
+
+    def subject(self, key: DeliveryKey, delivery: dict[str, Any]) -> dict[str, Any]:
+        kind = delivery["event_type"].split(".", 1)[0]  # incident, component or maintenance
+        return {"page": {"slug": delivery["page_slug"]}, "changes": delivery["changes"],
+                kind: subject_body(self.statuspages, kind, UUID(key.incident_id), key.version)}

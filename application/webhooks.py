@@ -18,11 +18,8 @@ from uuid import UUID
 import orjson
 
 from application.base import Clock
-from application.statuspages import StatusPagesApplication
-from application.webhook_bodies import subject_body
-from domain.errors import NotFoundError
 from domain.ids import delivery_id
-from domain.subscriber import Subscriber
+from domain.subscriber import sign
 from domain.time import from_micros, iso, micros
 
 log = logging.getLogger("beacon.webhooks")
@@ -60,6 +57,24 @@ class Sent:
     error: str | None
     duration_ms: float
     transient: bool = True  # no response, but trying again may help (a refused address won't)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where one outbox's delivery goes, and the secret that signs it."""
+
+    url: str
+    secret: str
+
+
+class Recipients(Protocol):
+    """Who an outbox delivers to (subscribers of a page, channels of an alert) and what about."""
+
+    def recipient(self, key: DeliveryKey) -> Recipient | None:
+        """The delivery's recipient, or None if it is gone (the delivery is cancelled)."""
+
+    def subject(self, key: DeliveryKey, delivery: dict[str, Any]) -> dict[str, Any]:
+        """What the body carries beside its id, type and time."""
 
 
 class DeliveryStore(Protocol):
@@ -105,7 +120,7 @@ class WebhookDeliveries:
 
     store: DeliveryStore
     sender: WebhookSender
-    statuspages: StatusPagesApplication
+    recipients: Recipients
     clock: Clock
     policy: DeliveryPolicy
 
@@ -125,14 +140,11 @@ class WebhookDeliveries:
         delivery = self.store.delivery(key)
         if delivery is None or delivery["status"] != "pending" or delivery["attempts"] != attempt:
             return None
-        try:
-            subscriber = self.statuspages.get_subscriber(UUID(key.subscriber_id))
-        except NotFoundError:
-            subscriber = None
-        if subscriber is None or subscriber.removed:
-            outcome = Outcome("cancelled", None, "subscriber removed", 0.0)
+        recipient = self.recipients.recipient(key)
+        if recipient is None:
+            outcome = Outcome("cancelled", None, "recipient removed", 0.0)
         else:
-            outcome = self._attempt(subscriber, key, delivery, attempt)
+            outcome = self._attempt(recipient, key, delivery, attempt)
         self.store.record(key, attempt, outcome, micros(self.clock()))
         log.info("delivery %s attempt %d: %s %s", key.id, attempt, outcome.status,
                  outcome.status_code or outcome.error or "")
@@ -140,22 +152,19 @@ class WebhookDeliveries:
 
     def body(self, key: DeliveryKey, delivery: dict[str, Any]) -> bytes:
         """The JSON a subscriber receives: the same bytes on every attempt."""
-        kind = delivery["event_type"].split(".", 1)[0]  # incident, component or maintenance
         return orjson.dumps({
             "id": str(key.id), "type": delivery["event_type"],
             "occurred_at": iso(from_micros(delivery["occurred_at"])),
-            "page": {"slug": delivery["page_slug"]},
-            kind: subject_body(self.statuspages, kind, UUID(key.incident_id), key.version),
-            "changes": delivery["changes"],
+            **self.recipients.subject(key, delivery),
         }, option=orjson.OPT_SORT_KEYS)
 
-    def _attempt(self, subscriber: Subscriber, key: DeliveryKey, delivery: dict[str, Any],
+    def _attempt(self, recipient: Recipient, key: DeliveryKey, delivery: dict[str, Any],
                  attempt: int) -> Outcome:
         body = self.body(key, delivery)
-        sent = self.sender.post(subscriber.url, body, {
+        sent = self.sender.post(recipient.url, body, {
             "Content-Type": "application/json", "X-Beacon-Delivery": str(key.id),
             "X-Beacon-Event": delivery["event_type"], "X-Beacon-Attempt": str(attempt),
-            "X-Beacon-Signature": subscriber.sign(body)})
+            "X-Beacon-Signature": sign(recipient.secret, body)})
         if sent.status_code is not None:
             error = None if sent.status_code < 300 else f"HTTP {sent.status_code}"
             retry = sent.status_code >= 500 or sent.status_code in RETRYABLE_STATUS

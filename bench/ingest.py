@@ -2,7 +2,7 @@
 `beacon serve` on PostgreSQL, beside a raw psycopg COPY of the same rows in the same run.
 
     .venv/bin/python bench/ingest.py [--clients 4] [--batches 60] [--workers 1] [--id-version 4|7]
-        [--rounds 3] [--database-url URL]
+        [--rounds 3] [--database-url URL] [--projector none|projections|pipeline]
 
 Prints accepted events/s, p50/p99 request latency, the API process's peak RSS, and the COPY
 baseline. Each round posts new batches (new ids, into a new workspace) and then COPYs the same
@@ -102,12 +102,16 @@ def api_pids(pid: int) -> list[int]:
     return [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def start_server(url: str, schema: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def beacon_process(url: str, schema: str, *args: str, **extra: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BEACON_DATABASE_URL": url, "BEACON_DB_SCHEMA": schema, "BEACON_ENV": "production",
-           "BEACON_ADMIN_TOKEN": ADMIN, "BEACON_LOG_LEVEL": "WARNING", "BEACON_REDIS_URL": ""}
-    server = subprocess.Popen([str(ROOT / ".venv/bin/beacon"), "serve", "--port", str(port),
-                               "--no-projections", "--no-worker", "--workers", str(workers)],
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+           "BEACON_ADMIN_TOKEN": ADMIN, "BEACON_LOG_LEVEL": "WARNING", "BEACON_REDIS_URL": "", **extra}
+    return subprocess.Popen([str(ROOT / ".venv/bin/beacon"), *args], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_server(url: str, schema: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    server = beacon_process(url, schema, "serve", "--port", str(port), "--no-projections",
+                            "--no-worker", "--workers", str(workers))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -214,10 +218,16 @@ def main() -> None:
                         help="ingest-then-COPY pairs; the ratio reported is their median")
     parser.add_argument("--database-url", default=os.environ.get(
         "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--projector", choices=("none", "projections", "pipeline"), default="none",
+                        help="run `beacon projector` beside the API while the rounds ingest: the "
+                             "read models alone, or with the enrichment pipeline too")
     args = parser.parse_args()
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     port = free_port()
     server = start_server(args.database_url, schema, port, args.workers)
+    projector = None if args.projector == "none" else beacon_process(
+        args.database_url, schema, "projector",
+        BEACON_ENRICHMENT="1" if args.projector == "pipeline" else "0")
     rounds = []
     try:
         base = f"http://127.0.0.1:{port}"
@@ -237,8 +247,10 @@ def main() -> None:
             rounds.append((result, cpu, copy_baseline(args.database_url, schema, batches)))
         rss = peak_rss_mb(server.pid)
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=20)
+        for process in (server, projector):
+            if process is not None:
+                process.send_signal(signal.SIGINT)
+                process.wait(timeout=20)
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
     report(args, rounds, rss)
@@ -248,7 +260,8 @@ def main() -> None:
 def report(args: Any, rounds: list[tuple[dict[str, Any], tuple[float, float, float], dict[str, float]]],
            rss: float) -> None:
     print(f"ingest over HTTP: {args.clients} clients x {args.batches} batches of {args.batch_size} events, "
-          f"{args.workers} API process(es), UUIDv{args.id_version} ids, {len(rounds)} round(s)")
+          f"{args.workers} API process(es), UUIDv{args.id_version} ids, {len(rounds)} round(s), "
+          f"projector: {args.projector}")
     for n, (result, cpu, baseline) in enumerate(rounds, 1):
         print(f"round {n}")
         print(f"  accepted          {result['accepted']:>10,} events in {result['wall']:.2f}s")

@@ -110,6 +110,10 @@ class QuotaExceededError(DomainError):
         self.extra = {"limit": limit, "used": used, "resets_at": resets_at}
 
 
+class AlertNotFoundError(NotFoundError):
+    code = "alert_not_found"
+
+
 class DeployNotFoundError(NotFoundError):
     code = "deploy_not_found"
 
@@ -118,3 +122,7 @@ class OwnedByConfigError(ConflictError):
     """An object a deploy created: beacon.yml owns it until the config releases it."""
 
     code = "owned_by_config"
+
+
+class EventNotFoundError(NotFoundError):
+    pass

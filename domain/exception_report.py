@@ -50,7 +50,7 @@ class ExceptionReport(Aggregate):
     """One reported exception; its id makes a repeated report a no-op."""
 
     def __init__(self, workspace_id: UUID, exception_id: str, fingerprint: str,
-                 report: dict[str, Any]):
+                 report: dict[str, Any], client: dict[str, Any] | None = None):
         self.workspace_id = workspace_id
         self.exception_id = exception_id
         self.fingerprint = fingerprint
@@ -61,16 +61,18 @@ class ExceptionReport(Aggregate):
         exception_id: str
         fingerprint: str
         report: dict[str, Any]  # the validated fields, timestamps as ISO 8601 strings
+        # Who sent it, as kept (as EventBatch.Accepted.client); absent before 2026-12-04.
+        client: dict[str, Any] | None
 
     @classmethod
     def receive(cls, *, workspace_id: UUID, exception_id: str, report: dict[str, Any],
-                at: datetime) -> ExceptionReport:
+                at: datetime, client: dict[str, Any] | None = None) -> ExceptionReport:
         return cls._create(
             cls.Reported, id=report_key(workspace_id, exception_id), timestamp=at,
             workspace_id=workspace_id, exception_id=exception_id,
             fingerprint=fingerprint(report["exception_type"], report.get("stack_trace"),
                                     report.get("message")),
-            report=report)
+            report=report, client=client)
 
 
 def check_report(raw: object, now: datetime) -> dict[str, Any] | list[dict[str, str]]:
@@ -92,7 +94,7 @@ def check_report(raw: object, now: datetime) -> dict[str, Any] | list[dict[str, 
 
     report: dict[str, Any] = {
         "exception_id": text("exception_id", 128), "exception_type": text("exception_type", MAX_TYPE),
-        "actor_id": text("actor_id", 512), "source_app": text("source_app", 256),
+        "actor_id": text("actor_id", 512, False), "source_app": text("source_app", 256),
         "source_version": text("source_version", 256), "message": text("message", MAX_MESSAGE, False),
         "stack_trace": text("stack_trace", MAX_STACK, False), "session_id": text("session_id", 128, False),
     }

@@ -1,4 +1,5 @@
-"""Heartbeat monitors: beats come in, late and down go out, and a monitor without a period learns one."""
+"""Heartbeat monitors: signals come in (beats, run starts, failures, logs), late and down go out,
+and a monitor with neither a period nor a schedule learns its interval."""
 
 from __future__ import annotations
 
@@ -8,43 +9,45 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain import monitor_lifecycle as lifecycle
+from domain import runs
 from domain.actor import Actor
 from domain.beats import RECENT_BEATS, check_value, is_too_frequent, learned_interval
-from domain.errors import ValidationError
-from domain.heartbeat_token import hash_token, token_lookup, token_matches
-from domain.page import SLUG
+from domain.heartbeat_token import hash_token, token_lookup
+from domain.monitor_config import CONFIG_FIELDS, MAX_SECONDS, check_config
+from domain.monitor_lifecycle import MonitorLifecycle
+from domain.schedule import cron_of, missed_since, next_expected
 
+__all__ = ["MAX_SECONDS", "STATUSES", "Monitor"]
 STATUSES = ("new", "up", "late", "down", "paused")
 DEFAULT_GRACE_CAP = 3600  # without a grace, down one interval (at most an hour) after late
-MAX_SECONDS = 31 * 86_400
 
 
-def check_name(name: object) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name) > 255:
-        raise ValidationError("name must be 1-255 characters",
-                              details=[{"field": "name", "message": "1-255 characters"}])
-    return name
+class Monitor(MonitorLifecycle, Aggregate):
+    """One heartbeat monitor. Its status is decided by signals and by the clock, never by a client."""
 
-
-def check_seconds(field: str, value: object, minimum: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_SECONDS:
-        raise ValidationError(f"{field} must be an integer from {minimum} to {MAX_SECONDS}",
-                              details=[{"field": field, "message": f"{minimum}-{MAX_SECONDS}"}])
-    return value
-
-
-class Monitor(Aggregate):
-    """One heartbeat monitor. Its status is decided by beats and by the clock, never by a client."""
+    # Nested by assignment (see domain.monitor_lifecycle); StatusChanged comes before its subclasses.
+    StatusChanged = lifecycle.StatusChanged
+    Flipped = lifecycle.Flipped
+    Paused = lifecycle.Paused
+    Resumed = lifecycle.Resumed
+    TokenRotated = lifecycle.TokenRotated
+    Reconfigured = lifecycle.Reconfigured
+    Deleted = lifecycle.Deleted
+    IncidentOpened = lifecycle.IncidentOpened
+    IncidentClosed = lifecycle.IncidentClosed
 
     def __init__(self, workspace_id: UUID, name: str, period_seconds: int | None,
                  grace_seconds: int | None, page_slug: str | None, token_lookup: str,
-                 token_hash: str, actor: Actor):
+                 token_hash: str, actor: Actor, schedule: dict[str, str] | None = None,
+                 max_runtime_seconds: int | None = None, min_runtime_seconds: int | None = None):
         self.workspace_id = workspace_id
         self.name = name
         self.period_seconds = period_seconds
+        self.schedule = schedule
         self.grace_seconds = grace_seconds
+        self.max_runtime_seconds = max_runtime_seconds
+        self.min_runtime_seconds = min_runtime_seconds
         self.page_slug = page_slug
         self.token_lookup = token_lookup
         self.token_hash = token_hash
@@ -57,6 +60,8 @@ class Monitor(Aggregate):
         self.recent_beats: list[dict[str, Any]] = []
         self.too_frequent_beats = 0
         self.incident_id: UUID | None = None
+        self.open_runs: runs.OpenRuns = {}
+        self.config_version = 1  # the ETag: settings changes move it, beats do not
 
     class Created(Aggregate.Created):
         workspace_id: UUID
@@ -67,45 +72,57 @@ class Monitor(Aggregate):
         token_lookup: str
         token_hash: str
         actor: Actor
+        schedule: dict[str, str] | None = None
+        max_runtime_seconds: int | None = None
+        min_runtime_seconds: int | None = None
 
     @classmethod
-    def create(cls, *, monitor_id: UUID, workspace_id: UUID, name: str,
-               period_seconds: int | None, grace_seconds: int | None, page_slug: str | None,
-               token: str, actor: Actor, at: datetime) -> Monitor:
-        check_name(name)
-        check_seconds("period_seconds", period_seconds, 10)
-        check_seconds("grace_seconds", grace_seconds, 0)
-        if page_slug is not None and not SLUG.match(page_slug):
-            raise ValidationError("page_slug is not a page slug",
-                                  details=[{"field": "page_slug", "message": "invalid slug"}])
+    def create(cls, *, monitor_id: UUID, workspace_id: UUID, token: str, actor: Actor,
+               at: datetime, **config: Any) -> Monitor:
+        """A monitor with the settings of `CONFIG_FIELDS` (those not given are unset)."""
+        config = check_config({f: config.get(f) for f in CONFIG_FIELDS})
         return cls._create(cls.Created, id=monitor_id, timestamp=at, workspace_id=workspace_id,
-                           name=name, period_seconds=period_seconds, grace_seconds=grace_seconds,
-                           page_slug=page_slug, token_lookup=token_lookup(token),
-                           token_hash=hash_token(token), actor=actor)
+                           token_lookup=token_lookup(token), token_hash=hash_token(token),
+                           actor=actor, **config)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in CONFIG_FIELDS}
 
     @property
     def expected_seconds(self) -> float | None:
-        """The interval a beat is expected in: the period if set, else the learned one."""
+        """The interval a beat is expected in: the period if set, else the learned one (None on
+        a cron schedule, whose intervals vary)."""
+        if self.schedule:
+            return None
         return float(self.period_seconds) if self.period_seconds else self.learned_seconds
 
-    def schedule_from(self, moment: datetime,
-                      expected: float | None) -> tuple[datetime | None, datetime | None]:
-        """When the monitor turns late and down if no beat follows `moment`."""
+    def deadlines_after(self, moment: datetime, learned: float | None
+                        ) -> tuple[datetime | None, datetime | None]:
+        """When the monitor turns late and down if no beat follows one at `moment`."""
+        expected = next_expected(moment, self.period_seconds, cron_of(self.schedule), learned)
         if expected is None:
             return None, None
+        late_at, interval = expected
         grace = self.grace_seconds if self.grace_seconds is not None \
-            else min(expected, DEFAULT_GRACE_CAP)
-        late_at = moment + timedelta(seconds=expected)
+            else min(interval, DEFAULT_GRACE_CAP)
         return late_at, late_at + timedelta(seconds=grace)
 
+    # --- signals -------------------------------------------------------------------------------
+
     class BeatRecorded(Aggregate.Event):
-        """A beat, with what it taught: the learned interval and the new deadlines."""
+        """A success (a plain beat, `exit 0`, or the end of a run), with what it taught: the
+        learned interval and the new deadlines. `started_at` is the start of the run it closed."""
 
         value: float | None
         too_frequent: bool
         learned_seconds: float | None
         late_at: datetime | None
         down_at: datetime | None
+        rid: str | None = None
+        body: str | None = None
+        exit_status: int | None = None
+        started_at: datetime | None = None
 
         def apply(self, aggregate: Monitor) -> None:
             aggregate.last_beat_at = self.timestamp
@@ -115,137 +132,151 @@ class Monitor(Aggregate):
             aggregate.recent_beats = [*aggregate.recent_beats, {
                 "at": self.timestamp, "value": self.value, "too_frequent": self.too_frequent,
             }][-RECENT_BEATS:]
+            aggregate.open_runs = runs.closed(aggregate.open_runs, self.rid)
 
-    class StatusChanged(Aggregate.Event):
-        """`before` held from `since` until `effective_at`, and `after` from then on.
-
-        A change the periodic check finds takes effect when the deadline passed, not when the
-        check ran, so outages (and uptime) do not depend on how often the check runs.
-        """
-
-        before: str
-        after: str
-        since: datetime
-        effective_at: datetime
+    class RunStarted(Aggregate.Event):
+        rid: str | None
+        body: str | None
 
         def apply(self, aggregate: Monitor) -> None:
-            aggregate.status = self.after
-            aggregate.status_since = self.effective_at
+            aggregate.open_runs = runs.opened(aggregate.open_runs, self.rid, self.timestamp)
 
-    def record_beat(self, value: float | None, *, at: datetime) -> None:
-        """Record a beat; a late, down or new monitor is up again (a paused one stays paused)."""
+    class FailureRecorded(Aggregate.Event):
+        """`/fail`, a non-zero exit status, or a run that ended too soon (`reason` says which)."""
+
+        rid: str | None
+        body: str | None
+        exit_status: int | None
+        reason: str
+        started_at: datetime | None
+
+        def apply(self, aggregate: Monitor) -> None:
+            aggregate.open_runs = runs.closed(aggregate.open_runs, self.rid)
+
+    class LogRecorded(Aggregate.Event):
+        rid: str | None
+        body: str | None
+
+    class RunTimedOut(Aggregate.Event):
+        """A run outlived `max_runtime_seconds` at `deadline`; it stays open until it ends."""
+
+        rid: str | None
+        deadline: datetime
+
+        def apply(self, aggregate: Monitor) -> None:
+            aggregate.open_runs = runs.timed_out(aggregate.open_runs, self.rid)
+
+    def record_beat(self, value: float | None, *, at: datetime, rid: str | None = None,
+                    body: str | None = None, exit_status: int | None = None) -> None:
+        """A success: closes its run and is the beat; a monitor not paused is up again. A run
+        shorter than `min_runtime_seconds` is a failure instead."""
+        self.evaluate(at=at)
+        started = runs.started_at(self.open_runs, rid)
+        if runs.too_short(started, at, self.min_runtime_seconds):
+            self.record_failure(at=at, rid=rid, body=body, exit_status=exit_status,
+                                reason=runs.RUN_TOO_SHORT)
+            return
         too_frequent = is_too_frequent(self.last_beat_at, at, self.expected_seconds)
         times = [b["at"] for b in self.recent_beats] + [at]
         learned = learned_interval(times[-RECENT_BEATS:])
-        expected = float(self.period_seconds) if self.period_seconds else learned
         late_at, down_at = (None, None) if self.status == "paused" \
-            else self.schedule_from(at, expected)
+            else self.deadlines_after(at, learned)
         self.trigger_event(self.BeatRecorded, timestamp=at, value=check_value(value),
-                           too_frequent=too_frequent, learned_seconds=learned,
-                           late_at=late_at, down_at=down_at)
+                           too_frequent=too_frequent, learned_seconds=learned, late_at=late_at,
+                           down_at=down_at, rid=rid, body=body, exit_status=exit_status,
+                           started_at=started)
         if self.status not in ("up", "paused"):
-            self._change_status("up", at)
+            self._flip("up", at, runs.SUCCESS, rid=rid)
+
+    def start_run(self, *, at: datetime, rid: str | None = None, body: str | None = None) -> None:
+        self.evaluate(at=at)
+        self.trigger_event(self.RunStarted, timestamp=at, rid=rid, body=body)
+
+    def record_failure(self, *, at: datetime, rid: str | None = None, body: str | None = None,
+                       exit_status: int | None = None, reason: str = runs.FAILED) -> None:
+        """A failed job: its run closes and a monitor not paused is down at once."""
+        self.evaluate(at=at)
+        self.trigger_event(self.FailureRecorded, timestamp=at, rid=rid, body=body,
+                           exit_status=exit_status, reason=reason,
+                           started_at=runs.started_at(self.open_runs, rid))
+        if self.status not in ("down", "paused"):
+            self._flip("down", at, reason, rid=rid, exit_status=exit_status)
+
+    def record_log(self, *, at: datetime, rid: str | None = None, body: str | None = None) -> None:
+        self.evaluate(at=at)
+        self.trigger_event(self.LogRecorded, timestamp=at, rid=rid, body=body)
+
+    # --- the clock -----------------------------------------------------------------------------
 
     def evaluate(self, *, at: datetime) -> bool:
-        """Mark the monitor late after its expected interval and down after the grace too."""
-        if self.status not in ("up", "late") or self.late_at is None or self.down_at is None:
-            return False
-        if at >= self.down_at:
-            self._change_status("down", at, effective_at=self.down_at)
-        elif at >= self.late_at and self.status == "up":
-            self._change_status("late", at, effective_at=self.late_at)
-        else:
-            return False
-        return True
+        """Apply, in time order, every deadline that has passed by `at`: late after the expected
+        time, down after the grace too, down when a run outlives `max_runtime_seconds`. True
+        when anything was recorded (a run timing out on a monitor already down is, too)."""
+        changed = False
+        while (due := self._first_deadline(at)) is not None:
+            moment, what, rid = due
+            changed = True
+            if what == runs.RUN_TIMEOUT:
+                self.trigger_event(self.RunTimedOut, timestamp=at, rid=rid, deadline=moment)
+                if self.status == "down":
+                    continue
+            self._flip("late" if what == runs.BEAT_OVERDUE else "down", at, what,
+                       effective_at=max(moment, self.status_since), rid=rid)
+        return changed
 
-    def _change_status(self, after: str, at: datetime,
-                       effective_at: datetime | None = None) -> None:
-        self.trigger_event(self.StatusChanged, timestamp=at, before=self.status, after=after,
-                           since=self.status_since, effective_at=effective_at or at)
+    def _first_deadline(self, at: datetime) -> tuple[datetime, str, str | None] | None:
+        if self.status in ("paused", "deleted"):
+            return None
+        due: list[tuple[datetime, str, str | None]] = []
+        if self.status == "up" and self.late_at is not None:  # before down when both are due
+            due.append((self.late_at, runs.BEAT_OVERDUE, None))
+        if self.status in ("up", "late") and self.down_at is not None:
+            due.append((self.down_at, runs.GRACE_EXPIRED, None))
+        timeout = runs.first_timeout(self.open_runs, self.max_runtime_seconds)
+        if timeout is not None:
+            due.append((timeout[0], runs.RUN_TIMEOUT, timeout[1]))
+        passed = [d for d in due if d[0] <= at]
+        return min(passed, key=lambda d: d[0]) if passed else None
 
-    class Paused(StatusChanged):
-        actor: Actor
-
-        def apply(self, aggregate: Monitor) -> None:
-            super().apply(aggregate)
-            aggregate.late_at = aggregate.down_at = None
-
-    class Resumed(StatusChanged):
-        """Back from a pause: the next beat is expected an interval after resuming."""
-
-        actor: Actor
-        late_at: datetime | None
-        down_at: datetime | None
-
-        def apply(self, aggregate: Monitor) -> None:
-            super().apply(aggregate)
-            aggregate.late_at, aggregate.down_at = self.late_at, self.down_at
-
-    def pause(self, *, actor: Actor, at: datetime) -> None:
-        if self.status != "paused":
-            self.trigger_event(self.Paused, timestamp=at, before=self.status, after="paused",
-                               since=self.status_since, effective_at=at, actor=actor)
-
-    def resume(self, *, actor: Actor, at: datetime) -> None:
-        if self.status != "paused":
-            return
-        after = "up" if self.last_beat_at else "new"
-        late_at, down_at = self.schedule_from(at, self.expected_seconds) if self.last_beat_at \
-            else (None, None)
-        self.trigger_event(self.Resumed, timestamp=at, before="paused", after=after,
-                           since=self.status_since, effective_at=at, actor=actor,
-                           late_at=late_at, down_at=down_at)
-
-    class TokenRotated(Aggregate.Event):
-        token_lookup: str
-        token_hash: str
-        actor: Actor
-
-        def apply(self, aggregate: Monitor) -> None:
-            aggregate.token_lookup = self.token_lookup
-            aggregate.token_hash = self.token_hash
-
-    def rotate_token(self, token: str, *, actor: Actor, at: datetime) -> None:
-        """Replace the token; the old one records nothing from this event on."""
-        self.trigger_event(self.TokenRotated, timestamp=at, token_lookup=token_lookup(token),
-                           token_hash=hash_token(token), actor=actor)
-
-    def accepts(self, token: str) -> bool:
-        return token_matches(token, self.token_lookup, self.token_hash)
-
-    class IncidentOpened(Aggregate.Event):
-        incident_id: UUID
-
-        def apply(self, aggregate: Monitor) -> None:
-            aggregate.incident_id = self.incident_id
-
-    class IncidentClosed(Aggregate.Event):
-        incident_id: UUID
-
-        def apply(self, aggregate: Monitor) -> None:
-            aggregate.incident_id = None
-
-    def link_incident(self, incident_id: UUID, *, at: datetime) -> None:
-        if self.incident_id != incident_id:
-            self.trigger_event(self.IncidentOpened, timestamp=at, incident_id=incident_id)
-
-    def unlink_incident(self, *, at: datetime) -> None:
-        if self.incident_id is not None:
-            self.trigger_event(self.IncidentClosed, timestamp=at, incident_id=self.incident_id)
-
-    @property
-    def needs_incident(self) -> bool:
-        """Down, shown on a page, and no incident opened for it yet."""
-        return self.status == "down" and self.page_slug is not None and self.incident_id is None
-
-    @property
-    def incident_outlived(self) -> bool:
-        """Beats resumed (or the monitor was paused) while its outage incident is still linked."""
-        return self.status != "down" and self.incident_id is not None
+    def _flip(self, after: str, at: datetime, reason: str, *, effective_at: datetime | None = None,
+              rid: str | None = None, exit_status: int | None = None) -> None:
+        self.trigger_event(self.Flipped, timestamp=at, before=self.status, after=after,
+                           since=self.status_since, effective_at=effective_at or at,
+                           reason=reason, rid=rid, exit_status=exit_status)
 
     def missed_count(self, now: datetime) -> int:
-        """Whole expected intervals gone by without a beat since the last one was due."""
-        expected = self.expected_seconds
-        if self.late_at is None or expected is None or now < self.late_at:
+        """Expected beats gone by without one since the last one was due."""
+        if self.late_at is None or self.status in ("paused", "deleted"):
             return 0
-        return 1 + int((now - self.late_at).total_seconds() // expected)
+        return missed_since(self.late_at, now, cron_of(self.schedule), self.expected_seconds)
+
+
+# Monitors snapshotted by an earlier release carry none of these: the class's values stand in
+# (never mutated: events replace them whole).
+for _name in ("schedule", "max_runtime_seconds", "min_runtime_seconds"):
+    setattr(Monitor, _name, None)
+Monitor.open_runs = {}
+Monitor.config_version = 1
+
+
+SIGNAL_KINDS = ("success", "start", "fail", "log")
+
+
+def send_signal(monitor: Monitor, kind: str, *, at: datetime, value: float | None = None,
+                rid: str | None = None, body: str | None = None,
+                exit_status: int | None = None) -> None:
+    """One signal from a job: a success (or `exit 0`), a start, a failure (or a non-zero exit
+    status), or a log line."""
+    if kind == "success" and exit_status:
+        kind = "fail"
+    if kind == "success":
+        monitor.record_beat(value, at=at, rid=rid, body=body, exit_status=exit_status)
+    elif kind == "start":
+        monitor.start_run(at=at, rid=rid, body=body)
+    elif kind == "fail":
+        monitor.record_failure(at=at, rid=rid, body=body, exit_status=exit_status,
+                               reason=runs.EXIT_STATUS if exit_status else runs.FAILED)
+    elif kind == "log":
+        monitor.record_log(at=at, rid=rid, body=body)
+    else:
+        raise ValueError(f"unknown signal {kind!r}")

@@ -89,4 +89,9 @@ class Subscriber(Aggregate):
 
     def sign(self, body: bytes) -> str:
         """The X-Beacon-Signature of a body: hex HMAC-SHA256 with this subscriber's secret."""
-        return hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        return sign(self.secret, body)
+
+
+def sign(secret: str, body: bytes) -> str:
+    """A webhook's X-Beacon-Signature: hex HMAC-SHA256 of the body with the recipient's secret."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

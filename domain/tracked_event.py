@@ -30,7 +30,7 @@ class TrackedEvent:
     category: str
     name: str
     timestamp_us: int
-    actor_id: str
+    actor_id: str | None  # None until the request names its visitor (domain/enrichment.py)
     source_app: str | None = None
     source_version: str | None = None
     properties: dict[str, Any] | None = None
@@ -138,7 +138,7 @@ def check_event(raw: object, now: datetime, *, event_id: str | None = None,
         event_id = _uuid(raw, "event_id", errors, required=True)
     category = _text(raw, "category", MAX_CATEGORY, errors)
     name = _text(raw, "name", MAX_NAME, errors)
-    actor_id = _text(raw, "actor_id", MAX_ACTOR, errors)
+    actor_id = _text(raw, "actor_id", MAX_ACTOR, errors, required=False)  # else its visitor
     source_app = _text(raw, "source_app", MAX_SOURCE, errors, required=False)
     source_version = _text(raw, "source_version", MAX_SOURCE, errors, required=False)
     session_id = (_uuid(raw, "session_id", errors, required=False) if session_is_uuid

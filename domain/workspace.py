@@ -52,6 +52,7 @@ class Workspace(Aggregate):
         self.monthly_event_limit = limits["monthly_event_limit"]
         self.rate_limit_per_minute = limits["rate_limit_per_minute"]
         self.ip_allowlist: list[str] = []
+        self.store_ip = False  # keep clients' raw addresses with their events (opt-in)
 
     class Created(Aggregate.Created):
         name: str
@@ -90,7 +91,8 @@ class Workspace(Aggregate):
                 setattr(aggregate, field, after)
 
     def reconfigure(self, *, actor: Actor, **requested: Any) -> None:
-        """Change plan, limits or allowlist; a new plan resets the limits it implies unless given."""
+        """Change plan, limits, allowlist or store_ip; a new plan resets the limits it implies
+        unless given."""
         wanted = {k: v for k, v in requested.items() if v is not None}
         if "plan" in wanted:
             check_plan(wanted["plan"])
@@ -100,10 +102,13 @@ class Workspace(Aggregate):
             if field in wanted and (not isinstance(wanted[field], int) or wanted[field] < 0):
                 raise ValidationError(f"{field} must be a non-negative integer",
                                       details=[{"field": field, "message": "non-negative"}])
+        if "store_ip" in wanted and not isinstance(wanted["store_ip"], bool):
+            raise ValidationError("store_ip must be true or false",
+                                  details=[{"field": "store_ip", "message": "a boolean"}])
         if "ip_allowlist" in wanted:
             wanted["ip_allowlist"] = check_allowlist(wanted["ip_allowlist"])
         changes = {
-            field: [getattr(self, field), value]
+            field: [getattr(self, field, False), value]  # store_ip: absent before 2026-12-04
             for field, value in wanted.items()
             if getattr(self, field) != value
         }

@@ -45,8 +45,9 @@ class SqlAnalyticsQueries(AnalyticsQueries):
         return [tuple(row.values()) for row in self.db.query(sql.text, sql.params)]
 
     def _source(self, query: EventQuery, extra: dict[str, str] | None = None) -> Sql:
-        where = [Sql("ev.name = %s", [query.event]), Sql("ev.timestamp >= %s", [query.start]),
-                 Sql("ev.timestamp < %s", [query.end])]
+        where = [Sql("ev.timestamp >= %s", [query.start]), Sql("ev.timestamp < %s", [query.end])]
+        if query.event is not None:
+            where.append(Sql("ev.name = %s", [query.event]))
         return events(query.workspace_id, where, query.filters, extra or {}, self.dialect)
 
     def timeseries(self, query: EventQuery, interval: Interval) -> list[tuple[int, float]]:
@@ -60,7 +61,14 @@ class SqlAnalyticsQueries(AnalyticsQueries):
         return list(zip(starts, values, strict=True))
 
     def breakdown(self, query: EventQuery, prop: str, limit: int) -> list[tuple[str | None, float]]:
-        grouped = measured(self._source(query, {"b": prop}), Sql("e.b"), query.metric)
+        return self._ranked(measured(self._source(query, {"b": prop}), Sql("e.b"), query.metric), limit)
+
+    def top_events(self, query: EventQuery, limit: int) -> list[tuple[str, float]]:
+        ranked = self._ranked(measured(self._source(query), Sql("e.name"), query.metric), limit)
+        return [(str(name), n) for name, n in ranked]
+
+    def _ranked(self, grouped: Sql, limit: int) -> list[tuple[Any, float]]:
+        """Groups largest first, ties by their value's text (NULL last), at most `limit`."""
         text = "r.g" if self.dialect == "sqlite" else 'r.g COLLATE "C"'
         ranked = Sql(f"SELECT r.g, r.n FROM ({grouped.text}) r ORDER BY r.n DESC, r.g IS NULL, {text} "
                      "LIMIT %s", [*grouped.params, limit])
@@ -69,6 +77,12 @@ class SqlAnalyticsQueries(AnalyticsQueries):
     def metric(self, query: EventQuery) -> float:
         found = self.rows(measured(self._source(query), Sql("0"), query.metric))
         return float(found[0][1]) if found else 0.0
+
+    def instants(self, query: EventQuery) -> list[int]:
+        """The distinct moments (µs) of the question's events, oldest first (alert previews)."""
+        source = self._source(query)
+        return [int(t) for (t,) in self.rows(Sql(
+            f"SELECT DISTINCT e.timestamp FROM {source.text} ORDER BY 1", source.params))]
 
     def funnel(self, query: FunnelQuery) -> Funnel:
         names = step_names(query.steps)

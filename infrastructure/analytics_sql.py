@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projections.analytics_questions import COLUMN_KEYS, NUMBER, FilterOp, Interval, Metric, PropertyFilter
+from projections.enrichment import DIMENSIONS, ENRICHED
 from projections.telemetry import EVENTS
 
 IS_NUMBER = re.compile(NUMBER)
@@ -36,9 +37,13 @@ class Sql:
 
 
 def text_of(key: str, dialect: str) -> Sql:
-    """The text form of `key` for one row of `rm_events ev`: a column, or a property."""
+    """The text form of `key` for one row of `rm_events ev`: a column, an enriched dimension,
+    or a property."""
     if key in COLUMN_KEYS:
         return Sql(f"ev.{key}")
+    if key in DIMENSIONS:  # the event's latest recorded enrichment (unset until it is derived)
+        return Sql(f"(SELECT en.{DIMENSIONS[key]} FROM {ENRICHED.name} en WHERE en.event_id = "
+                   "ev.event_id AND en.workspace_id = ev.workspace_id AND en.kind = 'events')")
     if dialect == "postgres":
         return Sql("(ev.properties ->> %s)", [key])
     return Sql(SQLITE_TEXT, [key])

@@ -48,6 +48,8 @@ class Status:
 class ProjectionRunner:
     """Keeps one projection's read model up to date with its source application's log."""
 
+    rebuildable = True  # a runner that records events instead of rows has nothing to rebuild
+
     def __init__(self, projection: Projection, app: Application[Any], store: ReadModelStore,
                  page_size: int = LIVE_PAGE):
         self.projection = projection

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote, urlparse
@@ -42,6 +43,12 @@ class Settings(BaseSettings):
     stream_keepalive_seconds: float = 15.0  # an SSE comment this often keeps proxies from closing
     stream_key_check_seconds: float = 5.0  # how soon an open stream notices its key was revoked
     stream_recheck_seconds: float = 1.0  # the stream reads the log this often without a wake-up
+    # Comma-separated CIDRs of the proxies whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
+    # A MaxMind GeoIP2/GeoLite2 City database: region and city besides the country.
+    geoip_db: Path | None = None
+    # Run the enrichment pipeline where projections run (off: events get no hash, geo or device).
+    enrichment: bool = True
 
     @field_validator("database_url")
     @classmethod
@@ -49,6 +56,23 @@ class Settings(BaseSettings):
         if value and urlparse(value).scheme not in ("postgresql", "postgres"):
             raise ValueError("BEACON_DATABASE_URL must be empty (SQLite) or postgresql://…")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"BEACON_TRUSTED_PROXIES: not a CIDR network: {entry!r}") from None
+        return value
+
+    @field_validator("geoip_db")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and str(value) and not value.is_file():
+            raise ValueError(f"BEACON_GEOIP_DB: no such file: {value}")
+        return value if value is not None and str(value) else None
 
     @model_validator(mode="after")
     def _production_needs_a_real_admin_token(self) -> Settings:

@@ -31,6 +31,10 @@ class SqlStatusPageQueries(StatusPageQueries):
         self.incidents = SqlIncidentQueries(db)
         self.monitors = monitors
 
+    def pages_of(self, workspace_id: UUID) -> list[dict[str, Any]]:
+        return self.db.query(f"SELECT slug, name, created_at FROM {PAGES.name} WHERE workspace_id = %s "
+                             "ORDER BY created_at, slug", [str(workspace_id)])
+
     def status_page(self, slug: str, now: datetime) -> StatusPageView | None:
         pages = self.db.query(f"SELECT * FROM {PAGES.name} WHERE slug = %s "
                               "ORDER BY created_at, id LIMIT 1", [slug])

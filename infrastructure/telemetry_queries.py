@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from infrastructure.database import Database, Row
+from infrastructure.enrichment_queries import enriched_columns, enrichment_join, enrichment_of
 from projections.model import from_micros
 from projections.telemetry import ACTIVITY, EVENTS, EXCEPTIONS, SESSIONS, TelemetryQueries
 
@@ -16,6 +17,9 @@ SESSION_COLUMNS = ("s.workspace_id, s.session_id, s.actor_id, s.source_app, s.so
                    "s.started_at, s.ended_at, s.end_reason, a.last_activity_at")
 SESSION_JOIN = (f"{SESSIONS.name} s LEFT JOIN {ACTIVITY.name} a "
                 "ON a.workspace_id = s.workspace_id AND a.session_id = s.session_id")
+
+
+DAY_MICROS = 86_400_000_000
 
 
 def _marks(values: list[Any]) -> str:
@@ -68,16 +72,20 @@ class SqlTelemetryQueries(TelemetryQueries):
         params: list[Any] = [str(workspace_id), *session_ids]
         window = ""
         if after is not None:
-            window = "AND (timestamp > %s OR (timestamp = %s AND event_id > %s))"
+            window = "AND (ev.timestamp > %s OR (ev.timestamp = %s AND ev.event_id > %s))"
             params += [after[0], after[0], after[1]]
         rows = self.db.query(
-            "SELECT * FROM (SELECT session_id, event_id, name, category, actor_id, source_app, "
-            "source_version, timestamp, received_at, properties, ROW_NUMBER() OVER "
-            "(PARTITION BY session_id ORDER BY timestamp, event_id) AS n "
-            f"FROM {EVENTS.name} WHERE workspace_id = %s AND session_id IN ({_marks(session_ids)}) "
+            "SELECT * FROM (SELECT ev.session_id, ev.event_id, ev.name, ev.category, ev.actor_id, "
+            "ev.source_app, ev.source_version, ev.timestamp, ev.received_at, ev.properties, "
+            f"{enriched_columns('en')}, ROW_NUMBER() OVER "
+            "(PARTITION BY ev.session_id ORDER BY ev.timestamp, ev.event_id) AS n "
+            f"FROM {EVENTS.name} ev {enrichment_join('en', 'ev.event_id', 'ev.workspace_id', 'events')} "
+            f"WHERE ev.workspace_id = %s AND ev.session_id IN ({_marks(session_ids)}) "
             f"{window}) page WHERE n <= %s ORDER BY session_id, n", [*params, first + 1])
         found: dict[str, list[Row]] = {session_id: [] for session_id in session_ids}
         for row in rows:
+            row = dict(row)
+            row["enrichment"] = enrichment_of(row)
             found[row["session_id"]].append({**row, "properties": self.db.load_json(row["properties"])})
         return {sid: (events[:first], len(events) > first) for sid, events in found.items()}
 
@@ -104,6 +112,21 @@ class SqlTelemetryQueries(TelemetryQueries):
         if groups:
             self._add_latest_and_versions(groups, scope, params)
         return groups, has_more
+
+    def exception_days(self, workspace_id: UUID, fingerprints: list[str], *, from_us: int,
+                       to_us: int) -> dict[str, list[int]]:
+        days = max(1, -(-(to_us - from_us) // DAY_MICROS))
+        found = {f: [0] * days for f in fingerprints}
+        if not fingerprints:
+            return found
+        rows = self.db.query(
+            f"SELECT fingerprint, (occurred_at - %s) / {DAY_MICROS} AS day, COUNT(*) AS n "
+            f"FROM {EXCEPTIONS.name} WHERE workspace_id = %s AND occurred_at >= %s AND occurred_at < %s "
+            f"AND fingerprint IN ({_marks(fingerprints)}) GROUP BY 1, 2",
+            [from_us, str(workspace_id), from_us, to_us, *fingerprints])
+        for row in rows:
+            found[row["fingerprint"]][int(row["day"])] = int(row["n"])
+        return found
 
     def _add_latest_and_versions(self, groups: list[Row], scope: str, params: list[Any]) -> None:
         fingerprints = [g["fingerprint"] for g in groups]

@@ -13,42 +13,54 @@ from projections.model import BIGINT, DOUBLE, TEXT, Table
 from projections.webhooks import DELIVERIES, SUBSCRIBERS
 
 KEY = ("subscriber_id", "incident_id", "version")
-STATE = Table(
-    name="webhook_delivery_state",
-    columns={"subscriber_id": TEXT, "incident_id": TEXT, "version": BIGINT, "status": TEXT,
-             "attempts": BIGINT, "next_attempt_at": BIGINT, "lease_until": BIGINT,
-             "last_status_code": BIGINT, "last_error": TEXT, "updated_at": BIGINT},
-    primary_key=KEY,
-    indexes=(("status", "next_attempt_at"),),
-)
-ATTEMPTS = Table(
-    name="webhook_attempts",
-    columns={"subscriber_id": TEXT, "incident_id": TEXT, "version": BIGINT, "attempt": BIGINT,
-             "attempted_at": BIGINT, "status_code": BIGINT, "error": TEXT, "duration_ms": DOUBLE,
-             "outcome": TEXT},
-    primary_key=(*KEY, "attempt"),
-)
+
+
+def state_table(name: str) -> Table:
+    return Table(
+        name=name,
+        columns={"subscriber_id": TEXT, "incident_id": TEXT, "version": BIGINT, "status": TEXT,
+                 "attempts": BIGINT, "next_attempt_at": BIGINT, "lease_until": BIGINT,
+                 "last_status_code": BIGINT, "last_error": TEXT, "updated_at": BIGINT},
+        primary_key=KEY,
+        indexes=(("status", "next_attempt_at"),),
+    )
+
+
+def attempts_table(name: str) -> Table:
+    return Table(
+        name=name,
+        columns={"subscriber_id": TEXT, "incident_id": TEXT, "version": BIGINT, "attempt": BIGINT,
+                 "attempted_at": BIGINT, "status_code": BIGINT, "error": TEXT, "duration_ms": DOUBLE,
+                 "outcome": TEXT},
+        primary_key=(*KEY, "attempt"),
+    )
+
+
+STATE, ATTEMPTS = state_table("webhook_delivery_state"), attempts_table("webhook_attempts")
 _JOIN = " AND ".join(f"s.{c} = d.{c}" for c in KEY)
 _WHERE_KEY = " AND ".join(f"{c} = %s" for c in KEY)
 
 
 class SqlDeliveryStore:
-    """The application's `DeliveryStore`, and the `WebhookLog` the subscribers API reads."""
+    """The application's `DeliveryStore`, and the `WebhookLog` the subscribers API reads. One
+    per outbox: subscriber webhooks by default; alerts' have their own outbox and state tables."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, outbox: Table = DELIVERIES, state: Table = STATE,
+                 attempts: Table = ATTEMPTS):
         self.db = db
+        self.outbox, self.state, self.attempts = outbox, state, attempts
 
     def create_tables(self) -> None:
         with self.db.transaction() as cur:
-            for table in (STATE, ATTEMPTS):
+            for table in (self.state, self.attempts):
                 for statement in dialect_of(self.db).create_statements(table):
                     cur.execute(statement)
 
     def due(self, now: int, limit: int = 100) -> list[DeliveryKey]:
         """Deliveries never tried, or waiting for a retry that is due and not claimed."""
         rows = self.db.query(
-            f"SELECT d.subscriber_id, d.incident_id, d.version FROM {DELIVERIES.name} d "
-            f"LEFT JOIN {STATE.name} s ON {_JOIN} "
+            f"SELECT d.subscriber_id, d.incident_id, d.version FROM {self.outbox.name} d "
+            f"LEFT JOIN {self.state.name} s ON {_JOIN} "
             "WHERE s.status IS NULL OR (s.status = 'pending' AND s.next_attempt_at <= %s "
             "AND (s.lease_until IS NULL OR s.lease_until <= %s)) "
             "ORDER BY d.occurred_at, d.version LIMIT %s", [now, now, limit])
@@ -58,13 +70,13 @@ class SqlDeliveryStore:
         """Take the next attempt of a due delivery until `lease_until`; its number, or None."""
         with self.db.transaction() as cur:
             cur.execute(
-                f"INSERT INTO {STATE.name} ({', '.join(KEY)}, status, attempts, next_attempt_at, "
+                f"INSERT INTO {self.state.name} ({', '.join(KEY)}, status, attempts, next_attempt_at, "
                 "lease_until, updated_at) VALUES (%s, %s, %s, 'pending', 1, %s, %s, %s) "
                 f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET "
-                f"attempts = {STATE.name}.attempts + 1, lease_until = excluded.lease_until, "
-                f"updated_at = excluded.updated_at WHERE {STATE.name}.status = 'pending' "
-                f"AND {STATE.name}.next_attempt_at <= %s AND ({STATE.name}.lease_until IS NULL "
-                f"OR {STATE.name}.lease_until <= %s) RETURNING attempts",
+                f"attempts = {self.state.name}.attempts + 1, lease_until = excluded.lease_until, "
+                f"updated_at = excluded.updated_at WHERE {self.state.name}.status = 'pending' "
+                f"AND {self.state.name}.next_attempt_at <= %s AND ({self.state.name}.lease_until IS NULL "
+                f"OR {self.state.name}.lease_until <= %s) RETURNING attempts",
                 [*key.values(), now, lease_until, now, now, now])
             row = cur.fetchone()
         return int(row["attempts"]) if row else None
@@ -72,8 +84,8 @@ class SqlDeliveryStore:
     def delivery(self, key: DeliveryKey) -> Row | None:
         """The outbox row with its dispatch state (status and attempts), or None if unknown."""
         rows = self.db.query(
-            f"SELECT d.*, s.status, s.attempts, s.lease_until FROM {DELIVERIES.name} d "
-            f"LEFT JOIN {STATE.name} s ON {_JOIN} "
+            f"SELECT d.*, s.status, s.attempts, s.lease_until FROM {self.outbox.name} d "
+            f"LEFT JOIN {self.state.name} s ON {_JOIN} "
             f"WHERE {' AND '.join(f'd.{c} = %s' for c in KEY)}", key.values())
         if not rows:
             return None
@@ -85,13 +97,13 @@ class SqlDeliveryStore:
         """Keep one attempt and move the delivery to its outcome, releasing the claim."""
         with self.db.transaction() as cur:
             cur.execute(
-                f"INSERT INTO {ATTEMPTS.name} ({', '.join(ATTEMPTS.columns)}) "
+                f"INSERT INTO {self.attempts.name} ({', '.join(self.attempts.columns)}) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                f"ON CONFLICT ({', '.join(ATTEMPTS.primary_key)}) DO NOTHING",
+                f"ON CONFLICT ({', '.join(self.attempts.primary_key)}) DO NOTHING",
                 [*key.values(), attempt, now, outcome.status_code, outcome.error,
                  outcome.duration_ms, outcome.status])
             cur.execute(
-                f"UPDATE {STATE.name} SET status = %s, next_attempt_at = %s, lease_until = NULL, "
+                f"UPDATE {self.state.name} SET status = %s, next_attempt_at = %s, lease_until = NULL, "
                 f"last_status_code = %s, last_error = %s, updated_at = %s WHERE {_WHERE_KEY}",
                 [outcome.status, outcome.next_attempt_at, outcome.status_code, outcome.error,
                  now, *key.values()])
@@ -106,12 +118,12 @@ class SqlDeliveryStore:
         """A subscriber's latest deliveries, newest first, each with its attempts oldest first."""
         rows = self.db.query(
             f"SELECT d.subscriber_id, d.incident_id, d.version, d.event_type, d.occurred_at, "
-            f"s.status, s.attempts, s.next_attempt_at FROM {DELIVERIES.name} d "
-            f"LEFT JOIN {STATE.name} s ON {_JOIN} WHERE d.subscriber_id = %s "
+            f"s.status, s.attempts, s.next_attempt_at FROM {self.outbox.name} d "
+            f"LEFT JOIN {self.state.name} s ON {_JOIN} WHERE d.subscriber_id = %s "
             "ORDER BY d.occurred_at DESC, d.version DESC LIMIT %s", [subscriber_id, limit])
         for row in rows:
             row["attempt_log"] = self.db.query(
                 f"SELECT attempt, attempted_at, status_code, error, duration_ms, outcome "
-                f"FROM {ATTEMPTS.name} WHERE {_WHERE_KEY} ORDER BY attempt",
+                f"FROM {self.attempts.name} WHERE {_WHERE_KEY} ORDER BY attempt",
                 [row["subscriber_id"], row["incident_id"], row["version"]])
         return rows

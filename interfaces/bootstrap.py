@@ -26,9 +26,12 @@ import dramatiq
 import psycopg
 from psycopg import sql
 
+from application.alert_evaluation import AlertEvaluation
+from application.alerts import AlertChannels, AlertsApplication
 from application.base import BeaconApplication, Clock, system_clock
 from application.config_objects import ConfiguredObjects
 from application.deploys import ConfigurationApplication
+from application.enrichment import Enricher
 from application.exports import ExportsApplication
 from application.monitored_components import StatusUpkeep
 from application.monitoring import MonitoringApplication
@@ -36,16 +39,23 @@ from application.outages import OutageIncidents
 from application.statuspages import StatusPagesApplication
 from application.telemetry import TelemetryApplication
 from application.tracking_plans import TrackingPlans
+from application.visitors import Visitors
+from application.webhook_bodies import PageSubscribers
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
+from infrastructure.alert_queries import SqlAlertQueries
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.broker import build_broker, start_worker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
 from infrastructure.configuration_queries import SqlConfigurationQueries, SqlStoredEvents
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
+from infrastructure.enrichment_queries import SqlEnrichedQueries
+from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
+from infrastructure.geo import GeoDatabase
 from infrastructure.incident_queries import SqlIncidentQueries
 from infrastructure.live_stream import LiveStream
+from infrastructure.monitor_activity_queries import SqlMonitorActivityQueries
 from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
@@ -54,17 +64,24 @@ from infrastructure.read_models import ReadModelStore
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
-from infrastructure.stream_wakes import RedisDoorbell, wake_sources
+from infrastructure.stream_wakes import RedisDoorbell
 from infrastructure.telemetry_queries import SqlTelemetryQueries
+from infrastructure.user_agents import UserAgentParser
+from infrastructure.visitor_salts import SqlVisitorSalts
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
+from interfaces.alerting import alert_deliveries, evaluation
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
+from interfaces.streaming import live_stream, stream_namespace
+from projections.alerts import AlertQueries, AlertsProjection
 from projections.analytics_questions import AnalyticsQueries
 from projections.components import ComponentQueries, ComponentsProjection
 from projections.configuration import ConfigurationProjection, ConfigurationQueries
+from projections.enrichment import EnrichedEventsProjection, EnrichmentPipeline
 from projections.incidents import IncidentQueries, IncidentsProjection
 from projections.maintenance import MaintenanceQueries, MaintenancesProjection
 from projections.model import Projection
+from projections.monitor_activity import MonitorActivityProjection, MonitorActivityQueries
 from projections.monitors import MonitorQueries, MonitorsProjection
 from projections.pages import PagesProjection
 from projections.status_page import StatusPageQueries
@@ -78,14 +95,16 @@ from projections.webhooks import WebhookDeliveriesProjection, WebhookLog
 
 log = logging.getLogger("beacon")
 APPLICATIONS = (WorkspacesApplication, StatusPagesApplication, TelemetryApplication,
-                MonitoringApplication, ExportsApplication, ConfigurationApplication)
+                MonitoringApplication, ExportsApplication, ConfigurationApplication,
+                AlertsApplication)
 
 
 def all_projections() -> list[Projection]:
     return [IncidentsProjection(), EventsProjection(), SessionsProjection(), ExceptionsProjection(),
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
             ComponentsProjection(), MaintenancesProjection(),
-            ConfigurationProjection()]
+            ConfigurationProjection(), MonitorActivityProjection(), EnrichedEventsProjection(),
+            AlertsProjection()]
 
 
 @dataclass
@@ -117,8 +136,16 @@ class Beacon:
     configured_objects: ConfiguredObjects
     configuration_queries: ConfigurationQueries
     stored_events: SqlStoredEvents
+    visitors: Visitors
+    enricher: Enricher
+    enriched: SqlEnrichedQueries
     components: ComponentQueries
     maintenances: MaintenanceQueries
+    monitor_activity: MonitorActivityQueries
+    alerts: AlertsApplication
+    alert_queries: AlertQueries
+    alert_evaluation: AlertEvaluation
+    alert_webhooks: WebhookDeliveries
     stream: LiveStream
     doorbell: RedisDoorbell | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -128,7 +155,8 @@ class Beacon:
     @property
     def applications(self) -> dict[str, BeaconApplication]:
         return {app.name: app for app in (self.workspaces, self.statuspages, self.telemetry,
-                                          self.monitoring, self.exports, self.configuration)}
+                                          self.monitoring, self.exports, self.configuration,
+                                          self.alerts)}
 
     def runner(self, name: str) -> ProjectionRunner:
         for runner in self.runners:
@@ -201,6 +229,8 @@ class Beacon:
             self._worker.stop(timeout=5000)
         self.broker.close()
         self.webhooks.close()
+        self.alert_webhooks.close()
+        self.enricher.geo.close()
         for app in self.applications.values():
             app.close()
         for db in {id(d): d for d in self.databases.values()}.values():
@@ -238,18 +268,34 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
                                        due=monitors)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
     configuration = ConfigurationApplication(eventsourcing_env(settings, "Configuration"), clock=clock)
+    alerts = AlertsApplication(eventsourcing_env(settings, "Alerts"), clock=clock)
     apps: dict[str, BeaconApplication] = {
-        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, configuration)}
-    runners = []
+        a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, configuration,
+                            alerts)}
+    # The enrichment pipeline first: a catch-up of every runner in order (tests, a read that
+    # waits) then finds what it recorded.
+    enricher = Enricher(telemetry, GeoDatabase(settings.geoip_db), UserAgentParser())
+    pipeline = ReadModelStore(databases["Telemetry"], EnrichmentPipeline())
+    pipeline.create_tables()
+    runners: list[ProjectionRunner] = [EnrichmentRunner(enricher, telemetry, pipeline)] \
+        if settings.enrichment else []
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)
         store.create_tables()
         runners.append(ProjectionRunner(projection, apps[projection.source], store))
-    webhooks = WebhookDeliveries(
-        deliveries, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
-                                      timeout=settings.webhook_timeout_seconds),
-        statuspages, clock, DeliveryPolicy(max_attempts=settings.webhook_max_attempts,
-                                           backoff_seconds=settings.webhook_backoff_seconds))
+    webhooks, alert_webhooks = (WebhookDeliveries(
+        store, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
+                                 timeout=settings.webhook_timeout_seconds),
+        recipients, clock, DeliveryPolicy(max_attempts=settings.webhook_max_attempts,
+                                          backoff_seconds=settings.webhook_backoff_seconds))
+        for store, recipients in ((deliveries, PageSubscribers(statuspages)),
+                                  (alert_deliveries(databases["Alerts"]), AlertChannels(alerts))))
+    analytics = SqlAnalyticsQueries(databases["Telemetry"])
+    alert_queries = SqlAlertQueries(databases["Alerts"])
+    alert_evaluation = evaluation(alerts, alert_queries, analytics, databases, runners,
+                                  telemetry, monitoring, clock)
+    salts = SqlVisitorSalts(databases["Telemetry"])
+    salts.create_tables()
     telemetry_queries = SqlTelemetryQueries(databases["Telemetry"])
     export_files = ExportFiles(settings.data_dir / "exports", databases["StatusPages"],
                                databases.get("Telemetry"))
@@ -260,7 +306,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         outages=OutageIncidents(monitoring, statuspages, monitor_links.under_maintenance),
         upkeep=StatusUpkeep(statuspages, monitor_links, maintenances),
         webhooks=webhooks, exports=exports, export_files=export_files,
-        export_ttl=timedelta(hours=settings.export_ttl_hours))
+        export_ttl=timedelta(hours=settings.export_ttl_hours), alert_evaluation=alert_evaluation,
+        alert_webhooks=alert_webhooks)
     broker = build_broker(settings.redis_url)
     return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
@@ -268,7 +315,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         runners=runners,
         incidents=SqlIncidentQueries(databases["StatusPages"]),
         telemetry_queries=telemetry_queries,
-        analytics=SqlAnalyticsQueries(databases["Telemetry"]), monitors=monitors,
+        analytics=analytics, monitors=monitors,
         public_pages=SqlStatusPageQueries(databases["StatusPages"], monitors),
         webhooks=webhooks, webhook_log=deliveries, export_files=export_files,
         limiter=RateLimiter(settings.redis_url), broker=broker, jobs=jobs,
@@ -278,21 +325,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         configuration_queries=SqlConfigurationQueries(databases["Configuration"]),
         stored_events=SqlStoredEvents(databases["Telemetry"]),
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
+        monitor_activity=SqlMonitorActivityQueries(databases["Monitoring"]),
+        visitors=Visitors(salts, clock), enricher=enricher,
+        enriched=SqlEnrichedQueries(databases["Telemetry"]),
+        alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
+        alert_webhooks=alert_webhooks,
         stream=live_stream(settings, telemetry),
         doorbell=RedisDoorbell(settings.redis_url, stream_namespace(settings))
         if settings.redis_url else None,
     )
-
-
-def stream_namespace(settings: Settings) -> str:
-    """What tells this Beacon's stream wake-ups from another's on a shared Redis."""
-    return settings.db_schema if settings.uses_postgres else str(settings.data_dir.resolve())
-
-
-def live_stream(settings: Settings, telemetry: TelemetryApplication) -> LiveStream:
-    wakes = wake_sources(redis_url=settings.redis_url, database_url=settings.database_url,
-                         channel=cast(Any, telemetry.recorder).channel_name
-                         if settings.uses_postgres else "",
-                         namespace=stream_namespace(settings))
-    return LiveStream(telemetry, buffer_size=settings.stream_buffer_events,
-                      recheck_seconds=settings.stream_recheck_seconds, wake_sources=wakes)

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import dramatiq
 
+from application.alert_evaluation import AlertEvaluation
 from application.exports import ExportsApplication
 from application.monitored_components import StatusUpkeep
 from application.monitoring import MonitoringApplication
@@ -34,6 +35,7 @@ from projections.telemetry import TelemetryQueries
 log = logging.getLogger("beacon.jobs")
 SESSION_SWEEP_SECONDS, MONITOR_CHECK_SECONDS = 60, 15
 WEBHOOK_SWEEP_SECONDS, EXPORT_PURGE_SECONDS = 2, 600
+ALERT_EVALUATION_SECONDS = 2  # with the sweep, a crossing is told within seconds (issue 19: 10 s)
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Jobs:
     exports: ExportsApplication
     export_files: ExportFiles
     export_ttl: timedelta
+    alert_evaluation: AlertEvaluation
+    alert_webhooks: WebhookDeliveries
 
     def catch_up_projections(self) -> int:
         """Bring every read model up to the head of its log; returns how many pages were applied."""
@@ -84,6 +88,14 @@ class Jobs:
     def deliver_webhook(self, subscriber_id: str, incident_id: str, version: int,
                         attempt: int) -> None:
         self.webhooks.deliver(DeliveryKey(subscriber_id, incident_id, version), attempt)
+
+    def evaluate_alerts(self) -> int:
+        """Evaluate the alert rules new batches and the clock may have changed."""
+        return self.alert_evaluation.run()
+
+    def deliver_alert_webhook(self, channel_id: str, alert_id: str, version: int,
+                              attempt: int) -> None:
+        self.alert_webhooks.deliver(DeliveryKey(channel_id, alert_id, version), attempt)
 
     def run_export(self, export_id: str) -> str:
         """Write a pending export's file and mark it completed (or failed, with the reason)."""
@@ -126,6 +138,9 @@ class Actors:
     deliver_webhook: dramatiq.Actor[Any, Any]
     run_export: dramatiq.Actor[Any, Any]
     purge_exports: dramatiq.Actor[Any, Any]
+    evaluate_alerts: dramatiq.Actor[Any, Any]
+    sweep_alert_webhooks: dramatiq.Actor[Any, Any]
+    deliver_alert_webhook: dramatiq.Actor[Any, Any]
 
 
 def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
@@ -139,10 +154,14 @@ def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
                               max_retries=retries)(run)
 
     deliver = actor("deliver_webhook", jobs.deliver_webhook)
+    deliver_alert = actor("deliver_alert_webhook", jobs.deliver_alert_webhook)
 
     def sweep_webhooks() -> None:
         """Claim due deliveries and queue one job per attempt."""
         jobs.webhooks.sweep(lambda key, attempt: deliver.send(*key.values(), attempt))
+
+    def sweep_alert_webhooks() -> None:
+        jobs.alert_webhooks.sweep(lambda key, attempt: deliver_alert.send(*key.values(), attempt))
 
     return Actors(
         catch_up_projections=actor("catch_up_projections", jobs.catch_up_projections),
@@ -153,6 +172,9 @@ def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
         deliver_webhook=deliver,
         run_export=actor("run_export", jobs.run_export),
         purge_exports=actor("purge_exports", jobs.purge_exports, retries=0),
+        evaluate_alerts=actor("evaluate_alerts", jobs.evaluate_alerts, retries=0),
+        sweep_alert_webhooks=actor("sweep_alert_webhooks", sweep_alert_webhooks, retries=0),
+        deliver_alert_webhook=deliver_alert,
     )
 
 
@@ -161,4 +183,7 @@ def periodic_jobs(actors: Actors) -> list[PeriodicJob]:
     return [PeriodicJob("expire_sessions", SESSION_SWEEP_SECONDS, actors.expire_sessions.send),
             PeriodicJob("check_monitors", MONITOR_CHECK_SECONDS, actors.check_monitors.send),
             PeriodicJob("sweep_webhooks", WEBHOOK_SWEEP_SECONDS, actors.sweep_webhooks.send),
-            PeriodicJob("purge_exports", EXPORT_PURGE_SECONDS, actors.purge_exports.send)]
+            PeriodicJob("purge_exports", EXPORT_PURGE_SECONDS, actors.purge_exports.send),
+            PeriodicJob("evaluate_alerts", ALERT_EVALUATION_SECONDS, actors.evaluate_alerts.send),
+            PeriodicJob("sweep_alert_webhooks", WEBHOOK_SWEEP_SECONDS,
+                        actors.sweep_alert_webhooks.send)]

@@ -19,6 +19,8 @@ MAX_LIMIT = 1000
 MIN_STEPS, MAX_STEPS = 2, 10
 MAX_FILTERS = 20
 COLUMN_KEYS = ("category", "source_app", "source_version", "actor_id")  # any other key is a property
+# ...or one of the enriched dimensions ($country, $region, $city, $browser, $os, $device_type):
+# projections/enrichment.py DIMENSIONS.
 NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"  # the text a GT/LT comparison treats as a number
 
 
@@ -69,10 +71,11 @@ class PropertyFilter:
 
 @dataclass(frozen=True)
 class EventQuery:
-    """Events of one name in a workspace and a time range, filtered, measured by a metric."""
+    """Events of one name (or every event, when None) in a workspace and a time range, filtered,
+    measured by a metric."""
 
     workspace_id: str
-    event: str
+    event: str | None
     start: int
     end: int
     metric: Metric = Metric.COUNT
@@ -158,10 +161,10 @@ def check_funnel(steps: list[str], window_seconds: int) -> tuple[tuple[str, ...]
     return tuple(steps), window_seconds * 1_000_000
 
 
-def event_query(workspace_id: str, event: str, start: datetime, end: datetime, metric: Metric,
+def event_query(workspace_id: str, event: str | None, start: datetime, end: datetime, metric: Metric,
                 filters: list[PropertyFilter] | None) -> EventQuery:
-    """A checked question about one event name."""
-    if not event:
+    """A checked question about one event name, or every event when `event` is None."""
+    if event is not None and not event:
         raise problem("event", "must be an event name, not empty")
     first, last = check_range(start, end)
     return EventQuery(workspace_id, event, first, last, metric, check_filters(filters))
@@ -230,6 +233,10 @@ class AnalyticsQueries(ABC):
     @abstractmethod
     def metric(self, query: EventQuery) -> float:
         """The metric over the whole range."""
+
+    @abstractmethod
+    def top_events(self, query: EventQuery, limit: int) -> list[tuple[str, float]]:
+        """(event name, metric) of every event name in the range, largest first, ties by name."""
 
     @abstractmethod
     def funnel(self, query: FunnelQuery) -> Funnel:

@@ -40,7 +40,8 @@ class MonitorsProjection(Projection):
     tables = (MONITORS, OUTAGES)
     topics = tuple(get_topic(cls) for cls in (
         Monitor.Created, Monitor.BeatRecorded, Monitor.StatusChanged, Monitor.Paused,
-        Monitor.Resumed, Monitor.IncidentOpened, Monitor.IncidentClosed))
+        Monitor.Resumed, Monitor.IncidentOpened, Monitor.IncidentClosed, Monitor.Flipped,
+        Monitor.Reconfigured, Monitor.Deleted))
 
     def ops(self, event: Any) -> Iterable[Op]:
         key = {"id": str(event.originator_id)}
@@ -70,6 +71,15 @@ class MonitorsProjection(Projection):
             if event.before == "down":
                 yield Patch(OUTAGES.name, {**monitor, "started_at": micros(event.since)},
                             {"ended_at": micros(event.effective_at)})
+        elif isinstance(event, Monitor.Reconfigured):
+            values = {f: after for f, (_, after) in event.changes.items()
+                      if f in MONITORS.columns}
+            yield Patch(MONITORS.name, key, {**values, "late_at": _at(event.late_at),
+                                             "down_at": _at(event.down_at)})
+        elif isinstance(event, Monitor.Deleted):
+            yield Patch(MONITORS.name, key, {"status": "deleted", "status_since":
+                                             micros(event.timestamp), "late_at": None,
+                                             "down_at": None})
         elif isinstance(event, Monitor.IncidentOpened):
             yield Patch(MONITORS.name, key, {"incident_id": str(event.incident_id)})
         elif isinstance(event, Monitor.IncidentClosed):
@@ -86,6 +96,46 @@ class MonitorSummary:
 
 
 @dataclass(frozen=True)
+class MonitorRow:
+    """A monitor as the list shows it (settings of `monitor_activity` joined in)."""
+
+    id: UUID
+    name: str
+    status: str
+    status_since: datetime
+    period_seconds: int | None
+    schedule: dict[str, str] | None
+    grace_seconds: int | None
+    max_runtime_seconds: int | None
+    min_runtime_seconds: int | None
+    page_slug: str | None
+    last_beat_at: datetime | None
+    next_expected_at: datetime | None
+    down_at: datetime | None
+    incident_id: UUID | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, monitor: Monitor) -> MonitorRow:
+        """The row a monitor's events have made (read from the aggregate itself)."""
+        return cls(id=monitor.id, created_at=monitor.created_on,
+                   next_expected_at=monitor.late_at,
+                   **{f: getattr(monitor, f) for f in ROW_FIELDS_OF_MONITOR})
+
+
+ROW_FIELDS_OF_MONITOR = ("name", "status", "status_since", "period_seconds", "schedule",
+                         "grace_seconds", "max_runtime_seconds", "min_runtime_seconds",
+                         "page_slug", "last_beat_at", "down_at", "incident_id")
+
+
+@dataclass(frozen=True)
+class MonitorPage:
+    items: list[MonitorRow]
+    has_more: bool
+    next_cursor: tuple[int, str] | None
+
+
+@dataclass(frozen=True)
 class Outage:
     started_at: datetime
     ended_at: datetime | None  # None while still down
@@ -97,6 +147,11 @@ class MonitorQueries(ABC):
     @abstractmethod
     def due_for_check(self, now: datetime, limit: int = 1000) -> list[UUID]:
         """Monitors whose deadline has passed, or whose outage incident needs opening or closing."""
+
+    @abstractmethod
+    def list_monitors(self, workspace_id: UUID, *, status: str | None,
+                      after: tuple[int, str] | None, limit: int) -> MonitorPage:
+        """A workspace's monitors (deleted ones left out), newest first, after a cursor."""
 
     @abstractmethod
     def on_page(self, workspace_id: UUID, page_slug: str) -> list[MonitorSummary]:

@@ -96,3 +96,7 @@ class StatusPageQueries(ABC):
     @abstractmethod
     def status_page(self, slug: str, now: datetime) -> StatusPageView | None:
         """The page with this slug (the first created, if several workspaces use it), or None."""
+
+    @abstractmethod
+    def pages_of(self, workspace_id: UUID) -> list[dict[str, Any]]:
+        """A workspace's pages (slug, name, created_at µs), oldest first."""

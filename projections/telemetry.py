@@ -192,3 +192,8 @@ class TelemetryQueries(ABC):
                          source_app: str | None, after: tuple[int, str] | None,
                          limit: int) -> tuple[list[dict[str, Any]], bool]:
         """Exception reports grouped by fingerprint, most frequent first."""
+
+    @abstractmethod
+    def exception_days(self, workspace_id: UUID, fingerprints: list[str], *, from_us: int,
+                       to_us: int) -> dict[str, list[int]]:
+        """Reports per day of the range (days counted from `from_us`), for each fingerprint."""

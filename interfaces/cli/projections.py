@@ -45,10 +45,12 @@ def rebuild(
     if every == (name is not None):
         fail("give one projection NAME or --all", code=2)
     with running(load_settings()) as beacon:
-        known = [runner.name for runner in beacon.runners]
+        # The enrichment pipeline records events: it has no read model to rebuild.
+        rebuildable = [runner for runner in beacon.runners if runner.rebuildable]
+        known = [runner.name for runner in rebuildable]
         if name is not None and name not in known:
             fail(f"unknown projection {name!r}; known: {', '.join(known)}", code=2)
-        for runner in beacon.runners if every else [beacon.runner(str(name))]:
+        for runner in rebuildable if every else [beacon.runner(str(name))]:
             position, spent = rebuild_with_progress(runner)
             console.print(f"[green]rebuilt[/green] {runner.name} up to position {position} ({spent})")
 

@@ -6,6 +6,7 @@ import typer
 
 from interfaces.cli.admin import keys, pages, workspaces
 from interfaces.cli.deploy import deploy, deploys
+from interfaces.cli.enrich import enrich
 from interfaces.cli.people import login, logout, projects, users
 from interfaces.cli.processes import projector, worker
 from interfaces.cli.projections import projections
@@ -16,6 +17,7 @@ app = typer.Typer(name="beacon", help="Beacon: event-sourced telemetry, status p
 app.command()(serve)
 app.command()(projector)
 app.command()(worker)
+app.command()(enrich)
 app.add_typer(projections, name="projections")
 app.add_typer(workspaces, name="workspaces")
 app.add_typer(keys, name="keys")

@@ -94,7 +94,10 @@ class Funnel:
         return cls(steps=[FunnelStep.of(s) for s in funnel.steps], breakdowns=breakdowns)
 
 
-async def timeseries(info: Ctx, event: str, from_: From, to: To,
+Event = Annotated[str | None, strawberry.argument(description="An event name; null: every event.")]
+
+
+async def timeseries(info: Ctx, from_: From, to: To, event: Event = None,
                      interval: questions.Interval | None = questions.Interval.HOUR,
                      metric: questions.Metric | None = questions.Metric.COUNT,
                      filters: Filters = None) -> list[TimeseriesPoint]:
@@ -117,13 +120,24 @@ async def breakdown(info: Ctx, event: str, property: str, from_: From, to: To,
     return [BreakdownRow(value=value, count=count) for value, count in rows]
 
 
-async def metric(info: Ctx, event: str, from_: From, to: To,
+async def metric(info: Ctx, from_: From, to: To, event: Event = None,
                  metric: questions.Metric | None = questions.Metric.COUNT,
                  filters: Filters = None) -> float:
     """The metric of one event over the whole range."""
     ctx = info.context
     query = event_query(str(ctx.workspace_id), event, from_, to, metric or COUNT, _filters(filters))
     return await run_in_threadpool(ctx.beacon.analytics.metric, query)
+
+
+async def top_events(info: Ctx, from_: From, to: To,
+                     metric: questions.Metric | None = questions.Metric.COUNT, filters: Filters = None,
+                     limit: int | None = 25) -> list[BreakdownRow]:
+    """Every event name in the range with its metric, largest first (ties by name)."""
+    ctx = info.context
+    query = event_query(str(ctx.workspace_id), None, from_, to, metric or COUNT, _filters(filters))
+    rows = await run_in_threadpool(ctx.beacon.analytics.top_events, query,
+                                   check_limit(25 if limit is None else limit))
+    return [BreakdownRow(value=name, count=count) for name, count in rows]
 
 
 async def funnel(info: Ctx, steps: list[str], from_: From, to: To,

@@ -15,6 +15,7 @@ from domain.errors import IncidentNotFoundError
 from domain.incident import Incident as IncidentAggregate
 from interfaces.graphql.context import GraphQLContext
 from interfaces.graphql.history import HistoryEntry
+from interfaces.graphql.lookup import found_or_none
 from interfaces.graphql.pagination import (
     DEFAULT_PAGE_SIZE,
     PageInfo,
@@ -23,6 +24,7 @@ from interfaces.graphql.pagination import (
     position_after,
 )
 from projections.incidents import IncidentSummary
+from projections.model import from_micros
 
 Ctx = Info[GraphQLContext, None]
 
@@ -103,6 +105,13 @@ class Incident:
         )
 
 
+@strawberry.type(description="A status page of this workspace.")
+class StatusPage:
+    slug: str
+    name: str
+    created_at: datetime
+
+
 @strawberry.type
 class IncidentEdge:
     cursor: str
@@ -119,17 +128,11 @@ class IncidentConnection:
 async def incident(info: Ctx, id: strawberry.ID, as_of: datetime | None = None,
                    ) -> Incident | None:
     """An incident now, or as it was at `asOf`; null when this workspace has no such incident."""
-    try:
-        incident_id = UUID(id)
-    except ValueError:
-        return None
     ctx = info.context
-    try:
-        found = await run_in_threadpool(ctx.beacon.statuspages.get_incident, ctx.workspace_id,
-                                        incident_id, as_of=as_of)
-    except IncidentNotFoundError:
-        return None
-    return Incident.from_aggregate(found)
+    found = await found_or_none(
+        id, lambda key: ctx.beacon.statuspages.get_incident(ctx.workspace_id, key, as_of=as_of),
+        IncidentNotFoundError)
+    return Incident.from_aggregate(found) if found is not None else None
 
 
 async def incidents(info: Ctx, page_slug: str, state: IncidentState | None = None,
@@ -151,3 +154,11 @@ async def incidents(info: Ctx, page_slug: str, state: IncidentState | None = Non
         page_info=PageInfo(has_next_page=page.has_more,
                            end_cursor=edges[-1].cursor if edges else None),
     )
+
+
+async def pages(info: Ctx) -> list[StatusPage]:
+    """This workspace's status pages, oldest first."""
+    ctx = info.context
+    rows = await run_in_threadpool(ctx.beacon.public_pages.pages_of, ctx.workspace_id)
+    return [StatusPage(slug=r["slug"], name=r["name"], created_at=from_micros(r["created_at"]))
+            for r in rows]

@@ -14,7 +14,8 @@ from strawberry.types.unset import UNSET, UnsetType
 from interfaces.bootstrap import Beacon
 from interfaces.graphql.context import GraphQLContext, context_getter
 from interfaces.graphql.schema import build_schema
-from interfaces.rest.deps import authorize_key, bearer, bearer_token
+from interfaces.rest.beacon_request import bearer
+from interfaces.rest.deps import authorize_key, bearer_token
 from interfaces.rest.errors import ApiError, error_response
 
 CODES = {404: "not_found", 405: "method_not_allowed"}

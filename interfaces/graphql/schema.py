@@ -9,7 +9,16 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
-from interfaces.graphql import analytics, configuration, incidents, telemetry
+from interfaces.graphql import (
+    alerts,
+    analytics,
+    configuration,
+    enrichment,
+    incidents,
+    monitors,
+    team,
+    telemetry,
+)
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
 from interfaces.graphql.subscriptions import Subscription
@@ -22,6 +31,7 @@ MAX_ALIASES = 15
 class Query:
     incident = strawberry.field(resolver=incidents.incident,
                                 description=incidents.incident.__doc__)
+    pages = strawberry.field(resolver=incidents.pages, description=incidents.pages.__doc__)
     incidents = strawberry.field(resolver=incidents.incidents,
                                  description=incidents.incidents.__doc__)
     session = strawberry.field(resolver=telemetry.session, description=telemetry.session.__doc__)
@@ -29,16 +39,26 @@ class Query:
     exception_groups = strawberry.field(resolver=telemetry.exception_groups,
                                         description=telemetry.exception_groups.__doc__)
     usage = strawberry.field(resolver=telemetry.usage, description=telemetry.usage.__doc__)
+    event = strawberry.field(resolver=enrichment.event, description=enrichment.event.__doc__)
     timeseries = strawberry.field(resolver=analytics.timeseries,
                                   description=analytics.timeseries.__doc__)
     breakdown = strawberry.field(resolver=analytics.breakdown, description=analytics.breakdown.__doc__)
     metric = strawberry.field(resolver=analytics.metric, description=analytics.metric.__doc__)
+    top_events = strawberry.field(resolver=analytics.top_events,
+                                  description=analytics.top_events.__doc__)
     funnel = strawberry.field(resolver=analytics.funnel, description=analytics.funnel.__doc__)
+    monitor = strawberry.field(resolver=monitors.monitor, description=monitors.monitor.__doc__)
+    monitors = strawberry.field(resolver=monitors.monitors,
+                                description=monitors.monitors.__doc__)
     saved_insights = strawberry.field(resolver=configuration.saved_insights,
                                       description=configuration.saved_insights.__doc__)
+    members = strawberry.field(resolver=team.members, description=team.members.__doc__)
+    deploys = strawberry.field(resolver=team.deploys, description=team.deploys.__doc__)
     tracking_plan_violations = strawberry.field(
         resolver=configuration.tracking_plan_violations,
         description=configuration.tracking_plan_violations.__doc__)
+    alert = strawberry.field(resolver=alerts.alert, description=alerts.alert.__doc__)
+    alerts = strawberry.field(resolver=alerts.alerts, description=alerts.alerts.__doc__)
 
 
 class BeaconSchema(strawberry.Schema):

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.enrichment import Enrichment
 from interfaces.graphql.pagination import PageInfo, key_after, key_cursor, page_size, position_after
 from interfaces.rest.errors import BadRequest
 from interfaces.rest.representations import encode_cursor
@@ -30,6 +31,8 @@ class SessionEvent:
     timestamp: datetime
     received_at: datetime
     properties: JSON | None
+    enrichment: Enrichment | None = strawberry.field(
+        default=None, description="Content hash, geo and device (null until derived)")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> SessionEvent:
@@ -37,7 +40,8 @@ class SessionEvent:
                    actor_id=row["actor_id"], source_app=row["source_app"],
                    source_version=row["source_version"], timestamp=from_micros(row["timestamp"]),
                    received_at=from_micros(row["received_at"]),
-                   properties=row["properties"])
+                   properties=row["properties"],
+                   enrichment=Enrichment.from_row(row.get("enrichment")))
 
 
 @strawberry.type
@@ -143,6 +147,8 @@ class ExceptionGroup:
     last_seen: datetime
     versions: list[str]
     latest: LatestException
+    daily: list[int] = strawberry.field(description="Reports per day of the queried range (UTC "
+                                                    "days counted from `from`), for a sparkline.")
 
 
 @strawberry.type
@@ -166,11 +172,14 @@ async def exception_groups(info: Ctx, from_: Annotated[datetime, strawberry.argu
     groups, has_more = await run_in_threadpool(
         ctx.beacon.telemetry_queries.exception_groups, ctx.workspace_id, from_us=micros(from_),
         to_us=micros(to), source_app=source_app, after=key_after(after), limit=limit)
+    days = await run_in_threadpool(
+        ctx.beacon.telemetry_queries.exception_days, ctx.workspace_id,
+        [g["fingerprint"] for g in groups], from_us=micros(from_), to_us=micros(to))
     edges = [ExceptionGroupEdge(cursor=key_cursor(g["count"], g["fingerprint"]), node=ExceptionGroup(
         fingerprint=g["fingerprint"], exception_type=g["exception_type"], message=g["message"],
         severity=g["severity"], count=g["count"], actors=g["actors"],
         first_seen=from_micros(g["first_seen"]), last_seen=from_micros(g["last_seen"]),
-        versions=g["versions"],
+        versions=g["versions"], daily=days[g["fingerprint"]],
         latest=LatestException(stack_trace=g["stack_trace"], breadcrumbs=g["breadcrumbs"])))
         for g in groups]
     return ExceptionGroupConnection(edges=edges, page_info=PageInfo(

@@ -22,7 +22,8 @@ def workspace_json(workspace: Workspace) -> dict[str, Any]:
             "plan": workspace.plan,
             "monthly_event_limit": workspace.monthly_event_limit,
             "rate_limit_per_minute": workspace.rate_limit_per_minute,
-            "ip_allowlist": workspace.ip_allowlist, "created_at": iso(workspace.created_on)}
+            "ip_allowlist": workspace.ip_allowlist,
+            "store_ip": getattr(workspace, "store_ip", False), "created_at": iso(workspace.created_on)}
 
 
 def parse_id(value: str, error: type[Exception], what: str) -> UUID:

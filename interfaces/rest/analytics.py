@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.errors import ValidationError
 from domain.tracked_event import parse_timestamp
-from interfaces.rest.deps import BeaconDep, ConsistentRead
-from interfaces.rest.identity import readable_project
+from interfaces.rest.deps import BeaconDep, ConsistentRead, readable_project
 from interfaces.rest.representations import envelope, in_thread, iso
 from projections import analytics_questions as questions
 from projections.analytics_questions import check_limit, event_query, funnel_query

@@ -13,18 +13,22 @@ from interfaces.graphql.router import build_router
 from interfaces.metrics import Metrics
 from interfaces.rest import (
     admin,
+    alerts,
     analytics,
     auth,
     cli_sign_in,
     components,
+    dashboard,
     deploys,
     dialects,
+    enriched,
     exports,
     feeds,
     heartbeats,
     incidents,
     ingest,
     maintenances,
+    monitor_runs,
     monitors,
     operations,
     projects,
@@ -44,12 +48,14 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     app.state.beacon = beacon
     app.state.metrics = Metrics(lambda: [r.status() for r in beacon.runners])
     install_error_handlers(app)
-    # The stream first: its path must win over any /api/v1/events/{id}.
+    # The stream first: its path must win over /api/v1/events/{id}.
     for router in (stream.router, operations.router, admin.router, incidents.router, ingest.router,
-                   dialects.router, heartbeats.router, monitors.router, subscribers.router,
+                   dialects.router, heartbeats.router, monitors.router, monitor_runs.router,
+                   subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
                    maintenances.router, uptime.router, feeds.router, auth.router,
-                   cli_sign_in.router, projects.router, deploys.router):
+                   cli_sign_in.router, projects.router, deploys.router, enriched.router,
+                   alerts.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     graphql = build_router(beacon)
     for route in graphql.routes:  # GET answers GraphiQL's page to a browser, JSON to a client
@@ -57,6 +63,7 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
             route.responses[200] = {"description": "a result, or GraphiQL for a browser",
                                     "content": {"application/json": {}, "text/html": {}}}
     app.include_router(graphql, prefix="/graphql", responses=ERROR_RESPONSES)
+    dashboard.mount(app)
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)
     app.add_middleware(stream.TelemetryDoorbell)
     app.add_middleware(Observability, metrics=app.state.metrics)

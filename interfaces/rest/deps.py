@@ -6,33 +6,18 @@ import hmac
 import ipaddress
 from collections.abc import Callable
 from typing import Annotated
+from uuid import UUID
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 from starlette.requests import HTTPConnection
 
 from application.workspaces import Principal
 from domain.credential import ACCESS_TOKEN_PREFIX
-from domain.errors import DomainError
+from domain.errors import DomainError, WorkspaceNotFoundError
 from interfaces.bootstrap import Beacon
+from interfaces.rest.beacon_request import BeaconDep, bearer_token
 from interfaces.rest.errors import ApiError, BadRequest, Forbidden, RateLimited, Unauthorized
-
-
-def get_beacon(request: Request) -> Beacon:
-    beacon: Beacon = request.app.state.beacon
-    return beacon
-
-
-BeaconDep = Annotated[Beacon, Depends(get_beacon)]
-
-
-def bearer_token(request: HTTPConnection) -> str | None:
-    return bearer(request.headers.get("authorization", ""))
-
-
-def bearer(authorization: str) -> str | None:
-    """The key in an `Authorization: Bearer <key>` value."""
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+from interfaces.rest.identity import member_principal
 
 
 def authenticate(request: HTTPConnection, beacon: Beacon, token: str | None,
@@ -77,8 +62,6 @@ def principal_with(*scopes: str, people: bool = True) -> Callable[..., Principal
     def dependency(request: Request, beacon: BeaconDep) -> Principal:
         token = bearer_token(request)
         if people and (token is None or token.startswith(ACCESS_TOKEN_PREFIX)):
-            from interfaces.rest.identity import member_principal  # identity builds on this module
-
             principal = admit(request, beacon, member_principal(request, beacon))
         else:
             principal = authenticate(request, beacon, token)
@@ -117,6 +100,7 @@ Writer = Annotated[Principal, Depends(principal_with("write"))]
 Ingester = Annotated[Principal, Depends(principal_with("ingest"))]
 AnyKey = Annotated[Principal, Depends(principal_with("ingest", "read", "write"))]
 Reader = Annotated[Principal, Depends(principal_with("read", "write"))]
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 def require_admin(request: Request, beacon: BeaconDep) -> None:
@@ -143,3 +127,19 @@ def consistent_read(request: Request, response: Response, beacon: BeaconDep) -> 
 
 
 ConsistentRead = Depends(consistent_read)
+
+
+def readable_project(request: Request, beacon: Beacon, project: str) -> UUID:
+    """The project a read may see, named by id or slug: a read (or write) key's own, or one the
+    signed-in member belongs to (with the same allowlist and rate limit). Any other is 404."""
+    request.state.reads_only = True  # the caller only reads: a member's cookie needs no CSRF token
+    request.state.project = project
+    principal = principal_with("read", "write")(request, beacon)
+    if beacon.workspaces.resolve_workspace(project) != principal.workspace_id:
+        raise WorkspaceNotFoundError("no such project for this key")
+    return principal.workspace_id
+
+
+# A secret key (sk_live_…, or any key with the deploy scope), for deploys and management; a
+# person's session is not a key here, whatever their role (a deploy asks for both).
+SecretKey = Annotated[Principal, Depends(principal_with("deploy", people=False))]

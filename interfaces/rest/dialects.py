@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from application.telemetry import ACCEPTED, DUPLICATE, INVALID, new_event_id
 from domain.tracked_event import MAX_PROPERTIES, check_event
+from interfaces.rest.clients import event_contexts, request_client
 from interfaces.rest.deps import BeaconDep, Ingester, authenticate
 from interfaces.rest.errors import ApiError, BadRequest, FlatError, error_response
 from interfaces.rest.ingest import (
@@ -31,9 +32,12 @@ INGEST_MAX_EVENTS, INGEST_PER_MINUTE, INGEST_MAX_NAME = 100, 1000, 100
 async def _ingest_async_dialect(request: Request, who: Any, beacon: Any,
                                 raws: list[Any]) -> tuple[Any, int]:
     limit = who.workspace.monthly_event_limit or 0
+    client = request_client(request, beacon.settings.trusted_proxies)
     _, outcome = await check_and_admit(
         beacon, who.workspace_id,
-        lambda now: [check_event(raw, now, event_id=new_event_id()) for raw in raws], limit=limit)
+        lambda now: [check_event(raw, now, event_id=new_event_id()) for raw in raws], limit=limit,
+        identify=lambda checked: beacon.visitors.identify(who.workspace, client, checked,
+                                                          event_contexts(raws, checked)))
     count_outcome(request, outcome)
     if outcome.quota_exhausted:
         raise quota_error(outcome, limit)
@@ -84,9 +88,11 @@ def _as_tracked(raw: Any, index: int) -> tuple[dict[str, Any] | None, list[dict[
     name = raw.get("event")
     if not isinstance(name, str) or not 1 <= len(name) <= INGEST_MAX_NAME:
         problems.append({"index": index, "field": "event", "message": "must be 1-100 characters"})
-    for field in ("distinctId", "sessionId"):
-        if not isinstance(raw.get(field), str) or not raw[field]:
-            problems.append({"index": index, "field": field, "message": "is required"})
+    if not isinstance(raw.get("sessionId"), str) or not raw["sessionId"]:
+        problems.append({"index": index, "field": "sessionId", "message": "is required"})
+    if "distinctId" in raw and (not isinstance(raw["distinctId"], str) or not raw["distinctId"]):
+        problems.append({"index": index, "field": "distinctId",
+                         "message": "must be a non-empty string (leave it out for a visitor id)"})
     properties = raw.get("properties")
     if not isinstance(properties, dict) or len(properties) > MAX_PROPERTIES:
         problems.append({"index": index, "field": "properties",
@@ -137,6 +143,7 @@ async def ingest(request: Request, beacon: BeaconDep) -> Response:
         return _flat_error(400, "Validation failed",
                            details=[{"message": f"send 1-{INGEST_MAX_EVENTS} events"}])
     limit = who.workspace.monthly_event_limit or 0
+    client = request_client(request, beacon.settings.trusted_proxies)
     problems: list[dict[str, Any]] = []  # seed 004 admits a request whole or not at all
 
     def refusal(plan: PlanCheck) -> list[dict[str, Any]]:
@@ -146,7 +153,10 @@ async def ingest(request: Request, beacon: BeaconDep) -> Response:
     try:
         _, outcome = await check_and_admit(beacon, who.workspace_id,
                                            lambda now: _checked(events, now, problems),
-                                           limit=limit, partial=False, refusal=refusal)
+                                           limit=limit, partial=False, refusal=refusal,
+                                           identify=lambda checked: beacon.visitors.identify(
+                                               who.workspace, client, checked,
+                                               event_contexts(events, checked)))
     except Refused as refused:
         return _flat_error(400, "Validation failed", details=refused.problems)
     count_outcome(request, outcome)

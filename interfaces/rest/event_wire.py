@@ -22,6 +22,7 @@ from typing import Annotated
 import msgspec
 import orjson
 
+from domain.enrichment import MAX_CONTEXT, Client, context_client
 from domain.time import micros
 from domain.tracked_event import (
     CANONICAL_UUID,
@@ -58,6 +59,13 @@ FlatProperties = Annotated[dict[str, Scalar], msgspec.Meta(max_length=MAX_PROPER
 NULL = msgspec.Raw(b"null")
 
 
+class WireContext(msgspec.Struct, gc=False):
+    """Who the event is sent on behalf of (an SDK on a server, for a browser)."""
+
+    ip: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    user_agent: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CONTEXT)] | None = None
+
+
 class WireEvent(msgspec.Struct, gc=False):
     """One event as an SDK sends it (seed 000), with flat properties. Untracked by the garbage
     collector (it holds no cycles): a thousand per request would otherwise feed its passes."""
@@ -66,11 +74,12 @@ class WireEvent(msgspec.Struct, gc=False):
     category: Category  # type: ignore[valid-type]
     name: Name  # type: ignore[valid-type]
     timestamp: Annotated[str, msgspec.Meta(min_length=10, max_length=40)]
-    actor_id: Actor  # type: ignore[valid-type]
+    actor_id: Actor | None = None  # type: ignore[valid-type]  # none: the request's visitor
     source_app: Source | None = None  # type: ignore[valid-type]
     source_version: Source | None = None  # type: ignore[valid-type]
     properties: FlatProperties | None = None
     session_id: Uuid | None = None
+    context: WireContext | None = None
 
 
 class NestedWireEvent(WireEvent):
@@ -105,8 +114,10 @@ def _canonical(wire: list[WireEvent]) -> bool:
     return CANONICAL_IDS.fullmatch("\n".join(ids) + "\n") is not None
 
 
-def valid_batch(body: bytes, now: datetime) -> list[TrackedEvent] | None:
-    """Every event of `body` if the body is a batch of valid events, else None."""
+def valid_batch(body: bytes, now: datetime,
+                contexts: dict[str, Client] | None = None) -> list[TrackedEvent] | None:
+    """Every event of `body` if the body is a batch of valid events, else None. The clients the
+    events' contexts name go into `contexts`, by event id."""
     wire = _decode(body)
     if wire is None:
         return None
@@ -127,6 +138,10 @@ def valid_batch(body: bytes, now: datetime) -> list[TrackedEvent] | None:
                 return None
             if problems:
                 return None
+        if each.context is not None and contexts is not None:
+            client = context_client({"context": msgspec.structs.asdict(each.context)})
+            if client is not None:
+                contexts[each.event_id.lower()] = client
         events.append(TrackedEvent(
             each.event_id.lower(), each.category, each.name, timestamp, each.actor_id,
             each.source_app, each.source_version, properties,

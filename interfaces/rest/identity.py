@@ -29,7 +29,7 @@ from domain.errors import WorkspaceNotFoundError
 from domain.membership import MemberAccess, role_allows
 from domain.user import User
 from interfaces.bootstrap import Beacon
-from interfaces.rest.deps import BeaconDep, bearer_token, principal_with
+from interfaces.rest.beacon_request import BeaconDep, bearer_token
 from interfaces.rest.errors import BadRequest, Forbidden, Unauthorized
 
 SESSION_COOKIE = "beacon_session"
@@ -134,19 +134,3 @@ def member_principal(request: Request, beacon: Beacon) -> Principal:
     member = member_of(beacon, who, project, "read")
     access = MemberAccess(id=who.user.id, email=who.user.email, role=member.role)
     return Principal(key=access, workspace=beacon.workspaces.get_workspace(member.workspace_id))
-
-
-def readable_project(request: Request, beacon: Beacon, project: str) -> UUID:
-    """The project a read may see, named by id or slug: a read (or write) key's own, or one the
-    signed-in member belongs to (with the same allowlist and rate limit). Any other is 404."""
-    request.state.reads_only = True  # the caller only reads: a member's cookie needs no CSRF token
-    request.state.project = project
-    principal = principal_with("read", "write")(request, beacon)
-    if beacon.workspaces.resolve_workspace(project) != principal.workspace_id:
-        raise WorkspaceNotFoundError("no such project for this key")
-    return principal.workspace_id
-
-
-# A secret key (sk_live_…, or any key with the deploy scope), for deploys and management; a
-# person's session is not a key here, whatever their role (a deploy asks for both).
-SecretKey = Annotated[Principal, Depends(principal_with("deploy", people=False))]

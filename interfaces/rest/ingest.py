@@ -12,10 +12,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from application.telemetry import ACCEPTED, DUPLICATE, INVALID, Outcome
+from domain.enrichment import Client, context_client
 from domain.errors import QuotaExceededError
 from domain.exception_report import check_report
 from domain.tracked_event import check_event, parse_timestamp
 from interfaces.bootstrap import Beacon
+from interfaces.rest.clients import event_contexts, request_client
 from interfaces.rest.deps import AnyKey, BeaconDep, Ingester
 from interfaces.rest.errors import BadRequest, PayloadTooLarge, error_response
 from interfaces.rest.event_wire import MAX_BATCH, valid_batch
@@ -75,7 +77,9 @@ Refusal = Callable[[PlanCheck], list[dict[str, Any]]]
 
 async def check_and_admit(beacon: Beacon, workspace_id: UUID, check: Callable[[datetime], list[Any]],
                           *, limit: int, partial: bool = True,
-                          refusal: Refusal | None = None) -> tuple[list[Any], Outcome]:
+                          refusal: Refusal | None = None,
+                          identify: Callable[[list[Any]], dict[str, Any]] | None = None
+                          ) -> tuple[list[Any], Outcome]:
     """`check` a request's events at the telemetry clock's now and against the tracking plan,
     then admit them, all in the thread that admits them: the event loop stays free to read the
     next bodies, and the admission does not wait for the loop to hand its GIL back after each
@@ -89,7 +93,9 @@ async def check_and_admit(beacon: Beacon, workspace_id: UUID, check: Callable[[d
         if problems:
             settle_plan(beacon, workspace_id, plan, None)  # refused whole: counted
             raise Refused(problems)
-        outcome = beacon.telemetry.ingest(workspace_id, checked, limit=limit, partial=partial)
+        kept = None if identify is None else identify(checked)  # visitor ids, the kept client
+        outcome = beacon.telemetry.ingest(workspace_id, checked, limit=limit, partial=partial,
+                                          client=kept)
         settle_plan(beacon, workspace_id, plan, outcome)
         return checked, outcome
 
@@ -108,14 +114,21 @@ async def track_events(request: Request, who: Ingester, beacon: BeaconDep) -> Re
     """Track a batch of 1-1000 events; every event is accepted, a duplicate, or refused with why."""
     body = await request.body()
     limit = who.workspace.monthly_event_limit or 0
+    client = request_client(request, beacon.settings.trusted_proxies)
+    contexts: dict[str, Client] = {}
 
     def check(now: datetime) -> list[Any]:
-        checked: list[Any] | None = valid_batch(body, now)
+        checked: list[Any] | None = valid_batch(body, now, contexts)
         if checked is None:  # something is wrong: check event by event, to say what
-            checked = [check_event(raw, now) for raw in parse_batch(body)]
+            raws = parse_batch(body)
+            checked = [check_event(raw, now) for raw in raws]
+            contexts.clear()
+            contexts.update(event_contexts(raws, checked))
         return checked
 
-    checked, outcome = await check_and_admit(beacon, who.workspace_id, check, limit=limit)
+    checked, outcome = await check_and_admit(
+        beacon, who.workspace_id, check, limit=limit,
+        identify=lambda checked: beacon.visitors.identify(who.workspace, client, checked, contexts))
     count_outcome(request, outcome)
     if outcome.quota_exhausted:
         raise quota_error(outcome, limit)
@@ -185,12 +198,18 @@ async def end_session(request: Request, who: Ingester, beacon: BeaconDep) -> Res
 @router.post("/v1/events/exceptions")
 async def report_exception(request: Request, who: Ingester, beacon: BeaconDep) -> Response:
     """Report an exception; its fingerprint groups it with the same bug."""
-    checked = check_report(await json_body(request), beacon.telemetry.clock())
+    raw = await json_body(request)
+    checked = check_report(raw, beacon.telemetry.clock())
     if isinstance(checked, list):
         raise BadRequest("the exception report is not valid", details=checked)
     limit = who.workspace.monthly_event_limit or 0
-    report, new = await in_thread(beacon.telemetry.report_exception, who.workspace_id,
-                                          checked, limit=limit)
+    client = request_client(request, beacon.settings.trusted_proxies)
+
+    def identify_and_report() -> Any:
+        kept = beacon.visitors.identify_report(who.workspace, client, checked, context_client(raw))
+        return beacon.telemetry.report_exception(who.workspace_id, checked, limit=limit, client=kept)
+
+    report, new = await in_thread(identify_and_report)
     request.app.state.metrics.events_accepted.labels("exception").inc(int(new))
     response = JSONResponse({"exception_id": report.exception_id, "status": "accepted",
                              "fingerprint": report.fingerprint})

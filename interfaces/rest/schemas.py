@@ -59,6 +59,7 @@ class WorkspaceUpdate(Body):
     monthly_event_limit: Annotated[int, Field(ge=0, strict=True)] | None = None
     rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] | None = None
     ip_allowlist: Annotated[list[str], Field(max_length=256)] | None = None
+    store_ip: Annotated[bool, Field(strict=True)] | None = None
 
 
 class KeyCreate(Body):

@@ -69,14 +69,20 @@ def monitor_uptime_of(monitor_id: str, who: Reader, beacon: BeaconDep, start: Fr
                       end: To = None, interval: str | None = "day") -> dict:
     """A monitor's uptime: down is a major outage; maintenance that covers it is left out. The
     weights are those of the monitor's page, if it has one."""
-    monitor = beacon.monitoring.get_monitor(
-        who.workspace_id, parse_id(monitor_id, MonitorNotFoundError, "monitor"))
+    monitor_key = parse_id(monitor_id, MonitorNotFoundError, "monitor")
+    body = uptime_of_monitor(beacon, who.workspace_id, monitor_key, start, end, interval)
+    return envelope(wire({"monitor_id": monitor_key, **body}))
+
+
+def uptime_of_monitor(beacon: Beacon, workspace_id: UUID, monitor_id: UUID, start: datetime | None,
+                      end: datetime | None, interval: str | None) -> dict[str, Any]:
+    """A monitor's uptime as REST and GraphQL answer it (404 for another workspace's)."""
+    monitor = beacon.monitoring.get_monitor(workspace_id, monitor_id)
     now = beacon.monitoring.clock()
     lo, hi = uptime_range(start, end, interval, monitor.created_on, now)
-    body = monitor_uptime(beacon.monitors, beacon.components, beacon.maintenances, monitor.id,
+    return monitor_uptime(beacon.monitors, beacon.components, beacon.maintenances, monitor.id,
                           monitor.created_on, lo, hi, interval,
-                          _weights(beacon, who.workspace_id, monitor.page_slug), now)
-    return envelope(wire({"monitor_id": monitor.id, **body}))
+                          _weights(beacon, workspace_id, monitor.page_slug), now)
 
 
 @router.patch("/pages/{page_slug}")

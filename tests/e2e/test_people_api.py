@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from domain.actor import ADMIN as ADMIN_ACTOR
 from interfaces.bootstrap import Beacon
 from interfaces.rest.app import create_app
-from interfaces.rest.identity import SecretKey
+from interfaces.rest.deps import SecretKey
 from tests.conftest import ADMIN, FakeClock, settle
 from tests.e2e.people_fixtures import PASSWORD, SignedInUser, sign_in
 

@@ -152,7 +152,8 @@ def test_rebuilding_all_rebuilds_every_projection() -> None:
     assert result.exit_code == 0, result.output
     with opened_beacon() as beacon:
         for runner in beacon.runners:
-            assert f"rebuilt {runner.name}" in result.stdout
+            # The enrichment pipeline records events: it has no read model to rebuild.
+            assert (f"rebuilt {runner.name}" in result.stdout) == runner.rebuildable
             assert runner.status().lag == 0
 
 

@@ -45,13 +45,14 @@ def test_late_after_the_period_and_down_after_the_grace_too() -> None:
     assert m.recent_beats[-1] == {"at": at(131), "value": 42, "too_frequent": False}
 
 
-def test_a_monitor_checked_long_after_goes_straight_to_down() -> None:
+def test_a_monitor_checked_long_after_is_late_then_down_at_their_deadlines() -> None:
     m = monitor()
     m.record_beat(None, at=at(0))
     assert m.evaluate(at=at(500)) and m.status == "down"
     assert m.status_since == at(90)  # down from when the grace ran out, not from the check
-    kinds = [(type(e).__name__, getattr(e, "after", None)) for e in m.collect_events()]
-    assert kinds[-1] == ("StatusChanged", "down")
+    flips = [(e.after, e.effective_at, e.reason) for e in m.collect_events()
+             if isinstance(e, Monitor.Flipped)]
+    assert flips[-2:] == [("late", at(60), "beat_overdue"), ("down", at(90), "grace_expired")]
 
 
 def test_without_a_period_it_learns_the_median_interval_once_it_has_three() -> None:

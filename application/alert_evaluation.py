@@ -1,0 +1,201 @@
+"""Alert evaluation, driven by the log (DESIGN.md decision 7) and by a clock for silence.
+
+What the Telemetry and Monitoring logs record re-evaluates the rules it may change (a batch: the
+threshold rules on the event names it carries; an exception report: the workspace's exception-group
+rules; a monitor's flip: the rules on that monitor), at the moment it happened, as soon as the read
+models have it (each source's `ready`); a grid of
+instants every `TICK` re-evaluates every rule, so a window that empties ("fewer than N", or a
+firing rule falling back) is noticed without an event. The positions read (log and grid) are
+kept; a crash between a firing and keeping the position evaluates that instant again, and the
+rule, already firing, does not fire twice. A preview evaluates the same instants with the same
+code on a rule that is never saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID
+
+import orjson
+from eventsourcing.utils import get_topic
+
+from application.alerts import AlertsApplication
+from application.base import Clock
+from domain.alert import Alert, check_condition, invalid
+from domain.batch import EventBatch
+from domain.exception_report import ExceptionReport
+from domain.monitor import Monitor
+from domain.time import from_micros, micros
+
+TICK = timedelta(seconds=10)
+MAX_CATCH_UP_TICKS = 8640  # a day of grid instants after a long stop
+MAX_PREVIEW_INSTANTS = 10_000
+PAGE = 500
+Touch = tuple[str, str, datetime]  # (workspace, subject: an event name, "*" or a monitor id, when)
+
+
+def touched_by_telemetry(event: Any) -> Iterable[Touch]:
+    if isinstance(event, EventBatch.Accepted):
+        for name in {e["name"] for e in orjson.loads(event.events_json)}:
+            yield str(event.workspace_id), name, event.received_at
+    elif isinstance(event, ExceptionReport.Reported):
+        yield str(event.workspace_id), "*", event.timestamp
+
+
+def touched_by_monitoring(event: Any) -> Iterable[Touch]:
+    """A flip names its monitor, not its workspace ("" : the rules on that monitor, wherever
+    they are; a rule only ever measures a monitor of its own workspace)."""
+    if isinstance(event, Monitor.StatusChanged):
+        yield "", str(event.originator_id), event.effective_at
+
+
+def subject_of(condition: dict[str, Any]) -> str:
+    """What a rule watches, in the terms `Touch` names it."""
+    return {"threshold": condition.get("event"), "exception_group": "*",
+            "monitor": condition.get("monitor_id")}[condition["type"]] or ""
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """A log whose events may change rules: which, read how far (`ready`: its read models)."""
+
+    name: str
+    app: Any
+    topics: tuple[str, ...]
+    ready: Callable[[], int]
+    touched: Callable[[Any], Iterable[Touch]]
+
+
+TELEMETRY_TOPICS = (get_topic(EventBatch.Accepted), get_topic(ExceptionReport.Reported))
+MONITORING_TOPICS = tuple(get_topic(c) for c in (Monitor.StatusChanged, Monitor.Paused,
+                                                 Monitor.Resumed))
+
+
+class EvaluationPositions(Protocol):
+    """Where evaluation got to: a log position, or the last grid instant (µs)."""
+
+    def get(self, name: str) -> int | None: ...
+
+    def put(self, name: str, value: int) -> None: ...
+
+
+class AlertRules(Protocol):
+    """The live rules as the read model lists them: id, workspace_id, condition."""
+
+    def rules(self, kind: str, workspace_id: str | None = None) -> list[dict[str, Any]]: ...
+
+
+class Meter(Protocol):
+    """One kind of condition measured on what a workspace received."""
+
+    def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
+        """The condition's value over the window ending at `at`: (at - window, at]."""
+
+    def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
+                 end: datetime) -> list[datetime]:
+        """When what the condition watches changed in [start, end] (what live evaluation
+        reacts to)."""
+
+
+def on_grid(moment: datetime) -> datetime:
+    """The latest grid instant at or before a moment."""
+    step = micros(datetime.fromtimestamp(0, UTC) + TICK)
+    return from_micros(micros(moment) // step * step)
+
+
+@dataclass
+class AlertEvaluation:
+    """Evaluates rules when the log or the clock says they may have changed."""
+
+    alerts: AlertsApplication
+    rules: AlertRules
+    meters: dict[str, Meter]  # by condition type
+    sources: list[LogSource]
+    positions: EvaluationPositions
+    clock: Clock
+
+    def run(self) -> int:
+        """Evaluate, in time order, the rules new log entries may have changed (at the moments
+        they happened) and every rule at the grid's new instants; returns how many rules changed
+        state. Positions are kept after: evaluating an instant twice changes nothing."""
+        work: list[tuple[datetime, dict[str, Any]]] = []
+        positions = {}
+        for source in self.sources:
+            positions[source.name], moments = self._new_entries(source)
+            work += [(at, rule) for at, touched in moments.items()
+                     for rule in self._affected(touched)]
+        grid = self._new_grid_instants()
+        if grid:
+            rules = [r for kind in self.meters for r in self.rules.rules(kind)]
+            work += [(at, rule) for at in grid for rule in rules]
+        changed = sum(self.evaluate(rule, at) for at, rule in sorted(work, key=lambda w: w[0]))
+        for name, position in positions.items():
+            self.positions.put(name, position)
+        if grid:
+            self.positions.put("tick", micros(grid[-1]))
+        return changed
+
+    def _new_entries(self, source: LogSource) -> tuple[int, dict[datetime, set[tuple[str, str]]]]:
+        """The log's position once read, and per page the latest moment each (workspace,
+        subject) was touched: what the source's read models have, up to `ready`."""
+        position, ready = self.positions.get(source.name) or 0, source.ready()
+        moments: dict[datetime, set[tuple[str, str]]] = {}
+        while position < ready:
+            notifications = source.app.recorder.select_notifications(
+                start=position + 1, limit=PAGE, stop=ready, topics=list(source.topics))
+            latest: dict[tuple[str, str], datetime] = {}
+            for notification in notifications:
+                for workspace, subject, at in source.touched(
+                        source.app.mapper.to_domain_event(notification)):
+                    latest[workspace, subject] = max(at, latest.get((workspace, subject), at))
+            for key, at in latest.items():
+                moments.setdefault(at, set()).add(key)
+            position = notifications[-1].id if len(notifications) == PAGE else ready
+        return position, moments
+
+    def _new_grid_instants(self) -> list[datetime]:
+        now, last = on_grid(self.clock()), self.positions.get("tick")
+        first = now if last is None else from_micros(last) + TICK
+        first = max(first, now - TICK * (MAX_CATCH_UP_TICKS - 1))
+        return [first + TICK * n for n in range(int((now - first) / TICK) + 1)] \
+            if first <= now else []
+
+    def evaluate(self, rule: dict[str, Any], at: datetime) -> int:
+        condition = rule["condition"]
+        value = self.meters[condition["type"]].value(rule["workspace_id"], condition, at)
+        return int(self.alerts.observe(UUID(rule["id"]), value, at=at))
+
+    def _affected(self, touched: set[tuple[str, str]]) -> Iterable[dict[str, Any]]:
+        for workspace in {w for w, _ in touched}:
+            for kind in self.meters:
+                for rule in self.rules.rules(kind, workspace or None):
+                    if (workspace, subject_of(rule["condition"])) in touched:
+                        yield rule
+
+    def preview(self, workspace_id: UUID, condition: object, start: datetime,
+                end: datetime) -> list[dict[str, Any]]:
+        """When a rule would have fired and resolved between `start` and `end`, evaluated at
+        the instants live evaluation uses (grid instants and events' arrivals); nothing is
+        saved and no one is told."""
+        rule = check_condition(condition)
+        if end <= start:
+            raise invalid("to", "after from")
+        meter = self.meters[rule["type"]]
+        instants = set(meter.instants(str(workspace_id), rule, start, end))
+        at = on_grid(start) + (TICK if on_grid(start) < start else timedelta(0))
+        while at <= end and len(instants) <= MAX_PREVIEW_INSTANTS:
+            instants.add(at)
+            at += TICK
+        if len(instants) > MAX_PREVIEW_INSTANTS:
+            raise invalid("to", f"a range of at most {MAX_PREVIEW_INSTANTS} evaluations")
+        alert = Alert.preview(workspace_id=workspace_id, condition=rule, at=start)
+        changes = []
+        for moment in sorted(instants):
+            value = meter.value(str(workspace_id), rule, moment)
+            if alert.observe(value, at=moment):
+                changes.append({"state": alert.state if alert.state == "firing" else "resolved",
+                                "at": moment, "value": value})
+        return changes

@@ -1,0 +1,135 @@
+"""The alerts context: alert rules, their state changes, and what their webhooks carry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.base import BeaconApplication, retry_on_conflict
+from application.statuspages import new_secret
+from application.webhooks import DeliveryKey, Recipient
+from domain.actor import Actor
+from domain.alert import Alert
+from domain.errors import AlertNotFoundError, NotFoundError, check_version
+from domain.ids import new_id
+from domain.time import iso
+
+STATE_EVENTS = (Alert.Created, Alert.Fired, Alert.Resolved)
+
+
+def with_ids(channels: object) -> object:
+    """Channels as given, each with a fresh id and a secret made when none was brought."""
+    if not isinstance(channels, list):
+        return channels
+    return [{**c, "id": str(new_id()), "secret": c.get("secret") or new_secret()}
+            if isinstance(c, dict) else c for c in channels]
+
+
+def alert_json(alert: Alert, *, secrets: bool = False) -> dict[str, Any]:
+    """An alert as the API shows it; channel secrets only when just made (they sign webhooks)."""
+    return {
+        "id": str(alert.id), "name": alert.name, "condition": alert.condition,
+        "channels": [{k: v for k, v in c.items() if secrets or k != "secret"}
+                     for c in alert.channels],
+        "cooldown_seconds": alert.cooldown_seconds, "state": alert.state,
+        "state_since": iso(alert.state_since), "muted_until": iso(alert.muted_until),
+        "created_at": iso(alert.created_on), "updated_at": iso(alert.modified_on),
+        "version": alert.version,
+    }
+
+
+def state_change(event: Any) -> dict[str, Any]:
+    """One history entry: the state a rule entered, when, and the value that caused it."""
+    if isinstance(event, Alert.Created):
+        return {"version": event.originator_version, "state": "ok", "at": event.timestamp,
+                "value": None, "notified": [], "suppressed": None}
+    return {"version": event.originator_version,
+            "state": "firing" if isinstance(event, Alert.Fired) else "resolved",
+            "at": event.timestamp, "value": event.value, "notified": event.channels,
+            "suppressed": getattr(event, "suppressed", None)}
+
+
+class AlertsApplication(BeaconApplication):
+    """Alert rules: written by people, fired and resolved by evaluation."""
+
+    name = "Alerts"
+
+    def create_alert(self, workspace_id: UUID, *, name: str, condition: object,
+                     channels: object, cooldown_seconds: object, actor: Actor) -> Alert:
+        alert = Alert.create(alert_id=new_id(), workspace_id=workspace_id, name=name,
+                             condition=condition, channels=with_ids(channels),
+                             cooldown_seconds=cooldown_seconds, actor=actor, at=self.clock())
+        self.save(alert)
+        return alert
+
+    def get_alert(self, workspace_id: UUID | None, alert_id: UUID,
+                  version: int | None = None) -> Alert:
+        """An alert of the workspace (any workspace's when None); a deleted one is not found."""
+        alert: Alert = self.load(alert_id, AlertNotFoundError, "alert", version,
+                                 workspace_id=workspace_id)
+        if alert.deleted and workspace_id is not None:
+            raise AlertNotFoundError("alert not found")
+        return alert
+
+    @retry_on_conflict
+    def change_alert(self, workspace_id: UUID, alert_id: UUID, *, actor: Actor,
+                     expected_version: int | None, **given: Any) -> Alert:
+        alert = self.get_alert(workspace_id, alert_id)
+        check_version("alert", alert.version, expected_version)
+        if "channels" in given:
+            given["channels"] = with_ids(given["channels"])
+        alert.change(actor=actor, at=self.clock(), **given)
+        self.save(alert)
+        return alert
+
+    @retry_on_conflict
+    def mute_alert(self, workspace_id: UUID, alert_id: UUID, *, until: datetime | None,
+                   actor: Actor) -> Alert:
+        alert = self.get_alert(workspace_id, alert_id)
+        alert.mute(until=until, actor=actor, at=self.clock())
+        self.save(alert)
+        return alert
+
+    @retry_on_conflict
+    def delete_alert(self, workspace_id: UUID, alert_id: UUID, *, actor: Actor) -> None:
+        alert = self.get_alert(workspace_id, alert_id)
+        alert.delete(actor=actor, at=self.clock())
+        self.save(alert)
+
+    def alert_history(self, workspace_id: UUID, alert_id: UUID) -> list[dict[str, Any]]:
+        """Every state change of a rule, oldest first (ok, firing, resolved)."""
+        self.get_alert(workspace_id, alert_id)
+        return [state_change(e) for e in self.events.get(alert_id)
+                if isinstance(e, STATE_EVENTS)]
+
+    @retry_on_conflict
+    def observe(self, alert_id: UUID, value: float, *, at: datetime) -> bool:
+        """Evaluate a rule on a value seen at `at`; saves (and so notifies) only a state change."""
+        alert = self.get_alert(None, alert_id)
+        if not alert.observe(value, at=at):
+            return False
+        self.save(alert)
+        return True
+
+
+class AlertChannels:
+    """Alert webhooks go to the rule's channels and carry the rule as it fired or resolved."""
+
+    def __init__(self, alerts: AlertsApplication):
+        self.alerts = alerts
+
+    def recipient(self, key: DeliveryKey) -> Recipient | None:
+        try:
+            alert = self.alerts.get_alert(None, UUID(key.incident_id))
+        except NotFoundError:
+            return None
+        channel = alert.channel(key.subscriber_id)
+        return None if alert.deleted or channel is None else Recipient(channel["url"],
+                                                                       channel["secret"])
+
+    def subject(self, key: DeliveryKey, delivery: dict[str, Any]) -> dict[str, Any]:
+        alert = self.alerts.get_alert(None, UUID(key.incident_id), key.version)
+        return {"alert": {"id": str(alert.id), "name": alert.name, "condition": alert.condition,
+                          "state": alert.state, "state_since": iso(alert.state_since)},
+                "value": delivery["changes"]["value"]}

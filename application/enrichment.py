@@ -1,0 +1,195 @@
+"""The enrichment pipeline: content hashes, geo and device, derived off the Telemetry log.
+
+It reads accepted batches and exception reports by log position, never on the request path, and
+records what it derived as `EventEnrichment` events in the same log (DESIGN.md decision 10). What
+the request path keeps for it is the client as stored (domain/enrichment.py `Client.stored`).
+See docs/decisions/enrichment-pipeline.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, Protocol, cast
+
+import orjson
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import Notification, RecordConflictError
+from eventsourcing.utils import get_topic
+
+from application.telemetry import TelemetryApplication
+from domain.batch import EventBatch, JsonText
+from domain.enrichment import EventEnrichment, enrichment_id
+from domain.exception_report import ExceptionReport
+from domain.time import EPOCH
+
+CANONICAL_FORM = "beacon-event-1"  # recorded with every hash: change the form, change the name
+SOURCES = (get_topic(EventBatch.Accepted), get_topic(ExceptionReport.Reported))
+PAGE = 100
+
+
+@dataclass(frozen=True)
+class Place:
+    country: str | None = None  # ISO 3166-1 alpha-2
+    region: str | None = None
+    city: str | None = None
+
+
+@dataclass(frozen=True)
+class Device:
+    browser: str | None = None
+    os: str | None = None
+    device_type: str | None = None  # desktop, mobile, tablet, bot
+
+
+class GeoLookup(Protocol):
+    @property
+    def versions(self) -> dict[str, str]: ...
+
+    def locate(self, address: str | None) -> Place: ...
+
+    def close(self) -> None: ...
+
+
+class DeviceLookup(Protocol):
+    @property
+    def versions(self) -> dict[str, str]: ...
+
+    def describe(self, user_agent: str | None) -> Device: ...
+
+
+def canonical_event(record: dict[str, Any], *, anonymous: bool = False) -> bytes:
+    """The canonical form of an event as the client sent it (`beacon-event-1`): its fields as
+    Beacon accepted them, UTF-8 JSON with keys sorted at every level and no whitespace; the time
+    as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC), ids lower-case, absent fields null, and `actor_id`
+    null where the client sent none (the visitor id is Beacon's, not the client's)."""
+    seconds, fraction = divmod(record["timestamp_us"], 1_000_000)
+    return orjson.dumps({
+        "event_id": record["event_id"], "category": record["category"], "name": record["name"],
+        "timestamp": f"{_second(seconds)}.{fraction:06d}Z",
+        "actor_id": None if anonymous else record["actor_id"],
+        "source_app": record.get("source_app"), "source_version": record.get("source_version"),
+        "properties": record.get("properties"), "session_id": record.get("session_id"),
+    }, option=orjson.OPT_SORT_KEYS)
+
+
+def canonical_report(report: dict[str, Any], *, anonymous: bool = False) -> bytes:
+    """An exception report's canonical form: its checked fields, the same way."""
+    return orjson.dumps({**report, "actor_id": None if anonymous else report.get("actor_id")},
+                        option=orjson.OPT_SORT_KEYS)
+
+
+@lru_cache(maxsize=65_536)  # a batch's events mostly share a few seconds (strftime: 3.7 µs each)
+def _second(seconds: int) -> str:
+    return (EPOCH + timedelta(seconds=seconds)).isoformat()[:19]
+
+
+def content_hash(canonical: bytes) -> str:
+    return hashlib.sha256(canonical).hexdigest()
+
+
+class Enricher:
+    """Derives the enrichment of accepted batches and reports, and records it."""
+
+    def __init__(self, telemetry: TelemetryApplication, geo: GeoLookup, devices: DeviceLookup):
+        self.telemetry = telemetry
+        self.geo = geo
+        self.devices = devices
+
+    def derived_with(self) -> dict[str, str]:
+        return {"canonical_form": CANONICAL_FORM, **self.geo.versions, **self.devices.versions}
+
+    def records(self, source: Any) -> str:
+        """The enrichment records of a batch or report (see EventEnrichment)."""
+        client: dict[str, Any] = getattr(source, "client", None) or {}
+        visitors = set(client.get("visitors", ()))
+        others: dict[str, dict[str, Any]] = client.get("events", {})
+        derived: dict[int, dict[str, Any]] = {}  # by client record: one request, one client
+
+        def about(kept: dict[str, Any]) -> dict[str, Any]:
+            if id(kept) not in derived:
+                place = self.geo.locate(kept.get("ip") or kept.get("network"))
+                device = self.devices.describe(kept.get("user_agent"))
+                derived[id(kept)] = {"country": place.country, "region": place.region,
+                                     "city": place.city, "browser": device.browser, "os": device.os,
+                                     "device_type": device.device_type}
+            return derived[id(kept)]
+
+        if isinstance(source, ExceptionReport.Reported):
+            exception_id = source.exception_id
+            canonical = canonical_report(source.report, anonymous=exception_id in visitors)
+            rows = [{"event_id": exception_id, "content_hash": content_hash(canonical), **about(client)}]
+        else:
+            rows = []
+            for record in orjson.loads(source.events_json):
+                event_id = record["event_id"]
+                canonical = canonical_event(record, anonymous=event_id in visitors)
+                rows.append({"event_id": event_id, "content_hash": content_hash(canonical),
+                             **about(others.get(event_id, client))})
+        return JsonText(orjson.dumps(rows).decode())
+
+    def derive(self, source: Any, position: int) -> EventEnrichment:
+        kind = "exception" if isinstance(source, ExceptionReport.Reported) else "events"
+        return EventEnrichment.derive(
+            workspace_id=source.workspace_id, source_id=source.originator_id,
+            source_position=position, kind=kind, derived_with=self.derived_with(),
+            records=self.records(source), at=self.telemetry.clock())
+
+    def enrich(self, notifications: Sequence[Notification]) -> int:
+        """Record the enrichment of these sources; any already recorded (a page enriched again
+        after a crash, or by another projector) is left as it is. Returns how many were new."""
+        to_event = self.telemetry.mapper.to_domain_event
+        sources = [(to_event(n), n.id) for n in notifications]
+        if not sources:
+            return 0
+        try:
+            self.telemetry.save(*(self.derive(*source) for source in sources))
+            return len(sources)
+        except RecordConflictError:
+            pass
+        saved = 0
+        for source in sources:  # derived anew: a failed save has taken the pending events
+            try:
+                self.telemetry.save(self.derive(*source))
+                saved += 1
+            except RecordConflictError:
+                continue
+        return saved
+
+    def rederive(self, since: datetime, progress: Any = None) -> int:
+        """Derive every batch and report received since `since` again with the databases of now,
+        recorded as new events; returns how many were derived again."""
+        count = 0
+        for notification, source in self._sources_since(since):
+            try:
+                enrichment: EventEnrichment = self.telemetry.repository.get(
+                    enrichment_id(source.originator_id))
+            except AggregateNotFoundError:  # not enriched yet: enriched now, as the pipeline would
+                self.enrich([notification])
+                count += 1
+                continue
+            enrichment.rederive(derived_with=self.derived_with(), records=self.records(source),
+                                at=self.telemetry.clock())
+            self.telemetry.save(enrichment)
+            count += 1
+            if progress:
+                progress(count)
+        return count
+
+    def _sources_since(self, since: datetime) -> Iterator[tuple[Notification, Any]]:
+        recorder = cast(Any, self.telemetry.recorder)
+        to_event = self.telemetry.mapper.to_domain_event
+        position = 0
+        while True:
+            page = recorder.select_notifications(start=position + 1, limit=PAGE, topics=SOURCES)
+            for notification in page:
+                source: Any = to_event(notification)
+                received = getattr(source, "received_at", None) or source.timestamp
+                if received >= since:
+                    yield notification, source
+            if len(page) < PAGE:
+                return
+            position = page[-1].id

@@ -1,0 +1,179 @@
+"""Dashboard benchmark (issue 21): the time from navigation to the chart drawn, in headless
+Chromium, for the overview, a breakdown and a 3-step funnel over 1M events on PostgreSQL; p50 of
+`--loads` page loads each, beside the raw baseline measured in the same run: the same GraphQL
+requests the page sends, posted straight to the same server (no browser).
+
+    .venv/bin/python bench/dashboard.py [--events 1000000] [--loads 10] [--database-url URL]
+
+It loads the analytics benchmark's data set (bench/analytics_data.py) through the application
+layer into a project owned by a user, builds the read models, starts `beacon serve
+--no-projections --no-worker` (the production API shape) on that schema, signs in once and opens
+each view `--loads` times. "Drawn" is the moment the chart element is marked drawn by the page
+(`data-drawn`), measured from the navigation's start (performance.timeOrigin).
+
+Not a test: run it on demand and record the figures in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.analytics_data import DAYS, START, batches  # noqa: E402
+from infrastructure.settings import Settings  # noqa: E402
+from interfaces.bootstrap import bootstrap  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench password 0123456789"
+ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FIRST, LAST = START.date().isoformat(), (START.date().toordinal() + DAYS - 1)
+
+
+def views(slug: str) -> dict[str, str]:
+    """The three views, over the data set's 30 days (the URL holds the question)."""
+    from datetime import date
+    span = f"from={FIRST}&to={date.fromordinal(LAST).isoformat()}"
+    return {
+        "overview": f"/app/{slug}/overview?{span}",
+        "breakdown": f"/app/{slug}/insights?kind=breakdown&event=page_viewed&property=country&{span}",
+        "funnel": (f"/app/{slug}/insights?kind=funnel&steps=signup_started,signup_completed,"
+                   f"project_created&{span}"),
+    }
+
+
+def load(url: str, schema: str, events: int) -> str:
+    """A user's project holding `events` events, its read models built; answers its slug."""
+    settings = Settings(env="test", database_url=url, db_schema=schema,
+                        data_dir=Path(tempfile.mkdtemp()), admin_token=ADMIN_TOKEN)
+    beacon = bootstrap(settings)
+    try:
+        user = beacon.workspaces.create_user(email="bench@example.com", password=PASSWORD)
+        workspace, _ = beacon.workspaces.create_project(name="Bench", slug="bench", owner=user,
+                                                        plan="enterprise")
+        started = time.perf_counter()
+        for batch in batches(events):
+            beacon.telemetry.ingest(workspace.id, batch, limit=10**12)  # type: ignore[arg-type]
+        print(f"loaded {events:,} events in {time.perf_counter() - started:.1f} s", flush=True)
+        started = time.perf_counter()
+        for runner in beacon.runners:
+            runner.catch_up()
+        print(f"read models built in {time.perf_counter() - started:.1f} s", flush=True)
+        return str(workspace.id)
+    finally:
+        beacon.close()
+
+
+def serve(url: str, schema: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "BEACON_DATABASE_URL": url, "BEACON_DB_SCHEMA": schema,
+           "BEACON_ADMIN_TOKEN": ADMIN_TOKEN, "BEACON_ENV": "test",
+           "BEACON_DATA_DIR": tempfile.mkdtemp()}
+    process = subprocess.Popen([str(ROOT / ".venv/bin/beacon"), "serve", "--port", str(port),
+                                "--no-projections", "--no-worker"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code < 500:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("beacon serve did not start")
+
+
+def p50(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def measure(base: str, slug: str, loads: int) -> dict[str, tuple[float, float, float]]:
+    """Per view: (p50 ms to drawn in the browser, p50 ms of its GraphQL requests posted
+    directly, how many GraphQL requests the page sent)."""
+    from playwright.sync_api import sync_playwright
+
+    results = {}
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(base + "/app")
+        page.get_by_label("Email").fill("bench@example.com")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector("nav#nav")
+        cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+        sent: list[dict[str, Any]] = []  # the GraphQL requests of the latest load
+        page.on("request", lambda r: sent.append(json.loads(r.post_data or "{}"))
+                if r.url.endswith("/graphql") else None)
+        for name, path in views(slug).items():
+            drawn = []
+            for _ in range(loads + 1):  # the first load warms the server's caches; not counted
+                sent.clear()
+                page.goto(base + path)
+                page.wait_for_selector("[data-drawn]", timeout=60_000)
+                drawn.append(page.evaluate(
+                    "Number(document.querySelector('[data-drawn]').dataset.drawn)"
+                    " - performance.timeOrigin"))
+            direct = []
+            headers = {"X-CSRF-Token": cookies["beacon_csrf"], "X-Beacon-Project": slug}
+            with httpx.Client(base_url=base, cookies=cookies, timeout=60) as api:
+                for _ in range(loads):
+                    started = time.perf_counter()
+                    for body in sent:
+                        answer = api.post("/graphql", json=body, headers=headers)
+                        assert answer.status_code == 200, answer.text
+                    direct.append((time.perf_counter() - started) * 1000)
+            results[name] = (p50(drawn[1:]), p50(direct), float(len(sent)))
+        browser.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--loads", type=int, default=10)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+    schema = f"bench_dash_{uuid.uuid4().hex[:8]}"
+    server = None
+    try:
+        workspace_id = load(args.database_url, schema, args.events)
+        server = serve(args.database_url, schema, args.port)
+        # A rate limit no page load reaches: the bench measures time, not the plan's limit.
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        assert httpx.patch(f"http://127.0.0.1:{args.port}/admin/v1/workspaces/{workspace_id}",
+                           json={"rate_limit_per_minute": 1_000_000}, headers=admin).status_code == 200
+        slug = "bench"
+        results = measure(f"http://127.0.0.1:{args.port}", slug, args.loads)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    print(f"\n{args.events:,} events, p50 of {args.loads} loads each (target: <= 1000 ms to drawn)")
+    print(f"{'view':<10} {'to drawn (ms)':>14} {'GraphQL direct (ms)':>20} {'requests':>9}")
+    for name, (drawn, direct, requests) in results.items():
+        print(f"{name:<10} {drawn:>14.0f} {direct:>20.0f} {requests:>9.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+"""Alert rules: a condition over what a workspace receives, where to say so, and every state change.
+
+A rule is `ok` or `firing`. Each evaluation observes a value at an instant; crossing the threshold
+fires, falling back resolves. Firing and resolving are events (DESIGN.md decision 10), carrying the
+value that caused them and the channels told, so history answers "why did it fire" and a restart
+that evaluates the same instant again finds the rule already firing: the event is the idempotency
+key. A firing inside the cooldown, or while muted, is recorded but tells no channel.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.actor import Actor
+from domain.errors import ValidationError
+from domain.subscriber import check_secret, check_url
+
+MIN_WINDOW, MAX_WINDOW = 60, 86_400
+MAX_COOLDOWN = 7 * 86_400
+COMPARISONS = (">", "<", ">=", "<=")
+METRICS = ("count", "unique_actors")
+FILTER_OPS = ("eq", "neq", "contains", "gt", "lt", "is_set", "is_not_set")
+MAX_CHANNELS, MAX_NAME = 10, 200
+
+
+def invalid(field: str, message: str) -> ValidationError:
+    return ValidationError(f"{field}: {message}", details=[{"field": field, "message": message}])
+
+
+def check_threshold(raw: dict[str, Any]) -> dict[str, Any]:
+    """A threshold on an event: `metric` of `event` (with property `filters`) over
+    `window_seconds`, compared with `op` to `value` (`<` 1 catches silence)."""
+    event, metric = raw.get("event"), raw.get("metric", "count")
+    op, value = raw.get("op"), raw.get("value")
+    if not isinstance(event, str) or not 1 <= len(event) <= 200:
+        raise invalid("condition.event", "an event name of 1-200 characters")
+    if metric not in METRICS:
+        raise invalid("condition.metric", f"one of {', '.join(METRICS)}")
+    window = check_window(raw)
+    if op not in COMPARISONS:
+        raise invalid("condition.op", f"one of {' '.join(COMPARISONS)}")
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise invalid("condition.value", "a number of 0 or more")
+    filters = raw.get("filters") or []
+    if not isinstance(filters, list) or len(filters) > 20:
+        raise invalid("condition.filters", "a list of at most 20 filters")
+    for rule in filters:
+        if (not isinstance(rule, dict) or not isinstance(rule.get("key"), str)
+                or rule.get("op", "eq") not in FILTER_OPS):
+            raise invalid("condition.filters", "each {key, op, value}")
+    return {"type": "threshold", "event": event, "metric": metric, "window_seconds": window,
+            "op": op, "value": value,
+            "filters": [{"key": f["key"], "op": f.get("op", "eq"),
+                         "value": None if f.get("value") is None else str(f["value"])}
+                        for f in filters]}
+
+
+def check_window(raw: dict[str, Any], field: str = "window_seconds",
+                 default: int | None = None) -> int:
+    window = raw.get(field, default)
+    if (not isinstance(window, int) or isinstance(window, bool)
+            or not MIN_WINDOW <= window <= MAX_WINDOW):
+        raise invalid(f"condition.{field}", f"{MIN_WINDOW}-{MAX_WINDOW} seconds")
+    return window
+
+
+def check_exception_group(raw: dict[str, Any]) -> dict[str, Any]:
+    """Exception groups (reports of one fingerprint): a `new` group, a `regressed` one (back in
+    the window after `quiet_seconds` without reports), or one `over` `value` reports per window.
+    The value observed is how many groups qualify (for `over`: the most reports of one group)."""
+    trigger = raw.get("trigger")
+    if trigger not in ("new", "regressed", "over"):
+        raise invalid("condition.trigger", "one of new, regressed, over")
+    condition: dict[str, Any] = {"type": "exception_group", "trigger": trigger,
+                                 "window_seconds": check_window(raw, default=300),
+                                 "op": ">=", "value": 1}
+    if trigger == "regressed":
+        condition["quiet_seconds"] = check_window(raw, "quiet_seconds", default=MAX_WINDOW)
+    if trigger == "over":
+        value = raw.get("value")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise invalid("condition.value", "a whole number of 1 or more")
+        condition.update(op=">", value=value)
+    return condition
+
+
+def check_monitor(raw: dict[str, Any]) -> dict[str, Any]:
+    """A heartbeat monitor: `down` fires while it is down (and resolves when it is back up);
+    `up` fires when it comes back up, for `window_seconds`."""
+    trigger = raw.get("trigger")
+    if trigger not in ("down", "up"):
+        raise invalid("condition.trigger", "one of down, up")
+    try:
+        monitor_id = str(UUID(str(raw.get("monitor_id"))))
+    except ValueError:
+        raise invalid("condition.monitor_id", "a monitor id") from None
+    return {"type": "monitor", "trigger": trigger, "monitor_id": monitor_id,
+            "window_seconds": check_window(raw, default=MIN_WINDOW), "op": ">=", "value": 1}
+
+
+CONDITIONS = {"threshold": check_threshold, "exception_group": check_exception_group,
+              "monitor": check_monitor}
+
+
+def check_condition(raw: object) -> dict[str, Any]:
+    if not isinstance(raw, dict) or raw.get("type") not in CONDITIONS:
+        raise invalid("condition.type", f"one of {', '.join(CONDITIONS)}")
+    return CONDITIONS[raw["type"]](raw)
+
+
+def check_channels(raw: object) -> list[dict[str, str]]:
+    """Signed webhooks: each `{type: webhook, url, secret}` with its id given by the caller."""
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_CHANNELS:
+        raise invalid("channels", f"a list of 1-{MAX_CHANNELS} webhooks")
+    channels = []
+    for channel in raw:
+        if not isinstance(channel, dict) or channel.get("type", "webhook") != "webhook":
+            raise invalid("channels", "each {type: webhook, url, secret}")
+        channels.append({"id": str(UUID(str(channel["id"]))), "type": "webhook",
+                         "url": check_url(channel.get("url")),
+                         "secret": check_secret(channel.get("secret"))})
+    return channels
+
+
+def check_name(name: object) -> str:
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
+        raise invalid("name", f"1-{MAX_NAME} characters")
+    return name.strip()
+
+
+def check_cooldown(seconds: object) -> int:
+    if (not isinstance(seconds, int) or isinstance(seconds, bool)
+            or not 0 <= seconds <= MAX_COOLDOWN):
+        raise invalid("cooldown_seconds", f"0-{MAX_COOLDOWN} seconds")
+    return seconds
+
+
+def crossed(condition: dict[str, Any], value: float) -> bool:
+    """Whether an observed value is past the rule's threshold."""
+    op, threshold = condition["op"], condition["value"]
+    return {">": value > threshold, "<": value < threshold, ">=": value >= threshold,
+            "<=": value <= threshold}[op]
+
+
+class Alert(Aggregate):
+    """One alert rule of a workspace and its state."""
+
+    def __init__(self, workspace_id: UUID, name: str, condition: dict[str, Any],
+                 channels: list[dict[str, str]], cooldown_seconds: int, actor: Actor):
+        self.workspace_id = workspace_id
+        self.name = name
+        self.condition = condition
+        self.channels = channels
+        self.cooldown_seconds = cooldown_seconds
+        self.state = "ok"
+        self.state_since: datetime | None = None
+        self.last_notified_at: datetime | None = None
+        self.firing_notified = False
+        self.muted_until: datetime | None = None
+        self.deleted = False
+
+    class Created(Aggregate.Created):
+        workspace_id: UUID
+        name: str
+        condition: dict[str, Any]
+        channels: list[dict[str, str]]
+        cooldown_seconds: int
+        actor: Actor
+
+    @classmethod
+    def create(cls, *, alert_id: UUID, workspace_id: UUID, name: str, condition: object,
+               channels: object, cooldown_seconds: object, actor: Actor, at: datetime) -> Alert:
+        return cls._create(cls.Created, id=alert_id, timestamp=at, workspace_id=workspace_id,
+                           name=check_name(name), condition=check_condition(condition),
+                           channels=check_channels(channels),
+                           cooldown_seconds=check_cooldown(cooldown_seconds), actor=actor)
+
+    @classmethod
+    def preview(cls, *, workspace_id: UUID, condition: dict[str, Any], at: datetime) -> Alert:
+        """A rule that is never saved and tells no one: what a preview evaluates."""
+        return cls._create(cls.Created, id=UUID(int=0), timestamp=at, workspace_id=workspace_id,
+                           name="preview", condition=condition, channels=[],
+                           cooldown_seconds=0, actor={"key_id": None, "name": "preview"})
+
+    class Changed(Aggregate.Event):
+        """Only the fields given changed; a new condition starts again from `ok`."""
+
+        fields: dict[str, Any]
+        actor: Actor
+
+        def apply(self, aggregate: Alert) -> None:
+            for name, value in self.fields.items():
+                setattr(aggregate, name, value)
+            if "condition" in self.fields:
+                aggregate.state, aggregate.state_since = "ok", self.timestamp
+
+    def change(self, *, actor: Actor, at: datetime, **given: Any) -> None:
+        checks = {"name": check_name, "condition": check_condition, "channels": check_channels,
+                  "cooldown_seconds": check_cooldown}
+        fields = {name: checks[name](value) for name, value in given.items()}
+        fields = {name: value for name, value in fields.items() if getattr(self, name) != value}
+        if fields:
+            self.trigger_event(self.Changed, timestamp=at, fields=fields, actor=actor)
+
+    class Muted(Aggregate.Event):
+        until: datetime | None
+        actor: Actor
+
+        def apply(self, aggregate: Alert) -> None:
+            aggregate.muted_until = self.until
+
+    def mute(self, *, until: datetime | None, actor: Actor, at: datetime) -> None:
+        """Tell no channel until `until` (None unmutes); state changes are still recorded."""
+        if until is not None and until <= at:
+            raise invalid("until", "a time in the future")
+        self.trigger_event(self.Muted, timestamp=at, until=until, actor=actor)
+
+    class Deleted(Aggregate.Event):
+        actor: Actor
+
+        def apply(self, aggregate: Alert) -> None:
+            aggregate.deleted = True
+
+    def delete(self, *, actor: Actor, at: datetime) -> None:
+        if not self.deleted:
+            self.trigger_event(self.Deleted, timestamp=at, actor=actor)
+
+    class Fired(Aggregate.Event):
+        """The value crossed the threshold at `timestamp`; `channels` were told (none when
+        `suppressed` says why: muted or cooldown)."""
+
+        value: float
+        channels: list[str]
+        suppressed: str | None
+
+        def apply(self, aggregate: Alert) -> None:
+            aggregate.state, aggregate.state_since = "firing", self.timestamp
+            aggregate.firing_notified = bool(self.channels)
+            if self.channels:
+                aggregate.last_notified_at = self.timestamp
+
+    class Resolved(Aggregate.Event):
+        """The value fell back at `timestamp`; the channels told of the firing are told too."""
+
+        value: float
+        channels: list[str]
+
+        def apply(self, aggregate: Alert) -> None:
+            aggregate.state, aggregate.state_since = "ok", self.timestamp
+
+    def observe(self, value: float, *, at: datetime) -> bool:
+        """Evaluate the rule on `value` seen at `at`; whether its state changed. An observation
+        older than the last state change is stale (it was evaluated already) and ignored."""
+        if self.deleted or (self.state_since is not None and at < self.state_since):
+            return False
+        firing = crossed(self.condition, value)
+        if firing and self.state == "ok":
+            suppressed = self._suppressed(at)
+            self.trigger_event(self.Fired, timestamp=at, value=value, suppressed=suppressed,
+                               channels=[] if suppressed else [c["id"] for c in self.channels])
+            return True
+        if not firing and self.state == "firing":
+            channels = [c["id"] for c in self.channels] if self.firing_notified else []
+            self.trigger_event(self.Resolved, timestamp=at, value=value, channels=channels)
+            return True
+        return False
+
+    def _suppressed(self, at: datetime) -> str | None:
+        if self.muted_until is not None and at < self.muted_until:
+            return "muted"
+        if (self.last_notified_at is not None
+                and at - self.last_notified_at < timedelta(seconds=self.cooldown_seconds)):
+            return "cooldown"
+        return None
+
+    def channel(self, channel_id: str) -> dict[str, str] | None:
+        return next((c for c in self.channels if c["id"] == channel_id), None)

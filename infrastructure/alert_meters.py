@@ -1,0 +1,116 @@
+"""What alert conditions measure, in SQL over the read models: thresholds through the analytics
+engine, exception groups over reports, monitors over their outages. Each answers the value at an
+instant and the instants at which it can change (for previews), in the same terms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.time import from_micros, micros
+from infrastructure.analytics_queries import SqlAnalyticsQueries
+from infrastructure.database import Database
+from projections.analytics_questions import EventQuery, FilterOp, Metric, PropertyFilter
+from projections.monitors import MONITORS, OUTAGES
+from projections.telemetry import EXCEPTIONS
+
+
+def event_query(workspace_id: str, condition: dict[str, Any], start: int, end: int) -> EventQuery:
+    """A threshold condition as a question to the analytics engine, over [start, end) µs."""
+    return EventQuery(
+        workspace_id=workspace_id, event=condition["event"], start=start, end=end,
+        metric=Metric(condition["metric"]),
+        filters=tuple(PropertyFilter(f["key"], FilterOp(f["op"]), f["value"])
+                      for f in condition["filters"]))
+
+
+class SqlThresholdMeter:
+    """Threshold conditions measured by the SQL analytics engine (the projections' vocabulary)."""
+
+    def __init__(self, analytics: SqlAnalyticsQueries):
+        self.analytics = analytics
+
+    def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
+        end = micros(at) + 1  # the window is (at - window, at]
+        start = end - condition["window_seconds"] * 1_000_000
+        return self.analytics.metric(event_query(workspace_id, condition, start, end))
+
+    def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
+                 end: datetime) -> list[datetime]:
+        query = event_query(workspace_id, condition, micros(start), micros(end) + 1)
+        return [from_micros(t) for t in self.analytics.instants(query)]
+
+
+def window_of(condition: dict[str, Any], at: datetime) -> tuple[int, int]:
+    """(start, end] in µs of the window ending at `at`."""
+    end = micros(at)
+    return end - condition["window_seconds"] * 1_000_000, end
+
+
+class SqlExceptionGroupMeter:
+    """Exception groups (reports of one fingerprint, by when they were received)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
+        start, end = window_of(condition, at)
+        trigger, table = condition["trigger"], EXCEPTIONS.name
+        if trigger == "over":  # the most reports of one group in the window
+            sql = (f"SELECT COALESCE(MAX(n), 0) AS v FROM (SELECT COUNT(*) AS n FROM {table} "
+                   "WHERE workspace_id = %s AND received_at > %s AND received_at <= %s "
+                   "GROUP BY fingerprint) g")
+            params: list[Any] = [workspace_id, start, end]
+        elif trigger == "new":  # groups first seen in the window
+            sql = (f"SELECT COUNT(*) AS v FROM (SELECT MIN(received_at) AS first FROM {table} "
+                   "WHERE workspace_id = %s AND received_at <= %s GROUP BY fingerprint) g "
+                   "WHERE g.first > %s")
+            params = [workspace_id, end, start]
+        else:  # regressed: back in the window after `quiet_seconds` without a report
+            quiet = start - condition["quiet_seconds"] * 1_000_000
+            sql = (f"SELECT COUNT(DISTINCT e.fingerprint) AS v FROM {table} e "
+                   "WHERE e.workspace_id = %s AND e.received_at > %s AND e.received_at <= %s "
+                   f"AND EXISTS (SELECT 1 FROM {table} o WHERE o.workspace_id = e.workspace_id "
+                   "AND o.fingerprint = e.fingerprint AND o.received_at <= %s) "
+                   f"AND NOT EXISTS (SELECT 1 FROM {table} q WHERE q.workspace_id = e.workspace_id "
+                   "AND q.fingerprint = e.fingerprint AND q.received_at > %s "
+                   "AND q.received_at <= %s)")
+            params = [workspace_id, start, end, quiet, quiet, start]
+        return float(self.db.query(sql, params)[0]["v"])
+
+    def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
+                 end: datetime) -> list[datetime]:
+        rows = self.db.query(
+            f"SELECT DISTINCT received_at FROM {EXCEPTIONS.name} WHERE workspace_id = %s "
+            "AND received_at >= %s AND received_at <= %s ORDER BY 1",
+            [workspace_id, micros(start), micros(end)])
+        return [from_micros(int(r["received_at"])) for r in rows]
+
+
+class SqlMonitorMeter:
+    """Heartbeat monitors of the rule's own workspace, by their outages (down periods)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
+        start, end = window_of(condition, at)
+        if condition["trigger"] == "down":  # down at `at`
+            when, params = ("o.started_at <= %s AND (o.ended_at IS NULL OR o.ended_at > %s)",
+                            [end, end])
+        else:  # back up within the window
+            when, params = "o.ended_at > %s AND o.ended_at <= %s", [start, end]
+        rows = self.db.query(
+            f"SELECT COUNT(*) AS v FROM {OUTAGES.name} o JOIN {MONITORS.name} m "
+            f"ON m.id = o.monitor_id WHERE m.id = %s AND m.workspace_id = %s AND {when}",
+            [condition["monitor_id"], workspace_id, *params])
+        return float(rows[0]["v"])
+
+    def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
+                 end: datetime) -> list[datetime]:
+        rows = self.db.query(
+            f"SELECT o.started_at, o.ended_at FROM {OUTAGES.name} o JOIN {MONITORS.name} m "
+            "ON m.id = o.monitor_id WHERE m.id = %s AND m.workspace_id = %s",
+            [condition["monitor_id"], workspace_id])
+        moments = {int(r[c]) for r in rows for c in ("started_at", "ended_at") if r[c] is not None}
+        return sorted(from_micros(t) for t in moments if micros(start) <= t <= micros(end))

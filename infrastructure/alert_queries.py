@@ -1,0 +1,66 @@
+"""Alert rules and evaluation positions in SQL (one statement for both backends)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infrastructure.database import Database
+from infrastructure.read_model_dialects import dialect_of
+from projections.alerts import ALERTS, AlertPage, AlertQueries
+from projections.model import BIGINT, TEXT, Table
+
+POSITIONS = Table(name="alert_evaluation_positions",
+                  columns={"name": TEXT, "position": BIGINT}, primary_key=("name",))
+
+
+class SqlAlertQueries(AlertQueries):
+    def __init__(self, db: Database):
+        self.db = db
+
+    def list_alerts(self, workspace_id: str, after: tuple[int, str] | None,
+                    limit: int) -> AlertPage:
+        where = "workspace_id = %s AND deleted_at IS NULL"
+        params: list[Any] = [workspace_id]
+        if after is not None:
+            where += " AND (created_at > %s OR (created_at = %s AND id > %s))"
+            params += [after[0], after[0], after[1]]
+        rows = self.db.query(f"SELECT id, created_at FROM {ALERTS.name} WHERE {where} "
+                             "ORDER BY created_at, id LIMIT %s", [*params, limit + 1])
+        items = rows[:limit]
+        more = len(rows) > limit
+        last = (int(items[-1]["created_at"]), items[-1]["id"]) if more and items else None
+        return AlertPage(items=items, has_more=more, next_cursor=last)
+
+    def rules(self, kind: str, workspace_id: str | None = None) -> list[dict[str, Any]]:
+        where, params = "kind = %s AND deleted_at IS NULL", [kind]
+        if workspace_id is not None:
+            where += " AND workspace_id = %s"
+            params.append(workspace_id)
+        rows = self.db.query(f"SELECT id, workspace_id, condition FROM {ALERTS.name} "
+                             f"WHERE {where} ORDER BY id", params)
+        for row in rows:
+            row["condition"] = self.db.load_json(row["condition"])
+        return rows
+
+
+class SqlEvaluationPositions:
+    """Where alert evaluation got to, beside the alerts' read model."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def create_tables(self) -> None:
+        with self.db.transaction() as cur:
+            for statement in dialect_of(self.db).create_statements(POSITIONS):
+                cur.execute(statement)
+
+    def get(self, name: str) -> int | None:
+        rows = self.db.query(f"SELECT position FROM {POSITIONS.name} WHERE name = %s", [name])
+        return int(rows[0]["position"]) if rows else None
+
+    def put(self, name: str, value: int) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(f"INSERT INTO {POSITIONS.name} (name, position) VALUES (%s, %s) "
+                        "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                        [name, value])
+

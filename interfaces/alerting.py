@@ -1,0 +1,61 @@
+"""How the composition root builds alert evaluation and the alerts' outbox (kept beside
+`bootstrap.py`, which calls these, so that it stays one screenful per concern)."""
+
+from __future__ import annotations
+
+from application.alert_evaluation import (
+    MONITORING_TOPICS,
+    TELEMETRY_TOPICS,
+    AlertEvaluation,
+    LogSource,
+    touched_by_monitoring,
+    touched_by_telemetry,
+)
+from application.alerts import AlertsApplication
+from application.base import Clock
+from application.monitoring import MonitoringApplication
+from application.telemetry import TelemetryApplication
+from infrastructure.alert_meters import SqlExceptionGroupMeter, SqlMonitorMeter, SqlThresholdMeter
+from infrastructure.alert_queries import SqlAlertQueries, SqlEvaluationPositions
+from infrastructure.analytics_queries import SqlAnalyticsQueries
+from infrastructure.database import Database
+from infrastructure.projection_runner import ProjectionRunner
+from infrastructure.webhook_deliveries import SqlDeliveryStore, attempts_table, state_table
+from projections.alerts import ALERT_DELIVERIES
+
+
+def alert_sources(runners: list[ProjectionRunner], telemetry: TelemetryApplication,
+                  monitoring: MonitoringApplication) -> list[LogSource]:
+    """The logs alert evaluation follows, each as far as the read models it measures have come."""
+    position = {r.name: r.store.position for r in runners}
+
+    def telemetry_ready() -> int:
+        return min(position["events"](), position["exceptions"]())
+
+    return [LogSource("telemetry", telemetry, TELEMETRY_TOPICS, telemetry_ready,
+                      touched_by_telemetry),
+            LogSource("monitoring", monitoring, MONITORING_TOPICS, position["monitors"],
+                      touched_by_monitoring)]
+
+
+def alert_deliveries(db: Database) -> SqlDeliveryStore:
+    """The alerts' outbox, with dispatch tables of its own beside it."""
+    store = SqlDeliveryStore(db, ALERT_DELIVERIES, state_table("alert_delivery_state"),
+                             attempts_table("alert_attempts"))
+    store.create_tables()
+    return store
+
+
+def evaluation(alerts: AlertsApplication, rules: SqlAlertQueries, analytics: SqlAnalyticsQueries,
+               databases: dict[str, Database], runners: list[ProjectionRunner],
+               telemetry: TelemetryApplication, monitoring: MonitoringApplication,
+               clock: Clock) -> AlertEvaluation:
+    """Alert evaluation with one meter per kind of condition, following both logs."""
+    positions = SqlEvaluationPositions(databases["Alerts"])
+    positions.create_tables()
+    return AlertEvaluation(
+        alerts=alerts, rules=rules, positions=positions, clock=clock,
+        meters={"threshold": SqlThresholdMeter(analytics),
+                "exception_group": SqlExceptionGroupMeter(databases["Telemetry"]),
+                "monitor": SqlMonitorMeter(databases["Monitoring"])},
+        sources=alert_sources(runners, telemetry, monitoring))

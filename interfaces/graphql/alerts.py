@@ -1,0 +1,113 @@
+"""Alert rules: the `alert` and `alerts` queries and the types they return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from domain.alert import Alert as AlertAggregate
+from domain.errors import AlertNotFoundError
+from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.pagination import DEFAULT_PAGE_SIZE, PageInfo, page_size, position_after
+from interfaces.rest.representations import encode_cursor
+
+Ctx = Info[GraphQLContext, None]
+
+
+@strawberry.type(description="One state change of an alert rule and the value that caused it.")
+class AlertStateChange:
+    version: int
+    state: str = strawberry.field(description="ok (created), firing or resolved.")
+    at: datetime
+    value: float | None
+    notified: list[str] = strawberry.field(description="The channel ids told.")
+    suppressed: str | None = strawberry.field(description="Why no one was told: muted, cooldown.")
+
+
+@strawberry.type(description="A webhook an alert tells (its secret is shown once, over REST).")
+class AlertChannel:
+    id: strawberry.ID
+    type: str
+    url: str
+
+
+@strawberry.type(description="An alert rule: a condition, where to say so, and its state.")
+class Alert:
+    id: strawberry.ID
+    name: str
+    condition: JSON
+    channels: list[AlertChannel]
+    cooldown_seconds: int
+    state: str
+    state_since: datetime | None
+    muted_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @strawberry.field(description="Every state change, oldest first.")
+    async def history(self, info: Ctx) -> list[AlertStateChange]:
+        ctx = info.context
+        entries = await run_in_threadpool(ctx.beacon.alerts.alert_history, ctx.workspace_id,
+                                          UUID(self.id))
+        return [AlertStateChange(**entry) for entry in entries]
+
+    @classmethod
+    def from_aggregate(cls, alert: AlertAggregate) -> Alert:
+        return cls(
+            id=strawberry.ID(str(alert.id)), name=alert.name, condition=JSON(alert.condition),
+            channels=[AlertChannel(id=strawberry.ID(c["id"]), type=c["type"], url=c["url"])
+                      for c in alert.channels],
+            cooldown_seconds=alert.cooldown_seconds, state=alert.state,
+            state_since=alert.state_since, muted_until=alert.muted_until,
+            created_at=alert.created_on, updated_at=alert.modified_on, version=alert.version)
+
+
+@strawberry.type
+class AlertEdge:
+    cursor: str
+    node: Alert
+
+
+@strawberry.type(description="A page of alert rules, oldest first.")
+class AlertConnection:
+    edges: list[AlertEdge]
+    page_info: PageInfo
+
+
+async def alert(info: Ctx, id: strawberry.ID) -> Alert | None:
+    """An alert rule; null when this workspace has no such rule."""
+    try:
+        alert_id = UUID(id)
+    except ValueError:
+        return None
+    ctx = info.context
+    try:
+        found = await run_in_threadpool(ctx.beacon.alerts.get_alert, ctx.workspace_id, alert_id)
+    except AlertNotFoundError:
+        return None
+    return Alert.from_aggregate(found)
+
+
+async def alerts(info: Ctx, first: int | None = DEFAULT_PAGE_SIZE,
+                 after: str | None = None) -> AlertConnection:
+    """The workspace's alert rules, oldest first: `first` (1-100) after the cursor `after`."""
+    ctx, limit, position = info.context, min(page_size(first), 100), position_after(after)
+
+    def read() -> tuple[Any, list[AlertAggregate]]:
+        page = ctx.beacon.alert_queries.list_alerts(str(ctx.workspace_id), position, limit)
+        return page, [ctx.beacon.alerts.get_alert(ctx.workspace_id, UUID(row["id"]))
+                      for row in page.items]
+
+    page, found = await run_in_threadpool(read)
+    edges = [AlertEdge(cursor=encode_cursor(int(row["created_at"]), row["id"]),
+                       node=Alert.from_aggregate(item))
+             for row, item in zip(page.items, found, strict=True)]
+    return AlertConnection(edges=edges, page_info=PageInfo(
+        has_next_page=page.has_more, end_cursor=edges[-1].cursor if edges else None))

@@ -1,0 +1,138 @@
+"""Alert rules: create, read, change (If-Match), delete, mute, history and preview."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, ClassVar
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import Field
+
+from application.alerts import alert_json
+from domain.alert import Alert
+from domain.errors import AlertNotFoundError
+from interfaces.rest import representations as wire
+from interfaces.rest.admin import parse_id
+from interfaces.rest.deps import BeaconDep, ConsistentRead, IfMatch, Reader, Writer
+from interfaces.rest.errors import BadRequest
+from interfaces.rest.schemas import Body
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+
+class AlertCreate(Body):
+    name: str
+    condition: dict[str, Any]
+    channels: list[dict[str, Any]]
+    cooldown_seconds: int = 300
+
+
+class AlertUpdate(Body):
+    name: str | None = None
+    condition: dict[str, Any] | None = None
+    channels: list[dict[str, Any]] | None = None
+    cooldown_seconds: int | None = None
+
+
+class AlertMute(Body):
+    nullable: ClassVar[tuple[str, ...]] = ("until",)
+    until: datetime | None
+
+
+class AlertPreview(Body):
+    condition: dict[str, Any]
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+
+
+def alert_id_of(value: str) -> UUID:
+    return parse_id(value, AlertNotFoundError, "alert")
+
+
+def aware(moment: datetime | None, field: str) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        raise BadRequest(f"{field} needs a UTC offset, e.g. 2026-04-04T14:32:00Z",
+                         details=[{"field": field, "message": "timezone required"}])
+    return moment
+
+
+def written(response: Response, alert: Alert) -> None:
+    response.headers["ETag"] = wire.etag(alert.version)
+    wire.mark_position(response)
+
+
+@router.post("", status_code=201)
+def create_alert(body: AlertCreate, who: Writer, beacon: BeaconDep, response: Response) -> dict:
+    """Create an alert rule; its channels' signing secrets are shown this once."""
+    alert = beacon.alerts.create_alert(
+        who.workspace_id, name=body.name, condition=body.condition, channels=body.channels,
+        cooldown_seconds=body.cooldown_seconds, actor=who.actor)
+    written(response, alert)
+    response.headers["Location"] = f"/api/v1/alerts/{alert.id}"
+    return wire.envelope(alert_json(alert, secrets=True))
+
+
+@router.post("/preview")
+def preview_alert(body: AlertPreview, who: Reader, beacon: BeaconDep) -> dict:
+    """When a condition would have fired and resolved over stored history; no one is told."""
+    start, end = aware(body.start, "from"), aware(body.end, "to")
+    assert start is not None and end is not None
+    changes = beacon.alert_evaluation.preview(who.workspace_id, body.condition, start, end)
+    return wire.envelope({"changes": [{**c, "at": wire.iso(c["at"])} for c in changes]})
+
+
+@router.get("", dependencies=[ConsistentRead])
+def list_alerts(who: Reader, beacon: BeaconDep, cursor: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=100)] = 25) -> dict:
+    """The workspace's alert rules, oldest first, with cursor pagination."""
+    page = beacon.alert_queries.list_alerts(
+        str(who.workspace_id), wire.decode_cursor(cursor) if cursor else None, limit)
+    body: dict[str, Any] = {
+        "data": [alert_json(beacon.alerts.get_alert(who.workspace_id, UUID(row["id"])))
+                 for row in page.items],
+        "has_more": page.has_more}
+    if page.next_cursor is not None:
+        body["next_cursor"] = wire.encode_cursor(*page.next_cursor)
+    return body
+
+
+@router.get("/{alert_id}")
+def get_alert(alert_id: str, who: Reader, beacon: BeaconDep, response: Response) -> dict:
+    alert = beacon.alerts.get_alert(who.workspace_id, alert_id_of(alert_id))
+    response.headers["ETag"] = wire.etag(alert.version)
+    return wire.envelope(alert_json(alert))
+
+
+@router.patch("/{alert_id}")
+def change_alert(alert_id: str, body: AlertUpdate, who: Writer, beacon: BeaconDep,
+                 response: Response, if_match: IfMatch = None) -> dict:
+    """Change name, condition, channels or cooldown; only the fields sent change."""
+    alert = beacon.alerts.change_alert(
+        who.workspace_id, alert_id_of(alert_id), actor=who.actor,
+        expected_version=wire.parse_if_match(if_match), **body.given())
+    written(response, alert)
+    return wire.envelope(alert_json(alert, secrets="channels" in body.given()))
+
+
+@router.delete("/{alert_id}", status_code=204)
+def delete_alert(alert_id: str, who: Writer, beacon: BeaconDep, response: Response) -> None:
+    beacon.alerts.delete_alert(who.workspace_id, alert_id_of(alert_id), actor=who.actor)
+    wire.mark_position(response)
+
+
+@router.post("/{alert_id}/mute")
+def mute_alert(alert_id: str, body: AlertMute, who: Writer, beacon: BeaconDep,
+               response: Response) -> dict:
+    """Tell no channel until `until` (null unmutes); state changes are still recorded."""
+    alert = beacon.alerts.mute_alert(who.workspace_id, alert_id_of(alert_id),
+                                     until=aware(body.until, "until"), actor=who.actor)
+    written(response, alert)
+    return wire.envelope(alert_json(alert))
+
+
+@router.get("/{alert_id}/history")
+def alert_history(alert_id: str, who: Reader, beacon: BeaconDep) -> dict:
+    """Every state change (ok, firing, resolved), when, and the value that caused it."""
+    history = beacon.alerts.alert_history(who.workspace_id, alert_id_of(alert_id))
+    return wire.envelope([{**entry, "at": wire.iso(entry["at"])} for entry in history])

@@ -1,0 +1,139 @@
+"""Alert conditions beyond thresholds: exception groups (new, regressed, over N per window) and
+heartbeat monitors (down, back up), evaluated off the Telemetry and Monitoring logs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.time import iso
+from interfaces.bootstrap import Beacon
+from tests.conftest import FakeClock, Tenant, make_tenant, settle
+from tests.e2e.test_alerts import SECRET, evaluate, history
+from tests.receiver import Receiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as receiver:
+        yield receiver
+
+
+def create_rule(client: TestClient, tenant: Tenant, url: str, **condition: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/alerts", headers=tenant.headers("write"), json={
+        "name": "Watch", "condition": condition, "cooldown_seconds": 0,
+        "channels": [{"type": "webhook", "url": url, "secret": SECRET}]})
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+def report(client: TestClient, tenant: Tenant, clock: FakeClock,
+           exception_type: str = "ValueError") -> None:
+    response = client.post("/v1/events/exceptions", headers=tenant.headers("ingest"), json={
+        "exception_id": str(uuid.uuid4()), "exception_type": exception_type,
+        "severity": "fatal", "occurred_at": iso(clock()), "actor_id": "user-1",
+        "source_app": "MyApp", "source_version": "1.2.0", "message": "boom",
+        "stack_trace": f'File "app/{exception_type}.py", line 12, in export'})
+    assert response.status_code in (200, 201, 202), response.text
+
+
+def backup_monitor(client: TestClient, tenant: Tenant) -> dict[str, Any]:
+    """A monitor expecting a beat every minute, down 30 s after one is missed."""
+    response = client.post("/api/v1/monitors", headers=tenant.headers("write"),
+                           json={"name": "backup", "period_seconds": 60, "grace_seconds": 30})
+    assert response.status_code == 201, response.text
+    return dict(response.json()["data"])
+
+
+def states(client: TestClient, tenant: Tenant, alert: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(e["state"], e["at"][11:19]) for e in history(client, tenant, alert["id"])]
+
+
+def test_a_new_exception_group_fires_and_its_repeats_do_not(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    alert = create_rule(clocked_client, tenant_on_clock, receiver.url, type="exception_group",
+                        trigger="new", window_seconds=60)
+    clock.advance(seconds=5)
+    report(clocked_client, tenant_on_clock, clock)
+    evaluate(clocked_beacon)
+    clock.advance(seconds=20)
+    report(clocked_client, tenant_on_clock, clock)
+    evaluate(clocked_beacon)
+    clock.advance(seconds=60)  # 12:01:25
+    evaluate(clocked_beacon)
+    assert states(clocked_client, tenant_on_clock, alert) == [
+        ("ok", "12:00:00"), ("firing", "12:00:05"), ("resolved", "12:01:10")]
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired", "alert.resolved"]
+
+    response = clocked_client.post("/api/v1/alerts/preview", headers=tenant_on_clock.headers("read"),
+                                   json={"condition": alert["condition"],
+                                         "from": "2026-04-04T12:00:00Z", "to": iso(clock())})
+    live = history(clocked_client, tenant_on_clock, alert["id"])[1:]
+    assert response.json()["data"]["changes"] == live
+
+
+def test_a_group_over_n_reports_per_window_fires_and_a_regressed_one_too(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    over = create_rule(clocked_client, tenant_on_clock, receiver.url, type="exception_group",
+                       trigger="over", value=2, window_seconds=60)
+    regressed = create_rule(clocked_client, tenant_on_clock, receiver.url,
+                            type="exception_group", trigger="regressed", window_seconds=60,
+                            quiet_seconds=600)
+    for _ in range(2):
+        report(clocked_client, tenant_on_clock, clock, "KeyError")
+    evaluate(clocked_beacon)
+    assert states(clocked_client, tenant_on_clock, over) == [("ok", "12:00:00")]
+    report(clocked_client, tenant_on_clock, clock, "KeyError")
+    evaluate(clocked_beacon)
+    assert states(clocked_client, tenant_on_clock, over)[-1] == ("firing", "12:00:00")
+    assert states(clocked_client, tenant_on_clock, regressed) == [("ok", "12:00:00")]
+    clock.advance(minutes=15)  # quiet for longer than quiet_seconds, then back
+    report(clocked_client, tenant_on_clock, clock, "KeyError")
+    evaluate(clocked_beacon)
+    assert states(clocked_client, tenant_on_clock, regressed)[-1] == ("firing", "12:15:00")
+
+
+def test_a_monitor_going_down_fires_and_coming_back_up_resolves_and_fires_up(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    monitor = backup_monitor(clocked_client, tenant_on_clock)
+    down = create_rule(clocked_client, tenant_on_clock, receiver.url, type="monitor",
+                       trigger="down", monitor_id=monitor["id"])
+    up = create_rule(clocked_client, tenant_on_clock, receiver.url, type="monitor",
+                     trigger="up", monitor_id=monitor["id"], window_seconds=60)
+    clocked_client.get(f"/api/v1/beet/{monitor['token']}")
+    clock.advance(seconds=91)  # 12:01:31: down since 12:01:30
+    settle(clocked_beacon)
+    clocked_beacon.jobs.check_monitors()
+    evaluate(clocked_beacon)
+    assert states(clocked_client, tenant_on_clock, down)[-1] == ("firing", "12:01:30")
+    clock.advance(seconds=29)  # 12:02:00: a beat, up again
+    clocked_client.get(f"/api/v1/beet/{monitor['token']}")
+    evaluate(clocked_beacon)
+    assert states(clocked_client, tenant_on_clock, down)[-1] == ("resolved", "12:02:00")
+    assert states(clocked_client, tenant_on_clock, up)[1:] == [("firing", "12:02:00")]
+    told = sorted((r.json["alert"]["id"], r.json["type"]) for r in receiver.received)
+    assert told == sorted([(down["id"], "alert.fired"), (down["id"], "alert.resolved"),
+                           (up["id"], "alert.fired")])
+
+
+def test_a_rule_on_another_workspaces_monitor_never_fires(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    monitor = backup_monitor(clocked_client, tenant_on_clock)
+    other = make_tenant(clocked_client, name="Other", slug="other-co")
+    theirs = create_rule(clocked_client, other, receiver.url, type="monitor", trigger="down",
+                         monitor_id=monitor["id"])
+    clocked_client.get(f"/api/v1/beet/{monitor['token']}")
+    clock.advance(seconds=91)
+    settle(clocked_beacon)
+    clocked_beacon.jobs.check_monitors()
+    evaluate(clocked_beacon)
+    assert [s for s, _ in states(clocked_client, other, theirs)] == ["ok"]
+    assert receiver.received == []

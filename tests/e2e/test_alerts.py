@@ -1,0 +1,269 @@
+"""Alert rules: firing and resolving off the log and the clock, cooldown, mute, restarts, preview
+and tenancy, through the HTTP API with a real webhook receiver."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import closing
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.time import iso
+from infrastructure.settings import Settings
+from interfaces.bootstrap import Beacon, bootstrap
+from tests.conftest import FakeClock, Tenant, client_of, make_tenant, settle
+from tests.receiver import Receiver
+
+SECRET = "alert-secret-0123456789"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as receiver:
+        yield receiver
+
+
+def threshold(op: str = ">", value: float = 2, **extra: Any) -> dict[str, Any]:
+    return {"type": "threshold", "event": "checkout_failed", "metric": "count",
+            "window_seconds": 60, "op": op, "value": value, **extra}
+
+
+def create(client: TestClient, tenant: Tenant, url: str, cooldown: int = 0,
+           **condition: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/alerts", headers=tenant.headers("write"), json={
+        "name": "Checkouts failing", "condition": threshold(**condition),
+        "channels": [{"type": "webhook", "url": url, "secret": SECRET}],
+        "cooldown_seconds": cooldown})
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+def track(client: TestClient, tenant: Tenant, clock: FakeClock, count: int,
+          name: str = "checkout_failed", **properties: str) -> None:
+    response = client.post("/v1/events", headers=tenant.headers("ingest"), json=[
+        {"event_id": str(uuid.uuid4()), "category": "shop", "name": name,
+         "timestamp": iso(clock()), "actor_id": f"user-{n}", "properties": properties}
+        for n in range(count)])
+    assert response.status_code == 200, response.text
+
+
+def evaluate(beacon: Beacon) -> None:
+    """What the worker does within seconds: project, evaluate, deliver (here, in this thread)."""
+    settle(beacon)
+    beacon.jobs.evaluate_alerts()
+    settle(beacon)
+    beacon.alert_webhooks.sweep(beacon.alert_webhooks.deliver)
+
+
+def history(client: TestClient, tenant: Tenant, alert_id: str) -> list[dict[str, Any]]:
+    response = client.get(f"/api/v1/alerts/{alert_id}/history", headers=tenant.headers("read"))
+    assert response.status_code == 200, response.text
+    return [{k: e[k] for k in ("state", "at", "value")} for e in response.json()["data"]]
+
+
+def test_a_crossing_fires_once_and_resolving_is_told_both_signed(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    alert = create(clocked_client, tenant_on_clock, receiver.url)
+    evaluate(clocked_beacon)
+    clock.advance(seconds=5)
+    track(clocked_client, tenant_on_clock, clock, 3)
+    evaluate(clocked_beacon)
+    evaluate(clocked_beacon)  # evaluating again fires nothing again
+    clock.advance(seconds=65)  # 12:01:10: the events have left the window
+    evaluate(clocked_beacon)
+
+    assert history(clocked_client, tenant_on_clock, alert["id"]) == [
+        {"state": "ok", "at": "2026-04-04T12:00:00.000000Z", "value": None},
+        {"state": "firing", "at": "2026-04-04T12:00:05.000000Z", "value": 3.0},
+        {"state": "resolved", "at": "2026-04-04T12:01:10.000000Z", "value": 0.0}]
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired", "alert.resolved"]
+    assert all(r.signed_with(SECRET) for r in receiver.received)
+    fired = receiver.received[0]
+    assert fired.headers["x-beacon-delivery"] == fired.json["id"]
+    assert fired.json["alert"]["id"] == alert["id"] and fired.json["value"] == 3.0
+
+
+def test_other_events_and_filtered_out_properties_do_not_count(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    alert = create(clocked_client, tenant_on_clock, receiver.url,
+                   filters=[{"key": "plan", "op": "eq", "value": "pro"}])
+    track(clocked_client, tenant_on_clock, clock, 5, plan="free")
+    track(clocked_client, tenant_on_clock, clock, 5, name="checkout_done", plan="pro")
+    evaluate(clocked_beacon)
+    assert [e["state"] for e in history(clocked_client, tenant_on_clock, alert["id"])] == ["ok"]
+    track(clocked_client, tenant_on_clock, clock, 3, plan="pro")
+    evaluate(clocked_beacon)
+    assert [e["state"] for e in history(clocked_client, tenant_on_clock, alert["id"])] == [
+        "ok", "firing"]
+
+
+def test_a_repeat_inside_the_cooldown_is_recorded_but_tells_no_one(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    alert = create(clocked_client, tenant_on_clock, receiver.url, cooldown=600)
+    for _ in range(2):
+        track(clocked_client, tenant_on_clock, clock, 3)
+        evaluate(clocked_beacon)
+        clock.advance(seconds=70)
+        evaluate(clocked_beacon)
+    response = clocked_client.get(f"/api/v1/alerts/{alert['id']}/history",
+                                  headers=tenant_on_clock.headers("read"))
+    firings = [e for e in response.json()["data"] if e["state"] == "firing"]
+    assert [f["suppressed"] for f in firings] == [None, "cooldown"]
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired", "alert.resolved"]
+
+
+def test_a_muted_alert_changes_state_but_tells_no_one_until_the_mute_ends(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    alert = create(clocked_client, tenant_on_clock, receiver.url)
+    response = clocked_client.post(f"/api/v1/alerts/{alert['id']}/mute",
+                                   json={"until": "2026-04-04T12:02:00Z"},
+                                   headers=tenant_on_clock.headers("write"))
+    assert response.status_code == 200 and response.json()["data"]["muted_until"]
+    track(clocked_client, tenant_on_clock, clock, 3)
+    evaluate(clocked_beacon)
+    clock.advance(seconds=70)
+    evaluate(clocked_beacon)
+    assert receiver.received == []
+    clock.advance(seconds=60)  # 12:02:10, the mute is over
+    track(clocked_client, tenant_on_clock, clock, 3)
+    evaluate(clocked_beacon)
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired"]
+    states = [e["state"] for e in history(clocked_client, tenant_on_clock, alert["id"])]
+    assert states == ["ok", "firing", "resolved", "firing"]
+
+
+def test_fewer_than_n_fires_on_silence_without_any_event(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    track(clocked_client, tenant_on_clock, clock, 2)
+    alert = create(clocked_client, tenant_on_clock, receiver.url, op="<", value=1)
+    evaluate(clocked_beacon)
+    clock.advance(seconds=30)
+    evaluate(clocked_beacon)
+    assert receiver.received == []
+    clock.advance(seconds=40)  # 12:01:10: a minute without checkout_failed since 12:01:00
+    evaluate(clocked_beacon)
+    assert history(clocked_client, tenant_on_clock, alert["id"])[-1] == {
+        "state": "firing", "at": "2026-04-04T12:01:00.000000Z", "value": 0.0}
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired"]
+
+
+def test_preview_answers_what_live_evaluation_did_on_the_same_history(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    alert = create(clocked_client, tenant_on_clock, receiver.url)
+    evaluate(clocked_beacon)
+    for gap in (5, 20, 90, 3, 200):
+        clock.advance(seconds=gap)
+        track(clocked_client, tenant_on_clock, clock, 2)
+        evaluate(clocked_beacon)
+    clock.advance(seconds=120)
+    evaluate(clocked_beacon)
+    sent = len(receiver.received)
+
+    response = clocked_client.post("/api/v1/alerts/preview", headers=tenant_on_clock.headers("read"),
+                                   json={"condition": threshold(), "from": "2026-04-04T12:00:00Z",
+                                         "to": iso(clock())})
+    assert response.status_code == 200, response.text
+    live = history(clocked_client, tenant_on_clock, alert["id"])[1:]
+    assert len(live) >= 4 and response.json()["data"]["changes"] == live
+    assert len(receiver.received) == sent  # a preview tells no one
+
+
+def test_a_restart_neither_fires_twice_nor_misses_a_crossing(
+        settings: Settings, clock: FakeClock, receiver: Receiver) -> None:
+    settings = settings.model_copy(update={"allow_private_webhooks": True})
+    with closing(bootstrap(settings, clock=clock)) as first:
+        client = next(client_of(first))
+        tenant = make_tenant(client)
+        alert = create(client, tenant, receiver.url)
+        evaluate(first)
+        track(client, tenant, clock, 3)  # accepted, not evaluated yet: the process stops
+        settle(first)
+    with closing(bootstrap(settings, clock=clock)) as second:
+        evaluate(second)
+        second.alert_evaluation.positions.put("telemetry", 0)  # as if it died before keeping it
+        evaluate(second)
+    with closing(bootstrap(settings, clock=clock)) as third:
+        evaluate(third)
+        client = next(client_of(third))
+        assert [e["state"] for e in history(client, tenant, alert["id"])] == ["ok", "firing"]
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired"]
+
+
+def test_alerts_are_listed_read_changed_with_if_match_and_deleted(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    first = create(clocked_client, tenant_on_clock, receiver.url)
+    assert first["channels"][0]["secret"] == SECRET
+    clock.advance(seconds=1)
+    second = create(clocked_client, tenant_on_clock, receiver.url)
+    settle(clocked_beacon)
+    read, write = tenant_on_clock.headers("read"), tenant_on_clock.headers("write")
+    page = clocked_client.get("/api/v1/alerts?limit=1", headers=read).json()
+    assert [a["id"] for a in page["data"]] == [first["id"]] and page["has_more"]
+    rest = clocked_client.get(f"/api/v1/alerts?limit=1&cursor={page['next_cursor']}",
+                              headers=read).json()
+    assert [a["id"] for a in rest["data"]] == [second["id"]] and not rest["has_more"]
+    got = clocked_client.get(f"/api/v1/alerts/{first['id']}", headers=read)
+    assert "secret" not in got.json()["data"]["channels"][0]
+    stale = clocked_client.patch(f"/api/v1/alerts/{first['id']}", json={"name": "Renamed"},
+                                 headers={**write, "If-Match": '"7"'})
+    assert stale.status_code == 412
+    renamed = clocked_client.patch(f"/api/v1/alerts/{first['id']}", json={"name": "Renamed"},
+                                   headers={**write, "If-Match": got.headers["ETag"]})
+    assert renamed.status_code == 200 and renamed.json()["data"]["name"] == "Renamed"
+    assert clocked_client.delete(f"/api/v1/alerts/{first['id']}", headers=write).status_code == 204
+    assert clocked_client.get(f"/api/v1/alerts/{first['id']}", headers=read).status_code == 404
+
+
+def test_a_bad_condition_is_a_422_naming_the_field(clocked_client: TestClient,
+                                                  tenant_on_clock: Tenant) -> None:
+    response = clocked_client.post("/api/v1/alerts", headers=tenant_on_clock.headers("write"),
+                                   json={"name": "x", "condition": threshold(window_seconds=5),
+                                         "channels": [{"url": "https://example.com/h"}]})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "condition.window_seconds"
+
+
+def test_another_workspaces_alert_is_not_found(clocked_client: TestClient, tenant_on_clock: Tenant,
+                                               receiver: Receiver) -> None:
+    alert = create(clocked_client, tenant_on_clock, receiver.url)
+    other = make_tenant(clocked_client, name="Other", slug="other-co")
+    for method, path, body in (("GET", "", None), ("GET", "/history", None),
+                               ("PATCH", "", {"name": "Mine now"}), ("DELETE", "", None),
+                               ("POST", "/mute", {"until": None})):
+        response = clocked_client.request(method, f"/api/v1/alerts/{alert['id']}{path}",
+                                          headers=other.headers("write"), json=body)
+        assert response.status_code == 404, (method, path, response.text)
+    listed = clocked_client.get("/api/v1/alerts", headers=other.headers("read")).json()
+    assert listed["data"] == []
+
+
+def test_graphql_reads_alerts_with_their_history_and_not_another_workspaces(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    alert = create(clocked_client, tenant_on_clock, receiver.url)
+    track(clocked_client, tenant_on_clock, clock, 3)
+    evaluate(clocked_beacon)
+    query = ("query($id: ID!) { alert(id: $id) { name state condition channels { url } "
+             "history { state value notified } } alerts(first: 5) { edges { node { id } } "
+             "pageInfo { hasNextPage } } }")
+    body = {"query": query, "variables": {"id": alert["id"]}}
+    mine = clocked_client.post("/graphql", json=body, headers=tenant_on_clock.headers("read"))
+    data = mine.json()["data"]
+    assert data["alert"]["state"] == "firing" and data["alert"]["condition"]["op"] == ">"
+    assert [(h["state"], h["value"]) for h in data["alert"]["history"]] == [
+        ("ok", None), ("firing", 3.0)]
+    assert data["alert"]["channels"] == [{"url": receiver.url}]
+    assert [e["node"]["id"] for e in data["alerts"]["edges"]] == [alert["id"]]
+    other = make_tenant(clocked_client, name="Other", slug="other-co")
+    theirs = clocked_client.post("/graphql", json=body, headers=other.headers("read")).json()
+    assert theirs["data"]["alert"] is None and theirs["data"]["alerts"]["edges"] == []
