@@ -12,10 +12,10 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import psycopg
 from eventsourcing.application import Application
@@ -122,11 +122,17 @@ class ProjectionRunner:
             self._wake.clear()
 
 
+class Wakeable(Protocol):
+    """A reader of a log that something can tell to read now (a runner, a live stream)."""
+
+    def wake(self) -> None: ...
+
+
 class LogListener(threading.Thread):
-    """One LISTEN connection per application log: each NOTIFY wakes every runner of that log.
+    """One LISTEN connection per application log: each NOTIFY wakes every reader of that log.
     Reconnects when the connection is lost."""
 
-    def __init__(self, url: str, channel: str, runners: list[ProjectionRunner],
+    def __init__(self, url: str, channel: str, runners: Sequence[Wakeable],
                  stop: threading.Event):
         super().__init__(daemon=True, name=f"listen-{channel}")
         self.url, self.channel, self.runners, self.stop = url, channel, runners, stop

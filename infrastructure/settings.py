@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     signing_secret: str = ""  # signs export links; derived from the admin token when empty
     db_pool_size: Annotated[int, Field(ge=1)] = 2  # PostgreSQL connections of each busy pool: see pool_budget
     log_level: str = "INFO"
+    stream_buffer_events: int = 10_000  # a live-stream subscriber this far behind is cut off
+    stream_keepalive_seconds: float = 15.0  # an SSE comment this often keeps proxies from closing
+    stream_key_check_seconds: float = 5.0  # how soon an open stream notices its key was revoked
+    stream_recheck_seconds: float = 1.0  # the stream reads the log this often without a wake-up
     # Comma-separated CIDRs of the proxies whose X-Forwarded-For is believed.
     trusted_proxies: str = ""
     # A MaxMind GeoIP2/GeoLite2 City database: region and city besides the country.

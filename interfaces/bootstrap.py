@@ -54,6 +54,7 @@ from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
 from infrastructure.geo import GeoDatabase
 from infrastructure.incident_queries import SqlIncidentQueries
+from infrastructure.live_stream import LiveStream
 from infrastructure.monitor_activity_queries import SqlMonitorActivityQueries
 from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.monitor_queries import SqlMonitorQueries
@@ -63,6 +64,7 @@ from infrastructure.read_models import ReadModelStore
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
+from infrastructure.stream_wakes import RedisDoorbell
 from infrastructure.telemetry_queries import SqlTelemetryQueries
 from infrastructure.user_agents import UserAgentParser
 from infrastructure.visitor_salts import SqlVisitorSalts
@@ -70,6 +72,7 @@ from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.alerting import alert_deliveries, evaluation
 from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
+from interfaces.streaming import live_stream, stream_namespace
 from projections.alerts import AlertQueries, AlertsProjection
 from projections.analytics_questions import AnalyticsQueries
 from projections.components import ComponentQueries, ComponentsProjection
@@ -143,6 +146,8 @@ class Beacon:
     alert_queries: AlertQueries
     alert_evaluation: AlertEvaluation
     alert_webhooks: WebhookDeliveries
+    stream: LiveStream
+    doorbell: RedisDoorbell | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -202,11 +207,20 @@ class Beacon:
             self.wake_projections(source)
             time.sleep(0.02)
 
+    def telemetry_written(self) -> None:
+        """This process wrote to the Telemetry log: wake the live streams of every API process."""
+        self.stream.wake()
+        if self.doorbell is not None:
+            self.doorbell.ring()
+
     def rebuild(self, name: str, progress: Any = None) -> int:
         return Rebuilder(self.runner(name)).run(progress)
 
     def close(self) -> None:
         self._stop.set()
+        self.stream.close()
+        if self.doorbell is not None:
+            self.doorbell.close()
         for runner in self.runners:
             runner.wake()
         for thread in self._threads:
@@ -316,5 +330,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         enriched=SqlEnrichedQueries(databases["Telemetry"]),
         alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
         alert_webhooks=alert_webhooks,
+        stream=live_stream(settings, telemetry),
+        doorbell=RedisDoorbell(settings.redis_url, stream_namespace(settings))
+        if settings.redis_url else None,
     )
-

@@ -15,6 +15,10 @@ from interfaces.cli.console import console, fail
 from interfaces.cli.first_start import demo_path, ensure_admin_token, prepare_first_start
 from interfaces.cli.lifecycle import configure_logging, load_settings, running
 
+# Seconds a stopping server gives open requests: live streams never end on their own, and a
+# restart must not wait for their clients to hang up (they resume by Last-Event-ID).
+SHUTDOWN_GRACE = 5
+
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default: BEACON_HOST)")] = None,
@@ -51,14 +55,16 @@ def serve(
         if workers > 1:
             os.environ["BEACON_ADMIN_TOKEN"] = settings.admin_token  # the processes read env
             uvicorn.run("interfaces.asgi:create_asgi_app", factory=True, workers=workers,
-                        host=host, port=port, log_config=None, access_log=False)
+                        host=host, port=port, log_config=None, access_log=False,
+                        timeout_graceful_shutdown=SHUTDOWN_GRACE)
             return
         from interfaces.rest.app import create_app, tune_garbage_collection  # only this command serves
 
         # Beacon logs one structured line per request itself; uvicorn's access log would repeat it.
         app = create_app(beacon)
         tune_garbage_collection()
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE)
 
 
 def public_url(host: str, port: int) -> str:

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from fastapi import Request, Response
+from fastapi import Request, Response, WebSocket
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
@@ -15,23 +16,35 @@ from application.workspaces import Principal
 from domain.errors import IncidentNotFoundError
 from interfaces.bootstrap import Beacon
 from interfaces.graphql.pagination import position_after
-from interfaces.rest.deps import consistent_read, principal_with
+from interfaces.rest.deps import bearer_token, consistent_read, principal_with
 
 Rows = list[dict[str, Any]]
 read_scoped = principal_with("read", "write")
 
 
 class GraphQLContext(BaseContext):
-    """The Beacon, the caller, and this request's loaders (never shared between requests)."""
+    """The Beacon, the caller, and this request's loaders (never shared between requests).
+    Over a WebSocket the caller is known once its `connection_init` is accepted (router.py)."""
 
-    def __init__(self, beacon: Beacon, principal: Principal):
+    def __init__(self, beacon: Beacon, principal: Principal | None, token: str = ""):
         super().__init__()
         self.beacon = beacon
-        self.principal = principal
+        self._principal = principal
+        self.token = token  # the key, which a subscription re-checks while it runs
+        self.connection_params: dict[str, object] = {}
         self.updates: DataLoader[UUID, Rows] = DataLoader(load_fn=self._load_updates)
         self.history: DataLoader[UUID, Rows] = DataLoader(load_fn=self._load_history)
         self.session_events: DataLoader[tuple[str, int, str | None], tuple[Rows, bool]] = \
             DataLoader(load_fn=self._load_session_events)
+
+    @property
+    def principal(self) -> Principal:
+        if self._principal is None:  # strawberry runs nothing before connection_init is accepted
+            raise RuntimeError("no caller yet")
+        return self._principal
+
+    def connected(self, principal: Principal, token: str) -> None:
+        self._principal, self.token = principal, token
 
     @property
     def workspace_id(self) -> UUID:
@@ -74,12 +87,16 @@ def context_getter(beacon: Beacon) -> Callable[..., GraphQLContext | None]:
     """A FastAPI dependency: authenticate (401/403/429 in the platform's error shape), then
     honour X-Beacon-Min-Position, then build the context."""
 
-    def get_context(request: Request, response: Response) -> GraphQLContext | None:
+    def get_context(request: HTTPConnection, response: Response = None  # type: ignore[assignment]
+                    ) -> GraphQLContext | None:
+        if isinstance(request, WebSocket):  # authenticated by its connection_init (router.py)
+            return GraphQLContext(beacon, None)
+        assert isinstance(request, Request)
         if asks_for_graphiql(request):
             return None
         request.state.reads_only = True  # no mutations: a member's cookie needs no CSRF token
         principal = read_scoped(request, beacon)
         consistent_read(request, response, beacon)
-        return GraphQLContext(beacon, principal)
+        return GraphQLContext(beacon, principal, bearer_token(request) or "")
 
     return get_context

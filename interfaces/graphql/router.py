@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from cross_web import HTTPException
-from fastapi.routing import APIWebSocketRoute
+from starlette.concurrency import run_in_threadpool
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
-from strawberry.types.unset import UNSET
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from interfaces.bootstrap import Beacon
 from interfaces.graphql.context import GraphQLContext, context_getter
 from interfaces.graphql.schema import build_schema
-from interfaces.rest.errors import error_response
+from interfaces.rest.beacon_request import bearer
+from interfaces.rest.deps import authorize_key, bearer_token
+from interfaces.rest.errors import ApiError, error_response
 
 CODES = {404: "not_found", 405: "method_not_allowed"}
 
@@ -32,11 +36,26 @@ class BeaconGraphQLRouter(GraphQLRouter[GraphQLContext | None, None]):
                                   error.reason)
 
 
+    async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
+        """A WebSocket's caller: the key in `connection_init`'s `{"Authorization": "Bearer …"}`
+        (browsers cannot set headers on a WebSocket), else in the handshake's header. A refused
+        key closes the socket with 4403, before any subscription runs."""
+        params = context.connection_params
+        given = params.get("Authorization") if isinstance(params, dict) else None
+        token = bearer(given) if isinstance(given, str) else bearer_token(context.request)
+        try:
+            principal = await run_in_threadpool(authorize_key, context.request, context.beacon,
+                                                token, "read", "write")
+        except ApiError as error:
+            raise ConnectionRejectionError({"code": error.code, "message": error.message}) \
+                from None
+        context.connected(principal, token or "")
+        return UNSET
+
+
 def build_router(beacon: Beacon) -> GraphQLRouter[GraphQLContext | None, None]:
-    """Mount with `prefix="/graphql"`; the router's own path is empty."""
-    router = BeaconGraphQLRouter(build_schema(), path="", context_getter=context_getter(beacon),
-                                 subscription_protocols=())
-    # No subscriptions, so no WebSocket endpoint to authenticate.
-    router.routes = [r for r in router.routes if not isinstance(r, APIWebSocketRoute)]
-    return router
+    """Mount with `prefix="/graphql"`; the router's own path is empty. Subscriptions speak
+    graphql-transport-ws only (the legacy graphql-ws protocol is unmaintained)."""
+    return BeaconGraphQLRouter(build_schema(), path="", context_getter=context_getter(beacon),
+                               subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
 

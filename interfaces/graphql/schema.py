@@ -21,6 +21,7 @@ from interfaces.graphql import (
 )
 from interfaces.graphql.errors import PlatformErrors, is_expected
 from interfaces.graphql.scalars import DateTime
+from interfaces.graphql.subscriptions import Subscription
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -70,6 +71,7 @@ class BeaconSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return BeaconSchema(
         query=Query,
+        subscription=Subscription,
         scalar_overrides={datetime: DateTime},
         # Factories, not instances: an extension holds per-request state, so each request
         # gets its own (instances are shared across concurrent requests, and deprecated).

@@ -33,6 +33,7 @@ from interfaces.rest import (
     operations,
     projects,
     status_page,
+    stream,
     subscribers,
     uptime,
 )
@@ -47,7 +48,8 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     app.state.beacon = beacon
     app.state.metrics = Metrics(lambda: [r.status() for r in beacon.runners])
     install_error_handlers(app)
-    for router in (operations.router, admin.router, incidents.router, ingest.router,
+    # The stream first: its path must win over /api/v1/events/{id}.
+    for router in (stream.router, operations.router, admin.router, incidents.router, ingest.router,
                    dialects.router, heartbeats.router, monitors.router, monitor_runs.router,
                    subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
@@ -63,6 +65,7 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     app.include_router(graphql, prefix="/graphql", responses=ERROR_RESPONSES)
     dashboard.mount(app)
     app.add_middleware(BodyGuard, max_bytes=beacon.settings.max_body_bytes)
+    app.add_middleware(stream.TelemetryDoorbell)
     app.add_middleware(Observability, metrics=app.state.metrics)
     return app
 

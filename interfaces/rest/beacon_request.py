@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from interfaces.bootstrap import Beacon
 
@@ -18,6 +19,12 @@ def get_beacon(request: Request) -> Beacon:
 BeaconDep = Annotated[Beacon, Depends(get_beacon)]
 
 
-def bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+def bearer_token(request: HTTPConnection) -> str | None:
+    """The bearer token of a request or a WebSocket handshake, if it carries one."""
+    return bearer(request.headers.get("authorization", ""))
+
+
+def bearer(authorization: str) -> str | None:
+    """The key in an `Authorization: Bearer <key>` value."""
+    scheme, _, token = authorization.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None

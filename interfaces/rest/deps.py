@@ -9,17 +9,18 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Header, Request, Response
+from starlette.requests import HTTPConnection
 
 from application.workspaces import Principal
 from domain.credential import ACCESS_TOKEN_PREFIX
-from domain.errors import WorkspaceNotFoundError
+from domain.errors import DomainError, WorkspaceNotFoundError
 from interfaces.bootstrap import Beacon
 from interfaces.rest.beacon_request import BeaconDep, bearer_token
-from interfaces.rest.errors import BadRequest, Forbidden, RateLimited, Unauthorized
+from interfaces.rest.errors import ApiError, BadRequest, Forbidden, RateLimited, Unauthorized
 from interfaces.rest.identity import member_principal
 
 
-def authenticate(request: Request, beacon: Beacon, token: str | None,
+def authenticate(request: HTTPConnection, beacon: Beacon, token: str | None,
                  per_minute: int | None = None) -> Principal:
     """Authenticate a key, enforce the workspace's IP allowlist and the key's rate limit
     (the plan's, unless the endpoint has its own `per_minute`)."""
@@ -31,7 +32,7 @@ def authenticate(request: Request, beacon: Beacon, token: str | None,
     return admit(request, beacon, principal, per_minute)
 
 
-def admit(request: Request, beacon: Beacon, principal: Principal,
+def admit(request: HTTPConnection, beacon: Beacon, principal: Principal,
           per_minute: int | None = None) -> Principal:
     """The workspace's IP allowlist and the caller's rate limit, for keys and members alike."""
     request.state.workspace_id = str(principal.workspace_id)
@@ -46,7 +47,7 @@ def admit(request: Request, beacon: Beacon, principal: Principal,
     return principal
 
 
-def _allowed(request: Request, allowlist: list[str]) -> bool:
+def _allowed(request: HTTPConnection, allowlist: list[str]) -> bool:
     try:
         address = ipaddress.ip_address(request.client.host if request.client else "")
     except ValueError:
@@ -69,6 +70,30 @@ def principal_with(*scopes: str, people: bool = True) -> Callable[..., Principal
         return principal
 
     return dependency
+
+
+def authorize_key(connection: HTTPConnection, beacon: Beacon, token: str | None,
+                  *scopes: str) -> Principal:
+    """Authenticate a key (not a person) and require one of `scopes` (403 for other keys)."""
+    principal = authenticate(connection, beacon, token)
+    if not any(principal.key.allows(scope) for scope in scopes):
+        raise Forbidden(f"this key lacks the {' or '.join(scopes)} scope")
+    return principal
+
+
+def still_signed_in(request: Request, beacon: Beacon) -> bool:
+    """Whether the caller of a long-lived request may still read: its key is not revoked, or
+    (a person) its session and membership hold. Neither counts against a rate limit."""
+    token = bearer_token(request)
+    if token is not None and not token.startswith(ACCESS_TOKEN_PREFIX):
+        return beacon.workspaces.authenticate(token) is not None
+    from interfaces.rest.identity import member_principal  # identity builds on this module
+
+    try:
+        member_principal(request, beacon)
+    except (ApiError, DomainError):
+        return False
+    return True
 
 
 Writer = Annotated[Principal, Depends(principal_with("write"))]

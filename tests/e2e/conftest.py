@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
@@ -23,6 +24,13 @@ def free_port() -> int:
 @pytest.fixture
 def server(beacon: Beacon) -> Iterator[str]:
     """The real app under uvicorn in a background thread; yields its base URL."""
+    with serving(beacon) as url:
+        yield url
+
+
+@contextmanager
+def serving(beacon: Beacon) -> Iterator[str]:
+    """Serve `beacon`'s app with uvicorn in a background thread while inside; yields its URL."""
     port = free_port()
     config = uvicorn.Config(create_app(beacon), host="127.0.0.1", port=port, log_config=None,
                             log_level="warning")

@@ -1,0 +1,164 @@
+"""The live event stream's vocabulary: where a message sits in the log, what a subscriber asks
+for, and the message an accepted event or exception report becomes.
+
+DESIGN.md decision 13: a stream reads the Telemetry log by position. A batch is one notification
+carrying many events (domain/batch.py), so a message's position is `<notification id>.<index>`:
+the notification, then the event's index inside it (an exception report is `<id>.0`). Positions
+order as the log does, so "everything after `n.i`" resumes with no gap and no repeat; a bare `n`
+means "after all of notification n" (where a subscriber that has been sent nothing yet stands).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, NamedTuple
+from uuid import UUID
+
+import orjson
+
+from domain.batch import EventBatch
+from domain.exception_report import ExceptionReport
+from domain.time import NAIVE_EPOCH, iso
+
+EXCEPTION_NAME = "$exception"  # the `name` an exception report has in a stream, for `event=`
+
+
+WHOLE = 2**31  # the index of "all of the notification": a bare `<notification>` id
+
+
+class StreamPosition(NamedTuple):
+    """A message's place in the Telemetry log: its notification, then its index in it. A bare
+    `<notification>` stands for the end of that notification (everything in it is behind).
+    A tuple: made for every streamed event, and ordered as the log is."""
+
+    notification: int
+    item: int = WHOLE  # the event's index in its batch
+
+    def __str__(self) -> str:
+        return str(self.notification) if self.item == WHOLE else \
+            f"{self.notification}.{self.item}"
+
+    @classmethod
+    def parse(cls, text: str) -> StreamPosition | None:
+        """The position a client sent back (SSE `Last-Event-ID`), or None if it is not one."""
+        notification, dot, index = text.strip().partition(".")
+        if not notification.isdigit() or (dot and not (index.isdigit() and int(index) < WHOLE)):
+            return None
+        return cls(int(notification), int(index) if dot else WHOLE)
+
+
+@dataclass(frozen=True)
+class StreamFilter:
+    """What a subscriber wants: any of `events` (names; `$exception` for exception reports), one
+    `actor_id`, and properties equal to these values (compared as JSON scalars written as text:
+    `"pro"` matches the string pro, `3` the number 3, `true` the boolean)."""
+
+    events: frozenset[str] = frozenset()
+    actor_id: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+
+    def admits(self, message: Message) -> bool:
+        body = message.fields
+        if self.events and body["name"] not in self.events:
+            return False
+        if self.actor_id is not None and body.get("actor_id") != self.actor_id:
+            return False
+        if self.properties:
+            found = body.get("properties") or {}
+            return all(key in found and as_text(found[key]) == wanted
+                       for key, wanted in self.properties.items())
+        return True
+
+
+def as_text(value: Any) -> str | None:
+    """A property's value as a filter writes it; objects and arrays never match."""
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, (bool, int, float)):
+        return orjson.dumps(value).decode()
+    return None
+
+
+class Message:
+    """One streamed event or exception report: its workspace, position, kind, and its fields as
+    stored, shaped the way the API shows them only when a subscriber wants it (most filters
+    read the stored fields as they are), then kept for every other subscriber."""
+
+    __slots__ = ("workspace_id", "position", "kind", "_fields", "_received_at", "_shaped",
+                 "_data")
+
+    def __init__(self, workspace_id: UUID, position: StreamPosition, kind: str,
+                 fields: dict[str, Any], received_at: str | None):
+        self.workspace_id, self.position, self.kind = workspace_id, position, kind
+        self._fields, self._received_at = fields, received_at
+        self._shaped = False
+        self._data: bytes | None = None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The stored fields (`name`, `actor_id`, `properties`, …), for filters."""
+        return self._fields
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """As the API shows it: times in ISO 8601, its position and when it was received."""
+        if not self._shaped:  # in place: the fields were decoded for this message alone
+            fields = self._fields
+            us = fields.pop("timestamp_us", None)  # (pop: two loops may shape it at once)
+            if us is not None:
+                fields["timestamp"] = wire_time(us)
+            fields["received_at"] = self._received_at
+            fields["position"] = str(self.position)
+            self._shaped = True
+        return self._fields
+
+    @property
+    def data(self) -> bytes:
+        """The body as JSON, made once however many subscribers send it."""
+        if self._data is None:
+            self._data = orjson.dumps(self.body)
+        return self._data
+
+
+def wire_time(us: int) -> str:
+    """`domain.time.iso` of a time in microseconds, without strftime (the stream formats every
+    event it sends)."""
+    return (NAIVE_EPOCH + timedelta(microseconds=us)).isoformat(timespec="microseconds") + "Z"
+
+
+@dataclass
+class Notification:
+    """The messages of one notification of the log, with an index by name made once for every
+    subscriber (most filter by name: each then looks at its names' messages only)."""
+
+    messages: list[Message]
+    _by_name: dict[str, list[Message]] | None = None
+
+    def candidates(self, wanted: StreamFilter) -> list[Message]:
+        """The messages `wanted` may admit, in log order."""
+        if not wanted.events:
+            return self.messages
+        by_name = self._by_name
+        if by_name is None:  # built whole, then shared: subscribers on other loops may race here
+            by_name = {}
+            for message in self.messages:
+                by_name.setdefault(message.fields["name"], []).append(message)
+            self._by_name = by_name
+        found = [m for name in wanted.events for m in by_name.get(name, ())]
+        return sorted(found, key=lambda m: m.position) if len(wanted.events) > 1 else found
+
+
+def messages_of(notification_id: int, event: Any) -> list[Message]:
+    """The messages of one stored domain event: one per accepted event of a batch, one for an
+    exception report, none for anything else in the log."""
+    if isinstance(event, EventBatch.Accepted):
+        received, workspace_id = iso(event.received_at), event.workspace_id
+        return [Message(workspace_id, StreamPosition(notification_id, index), "event", record,
+                        received)
+                for index, record in enumerate(orjson.loads(event.events_json))]
+    if isinstance(event, ExceptionReport.Reported):
+        fields = {"name": EXCEPTION_NAME, **event.report, "fingerprint": event.fingerprint}
+        return [Message(event.workspace_id, StreamPosition(notification_id, 0), "exception",
+                        fields, iso(event.timestamp))]
+    return []

@@ -1,0 +1,81 @@
+"""`subscription { events(filter) }`: the live event stream over the graphql-transport-ws protocol,
+the same feed as GET /api/v1/events/stream (interfaces/live_feed.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import cast
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from application.stream import Message, StreamFilter, StreamPosition
+from interfaces.graphql.context import GraphQLContext
+from interfaces.live_feed import Ended, Joined, feed
+from interfaces.rest.errors import BadRequest
+
+
+@strawberry.input
+class PropertyEquals:
+    key: str
+    value: str = strawberry.field(description="the property's JSON scalar as text: pro, 3, true")
+
+
+@strawberry.input
+class EventFilter:
+    events: list[str] | None = strawberry.field(
+        default=None, description="any of these names ($exception: exception reports)")
+    actor_id: str | None = None
+    properties: list[PropertyEquals] | None = strawberry.field(
+        default=None, description="every one must hold")
+    after: str | None = strawberry.field(
+        default=None, description="resume after this position (the last one received)")
+
+
+@strawberry.type
+class LiveEvent:
+    """One streamed event (kind `event`) or exception report (`exception`). The first item is of
+    kind `subscribed` (nothing accepted from then on is missed); a last item of kind `overflow`
+    or `revoked` ends the subscription. Either's position is the one to resume after."""
+
+    position: str
+    kind: str
+    name: str | None
+    actor_id: str | None
+    body: JSON | None
+
+
+def live_event(message: Message) -> LiveEvent:
+    return LiveEvent(position=str(message.position), kind=message.kind,
+                     name=message.body.get("name"), actor_id=message.body.get("actor_id"),
+                     body=cast(JSON, message.body))
+
+
+async def events(info: Info[GraphQLContext, None],
+                 filter: EventFilter | None = None) -> AsyncGenerator[LiveEvent, None]:
+    """Events and exception reports of the caller's workspace as they are accepted."""
+    context, wanted = info.context, filter or EventFilter()
+    after = StreamPosition.parse(wanted.after) if wanted.after else None
+    if wanted.after and after is None:
+        raise BadRequest("after must be a position this stream sent, like 1042.7")
+    chosen = StreamFilter(frozenset(wanted.events or ()), wanted.actor_id,
+                          {p.key: p.value for p in wanted.properties or ()})
+    beacon, token = context.beacon, context.token
+    async for delivery in feed(beacon, lambda: beacon.workspaces.authenticate(token) is not None,
+                               context.workspace_id, chosen, after):
+        if isinstance(delivery, (Joined, Ended)):
+            position, kind = (delivery.at, "subscribed") if isinstance(delivery, Joined) else \
+                (delivery.last, delivery.reason)
+            yield LiveEvent(position=position, kind=kind, name=None, actor_id=None, body=None)
+            if isinstance(delivery, Ended):
+                return
+        if isinstance(delivery, list):
+            for message in delivery:
+                yield live_event(message)
+
+
+@strawberry.type
+class Subscription:
+    events: AsyncGenerator[LiveEvent, None] = strawberry.subscription(
+        resolver=events, description=events.__doc__)
