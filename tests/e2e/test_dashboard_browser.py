@@ -92,6 +92,16 @@ def test_a_member_signs_in_reads_the_overview_and_a_funnel(
     assert conversions == ["100.0%", "75.0%", "25.0%"]
     shoot(page, "insights-funnel")
 
+    page.goto(f"{server}/app/shop/live")
+    page.wait_for_selector("[data-testid=stream-status]:has-text('live')")
+    with httpx.Client(base_url=server, timeout=10) as api:
+        seed_events(api, mine["keys"]["public"], [("checkout_started", "zed")])
+    page.wait_for_selector("[data-testid=live-events] li:has-text('checkout_started')", timeout=15_000)
+    assert "zed" in page.inner_text("[data-testid=live-events]")
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector("[data-testid=stream-status]:has-text('paused')")
+    shoot(page, "live")
+
     page.goto(f"{server}/app/shop/settings")
     page.get_by_label("Invite by email").fill("new@example.com")
     page.get_by_role("button", name="Invite").click()

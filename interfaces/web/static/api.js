@@ -36,6 +36,13 @@ async function failure(response) {
   return new ApiError(response.status, code, message);
 }
 
+/** Headers for the live stream (no body, so no Content-Type). */
+export function streamHeaders() {
+  const h = { Accept: "text/event-stream" };
+  if (project) h["X-Beacon-Project"] = project;
+  return h;
+}
+
 /** A REST call; answers the `data` of the envelope (or the whole body when there is none). */
 export async function rest(method, path, body, extraHeaders = {}) {
   const response = await fetch(path, {

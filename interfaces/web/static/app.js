@@ -5,6 +5,7 @@ import { ApiError, ErrorNote, rest, useProject } from "./api.js";
 import { html } from "./ui.js";
 import { Overview } from "./pages/overview.js";
 import { Insights } from "./pages/insights.js";
+import { Live } from "./pages/live.js";
 import { Sessions } from "./pages/sessions.js";
 import { Exceptions } from "./pages/exceptions.js";
 import { Incidents } from "./pages/incidents.js";
@@ -12,7 +13,7 @@ import { Monitors } from "./pages/monitors.js";
 import { Settings } from "./pages/settings.js";
 
 const PAGES = [
-  ["overview", "Overview", Overview], ["insights", "Insights", Insights],
+  ["overview", "Overview", Overview], ["insights", "Insights", Insights], ["live", "Live events", Live],
   ["sessions", "Sessions", Sessions], ["exceptions", "Exceptions", Exceptions],
   ["incidents", "Incidents", Incidents], ["monitors", "Monitors", Monitors],
   ["settings", "Settings", Settings],
