@@ -6,7 +6,8 @@ How a new piece is wired, so that nothing is patched in after construction:
   `projections/`). `bootstrap()` builds the SQL adapters first, from `databases`, then the
   applications with them (see `MonitoringApplication(..., due=monitors)`).
 - A new application: list its class in `APPLICATIONS` (its database follows from its `name`),
-  build it in `bootstrap()`, and add it to `Beacon` (a field, and `applications`).
+  build it in `bootstrap()`, and add it to `Beacon` (`interfaces/beacon.py`: a field, and
+  `applications`).
 - A read the interfaces need: a field of `Beacon` typed as the port, filled with the SQL class.
 - A background job: a method of `Jobs` (`interfaces/jobs.py`; what it works with are fields of
   `Jobs`), made an actor in `declare_actors`, and listed in `periodic_jobs` if the scheduler runs
@@ -15,18 +16,11 @@ How a new piece is wired, so that nothing is patched in after construction:
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, cast
 
-import dramatiq
 import psycopg
 from psycopg import sql
 
-from application.alert_evaluation import AlertEvaluation
 from application.alerts import AlertChannels, AlertsApplication
 from application.base import BeaconApplication, Clock, system_clock
 from application.config_objects import ConfiguredObjects
@@ -45,7 +39,7 @@ from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
 from infrastructure.alert_queries import SqlAlertQueries
 from infrastructure.analytics_queries import SqlAnalyticsQueries
-from infrastructure.broker import build_broker, start_worker
+from infrastructure.broker import build_broker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
 from infrastructure.configuration_queries import SqlConfigurationQueries, SqlStoredEvents
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
@@ -54,14 +48,12 @@ from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
 from infrastructure.geo import GeoDatabase
 from infrastructure.incident_queries import SqlIncidentQueries
-from infrastructure.live_stream import LiveStream
 from infrastructure.monitor_activity_queries import SqlMonitorActivityQueries
 from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.monitor_queries import SqlMonitorQueries
-from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
+from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.read_models import ReadModelStore
-from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.stream_wakes import RedisDoorbell
@@ -71,29 +63,26 @@ from infrastructure.visitor_salts import SqlVisitorSalts
 from infrastructure.webhook_deliveries import SqlDeliveryStore
 from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.alerting import alert_deliveries, evaluation
-from interfaces.jobs import Actors, Jobs, declare_actors, periodic_jobs
+from interfaces.beacon import Beacon
+from interfaces.jobs import Jobs, declare_actors
 from interfaces.streaming import live_stream, stream_namespace
-from projections.alerts import AlertQueries, AlertsProjection
-from projections.analytics_questions import AnalyticsQueries
-from projections.components import ComponentQueries, ComponentsProjection
-from projections.configuration import ConfigurationProjection, ConfigurationQueries
+from projections.alerts import AlertsProjection
+from projections.components import ComponentsProjection
+from projections.configuration import ConfigurationProjection
 from projections.enrichment import EnrichedEventsProjection, EnrichmentPipeline
-from projections.incidents import IncidentQueries, IncidentsProjection
-from projections.maintenance import MaintenanceQueries, MaintenancesProjection
+from projections.incidents import IncidentsProjection
+from projections.maintenance import MaintenancesProjection
 from projections.model import Projection
-from projections.monitor_activity import MonitorActivityProjection, MonitorActivityQueries
-from projections.monitors import MonitorQueries, MonitorsProjection
+from projections.monitor_activity import MonitorActivityProjection
+from projections.monitors import MonitorsProjection
 from projections.pages import PagesProjection
-from projections.status_page import StatusPageQueries
 from projections.telemetry import (
     EventsProjection,
     ExceptionsProjection,
     SessionsProjection,
-    TelemetryQueries,
 )
-from projections.webhooks import WebhookDeliveriesProjection, WebhookLog
+from projections.webhooks import WebhookDeliveriesProjection
 
-log = logging.getLogger("beacon")
 APPLICATIONS = (WorkspacesApplication, StatusPagesApplication, TelemetryApplication,
                 MonitoringApplication, ExportsApplication, ConfigurationApplication,
                 AlertsApplication)
@@ -105,136 +94,6 @@ def all_projections() -> list[Projection]:
             ComponentsProjection(), MaintenancesProjection(),
             ConfigurationProjection(), MonitorActivityProjection(), EnrichedEventsProjection(),
             AlertsProjection()]
-
-
-@dataclass
-class Beacon:
-    """Everything one Beacon process uses, built once, closed once."""
-
-    settings: Settings
-    workspaces: WorkspacesApplication
-    statuspages: StatusPagesApplication
-    telemetry: TelemetryApplication
-    monitoring: MonitoringApplication
-    exports: ExportsApplication
-    configuration: ConfigurationApplication
-    databases: dict[str, Database]
-    runners: list[ProjectionRunner]
-    incidents: IncidentQueries
-    telemetry_queries: TelemetryQueries
-    analytics: AnalyticsQueries
-    monitors: MonitorQueries
-    public_pages: StatusPageQueries
-    webhooks: WebhookDeliveries
-    webhook_log: WebhookLog
-    export_files: ExportFiles
-    limiter: RateLimiter
-    broker: dramatiq.Broker
-    jobs: Jobs
-    actors: Actors
-    tracking_plans: TrackingPlans
-    configured_objects: ConfiguredObjects
-    configuration_queries: ConfigurationQueries
-    stored_events: SqlStoredEvents
-    visitors: Visitors
-    enricher: Enricher
-    enriched: SqlEnrichedQueries
-    components: ComponentQueries
-    maintenances: MaintenanceQueries
-    monitor_activity: MonitorActivityQueries
-    alerts: AlertsApplication
-    alert_queries: AlertQueries
-    alert_evaluation: AlertEvaluation
-    alert_webhooks: WebhookDeliveries
-    stream: LiveStream
-    doorbell: RedisDoorbell | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _threads: list[threading.Thread] = field(default_factory=list)
-    _worker: dramatiq.Worker | None = None
-
-    @property
-    def applications(self) -> dict[str, BeaconApplication]:
-        return {app.name: app for app in (self.workspaces, self.statuspages, self.telemetry,
-                                          self.monitoring, self.exports, self.configuration,
-                                          self.alerts)}
-
-    def runner(self, name: str) -> ProjectionRunner:
-        for runner in self.runners:
-            if runner.name == name:
-                return runner
-        raise KeyError(name)
-
-    def start_projections(self) -> None:
-        """Follow every log in background threads: on PostgreSQL one LISTEN connection per log
-        wakes its runners on NOTIFY; on SQLite they poll."""
-        listening = self.settings.uses_postgres
-        for runner in self.runners:
-            thread = threading.Thread(target=runner.run, args=(self._stop,),
-                                      kwargs={"listening": listening}, daemon=True,
-                                      name=f"projection-{runner.name}")
-            thread.start()
-            self._threads.append(thread)
-        if listening:
-            for source, app in self.applications.items():
-                runners = [r for r in self.runners if r.projection.source == source]
-                if runners:
-                    channel = cast(Any, app.recorder).channel_name
-                    listener = LogListener(self.settings.database_url, channel, runners, self._stop)
-                    listener.start()
-                    self._threads.append(listener)
-
-    def start_worker(self, threads: int = 2) -> None:
-        """Run jobs in this process, and the scheduler that enqueues the periodic ones."""
-        self._worker = start_worker(self.broker, threads)
-        scheduler = Scheduler(periodic_jobs(self.actors), self._stop, self.settings.redis_url)
-        scheduler.start()
-        self._threads.append(scheduler)
-
-    def wake_projections(self, source: str) -> None:
-        for runner in self.runners:
-            if runner.projection.source == source:
-                runner.wake()
-
-    def wait_for(self, source: str, position: int, timeout: float) -> bool:
-        """Read-your-writes: wait until every projection of `source` has reached `position`."""
-        deadline = time.monotonic() + timeout
-        runners = [r for r in self.runners if r.projection.source == source]
-        while True:
-            if all(r.store.position() >= position for r in runners):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            self.wake_projections(source)
-            time.sleep(0.02)
-
-    def telemetry_written(self) -> None:
-        """This process wrote to the Telemetry log: wake the live streams of every API process."""
-        self.stream.wake()
-        if self.doorbell is not None:
-            self.doorbell.ring()
-
-    def rebuild(self, name: str, progress: Any = None) -> int:
-        return Rebuilder(self.runner(name)).run(progress)
-
-    def close(self) -> None:
-        self._stop.set()
-        self.stream.close()
-        if self.doorbell is not None:
-            self.doorbell.close()
-        for runner in self.runners:
-            runner.wake()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        if self._worker is not None:
-            self._worker.stop(timeout=5000)
-        self.broker.close()
-        self.webhooks.close()
-        self.alert_webhooks.close()
-        self.enricher.geo.close()
-        for app in self.applications.values():
-            app.close()
-        for db in {id(d): d for d in self.databases.values()}.values():
-            db.close()
 
 
 def ensure_schema(settings: Settings) -> None:

@@ -1,0 +1,181 @@
+"""One Beacon process: everything it uses, built once by interfaces/bootstrap.py, closed once;
+and what it runs (projections, the worker) and waits for (read-your-writes)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import dramatiq
+
+from application.alert_evaluation import AlertEvaluation
+from application.alerts import AlertsApplication
+from application.base import BeaconApplication
+from application.config_objects import ConfiguredObjects
+from application.deploys import ConfigurationApplication
+from application.enrichment import Enricher
+from application.exports import ExportsApplication
+from application.monitoring import MonitoringApplication
+from application.statuspages import StatusPagesApplication
+from application.telemetry import TelemetryApplication
+from application.tracking_plans import TrackingPlans
+from application.visitors import Visitors
+from application.webhooks import WebhookDeliveries
+from application.workspaces import WorkspacesApplication
+from infrastructure.broker import start_worker
+from infrastructure.configuration_queries import SqlStoredEvents
+from infrastructure.database import Database
+from infrastructure.enrichment_queries import SqlEnrichedQueries
+from infrastructure.export_files import ExportFiles
+from infrastructure.live_stream import LiveStream
+from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
+from infrastructure.rate_limits import RateLimiter
+from infrastructure.scheduler import Scheduler
+from infrastructure.settings import Settings
+from infrastructure.stream_wakes import RedisDoorbell
+from interfaces.jobs import Actors, Jobs, periodic_jobs
+from projections.alerts import AlertQueries
+from projections.analytics_questions import AnalyticsQueries
+from projections.components import ComponentQueries
+from projections.configuration import ConfigurationQueries
+from projections.incidents import IncidentQueries
+from projections.maintenance import MaintenanceQueries
+from projections.monitor_activity import MonitorActivityQueries
+from projections.monitors import MonitorQueries
+from projections.status_page import StatusPageQueries
+from projections.telemetry import (
+    TelemetryQueries,
+)
+from projections.webhooks import WebhookLog
+
+
+@dataclass
+class Beacon:
+    """Everything one Beacon process uses, built once, closed once."""
+
+    settings: Settings
+    workspaces: WorkspacesApplication
+    statuspages: StatusPagesApplication
+    telemetry: TelemetryApplication
+    monitoring: MonitoringApplication
+    exports: ExportsApplication
+    configuration: ConfigurationApplication
+    databases: dict[str, Database]
+    runners: list[ProjectionRunner]
+    incidents: IncidentQueries
+    telemetry_queries: TelemetryQueries
+    analytics: AnalyticsQueries
+    monitors: MonitorQueries
+    public_pages: StatusPageQueries
+    webhooks: WebhookDeliveries
+    webhook_log: WebhookLog
+    export_files: ExportFiles
+    limiter: RateLimiter
+    broker: dramatiq.Broker
+    jobs: Jobs
+    actors: Actors
+    tracking_plans: TrackingPlans
+    configured_objects: ConfiguredObjects
+    configuration_queries: ConfigurationQueries
+    stored_events: SqlStoredEvents
+    visitors: Visitors
+    enricher: Enricher
+    enriched: SqlEnrichedQueries
+    components: ComponentQueries
+    maintenances: MaintenanceQueries
+    monitor_activity: MonitorActivityQueries
+    alerts: AlertsApplication
+    alert_queries: AlertQueries
+    alert_evaluation: AlertEvaluation
+    alert_webhooks: WebhookDeliveries
+    stream: LiveStream
+    doorbell: RedisDoorbell | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _worker: dramatiq.Worker | None = None
+
+    @property
+    def applications(self) -> dict[str, BeaconApplication]:
+        return {app.name: app for app in (self.workspaces, self.statuspages, self.telemetry,
+                                          self.monitoring, self.exports, self.configuration,
+                                          self.alerts)}
+
+    def runner(self, name: str) -> ProjectionRunner:
+        for runner in self.runners:
+            if runner.name == name:
+                return runner
+        raise KeyError(name)
+
+    def start_projections(self) -> None:
+        """Follow every log in background threads: on PostgreSQL one LISTEN connection per log
+        wakes its runners on NOTIFY; on SQLite they poll."""
+        listening = self.settings.uses_postgres
+        for runner in self.runners:
+            thread = threading.Thread(target=runner.run, args=(self._stop,),
+                                      kwargs={"listening": listening}, daemon=True,
+                                      name=f"projection-{runner.name}")
+            thread.start()
+            self._threads.append(thread)
+        if listening:
+            for source, app in self.applications.items():
+                runners = [r for r in self.runners if r.projection.source == source]
+                if runners:
+                    channel = cast(Any, app.recorder).channel_name
+                    listener = LogListener(self.settings.database_url, channel, runners, self._stop)
+                    listener.start()
+                    self._threads.append(listener)
+
+    def start_worker(self, threads: int = 2) -> None:
+        """Run jobs in this process, and the scheduler that enqueues the periodic ones."""
+        self._worker = start_worker(self.broker, threads)
+        scheduler = Scheduler(periodic_jobs(self.actors), self._stop, self.settings.redis_url)
+        scheduler.start()
+        self._threads.append(scheduler)
+
+    def wake_projections(self, source: str) -> None:
+        for runner in self.runners:
+            if runner.projection.source == source:
+                runner.wake()
+
+    def wait_for(self, source: str, position: int, timeout: float) -> bool:
+        """Read-your-writes: wait until every projection of `source` has reached `position`."""
+        deadline = time.monotonic() + timeout
+        runners = [r for r in self.runners if r.projection.source == source]
+        while True:
+            if all(r.store.position() >= position for r in runners):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            self.wake_projections(source)
+            time.sleep(0.02)
+
+    def telemetry_written(self) -> None:
+        """This process wrote to the Telemetry log: wake the live streams of every API process."""
+        self.stream.wake()
+        if self.doorbell is not None:
+            self.doorbell.ring()
+
+    def rebuild(self, name: str, progress: Any = None) -> int:
+        return Rebuilder(self.runner(name)).run(progress)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.stream.close()
+        if self.doorbell is not None:
+            self.doorbell.close()
+        for runner in self.runners:
+            runner.wake()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._worker is not None:
+            self._worker.stop(timeout=5000)
+        self.broker.close()
+        self.webhooks.close()
+        self.alert_webhooks.close()
+        self.enricher.geo.close()
+        for app in self.applications.values():
+            app.close()
+        for db in {id(d): d for d in self.databases.values()}.values():
+            db.close()
