@@ -116,6 +116,9 @@ class AlertEvaluation:
     sources: list[LogSource]
     positions: EvaluationPositions
     clock: Clock
+    # Whether maintenance in progress covers a monitor (issue 22: a monitor under maintenance
+    # sends no alerts). Asked when the rule is evaluated, seconds after the flip it follows.
+    under_maintenance: Callable[[UUID], bool] = lambda _: False
 
     def run(self) -> int:
         """Evaluate, in time order, the rules new log entries may have changed (at the moments
@@ -166,7 +169,14 @@ class AlertEvaluation:
     def evaluate(self, rule: dict[str, Any], at: datetime) -> int:
         condition = rule["condition"]
         value = self.meters[condition["type"]].value(rule["workspace_id"], condition, at)
-        return int(self.alerts.observe(UUID(rule["id"]), value, at=at))
+        maintenance = condition["type"] == "monitor" and self._monitor_under_maintenance(condition)
+        return int(self.alerts.observe(UUID(rule["id"]), value, at=at, maintenance=maintenance))
+
+    def _monitor_under_maintenance(self, condition: dict[str, Any]) -> bool:
+        try:
+            return self.under_maintenance(UUID(str(condition.get("monitor_id"))))
+        except ValueError:
+            return False
 
     def _affected(self, touched: set[tuple[str, str]]) -> Iterable[dict[str, Any]]:
         for workspace in {w for w, _ in touched}:

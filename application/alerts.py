@@ -104,10 +104,11 @@ class AlertsApplication(BeaconApplication):
                 if isinstance(e, STATE_EVENTS)]
 
     @retry_on_conflict
-    def observe(self, alert_id: UUID, value: float, *, at: datetime) -> bool:
+    def observe(self, alert_id: UUID, value: float, *, at: datetime,
+                maintenance: bool = False) -> bool:
         """Evaluate a rule on a value seen at `at`; saves (and so notifies) only a state change."""
         alert = self.get_alert(None, alert_id)
-        if not alert.observe(value, at=at):
+        if not alert.observe(value, at=at, maintenance=maintenance):
             return False
         self.save(alert)
         return True

@@ -231,7 +231,7 @@ class Alert(Aggregate):
 
     class Fired(Aggregate.Event):
         """The value crossed the threshold at `timestamp`; `channels` were told (none when
-        `suppressed` says why: muted or cooldown)."""
+        `suppressed` says why: muted, cooldown or maintenance)."""
 
         value: float
         channels: list[str]
@@ -252,14 +252,15 @@ class Alert(Aggregate):
         def apply(self, aggregate: Alert) -> None:
             aggregate.state, aggregate.state_since = "ok", self.timestamp
 
-    def observe(self, value: float, *, at: datetime) -> bool:
+    def observe(self, value: float, *, at: datetime, maintenance: bool = False) -> bool:
         """Evaluate the rule on `value` seen at `at`; whether its state changed. An observation
-        older than the last state change is stale (it was evaluated already) and ignored."""
+        older than the last state change is stale (it was evaluated already) and ignored. A
+        firing during `maintenance` of what the rule watches is recorded and tells no one."""
         if self.deleted or (self.state_since is not None and at < self.state_since):
             return False
         firing = crossed(self.condition, value)
         if firing and self.state == "ok":
-            suppressed = self._suppressed(at)
+            suppressed = "maintenance" if maintenance else self._suppressed(at)
             self.trigger_event(self.Fired, timestamp=at, value=value, suppressed=suppressed,
                                channels=[] if suppressed else [c["id"] for c in self.channels])
             return True

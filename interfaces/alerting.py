@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from uuid import UUID
+
 from application.alert_evaluation import (
     MONITORING_TOPICS,
     TELEMETRY_TOPICS,
@@ -49,7 +52,7 @@ def alert_deliveries(db: Database) -> SqlDeliveryStore:
 def evaluation(alerts: AlertsApplication, rules: SqlAlertQueries, analytics: SqlAnalyticsQueries,
                databases: dict[str, Database], runners: list[ProjectionRunner],
                telemetry: TelemetryApplication, monitoring: MonitoringApplication,
-               clock: Clock) -> AlertEvaluation:
+               clock: Clock, under_maintenance: Callable[[UUID], bool]) -> AlertEvaluation:
     """Alert evaluation with one meter per kind of condition, following both logs."""
     positions = SqlEvaluationPositions(databases["Alerts"])
     positions.create_tables()
@@ -58,4 +61,4 @@ def evaluation(alerts: AlertsApplication, rules: SqlAlertQueries, analytics: Sql
         meters={"threshold": SqlThresholdMeter(analytics),
                 "exception_group": SqlExceptionGroupMeter(databases["Telemetry"]),
                 "monitor": SqlMonitorMeter(databases["Monitoring"])},
-        sources=alert_sources(runners, telemetry, monitoring))
+        sources=alert_sources(runners, telemetry, monitoring), under_maintenance=under_maintenance)

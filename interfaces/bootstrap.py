@@ -152,7 +152,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     analytics = SqlAnalyticsQueries(databases["Telemetry"])
     alert_queries = SqlAlertQueries(databases["Alerts"])
     alert_evaluation = evaluation(alerts, alert_queries, analytics, databases, runners,
-                                  telemetry, monitoring, clock)
+                                  telemetry, monitoring, clock, monitor_links.under_maintenance)
     salts = SqlVisitorSalts(databases["Telemetry"])
     salts.create_tables()
     telemetry_queries = SqlTelemetryQueries(databases["Telemetry"])

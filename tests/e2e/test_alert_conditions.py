@@ -4,6 +4,7 @@ heartbeat monitors (down, back up), evaluated off the Telemetry and Monitoring l
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,4 +137,31 @@ def test_a_rule_on_another_workspaces_monitor_never_fires(
     clocked_beacon.jobs.check_monitors()
     evaluate(clocked_beacon)
     assert [s for s, _ in states(clocked_client, other, theirs)] == ["ok"]
+    assert receiver.received == []
+
+
+def test_a_monitor_under_maintenance_going_down_fires_but_tells_no_one(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    monitor = backup_monitor(clocked_client, tenant_on_clock)
+    down = create_rule(clocked_client, tenant_on_clock, receiver.url, type="monitor",
+                       trigger="down", monitor_id=monitor["id"])
+    window = clocked_client.post(
+        f"/api/v1/pages/{tenant_on_clock.page_slug}/maintenances",
+        headers=tenant_on_clock.headers("write"),
+        json={"title": "Backup host swap", "scheduled_for": iso(clock()),
+              "scheduled_until": iso(clock() + timedelta(hours=1)), "components": [],
+              "monitors": [monitor["id"]]})
+    assert window.status_code == 201, window.text
+    assert window.json()["data"]["state"] == "in_progress", window.text
+    clocked_client.get(f"/api/v1/beet/{monitor['token']}")
+    clock.advance(seconds=91)
+    settle(clocked_beacon)
+    clocked_beacon.jobs.check_monitors()
+    evaluate(clocked_beacon)
+    entries = history(clocked_client, tenant_on_clock, down["id"])
+    assert entries[-1]["state"] == "firing"
+    raw = clocked_client.get(f"/api/v1/alerts/{down['id']}/history",
+                             headers=tenant_on_clock.headers("read")).json()["data"]
+    assert raw[-1]["suppressed"] == "maintenance" and raw[-1]["notified"] == []
     assert receiver.received == []
