@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from interfaces.bootstrap import Beacon
-from tests.conftest import FakeClock, Tenant, settle
+from tests.conftest import FakeClock, Tenant, data_of, settle
 from tests.e2e.test_heartbeats import assert_transparent_gif, check, create_monitor, monitor
 
 
@@ -21,10 +21,8 @@ def signal(client: TestClient, token: str, path: str = "", **kwargs: Any) -> Non
 def listed(client: TestClient, beacon: Beacon, tenant: Tenant, monitor_id: str, what: str,
            **params: Any) -> list[dict]:
     settle(beacon)
-    response = client.get(f"/api/v1/monitors/{monitor_id}/{what}", params=params,
-                          headers=tenant.headers("read"))
-    assert response.status_code == 200, response.text
-    return response.json()["data"]
+    return data_of(client.get(f"/api/v1/monitors/{monitor_id}/{what}", params=params,
+                              headers=tenant.headers("read")))
 
 
 def test_a_run_from_start_to_success_is_timed_and_counts_as_the_beat(
