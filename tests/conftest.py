@@ -134,6 +134,12 @@ def clocked_client(clocked_beacon: Beacon) -> Iterator[TestClient]:
     yield from client_of(clocked_beacon)
 
 
+def data_of(response: Any, status: int = 200) -> Any:
+    """What a call answered inside its `{"data": …}` envelope, once it answered `status`."""
+    assert response.status_code == status, response.text
+    return response.json()["data"]
+
+
 def settle(beacon: Beacon) -> None:
     """Bring every read model up to the head of its log, now (what the projector does soon)."""
     for runner in beacon.runners:

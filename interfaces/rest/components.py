@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from domain.component import Component
 from domain.errors import ComponentNotFoundError, NotFoundError, ValidationError
@@ -16,11 +16,10 @@ from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
 from interfaces.rest.errors import BadRequest
 from interfaces.rest.page_schemas import ComponentCreate, ComponentUpdate
-from interfaces.rest.representations import envelope, etag, iso, mark_position, parse_if_match
+from interfaces.rest.representations import IfMatch, envelope, etag, iso, write_if_match, written
 from projections.components import ComponentSummary
 
 router = APIRouter(prefix="/api/v1", tags=["components"])
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 def component_id_of(value: str) -> UUID:
@@ -83,11 +82,6 @@ def check_monitors(beacon: Beacon, workspace_id: UUID, monitor_ids: list[UUID] |
                                   ) from None
 
 
-def written(response: Response, component: Component) -> None:
-    response.headers["ETag"] = etag(component.version)
-    mark_position(response)
-
-
 @router.post("/pages/{page_slug}/components", status_code=201)
 def add_component(page_slug: str, body: ComponentCreate, who: Writer, beacon: BeaconDep,
                   response: Response) -> dict:
@@ -136,10 +130,8 @@ def get_component(component_id: str, who: Reader, beacon: BeaconDep, response: R
 def change_component(component_id: str, body: ComponentUpdate, who: Writer, beacon: BeaconDep,
                      response: Response, if_match: IfMatch = None) -> dict:
     """Change name, group, description, position or status; only the fields sent change."""
-    component = beacon.statuspages.change_component(
-        who.workspace_id, component_id_of(component_id), actor=who.actor,
-        expected_version=parse_if_match(if_match), **body.given())
-    written(response, component)
+    component = write_if_match(response, beacon.statuspages.change_component, who,
+                               component_id_of(component_id), if_match, **body.given())
     return envelope(_shown(beacon, component))
 
 

@@ -6,36 +6,30 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from application.statuspages import incident_json, update_json
 from domain.errors import IncidentNotFoundError
-from domain.incident import Incident
 from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
 from interfaces.rest.errors import BadRequest
 from interfaces.rest.representations import (
+    IfMatch,
     decode_cursor,
     encode_cursor,
     envelope,
     etag,
     iso,
-    mark_position,
-    parse_if_match,
+    write_if_match,
+    written,
 )
 from interfaces.rest.schemas import IncidentCreate, IncidentUpdate, State, UpdateCreate
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 def incident_id_of(value: str) -> UUID:
     return parse_id(value, IncidentNotFoundError, "incident")
-
-
-def written(response: Response, incident: Incident) -> None:
-    response.headers["ETag"] = etag(incident.version)
-    mark_position(response)
 
 
 @router.post("/pages/{page_slug}/incidents", status_code=201)
@@ -55,10 +49,8 @@ def create_incident(page_slug: str, body: IncidentCreate, who: Writer, beacon: B
 def update_incident(incident_id: str, body: IncidentUpdate, who: Writer, beacon: BeaconDep,
                     response: Response, if_match: IfMatch = None) -> dict:
     """Change title, impact, state or resolution; only the fields sent change."""
-    incident = beacon.statuspages.change_incident(
-        who.workspace_id, incident_id_of(incident_id), actor=who.actor,
-        expected_version=parse_if_match(if_match), **body.given())
-    written(response, incident)
+    incident = write_if_match(response, beacon.statuspages.change_incident, who,
+                              incident_id_of(incident_id), if_match, **body.given())
     return envelope(incident_json(incident, None))
 
 
@@ -66,10 +58,8 @@ def update_incident(incident_id: str, body: IncidentUpdate, who: Writer, beacon:
 def add_update(incident_id: str, body: UpdateCreate, who: Writer, beacon: BeaconDep,
                response: Response, if_match: IfMatch = None) -> dict:
     """Add a timeline entry to an incident."""
-    incident, update = beacon.statuspages.post_update(
-        who.workspace_id, incident_id_of(incident_id), message=body.message, actor=who.actor,
-        expected_version=parse_if_match(if_match))
-    written(response, incident)
+    incident, update = write_if_match(response, beacon.statuspages.post_update, who,
+                                      incident_id_of(incident_id), if_match, message=body.message)
     return envelope({"incident_id": str(incident.id), **update_json(update)})
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from application.statuspages import update_json
 from domain.errors import MaintenanceNotFoundError, ValidationError
@@ -15,12 +15,11 @@ from interfaces.rest.admin import parse_id
 from interfaces.rest.components import check_as_of, check_monitors, stamps, wire
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
 from interfaces.rest.page_schemas import MaintenanceCreate, MaintenanceUpdate
-from interfaces.rest.representations import envelope, etag, iso, mark_position, parse_if_match
+from interfaces.rest.representations import IfMatch, envelope, etag, iso, write_if_match, written
 from interfaces.rest.schemas import UpdateCreate
 from projections.maintenance import MaintenanceSummary
 
 router = APIRouter(prefix="/api/v1", tags=["maintenance"])
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 def maintenance_id_of(value: str) -> UUID:
@@ -42,11 +41,6 @@ def maintenance_json(m: Maintenance | MaintenanceSummary,
     if updates is not None:
         body["updates"] = [update_json(u) for u in updates]
     return body
-
-
-def written(response: Response, maintenance: Maintenance) -> None:
-    response.headers["ETag"] = etag(maintenance.version)
-    mark_position(response)
 
 
 @router.post("/pages/{page_slug}/maintenances", status_code=201)
@@ -98,10 +92,8 @@ def change_maintenance(maintenance_id: str, body: MaintenanceUpdate, who: Writer
     for name in ("components", "monitors"):
         if name in fields:
             fields[name] = [str(i) for i in fields[name]]
-    maintenance = beacon.statuspages.change_maintenance(
-        who.workspace_id, maintenance_id_of(maintenance_id), actor=who.actor,
-        expected_version=parse_if_match(if_match), **fields)
-    written(response, maintenance)
+    maintenance = write_if_match(response, beacon.statuspages.change_maintenance, who,
+                                 maintenance_id_of(maintenance_id), if_match, **fields)
     return envelope(maintenance_json(maintenance, None))
 
 
@@ -109,10 +101,9 @@ def change_maintenance(maintenance_id: str, body: MaintenanceUpdate, who: Writer
 def add_update(maintenance_id: str, body: UpdateCreate, who: Writer, beacon: BeaconDep,
                response: Response, if_match: IfMatch = None) -> dict:
     """Add a timeline entry to maintenance."""
-    maintenance, update = beacon.statuspages.post_maintenance_update(
-        who.workspace_id, maintenance_id_of(maintenance_id), message=body.message,
-        actor=who.actor, expected_version=parse_if_match(if_match))
-    written(response, maintenance)
+    maintenance, update = write_if_match(response, beacon.statuspages.post_maintenance_update, who,
+                                         maintenance_id_of(maintenance_id), if_match,
+                                         message=body.message)
     return envelope({"maintenance_id": str(maintenance.id), **update_json(update)})
 
 

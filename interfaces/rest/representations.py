@@ -5,17 +5,28 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
+from uuid import UUID
 
-from fastapi import Response
+from fastapi import Header, Response
 from starlette.concurrency import run_in_threadpool
 
 from application.base import LAST_POSITION
+from application.workspaces import Principal
 from domain.time import from_iso, from_micros, micros
 from domain.time import iso as iso  # the one formatter, as the routes import it
 from interfaces.rest.errors import BadRequest
 
 T = TypeVar("T")
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+Write = TypeVar("Write", bound=Versioned | tuple[Versioned, Any])
 
 
 def encode_cursor(created_at_us: int, item_id: str) -> str:
@@ -55,6 +66,23 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
     return int(text) if text.isdigit() else -1  # an ETag we never issued matches nothing: 412
+
+
+def written(response: Response, aggregate: Versioned) -> None:
+    """The ETag of the version a write left, and where it landed."""
+    response.headers["ETag"] = etag(aggregate.version)
+    mark_position(response)
+
+
+def write_if_match(response: Response, command: Callable[..., Write], who: Principal,
+                   aggregate_id: UUID, if_match: str | None, **fields: Any) -> Write:
+    """Run a write on one aggregate only if it is still at the version If-Match names (412 when it
+    is not), and mark the response with what the write left. A command answering (aggregate, part),
+    like a posted update, is marked by its aggregate."""
+    result = command(who.workspace_id, aggregate_id, actor=who.actor,
+                     expected_version=parse_if_match(if_match), **fields)
+    written(response, result[0] if isinstance(result, tuple) else result)
+    return result
 
 
 async def in_thread(command: Callable[..., T], *args: Any, **kwargs: Any) -> T:

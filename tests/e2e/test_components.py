@@ -7,21 +7,17 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from interfaces.bootstrap import Beacon
-from tests.conftest import FakeClock, Tenant, make_tenant, settle
+from tests.conftest import FakeClock, Tenant, data_of, make_tenant, settle
 
 
 def add_component(client: TestClient, tenant: Tenant, name: str, **body: Any) -> dict:
-    response = client.post(f"/api/v1/pages/{tenant.page_slug}/components",
-                           json={"name": name, **body}, headers=tenant.headers("write"))
-    assert response.status_code == 201, response.text
-    return response.json()["data"]
+    return data_of(client.post(f"/api/v1/pages/{tenant.page_slug}/components",
+                               json={"name": name, **body}, headers=tenant.headers("write")), 201)
 
 
 def component(client: TestClient, tenant: Tenant, component_id: str, **params: str) -> dict:
-    response = client.get(f"/api/v1/components/{component_id}", params=params,
-                          headers=tenant.headers("read"))
-    assert response.status_code == 200, response.text
-    return response.json()["data"]
+    return data_of(client.get(f"/api/v1/components/{component_id}", params=params,
+                              headers=tenant.headers("read")))
 
 
 def listed(client: TestClient, beacon: Beacon, tenant: Tenant) -> dict:

@@ -9,6 +9,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,11 +52,8 @@ def geo_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def geo_beacon(geo_settings: Settings, clock: FakeClock) -> Iterator[Beacon]:
-    beacon = bootstrap(geo_settings, clock=clock)
-    try:
+    with closing(bootstrap(geo_settings, clock=clock)) as beacon:
         yield beacon
-    finally:
-        beacon.close()
 
 
 @pytest.fixture

@@ -53,6 +53,12 @@ def check(beacon: Beacon) -> None:
     beacon.jobs.check_monitors()
 
 
+def checked_after(beacon: Beacon, clock: FakeClock, seconds: int) -> None:
+    """Let `seconds` pass on the test's clock, then run the monitor check."""
+    clock.advance(seconds=seconds)
+    check(beacon)
+
+
 def test_creating_a_monitor_returns_its_token_and_ping_url_once(clocked_client: TestClient,
                                                                 tenant_on_clock: Tenant) -> None:
     created = create_monitor(clocked_client, tenant_on_clock, period_seconds=60)
@@ -120,15 +126,12 @@ def test_late_then_down_then_up_again_by_the_clock(clocked_client: TestClient,
     beat(clocked_client, created["token"])
     up = monitor(clocked_client, tenant_on_clock, created["id"])
     assert up["status"] == "up" and up["next_expected_at"] > up["last_beat_at"]
-    clock.advance(seconds=59)
-    check(clocked_beacon)
+    checked_after(clocked_beacon, clock, 59)
     assert monitor(clocked_client, tenant_on_clock, created["id"])["status"] == "up"
-    clock.advance(seconds=2)
-    check(clocked_beacon)
+    checked_after(clocked_beacon, clock, 2)
     late = monitor(clocked_client, tenant_on_clock, created["id"])
     assert (late["status"], late["missed_count"]) == ("late", 1)
-    clock.advance(seconds=30)
-    check(clocked_beacon)
+    checked_after(clocked_beacon, clock, 30)
     down = monitor(clocked_client, tenant_on_clock, created["id"])
     assert down["status"] == "down" and down["incident_id"] is None  # linked to no page
     beat(clocked_client, created["token"])
@@ -149,8 +152,7 @@ def test_pausing_stops_the_clock_and_resuming_restarts_it(clocked_client: TestCl
     assert monitor(clocked_client, tenant_on_clock, created["id"])["status"] == "paused"
     resumed = clocked_client.post(f"{url}/resume", headers=tenant_on_clock.headers("write"))
     assert resumed.json()["data"]["status"] == "up"
-    clock.advance(seconds=61)
-    check(clocked_beacon)
+    checked_after(clocked_beacon, clock, 61)
     assert monitor(clocked_client, tenant_on_clock, created["id"])["status"] == "late"
 
 
@@ -181,8 +183,7 @@ def test_a_linked_monitor_going_down_opens_an_incident_and_beats_resolve_it(
     created = create_monitor(clocked_client, tenant_on_clock, period_seconds=60,
                              grace_seconds=0, page_slug=slug)
     beat(clocked_client, created["token"])
-    clock.advance(seconds=61)
-    check(clocked_beacon)
+    checked_after(clocked_beacon, clock, 61)
     check(clocked_beacon)  # running the job twice opens nothing twice
     down = monitor(clocked_client, tenant_on_clock, created["id"])
     assert down["status"] == "down" and down["incident_id"]

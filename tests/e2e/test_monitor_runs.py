@@ -8,8 +8,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from interfaces.bootstrap import Beacon
-from tests.conftest import FakeClock, Tenant, settle
-from tests.e2e.test_heartbeats import assert_transparent_gif, check, create_monitor, monitor
+from tests.conftest import FakeClock, Tenant, data_of, settle
+from tests.e2e.test_heartbeats import assert_transparent_gif, checked_after, create_monitor, monitor
 
 
 def signal(client: TestClient, token: str, path: str = "", **kwargs: Any) -> None:
@@ -21,10 +21,8 @@ def signal(client: TestClient, token: str, path: str = "", **kwargs: Any) -> Non
 def listed(client: TestClient, beacon: Beacon, tenant: Tenant, monitor_id: str, what: str,
            **params: Any) -> list[dict]:
     settle(beacon)
-    response = client.get(f"/api/v1/monitors/{monitor_id}/{what}", params=params,
-                          headers=tenant.headers("read"))
-    assert response.status_code == 200, response.text
-    return response.json()["data"]
+    return data_of(client.get(f"/api/v1/monitors/{monitor_id}/{what}", params=params,
+                              headers=tenant.headers("read")))
 
 
 def test_a_run_from_start_to_success_is_timed_and_counts_as_the_beat(
@@ -98,11 +96,9 @@ def test_a_run_past_its_max_runtime_is_down_by_the_check(
                              max_runtime_seconds=600)
     signal(clocked_client, created["token"])
     signal(clocked_client, created["token"], "/start", params={"rid": "slow"})
-    clock.advance(seconds=599)
-    check(clocked_beacon)
+    checked_after(clocked_beacon, clock, 599)
     assert monitor(clocked_client, tenant_on_clock, created["id"])["status"] == "up"
-    clock.advance(seconds=30)
-    check(clocked_beacon)
+    checked_after(clocked_beacon, clock, 30)
     down = monitor(clocked_client, tenant_on_clock, created["id"])
     assert down["status"] == "down" and down["open_runs"][0]["timed_out"]
     (flip, _) = listed(clocked_client, clocked_beacon, tenant_on_clock, created["id"], "flips")
@@ -142,8 +138,7 @@ def test_a_run_timing_out_while_the_monitor_is_down_is_recorded_and_not_due_agai
                              max_runtime_seconds=60)
     signal(clocked_client, created["token"], "/fail")
     signal(clocked_client, created["token"], "/start")
-    clock.advance(seconds=61)
-    check(clocked_beacon)
+    checked_after(clocked_beacon, clock, 61)
     settle(clocked_beacon)
     (run,) = listed(clocked_client, clocked_beacon, tenant_on_clock, created["id"], "runs")
     assert run["timed_out"] and monitor(clocked_client, tenant_on_clock, created["id"])[

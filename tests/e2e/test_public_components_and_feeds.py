@@ -8,18 +8,16 @@ import feedparser
 from fastapi.testclient import TestClient
 
 from interfaces.bootstrap import Beacon
-from tests.conftest import FakeClock, Tenant, settle
+from tests.conftest import FakeClock, Tenant, data_of, settle
 from tests.e2e.test_components import add_component
 from tests.e2e.test_maintenance import schedule
 from tests.e2e.test_uptime import uptime
 
 
 def open_incident(client: TestClient, tenant: Tenant, **body: object) -> dict:
-    response = client.post(f"/api/v1/pages/{tenant.page_slug}/incidents",
-                           json={"title": "Elevated API latency", **body},
-                           headers=tenant.headers("write"))
-    assert response.status_code == 201, response.text
-    return response.json()["data"]
+    return data_of(client.post(f"/api/v1/pages/{tenant.page_slug}/incidents",
+                               json={"title": "Elevated API latency", **body},
+                               headers=tenant.headers("write")), 201)
 
 
 def test_the_page_shows_components_by_group_maintenance_and_what_incidents_affect(

@@ -14,7 +14,7 @@ from infrastructure.webhook_sender import HttpWebhookSender
 from interfaces.bootstrap import Beacon, bootstrap
 from interfaces.rest.app import create_app
 from projections.model import micros
-from tests.conftest import FakeClock, Tenant, make_tenant, settle
+from tests.conftest import FakeClock, Tenant, data_of, make_tenant, settle
 from tests.receiver import Receiver
 
 
@@ -25,25 +25,19 @@ def receiver() -> Iterator[Receiver]:
 
 
 def subscribe(client: TestClient, tenant: Tenant, url: str, **body: Any) -> dict:
-    response = client.post(f"/api/v1/pages/{tenant.page_slug}/subscribers",
-                           json={"url": url, **body}, headers=tenant.headers("write"))
-    assert response.status_code == 201, response.text
-    return response.json()["data"]
+    return data_of(client.post(f"/api/v1/pages/{tenant.page_slug}/subscribers",
+                               json={"url": url, **body}, headers=tenant.headers("write")), 201)
 
 
 def open_incident(client: TestClient, tenant: Tenant, **body: Any) -> dict:
-    response = client.post(f"/api/v1/pages/{tenant.page_slug}/incidents",
-                           json={"title": "API latency", "impact": "minor", **body},
-                           headers=tenant.headers("write"))
-    assert response.status_code == 201, response.text
-    return response.json()["data"]
+    return data_of(client.post(f"/api/v1/pages/{tenant.page_slug}/incidents",
+                               json={"title": "API latency", "impact": "minor", **body},
+                               headers=tenant.headers("write")), 201)
 
 
 def patch(client: TestClient, tenant: Tenant, incident_id: str, **body: Any) -> dict:
-    response = client.patch(f"/api/v1/incidents/{incident_id}", json=body,
-                            headers=tenant.headers("write"))
-    assert response.status_code == 200, response.text
-    return response.json()["data"]
+    return data_of(client.patch(f"/api/v1/incidents/{incident_id}", json=body,
+                                headers=tenant.headers("write")))
 
 
 def subscribed_incident(client: TestClient, tenant: Tenant, receiver: Receiver) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 
 import pytest
 
@@ -24,11 +25,8 @@ def activity(beacon: Beacon, workspace_id: uuid.UUID, monitor_id: uuid.UUID) -> 
 @pytest.fixture
 def quiet_clocked_beacon(settings: Settings, clock: FakeClock) -> Iterator[Beacon]:
     """A Beacon on the test's clock whose projections only run when the test says so."""
-    beacon = bootstrap(settings, clock=clock)
-    try:
+    with closing(bootstrap(settings, clock=clock)) as beacon:
         yield beacon
-    finally:
-        beacon.close()
 
 
 def test_rebuilding_monitor_activity_answers_what_the_live_tables_did(
