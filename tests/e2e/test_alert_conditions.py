@@ -4,8 +4,8 @@ heartbeat monitors (down, back up), evaluated off the Telemetry and Monitoring l
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
