@@ -108,6 +108,11 @@ def test_a_member_signs_in_reads_the_overview_and_a_funnel(
     page.wait_for_selector("p.secret")
     assert "/invitations/accept?token=" in page.inner_text("p.secret")
     assert "ann@example.com" in page.inner_text("#members-title + table, table")
+    page.get_by_role("button", name="Get a sign-in code").click()
+    code = page.inner_text("[data-testid=cli-code] code")
+    with httpx.Client(base_url=server, timeout=10) as api:
+        exchanged = api.post("/api/cli/validate", json={"token": code})
+        assert exchanged.status_code == 200, exchanged.text
     shoot(page, "settings")
 
     page.goto(f"{server}/app/other/overview")

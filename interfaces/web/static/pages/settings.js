@@ -55,10 +55,27 @@ function Deploys({ project }) {
   </section>`;
 }
 
+/** A one-time code for `beacon login` (valid 10 minutes, shown once). */
+function CommandLine() {
+  const [code, setCode] = useState(null);
+  const [problem, setProblem] = useState(null);
+  const issue = async () => {
+    try { setCode(await rest("POST", "/api/cli/tokens", {})); setProblem(null); } catch (e) { setProblem(e); }
+  };
+  return html`<section aria-labelledby="cli-title"><h2 id="cli-title">Command line</h2>
+    <p>Run <code>beacon login --url ${location.origin}</code> and give it a code from here.</p>
+    <button onClick=${issue}>Get a sign-in code</button>
+    <${ErrorNote} error=${problem} />
+    ${code ? html`<p class="secret" data-testid="cli-code">Code (valid until ${when(code.expires_at)}, works once):
+      <code>${code.token}</code></p>` : null}
+  </section>`;
+}
+
 export function Settings({ project }) {
   const admin = project.role === "admin" || project.role === "owner";
   return html`<section aria-labelledby="settings-title"><h1 id="settings-title">Settings</h1>
     <${Members} project=${project} />
+    <${CommandLine} />
     ${admin ? html`<${Deploys} project=${project} />` : null}
   </section>`;
 }
