@@ -102,6 +102,20 @@ def test_a_member_signs_in_reads_the_overview_and_a_funnel(
     page.wait_for_selector("[data-testid=stream-status]:has-text('paused')")
     shoot(page, "live")
 
+    with httpx.Client(base_url=server, timeout=10) as api:
+        rule = api.post("/api/v1/alerts", headers={"Authorization": f"Bearer {mine['keys']['secret']}"},
+                        json={"name": "Signups stop", "cooldown_seconds": 0,
+                              "channels": [{"type": "webhook", "url": "https://203.0.113.7/hook"}],
+                              "condition": {"type": "threshold", "event": "signed_up",
+                                            "window_seconds": 3600, "op": "<", "value": 1}})
+        assert rule.status_code == 201, rule.text
+        source, _, position = rule.headers["X-Beacon-Position"].rpartition(":")
+        assert beacon.wait_for(source, int(position), timeout=10)
+    page.goto(f"{server}/app/shop/alerts")
+    page.wait_for_selector("article[aria-label='Signups stop']")
+    assert "count of signed_up over 3600 s < 1" in page.inner_text("article[aria-label='Signups stop']")
+    shoot(page, "alerts")
+
     page.goto(f"{server}/app/shop/settings")
     page.get_by_label("Invite by email").fill("new@example.com")
     page.get_by_role("button", name="Invite").click()

@@ -10,12 +10,13 @@ import { Sessions } from "./pages/sessions.js";
 import { Exceptions } from "./pages/exceptions.js";
 import { Incidents } from "./pages/incidents.js";
 import { Monitors } from "./pages/monitors.js";
+import { Alerts } from "./pages/alerts.js";
 import { Settings } from "./pages/settings.js";
 
 const PAGES = [
   ["overview", "Overview", Overview], ["insights", "Insights", Insights], ["live", "Live events", Live],
   ["sessions", "Sessions", Sessions], ["exceptions", "Exceptions", Exceptions],
-  ["incidents", "Incidents", Incidents], ["monitors", "Monitors", Monitors],
+  ["incidents", "Incidents", Incidents], ["monitors", "Monitors", Monitors], ["alerts", "Alerts", Alerts],
   ["settings", "Settings", Settings],
 ];
 
