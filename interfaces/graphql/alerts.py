@@ -27,7 +27,8 @@ class AlertStateChange:
     at: datetime
     value: float | None
     notified: list[str] = strawberry.field(description="The channel ids told.")
-    suppressed: str | None = strawberry.field(description="Why no one was told: muted, cooldown or maintenance.")
+    suppressed: str | None = strawberry.field(
+        description="Why no one was told: muted, cooldown or maintenance.")
 
 
 @strawberry.type(description="A webhook an alert tells (its secret is shown once, over REST).")
