@@ -17,7 +17,9 @@ const ONE = `query I($id: ID!, $asOf: DateTime) { incident(id: $id, asOf: $asOf)
   history { version type occurredAt actor { keyId name } changes { field before after } } } }`;
 
 const lower = (v) => String(v).toLowerCase();
-const shown = (v) => (v === null || v === undefined || v === "" ? "nothing" : typeof v === "object" ? JSON.stringify(v) : String(v));
+// A posted update is a change whose value is the update itself: show its message, not its JSON.
+const shown = (v) => (v === null || v === undefined || v === "" ? "nothing"
+  : typeof v === "object" ? (typeof v.message === "string" ? `“${v.message}”` : JSON.stringify(v)) : String(v));
 
 function Timeline({ history }) {
   return html`<ol class="timeline" aria-label="Audit history">${history.map((e) => html`<li>

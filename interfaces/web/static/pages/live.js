@@ -82,7 +82,7 @@ export function Live({ project }) {
     </form>
     ${messages.length ? null : html`<p class="sub">Waiting for events… (send one to <code>POST /v1/events</code>)</p>`}
     <ol class="timeline" aria-live="polite" data-testid="live-events">${messages.map((m) => html`<li key=${m.id}>
-      <time datetime=${m.timestamp || m.occurred_at}>${when(m.timestamp || m.occurred_at)}</time>
+      <time datetime=${m.timestamp || m.occurred_at}>${when(m.timestamp || m.occurred_at)}</time>${" "}
       <b>${m.name}</b> ${m.actor_id ? html`<small>${m.actor_id}</small>` : null}
       ${m.properties ? html`<code class="props">${JSON.stringify(m.properties)}</code>` : null}</li>`)}</ol>
   </section>`;
