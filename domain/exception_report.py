@@ -94,7 +94,7 @@ def check_report(raw: object, now: datetime) -> dict[str, Any] | list[dict[str, 
 
     report: dict[str, Any] = {
         "exception_id": text("exception_id", 128), "exception_type": text("exception_type", MAX_TYPE),
-        "actor_id": text("actor_id", 512, False), "source_app": text("source_app", 256),
+        "actor_id": text("actor_id", 512), "source_app": text("source_app", 256),
         "source_version": text("source_version", 256), "message": text("message", MAX_MESSAGE, False),
         "stack_trace": text("stack_trace", MAX_STACK, False), "session_id": text("session_id", 128, False),
     }

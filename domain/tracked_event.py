@@ -126,10 +126,13 @@ def check_properties(value: Any, errors: list[dict[str, str]]) -> dict[str, Any]
 
 
 def check_event(raw: object, now: datetime, *, event_id: str | None = None,
-                session_is_uuid: bool = True) -> TrackedEvent | list[dict[str, str]]:
+                session_is_uuid: bool = True,
+                anonymous: bool = False) -> TrackedEvent | list[dict[str, str]]:
     """A valid TrackedEvent, or the list of what is wrong with `raw`.
 
-    `event_id` supplies a server-made id where the dialect makes it optional.
+    `event_id` supplies a server-made id where the dialect makes it optional. `anonymous` lets an
+    event leave `actor_id` out (seed 002's dialect: the request's visitor is its actor); seed 000
+    requires it.
     """
     if not isinstance(raw, dict):
         return [{"field": "", "message": "an event must be a JSON object"}]
@@ -138,7 +141,7 @@ def check_event(raw: object, now: datetime, *, event_id: str | None = None,
         event_id = _uuid(raw, "event_id", errors, required=True)
     category = _text(raw, "category", MAX_CATEGORY, errors)
     name = _text(raw, "name", MAX_NAME, errors)
-    actor_id = _text(raw, "actor_id", MAX_ACTOR, errors, required=False)  # else its visitor
+    actor_id = _text(raw, "actor_id", MAX_ACTOR, errors, required=not anonymous)
     source_app = _text(raw, "source_app", MAX_SOURCE, errors, required=False)
     source_version = _text(raw, "source_version", MAX_SOURCE, errors, required=False)
     session_id = (_uuid(raw, "session_id", errors, required=False) if session_is_uuid

@@ -35,7 +35,8 @@ async def _ingest_async_dialect(request: Request, who: Any, beacon: Any,
     client = request_client(request, beacon.settings.trusted_proxies)
     _, outcome = await check_and_admit(
         beacon, who.workspace_id,
-        lambda now: [check_event(raw, now, event_id=new_event_id()) for raw in raws], limit=limit,
+        lambda now: [check_event(raw, now, event_id=new_event_id(), anonymous=True) for raw in raws],
+        limit=limit,
         identify=lambda checked: beacon.visitors.identify(who.workspace, client, checked,
                                                           event_contexts(raws, checked)))
     count_outcome(request, outcome)
@@ -90,9 +91,8 @@ def _as_tracked(raw: Any, index: int) -> tuple[dict[str, Any] | None, list[dict[
         problems.append({"index": index, "field": "event", "message": "must be 1-100 characters"})
     if not isinstance(raw.get("sessionId"), str) or not raw["sessionId"]:
         problems.append({"index": index, "field": "sessionId", "message": "is required"})
-    if "distinctId" in raw and (not isinstance(raw["distinctId"], str) or not raw["distinctId"]):
-        problems.append({"index": index, "field": "distinctId",
-                         "message": "must be a non-empty string (leave it out for a visitor id)"})
+    if not isinstance(raw.get("distinctId"), str) or not raw["distinctId"]:
+        problems.append({"index": index, "field": "distinctId", "message": "is required"})
     properties = raw.get("properties")
     if not isinstance(properties, dict) or len(properties) > MAX_PROPERTIES:
         problems.append({"index": index, "field": "properties",
@@ -109,8 +109,8 @@ def _checked(events: list[Any], now: datetime, problems: list[dict[str, Any]]) -
     problems += [p for _, found in mapped for p in found]
     checked = []
     for index, (fields, _) in enumerate(mapped):
-        result = check_event(fields, now, event_id=new_event_id(), session_is_uuid=False) \
-            if fields else []
+        result = check_event(fields, now, event_id=new_event_id(), session_is_uuid=False,
+                             anonymous=True) if fields else []  # distinctId: _as_tracked
         if isinstance(result, list):
             problems += [{"index": index, **p} for p in result]
         checked.append(result)

@@ -74,7 +74,7 @@ class WireEvent(msgspec.Struct, gc=False):
     category: Category  # type: ignore[valid-type]
     name: Name  # type: ignore[valid-type]
     timestamp: Annotated[str, msgspec.Meta(min_length=10, max_length=40)]
-    actor_id: Actor | None = None  # type: ignore[valid-type]  # none: the request's visitor
+    actor_id: Actor  # type: ignore[valid-type]
     source_app: Source | None = None  # type: ignore[valid-type]
     source_version: Source | None = None  # type: ignore[valid-type]
     properties: FlatProperties | None = None

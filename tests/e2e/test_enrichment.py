@@ -81,6 +81,13 @@ def track(web: TestClient, tenant: Tenant, events: list[dict[str, Any]], **heade
     assert response.status_code == 200, response.text
 
 
+def track_anonymous(web: TestClient, tenant: Tenant, events: list[dict[str, Any]],
+                    **headers: str) -> None:
+    """Seed 002's dialect, the one that lets an event leave its actor out."""
+    response = web.post("/api/v1/events/batch", json=events, headers=tenant.headers("ingest", **headers))
+    assert response.status_code == 202 and response.json()["accepted"] == len(events), response.text
+
+
 def stored(web: TestClient, tenant: Tenant, event_id: str) -> dict[str, Any]:
     response = web.get(f"/api/v1/events/{event_id}", headers=tenant.headers("read"))
     assert response.status_code == 200, response.text
@@ -101,11 +108,12 @@ def test_every_dialect_gets_a_content_hash_geo_and_device_off_the_log(
     batch = web.post("/api/v1/events/batch", json=[{k: v for k, v in event().items() if k != "event_id"}],
                      headers=acme.headers("ingest", **from_browser()))
     seed4 = web.post("/ingest", json={"event": "signup", "timestamp": "2026-04-04T11:30:00Z",
-                                      "sessionId": "s1", "properties": {}},
+                                      "sessionId": "s1", "distinctId": "ann", "properties": {}},
                      headers={"X-API-Key": acme.keys["ingest"], **from_browser()})
     report = web.post("/v1/events/exceptions", headers=acme.headers("ingest", **from_browser()), json={
         "exception_id": "ex-1", "exception_type": "ValueError", "severity": "fatal",
-        "occurred_at": "2026-04-04T11:30:00Z", "source_app": "web", "source_version": "1"})
+        "occurred_at": "2026-04-04T11:30:00Z", "actor_id": "ann", "source_app": "web",
+        "source_version": "1"})
     assert [r.status_code for r in (one, batch, seed4, report)] == [202, 202, 200, 200]
     geo_beacon.runner("events").catch_up()  # the events' read model, before the pipeline ran
     before = stored(web, acme, sent["event_id"])
@@ -127,7 +135,7 @@ def test_every_dialect_gets_a_content_hash_geo_and_device_off_the_log(
     for event_id in others:
         assert stored(web, acme, event_id)["enrichment"]["city"] == "London"
     exception = web.get("/api/v1/exceptions/ex-1", headers=acme.headers("read")).json()["data"]
-    assert exception["actor_id"].startswith("visitor_")
+    assert exception["actor_id"] == "ann"
     assert exception["enrichment"]["country"] == "GB" and len(exception["enrichment"]["content_hash"]) == 64
     graph = web.post("/graphql", headers=acme.headers("read"), json={"query": """query ($id: ID!) {
         event(id: $id) { name enrichment { contentHash country city deviceType derivedWith } } }""",
@@ -142,7 +150,7 @@ def test_an_event_without_an_actor_is_its_visitors_and_another_workspace_sees_no
         web: TestClient, geo_beacon: Beacon, acme: Tenant) -> None:
     anonymous, again = event(actor_id=None), event(actor_id=None)
     del anonymous["actor_id"]
-    track(web, acme, [anonymous, again], **from_browser())
+    track_anonymous(web, acme, [anonymous, again], **from_browser())
     settle(geo_beacon)
     first, second = stored(web, acme, anonymous["event_id"]), stored(web, acme, again["event_id"])
     assert first["actor_id"].startswith("visitor_") and first["actor_id"] == second["actor_id"]
@@ -162,12 +170,31 @@ def test_an_event_without_an_actor_is_its_visitors_and_another_workspace_sees_no
     assert nodes == [{"enrichment": {"country": "GB", "browser": "Mobile Safari"}}]
 
 
+def test_the_seed_dialects_keep_their_actor_required(web: TestClient, geo_beacon: Beacon,
+                                                     acme: Tenant) -> None:
+    """Seeds 000 and 004 list actor_id and distinctId as required: no visitor id there."""
+    anonymous = event()
+    del anonymous["actor_id"]
+    seed0 = web.post("/v1/events", json=[anonymous], headers=acme.headers("ingest", **from_browser()))
+    assert seed0.status_code == 400
+    assert seed0.json()["error"]["details"][0]["errors"] == [{"field": "actor_id", "message": "is required"}]
+    seed4 = web.post("/ingest", json={"event": "signup", "timestamp": "2026-04-04T11:30:00Z",
+                                      "sessionId": "s1", "properties": {}},
+                     headers={"X-API-Key": acme.keys["ingest"], **from_browser()})
+    assert seed4.status_code == 400 and seed4.json()["details"][0]["field"] == "distinctId"
+    report = web.post("/v1/events/exceptions", headers=acme.headers("ingest"), json={
+        "exception_id": "ex-2", "exception_type": "ValueError", "severity": "fatal",
+        "occurred_at": "2026-04-04T11:30:00Z", "source_app": "web", "source_version": "1"})
+    assert report.status_code == 400 and "actor_id" in report.text
+    assert web.get("/api/v1/exceptions/ex-2", headers=acme.headers("read")).status_code == 404
+
+
 def test_yesterdays_visitor_id_cannot_be_reproduced(web: TestClient, geo_beacon: Beacon, acme: Tenant,
                                                     clock: FakeClock) -> None:
     def visitor() -> str:
         sent = event()
         del sent["actor_id"]
-        track(web, acme, [sent], **from_browser())
+        track_anonymous(web, acme, [sent], **from_browser())
         settle(geo_beacon)
         return str(stored(web, acme, sent["event_id"])["actor_id"])
 

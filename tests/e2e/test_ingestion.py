@@ -69,8 +69,7 @@ def test_a_partly_valid_batch_answers_207_with_a_result_per_event(client: TestCl
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["accepted", "invalid", "invalid"]
     assert [r["index"] for r in results] == [0, 1, 2] and results[0]["event_id"] == good["event_id"]
-    # actor_id is optional: an event without one is its visitor's (docs/analytics.md)
-    assert {e["field"] for e in results[1]["errors"]} >= {"event_id", "category"}
+    assert {e["field"] for e in results[1]["errors"]} >= {"event_id", "category", "actor_id"}
     assert results[2]["errors"] == [{"field": "category",
                                      "message": "must be a string of 1-128 characters"}]
 
