@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 from uuid import UUID
@@ -13,8 +12,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from uuid6 import uuid7
 
-from application.base import BeaconApplication, retry_on_conflict
-from domain.actor import Actor
+from application.base import BeaconApplication
 from domain.configuration import PLAN, ProjectConfiguration, config_monitor_id, configuration_id
 from domain.plan_violations import PlanViolations
 from domain.time import micros
@@ -30,19 +28,6 @@ class StoredEvents(Protocol):
                              to_us: int) -> Iterable[tuple[str, dict[str, Any] | None]]: ...
 
 
-@dataclass(frozen=True)
-class Deployment:
-    """What a deploy did: the version in force after it, and its diff (empty: nothing changed)."""
-
-    version: int
-    diff: dict[str, Any]
-    configuration: ProjectConfiguration
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.diff)
-
-
 class ConfigurationApplication(BeaconApplication):
     name = "Configuration"
 
@@ -53,21 +38,6 @@ class ConfigurationApplication(BeaconApplication):
         except AggregateNotFoundError:
             configuration = ProjectConfiguration.start(workspace_id, self.clock())
         return configuration
-
-    @retry_on_conflict
-    def deploy(self, workspace_id: UUID, document: dict[str, Any], *, author: Actor) -> Deployment:
-        """Put a compiled config in force as the next version: one event, one transaction."""
-        configuration = self.configuration(workspace_id)
-        diff = configuration.deploy(document, author=author, at=self.clock())
-        self.save(configuration)
-        return Deployment(configuration.deployed_version, diff, configuration)
-
-    @retry_on_conflict
-    def rollback(self, workspace_id: UUID, version: int, *, author: Actor) -> Deployment:
-        configuration = self.configuration(workspace_id)
-        diff = configuration.rollback(version, author=author, at=self.clock())
-        self.save(configuration)
-        return Deployment(configuration.deployed_version, diff, configuration)
 
     def preview(self, workspace_id: UUID, document: dict[str, Any]) -> dict[str, Any]:
         """The diff a deploy of `document` would make, changing nothing."""
@@ -98,13 +68,15 @@ class ConfigurationApplication(BeaconApplication):
 
     def check_not_owned(self, workspace_id: UUID, section: str, name: str, what: str,
                         object_id: UUID | None = None) -> None:
-        """409 for an API change to an object the configuration in force owns. A monitor is
-        owned only if it is the one the config made (its id derives from the name): a monitor
-        made through the API that shares a name stays the API's."""
-        if object_id is not None and section == "monitors" and \
-                object_id != config_monitor_id(workspace_id, name):
+        """409 for an API change to an object the configuration in force owns. A monitor or an
+        alert rule is owned only if it is the one the config made (its id derives from the
+        name): one made through the API that shares a name stays the API's."""
+        configuration = self.configuration(workspace_id)
+        owned_id = {"monitors": config_monitor_id(workspace_id, name),
+                    "alerts": configuration.alert_ids.get(name)}.get(section)
+        if object_id is not None and section in ("monitors", "alerts") and object_id != owned_id:
             return
-        self.configuration(workspace_id).check_not_owned(section, name, what)
+        configuration.check_not_owned(section, name, what)
 
     def record_violations(self, workspace_id: UUID, plan: TrackingPlan,
                           counts: dict[str, int]) -> None:

@@ -63,12 +63,20 @@ class MonitoringApplication(BeaconApplication):
         the monitor's name in beacon.yml."""
         if monitor_id is not None and monitor_id in self.repository:
             raise AlreadyExistsError("the monitor exists already")
-        token = new_token()
-        monitor = Monitor.create(monitor_id=monitor_id or new_id(), workspace_id=workspace_id,
-                                 token=token, actor=actor, at=self.clock(), **config)
-        self.save(monitor, HeartbeatToken.issue(monitor_id=monitor.id, workspace_id=workspace_id,
-                                                token=token))
+        monitor, issued, token = self.new_monitor(workspace_id, actor=actor,
+                                                  monitor_id=monitor_id or new_id(), **config)
+        self.save(monitor, issued)
         return monitor, token
+
+    def new_monitor(self, workspace_id: UUID, *, actor: Actor, monitor_id: UUID,
+                    **config: Any) -> tuple[Monitor, HeartbeatToken, str]:
+        """A monitor and its token's lookup, not saved yet (a deploy saves them with its
+        version), and the token, shown once."""
+        token = new_token()
+        monitor = Monitor.create(monitor_id=monitor_id, workspace_id=workspace_id,
+                                 token=token, actor=actor, at=self.clock(), **config)
+        return monitor, HeartbeatToken.issue(monitor_id=monitor.id, workspace_id=workspace_id,
+                                             token=token), token
 
     def get_monitor(self, workspace_id: UUID, monitor_id: UUID,
                     as_of: datetime | None = None) -> Monitor:

@@ -31,6 +31,12 @@ def config_monitor_id(workspace_id: UUID, name: str) -> UUID:
     return namespaced_id(workspace_id, "config-monitor", name)
 
 
+def config_alert_id(workspace_id: UUID, name: str, since_version: int) -> UUID:
+    """The id of the alert rule a config names, from the version that added it: a rule dropped
+    from beacon.yml is deleted, and one added again later is a new rule."""
+    return namespaced_id(workspace_id, "config-alert", f"{since_version}:{name}")
+
+
 def _named_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[str]]:
     diff = {"added": sorted(set(after) - set(before)),
             "removed": sorted(set(before) - set(after)),
@@ -65,6 +71,7 @@ class ProjectConfiguration(Aggregate):
         self.deployed_version = 0
         self.documents: dict[int, dict[str, Any]] = {}  # every version's document, for rollbacks
         self.deploys: list[dict[str, Any]] = []
+        self.alert_ids: dict[str, UUID] = {}  # the rules the version in force owns, by name
 
     class Started(Aggregate.Created):
         workspace_id: UUID
@@ -83,6 +90,10 @@ class ProjectConfiguration(Aggregate):
         rolled_back_from: int | None
 
         def apply(self, aggregate: ProjectConfiguration) -> None:
+            aggregate.alert_ids = {
+                name: aggregate.alert_ids.get(name) or config_alert_id(
+                    self.workspace_id, name, self.deploy_version)
+                for name in self.document.get("alerts") or {}}
             aggregate.document = self.document
             aggregate.deployed_version = self.deploy_version
             aggregate.documents[self.deploy_version] = self.document

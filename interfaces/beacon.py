@@ -13,6 +13,7 @@ import dramatiq
 from application.alert_evaluation import AlertEvaluation
 from application.alerts import AlertsApplication
 from application.base import BeaconApplication
+from application.config_deploys import Deploys
 from application.config_objects import ConfiguredObjects
 from application.deploys import ConfigurationApplication
 from application.enrichment import Enricher
@@ -78,6 +79,7 @@ class Beacon:
     actors: Actors
     tracking_plans: TrackingPlans
     configured_objects: ConfiguredObjects
+    deploys: Deploys
     configuration_queries: ConfigurationQueries
     stored_events: SqlStoredEvents
     visitors: Visitors

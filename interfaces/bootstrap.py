@@ -23,6 +23,7 @@ from psycopg import sql
 
 from application.alerts import AlertChannels, AlertsApplication
 from application.base import BeaconApplication, Clock, system_clock
+from application.config_deploys import Deploys
 from application.config_objects import ConfiguredObjects
 from application.deploys import ConfigurationApplication
 from application.enrichment import Enricher
@@ -48,6 +49,7 @@ from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
 from infrastructure.geo import GeoDatabase
 from infrastructure.incident_queries import SqlIncidentQueries
+from infrastructure.joint_recording import joint_recorder
 from infrastructure.monitor_activity_queries import SqlMonitorActivityQueries
 from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.monitor_queries import SqlMonitorQueries
@@ -168,6 +170,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         export_ttl=timedelta(hours=settings.export_ttl_hours), alert_evaluation=alert_evaluation,
         alert_webhooks=alert_webhooks)
     broker = build_broker(settings.redis_url)
+    configured_objects = ConfiguredObjects(statuspages, monitoring, alerts)
     return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
         monitoring=monitoring, exports=exports, configuration=configuration, databases=databases,
@@ -180,7 +183,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         limiter=RateLimiter(settings.redis_url), broker=broker, jobs=jobs,
         actors=declare_actors(jobs, broker),
         tracking_plans=TrackingPlans(configuration, settings.plan_check_seconds),
-        configured_objects=ConfiguredObjects(statuspages, monitoring),
+        configured_objects=configured_objects,
+        deploys=Deploys(configuration, configured_objects, joint_recorder(
+            [configuration, statuspages, monitoring, alerts], settings.uses_postgres)),
         configuration_queries=SqlConfigurationQueries(databases["Configuration"]),
         stored_events=SqlStoredEvents(databases["Telemetry"]),
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from domain.alert import check_channels, check_condition, check_cooldown
+from domain.errors import ValidationError as DomainValidationError
+from interfaces.rest.schemas import AlertRule
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
@@ -72,13 +77,27 @@ class PageSpec(Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
-class AlertSpec(BaseModel):
-    """Alert rules are kept and listed as deployed; the alerting engine that evaluates them
-    reads them from the configuration in force (docs/decisions/config-as-code.md)."""
+class AlertSpec(AlertRule):
+    """An alert rule, as `POST /api/v1/alerts` takes it (its name is its key in beacon.yml),
+    checked by the domain's own rules before anything is sent. A monitor condition may name a
+    monitor of the same file (`monitor: nightly backup`) instead of giving its id."""
 
-    model_config = ConfigDict(extra="allow")
-    event: Name | None = None
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _valid_rule(self) -> AlertSpec:
+        condition = self.condition
+        if condition.get("type") == "monitor" and "monitor" in condition:
+            condition = {**condition, "monitor_id": str(UUID(int=0))}
+            condition.pop("monitor")
+        try:
+            check_condition(condition)
+            check_channels([{**c, "id": str(UUID(int=0)), "secret": c.get("secret") or "x" * 16}
+                            for c in self.channels])
+            check_cooldown(self.cooldown_seconds)
+        except DomainValidationError as error:
+            raise ValueError(str(error)) from None
+        return self
 
 
 class BeaconConfig(Strict):

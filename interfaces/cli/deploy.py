@@ -111,12 +111,20 @@ def deploy(
         console.print(f"dry run: version {answer['version']} stays in force")
         return
     for created in answer.get("created", []):
-        line = f"created {created['kind']} {created['name']}"
-        console.print(line + (f" (token, shown once: {created['token']})" if "token" in created else ""))
-    if answer.get("objectsPending"):
-        messages.print("[yellow]some pages or monitors are not made yet: deploy again[/yellow]")
+        print_created(created)
     console.print(f"version {answer['version']} in force" if answer["changed"]
                   else f"unchanged: version {answer['version']} stays in force")
+
+
+def print_created(created: dict[str, Any]) -> None:
+    """A page, monitor or alert rule the deploy made, with what is shown this once."""
+    if created["kind"] != "alert":
+        line = f"created {created['kind']} {created['name']}"
+        console.print(line + (f" (token, shown once: {created['token']})" if "token" in created else ""))
+        return
+    for channel in created["channels"]:
+        console.print(f"alert {created['name']}: channel {channel['url']} signs with "
+                      f"{channel['secret']} (shown once)")
 
 
 @deploys.command("list")

@@ -12,20 +12,18 @@ from pydantic import Field
 from application.alerts import alert_json
 from domain.alert import Alert
 from domain.errors import AlertNotFoundError
+from interfaces.bootstrap import Beacon
 from interfaces.rest import representations as wire
 from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep, ConsistentRead, IfMatch, Reader, Writer
 from interfaces.rest.errors import BadRequest
-from interfaces.rest.schemas import Body
+from interfaces.rest.schemas import AlertRule, Body
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 
-class AlertCreate(Body):
+class AlertCreate(AlertRule):
     name: str
-    condition: dict[str, Any]
-    channels: list[dict[str, Any]]
-    cooldown_seconds: int = 300
 
 
 class AlertUpdate(Body):
@@ -55,6 +53,16 @@ def aware(moment: datetime | None, field: str) -> datetime | None:
         raise BadRequest(f"{field} needs a UTC offset, e.g. 2026-04-04T14:32:00Z",
                          details=[{"field": field, "message": "timezone required"}])
     return moment
+
+
+def changeable(beacon: Beacon, who: Any, alert_id: str) -> UUID:
+    """A rule the API may change or delete: one that beacon.yml owns is 409 (change it there).
+    Muting stays open to the API: it is what an on-call person does at 3 a.m., not a change to
+    the rule (docs/decisions/config-as-code.md)."""
+    alert = beacon.alerts.get_alert(who.workspace_id, alert_id_of(alert_id))
+    beacon.configuration.check_not_owned(who.workspace_id, "alerts", alert.name,
+                                         f"alert rule {alert.name!r}", alert.id)
+    return alert.id
 
 
 def written(response: Response, alert: Alert) -> None:
@@ -109,7 +117,7 @@ def change_alert(alert_id: str, body: AlertUpdate, who: Writer, beacon: BeaconDe
                  response: Response, if_match: IfMatch = None) -> dict:
     """Change name, condition, channels or cooldown; only the fields sent change."""
     alert = beacon.alerts.change_alert(
-        who.workspace_id, alert_id_of(alert_id), actor=who.actor,
+        who.workspace_id, changeable(beacon, who, alert_id), actor=who.actor,
         expected_version=wire.parse_if_match(if_match), **body.given())
     written(response, alert)
     return wire.envelope(alert_json(alert, secrets="channels" in body.given()))
@@ -117,7 +125,7 @@ def change_alert(alert_id: str, body: AlertUpdate, who: Writer, beacon: BeaconDe
 
 @router.delete("/{alert_id}", status_code=204)
 def delete_alert(alert_id: str, who: Writer, beacon: BeaconDep, response: Response) -> None:
-    beacon.alerts.delete_alert(who.workspace_id, alert_id_of(alert_id), actor=who.actor)
+    beacon.alerts.delete_alert(who.workspace_id, changeable(beacon, who, alert_id), actor=who.actor)
     wire.mark_position(response)
 
 

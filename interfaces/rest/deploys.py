@@ -3,7 +3,6 @@ deploys, roll back to an earlier version, or preview a deploy (`dryRun`) without
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -14,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as SchemaError
 
-from application.deploys import Deployment
+from application.config_deploys import Deployment
 from application.workspaces import Principal
 from domain.actor import Actor
 from domain.configuration import PLAN
@@ -27,7 +26,6 @@ from interfaces.rest.identity import Member, SignedIn, member_of
 from interfaces.rest.representations import in_thread, iso, mark_position
 
 router = APIRouter(tags=["configuration"])
-log = logging.getLogger("beacon.deploys")
 
 
 @dataclass(frozen=True)
@@ -84,28 +82,16 @@ def deploy_json(deploy: dict[str, Any]) -> dict[str, Any]:
 
 async def _landed(beacon: Beacon, who: Deployer, command: Callable[..., Deployment],
                   what: Any) -> Response:
-    """Run a deploy (or rollback) command; 201 when a new version is in force, 200 unchanged."""
+    """Run a deploy (or rollback) command; 201 when a new version is in force, 200 unchanged.
+    The version and every object it owns were recorded in one transaction, or nothing was."""
     deployment = await in_thread(command, who.workspace_id, what, author=who.actor)
-    answer = await in_thread(_make_objects, beacon, deployment, who)
-    response = JSONResponse(answer, status_code=201 if deployment.changed else 200)
+    beacon.tracking_plans.landed(deployment.configuration)  # this process's next request
+    response = JSONResponse({"success": True, "version": deployment.version,
+                             "changed": deployment.changed, "diff": deployment.diff,
+                             "created": deployment.created},
+                            status_code=201 if deployment.changed else 200)
     mark_position(response)
     return response
-
-
-def _make_objects(beacon: Beacon, deployment: Deployment, who: Deployer) -> dict[str, Any]:
-    """After the commit: the plan applies from the next request of this process, and the
-    document's pages and monitors are made to exist (idempotent: a failure here leaves the
-    version in force, and any later deploy makes what is missing)."""
-    beacon.tracking_plans.landed(deployment.configuration)
-    document = deployment.configuration.document
-    try:
-        created, pending = beacon.configured_objects.materialize(
-            who.workspace_id, document, who.actor), False
-    except Exception:
-        log.exception("deploy %s: making its pages and monitors failed", deployment.version)
-        created, pending = [], True
-    return {"success": True, "version": deployment.version, "changed": deployment.changed,
-            "diff": deployment.diff, "created": created, "objectsPending": pending}
 
 
 @router.post("/api/deploy", responses={201: {"description": "A new version is in force"}})
@@ -116,7 +102,7 @@ async def deploy(body: DeployRequest, who: DeployerDep, beacon: BeaconDep) -> Re
     await in_thread(beacon.configured_objects.check, who.workspace_id, document)
     if body.dryRun:
         return JSONResponse(await in_thread(_preview, beacon, who, document))
-    return await _landed(beacon, who, beacon.configuration.deploy, document)
+    return await _landed(beacon, who, beacon.deploys.deploy, document)
 
 
 def _preview(beacon: Beacon, who: Deployer, document: dict[str, Any]) -> dict[str, Any]:
@@ -140,4 +126,4 @@ def list_deploys(who: DeployerDep, beacon: BeaconDep) -> dict:
              responses={200: {"description": "That version's configuration is in force already"}})
 async def rollback(version: int, who: DeployerDep, beacon: BeaconDep) -> Response:
     """Deploy an earlier version's configuration again, as a new version."""
-    return await _landed(beacon, who, beacon.configuration.rollback, version)
+    return await _landed(beacon, who, beacon.deploys.rollback, version)

@@ -47,6 +47,15 @@ class Body(BaseModel):
         return {k: getattr(self, k) for k in self.model_fields_set}
 
 
+class AlertRule(Body):
+    """What an alert rule is, in `POST /api/v1/alerts` and in beacon.yml's `alerts` alike (the
+    domain checks the condition and channels: `domain.alert`)."""
+
+    condition: dict[str, Any]
+    channels: list[dict[str, Any]]
+    cooldown_seconds: int = 300
+
+
 class WorkspaceCreate(Body):
     name: Name
     plan: Plan = "free"

@@ -1,5 +1,6 @@
 """Configuration as code through the real app: deploys are versioned, listed and rolled back;
-what a deploy made belongs to beacon.yml; a deploy that fails leaves the previous version."""
+what a deploy made belongs to beacon.yml (failures and rollbacks of every object kind:
+test_deploy_atomicity.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from domain.configuration import config_monitor_id
 from interfaces.bootstrap import Beacon
 from tests.conftest import ADMIN, Tenant, make_tenant, settle
 from tests.deploying import config, deploy, event, graphql, secret_key
-from tests.faults import fail_saves_of, heal_saves_of
 
 INSIGHTS = {"signup-funnel": {"type": "funnel", "steps": ["visit", "signup_completed"]},
             "plans": {"type": "breakdown", "event": "signup_completed", "property": "plan"}}
@@ -133,41 +133,3 @@ def test_a_monitor_naming_an_unknown_page_is_refused_before_anything_is_written(
     response = deploy(client, key, config(monitors={"backup": {"page": "nowhere"}}))
     assert response.status_code == 422
     assert client.get("/api/deploys", headers=key).json()["version"] == 0
-
-
-def test_a_deploy_failing_half_way_leaves_the_previous_version_in_force(
-        client: TestClient, tenant: Tenant, beacon: Beacon, backend: str) -> None:
-    key = secret_key(client, tenant)
-    deploy(client, key, config("flag", insights={"plans": INSIGHTS["plans"]}))
-    settle(beacon)
-    fail_saves_of(beacon.databases["Configuration"], backend, "Configuration",
-                  "ProjectConfiguration.Deployed")
-    failed = deploy(client, key, config("reject", insights=INSIGHTS,
-                                        monitors={"backup": {"period_seconds": 60}}))
-    assert failed.status_code == 503
-    heal_saves_of(beacon.databases["Configuration"], "Configuration")
-
-    assert client.get("/api/deploys", headers=key).json()["version"] == 1
-    flagged = client.post("/v1/events", json=[event(plan="gold")], headers=tenant.headers("ingest"))
-    assert flagged.status_code == 200 and flagged.json()["accepted"] == 1  # still "flag"
-    settle(beacon)
-    assert graphql(client, tenant, "{ savedInsights { name } }")["savedInsights"] == [{"name": "plans"}]
-    monitor_id = config_monitor_id(__import__("uuid").UUID(tenant.id), "backup")
-    assert client.get(f"/api/v1/monitors/{monitor_id}", headers=tenant.headers("read")).status_code == 404
-
-    retried = deploy(client, key, config("reject", insights=INSIGHTS,
-                                         monitors={"backup": {"period_seconds": 60}}))
-    assert retried.status_code == 201 and retried.json()["version"] == 2
-
-
-def test_a_deploy_whose_monitors_cannot_be_made_yet_stays_in_force_and_the_next_makes_them(
-        client: TestClient, tenant: Tenant, beacon: Beacon, backend: str) -> None:
-    key = secret_key(client, tenant)
-    fail_saves_of(beacon.databases["Monitoring"], backend, "Monitoring", "Monitor.Created")
-    first = deploy(client, key, config(monitors={"backup": {"period_seconds": 60}}))
-    assert first.status_code == 201 and first.json()["objectsPending"] is True
-    heal_saves_of(beacon.databases["Monitoring"], "Monitoring")
-
-    again = deploy(client, key, config(monitors={"backup": {"period_seconds": 60}}))
-    assert again.json()["changed"] is False and again.json()["version"] == 1
-    assert [c["name"] for c in again.json()["created"]] == ["backup"]
