@@ -28,6 +28,10 @@ pages:
   backend: {name: Backend status}
 monitors:
   nightly backup: {period_seconds: 86400, page: backend}
+alerts:
+  backup down:
+    condition: {type: monitor, trigger: down, monitor: nightly backup}
+    channels: [{url: "https://hooks.example.com/beacon"}]
 """
 
 
@@ -64,6 +68,8 @@ def test_beacon_deploy_previews_then_deploys_beacon_yml(server: str, beacon: Bea
     assert deployed.returncode == 0, deployed.stderr
     assert "created page backend" in deployed.stdout
     assert "created monitor nightly backup (token, shown once: beet_" in deployed.stdout
+    assert "alert backup down: channel https://hooks.example.com/beacon signs with whsec_" \
+        in deployed.stdout
     assert "version 1 in force" in deployed.stdout
     refused = httpx.post(f"{server}/v1/events", json=[event(plan="gold")],
                          headers={"Authorization": f"Bearer {public}"})
@@ -82,6 +88,12 @@ def test_beacon_deploy_refuses_an_invalid_file_before_sending_anything(
     failed = beacon_cli("deploy", "--key", "sk_live_" + uuid.uuid4().hex, home=tmp_path)
     assert failed.returncode == 2
     assert "beacon.yml: tracking_plan.on_violation" in failed.stderr
+    (tmp_path / "beacon.yml").write_text(
+        "alerts:\n  quiet:\n    condition: {type: threshold, event: signup, op: '<', value: 1,"
+        " window_seconds: 5}\n    channels: [{url: 'https://hooks.example.com/b'}]\n")
+    failed = beacon_cli("deploy", "--key", "sk_live_" + uuid.uuid4().hex, home=tmp_path)
+    assert failed.returncode == 2
+    assert "beacon.yml: alerts.quiet" in failed.stderr and "condition.window_seconds" in failed.stderr
     (tmp_path / "beacon.yml").write_text("pages: [unclosed\n")
     assert beacon_cli("deploy", "--key", "k", home=tmp_path).returncode == 2
 

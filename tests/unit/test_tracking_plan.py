@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.configuration import ProjectConfiguration, diff_of
+from domain.configuration import ProjectConfiguration, config_alert_id, diff_of
 from domain.errors import DeployNotFoundError, OwnedByConfigError
 from domain.tracking_plan import TrackingPlan
 
@@ -73,3 +73,16 @@ def test_an_owned_object_is_refused_naming_the_config_until_released() -> None:
                                              "section": "pages", "name": "api"}
     configuration.deploy({}, author=AUTHOR, at=AT)
     configuration.check_not_owned("pages", "api", "page 'api'")
+
+
+def test_an_alert_rule_keeps_its_id_while_the_config_names_it_and_comes_back_as_a_new_one() -> None:
+    workspace = uuid.uuid4()
+    configuration = ProjectConfiguration.start(workspace, AT)
+    rule = {"condition": {}, "channels": [], "cooldown_seconds": 0}
+    configuration.deploy({"alerts": {"quiet": rule}}, author=AUTHOR, at=AT)
+    configuration.deploy({"alerts": {"quiet": {**rule, "cooldown_seconds": 60}}}, author=AUTHOR, at=AT)
+    assert configuration.alert_ids == {"quiet": config_alert_id(workspace, "quiet", 1)}
+    configuration.deploy({}, author=AUTHOR, at=AT)
+    assert configuration.alert_ids == {}
+    configuration.rollback(1, author=AUTHOR, at=AT)
+    assert configuration.alert_ids == {"quiet": config_alert_id(workspace, "quiet", 4)}
