@@ -21,6 +21,8 @@ class JointRecorder(Protocol):
 
     def save(self, saves: Sequence[tuple[BeaconApplication, Sequence[Any]]]) -> None: ...
 
+    def close(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class Deployment:

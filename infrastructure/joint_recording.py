@@ -72,6 +72,9 @@ class PostgresJointRecorder:
                     positions.append((app.name, max(ids)))
         _mark(positions)
 
+    def close(self) -> None:
+        """Nothing of its own: it borrows the applications' pool."""
+
 
 class SQLiteJointRecorder:
     """Several applications' events in one SQLite transaction over ATTACHed files."""
@@ -81,6 +84,8 @@ class SQLiteJointRecorder:
                       for app in apps}
         self.main = sorted(self.files)[0]
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
         self.recorders = {
             app.name: SQLiteApplicationRecorder(
                 app.recorder.datastore,  # type: ignore[attr-defined]
@@ -102,7 +107,16 @@ class SQLiteJointRecorder:
                 if name != self.main:
                     conn.execute("ATTACH DATABASE ? AS " + self.alias(name), (path,))
             connection = self._local.connection = SQLiteConnection(conn, max_age=None)
+            with self._lock:
+                self._opened.append(conn)
         return connection
+
+    def close(self) -> None:
+        """Close the connection each thread opened."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
 
     def save(self, saves: Saves) -> None:
         batches = _in_order(saves)

@@ -177,6 +177,7 @@ class Beacon:
         self.webhooks.close()
         self.alert_webhooks.close()
         self.enricher.geo.close()
+        self.deploys.recorder.close()
         for app in self.applications.values():
             app.close()
         for db in {id(d): d for d in self.databases.values()}.values():

@@ -5,6 +5,7 @@ store of any of them) leaves the previous version in force for all; a rollback r
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -112,3 +113,24 @@ def test_a_rollback_restores_the_earlier_versions_monitors_and_alert_rules(
     sync = config_monitor_id(uuid.UUID(tenant.id), "sync")
     paused = client.post(f"/api/v1/monitors/{sync}/pause", headers=tenant.headers("write"))
     assert paused.status_code == 200  # released: the API's to change now
+
+
+def test_deploys_racing_each_other_each_land_whole_as_their_own_version(
+        client: TestClient, tenant: Tenant, beacon: Beacon) -> None:
+    key = secret_key(client, tenant)
+    workspace = uuid.UUID(tenant.id)
+    author = {"key_id": None, "name": "user:racer"}
+
+    def land(n: int) -> int:
+        document = {"pages": {f"page-{n}": {"name": f"Page {n}"}},
+                    "monitors": {f"job {n}": {"period_seconds": 60 + n}},
+                    "alerts": {f"rule {n}": rule(value=n)}}
+        return beacon.deploys.deploy(workspace, document, author=author).version
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        versions = sorted(pool.map(land, range(4)))
+    assert versions == [1, 2, 3, 4]
+    last = beacon.configuration.configuration(workspace).document
+    (name,) = last["alerts"]
+    assert set(alerts_listed(client, tenant, beacon)) == {name}  # the others were deleted
+    assert client.get("/api/deploys", headers=key).json()["version"] == 4
