@@ -101,9 +101,12 @@ class ConfiguredObjects:
                                         "token": token})
                 continue
             existing: Monitor = self.monitoring.repository.get(monitor_id)
-            if existing.status != "deleted":  # deleted through the API once released: gone
-                existing.reconfigure(settings, actor=actor, at=self.monitoring.clock())
-                changes.add(self.monitoring, existing)
+            if existing.status == "deleted":  # released once, then deleted through the API
+                raise ValidationError(
+                    f"monitor {name!r} was deleted after beacon.yml released it: give it "
+                    "another name", details=[{"field": f"monitors.{name}", "message": "deleted"}])
+            existing.reconfigure(settings, actor=actor, at=self.monitoring.clock())
+            changes.add(self.monitoring, existing)
 
     def _alerts(self, workspace_id: UUID, document: dict[str, Any],
                 owned_before: dict[str, UUID], owned: dict[str, UUID], actor: Actor,

@@ -1,5 +1,6 @@
-"""The configuration context: deploys of beacon.yml, rollbacks, dry runs, and the violations of
-the tracking plan that ingestion observed (docs/decisions/config-as-code.md)."""
+"""The configuration context: the configuration in force, dry runs, ownership, and the violations
+of the tracking plan that ingestion observed. Deploys and rollbacks, which record the configuration
+with the objects it owns, are application/config_deploys.py (docs/decisions/config-as-code.md)."""
 
 from __future__ import annotations
 

@@ -176,7 +176,7 @@ def update_monitor(monitor_id: str, body: MonitorUpdate, who: Writer, beacon: Be
     if "page_slug" in changes:
         check_page(beacon, who, changes["page_slug"])
     monitor = beacon.monitoring.reconfigure(
-        who.workspace_id, monitor_of(beacon, who, monitor_id).id, changes, actor=who.actor,
+        who.workspace_id, changeable_monitor_of(beacon, who, monitor_id).id, changes, actor=who.actor,
         expected_version=parse_if_match(if_match))
     written(response, monitor)
     return envelope(monitor_json(monitor, beacon))
@@ -185,7 +185,8 @@ def update_monitor(monitor_id: str, body: MonitorUpdate, who: Writer, beacon: Be
 @router.delete("/{monitor_id}", status_code=204)
 def delete_monitor(monitor_id: str, who: Writer, beacon: BeaconDep) -> Response:
     """Delete a monitor: its token records nothing more, its history is kept."""
-    monitor = beacon.monitoring.delete(who.workspace_id, monitor_of(beacon, who, monitor_id).id,
+    monitor = beacon.monitoring.delete(who.workspace_id,
+                                       changeable_monitor_of(beacon, who, monitor_id).id,
                                        actor=who.actor)
     response = Response(status_code=204)
     mark_position(response)

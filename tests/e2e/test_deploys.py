@@ -116,6 +116,10 @@ def test_objects_a_deploy_made_are_owned_by_the_config_until_it_releases_them(
         assert refused.json()["error"]["code"] == "owned_by_config"
         assert refused.json()["error"]["config"]["file"] == "beacon.yml"
         assert "beacon.yml" in refused.json()["error"]["message"]
+    for changed in (client.patch(f"/api/v1/monitors/{monitor_id}", json={"grace_seconds": 60},
+                                 headers=tenant.headers("write")),
+                    client.delete(f"/api/v1/monitors/{monitor_id}", headers=tenant.headers("write"))):
+        assert changed.status_code == 409 and changed.json()["error"]["code"] == "owned_by_config"
     assert client.get(f"/api/v1/monitors/{monitor_id}", headers=tenant.headers("read")).status_code == 200
     page = client.post(f"/admin/v1/workspaces/{tenant.id}/pages",
                        json={"slug": "backend", "name": "Mine"}, headers=ADMIN)
@@ -125,6 +129,10 @@ def test_objects_a_deploy_made_are_owned_by_the_config_until_it_releases_them(
     assert released.json()["diff"]["monitors"] == {"removed": ["nightly backup"]}
     paused = client.post(f"/api/v1/monitors/{monitor_id}/pause", headers=tenant.headers("write"))
     assert paused.status_code == 200 and paused.json()["data"]["status"] == "paused"
+    gone = client.delete(f"/api/v1/monitors/{monitor_id}", headers=tenant.headers("write"))
+    assert gone.status_code == 204
+    again = deploy(client, key, config(monitors={"nightly backup": {"period_seconds": 86400}}))
+    assert again.status_code == 422 and "another name" in again.json()["error"]["message"]
 
 
 def test_a_monitor_naming_an_unknown_page_is_refused_before_anything_is_written(
