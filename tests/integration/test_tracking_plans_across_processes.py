@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import uuid
 
+from typing import Any
+
 from application.deploys import ConfigurationApplication
 from application.tracking_plans import TrackingPlans
+from domain.configuration import ProjectConfiguration
 from infrastructure.settings import Settings
 from tests.conftest import two_processes_of
 
 AUTHOR = {"key_id": None, "name": "user:dev@example.com"}
 PLAN = {"tracking_plan": {"on_violation": "reject", "events": {"visit": {}}}}
+
+
+def deploy(application: ConfigurationApplication, workspace_id: uuid.UUID,
+           document: dict[str, Any]) -> ProjectConfiguration:
+    """Put a tracking plan in force (no pages, monitors or alert rules: the configuration's own
+    event is the whole deploy, as application/config_deploys.py records it)."""
+    configuration = application.configuration(workspace_id)
+    configuration.deploy(document, author=AUTHOR, at=application.clock())
+    application.save(configuration)
+    return configuration
 
 
 class Ticks:
@@ -38,8 +51,7 @@ def see_a_deploy_here_then_there(deploying: ConfigurationApplication,
     workspace_id = uuid.uuid4()
     assert here.plan_for(workspace_id) is None and there.plan_for(workspace_id) is None
 
-    deployment = deploying.deploy(workspace_id, PLAN, author=AUTHOR)
-    here.landed(deployment.configuration)
+    here.landed(deploy(deploying, workspace_id, PLAN))
     plan = here.plan_for(workspace_id)
     assert plan is not None and plan.version == 1 and plan.rejects
     assert there.plan_for(workspace_id) is None  # no query per request: not looked yet
@@ -48,7 +60,7 @@ def see_a_deploy_here_then_there(deploying: ConfigurationApplication,
     seen = there.plan_for(workspace_id)
     assert seen is not None and seen.version == 1 and seen.rejects
 
-    deploying.deploy(workspace_id, {}, author=AUTHOR)  # the plan dropped: nothing is checked
+    deploy(deploying, workspace_id, {})  # the plan dropped: nothing is checked
     ticks.now += 1.0
     assert there.plan_for(workspace_id) is None
     assert here.plan_for(workspace_id) is None  # the deploying process reads its own log too
@@ -63,9 +75,9 @@ def start_from_the_log(deploying: ConfigurationApplication,
                        serving: ConfigurationApplication) -> None:
     workspaces = [uuid.uuid4() for _ in range(3)]
     for workspace_id in workspaces:
-        deploying.deploy(workspace_id, PLAN, author=AUTHOR)
-    deploying.deploy(workspaces[0], {"tracking_plan": {"on_violation": "flag",
-                                                       "events": {"visit": {}}}}, author=AUTHOR)
+        deploy(deploying, workspace_id, PLAN)
+    deploy(deploying, workspaces[0], {"tracking_plan": {"on_violation": "flag",
+                                                        "events": {"visit": {}}}})
     started = TrackingPlans(serving)
     versions = [started.plan_for(w) for w in workspaces]
     assert [(p.version, p.on_violation) for p in versions if p] == [
