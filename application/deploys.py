@@ -14,7 +14,7 @@ from eventsourcing.application import AggregateNotFoundError
 from uuid6 import uuid7
 
 from application.base import BeaconApplication
-from domain.configuration import PLAN, ProjectConfiguration, config_monitor_id, configuration_id
+from domain.configuration import PLAN, ProjectConfiguration, configuration_id
 from domain.plan_violations import PlanViolations
 from domain.time import micros
 from domain.tracking_plan import TrackingPlan
@@ -69,15 +69,8 @@ class ConfigurationApplication(BeaconApplication):
 
     def check_not_owned(self, workspace_id: UUID, section: str, name: str, what: str,
                         object_id: UUID | None = None) -> None:
-        """409 for an API change to an object the configuration in force owns. A monitor or an
-        alert rule is owned only if it is the one the config made (its id derives from the
-        name): one made through the API that shares a name stays the API's."""
-        configuration = self.configuration(workspace_id)
-        owned_id = {"monitors": config_monitor_id(workspace_id, name),
-                    "alerts": configuration.alert_ids.get(name)}.get(section)
-        if object_id is not None and section in ("monitors", "alerts") and object_id != owned_id:
-            return
-        configuration.check_not_owned(section, name, what)
+        """409 for an API change to an object the configuration in force owns."""
+        self.configuration(workspace_id).check_not_owned(section, name, what, object_id)
 
     def record_violations(self, workspace_id: UUID, plan: TrackingPlan,
                           counts: dict[str, int]) -> None:

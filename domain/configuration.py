@@ -121,13 +121,27 @@ class ProjectConfiguration(Aggregate):
     def owns(self, section: str, name: str) -> bool:
         return name in (self.document.get(section) or {})
 
-    def check_not_owned(self, section: str, name: str, what: str) -> None:
+    def claim(self, section: str, name: str, object_id: UUID | None = None) -> dict[str, Any] | None:
+        """beacon.yml's claim on an object, or None when the API owns it. A monitor or an alert
+        rule is claimed only if it is the one the config made (its id derives from the name):
+        one made through the API that shares a name stays the API's."""
+        owned_id = {"monitors": config_monitor_id(self.workspace_id, name),
+                    "alerts": self.alert_ids.get(name)}.get(section)
+        if object_id is not None and section in ("monitors", "alerts") and object_id != owned_id:
+            return None
+        if not self.owns(section, name):
+            return None
+        return {"file": "beacon.yml", "version": self.deployed_version, "section": section,
+                "name": name}
+
+    def check_not_owned(self, section: str, name: str, what: str,
+                        object_id: UUID | None = None) -> None:
         """Refuse an API change to an object the configuration owns (409 naming the config)."""
-        if self.owns(section, name):
+        claim = self.claim(section, name, object_id)
+        if claim is not None:
             error = OwnedByConfigError(
                 f"{what} is owned by the project's configuration (beacon.yml, version "
                 f"{self.deployed_version}): change it there, or drop it from beacon.yml to "
                 "release it", details=[{"field": section, "message": name}])
-            error.extra = {"config": {"file": "beacon.yml", "version": self.deployed_version,
-                                      "section": section, "name": name}}
+            error.extra = {"config": claim}
             raise error

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from domain.alert import Alert as AlertAggregate
 from domain.errors import AlertNotFoundError
+from interfaces.graphql.configuration import ManagedBy, managed_by
 from interfaces.graphql.context import GraphQLContext
 from interfaces.graphql.pagination import DEFAULT_PAGE_SIZE, PageInfo, page_size, position_after
 from interfaces.rest.representations import encode_cursor
@@ -51,6 +52,11 @@ class Alert:
     created_at: datetime
     updated_at: datetime
     version: int
+
+    @strawberry.field(description="The beacon.yml version that owns this rule (null: the API "
+                                  "owns it).")
+    async def managed_by(self, info: Ctx) -> ManagedBy | None:
+        return await managed_by(info, "alerts", self.name, self.id)
 
     @strawberry.field(description="Every state change, oldest first.")
     async def history(self, info: Ctx) -> list[AlertStateChange]:

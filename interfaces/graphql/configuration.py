@@ -5,16 +5,37 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from domain.configuration import ProjectConfiguration
 from interfaces.graphql.context import GraphQLContext
 from projections.model import micros
 
 Ctx = Info[GraphQLContext, None]
+
+
+@strawberry.type(description="The beacon.yml version that owns an object: change it there (the "
+                             "API refuses with 409), or drop it from beacon.yml to release it.")
+class ManagedBy:
+    file: str
+    version: int
+
+
+async def managed_by(info: Ctx, section: str, name: str, object_id: str) -> ManagedBy | None:
+    """beacon.yml's claim on an object; the configuration is read once per request."""
+    ctx = info.context
+    configuration: ProjectConfiguration | None = getattr(ctx, "configuration_in_force", None)
+    if configuration is None:
+        configuration = await run_in_threadpool(ctx.beacon.configuration.configuration,
+                                                ctx.workspace_id)
+        ctx.configuration_in_force = configuration  # type: ignore[attr-defined]
+    claim = configuration.claim(section, name, UUID(object_id))
+    return None if claim is None else ManagedBy(file=claim["file"], version=claim["version"])
 
 
 @strawberry.type(description="A named funnel, breakdown or timeseries deployed in beacon.yml.")

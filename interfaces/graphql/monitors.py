@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from domain.errors import MonitorNotFoundError
+from interfaces.graphql.configuration import ManagedBy, managed_by
 from interfaces.graphql.context import GraphQLContext
 from interfaces.graphql.history import HistoryEntry
 from interfaces.graphql.lookup import found_or_none
@@ -172,6 +173,11 @@ class Monitor:
     created_at: datetime
     settings_version: int | None = strawberry.field(
         description="The ETag of the monitor's settings (null in lists).")
+
+    @strawberry.field(description="The beacon.yml version that owns this monitor (null: the "
+                                  "API owns it).")
+    async def managed_by(self, info: Ctx) -> ManagedBy | None:
+        return await managed_by(info, "monitors", self.name, self.id)
 
     @strawberry.field(description="The latest signals, newest first (at most 100).")
     async def beats(self, info: Ctx, first: int = 20, kind: BeatKind | None = None) -> list[Beat]:

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from application.alerts import alert_json
 from domain.alert import Alert
+from domain.configuration import ProjectConfiguration
 from domain.errors import AlertNotFoundError
 from interfaces.bootstrap import Beacon
 from interfaces.rest import representations as wire
@@ -65,6 +66,15 @@ def changeable(beacon: Beacon, who: Any, alert_id: str) -> UUID:
     return alert.id
 
 
+def shown(beacon: Beacon, alert: Alert, *, secrets: bool = False,
+          configuration: ProjectConfiguration | None = None) -> dict[str, Any]:
+    """An alert rule on the wire; `managed_by` names the beacon.yml version that owns it (null:
+    the API owns it, and may change it)."""
+    configuration = configuration or beacon.configuration.configuration(alert.workspace_id)
+    return {**alert_json(alert, secrets=secrets),
+            "managed_by": configuration.claim("alerts", alert.name, alert.id)}
+
+
 def written(response: Response, alert: Alert) -> None:
     response.headers["ETag"] = wire.etag(alert.version)
     wire.mark_position(response)
@@ -78,7 +88,7 @@ def create_alert(body: AlertCreate, who: Writer, beacon: BeaconDep, response: Re
         cooldown_seconds=body.cooldown_seconds, actor=who.actor)
     written(response, alert)
     response.headers["Location"] = f"/api/v1/alerts/{alert.id}"
-    return wire.envelope(alert_json(alert, secrets=True))
+    return wire.envelope(shown(beacon, alert, secrets=True))
 
 
 @router.post("/preview")
@@ -96,9 +106,10 @@ def list_alerts(who: Reader, beacon: BeaconDep, cursor: str | None = None,
     """The workspace's alert rules, oldest first, with cursor pagination."""
     page = beacon.alert_queries.list_alerts(
         str(who.workspace_id), wire.decode_cursor(cursor) if cursor else None, limit)
+    configuration = beacon.configuration.configuration(who.workspace_id)
     body: dict[str, Any] = {
-        "data": [alert_json(beacon.alerts.get_alert(who.workspace_id, UUID(row["id"])))
-                 for row in page.items],
+        "data": [shown(beacon, beacon.alerts.get_alert(who.workspace_id, UUID(row["id"])),
+                       configuration=configuration) for row in page.items],
         "has_more": page.has_more}
     if page.next_cursor is not None:
         body["next_cursor"] = wire.encode_cursor(*page.next_cursor)
@@ -109,7 +120,7 @@ def list_alerts(who: Reader, beacon: BeaconDep, cursor: str | None = None,
 def get_alert(alert_id: str, who: Reader, beacon: BeaconDep, response: Response) -> dict:
     alert = beacon.alerts.get_alert(who.workspace_id, alert_id_of(alert_id))
     response.headers["ETag"] = wire.etag(alert.version)
-    return wire.envelope(alert_json(alert))
+    return wire.envelope(shown(beacon, alert))
 
 
 @router.patch("/{alert_id}")
@@ -120,7 +131,7 @@ def change_alert(alert_id: str, body: AlertUpdate, who: Writer, beacon: BeaconDe
         who.workspace_id, changeable(beacon, who, alert_id), actor=who.actor,
         expected_version=wire.parse_if_match(if_match), **body.given())
     written(response, alert)
-    return wire.envelope(alert_json(alert, secrets="channels" in body.given()))
+    return wire.envelope(shown(beacon, alert, secrets="channels" in body.given()))
 
 
 @router.delete("/{alert_id}", status_code=204)
@@ -136,7 +147,7 @@ def mute_alert(alert_id: str, body: AlertMute, who: Writer, beacon: BeaconDep,
     alert = beacon.alerts.mute_alert(who.workspace_id, alert_id_of(alert_id),
                                      until=aware(body.until, "until"), actor=who.actor)
     written(response, alert)
-    return wire.envelope(alert_json(alert))
+    return wire.envelope(shown(beacon, alert))
 
 
 @router.get("/{alert_id}/history")

@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import Field, StringConstraints
 
+from domain.configuration import ProjectConfiguration
 from domain.errors import MonitorNotFoundError, PageNotFoundError, ValidationError
 from domain.monitor import MAX_SECONDS, Monitor
 from interfaces.bootstrap import Beacon
@@ -65,7 +66,8 @@ def monitor_json(monitor: Monitor, beacon: Beacon) -> dict[str, Any]:
     """A monitor on the wire; missed beats are counted by the application's clock."""
     now = beacon.monitoring.clock()
     return {
-        **row_json(MonitorRow.of(monitor)),
+        **row_json(MonitorRow.of(monitor),
+                   beacon.configuration.configuration(monitor.workspace_id)),
         "learned_interval_seconds": monitor.learned_seconds,
         "expected_interval_seconds": monitor.expected_seconds,
         "missed_count": monitor.missed_count(now),
@@ -81,8 +83,9 @@ def monitor_json(monitor: Monitor, beacon: Beacon) -> dict[str, Any]:
     }
 
 
-def row_json(row: MonitorRow) -> dict[str, Any]:
-    """A monitor as the list shows it (from the read model, or from the aggregate)."""
+def row_json(row: MonitorRow, configuration: ProjectConfiguration) -> dict[str, Any]:
+    """A monitor as the list shows it (from the read model, or from the aggregate);
+    `managed_by` names the beacon.yml version that owns it (null: the API owns it)."""
     return {
         "id": str(row.id), "name": row.name, "status": row.status,
         "status_since": iso(row.status_since), "period_seconds": row.period_seconds,
@@ -93,6 +96,7 @@ def row_json(row: MonitorRow) -> dict[str, Any]:
         "down_at": iso(row.down_at),
         "incident_id": str(row.incident_id) if row.incident_id else None,
         "created_at": iso(row.created_at),
+        "managed_by": configuration.claim("monitors", row.name, row.id),
     }
 
 
@@ -151,7 +155,8 @@ def list_monitors(who: Reader, beacon: BeaconDep, status: Status | None = None,
     """The workspace's monitors, newest first, optionally of one status, with cursors."""
     page = beacon.monitors.list_monitors(who.workspace_id, status=status, limit=limit,
                                          after=decode_cursor(cursor) if cursor else None)
-    body: dict[str, Any] = {"data": [row_json(row) for row in page.items],
+    configuration = beacon.configuration.configuration(who.workspace_id)
+    body: dict[str, Any] = {"data": [row_json(row, configuration) for row in page.items],
                             "has_more": page.has_more}
     if page.next_cursor is not None:
         body["next_cursor"] = encode_cursor(*page.next_cursor)

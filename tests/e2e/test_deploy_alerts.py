@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from domain.configuration import config_alert_id, config_monitor_id
 from interfaces.bootstrap import Beacon
 from tests.conftest import FakeClock, Tenant, settle
-from tests.deploying import deploy, secret_key
+from tests.deploying import deploy, graphql, secret_key
 from tests.e2e.test_alerts import evaluate, history, track
 from tests.receiver import Receiver
 
@@ -77,7 +77,15 @@ def test_a_deployed_rule_is_owned_by_the_config_but_may_be_muted(
 
     # A rule made through the API with the same name is the API's own.
     own = client.post("/api/v1/alerts", json={"name": "checkouts", **rule()}, headers=write)
-    assert own.status_code == 201
+    assert own.status_code == 201 and own.json()["data"]["managed_by"] is None
+    listed = alerts_listed(client, tenant, beacon)
+    assert listed["checkouts"]["managed_by"] is None  # the API's (listed by name: the last)
+    read = client.get(f"/api/v1/alerts/{alert_id}", headers=tenant.headers("read")).json()["data"]
+    assert read["managed_by"] == {"file": "beacon.yml", "version": 1, "section": "alerts",
+                                  "name": "checkouts"}
+    nodes = graphql(client, tenant, "{ alerts { edges { node { id managedBy { file version } } } } }")
+    assert {e["node"]["id"]: e["node"]["managedBy"] for e in nodes["alerts"]["edges"]} == {
+        alert_id: {"file": "beacon.yml", "version": 1}, own.json()["data"]["id"]: None}
     assert client.delete(f"/api/v1/alerts/{own.json()['data']['id']}", headers=write).status_code == 204
 
     # A changed rule keeps its id, its mute and its channels' secret; a dropped rule is deleted.
@@ -106,7 +114,15 @@ def test_a_rule_may_watch_a_monitor_of_the_same_file_by_name(
     secret = next(c for c in made.json()["created"] if c["kind"] == "alert")["channels"][0]["secret"]
     assert secret.startswith("whsec_")  # made by Beacon, shown once
     rule_ = alerts_listed(client, tenant, beacon)["backup down"]
-    assert rule_["condition"]["monitor_id"] == str(config_monitor_id(uuid.UUID(tenant.id), "backup"))
+    monitor_id = str(config_monitor_id(uuid.UUID(tenant.id), "backup"))
+    assert rule_["condition"]["monitor_id"] == monitor_id
+    monitor = client.get(f"/api/v1/monitors/{monitor_id}", headers=tenant.headers("read"))
+    listed = client.get("/api/v1/monitors", headers=tenant.headers("read")).json()["data"]
+    claim = {"file": "beacon.yml", "version": 1, "section": "monitors", "name": "backup"}
+    assert monitor.json()["data"]["managed_by"] == claim
+    assert [m["managed_by"] for m in listed] == [claim]
+    nodes = graphql(client, tenant, "{ monitors { edges { node { managedBy { version } } } } }")
+    assert [e["node"]["managedBy"] for e in nodes["monitors"]["edges"]] == [{"version": 1}]
 
 
 def test_an_invalid_rule_is_refused_whole_with_the_domains_reason(

@@ -4,7 +4,6 @@ and in the other once its version check comes round (a cheap look at the log's h
 from __future__ import annotations
 
 import uuid
-
 from typing import Any
 
 from application.deploys import ConfigurationApplication

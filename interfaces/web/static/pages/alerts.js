@@ -4,7 +4,7 @@ import { ErrorNote, gql, rest } from "../api.js";
 import { Empty, html, when, useLoad } from "../ui.js";
 
 const LIST = `{ alerts(first: 100) { edges { node { id name state stateSince mutedUntil condition
-  cooldownSeconds history { version state at value notified suppressed } } } } }`;
+  cooldownSeconds managedBy { file version } history { version state at value notified suppressed } } } } }`;
 
 function describe(condition) {
   if (condition.type === "threshold") {
@@ -32,7 +32,8 @@ export function Alerts({ project }) {
     ${alerts.map((a) => html`<article class="card" aria-label=${a.name}>
       <h2>${a.name} <span class=${`badge ${a.state === "firing" ? "down" : "up"}`}>${a.state}</span></h2>
       <p class="sub">${describe(a.condition)} · since ${when(a.stateSince)}
-        ${a.mutedUntil ? ` · muted until ${when(a.mutedUntil)}` : ""}</p>
+        ${a.mutedUntil ? ` · muted until ${when(a.mutedUntil)}` : ""}
+        ${a.managedBy ? html` · managed by <code>${a.managedBy.file}</code> (version ${a.managedBy.version})` : null}</p>
       ${canWrite ? html`<button onClick=${() => mute(a.id, 1)}>Mute 1 hour</button>` : null}
       <details><summary>History</summary><ol class="timeline">${a.history.map((h) => html`<li>
         <time datetime=${h.at}>${when(h.at)}</time> <b>${h.state}</b>

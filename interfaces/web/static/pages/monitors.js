@@ -1,5 +1,5 @@
 // Monitors: status, last beat, beat history, runs, status changes and uptime bars; pause, resume,
-// rotate for members who may write.
+// rotate for members who may write, unless beacon.yml owns the monitor (the API would say 409).
 import { useState } from "preact/hooks";
 import { ErrorNote, gql, rest } from "../api.js";
 import { Empty, html, pct, when, useLoad } from "../ui.js";
@@ -8,6 +8,7 @@ const LIST = `{ monitors(first: 100) { edges { node { id name status statusSince
   periodSeconds schedule { cron tz } } } } }`;
 const ONE = `query M($id: ID!, $from: DateTime!, $to: DateTime!) { monitor(id: $id) {
   id name status statusSince lastBeatAt nextExpectedAt periodSeconds graceSeconds schedule { cron tz }
+  managedBy { file version }
   beats(first: 30) { at kind rid exitStatus body }
   runs(first: 20) { rid startedAt endedAt durationMs outcome exitStatus }
   flips(first: 20) { at before after reason }
@@ -42,7 +43,9 @@ function Detail({ id, canWrite, onChanged }) {
       ${m.schedule ? html`cron <code>${m.schedule.cron}</code> (${m.schedule.tz})` : `every ${m.periodSeconds ?? "learned"} s`}</p>
     <p>Last beat ${when(m.lastBeatAt)} · next expected ${when(m.nextExpectedAt)}</p>
     <${ErrorNote} error=${problem} />
-    ${canWrite ? html`<div class="actions">
+    ${m.managedBy ? html`<p class="note">Managed by <code>${m.managedBy.file}</code> (version ${m.managedBy.version}):
+      change it there and deploy.</p>` : null}
+    ${canWrite && !m.managedBy ? html`<div class="actions">
       ${m.status === "paused" ? html`<button onClick=${() => act("resume")}>Resume</button>`
         : html`<button onClick=${() => act("pause")}>Pause</button>`}
       <button onClick=${() => act("rotate")}>Rotate token</button></div>` : null}
