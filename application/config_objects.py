@@ -86,6 +86,11 @@ class ConfiguredObjects:
                                    actor=actor)
                 changes.add(self.statuspages, page)
                 changes.created.append({"kind": "page", "name": slug, "id": str(page.id)})
+                continue
+            page = self.statuspages.get_page(workspace_id, slug)
+            page.rename(spec["name"], actor=actor, at=self.statuspages.clock())
+            if page.pending_events:
+                changes.add(self.statuspages, page)
 
     def _monitors(self, workspace_id: UUID, document: dict[str, Any], actor: Actor,
                   changes: ObjectChanges) -> None:

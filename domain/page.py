@@ -21,6 +21,12 @@ def page_id(workspace_id: UUID, slug: str) -> UUID:
     return namespaced_id(workspace_id, "page", slug)
 
 
+def check_name(name: str) -> None:
+    if not name or len(name) > 255:
+        raise ValidationError("name must be 1-255 characters",
+                              details=[{"field": "name", "message": "1-255 characters"}])
+
+
 class Page(Aggregate):
     """A public status page."""
 
@@ -43,11 +49,22 @@ class Page(Aggregate):
                 "slug must be 1-64 lowercase letters, digits and inner hyphens",
                 details=[{"field": "slug", "message": "lowercase letters, digits, hyphens"}],
             )
-        if not name or len(name) > 255:
-            raise ValidationError("name must be 1-255 characters",
-                                  details=[{"field": "name", "message": "1-255 characters"}])
+        check_name(name)
         return cls._create(cls.Created, id=page_id(workspace_id, slug),
                            workspace_id=workspace_id, slug=slug, name=name, actor=actor)
+
+    class Renamed(Aggregate.Event):
+        name: str
+        actor: Actor
+
+        def apply(self, aggregate: Page) -> None:
+            aggregate.name = self.name
+
+    def rename(self, name: str, *, actor: Actor, at: datetime) -> None:
+        """Give the page a new title (its slug, and so its URL, stays)."""
+        check_name(name)
+        if name != self.name:
+            self.trigger_event(self.Renamed, name=name, actor=actor, timestamp=at)
 
     class UptimeWeightsChanged(Aggregate.Event):
         uptime_weights: dict[str, float]

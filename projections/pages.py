@@ -8,7 +8,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from domain.page import Page
-from projections.model import BIGINT, TEXT, Op, Projection, Table, Upsert, micros
+from projections.model import BIGINT, TEXT, Op, Patch, Projection, Table, Upsert, micros
 
 PAGES = Table(
     name="rm_pages",
@@ -22,7 +22,7 @@ class PagesProjection(Projection):
     name = "pages"
     source = "StatusPages"
     tables = (PAGES,)
-    topics = (get_topic(Page.Created),)
+    topics = (get_topic(Page.Created), get_topic(Page.Renamed))
 
     def ops(self, event: Any) -> Iterable[Op]:
         if isinstance(event, Page.Created):
@@ -30,3 +30,5 @@ class PagesProjection(Projection):
                                       "workspace_id": str(event.workspace_id),
                                       "slug": event.slug, "name": event.name,
                                       "created_at": micros(event.timestamp)})
+        elif isinstance(event, Page.Renamed):
+            yield Patch(PAGES.name, {"id": str(event.originator_id)}, {"name": event.name})

@@ -141,3 +141,20 @@ def test_a_monitor_naming_an_unknown_page_is_refused_before_anything_is_written(
     response = deploy(client, key, config(monitors={"backup": {"page": "nowhere"}}))
     assert response.status_code == 422
     assert client.get("/api/deploys", headers=key).json()["version"] == 0
+
+
+def test_a_page_renamed_in_beacon_yml_is_renamed_on_its_public_page_and_in_a_rollback(
+        client: TestClient, tenant: Tenant, beacon: Beacon) -> None:
+    key = secret_key(client, tenant)
+    assert deploy(client, key, config(pages={"backend": {"name": "Backend"}})).status_code == 201
+    renamed = deploy(client, key, config(pages={"backend": {"name": "Backend API"}}))
+    assert renamed.status_code == 201 and renamed.json()["diff"] == {
+        "pages": {"changed": ["backend"]}}
+    assert renamed.json()["created"] == []  # the same page, under the same URL
+    settle(beacon)
+    assert client.get("/status/backend.json").json()["page"]["name"] == "Backend API"
+
+    rolled_back = client.post("/api/deploys/1/rollback", headers=key)
+    assert rolled_back.status_code == 201, rolled_back.text
+    settle(beacon)
+    assert client.get("/status/backend.json").json()["page"]["name"] == "Backend"
