@@ -19,8 +19,10 @@ BEACON = str(Path(sys.executable).with_name("beacon"))
 
 
 def client_from(server: str, address: str = "127.0.0.1") -> httpx.Client:
-    """A client whose connections come from `address` (any 127.x address is this machine)."""
-    return httpx.Client(base_url=server, timeout=30,
+    """A client whose connections come from `address` (any 127.x address is this machine). Each
+    sign-in costs an Argon2 verification (64 MiB): the generous timeout is for a loaded CI box,
+    where one request once waited past 30 s behind the projection threads."""
+    return httpx.Client(base_url=server, timeout=120,
                         transport=httpx.HTTPTransport(local_address=address))
 
 
