@@ -141,6 +141,21 @@ class LogListener(threading.Thread):
         for runner in self.runners:
             runner.wake()
 
+    @staticmethod
+    def interrupt(url: str, listeners: Sequence[LogListener]) -> None:
+        """Have stopping listeners see their stop now rather than at their next second's check:
+        one NOTIFY per channel, from one short connection (so a close takes milliseconds)."""
+        channels = {listener.channel for listener in listeners}
+        if not channels:
+            return
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=2) as conn:
+                for channel in channels:
+                    conn.execute("SELECT pg_notify(%s, '')", [channel])
+        except psycopg.Error as error:
+            log.warning("could not interrupt log listeners (%s): they stop within a second",
+                        error)
+
     def run(self) -> None:
         while not self.stop.is_set():
             try:

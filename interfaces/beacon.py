@@ -169,6 +169,8 @@ class Beacon:
             self.doorbell.close()
         for runner in self.runners:
             runner.wake()
+        LogListener.interrupt(self.settings.database_url,
+                              [t for t in self._threads if isinstance(t, LogListener)])
         for thread in self._threads:
             thread.join(timeout=5)
         if self._worker is not None:

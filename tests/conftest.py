@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,14 @@ from infrastructure.settings import Settings, eventsourcing_env
 from interfaces.bootstrap import Beacon, bootstrap, ensure_schema
 from interfaces.rest.app import create_app
 from tests.services import fresh_schema, require_postgres
+
+# Every test builds Beacon's tables in a schema of its own: ~75 short DDL transactions, each of
+# which waits for the WAL to reach the disk by default (2 s a test here, 62 minutes of CI). The
+# suite's connections (and the `beacon` subprocesses it starts, which inherit the environment)
+# commit without waiting for that flush. Transactions, locks and isolation are PostgreSQL's own
+# as in production; only a crash of the PostgreSQL server itself could lose the last commits,
+# which no test does (the kill -9 tests kill Beacon, not PostgreSQL).
+os.environ.setdefault("PGOPTIONS", "-c synchronous_commit=off")
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
