@@ -40,9 +40,10 @@ class MonitoringApplication(BeaconApplication):
     snapshotting_intervals = {Monitor: 200}
 
     def __init__(self, env: EnvType | None = None, clock: Clock = system_clock, *,
-                 due: DueMonitors) -> None:
+                 due: DueMonitors, closed: Callable[[UUID], bool] = lambda _: False) -> None:
         super().__init__(env, clock)
         self.due = due
+        self.closed = closed  # whether a workspace was deleted: its monitors record and check nothing
 
     def check_due(self, follow_up: Callable[[Monitor], object] = lambda monitor: None) -> int:
         """Mark every overdue monitor late or down, then `follow_up` each (outage incidents);
@@ -51,6 +52,8 @@ class MonitoringApplication(BeaconApplication):
         for monitor_id in due:
             try:
                 follow_up(self.check_overdue(monitor_id))
+            except MonitorNotFoundError:
+                continue  # its project was deleted: it goes neither late nor down, nor alerts
             except Exception:  # one monitor's trouble must not starve the others
                 log.exception("checking monitor %s failed", monitor_id)
         return len(due)
@@ -103,6 +106,8 @@ class MonitoringApplication(BeaconApplication):
             pointer: HeartbeatToken = self.load(token_id(lookup), NotFoundError, "token")
         except NotFoundError:
             return None
+        if self.closed(pointer.workspace_id):
+            return None  # a deleted project's monitors record nothing
         monitor: Monitor = self.load(pointer.monitor_id, MonitorNotFoundError, "monitor")
         if not monitor.accepts(token):
             return None  # rotated away: a concurrent rotation makes this save conflict and retry
@@ -133,6 +138,8 @@ class MonitoringApplication(BeaconApplication):
     def check_overdue(self, monitor_id: UUID) -> Monitor:
         """Mark a monitor late or down if its deadlines have passed by the application's clock."""
         monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor")
+        if self.closed(monitor.workspace_id):
+            raise MonitorNotFoundError("monitor not found")
         if monitor.evaluate(at=self.clock()):
             self.save(monitor)
         return monitor

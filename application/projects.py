@@ -108,16 +108,22 @@ class ProjectCommands(BeaconApplication):
         return workspace, {kind: (keys[kind], tokens[kind]) for kind in keys}
 
     def resolve_workspace(self, ref: str) -> UUID:
-        """A workspace id from an id or a slug; unknown either way is 404."""
+        """A workspace id from an id or a slug; unknown or deleted either way is 404."""
         try:
-            return UUID(ref)
+            workspace_id = UUID(ref)
         except ValueError:
-            pass
+            try:
+                claim: SlugClaim = self.repository.get(slug_claim_id(ref.lower()))
+            except (AggregateNotFoundError, ValueError):
+                raise WorkspaceNotFoundError("project not found") from None
+            workspace_id = claim.workspace_id
         try:
-            claim: SlugClaim = self.repository.get(slug_claim_id(ref.lower()))
-        except (AggregateNotFoundError, ValueError):
+            workspace: Workspace = self.repository.get(workspace_id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
             raise WorkspaceNotFoundError("project not found") from None
-        return claim.workspace_id
+        if workspace.deleted:  # its slug stays claimed, and leads nowhere
+            raise WorkspaceNotFoundError("project not found")
+        return workspace_id
 
     def assign_missing_slugs(self) -> int:
         """Give every workspace made before slugs one derived from its name (start-up, once)."""

@@ -10,6 +10,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
 from application.base import BeaconApplication, retry_on_conflict
+from application.deletions import DeletionCommands
 from application.people import PeopleCommands, new_secret
 from application.projects import ProjectCommands
 from domain.actor import Actor
@@ -40,7 +41,7 @@ def new_token(prefix: str = KEY_PREFIX) -> str:
     return new_secret(prefix)
 
 
-class WorkspacesApplication(PeopleCommands, ProjectCommands, BeaconApplication):
+class WorkspacesApplication(PeopleCommands, ProjectCommands, DeletionCommands, BeaconApplication):
     """Tenants and their keys, and the people and projects of DESIGN.md decision 11."""
 
     name = "Workspaces"
@@ -52,8 +53,8 @@ class WorkspacesApplication(PeopleCommands, ProjectCommands, BeaconApplication):
                                     workspace_id=workspace_id)
 
     def get_workspace(self, workspace_id: UUID) -> Workspace:
-        workspace: Workspace = self.load(workspace_id, WorkspaceNotFoundError, "workspace")
-        return workspace
+        """A workspace; a deleted one is not found, like one that never was."""
+        return self._live_workspace(workspace_id)
 
     @retry_on_conflict
     def reconfigure_workspace(self, workspace_id: UUID, *, actor: Actor,
@@ -108,4 +109,6 @@ class WorkspacesApplication(PeopleCommands, ProjectCommands, BeaconApplication):
             workspace: Workspace = self.repository.get(key.workspace_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             raise WorkspaceNotFoundError("workspace not found") from None
+        if workspace.deleted:
+            return None  # a deleted project's keys stop working at once
         return Principal(key=key, workspace=workspace)

@@ -36,6 +36,12 @@ def lookup_of(token: str) -> str | None:
     return None
 
 
+def shown_prefix(token_prefix: str | None, lookup: str) -> str:
+    """How a key is recognised in a list without revealing it: its kind and the first characters
+    of its lookup (the part Beacon finds it by, never enough to use it)."""
+    return f"{token_prefix or ''}{lookup[:6]}…"
+
+
 def api_key_id(lookup: str) -> UUID:
     return global_id("api_key", lookup)
 
@@ -44,8 +50,9 @@ class ApiKey(Aggregate):
     """One credential. Revoking is final."""
 
     def __init__(self, workspace_id: UUID, name: str, scopes: list[str], lookup: str,
-                 secret_hash: str, actor: Actor):
+                 secret_hash: str, actor: Actor, token_prefix: str | None = None):
         self.workspace_id = workspace_id
+        self.token_prefix = token_prefix
         self.name = name
         self.scopes = scopes
         self.lookup = lookup
@@ -59,6 +66,7 @@ class ApiKey(Aggregate):
         lookup: str
         secret_hash: str
         actor: Actor
+        token_prefix: str | None = None  # pk_live_, sk_live_ or bkn_live_ (absent before 2026-12-05)
 
     @classmethod
     def issue(cls, *, workspace_id: UUID, name: str, scopes: list[str], token: str,
@@ -78,6 +86,7 @@ class ApiKey(Aggregate):
             cls.Issued, id=api_key_id(lookup), workspace_id=workspace_id, name=name,
             scopes=sorted(set(scopes), key=SCOPES.index), lookup=lookup,
             secret_hash=hash_secret(token), actor=actor,
+            token_prefix=next(p for p in PREFIXES if token.startswith(p)),
         )
 
     class Revoked(Aggregate.Event):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate
 
 from domain.actor import Actor
-from domain.errors import ValidationError
+from domain.errors import ValidationError, WorkspaceNotFoundError
 
 PLANS: dict[str, dict[str, int | None]] = {
     # requests per minute and events per month; enterprise is set per workspace.
@@ -53,6 +54,9 @@ class Workspace(Aggregate):
         self.rate_limit_per_minute = limits["rate_limit_per_minute"]
         self.ip_allowlist: list[str] = []
         self.store_ip = False  # keep clients' raw addresses with their events (opt-in)
+        self.deleted_at: datetime | None = None
+        self.deleted_by: Actor | None = None
+        self.purged_at: datetime | None = None
 
     class Created(Aggregate.Created):
         name: str
@@ -114,3 +118,47 @@ class Workspace(Aggregate):
         }
         if changes:
             self.trigger_event(self.Reconfigured, changes=changes, actor=actor)
+
+    class Deleted(Aggregate.Event):
+        """The project is gone for everyone from this moment: its keys, members and pages answer
+        as if it never existed. Its events stay, for audit."""
+
+        actor: Actor
+
+        def apply(self, aggregate: Workspace) -> None:
+            aggregate.deleted_at = self.timestamp
+            aggregate.deleted_by = self.actor
+
+    @property
+    def deleted(self) -> bool:
+        return getattr(self, "deleted_at", None) is not None  # absent before 2026-12-05
+
+    def check_confirmation(self, confirm: str | None) -> None:
+        """A person deletes a project by typing its slug: anything else is refused."""
+        if confirm != self.slug:
+            raise ConfirmationError(
+                f"type the project's slug ({self.slug!r}) in `confirm` to delete it",
+                details=[{"field": "confirm", "message": f"must be {self.slug!r}"}])
+
+    def delete(self, actor: Actor, at: datetime) -> None:
+        if self.deleted:
+            raise WorkspaceNotFoundError("project not found")
+        self.trigger_event(self.Deleted, actor=actor, timestamp=at)
+
+    class Purged(Aggregate.Event):
+        """The read models no longer hold the deleted project's rows (`rows`: per table)."""
+
+        rows: dict[str, int]
+
+        def apply(self, aggregate: Workspace) -> None:
+            aggregate.purged_at = self.timestamp
+
+    def mark_purged(self, rows: dict[str, int], at: datetime) -> None:
+        if self.deleted and getattr(self, "purged_at", None) is None:
+            self.trigger_event(self.Purged, rows=rows, timestamp=at)
+
+
+class ConfirmationError(ValidationError):
+    """A deletion whose `confirm` is not the project's slug (answered 422)."""
+
+    code = "confirmation_required"

@@ -24,6 +24,7 @@ from infrastructure.database import Cursor
 from infrastructure.read_model_dialects import DuplicateKeyError
 from infrastructure.read_model_plans import Plan
 from infrastructure.read_models import REBUILD, ReadModelStore
+from projections.deleted_workspaces import DeletedWorkspaceEvents, DeletedWorkspaces
 from projections.model import Op, Projection
 
 log = logging.getLogger("beacon.projections")
@@ -51,11 +52,13 @@ class ProjectionRunner:
     rebuildable = True  # a runner that records events instead of rows has nothing to rebuild
 
     def __init__(self, projection: Projection, app: Application[Any], store: ReadModelStore,
-                 page_size: int = LIVE_PAGE):
+                 page_size: int = LIVE_PAGE, deleted: DeletedWorkspaces = frozenset):
         self.projection = projection
         self.app = app
         self.store = store
         self.page_size = page_size
+        self.deleted = deleted
+        self._forgotten = DeletedWorkspaceEvents(deleted)  # a deleted project's events
         self._wake = threading.Event()
 
     @property
@@ -75,8 +78,11 @@ class ProjectionRunner:
         )
         ops: list[Op] = []
         to_event = self.app.mapper.to_domain_event
+        self._forgotten.refresh()
         for notification in notifications:
-            ops.extend(self.projection.ops(to_event(notification)))
+            event = to_event(notification)
+            if not self._forgotten.drops(event):
+                ops.extend(self.projection.ops(event))
         full_page = len(notifications) == self.page_size
         return ops, notifications[-1].id if full_page else head
 
@@ -202,7 +208,7 @@ class Rebuilder:
         fresh = ReadModelStore(live.db, self.live.projection, suffix=REBUILD,
                                deferred_keys=deferred_keys)
         replay = ProjectionRunner(self.live.projection, self.live.app, fresh,
-                                  page_size=REBUILD_PAGE)
+                                  page_size=REBUILD_PAGE, deleted=self.live.deleted)
         self.phases = {}
         fresh.drop()
         fresh.create_tables(indexes=False)  # load first, index once at the end

@@ -16,6 +16,7 @@ def create_asgi_app() -> FastAPI:
     """An API-only process (projections and jobs run elsewhere) that owns its Beacon."""
     beacon = bootstrap(Settings())
     beacon.workspaces.assign_missing_slugs()  # workspaces made before slugs existed
+    beacon.deletions.finish_deletions()  # a purge a crash interrupted
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -15,6 +15,7 @@ from application.alerts import AlertsApplication
 from application.base import BeaconApplication
 from application.config_deploys import Deploys
 from application.config_objects import ConfiguredObjects
+from application.deletions import ProjectDeletions
 from application.deploys import ConfigurationApplication
 from application.enrichment import Enricher
 from application.exports import ExportsApplication
@@ -39,6 +40,7 @@ from infrastructure.stream_wakes import RedisDoorbell
 from interfaces.jobs import Actors, Jobs, periodic_jobs
 from projections.alerts import AlertQueries
 from projections.analytics_questions import AnalyticsQueries
+from projections.api_keys import ApiKeyQueries
 from projections.components import ComponentQueries
 from projections.configuration import ConfigurationQueries
 from projections.incidents import IncidentQueries
@@ -92,6 +94,8 @@ class Beacon:
     alert_queries: AlertQueries
     alert_evaluation: AlertEvaluation
     alert_webhooks: WebhookDeliveries
+    api_keys: ApiKeyQueries
+    deletions: ProjectDeletions
     stream: LiveStream
     doorbell: RedisDoorbell | None = None
     _stop: threading.Event = field(default_factory=threading.Event)

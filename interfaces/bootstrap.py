@@ -16,6 +16,7 @@ How a new piece is wired, so that nothing is patched in after construction:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import psycopg
@@ -25,6 +26,7 @@ from application.alerts import AlertChannels, AlertsApplication
 from application.base import BeaconApplication, Clock, system_clock
 from application.config_deploys import Deploys
 from application.config_objects import ConfiguredObjects
+from application.deletions import ProjectDeletions
 from application.deploys import ConfigurationApplication
 from application.enrichment import Enricher
 from application.exports import ExportsApplication
@@ -40,6 +42,7 @@ from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
 from infrastructure.alert_queries import SqlAlertQueries
 from infrastructure.analytics_queries import SqlAnalyticsQueries
+from infrastructure.api_key_queries import SqlApiKeyQueries
 from infrastructure.broker import build_broker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
 from infrastructure.configuration_queries import SqlConfigurationQueries, SqlStoredEvents
@@ -62,19 +65,21 @@ from infrastructure.stream_wakes import RedisDoorbell
 from infrastructure.telemetry_queries import SqlTelemetryQueries
 from infrastructure.user_agents import UserAgentParser
 from infrastructure.visitor_salts import SqlVisitorSalts
-from infrastructure.webhook_deliveries import SqlDeliveryStore
+from infrastructure.webhook_deliveries import ATTEMPTS, STATE, SqlDeliveryStore, attempts_table, state_table
 from infrastructure.webhook_sender import HttpWebhookSender
+from infrastructure.workspace_purge import SqlWorkspacePurge, purge_plan
 from interfaces.alerting import alert_deliveries, evaluation
 from interfaces.beacon import Beacon
 from interfaces.jobs import Jobs, declare_actors
 from interfaces.streaming import live_stream, stream_namespace
 from projections.alerts import AlertsProjection
+from projections.api_keys import ApiKeysProjection
 from projections.components import ComponentsProjection
 from projections.configuration import ConfigurationProjection
 from projections.enrichment import EnrichedEventsProjection, EnrichmentPipeline
 from projections.incidents import IncidentsProjection
 from projections.maintenance import MaintenancesProjection
-from projections.model import Projection
+from projections.model import Parent, Projection, Table
 from projections.monitor_activity import MonitorActivityProjection
 from projections.monitors import MonitorsProjection
 from projections.pages import PagesProjection
@@ -95,7 +100,18 @@ def all_projections() -> list[Projection]:
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
             ComponentsProjection(), MaintenancesProjection(),
             ConfigurationProjection(), MonitorActivityProjection(), EnrichedEventsProjection(),
-            AlertsProjection()]
+            AlertsProjection(), ApiKeysProjection()]
+
+
+def delivery_tables() -> list[tuple[str, Table]]:
+    """What became of each webhook and alert delivery (infrastructure/webhook_deliveries.py): not
+    read models, but rows of a workspace all the same, found through the subscriber or the rule."""
+    subscriber = (Parent("subscriber_id", "rm_subscribers"),)
+    rule = (Parent("incident_id", "rm_alerts"),)  # an alert's deliveries name the rule there
+    return [("StatusPages", replace(STATE, parents=subscriber)),
+            ("StatusPages", replace(ATTEMPTS, parents=subscriber)),
+            ("Alerts", replace(state_table("alert_delivery_state"), parents=rule)),
+            ("Alerts", replace(attempts_table("alert_attempts"), parents=rule))]
 
 
 def ensure_schema(settings: Settings) -> None:
@@ -126,7 +142,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     statuspages = StatusPagesApplication(eventsourcing_env(settings, "StatusPages"), clock=clock)
     telemetry = TelemetryApplication(eventsourcing_env(settings, "Telemetry"), clock=clock)
     monitoring = MonitoringApplication(eventsourcing_env(settings, "Monitoring"), clock=clock,
-                                       due=monitors)
+                                       due=monitors, closed=workspaces.is_deleted)
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
     configuration = ConfigurationApplication(eventsourcing_env(settings, "Configuration"), clock=clock)
     alerts = AlertsApplication(eventsourcing_env(settings, "Alerts"), clock=clock)
@@ -143,7 +159,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)
         store.create_tables()
-        runners.append(ProjectionRunner(projection, apps[projection.source], store))
+        runners.append(ProjectionRunner(projection, apps[projection.source], store,
+                                        deleted=workspaces.deleted_workspace_ids))
     webhooks, alert_webhooks = (WebhookDeliveries(
         store, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
                                  timeout=settings.webhook_timeout_seconds),
@@ -171,6 +188,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         alert_webhooks=alert_webhooks)
     broker = build_broker(settings.redis_url)
     configured_objects = ConfiguredObjects(statuspages, monitoring, alerts)
+    purge = SqlWorkspacePurge(purge_plan(databases, all_projections(), delivery_tables()),
+                              catch_up=jobs.catch_up_projections)
     return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
         monitoring=monitoring, exports=exports, configuration=configuration, databases=databases,
@@ -194,6 +213,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         enriched=SqlEnrichedQueries(databases["Telemetry"]),
         alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
         alert_webhooks=alert_webhooks,
+        api_keys=SqlApiKeyQueries(databases["Workspaces"]),
+        deletions=ProjectDeletions(workspaces, purge),
         stream=live_stream(settings, telemetry),
         doorbell=RedisDoorbell(settings.redis_url, stream_namespace(settings))
         if settings.redis_url else None,

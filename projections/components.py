@@ -14,7 +14,7 @@ from eventsourcing.utils import get_topic
 
 from domain.component import Component
 from domain.incident import Incident
-from projections.model import BIGINT, TEXT, Op, Patch, Projection, Table, Upsert, micros
+from projections.model import BIGINT, TEXT, Op, Parent, Patch, Projection, Table, Upsert, micros
 
 COMPONENTS = Table(
     name="rm_components",
@@ -29,11 +29,13 @@ STATUS_CHANGES = Table(
     name="rm_component_status_changes",
     columns={"component_id": TEXT, "version": BIGINT, "effective_at": BIGINT, "status": TEXT},
     primary_key=("component_id", "version"),
+    parents=(Parent("component_id", "rm_components"),),
 )
 INCIDENT_COMPONENTS = Table(
     name="rm_incident_components",
     columns={"incident_id": TEXT, "component_id": TEXT, "status": TEXT},
     primary_key=("incident_id", "component_id"),
+    parents=(Parent("component_id", "rm_components"), Parent("incident_id", "rm_incidents")),
 )
 FIELD_COLUMNS = {"group": "group_name"}
 

@@ -12,7 +12,18 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.incident import Incident
-from projections.model import BIGINT, BOOL, TEXT, Op, Patch, Projection, Table, Upsert, micros
+from projections.model import (
+    BIGINT,
+    BOOL,
+    TEXT,
+    Op,
+    Parent,
+    Patch,
+    Projection,
+    Table,
+    Upsert,
+    micros,
+)
 
 INCIDENTS = Table(
     name="rm_incidents",
@@ -28,6 +39,7 @@ UPDATES = Table(
     name="rm_incident_updates",
     columns={"id": TEXT, "incident_id": TEXT, "message": TEXT, "created_at": BIGINT},
     primary_key=("incident_id", "id"),
+    parents=(Parent("incident_id", "rm_incidents"),),
 )
 
 

@@ -19,6 +19,7 @@ from projections.model import (
     TEXT,
     Delete,
     Op,
+    Parent,
     Patch,
     Projection,
     Table,
@@ -40,12 +41,14 @@ TARGETS = Table(
     name="rm_maintenance_targets",
     columns={"maintenance_id": TEXT, "target_id": TEXT, "kind": TEXT},
     primary_key=("maintenance_id", "target_id"),
+    parents=(Parent("maintenance_id", "rm_maintenances"),),
     indexes=(("target_id",),),
 )
 UPDATES = Table(
     name="rm_maintenance_updates",
     columns={"id": TEXT, "maintenance_id": TEXT, "message": TEXT, "created_at": BIGINT},
     primary_key=("maintenance_id", "id"),
+    parents=(Parent("maintenance_id", "rm_maintenances"),),
 )
 TIMES = ("scheduled_for", "scheduled_until")
 KINDS = {"components": "component", "monitors": "monitor"}

@@ -17,6 +17,17 @@ TEXT, BIGINT, BOOL, JSON, DOUBLE, UUID = "text", "bigint", "bool", "json", "doub
 
 
 @dataclass(frozen=True)
+class Parent:
+    """Whose rows these are, for a table without a `workspace_id` column: `column` holds the
+    `key` of a row of `table` (same database), whose workspace they share. Deleting a project
+    purges a table's rows through its parents (infrastructure/workspace_purge.py)."""
+
+    column: str
+    table: str
+    key: str = "id"
+
+
+@dataclass(frozen=True)
 class Table:
     """A read-model table: columns by portable type, a primary key, secondary indexes.
 
@@ -26,7 +37,8 @@ class Table:
     inserts each key at most once, never updating or deleting, so a rebuild may load rows first
     and build the primary key after (it starts over the careful way if the key turns out not to
     be unique). `retired_indexes`: indexes an earlier release declared, dropped at start-up so
-    that writes stop paying for them (an index of anyone else's is left alone)."""
+    that writes stop paying for them (an index of anyone else's is left alone). `parents`: how a
+    table without a `workspace_id` column finds its workspace (any of them leads to it)."""
 
     name: str
     columns: dict[str, str]
@@ -35,6 +47,7 @@ class Table:
     clustered_by: tuple[str, ...] = ()
     keys_once: bool = False
     retired_indexes: tuple[tuple[str, ...], ...] = ()  # earlier releases' indexes: start-up drops them
+    parents: tuple[Parent, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from projections.model import (
     DOUBLE,
     TEXT,
     Op,
+    Parent,
     Patch,
     Projection,
     Table,
@@ -29,17 +30,20 @@ from projections.model import (
     micros,
 )
 
+MONITOR = (Parent("monitor_id", "rm_monitors"),)  # a monitor's rows: found through its monitor
 SETTINGS = Table(
     name="rm_monitor_settings",
     columns={"monitor_id": TEXT, "cron": TEXT, "tz": TEXT, "max_runtime_seconds": BIGINT,
              "min_runtime_seconds": BIGINT},
     primary_key=("monitor_id",),
+    parents=MONITOR,
 )
 BEATS = Table(
     name="rm_monitor_beats",
     columns={"monitor_id": TEXT, "version": BIGINT, "at": BIGINT, "kind": TEXT, "rid": TEXT,
              "exit_status": BIGINT, "value": DOUBLE, "body": TEXT, "reason": TEXT},
     primary_key=("monitor_id", "version"),
+    parents=MONITOR,
     indexes=(("monitor_id", "kind", "version"),),
 )
 RUNS = Table(
@@ -47,6 +51,7 @@ RUNS = Table(
     columns={"monitor_id": TEXT, "rid_key": TEXT, "started_at": BIGINT, "ended_at": BIGINT,
              "outcome": TEXT, "exit_status": BIGINT, "timed_out": BOOL},
     primary_key=("monitor_id", "started_at", "rid_key"),
+    parents=MONITOR,
     indexes=(("outcome", "timed_out"),),
 )
 FLIPS = Table(
@@ -54,6 +59,7 @@ FLIPS = Table(
     columns={"monitor_id": TEXT, "version": BIGINT, "at": BIGINT, "recorded_at": BIGINT,
              "before": TEXT, "after": TEXT, "reason": TEXT, "rid": TEXT, "exit_status": BIGINT},
     primary_key=("monitor_id", "version"),
+    parents=MONITOR,
 )
 RUNNING = "running"
 

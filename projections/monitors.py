@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.monitor import Monitor
-from projections.model import BIGINT, TEXT, Op, Patch, Projection, Table, Upsert, micros
+from projections.model import BIGINT, TEXT, Op, Parent, Patch, Projection, Table, Upsert, micros
 
 MONITORS = Table(
     name="rm_monitors",
@@ -27,6 +27,7 @@ OUTAGES = Table(
     name="rm_monitor_outages",
     columns={"monitor_id": TEXT, "started_at": BIGINT, "ended_at": BIGINT},
     primary_key=("monitor_id", "started_at"),
+    parents=(Parent("monitor_id", "rm_monitors"),),
 )
 
 

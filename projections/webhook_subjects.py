@@ -15,12 +15,15 @@ from domain.component import Component
 from domain.incident import Incident
 from domain.maintenance import Maintenance
 from domain.time import iso
-from projections.model import TEXT, Delete, Op, Table, Upsert
+from projections.model import TEXT, Delete, Op, Parent, Table, Upsert
 
 SUBJECT_COMPONENTS = Table(
     name="rm_webhook_subject_components",
     columns={"subject_id": TEXT, "component_id": TEXT},
     primary_key=("subject_id", "component_id"),
+    # an incident's or a maintenance's components
+    parents=(Parent("component_id", "rm_components"), Parent("subject_id", "rm_incidents"),
+             Parent("subject_id", "rm_maintenances")),
 )
 SUBJECT_EVENTS: tuple[type[Any], ...] = (
     Component.Changed, Component.StatusChanged, Component.Archived, Maintenance.Scheduled,

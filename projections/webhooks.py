@@ -25,6 +25,7 @@ from projections.model import (
     Fanout,
     Lookup,
     Op,
+    Parent,
     Patch,
     Projection,
     Table,
@@ -51,6 +52,7 @@ INCIDENT_PAGES = Table(
     name="rm_webhook_incident_pages",
     columns={"incident_id": TEXT, "page_id": TEXT},
     primary_key=("incident_id",),
+    parents=(Parent("incident_id", "rm_incidents"), Parent("page_id", "rm_pages")),
 )
 SUBSCRIBER_COMPONENTS = Table(
     name="rm_subscriber_components",

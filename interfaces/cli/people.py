@@ -1,4 +1,4 @@
-"""`beacon users create`, `beacon login|logout` and `beacon projects list|create`.
+"""`beacon users create`, `beacon login|logout` and `beacon projects list|create|delete`.
 
 `users create` works on the local installation (like `workspaces create`); the others talk to a
 Beacon over HTTP with the access token `beacon login` stored (interfaces/cli/credentials.py).
@@ -22,7 +22,8 @@ from interfaces.cli.credentials import (
 from interfaces.cli.lifecycle import load_settings, running
 
 users = typer.Typer(help="Create users (people who sign in).", no_args_is_help=True)
-projects = typer.Typer(help="List and create your projects on the Beacon you logged in to.",
+projects = typer.Typer(help="List, create and delete your projects on the Beacon you logged in "
+                       "to.",
                        no_args_is_help=True)
 
 
@@ -118,3 +119,21 @@ def create_project(
     typer.echo(f"public key  {project['keys']['public']['key']}")
     typer.echo(f"secret key  {project['keys']['secret']['key']}")
     messages.print("[yellow]The keys are shown only this once: store them now.[/yellow]")
+
+
+@projects.command("delete")
+def delete_project(
+    slug: Annotated[str, typer.Argument(help="The project's slug.")],
+    confirm: Annotated[str, typer.Option(
+        prompt="Deleting stops its keys, pages and monitors at once and cannot be undone. "
+               "Type the project's slug to confirm",
+        help="The project's slug again, to confirm without a prompt.")],
+) -> None:
+    """Delete a project you own: its keys stop working, its data leaves the dashboard, its history
+    is kept, and its slug is never used again."""
+    credentials = signed_in()
+    if confirm.strip() != slug:
+        fail(f"not deleted: {confirm.strip()!r} is not {slug!r}")
+    _request("DELETE", f"{credentials.url}/api/projects/{slug}", json={"confirm": confirm.strip()},
+             headers=credentials.headers())
+    messages.print(f"Deleted {slug}.")

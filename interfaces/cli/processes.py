@@ -15,6 +15,7 @@ def projector() -> None:
     settings = load_settings()
     configure_logging(settings)
     with running(settings) as beacon:
+        beacon.deletions.finish_deletions()  # a purge a crash interrupted
         beacon.start_projections()
         console.print(f"projecting {', '.join(r.name for r in beacon.runners)}; Ctrl-C to stop")
         wait_for_shutdown()

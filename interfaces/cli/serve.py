@@ -43,6 +43,7 @@ def serve(
         settings = ensure_admin_token(settings)
     with running(settings) as beacon:
         beacon.workspaces.assign_missing_slugs()  # workspaces made before slugs existed
+        beacon.deletions.finish_deletions()  # a purge a crash interrupted
         url = public_url(host, port)
         if development:
             show_development_banner(url, settings, prepare_first_start(beacon, settings))

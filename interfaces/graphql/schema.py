@@ -54,6 +54,7 @@ class Query:
                                       description=configuration.saved_insights.__doc__)
     members = strawberry.field(resolver=team.members, description=team.members.__doc__)
     deploys = strawberry.field(resolver=team.deploys, description=team.deploys.__doc__)
+    api_keys = strawberry.field(resolver=team.api_keys, description=team.api_keys.__doc__)
     tracking_plan_violations = strawberry.field(
         resolver=configuration.tracking_plan_violations,
         description=configuration.tracking_plan_violations.__doc__)

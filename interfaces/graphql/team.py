@@ -1,4 +1,4 @@
-"""The project's people and its configuration's history, for the dashboard's settings page."""
+"""The project's people, its keys and its configuration's history, for the settings page."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from domain.time import from_micros
 from interfaces.graphql.context import GraphQLContext
 from interfaces.graphql.history import Actor
 from interfaces.rest.errors import Forbidden
@@ -21,6 +22,19 @@ class Member:
     user_id: strawberry.ID
     email: str
     role: str = strawberry.field(description="owner, admin, member or viewer")
+
+
+@strawberry.type(description="An API key of this project: how to recognise it, never its secret.")
+class ApiKey:
+    id: strawberry.ID
+    name: str
+    scopes: list[str]
+    prefix: str = strawberry.field(description="The key's kind and first characters, e.g. "
+                                               "sk_live_AbC123…")
+    created_at: datetime
+    created_by: str = strawberry.field(description="Who issued it: user:<email>, or admin.")
+    revoked_at: datetime | None
+    revoked_by: str | None
 
 
 @strawberry.type(description="One deploy of beacon.yml: who, when, and what it changed.")
@@ -39,6 +53,20 @@ async def members(info: Ctx) -> list[Member]:
     roster = await run_in_threadpool(ctx.beacon.workspaces.roster, ctx.workspace_id)
     return [Member(user_id=strawberry.ID(str(m["user_id"])), email=m["email"], role=m["role"])
             for m in (roster.members() if roster else [])]
+
+
+async def api_keys(info: Ctx) -> list[ApiKey]:
+    """The project's API keys, revoked ones too, oldest first (for those who manage keys: an
+    admin, an owner, or a key with the manage scope)."""
+    ctx = info.context
+    if not ctx.principal.key.allows("manage"):
+        raise Forbidden("API keys are for those who manage them (admins and owners)")
+    rows = await run_in_threadpool(ctx.beacon.api_keys.keys_of, ctx.workspace_id)
+    return [ApiKey(id=strawberry.ID(row["id"]), name=row["name"], scopes=row["scopes"],
+                   prefix=row["prefix"], created_at=from_micros(row["created_at"]),
+                   created_by=row["created_by"], revoked_at=from_micros(row["revoked_at"]),
+                   revoked_by=row["revoked_by"])
+            for row in rows]
 
 
 async def deploys(info: Ctx) -> list[Deploy]:

@@ -60,6 +60,15 @@ def update_workspace(workspace_id: str, body: WorkspaceUpdate, beacon: BeaconDep
     return envelope(workspace_json(workspace))
 
 
+@router.delete("/workspaces/{workspace_id}", status_code=204)
+def delete_workspace(workspace_id: str, beacon: BeaconDep) -> Response:
+    """Delete a workspace (no confirmation: the admin token is the operator's); as
+    DELETE /api/projects/{id} does for an owner."""
+    ws_id = beacon.workspaces.resolve_workspace(workspace_id)
+    beacon.deletions.delete(ws_id, actor=ADMIN, confirmed=True)
+    return Response(status_code=204)
+
+
 @router.post("/workspaces/{workspace_id}/keys", status_code=201)
 def create_key(workspace_id: str, body: KeyCreate, beacon: BeaconDep) -> dict:
     """Issue an API key. The key itself is shown in this response only."""

@@ -31,6 +31,7 @@ from interfaces.rest import (
     monitor_runs,
     monitors,
     operations,
+    project_keys,
     projects,
     status_page,
     stream,
@@ -54,8 +55,8 @@ def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
                    subscribers.router,
                    exports.router, status_page.router, analytics.router, components.router,
                    maintenances.router, uptime.router, feeds.router, auth.router,
-                   cli_sign_in.router, projects.router, deploys.router, enriched.router,
-                   alerts.router):
+                   cli_sign_in.router, projects.router, project_keys.router, deploys.router,
+                   enriched.router, alerts.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     graphql = build_router(beacon)
     for route in graphql.routes:  # GET answers GraphiQL's page to a browser, JSON to a client

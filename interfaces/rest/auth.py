@@ -65,11 +65,14 @@ def set_session_cookies(response: Response, beacon: Beacon, token: str) -> str:
 
 
 def projects_of(beacon: Beacon, user_id: UUID) -> list[dict[str, Any]]:
-    """The projects a user belongs to, with their role in each."""
+    """The projects a user belongs to (deleted ones left out), with their role in each."""
     people = beacon.workspaces
     projects = []
     for workspace_id in people.get_user(user_id).workspace_ids:
-        workspace = people.get_workspace(workspace_id)
+        try:
+            workspace = people.get_workspace(workspace_id)
+        except NotFoundError:
+            continue  # deleted: gone from every list, though the membership's history stays
         projects.append({"id": str(workspace.id), "slug": workspace.slug, "name": workspace.name,
                          "plan": workspace.plan, "role": people.role_in(workspace_id, user_id)})
     return projects

@@ -33,6 +33,10 @@ class ProjectUpdate(Body):
     plan: Plan
 
 
+class ProjectDeletion(Body):
+    confirm: Annotated[str, Field(max_length=255)] | None = None
+
+
 class InvitationCreate(Body):
     email: Annotated[str, Field(min_length=3, max_length=254)]
     role: Role = "member"
@@ -81,6 +85,18 @@ def change_plan(project: str, body: ProjectUpdate, who: SignedIn, beacon: Beacon
     return envelope({"id": str(workspace.id), "slug": workspace.slug, "plan": workspace.plan,
                      "monthly_event_limit": workspace.monthly_event_limit,
                      "rate_limit_per_minute": workspace.rate_limit_per_minute})
+
+
+@router.delete("/api/projects/{project}", status_code=204)
+def delete_project(project: str, who: SignedIn, beacon: BeaconDep,
+                   body: ProjectDeletion | None = None) -> Response:
+    """Delete the project (owners only), typing its slug in `confirm`: its keys, members' access,
+    pages and monitors stop at once and its read models are purged; its history is kept, and its
+    slug is never given to another project."""
+    member = member_of(beacon, who, project, "own")
+    beacon.deletions.delete(member.workspace_id, actor=who.actor,
+                            confirm=body.confirm if body else None)
+    return Response(status_code=204)
 
 
 def _guard_owners(member: Member, roster: Roster | None, user_id: UUID, role: str | None) -> None:

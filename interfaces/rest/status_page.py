@@ -68,8 +68,17 @@ def status_json(view: StatusPageView, parts: PageParts) -> dict[str, Any]:
     }
 
 
-def page_view(beacon: Any, slug: str) -> StatusPageView:
+def public_view(beacon: Any, slug: str) -> StatusPageView | None:
+    """The page's view, or None if there is none (or its project was deleted and is being
+    purged: its page is gone from that moment)."""
     view = beacon.public_pages.status_page(slug, beacon.statuspages.clock())
+    if view is None or (view.workspace_id and beacon.workspaces.is_deleted(view.workspace_id)):
+        return None
+    return view
+
+
+def page_view(beacon: Any, slug: str) -> StatusPageView:
+    view = public_view(beacon, slug)
     if view is None:
         raise PageNotFoundError("page not found")
     return view
@@ -93,7 +102,7 @@ def status_summary(slug: str, beacon: BeaconDep) -> JSONResponse:
 @router.get("/status/{slug}", response_class=HTMLResponse)
 def status_page(slug: str, beacon: BeaconDep) -> HTMLResponse:
     """The public status page, as a visitor sees it."""
-    view = beacon.public_pages.status_page(slug, beacon.statuspages.clock())
+    view = public_view(beacon, slug)
     if view is None:
         html = templates().get_template("not_found.html").render(slug=slug)
         return HTMLResponse(html, status_code=404)
