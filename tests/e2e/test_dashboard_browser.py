@@ -186,6 +186,48 @@ def test_an_incident_is_opened_and_resolved_and_shows_in_history_and_on_the_publ
     assert "Checkout errors" in public.inner_text("#history")
 
 
+def test_an_admin_makes_and_revokes_a_key_and_the_owner_deletes_the_project(
+        beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
+    keys = project_with_user(beacon, "kim@example.com", "Keys", "keys")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("dialog", lambda dialog: dialog.accept())  # "Revoke the key…?"
+    sign_in(page, server, "kim@example.com")
+    page.wait_for_selector("[data-testid=total-events]")
+    page.goto(f"{server}/app/keys/settings")
+    page.wait_for_selector("[data-testid=api-key]")
+    assert {"public key", "secret key"} <= {row.inner_text().split("\t")[0].strip()
+                                            for row in page.query_selector_all("[data-testid=api-key]")}
+
+    page.get_by_label("Key name").fill("ci deploys")
+    page.get_by_label("ingest", exact=True).uncheck()
+    page.get_by_label("read", exact=True).check()
+    page.get_by_role("button", name="Create key").click()
+    secret = page.inner_text("[data-testid=new-key] code")
+    assert secret.startswith("sk_live_")
+    row = page.locator("[data-testid=api-key]", has_text="ci deploys")
+    row.wait_for()
+    assert secret not in row.inner_text() and "active" in row.inner_text()
+    with httpx.Client(base_url=server, timeout=10) as api:
+        bearer = {"Authorization": f"Bearer {secret}"}
+        assert api.get("/api/v1/monitors", headers=bearer).status_code == 200
+        shoot(page, "settings-keys")
+        page.get_by_role("button", name="Revoke ci deploys").click()
+        page.locator("[data-testid=api-key]", has_text="ci deploys").filter(
+            has_text="revoked").wait_for()
+        assert api.get("/api/v1/monitors", headers=bearer).status_code == 401
+
+        delete = page.get_by_role("button", name="Delete project")
+        page.get_by_label("to confirm").fill("key")
+        assert delete.is_disabled()
+        page.get_by_label("to confirm").fill("keys")
+        delete.click()
+        page.wait_for_selector("text=No project yet")
+        refused = api.post("/v1/events", headers={"Authorization": f"Bearer {keys['keys']['public']}"},
+                           json=[{"event_id": str(uuid.uuid4()), "name": "x", "actor_id": "a",
+                                  "category": "c", "timestamp": datetime.now(UTC).isoformat()}])
+        assert refused.status_code == 401
+
+
 def test_a_viewer_sees_no_write_controls_and_the_api_refuses_their_writes(
         beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
     with httpx.Client(base_url=server, timeout=10) as api:
@@ -207,6 +249,10 @@ def test_a_viewer_sees_no_write_controls_and_the_api_refuses_their_writes(
     page.goto(f"{server}/app/team/incidents")
     page.wait_for_selector("#incidents-title")
     assert page.get_by_text("Open an incident").count() == 0
+    page.goto(f"{server}/app/team/settings")
+    page.wait_for_selector("#members-title")
+    assert page.get_by_text("API keys").count() == 0
+    assert page.get_by_text("Delete this project").count() == 0
     status = page.evaluate("""async () => {
         const csrf = document.cookie.split('; ').find(c => c.startsWith('beacon_csrf=')).slice(12);
         const r = await fetch('/api/v1/pages/team-page/incidents', {

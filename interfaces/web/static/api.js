@@ -12,6 +12,10 @@ export class ApiError extends Error {
 }
 
 let project = null;
+let lastWrite = null;  // X-Beacon-Position of this page's latest write, for read-your-writes
+
+/** Where this page's latest write landed: a read that sends it waits for the read models. */
+export function lastWritePosition() { return lastWrite; }
 
 /** Every request from now on acts in this project (its slug). */
 export function useProject(slug) { project = slug; }
@@ -50,16 +54,19 @@ export async function rest(method, path, body, extraHeaders = {}) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw await failure(response);
+  lastWrite = response.headers.get("X-Beacon-Position") || lastWrite;
   if (response.status === 204) return null;
   const parsed = await response.json();
   return parsed && typeof parsed === "object" && "data" in parsed && !Array.isArray(parsed)
     ? parsed.data : parsed;
 }
 
-/** A GraphQL query; throws the first error so a page can show it. */
-export async function gql(query, variables = {}) {
+/** A GraphQL query (after `minPosition`, a write's position, when given); throws the first
+ * error so a page can show it. */
+export async function gql(query, variables = {}, minPosition = null) {
   const response = await fetch("/graphql", {
-    method: "POST", credentials: "same-origin", headers: headers(),
+    method: "POST", credentials: "same-origin",
+    headers: headers(minPosition ? { "X-Beacon-Min-Position": minPosition } : {}),
     body: JSON.stringify({ query, variables }),
   });
   if (!response.ok && response.status !== 200) throw await failure(response);

@@ -1,7 +1,9 @@
-// Settings: the project's members (admins invite and change roles) and its deploy history.
+// Settings: the project's members (admins invite and change roles), its keys and deploy history
+// (admins), and its deletion (owners).
 import { useState } from "preact/hooks";
 import { ErrorNote, gql, rest } from "../api.js";
 import { html, when, useLoad } from "../ui.js";
+import { ApiKeys, DeleteProject } from "./keys.js";
 
 const ROLES = ["viewer", "member", "admin", "owner"];
 const MEMBERS = `{ members { userId email role } }`;
@@ -75,7 +77,9 @@ export function Settings({ project }) {
   const admin = project.role === "admin" || project.role === "owner";
   return html`<section aria-labelledby="settings-title"><h1 id="settings-title">Settings</h1>
     <${Members} project=${project} />
+    ${admin ? html`<${ApiKeys} project=${project} />` : null}
     <${CommandLine} />
     ${admin ? html`<${Deploys} project=${project} />` : null}
+    ${project.role === "owner" ? html`<${DeleteProject} project=${project} />` : null}
   </section>`;
 }
