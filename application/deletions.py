@@ -59,9 +59,9 @@ class DeletionCommands(BeaconApplication):
         try:
             workspace: Workspace = self.repository.get(workspace_id)
         except AggregateNotFoundError:
-            raise WorkspaceNotFoundError("project not found") from None
+            raise WorkspaceNotFoundError("workspace not found") from None
         if workspace.deleted:
-            raise WorkspaceNotFoundError("project not found")
+            raise WorkspaceNotFoundError("workspace not found")
         return workspace
 
     def is_deleted(self, workspace_id: UUID) -> bool:

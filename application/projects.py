@@ -120,9 +120,9 @@ class ProjectCommands(BeaconApplication):
         try:
             workspace: Workspace = self.repository.get(workspace_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
-            raise WorkspaceNotFoundError("project not found") from None
+            raise WorkspaceNotFoundError("workspace not found") from None
         if workspace.deleted:  # its slug stays claimed, and leads nowhere
-            raise WorkspaceNotFoundError("project not found")
+            raise WorkspaceNotFoundError("workspace not found")
         return workspace_id
 
     def assign_missing_slugs(self) -> int:
