@@ -73,16 +73,20 @@ class DeletionCommands(BeaconApplication):
         """Every deleted workspace; the log is read only for deletions newer than the last read."""
         with self._deleted_lock:
             if time.monotonic() - self._deleted_read_at >= DELETED_SET_TTL:
-                for notification in self._notifications_after(self._deleted_read_to, DELETED_TOPIC):
+                head = self.recorder.max_notification_id() or 0
+                for notification in self._notifications_after(self._deleted_read_to,
+                                                              DELETED_TOPIC, head):
                     self._deleted.add(UUID(str(notification.originator_id)))
-                    self._deleted_read_to = notification.id
+                self._deleted_read_to = max(head, self._deleted_read_to)
                 self._deleted_read_at = time.monotonic()
             return frozenset(self._deleted)
 
-    def _notifications_after(self, position: int, topic: str) -> list[Notification]:
+    def _notifications_after(self, position: int, topic: str,
+                             head: int | None = None) -> list[Notification]:
+        """The log's notifications of `topic` after `position` (up to `head`), oldest first."""
         found: list[Notification] = []
         while True:
-            page = self.recorder.select_notifications(start=position + 1, limit=500,
+            page = self.recorder.select_notifications(start=position + 1, limit=500, stop=head,
                                                       topics=[topic])
             found.extend(page)
             if len(page) < 500:
