@@ -56,15 +56,20 @@ class SqlAnalyticsQueries(AnalyticsQueries):
         group = bucket_key(interval, starts[0], step, self.dialect)
         offset = month_number(query.start) if interval is Interval.MONTH else 0
         values = [0.0] * len(starts)
-        for key, value in self.rows(measured(self._source(query), group, query.metric)):
+        for key, value in self.rows(self._measured(query, group, interval)):
             values[int(key) - offset] = float(value)
         return list(zip(starts, values, strict=True))
+
+    def _measured(self, query: EventQuery, group: Sql, interval: Interval | None = None) -> Sql:
+        """`SELECT g, n`: the question's metric per `group` (an expression over `e.timestamp` and
+        `e.name`), `interval` the buckets' when the group is a time bucket."""
+        return measured(self._source(query), group, query.metric)
 
     def breakdown(self, query: EventQuery, prop: str, limit: int) -> list[tuple[str | None, float]]:
         return self._ranked(measured(self._source(query, {"b": prop}), Sql("e.b"), query.metric), limit)
 
     def top_events(self, query: EventQuery, limit: int) -> list[tuple[str, float]]:
-        ranked = self._ranked(measured(self._source(query), Sql("e.name"), query.metric), limit)
+        ranked = self._ranked(self._measured(query, Sql("e.name")), limit)
         return [(str(name), n) for name, n in ranked]
 
     def _ranked(self, grouped: Sql, limit: int) -> list[tuple[Any, float]]:
@@ -75,7 +80,7 @@ class SqlAnalyticsQueries(AnalyticsQueries):
         return [(value, float(n)) for value, n in self.rows(ranked)]
 
     def metric(self, query: EventQuery) -> float:
-        found = self.rows(measured(self._source(query), Sql("0"), query.metric))
+        found = self.rows(self._measured(query, Sql("0")))
         return float(found[0][1]) if found else 0.0
 
     def instants(self, query: EventQuery) -> list[int]:

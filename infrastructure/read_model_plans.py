@@ -2,7 +2,8 @@
 
 A rebuild prepares the next page on another thread while this one is written. Consecutive rows
 for one table go together: one executemany, or COPY when there are many; so do the records of
-consecutive InsertRecords where the backend decodes them (see `Records`).
+consecutive InsertRecords where the backend decodes them (see `Records`). A page's AddCounts are
+summed per key into one `Counts` step per table, after everything else.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import orjson
 
 from infrastructure.read_model_dialects import ReadModelDialect
-from projections.model import JSON, InsertRecords, Op, Table, Upsert
+from projections.model import JSON, AddCounts, InsertRecords, Op, Table, Upsert
 
 Shape = tuple[str, tuple[str, ...]]  # a table and the columns of its rows
 
@@ -44,13 +45,27 @@ class Records:
     deferred: bool
 
 
-class Plan(list[Rows | Records | Op]):
+@dataclass
+class Counts:
+    """A page's AddCounts to one table, summed per key: each row is the key's values, then the
+    amounts. Keys go in sorted order, so writers adding to the same rows side by side (a
+    rebuild's) lock them in one order and never deadlock."""
+
+    table: Table
+    key: tuple[str, ...]
+    amounts: tuple[str, ...]
+    rows: list[list[Any]]
+
+
+class Plan(list[Rows | Records | Counts | Op]):
     """A page's writes in order, prepared: batches of rows, and operations run one by one."""
 
     @property
     def order_free(self) -> bool:
-        """Nothing but inserts of keys that occur once: pages of these may commit in any order."""
-        return all(isinstance(step, Records) and step.deferred for step in self)
+        """Nothing but inserts of keys that occur once and counts (which commute): pages of
+        these may commit in any order."""
+        return all(isinstance(step, Counts) or (isinstance(step, Records) and step.deferred)
+                   for step in self)
 
     def append_rows(self, rows: Rows | Records | None) -> None:
         if rows is not None:
@@ -80,7 +95,18 @@ class Planner:
         plan = Plan()
         run: Shape | None = None
         rows: list[list[Any]] = []
+        counts: dict[tuple[str, tuple[str, ...], tuple[str, ...]], dict[tuple[Any, ...], list[int]]] = {}
+        written: set[str] = set()  # tables written by anything but AddCounts
         for op in ops:
+            if isinstance(op, AddCounts):
+                totals = counts.setdefault((op.table, tuple(op.key), tuple(op.amounts)), {})
+                key = tuple(op.key.values())
+                if key in totals:
+                    totals[key] = [a + b for a, b in zip(totals[key], op.amounts.values(), strict=True)]
+                else:
+                    totals[key] = list(op.amounts.values())
+                continue
+            written.add(op.table)
             if isinstance(op, InsertRecords) and self.dialect.decodes_records:
                 plan.append_rows(self._rows(run, rows))
                 run, rows = None, []
@@ -97,6 +123,11 @@ class Planner:
                 run, rows = shape, []
             rows.append(list(op.row.values()))
         plan.append_rows(self._rows(run, rows))
+        for (table, key, amounts), totals in counts.items():
+            if table in written:
+                raise ValueError(f"{table} receives AddCounts and other operations in one page")
+            plan.append(Counts(self.tables[table], key, amounts,
+                               [[*k, *totals[k]] for k in sorted(totals)]))
         return plan
 
     def _rows(self, shape: Shape | None, rows: list[list[Any]]) -> Rows | None:

@@ -11,7 +11,7 @@ import psycopg
 from infrastructure.database import Cursor, Database
 from infrastructure.fanout import fanout_statement
 from infrastructure.read_model_dialects import ReadModelDialect
-from infrastructure.read_model_plans import Plan, Records, Rows
+from infrastructure.read_model_plans import Counts, Plan, Records, Rows
 from infrastructure.record_copy import RecordShape
 from projections.model import BOOL, JSON, Delete, Fanout, InsertRecords, KeepMax, Op, Patch, Table
 
@@ -44,6 +44,8 @@ class PageWriter:
                 self._write_rows(cur, step)
             elif isinstance(step, Records):
                 self._write_records(cur, step)
+            elif isinstance(step, Counts):
+                self._write_counts(cur, step)
             else:
                 self._write_one(cur, step)
 
@@ -95,6 +97,18 @@ class PageWriter:
             else:
                 cur.executemany(_upsert_sql(table.name + self.suffix, shape.columns,
                                             table.primary_key), shape.parameters(rows))
+
+    def _write_counts(self, cur: Cursor, counts: Counts) -> None:
+        """Add each row's amounts to its key's row (inserted if absent), in the rows' order."""
+        table = counts.table
+        name = table.name + self.suffix
+        columns = (*counts.key, *counts.amounts)
+        adds = ", ".join(f"{c} = {name}.{c} + excluded.{c}" for c in counts.amounts)
+        cur.executemany(
+            f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
+            f"ON CONFLICT ({', '.join(table.primary_key)}) DO UPDATE SET {adds}",
+            [[self._adapt(table, c, v) for c, v in zip(columns, row, strict=True)]
+             for row in counts.rows])
 
     @staticmethod
     def _copy_rows(cur: Any, name: str, columns: tuple[str, ...], rows: Iterable[list[Any]]) -> None:

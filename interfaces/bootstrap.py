@@ -41,7 +41,7 @@ from application.webhook_bodies import PageSubscribers
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
 from infrastructure.alert_queries import SqlAlertQueries
-from infrastructure.analytics_queries import SqlAnalyticsQueries
+from infrastructure.analytics_rollup import RollupAnalyticsQueries
 from infrastructure.api_key_queries import SqlApiKeyQueries
 from infrastructure.broker import build_broker
 from infrastructure.component_queries import SqlComponentQueries, SqlMaintenanceQueries
@@ -49,6 +49,7 @@ from infrastructure.configuration_queries import SqlConfigurationQueries, SqlSto
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.enrichment_queries import SqlEnrichedQueries
 from infrastructure.enrichment_runner import EnrichmentRunner
+from infrastructure.event_hours_upgrade import fill_event_hours
 from infrastructure.export_files import ExportFiles
 from infrastructure.geo import GeoDatabase
 from infrastructure.incident_queries import SqlIncidentQueries
@@ -161,6 +162,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         store.create_tables()
         runners.append(ProjectionRunner(projection, apps[projection.source], store,
                                         deleted=workspaces.deleted_workspace_ids))
+    fill_event_hours(databases["Telemetry"])  # an installation older than the hourly rollup
     webhooks, alert_webhooks = (WebhookDeliveries(
         store, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
                                  timeout=settings.webhook_timeout_seconds),
@@ -168,7 +170,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
                                           backoff_seconds=settings.webhook_backoff_seconds))
         for store, recipients in ((deliveries, PageSubscribers(statuspages)),
                                   (alert_deliveries(databases["Alerts"]), AlertChannels(alerts))))
-    analytics = SqlAnalyticsQueries(databases["Telemetry"])
+    analytics = RollupAnalyticsQueries(databases["Telemetry"])
     alert_queries = SqlAlertQueries(databases["Alerts"])
     alert_evaluation = evaluation(alerts, alert_queries, analytics, databases, runners,
                                   telemetry, monitoring, clock, monitor_links.under_maintenance)

@@ -119,7 +119,20 @@ class InsertRecords:
     constants: dict[str, Any]
 
 
-Op = Upsert | Patch | Delete | KeepMax | InsertRecords | Fanout
+@dataclass(frozen=True)
+class AddCounts:
+    """Add `amounts` to the counter columns of the row with `key`, a missing row counting from
+    zero. Unlike the other operations it is not idempotent: a projection yields it for what one
+    event brings, and its count is exact because a page commits once, with its tracking
+    position. Counts commute, so a page's are summed per key and written after its other
+    operations; a table that receives them receives nothing else."""
+
+    table: str
+    key: dict[str, Any]
+    amounts: dict[str, int]
+
+
+Op = Upsert | Patch | Delete | KeepMax | InsertRecords | Fanout | AddCounts
 
 
 class Projection(ABC):

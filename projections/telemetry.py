@@ -14,6 +14,7 @@ from eventsourcing.utils import get_topic
 from domain.batch import EventBatch
 from domain.exception_report import ExceptionReport
 from domain.session import Session
+from projections.event_hours import EVENT_HOURS, hour_counts
 from projections.model import (
     BIGINT,
     JSON,
@@ -88,18 +89,21 @@ def iso_micros(value: str) -> int:
 
 
 class EventsProjection(Projection):
-    """One row per accepted event; the ledger guarantees one acceptance per (workspace, event_id)."""
+    """One row per accepted event, and the batch's counts added to the hourly rollup in the same
+    page; the ledger guarantees one acceptance per (workspace, event_id)."""
 
     name = "events"
     source = "Telemetry"
-    tables = (EVENTS,)
+    tables = (EVENTS, EVENT_HOURS)
     topics = (get_topic(EventBatch.Accepted),)
 
     def ops(self, event: Any) -> Iterable[Op]:
         if not isinstance(event, EventBatch.Accepted):
             return
+        workspace = str(event.workspace_id)
         yield InsertRecords(EVENTS.name, event.events_json, fields=RECORD_FIELDS, constants={
-            "workspace_id": str(event.workspace_id), "received_at": micros(event.received_at)})
+            "workspace_id": workspace, "received_at": micros(event.received_at)})
+        yield from hour_counts(workspace, event.events_json)
 
 
 class SessionsProjection(Projection):

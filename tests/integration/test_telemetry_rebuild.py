@@ -15,6 +15,7 @@ from domain.tracked_event import check_event
 from infrastructure.projection_runner import ProjectionRunner, Rebuilder
 from infrastructure.read_models import ReadModelStore
 from interfaces.bootstrap import Beacon
+from projections.event_hours import EVENT_HOURS
 from projections.model import InsertRecords, Op
 from projections.telemetry import (
     ACTIVITY,
@@ -63,7 +64,7 @@ def load(beacon: Beacon) -> uuid.UUID:
 def snapshot(beacon: Beacon) -> dict[str, list[dict]]:
     db = beacon.databases["Telemetry"]
     return {t.name: db.query(f"SELECT * FROM {t.name} ORDER BY {', '.join(t.primary_key)}")
-            for t in (EVENTS, SESSIONS, ACTIVITY, EXCEPTIONS)}
+            for t in (EVENTS, EVENT_HOURS, SESSIONS, ACTIVITY, EXCEPTIONS)}
 
 
 def test_rebuilt_telemetry_read_models_equal_the_live_ones(quiet_beacon: Beacon) -> None:
@@ -90,7 +91,8 @@ class TwiceInsertedEvents(EventsProjection):
 
     def ops(self, event: Any) -> Iterable[Op]:
         for op in super().ops(event):
-            assert isinstance(op, InsertRecords)
+            if not isinstance(op, InsertRecords):
+                continue  # the rollup's counts: this test is about rm_events' keys
             yield replace(op, table="rm_events_twice")
             renamed = [{**record, "name": "again"} for record in orjson.loads(op.records)]
             yield replace(op, table="rm_events_twice", records=orjson.dumps(renamed).decode())
