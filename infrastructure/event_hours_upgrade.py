@@ -21,6 +21,10 @@ from projections.telemetry import EVENTS, EventsProjection
 log = logging.getLogger("beacon.projections")
 UPGRADES = "rm_upgrades"  # one-time upgrades of the read models done on this database
 FILLED = "rm_event_hours filled from rm_events"
+# The start of an event's UTC hour, floored before 1970 too (SQL's division truncates toward zero;
+# `%` would need escaping for psycopg).
+HOUR_OF_EVENT = (f"(CASE WHEN timestamp >= 0 THEN timestamp / {HOUR} * {HOUR} "
+                 f"ELSE -(({HOUR - 1} - timestamp) / {HOUR}) * {HOUR} END)")
 
 
 def fill_event_hours(db: Database) -> bool:
@@ -37,11 +41,10 @@ def fill_event_hours(db: Database) -> bool:
         cur.execute(f"SELECT 1 AS done FROM {UPGRADES} WHERE name = %s", [FILLED])
         if cur.fetchone() is not None:
             return False
-        hour = f"(timestamp - ((timestamp % {HOUR}) + {HOUR}) % {HOUR})"  # floored before 1970 too
         cur.execute(f"DELETE FROM {EVENT_HOURS.name}")
         cur.execute(f"INSERT INTO {EVENT_HOURS.name} (workspace_id, name, hour, events) "
-                    f"SELECT workspace_id, name, {hour}, COUNT(*) FROM {EVENTS.name} "
-                    f"GROUP BY workspace_id, name, {hour}")
+                    f"SELECT workspace_id, name, {HOUR_OF_EVENT}, COUNT(*) FROM {EVENTS.name} "
+                    f"GROUP BY workspace_id, name, {HOUR_OF_EVENT}")
         position = int(tracked["position"]) if tracked else 0
         cur.execute(f"INSERT INTO {UPGRADES} (name, position) VALUES (%s, %s)", [FILLED, position])
     log.info("filled %s from %s at position %d in %.1fs", EVENT_HOURS.name, EVENTS.name, position,
