@@ -45,8 +45,8 @@ def hour_of(moment_us: int) -> int:
 
 def hour_counts(workspace_id: str, events_json: str) -> Iterator[AddCounts]:
     """What one accepted batch adds to the rollup: its events counted per (name, hour)."""
-    counted = Counter((record.name, hour_of(record.timestamp_us))
-                      for record in _records.decode(events_json))
+    text = events_json if type(events_json) is str else str(events_json)  # msgspec: no subclasses
+    counted = Counter((record.name, hour_of(record.timestamp_us)) for record in _records.decode(text))
     for (name, hour), events in counted.items():
         yield AddCounts(EVENT_HOURS.name, {"workspace_id": workspace_id, "name": name, "hour": hour},
                         {"events": events})
