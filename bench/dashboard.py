@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.analytics_data import DAYS, START, batches  # noqa: E402
 from infrastructure.analytics_queries import SqlAnalyticsQueries  # noqa: E402
-from infrastructure.event_hours_upgrade import UPGRADES, fill_event_hours  # noqa: E402
+from infrastructure.rollup_upgrade import UPGRADES, fill_hourly_rollups  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 from interfaces.bootstrap import bootstrap  # noqa: E402
 
@@ -85,7 +85,7 @@ def load(url: str, schema: str, events: int) -> str:
         with db.transaction() as cur:  # as an installation older than the rollup has it
             cur.execute(f"DELETE FROM {UPGRADES}")
         started = time.perf_counter()
-        assert fill_event_hours(db)
+        assert fill_hourly_rollups(db)
         print(f"hourly rollup filled from rm_events (the one-time upgrade) in "
               f"{time.perf_counter() - started:.1f} s", flush=True)
         return str(workspace.id)
@@ -160,7 +160,11 @@ def measure(pages: dict[str, tuple[str, str]], loads: int) -> dict[str, Result]:
             for _ in range(loads + 1):  # the first load warms the server's caches; not counted
                 sent.clear()
                 page.goto(base + path)
-                page.wait_for_selector("[data-drawn]", timeout=60_000)
+                try:
+                    page.wait_for_selector("[data-drawn]", timeout=60_000)
+                except Exception:
+                    print(f"{name}: no chart drawn; the page shows:\n{page.inner_text('body')}")
+                    raise
                 drawn.append(page.evaluate(
                     "Number(document.querySelector('[data-drawn]').dataset.drawn)"
                     " - performance.timeOrigin"))
@@ -183,6 +187,7 @@ def measure(pages: dict[str, tuple[str, str]], loads: int) -> dict[str, Result]:
                         alone.append((time.perf_counter() - started) * 1000)
                     each[operation] = p50(alone)
             results[name] = (p50(drawn[1:]), p50(direct), float(len(sent)), each)
+            print(f"{name}: drawn in {results[name][0]:.0f} ms (p50)", flush=True)
         browser.close()
     return results
 

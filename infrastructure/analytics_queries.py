@@ -60,16 +60,17 @@ class SqlAnalyticsQueries(AnalyticsQueries):
             values[int(key) - offset] = float(value)
         return list(zip(starts, values, strict=True))
 
-    def _measured(self, query: EventQuery, group: Sql, interval: Interval | None = None) -> Sql:
-        """`SELECT g, n`: the question's metric per `group` (an expression over `e.timestamp` and
-        `e.name`), `interval` the buckets' when the group is a time bucket."""
+    def _measured(self, query: EventQuery, group: Sql, interval: Interval | None = None, *,
+                  by_name: bool = False) -> Sql:
+        """`SELECT g, n`: the question's metric per `group`, an expression over `e.timestamp` (a
+        bucket of `interval`), `e.name` (`by_name`) or neither."""
         return measured(self._source(query), group, query.metric)
 
     def breakdown(self, query: EventQuery, prop: str, limit: int) -> list[tuple[str | None, float]]:
         return self._ranked(measured(self._source(query, {"b": prop}), Sql("e.b"), query.metric), limit)
 
     def top_events(self, query: EventQuery, limit: int) -> list[tuple[str, float]]:
-        ranked = self._ranked(self._measured(query, Sql("e.name")), limit)
+        ranked = self._ranked(self._measured(query, Sql("e.name"), by_name=True), limit)
         return [(str(name), n) for name, n in ranked]
 
     def _ranked(self, grouped: Sql, limit: int) -> list[tuple[Any, float]]:

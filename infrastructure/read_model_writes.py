@@ -99,16 +99,26 @@ class PageWriter:
                                             table.primary_key), shape.parameters(rows))
 
     def _write_counts(self, cur: Cursor, counts: Counts) -> None:
-        """Add each row's amounts to its key's row (inserted if absent), in the rows' order."""
+        """Add each row's amounts to its key's row (inserted if absent), in the rows' order:
+        one executemany, or on PostgreSQL, when there are many, COPY into a staging table and
+        one INSERT … SELECT in key order."""
         table = counts.table
         name = table.name + self.suffix
         columns = (*counts.key, *counts.amounts)
         adds = ", ".join(f"{c} = {name}.{c} + excluded.{c}" for c in counts.amounts)
+        conflict = f"ON CONFLICT ({', '.join(table.primary_key)}) DO UPDATE SET {adds}"
+        if len(counts.rows) >= (self.dialect.copy_from or len(counts.rows) + 1):
+            stage = f"stage_{table.name}"
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name})")
+            self._copy_rows(cur, stage, columns, counts.rows)
+            cur.execute(f"INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(columns)} "
+                        f"FROM {stage} ORDER BY {', '.join(counts.key)} {conflict}")
+            cur.execute(f"TRUNCATE {stage}")
+            return
         cur.executemany(
             f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
-            f"ON CONFLICT ({', '.join(table.primary_key)}) DO UPDATE SET {adds}",
-            [[self._adapt(table, c, v) for c, v in zip(columns, row, strict=True)]
-             for row in counts.rows])
+            f"{conflict}", [[self._adapt(table, c, v) for c, v in zip(columns, row, strict=True)]
+                            for row in counts.rows])
 
     @staticmethod
     def _copy_rows(cur: Any, name: str, columns: tuple[str, ...], rows: Iterable[list[Any]]) -> None:

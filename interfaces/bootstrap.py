@@ -49,7 +49,6 @@ from infrastructure.configuration_queries import SqlConfigurationQueries, SqlSto
 from infrastructure.database import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.enrichment_queries import SqlEnrichedQueries
 from infrastructure.enrichment_runner import EnrichmentRunner
-from infrastructure.event_hours_upgrade import fill_event_hours
 from infrastructure.export_files import ExportFiles
 from infrastructure.geo import GeoDatabase
 from infrastructure.incident_queries import SqlIncidentQueries
@@ -60,6 +59,7 @@ from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.read_models import ReadModelStore
+from infrastructure.rollup_upgrade import fill_hourly_rollups
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.stream_wakes import RedisDoorbell
@@ -162,7 +162,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         store.create_tables()
         runners.append(ProjectionRunner(projection, apps[projection.source], store,
                                         deleted=workspaces.deleted_workspace_ids))
-    fill_event_hours(databases["Telemetry"])  # an installation older than the hourly rollup
+    fill_hourly_rollups(databases["Telemetry"])  # an installation older than the hourly rollups
     webhooks, alert_webhooks = (WebhookDeliveries(
         store, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
                                  timeout=settings.webhook_timeout_seconds),

@@ -14,7 +14,7 @@ from eventsourcing.utils import get_topic
 from domain.batch import EventBatch
 from domain.exception_report import ExceptionReport
 from domain.session import Session
-from projections.event_hours import EVENT_HOURS, hour_counts
+from projections.hourly_rollups import ROLLUPS, hour_counts
 from projections.model import (
     BIGINT,
     JSON,
@@ -94,7 +94,7 @@ class EventsProjection(Projection):
 
     name = "events"
     source = "Telemetry"
-    tables = (EVENTS, EVENT_HOURS)
+    tables = (EVENTS, *ROLLUPS)
     topics = (get_topic(EventBatch.Accepted),)
 
     def ops(self, event: Any) -> Iterable[Op]:

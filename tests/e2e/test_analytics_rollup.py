@@ -1,6 +1,7 @@
-"""The hourly rollup (`rm_event_hours`): the overview's counts read from it equal what `rm_events`
-gives, at any range edges, on SQLite and PostgreSQL; it counts each event once through retried
-requests, failed and replayed pages and rebuilds; an installation older than it fills it once."""
+"""The hourly rollups (`rm_event_hours`, `rm_actor_hours`, `rm_session_hours`): the overview's
+counts and distinct actors and sessions read from them equal what `rm_events` gives, at any range
+edges, on SQLite and PostgreSQL; they count each event once through retried requests, failed and
+replayed pages and rebuilds; an installation older than them fills them once."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from domain.time import micros
 from domain.tracked_event import check_event
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.analytics_rollup import whole_hours
-from infrastructure.event_hours_upgrade import fill_event_hours
+from infrastructure.rollup_upgrade import fill_hourly_rollups
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
 from projections.analytics_questions import FilterOp, Interval, Metric, PropertyFilter, event_query
@@ -30,7 +31,13 @@ NAMES = ("visit", "signup", "purchase", "noise", "rare")
 OVERVIEW = """query ($from: DateTime!, $to: DateTime!, $interval: Interval!, $event: String) {
   timeseries(from: $from, to: $to, interval: $interval, event: $event) { bucket value }
   topEvents(from: $from, to: $to, limit: 10) { value count }
-  metric(from: $from, to: $to, event: $event) }"""
+  metric(from: $from, to: $to, event: $event)
+  actors: metric(from: $from, to: $to, event: $event, metric: UNIQUE_ACTORS)
+  sessions: metric(from: $from, to: $to, event: $event, metric: SESSIONS)
+  actorsOverTime: timeseries(from: $from, to: $to, interval: $interval, event: $event,
+                             metric: UNIQUE_ACTORS) { bucket value } }"""
+SESSIONS = [str(uuid.uuid5(uuid.NAMESPACE_OID, f"session-{n}")) for n in range(60)]
+ROLLUP_KEYS = {"rm_event_hours": "name", "rm_actor_hours": "actor_id", "rm_session_hours": "session_id"}
 
 
 def at(hours: float) -> datetime:
@@ -51,7 +58,8 @@ def generate(seed: int) -> list[dict[str, Any]]:
     return [{"event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "category": "product",
              "name": rng.choices(NAMES, weights=[8, 4, 2, 5, 1])[0] if n % 50 else "rare",
              "timestamp": stamp(moment), "actor_id": f"actor-{rng.randrange(30)}",
-             "session_id": None, "properties": {"plan": rng.choice(["free", "pro"])}}
+             "session_id": rng.choice([None, *SESSIONS]),
+             "properties": {"plan": rng.choice(["free", "pro"])}}
             for n, moment in enumerate(moments)]
 
 
@@ -86,19 +94,34 @@ def expected_top(events: list[dict[str, Any]], workspace: str, start: datetime, 
     return sorted(((name, float(n)) for name, n in counted.items()), key=lambda r: (-r[1], r[0]))[:limit]
 
 
-def rollup_rows(beacon: Beacon) -> list[dict[str, Any]]:
-    return beacon.databases["Telemetry"].query(
-        "SELECT workspace_id, name, hour, events FROM rm_event_hours ORDER BY workspace_id, name, hour")
+def expected_distinct(events: list[dict[str, Any]], workspace: str, name: str | None, start: datetime,
+                      end: datetime, column: str) -> float:
+    return float(len({e[column] for e in events if e["workspace"] == workspace and name in (None, e["name"])
+                      and start <= e["at"] < end} - {None}))
 
 
-def counted_from_events(beacon: Beacon) -> list[dict[str, Any]]:
-    """What the rollup must hold: rm_events counted per (workspace, name, hour)."""
+def rollup_rows(beacon: Beacon) -> dict[str, list[dict[str, Any]]]:
+    """Every rollup's rows, as (workspace, hour, key, events) in that order."""
+    db = beacon.databases["Telemetry"]
+    return {table: db.query(f"SELECT workspace_id, hour, {key} AS key, events FROM {table} "
+                            "ORDER BY workspace_id, hour, key") for table, key in ROLLUP_KEYS.items()}
+
+
+def counted_from_events(beacon: Beacon) -> dict[str, list[dict[str, Any]]]:
+    """What the rollups must hold: rm_events counted per workspace, hour and name (actor, session)."""
     rows = beacon.databases["Telemetry"].query(
-        "SELECT workspace_id, name, timestamp FROM rm_events")
-    counted = Counter((r["workspace_id"], r["name"], r["timestamp"] // 3_600_000_000 * 3_600_000_000)
-                      for r in rows)
-    return [{"workspace_id": w, "name": n, "hour": h, "events": c}
-            for (w, n, h), c in sorted(counted.items())]
+        "SELECT workspace_id, timestamp, name, actor_id, session_id FROM rm_events")
+    expected = {}
+    for table, key in ROLLUP_KEYS.items():
+        counted = Counter((r["workspace_id"], r["timestamp"] // 3_600_000_000 * 3_600_000_000, r[key])
+                          for r in rows if r[key] is not None)
+        expected[table] = [{"workspace_id": w, "hour": h, "key": k, "events": n}
+                           for (w, h, k), n in sorted(counted.items())]
+    return expected
+
+
+def total_events(beacon: Beacon) -> int:
+    return sum(row["events"] for row in rollup_rows(beacon)["rm_event_hours"])
 
 
 # Ranges on whole hours, with partial hours at one or both edges, inside one hour, across one
@@ -137,13 +160,22 @@ def test_overview_counts_equal_rm_events_answers_at_aligned_and_unaligned_edges(
                 assert [(p[0], p[1]) for p in raw.timeseries(query, Interval(interval.lower()))] \
                     == [(micros(b), v) for b, v in points]
                 assert answer["metric"] == sum(v for _, v in points) == raw.metric(query)
+                for metric, column in ((Metric.UNIQUE_ACTORS, "actor_id"), (Metric.SESSIONS, "session_id")):
+                    distinct = event_query(tenant.id, name, start, end, metric, None)
+                    assert answer["actors" if column == "actor_id" else "sessions"] \
+                        == expected_distinct(events, tenant.id, name, start, end, column) \
+                        == raw.metric(distinct), (start, end, name, metric)
+                actors = event_query(tenant.id, name, start, end, Metric.UNIQUE_ACTORS, None)
+                assert [(micros(datetime.fromisoformat(p["bucket"])), p["value"])
+                        for p in answer["actorsOverTime"]] \
+                    == raw.timeseries(actors, Interval(interval.lower())), (start, end, interval, name)
             top = expected_top(events, tenant.id, start, end)
             assert [(r["value"], r["count"]) for r in answer["topEvents"]] == top
             assert raw.top_events(event_query(tenant.id, None, start, end, Metric.COUNT, None), 10) == top
     assert rollup_rows(beacon) == counted_from_events(beacon)
 
 
-def test_filtered_distinct_and_minute_questions_are_answered_from_rm_events(
+def test_filtered_and_minute_questions_are_answered_from_rm_events_alike(
         client: TestClient, beacon: Beacon, tenant: Tenant) -> None:
     mine = generate(seed=3)
     position = ingest(client, tenant, mine)
@@ -157,35 +189,43 @@ def test_filtered_distinct_and_minute_questions_are_answered_from_rm_events(
         events, tenant.id, "visit", start, end, [{"key": "plan", "op": "EQ", "value": "pro"}])))
     assert beacon.analytics.metric(filtered) < beacon.analytics.metric(
         event_query(tenant.id, "visit", start, end, Metric.COUNT, None))
-    actors = event_query(tenant.id, None, start, end, Metric.UNIQUE_ACTORS, None)
-    assert beacon.analytics.metric(actors) == float(len({e["actor_id"] for e in events
-                                                         if start <= e["at"] < end}))
+    actors = event_query(tenant.id, "visit", start, end, Metric.UNIQUE_ACTORS, pro)
+    assert beacon.analytics.metric(actors) == float(len({e["actor_id"] for e in ref.chosen(
+        events, tenant.id, "visit", start, end, [{"key": "plan", "op": "EQ", "value": "pro"}])}))
     minutes = event_query(tenant.id, None, at(4.9), at(6.1), Metric.COUNT, None)
     points = beacon.analytics.timeseries(minutes, Interval.MINUTE)
     assert [v for _, v in points] == [v for _, v in expected_points(
         events, tenant.id, None, at(4.9), at(6.1), "MINUTE")]
 
 
-def test_counts_without_filters_come_from_the_rollup_and_the_rest_from_rm_events(
+def test_questions_without_filters_come_from_the_rollups_and_the_rest_from_rm_events(
         quiet_beacon: Beacon) -> None:
     """Which table answers shows when they disagree, as they never do but here, by hand."""
     rng, workspace = random.Random(6), uuid.uuid4()
     quiet_beacon.telemetry.ingest(workspace, batch(rng), limit=10**6)
     quiet_beacon.runner("events").catch_up()
     start, end = T0 + timedelta(minutes=20), T0 + timedelta(days=2, minutes=10)
-    whole = event_query(str(workspace), None, start, end, Metric.COUNT, None)
-    filtered = event_query(str(workspace), None, start, end, Metric.COUNT,
-                           [PropertyFilter("category", FilterOp.EQ, "c")])
-    actors = event_query(str(workspace), None, start, end, Metric.UNIQUE_ACTORS, None)
-    before = [quiet_beacon.analytics.metric(q) for q in (whole, filtered, actors)]
-    assert before[0] == before[1] > 0
+    questions = {
+        "events": event_query(str(workspace), None, start, end, Metric.COUNT, None),
+        "actors": event_query(str(workspace), None, start, end, Metric.UNIQUE_ACTORS, None),
+        "sessions": event_query(str(workspace), None, start, end, Metric.SESSIONS, None),
+        "filtered": event_query(str(workspace), None, start, end, Metric.COUNT,
+                                [PropertyFilter("category", FilterOp.EQ, "c")]),
+        "one name's actors": event_query(str(workspace), "visit", start, end, Metric.UNIQUE_ACTORS, None),
+    }
+    before = {label: quiet_beacon.analytics.metric(q) for label, q in questions.items()}
+    assert before["events"] == before["filtered"] > 0 and before["actors"] >= before["one name's actors"] > 0
+    hour = micros(T0 + timedelta(days=1))
     with quiet_beacon.databases["Telemetry"].transaction() as cur:
-        cur.execute("UPDATE rm_event_hours SET events = events + 1000 WHERE hour = %s",
-                    [micros(T0 + timedelta(days=1))])
-    after = [quiet_beacon.analytics.metric(q) for q in (whole, filtered, actors)]
-    assert after == [before[0] + 1000 * len(quiet_beacon.databases["Telemetry"].query(
-        "SELECT name FROM rm_event_hours WHERE hour = %s", [micros(T0 + timedelta(days=1))])),
-        before[1], before[2]]
+        cur.execute("UPDATE rm_event_hours SET events = events + 1000 WHERE hour = %s", [hour])
+        for table, key in (("rm_actor_hours", "actor_id"), ("rm_session_hours", "session_id")):
+            cur.execute(f"INSERT INTO {table} (workspace_id, hour, {key}, events) "
+                        "VALUES (%s, %s, 'only in the rollup', 1)", [str(workspace), hour])
+    names = len(quiet_beacon.databases["Telemetry"].query(
+        "SELECT name FROM rm_event_hours WHERE hour = %s", [hour]))
+    after = {label: quiet_beacon.analytics.metric(q) for label, q in questions.items()}
+    assert after == {**before, "events": before["events"] + 1000 * names,
+                     "actors": before["actors"] + 1, "sessions": before["sessions"] + 1}
 
 
 def test_whole_hours_are_the_hours_inside_a_range() -> None:
@@ -201,7 +241,8 @@ def batch(rng: random.Random, size: int = 250) -> list[Any]:
     return [check_event({"event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                          "category": "c", "name": rng.choice(NAMES),
                          "timestamp": stamp(T0 + timedelta(seconds=rng.randrange(3 * 86_400))),
-                         "actor_id": "a"}, now) for _ in range(size)]
+                         "actor_id": f"a{rng.randrange(20)}",
+                         "session_id": rng.choice([None, *SESSIONS[:3]])}, now) for _ in range(size)]
 
 
 def test_retried_batches_failed_pages_and_replayed_pages_count_once(
@@ -224,15 +265,14 @@ def test_retried_batches_failed_pages_and_replayed_pages_count_once(
                         "WHEN NEW.name = 'events' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
     with pytest.raises(Exception, match="disk on fire"):
         runner.catch_up()
-    assert rollup_rows(quiet_beacon) == []
+    assert all(rows == [] for rows in rollup_rows(quiet_beacon).values())
     with db.transaction() as cur:
         cur.execute("DROP TRIGGER refuse ON rm_tracking" if backend == "postgres" else "DROP TRIGGER refuse")
     runner.catch_up()  # the page again, whole
     ops, end = runner.ops_between(0, runner.head())
     assert not runner.store.apply(ops, expected=0, position=end)  # a replay of it is refused
-    rows = rollup_rows(quiet_beacon)
-    assert sum(r["events"] for r in rows) == 1000
-    assert rows == counted_from_events(quiet_beacon)
+    assert total_events(quiet_beacon) == 1000
+    assert rollup_rows(quiet_beacon) == counted_from_events(quiet_beacon)
 
 
 def test_a_rebuild_rebuilds_the_rollup_and_later_pages_add_to_it(quiet_beacon: Beacon) -> None:
@@ -247,8 +287,8 @@ def test_a_rebuild_rebuilds_the_rollup_and_later_pages_add_to_it(quiet_beacon: B
     assert rollup_rows(quiet_beacon) == live
     quiet_beacon.telemetry.ingest(workspace, batch(rng), limit=10**6)
     quiet_beacon.runner("events").catch_up()
-    rows = rollup_rows(quiet_beacon)
-    assert sum(r["events"] for r in rows) == 1500 and rows == counted_from_events(quiet_beacon)
+    assert total_events(quiet_beacon) == 1500
+    assert rollup_rows(quiet_beacon) == counted_from_events(quiet_beacon)
 
 
 def test_an_installation_older_than_the_rollup_fills_it_once_at_start_up(settings: Settings) -> None:
@@ -263,16 +303,16 @@ def test_an_installation_older_than_the_rollup_fills_it_once_at_start_up(setting
         beacon.runner("events").catch_up()
         expected = rollup_rows(beacon)
         with beacon.databases["Telemetry"].transaction() as cur:  # as an earlier release left it
-            cur.execute("DROP TABLE rm_event_hours")
-            cur.execute("DROP TABLE rm_upgrades")
+            for table in (*ROLLUP_KEYS, "rm_upgrades"):
+                cur.execute(f"DROP TABLE {table}")
     with closing(bootstrap(settings)) as upgraded:
-        assert rollup_rows(upgraded) == expected and sum(r["events"] for r in expected) == 751
-        assert min(r["hour"] for r in expected) == -3_600_000_000  # the hour before 1970
+        assert rollup_rows(upgraded) == expected and total_events(upgraded) == 751
+        assert min(r["hour"] for r in expected["rm_event_hours"]) == -3_600_000_000  # before 1970
         query = event_query(str(workspace), None, T0, T0 + timedelta(days=3), Metric.COUNT, None)
         assert upgraded.analytics.metric(query) == 750.0
-        assert not fill_event_hours(upgraded.databases["Telemetry"])  # done once
+        assert not fill_hourly_rollups(upgraded.databases["Telemetry"])  # done once
         upgraded.telemetry.ingest(workspace, batch(rng), limit=10**6)
         upgraded.runner("events").catch_up()
     with closing(bootstrap(settings)) as restarted:  # a later start-up counts nothing again
-        rows = rollup_rows(restarted)
-        assert sum(r["events"] for r in rows) == 1001 and rows == counted_from_events(restarted)
+        assert total_events(restarted) == 1001
+        assert rollup_rows(restarted) == counted_from_events(restarted)

@@ -15,7 +15,7 @@ from domain.tracked_event import check_event
 from infrastructure.projection_runner import ProjectionRunner, Rebuilder
 from infrastructure.read_models import ReadModelStore
 from interfaces.bootstrap import Beacon
-from projections.event_hours import EVENT_HOURS
+from projections.hourly_rollups import ROLLUPS
 from projections.model import InsertRecords, Op
 from projections.telemetry import (
     ACTIVITY,
@@ -64,7 +64,7 @@ def load(beacon: Beacon) -> uuid.UUID:
 def snapshot(beacon: Beacon) -> dict[str, list[dict]]:
     db = beacon.databases["Telemetry"]
     return {t.name: db.query(f"SELECT * FROM {t.name} ORDER BY {', '.join(t.primary_key)}")
-            for t in (EVENTS, EVENT_HOURS, SESSIONS, ACTIVITY, EXCEPTIONS)}
+            for t in (EVENTS, *ROLLUPS, SESSIONS, ACTIVITY, EXCEPTIONS)}
 
 
 def test_rebuilt_telemetry_read_models_equal_the_live_ones(quiet_beacon: Beacon) -> None:
