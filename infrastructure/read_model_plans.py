@@ -8,7 +8,7 @@ summed per key into one `Counts` step per table, after everything else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from operator import itemgetter
@@ -48,12 +48,12 @@ class Records:
 @dataclass
 class Counts:
     """A page's AddCounts to one table, summed per key: each row is the key's values, then the
-    amounts. Keys go in sorted order, so writers adding to the same rows side by side (a
-    rebuild's) lock them in one order and never deadlock."""
+    amount to add to `column`. Keys go in sorted order, so writers adding to the same rows side
+    by side (a rebuild's) lock them in one order and never deadlock."""
 
     table: Table
     key: tuple[str, ...]
-    amounts: tuple[str, ...]
+    column: str
     rows: list[list[Any]]
 
 
@@ -82,6 +82,16 @@ class Plan(list[Rows | Records | Counts | Op]):
         last.rows.append([*op.constants.values(), op.records])
 
 
+def add(totals: dict[tuple[Any, ...], int], counts: Mapping[tuple[Any, ...], int]) -> None:
+    """Add `counts` into `totals`. Most keys of a batch are new to its page: those are copied in
+    one C-level update, and only keys both hold are added one by one."""
+    both = totals.keys() & counts.keys()
+    earlier = {k: totals[k] for k in both}
+    totals.update(counts)
+    for k, n in earlier.items():
+        totals[k] += n
+
+
 class Planner:
     """Plans the pages of one projection's tables on one backend; `deferred` names the tables
     whose keys are built after loading (unique by contract)."""
@@ -95,16 +105,12 @@ class Planner:
         plan = Plan()
         run: Shape | None = None
         rows: list[list[Any]] = []
-        counts: dict[tuple[str, tuple[str, ...], tuple[str, ...]], dict[tuple[Any, ...], list[int]]] = {}
+        counts: dict[tuple[Any, ...], dict[tuple[Any, ...], int]] = {}
         written: set[str] = set()  # tables written by anything but AddCounts
         for op in ops:
             if isinstance(op, AddCounts):
-                totals = counts.setdefault((op.table, tuple(op.key), tuple(op.amounts)), {})
-                key = tuple(op.key.values())
-                if key in totals:
-                    totals[key] = [a + b for a, b in zip(totals[key], op.amounts.values(), strict=True)]
-                else:
-                    totals[key] = list(op.amounts.values())
+                summed = (op.table, tuple(op.constants.items()), op.key, op.column)
+                add(counts.setdefault(summed, {}), op.counts)
                 continue
             written.add(op.table)
             if isinstance(op, InsertRecords) and self.dialect.decodes_records:
@@ -123,11 +129,12 @@ class Planner:
                 run, rows = shape, []
             rows.append(list(op.row.values()))
         plan.append_rows(self._rows(run, rows))
-        for (table, key, amounts), totals in counts.items():
+        for (table, constants, key, column), totals in counts.items():
             if table in written:
                 raise ValueError(f"{table} receives AddCounts and other operations in one page")
-            plan.append(Counts(self.tables[table], key, amounts,
-                               [[*k, *totals[k]] for k in sorted(totals)]))
+            fixed = [value for _, value in constants]
+            plan.append(Counts(self.tables[table], (*(c for c, _ in constants), *key), column,
+                               [[*fixed, *k, totals[k]] for k in sorted(totals)]))
         return plan
 
     def _rows(self, shape: Shape | None, rows: list[list[Any]]) -> Rows | None:

@@ -99,14 +99,14 @@ class PageWriter:
                                             table.primary_key), shape.parameters(rows))
 
     def _write_counts(self, cur: Cursor, counts: Counts) -> None:
-        """Add each row's amounts to its key's row (inserted if absent), in the rows' order:
-        one executemany, or on PostgreSQL, when there are many, COPY into a staging table and
-        one INSERT … SELECT in key order."""
-        table = counts.table
+        """Add each row's amount to its key's row (inserted if absent), in the rows' order: one
+        executemany, or on PostgreSQL, when there are many, COPY into a staging table and one
+        INSERT … SELECT in key order."""
+        table, column = counts.table, counts.column
         name = table.name + self.suffix
-        columns = (*counts.key, *counts.amounts)
-        adds = ", ".join(f"{c} = {name}.{c} + excluded.{c}" for c in counts.amounts)
-        conflict = f"ON CONFLICT ({', '.join(table.primary_key)}) DO UPDATE SET {adds}"
+        columns = (*counts.key, column)
+        conflict = (f"ON CONFLICT ({', '.join(table.primary_key)}) DO UPDATE SET "
+                    f"{column} = {name}.{column} + excluded.{column}")
         if len(counts.rows) >= (self.dialect.copy_from or len(counts.rows) + 1):
             stage = f"stage_{table.name}"
             cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name})")

@@ -68,12 +68,11 @@ def hour_counts(workspace_id: str, events_json: str) -> Iterator[AddCounts]:
     records = _records.decode(text)
     # Whole columns at a time: Counter over zipped lists runs in C, a loop per record did not.
     hours = [hour_of(r.timestamp_us) for r in records]
-    for (name, hour), events in Counter(zip([r.name for r in records], hours, strict=True)).items():
-        yield AddCounts(EVENT_HOURS.name, {"workspace_id": workspace_id, "name": name, "hour": hour},
-                        {"events": events})
+    workspace = {"workspace_id": workspace_id}
+    yield AddCounts(EVENT_HOURS.name, workspace, ("name", "hour"), "events",
+                    Counter(zip([r.name for r in records], hours, strict=True)))
     for table, column in ((ACTOR_HOURS, "actor_id"), (SESSION_HOURS, "session_id")):
-        values = [getattr(r, column) for r in records]
-        for (hour, value), events in Counter(zip(hours, values, strict=True)).items():
-            if value is not None:
-                yield AddCounts(table.name, {"workspace_id": workspace_id, "hour": hour, column: value},
-                                {"events": events})
+        counted = Counter(zip(hours, [getattr(r, column) for r in records], strict=True))
+        for unnamed in [key for key in counted if key[1] is None]:
+            del counted[unnamed]
+        yield AddCounts(table.name, workspace, ("hour", column), "events", counted)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,15 +121,18 @@ class InsertRecords:
 
 @dataclass(frozen=True)
 class AddCounts:
-    """Add `amounts` to the counter columns of the row with `key`, a missing row counting from
-    zero. Unlike the other operations it is not idempotent: a projection yields it for what one
-    event brings, and its count is exact because a page commits once, with its tracking
-    position. Counts commute, so a page's are summed per key and written after its other
-    operations; a table that receives them receives nothing else."""
+    """Add to a counter column: for each (`key` columns' values) → n of `counts`, add n to
+    `column` of the row with that key and the `constants`, a missing row counting from zero.
+    Unlike the other operations it is not idempotent: a projection yields it for what one event
+    brings, and its counts are exact because a page commits once, with its tracking position.
+    Counts commute, so a page's are summed per key and written after its other operations; a
+    table that receives them receives nothing else."""
 
     table: str
-    key: dict[str, Any]
-    amounts: dict[str, int]
+    constants: dict[str, Any]
+    key: tuple[str, ...]
+    column: str
+    counts: Mapping[tuple[Any, ...], int]
 
 
 Op = Upsert | Patch | Delete | KeepMax | InsertRecords | Fanout | AddCounts
