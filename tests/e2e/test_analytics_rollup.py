@@ -24,7 +24,7 @@ from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
 from projections.analytics_questions import FilterOp, Interval, Metric, PropertyFilter, event_query
 from tests import analytics_reference as ref
-from tests.conftest import Tenant, make_tenant
+from tests.conftest import ADMIN, Tenant, make_tenant
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 NAMES = ("visit", "signup", "purchase", "noise", "rare")
@@ -226,6 +226,26 @@ def test_questions_without_filters_come_from_the_rollups_and_the_rest_from_rm_ev
     after = {label: quiet_beacon.analytics.metric(q) for label, q in questions.items()}
     assert after == {**before, "events": before["events"] + 1000 * names,
                      "actors": before["actors"] + 1, "sessions": before["sessions"] + 1}
+
+
+def test_deleting_a_project_takes_its_rows_out_of_the_rollups_and_leaves_the_others(
+        client: TestClient, beacon: Beacon, tenant: Tenant) -> None:
+    other = make_tenant(client, name="Other", slug="other-co")
+    ingest(client, other, generate(seed=4))
+    position = ingest(client, tenant, generate(seed=5))
+    source, _, where = position.partition(":")
+    assert beacon.wait_for(source, int(where), timeout=20)
+    week = event_query(tenant.id, None, at(0.5), at(24 * 7 + 0.5), Metric.COUNT, None)
+    raw = SqlAnalyticsQueries(beacon.databases["Telemetry"])
+    kept = (beacon.analytics.metric(week), beacon.analytics.timeseries(week, Interval.DAY))
+    assert client.delete(f"/admin/v1/workspaces/{other.id}", headers=ADMIN).status_code == 204
+    assert all(str(row["workspace_id"]) == tenant.id
+               for rows in rollup_rows(beacon).values() for row in rows)
+    assert rollup_rows(beacon) == counted_from_events(beacon)
+    assert (beacon.analytics.metric(week), beacon.analytics.timeseries(week, Interval.DAY)) == kept
+    assert kept == (raw.metric(week), raw.timeseries(week, Interval.DAY))
+    beacon.rebuild("events")  # the deleted project's events stay in the log, and out of the rollups
+    assert rollup_rows(beacon) == counted_from_events(beacon)
 
 
 def test_whole_hours_are_the_hours_inside_a_range() -> None:
