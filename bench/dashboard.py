@@ -2,13 +2,13 @@
 Chromium, for the overview, a breakdown and a 3-step funnel over 1M events on PostgreSQL; p50 of
 `--loads` page loads each, beside the raw baseline measured in the same run: the same GraphQL
 requests the page sends, posted straight to the same server (no browser). The overview is also
-loaded from a second server whose engine reads `rm_events` alone (no hourly rollup), and each of
+loaded from a second server whose engine reads `rm_events` alone (no hourly rollups), and each of
 its GraphQL requests is timed on its own (the chart's, the cards').
 
     .venv/bin/python bench/dashboard.py [--events 1000000] [--loads 10] [--database-url URL]
 
 It loads the analytics benchmark's data set (bench/analytics_data.py) through the application
-layer into a project owned by a user, builds the read models, times filling the hourly rollup from
+layer into a project owned by a user, builds the read models, times filling the hourly rollups from
 `rm_events` as an upgrade does, starts `beacon serve --no-projections --no-worker` (the production
 API shape) on that schema, and beside it the same app with the engine that reads `rm_events` only
 (`--serve-raw`, this file), signs in once and opens each view `--loads` times. "Drawn" is the
@@ -82,11 +82,11 @@ def load(url: str, schema: str, events: int) -> str:
             runner.catch_up()
         print(f"read models built in {time.perf_counter() - started:.1f} s", flush=True)
         db = beacon.databases["Telemetry"]
-        with db.transaction() as cur:  # as an installation older than the rollup has it
+        with db.transaction() as cur:  # as an installation older than the rollups has it
             cur.execute(f"DELETE FROM {UPGRADES}")
         started = time.perf_counter()
         assert fill_hourly_rollups(db)
-        print(f"hourly rollup filled from rm_events (the one-time upgrade) in "
+        print(f"hourly rollups filled from rm_events (the one-time upgrade) in "
               f"{time.perf_counter() - started:.1f} s", flush=True)
         return str(workspace.id)
     finally:
@@ -95,7 +95,7 @@ def load(url: str, schema: str, events: int) -> str:
 
 def serve_raw(port: int) -> None:
     """`--serve-raw`: the API as `beacon serve --no-projections --no-worker` serves it, except
-    that its analytics engine reads `rm_events` alone (the baseline without the rollup)."""
+    that its analytics engine reads `rm_events` alone (the baseline without the rollups)."""
     import uvicorn
 
     from interfaces.rest.app import create_app, tune_garbage_collection
