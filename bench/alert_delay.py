@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import statistics
 import threading
 import time
 import uuid
@@ -135,6 +136,7 @@ class AlertProbe:
         self.ids = create_rules(base, self.key, [rule_condition(f"alert_probe_{n}")
                                                  for n in range(rules)], self.receiver.url)
         self.crossed: dict[str, float] = {}  # rule id -> when its crossing event was accepted
+        self.diagnosis = ""
 
     def cross(self, http: HTTPConnection, n: int) -> None:
         headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
@@ -170,6 +172,8 @@ class AlertProbe:
         deadline = time.monotonic() + patience
         while len(self.receiver.fired()) < self.count and time.monotonic() < deadline:
             time.sleep(0.2)
+        if len(self.delays()) < self.count:
+            self.diagnosis = self.missing()
 
     def delays(self) -> list[float]:
         """Seconds from each crossing's acceptance to its signed webhook, sorted."""
@@ -177,16 +181,28 @@ class AlertProbe:
         return sorted(fired[i][0] - at for i, at in self.crossed.items()
                       if i in fired and fired[i][1])
 
+    def missing(self) -> str:
+        """Where the rules without a webhook are: still ok (not evaluated yet: how far behind
+        are the read models), or firing (not delivered yet)."""
+        headers = {"Authorization": f"Bearer {self.key}"}
+        alerts = httpx.get(f"{self.base}/api/v1/alerts?limit=100", headers=headers).json()["data"]
+        firing = sum(1 for a in alerts if a["id"] in self.ids and a["state"] == "firing")
+        lags = httpx.get(f"{self.base}/api/v1/projections", headers=headers).json()["data"]
+        return (f"; of the {self.count - len(self.delays())} without, {firing} firing (their "
+                f"rules' read model says); lag now: "
+                + ", ".join(f"{s['name']} {s['lag']}" for s in lags if s["lag"]))
+
     def summary(self) -> str:
         delays, fired = self.delays(), self.receiver.fired()
         unsigned = sum(1 for _, signed in fired.values() if not signed)
         if not delays:
-            return f"alert delay: no signed webhook arrived for {self.count} crossings"
+            return f"alert delay: no signed webhook arrived for {self.count} crossings" + self.diagnosis
         p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
         return (f"alert delay (crossing event accepted -> signed webhook received) over "
-                f"{len(delays)} of {self.count} rules: p50 {delays[len(delays) // 2]:.2f} s   "
+                f"{len(delays)} of {self.count} rules: p50 {statistics.median(delays):.2f} s   "
                 f"p99 {p99:.2f} s   max {delays[-1]:.2f} s (target p99 <= 10 s)"
-                + (f"; {unsigned} webhook(s) with a bad signature" if unsigned else ""))
+                + (f"; {unsigned} webhook(s) with a bad signature" if unsigned else "")
+                + self.diagnosis)
 
     def close(self) -> None:
         self.receiver.close()
