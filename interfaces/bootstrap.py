@@ -57,6 +57,7 @@ from infrastructure.monitor_activity_queries import SqlMonitorActivityQueries
 from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import ProjectionRunner
+from infrastructure.queued_runs import QueuedRun
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.read_models import ReadModelStore
 from infrastructure.rollup_upgrade import fill_hourly_rollups
@@ -187,7 +188,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         upkeep=StatusUpkeep(statuspages, monitor_links, maintenances),
         webhooks=webhooks, exports=exports, export_files=export_files,
         export_ttl=timedelta(hours=settings.export_ttl_hours), alert_evaluation=alert_evaluation,
-        alert_webhooks=alert_webhooks)
+        alert_webhooks=alert_webhooks,
+        alert_outbox=next(r for r in runners if r.name == AlertsProjection.name),
+        evaluation_queued=QueuedRun(f"evaluate_alerts:{stream_namespace(settings)}",
+                                    settings.redis_url))
     broker = build_broker(settings.redis_url)
     configured_objects = ConfiguredObjects(statuspages, monitoring, alerts)
     purge = SqlWorkspacePurge(purge_plan(databases, all_projections(), delivery_tables()),
