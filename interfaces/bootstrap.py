@@ -16,6 +16,7 @@ How a new piece is wired, so that nothing is patched in after construction:
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import timedelta
 
@@ -64,6 +65,7 @@ from infrastructure.rollup_upgrade import fill_hourly_rollups
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.stream_wakes import RedisDoorbell
+from infrastructure.table_creation import one_creator_at_a_time
 from infrastructure.telemetry_queries import SqlTelemetryQueries
 from infrastructure.user_agents import UserAgentParser
 from infrastructure.visitor_salts import SqlVisitorSalts
@@ -124,8 +126,16 @@ def ensure_schema(settings: Settings) -> None:
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> Beacon:
-    """Build a Beacon from settings (read from the environment when not given)."""
+    """Build a Beacon from settings (read from the environment when not given). Processes
+    starting together on PostgreSQL build one after another: each creates what is missing."""
     settings = settings or Settings()
+    with one_creator_at_a_time(settings.database_url, settings.db_schema) \
+            if settings.uses_postgres else nullcontext():
+        return build(settings, clock)
+
+
+def build(settings: Settings, clock: Clock) -> Beacon:
+    """Everything a Beacon is made of, its missing tables created on the way."""
     ensure_schema(settings)
     names = [app.name for app in APPLICATIONS]
     if settings.uses_postgres:
