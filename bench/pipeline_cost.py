@@ -58,10 +58,12 @@ ON = {"all": (("projector", {"BEACON_ENRICHMENT": "1"}), ("worker", {})),  # wha
 
 
 def caught_up(base: str, key: str, url: str, schema: str, enriching: bool, evaluating: bool,
-              timeout: float = 300) -> None:
+              processes: list[subprocess.Popen[bytes]], timeout: float = 300) -> None:
     """Wait until the running readers have reached the head of their logs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            raise SystemExit(f"a process exited: {[p.args for p in processes if p.poll() is not None]}")
         statuses = httpx.get(f"{base}/api/v1/projections",
                              headers={"Authorization": f"Bearer {key}"}).json()["data"]
         running = [s for s in statuses if enriching or s["name"] != "enrichment"]
@@ -95,14 +97,14 @@ def timed_part(mode: str, shape: tuple[str, str, str], base: str, keys: tuple[st
     enriching = any(env.get("BEACON_ENRICHMENT") == "1" for _, env in commands)
     evaluating = any(command == "worker" for command, _ in commands)
     try:
-        caught_up(base, keys[1], url, schema, enriching, evaluating)
+        caught_up(base, keys[1], url, schema, enriching, evaluating, processes)
         checkpoint(url)
         before = cpu_seconds(pids=api), cpu_seconds(pids=[p.pid for p in processes])
         result = run_clients(base, keys[0], batches, clients)
         spent = (cpu_seconds(pids=api) - before[0],
                  cpu_seconds(pids=[p.pid for p in processes]) - before[1])
         ended = time.monotonic()
-        caught_up(base, keys[1], url, schema, enriching, evaluating)
+        caught_up(base, keys[1], url, schema, enriching, evaluating, processes)
         drain = time.monotonic() - ended
     finally:
         for process in processes:
