@@ -99,10 +99,11 @@ def timed_part(mode: str, shape: tuple[str, str, str], base: str, keys: tuple[st
     try:
         caught_up(base, keys[1], url, schema, enriching, evaluating, processes)
         checkpoint(url)
-        before = cpu_seconds(pids=api), cpu_seconds(pids=[p.pid for p in processes])
+        pids = [p.pid for p in processes]
+        before = cpu_seconds(pids=api), cpu_seconds(pids=pids), cpu_seconds(names=("postgres",))
         result = run_clients(base, keys[0], batches, clients)
-        spent = (cpu_seconds(pids=api) - before[0],
-                 cpu_seconds(pids=[p.pid for p in processes]) - before[1])
+        spent = (cpu_seconds(pids=api) - before[0], cpu_seconds(pids=pids) - before[1],
+                 cpu_seconds(names=("postgres",)) - before[2])
         ended = time.monotonic()
         caught_up(base, keys[1], url, schema, enriching, evaluating, processes)
         drain = time.monotonic() - ended
@@ -116,7 +117,7 @@ def timed_part(mode: str, shape: tuple[str, str, str], base: str, keys: tuple[st
                 process.kill()
     events = max(result["accepted"], 1)
     return {**result, "api_us": spent[0] / events * 1e6, "pipeline_us": spent[1] / events * 1e6,
-            "drain": drain}
+            "pg_us": spent[2] / events * 1e6, "drain": drain}
 
 
 def main() -> None:
@@ -172,9 +173,10 @@ def report(args: Any, pairs: list[dict[str, dict[str, Any]]]) -> None:
     for n, pair in enumerate(pairs, 1):
         off, on = pair["off"], pair["on"]
         print(f"round {n}: off {off['rate']:,.0f} events/s, on {on['rate']:,.0f} "
-              f"(ratio {on['rate'] / off['rate']:.2f}); CPU µs an event: API {off['api_us']:.1f} / "
-              f"{on['api_us']:.1f}, projector(+worker) {off['pipeline_us']:.1f} / "
-              f"{on['pipeline_us']:.1f}; caught up {off['drain']:.1f} / {on['drain']:.1f} s after")
+              f"(ratio {on['rate'] / off['rate']:.2f}); CPU µs an event off / on: API "
+              f"{off['api_us']:.1f} / {on['api_us']:.1f}, projector(+worker) "
+              f"{off['pipeline_us']:.1f} / {on['pipeline_us']:.1f}, PostgreSQL {off['pg_us']:.1f} / "
+              f"{on['pg_us']:.1f}; caught up {off['drain']:.1f} / {on['drain']:.1f} s after")
     ratios = [pair["on"]["rate"] / pair["off"]["rate"] for pair in pairs]
     print(f"ingest with the pipeline on / off = {statistics.median(ratios):.2f}, median of "
           f"{' '.join(f'{r:.2f}' for r in ratios)} (target >= 0.90)")
