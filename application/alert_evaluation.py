@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-import orjson
+import msgspec
 from eventsourcing.utils import get_topic
 
 from application.alerts import AlertsApplication
@@ -35,20 +35,41 @@ MAX_CATCH_UP_TICKS = 8640  # a day of grid instants after a long stop
 MAX_PREVIEW_INSTANTS = 10_000
 PAGE = 500
 Touch = tuple[str, str, datetime]  # (workspace, subject: an event name, "*" or a monitor id, when)
+Watched = dict[str, frozenset[str]]  # workspace ("" for monitors' rules) -> its rules' subjects
 
 
-def touched_by_telemetry(event: Any) -> Iterable[Touch]:
+class _Named(msgspec.Struct):
+    name: str
+
+
+_NAMES = msgspec.json.Decoder(list[_Named])  # a batch's events, read for their names alone
+
+
+def event_names(events_json: str) -> set[str]:
+    """The names of a batch's events (its other fields are skipped, not decoded: ~0.5 ms a
+    batch of 1000 where decoding every event took ~1.7)."""
+    return {event.name for event in _NAMES.decode(str(events_json))}  # msgspec takes no subclass
+
+
+def touched_by_telemetry(event: Any, watched: Watched) -> Iterable[Touch]:
+    """A batch touches the event names it carries that its workspace's rules watch; an
+    exception report, its workspace's exception-group rules. A batch of a workspace with no rule
+    is not read further."""
+    workspace = str(event.workspace_id)
+    subjects = watched.get(workspace)
+    if not subjects:
+        return
     if isinstance(event, EventBatch.Accepted):
-        for name in {e["name"] for e in orjson.loads(event.events_json)}:
-            yield str(event.workspace_id), name, event.received_at
-    elif isinstance(event, ExceptionReport.Reported):
-        yield str(event.workspace_id), "*", event.timestamp
+        for name in event_names(event.events_json) & subjects:
+            yield workspace, name, event.received_at
+    elif isinstance(event, ExceptionReport.Reported) and "*" in subjects:
+        yield workspace, "*", event.timestamp
 
 
-def touched_by_monitoring(event: Any) -> Iterable[Touch]:
+def touched_by_monitoring(event: Any, watched: Watched) -> Iterable[Touch]:
     """A flip names its monitor, not its workspace ("" : the rules on that monitor, wherever
     they are; a rule only ever measures a monitor of its own workspace)."""
-    if isinstance(event, Monitor.StatusChanged):
+    if isinstance(event, Monitor.StatusChanged) and str(event.originator_id) in watched.get("", ()):
         yield "", str(event.originator_id), event.effective_at
 
 
@@ -56,6 +77,23 @@ def subject_of(condition: dict[str, Any]) -> str:
     """What a rule watches, in the terms `Touch` names it."""
     return {"threshold": condition.get("event"), "exception_group": "*",
             "monitor": condition.get("monitor_id")}[condition["type"]] or ""
+
+
+def watchers(rules: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The rules by what touches them: (workspace, subject), "" for a monitor's workspace."""
+    by_touch: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for rule in rules:
+        condition = rule["condition"]
+        workspace = "" if condition["type"] == "monitor" else str(rule["workspace_id"])
+        by_touch.setdefault((workspace, subject_of(condition)), []).append(rule)
+    return by_touch
+
+
+def watched_by(by_touch: dict[tuple[str, str], list[dict[str, Any]]]) -> Watched:
+    subjects: dict[str, set[str]] = {}
+    for workspace, subject in by_touch:
+        subjects.setdefault(workspace, set()).add(subject)
+    return {workspace: frozenset(names) for workspace, names in subjects.items()}
 
 
 @dataclass(frozen=True)
@@ -66,7 +104,7 @@ class LogSource:
     app: Any
     topics: tuple[str, ...]
     ready: Callable[[], int]
-    touched: Callable[[Any], Iterable[Touch]]
+    touched: Callable[[Any, Watched], Iterable[Touch]]
 
 
 TELEMETRY_TOPICS = (get_topic(EventBatch.Accepted), get_topic(ExceptionReport.Reported))
@@ -124,15 +162,17 @@ class AlertEvaluation:
         """Evaluate, in time order, the rules new log entries may have changed (at the moments
         they happened) and every rule at the grid's new instants; returns how many rules changed
         state. Positions are kept after: evaluating an instant twice changes nothing."""
+        rules = [r for kind in self.meters for r in self.rules.rules(kind)]
+        by_touch = watchers(rules)
+        watched = watched_by(by_touch)
         work: list[tuple[datetime, dict[str, Any]]] = []
         positions = {}
         for source in self.sources:
-            positions[source.name], moments = self._new_entries(source)
+            positions[source.name], moments = self._new_entries(source, watched)
             work += [(at, rule) for at, touched in moments.items()
-                     for rule in self._affected(touched)]
+                     for key in touched for rule in by_touch.get(key, ())]
         grid = self._new_grid_instants()
         if grid:
-            rules = [r for kind in self.meters for r in self.rules.rules(kind)]
             work += [(at, rule) for at in grid for rule in rules]
         changed = sum(self.evaluate(rule, at) for at, rule in sorted(work, key=lambda w: w[0]))
         for name, position in positions.items():
@@ -141,9 +181,10 @@ class AlertEvaluation:
             self.positions.put("tick", micros(grid[-1]))
         return changed
 
-    def _new_entries(self, source: LogSource) -> tuple[int, dict[datetime, set[tuple[str, str]]]]:
-        """The log's position once read, and per page the latest moment each (workspace,
-        subject) was touched: what the source's read models have, up to `ready`."""
+    def _new_entries(self, source: LogSource,
+                     watched: Watched) -> tuple[int, dict[datetime, set[tuple[str, str]]]]:
+        """The log's position once read, and per page the latest moment each watched
+        (workspace, subject) was touched: what the source's read models have, up to `ready`."""
         position, ready = self.positions.get(source.name) or 0, source.ready()
         moments: dict[datetime, set[tuple[str, str]]] = {}
         while position < ready:
@@ -152,7 +193,7 @@ class AlertEvaluation:
             latest: dict[tuple[str, str], datetime] = {}
             for notification in notifications:
                 for workspace, subject, at in source.touched(
-                        source.app.mapper.to_domain_event(notification)):
+                        source.app.mapper.to_domain_event(notification), watched):
                     latest[workspace, subject] = max(at, latest.get((workspace, subject), at))
             for key, at in latest.items():
                 moments.setdefault(at, set()).add(key)
@@ -177,13 +218,6 @@ class AlertEvaluation:
             return self.under_maintenance(UUID(str(condition.get("monitor_id"))))
         except ValueError:
             return False
-
-    def _affected(self, touched: set[tuple[str, str]]) -> Iterable[dict[str, Any]]:
-        for workspace in {w for w, _ in touched}:
-            for kind in self.meters:
-                for rule in self.rules.rules(kind, workspace or None):
-                    if (workspace, subject_of(rule["condition"])) in touched:
-                        yield rule
 
     def preview(self, workspace_id: UUID, condition: object, start: datetime,
                 end: datetime) -> list[dict[str, Any]]:

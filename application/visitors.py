@@ -54,10 +54,14 @@ class Visitors:
         store_ip = bool(getattr(workspace, "store_ip", False))
         kept: dict[str, Any] = dict(client.stored(store_ip=store_ip))
         visitors = []
+        named: dict[Client, str] = {}  # one hash per client of the request, not one per event
         for event in events:
             if isinstance(event, TrackedEvent) and event.actor_id is None:
+                sender = contexts.get(event.event_id, client)
+                if sender not in named:
+                    named[sender] = self.visitor(workspace.id, sender)
                 # Still the request's own object, not yet in any batch: named here, once.
-                event.actor_id = self.visitor(workspace.id, contexts.get(event.event_id, client))
+                event.actor_id = named[sender]
                 visitors.append(event.event_id)
         if visitors:
             kept["visitors"] = visitors

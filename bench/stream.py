@@ -1,7 +1,8 @@
 """Live stream benchmark (issue 19): stream latency with 20 subscribers, and what they cost ingestion.
 
     .venv/bin/python bench/stream.py [--rate 50000] [--seconds 20] [--subscribers 20]
-        [--batches 300] [--rounds 2] [--clients 4] [--workers 2] [--database-url URL] [--redis-url URL]
+        [--batches 300] [--rounds 2] [--clients 4] [--workers 2] [--alert-rules 20]
+        [--database-url URL] [--redis-url URL]
 
 Production shape on PostgreSQL + Redis: `beacon serve --no-projections --no-worker --workers N`,
 `beacon projector` and `beacon worker` as subprocesses. Each round posts the same number of
@@ -12,7 +13,8 @@ from the moment the API received an event's request (its `received_at`) to the m
 subscriber parsed it. Subscriber i filters `event=event_i` (the batches use 20 names), so the 20
 together receive every event once; they run in a process of their own, so parsing them does not
 take the clients' interpreter. Not a test: run it on demand, record the figures in
-docs/performance.md. The issue's 20 alert rules are not part of it: alert rules do not exist yet.
+docs/performance.md. With `--alert-rules N` (20 by default) the workspace also has N threshold
+rules, crossed one by one during the steady phase, and it prints their alert delay (bench/alert_delay.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import datetime
 from http.client import HTTPConnection
 from pathlib import Path
@@ -37,6 +40,7 @@ from typing import Any
 import httpx
 import orjson
 import psycopg
+from alert_delay import AlertProbe, allow_local_receiver
 from ingest import ADMIN, api_pids, checkpoint, cpu_seconds, free_port, make_batches, run_clients
 from psycopg import sql
 
@@ -218,6 +222,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="off/on pairs; the median ratio")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="API processes")
+    parser.add_argument("--alert-rules", type=int, default=20, help="crossed while steady (0: none)")
     parser.add_argument("--database-url", default=os.environ.get(
         "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--redis-url", default=os.environ.get(
@@ -227,6 +232,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     shape = (args.database_url, schema, args.redis_url)
+    allow_local_receiver()
     processes = [beacon(*shape, "serve", "--port", str(port), "--no-projections", "--no-worker",
                         "--workers", str(args.workers))]
     wait_until_serving(base)
@@ -236,6 +242,7 @@ def main() -> None:
     delivered = expected = 0
     try:
         ingest_key, read_key = workspace_keys(base)
+        probe = AlertProbe(base, args.alert_rules, ADMIN) if args.alert_rules else None
         run_clients(base, ingest_key, make_batches(4, 1000, seed=99), args.clients)  # warm-up
         api = api_pids(processes[0].pid)
         for n in range(args.rounds):
@@ -251,7 +258,8 @@ def main() -> None:
             expected += on["accepted"]
         subscribers.open(read_key, measuring=True)
         checkpoint(args.database_url)
-        paced = steady(base, ingest_key, args.rate, args.seconds, args.clients, 1000)
+        with probe.crossings(args.seconds) if probe else nullcontext():
+            paced = steady(base, ingest_key, args.rate, args.seconds, args.clients, 1000)
         received, latencies = subscribers.close()
         delivered, expected = delivered + received, expected + paced["accepted"]
     finally:
@@ -280,6 +288,8 @@ def main() -> None:
           f"p50 {statistics.median(latencies) * 1000:.0f} ms   "
           f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
           f"   max {latencies[-1] * 1000:.0f} ms (target p99 <= 1000 ms)")
+    if probe:
+        print(probe.summary())
     print(f"delivered: {delivered:,} messages of {expected:,} events accepted while subscribed")
     sys.exit(0)
 

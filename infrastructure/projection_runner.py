@@ -60,6 +60,8 @@ class ProjectionRunner:
         self.deleted = deleted
         self._forgotten = DeletedWorkspaceEvents(deleted)  # a deleted project's events
         self._wake = threading.Event()
+        # Told when `run` has moved the read model (a reaction that waits for it: alert evaluation).
+        self.advanced: Callable[[], object] | None = None
 
     @property
     def name(self) -> str:
@@ -120,12 +122,21 @@ class ProjectionRunner:
         timeout = 5.0 if listening else poll_interval
         while not stop.is_set():
             try:
-                self.catch_up()
+                moved = self.catch_up()
             except Exception:
                 log.exception("projection %s failed; retrying", self.name)
                 stop.wait(1.0)
+                moved = 0
+            if moved and self.advanced is not None:
+                self._tell(self.advanced)
             self._wake.wait(timeout)
             self._wake.clear()
+
+    def _tell(self, advanced: Callable[[], object]) -> None:
+        try:
+            advanced()
+        except Exception:  # noqa: BLE001 - whoever waits has a timer of its own to fall back on
+            log.exception("could not tell that projection %s moved", self.name)
 
 
 class Wakeable(Protocol):

@@ -26,11 +26,13 @@ from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.webhook_deliveries import SqlDeliveryStore, attempts_table, state_table
 from projections.alerts import ALERT_DELIVERIES
 
+MEASURED = ("events", "exceptions", "monitors")  # the read models alert rules are measured on
+
 
 def alert_sources(runners: list[ProjectionRunner], telemetry: TelemetryApplication,
                   monitoring: MonitoringApplication) -> list[LogSource]:
     """The logs alert evaluation follows, each as far as the read models it measures have come."""
-    position = {r.name: r.store.position for r in runners}
+    position = {r.name: r.store.position for r in runners if r.name in MEASURED}
 
     def telemetry_ready() -> int:
         return min(position["events"](), position["exceptions"]())

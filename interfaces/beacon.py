@@ -37,6 +37,7 @@ from infrastructure.rate_limits import RateLimiter
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings
 from infrastructure.stream_wakes import RedisDoorbell
+from interfaces.alerting import MEASURED
 from interfaces.jobs import Actors, Jobs, periodic_jobs
 from projections.alerts import AlertQueries
 from projections.analytics_questions import AnalyticsQueries
@@ -116,9 +117,12 @@ class Beacon:
 
     def start_projections(self) -> None:
         """Follow every log in background threads: on PostgreSQL one LISTEN connection per log
-        wakes its runners on NOTIFY; on SQLite they poll."""
+        wakes its runners on NOTIFY; on SQLite they poll. A read model that alert rules measure
+        asks for an evaluation each time it moves."""
         listening = self.settings.uses_postgres
         for runner in self.runners:
+            if runner.name in MEASURED:
+                runner.advanced = self.actors.request_alert_evaluation
             thread = threading.Thread(target=runner.run, args=(self._stop,),
                                       kwargs={"listening": listening}, daemon=True,
                                       name=f"projection-{runner.name}")
@@ -182,6 +186,7 @@ class Beacon:
         self.broker.close()
         self.webhooks.close()
         self.alert_webhooks.close()
+        self.jobs.evaluation_queued.close()
         self.enricher.geo.close()
         self.deploys.recorder.close()
         for app in self.applications.values():

@@ -16,6 +16,7 @@ How a new piece is wired, so that nothing is patched in after construction:
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import timedelta
 
@@ -57,12 +58,14 @@ from infrastructure.monitor_activity_queries import SqlMonitorActivityQueries
 from infrastructure.monitor_links import SqlMonitorLinks
 from infrastructure.monitor_queries import SqlMonitorQueries
 from infrastructure.projection_runner import ProjectionRunner
+from infrastructure.queued_runs import QueuedRun
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.read_models import ReadModelStore
 from infrastructure.rollup_upgrade import fill_hourly_rollups
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.stream_wakes import RedisDoorbell
+from infrastructure.table_creation import one_creator_at_a_time
 from infrastructure.telemetry_queries import SqlTelemetryQueries
 from infrastructure.user_agents import UserAgentParser
 from infrastructure.visitor_salts import SqlVisitorSalts
@@ -123,8 +126,16 @@ def ensure_schema(settings: Settings) -> None:
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> Beacon:
-    """Build a Beacon from settings (read from the environment when not given)."""
+    """Build a Beacon from settings (read from the environment when not given). Processes
+    starting together on PostgreSQL build one after another: each creates what is missing."""
     settings = settings or Settings()
+    with one_creator_at_a_time(settings.database_url, settings.db_schema) \
+            if settings.uses_postgres else nullcontext():
+        return build(settings, clock)
+
+
+def build(settings: Settings, clock: Clock) -> Beacon:
+    """Everything a Beacon is made of, its missing tables created on the way."""
     ensure_schema(settings)
     names = [app.name for app in APPLICATIONS]
     if settings.uses_postgres:
@@ -187,7 +198,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         upkeep=StatusUpkeep(statuspages, monitor_links, maintenances),
         webhooks=webhooks, exports=exports, export_files=export_files,
         export_ttl=timedelta(hours=settings.export_ttl_hours), alert_evaluation=alert_evaluation,
-        alert_webhooks=alert_webhooks)
+        alert_webhooks=alert_webhooks,
+        alert_outbox=next(r for r in runners if r.name == AlertsProjection.name),
+        evaluation_queued=QueuedRun(f"evaluate_alerts:{stream_namespace(settings)}",
+                                    settings.redis_url))
     broker = build_broker(settings.redis_url)
     configured_objects = ConfiguredObjects(statuspages, monitoring, alerts)
     purge = SqlWorkspacePurge(purge_plan(databases, all_projections(), delivery_tables()),

@@ -29,13 +29,17 @@ from domain.monitor import Monitor
 from domain.time import micros
 from infrastructure.export_files import ExportFiles
 from infrastructure.projection_runner import ProjectionRunner
+from infrastructure.queued_runs import QueuedRun
 from infrastructure.scheduler import PeriodicJob
 from projections.telemetry import TelemetryQueries
 
 log = logging.getLogger("beacon.jobs")
 SESSION_SWEEP_SECONDS, MONITOR_CHECK_SECONDS = 60, 15
 WEBHOOK_SWEEP_SECONDS, EXPORT_PURGE_SECONDS = 2, 600
-ALERT_EVALUATION_SECONDS = 2  # with the sweep, a crossing is told within seconds (issue 19: 10 s)
+# Alert evaluation is asked for by the projector as soon as a read model the rules measure moves
+# (Beacon.start_projections), and sweeps the alerts' outbox as soon as a rule changed state; the
+# timer is for the grid's instants (silence) and a backstop for a request lost with a process.
+ALERT_EVALUATION_SECONDS = 2
 
 
 @dataclass
@@ -55,6 +59,8 @@ class Jobs:
     export_ttl: timedelta
     alert_evaluation: AlertEvaluation
     alert_webhooks: WebhookDeliveries
+    alert_outbox: ProjectionRunner  # the alerts projection: it writes a state change's deliveries
+    evaluation_queued: QueuedRun
 
     def catch_up_projections(self) -> int:
         """Bring every read model up to the head of its log; returns how many pages were applied."""
@@ -90,8 +96,13 @@ class Jobs:
         self.webhooks.deliver(DeliveryKey(subscriber_id, incident_id, version), attempt)
 
     def evaluate_alerts(self) -> int:
-        """Evaluate the alert rules new batches and the clock may have changed."""
-        return self.alert_evaluation.run()
+        """Evaluate the alert rules new batches and the clock may have changed; when one changed
+        state, its deliveries are written now (the projector may get there too: the page is
+        applied once either way) so that they can be swept at once."""
+        changed = self.alert_evaluation.run()
+        if changed:
+            self.alert_outbox.catch_up()
+        return changed
 
     def deliver_alert_webhook(self, channel_id: str, alert_id: str, version: int,
                               attempt: int) -> None:
@@ -141,6 +152,7 @@ class Actors:
     evaluate_alerts: dramatiq.Actor[Any, Any]
     sweep_alert_webhooks: dramatiq.Actor[Any, Any]
     deliver_alert_webhook: dramatiq.Actor[Any, Any]
+    request_alert_evaluation: Callable[[], None]  # queues one unless one is waiting already
 
 
 def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
@@ -163,6 +175,17 @@ def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
     def sweep_alert_webhooks() -> None:
         jobs.alert_webhooks.sweep(lambda key, attempt: deliver_alert.send(*key.values(), attempt))
 
+    def evaluate_alerts() -> None:
+        jobs.evaluation_queued.started()  # what moves from now on asks for the next run
+        if jobs.evaluate_alerts():
+            sweep_alert_webhooks()  # told now, not at the next sweep
+
+    evaluate = actor("evaluate_alerts", evaluate_alerts, retries=0)
+
+    def request_alert_evaluation() -> None:
+        if jobs.evaluation_queued.claim():
+            evaluate.send()
+
     return Actors(
         catch_up_projections=actor("catch_up_projections", jobs.catch_up_projections),
         expire_sessions=actor("expire_sessions", jobs.expire_sessions),
@@ -172,9 +195,10 @@ def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
         deliver_webhook=deliver,
         run_export=actor("run_export", jobs.run_export),
         purge_exports=actor("purge_exports", jobs.purge_exports, retries=0),
-        evaluate_alerts=actor("evaluate_alerts", jobs.evaluate_alerts, retries=0),
+        evaluate_alerts=evaluate,
         sweep_alert_webhooks=actor("sweep_alert_webhooks", sweep_alert_webhooks, retries=0),
         deliver_alert_webhook=deliver_alert,
+        request_alert_evaluation=request_alert_evaluation,
     )
 
 
@@ -184,6 +208,7 @@ def periodic_jobs(actors: Actors) -> list[PeriodicJob]:
             PeriodicJob("check_monitors", MONITOR_CHECK_SECONDS, actors.check_monitors.send),
             PeriodicJob("sweep_webhooks", WEBHOOK_SWEEP_SECONDS, actors.sweep_webhooks.send),
             PeriodicJob("purge_exports", EXPORT_PURGE_SECONDS, actors.purge_exports.send),
-            PeriodicJob("evaluate_alerts", ALERT_EVALUATION_SECONDS, actors.evaluate_alerts.send),
+            PeriodicJob("evaluate_alerts", ALERT_EVALUATION_SECONDS,
+                        actors.request_alert_evaluation),
             PeriodicJob("sweep_alert_webhooks", WEBHOOK_SWEEP_SECONDS,
                         actors.sweep_alert_webhooks.send)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from application.enrichment import canonical_event, content_hash
@@ -70,3 +71,16 @@ def test_browser_os_and_device_type_come_from_the_user_agent() -> None:
     bot = parser.describe("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
     assert bot.device_type == "bot"
     assert parser.describe(None).browser is None
+
+
+def test_the_canonical_time_is_the_instants_utc_iso_form_on_any_day() -> None:
+    record = {"event_id": "01912345-6789-7abc-def0-123456789abc", "category": "c", "name": "n",
+              "actor_id": "a"}
+    instants = [datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+                datetime(1970, 1, 1, tzinfo=UTC), datetime(2024, 2, 29, 23, 59, 59, 1, tzinfo=UTC),
+                datetime(2026, 3, 20, 14, 30, 0, 500_000, tzinfo=UTC),
+                datetime(2026, 12, 31, 0, 0, 1, tzinfo=UTC)]
+    for instant in instants:
+        micros = (instant - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+        canonical = json.loads(canonical_event({**record, "timestamp_us": micros}))
+        assert canonical["timestamp"] == instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

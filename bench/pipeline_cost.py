@@ -1,0 +1,186 @@
+"""Pipeline cost (issue 19): ingest throughput with the enrichment and alert pipeline running,
+beside the same ingest without it, in one run.
+
+    .venv/bin/python bench/pipeline_cost.py [--rounds 3] [--batches 300] [--clients 4]
+        [--workers 2] [--alert-rules 20] [--on all|enrichment|alerts] [--database-url URL]
+        [--redis-url URL]
+
+Production shape on PostgreSQL + Redis: `beacon serve --no-projections --no-worker` throughout,
+and, for each timed part, the processes of one mode:
+- off: `beacon projector` with BEACON_ENRICHMENT=0 (the read models only), no worker;
+- on: `beacon projector` (the read models and the enrichment pipeline) and `beacon worker`
+  (alert evaluation and the alerts' webhook outbox); `--on enrichment` or `--on alerts` runs
+  one half only, to tell their costs apart.
+The workspace has `--alert-rules` threshold rules on the load's own event names (`event_0`...),
+so every batch touches every rule; their thresholds are never reached (the load's events are
+dated in March), so they are evaluated and never fire. Before each timed part its processes
+start and catch up untimed (every projection at the head of its log, and in the on mode alert
+evaluation too), so a part pays only for what its own batches cost; after it, how long they took
+to catch up again is printed (a pipeline that falls behind shows there, not in the rate). Each
+round times one part of each mode, in alternating order (off first, then on first), with
+bench/ingest.py's clients; the figure is the median of the rounds' on/off ratios (target >=
+0.90). Not a test: run it on demand, record the figures in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import httpx
+import psycopg
+from alert_delay import create_rules, rule_condition, workspace_key
+from ingest import (
+    ADMIN,
+    api_pids,
+    beacon_process,
+    checkpoint,
+    cpu_seconds,
+    free_port,
+    ingest_key,
+    make_batches,
+    run_clients,
+    start_server,
+)
+from psycopg import sql
+
+OFF = (("projector", {"BEACON_ENRICHMENT": "0"}),)
+ON = {"all": (("projector", {"BEACON_ENRICHMENT": "1"}), ("worker", {})),  # what the issue asks
+      "enrichment": (("projector", {"BEACON_ENRICHMENT": "1"}),),  # to tell the two costs apart
+      "alerts": (("projector", {"BEACON_ENRICHMENT": "0"}), ("worker", {}))}
+
+
+def caught_up(base: str, key: str, url: str, schema: str, enriching: bool, evaluating: bool,
+              processes: list[subprocess.Popen[bytes]], timeout: float = 300) -> None:
+    """Wait until the running readers have reached the head of their logs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            raise SystemExit(f"a process exited: {[p.args for p in processes if p.poll() is not None]}")
+        statuses = httpx.get(f"{base}/api/v1/projections",
+                             headers={"Authorization": f"Bearer {key}"}).json()["data"]
+        running = [s for s in statuses if enriching or s["name"] != "enrichment"]
+        telemetry_head = max(s["head"] for s in statuses if s["name"] == "events")
+        evaluated = evaluation_position(url, schema) if evaluating else telemetry_head
+        if all(s["lag"] == 0 for s in running) and evaluated >= telemetry_head:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"the pipeline did not catch up in {timeout:.0f}s")
+
+
+def evaluation_position(url: str, schema: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        try:
+            row = conn.execute(sql.SQL("SELECT position FROM {}.alert_evaluation_positions "
+                                       "WHERE name = 'telemetry'").format(sql.Identifier(schema))
+                               ).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return 0
+    return int(row[0]) if row else 0
+
+
+def timed_part(mode: str, shape: tuple[str, str, str], base: str, keys: tuple[str, str],
+               batches: list[list[dict[str, Any]]], clients: int, api: list[int],
+               on: str) -> dict[str, Any]:
+    """Start the mode's processes, let them catch up, time the batches' ingest, stop them."""
+    url, schema, redis_url = shape
+    commands = OFF if mode == "off" else ON[on]
+    processes = [beacon_process(url, schema, command, BEACON_REDIS_URL=redis_url, **env)
+                 for command, env in commands]
+    enriching = any(env.get("BEACON_ENRICHMENT") == "1" for _, env in commands)
+    evaluating = any(command == "worker" for command, _ in commands)
+    try:
+        caught_up(base, keys[1], url, schema, enriching, evaluating, processes)
+        checkpoint(url)
+        pids = [p.pid for p in processes]
+        before = cpu_seconds(pids=api), cpu_seconds(pids=pids), cpu_seconds(names=("postgres",))
+        result = run_clients(base, keys[0], batches, clients)
+        spent = (cpu_seconds(pids=api) - before[0], cpu_seconds(pids=pids) - before[1],
+                 cpu_seconds(names=("postgres",)) - before[2])
+        ended = time.monotonic()
+        caught_up(base, keys[1], url, schema, enriching, evaluating, processes)
+        drain = time.monotonic() - ended
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    events = max(result["accepted"], 1)
+    return {**result, "api_us": spent[0] / events * 1e6, "pipeline_us": spent[1] / events * 1e6,
+            "pg_us": spent[2] / events * 1e6, "drain": drain}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batches", type=int, default=300, help="of 1000 events, per timed part")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="API processes")
+    parser.add_argument("--alert-rules", type=int, default=20)
+    parser.add_argument("--on", choices=sorted(ON), default="all",
+                        help="what runs in the on parts: the whole pipeline, or one half of it")
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14",
+                        help="a database of its own: the tests' workers use 0")
+    args = parser.parse_args()
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(args.database_url, schema, port, args.workers)
+    shape = (args.database_url, schema, args.redis_url)
+    pairs: list[dict[str, dict[str, Any]]] = []
+    try:
+        ingest = ingest_key(base)
+        rules_key = workspace_key(base, ADMIN, "bench")
+        create_rules(base, rules_key, [rule_condition(f"event_{n % 20}", ">", 10**9)
+                                       for n in range(args.alert_rules)], "https://example.com/")
+        run_clients(base, ingest, make_batches(4, 1000, seed=99), args.clients)  # warm-up
+        api = api_pids(server.pid)
+        for n in range(args.rounds):
+            order = ("off", "on") if n % 2 == 0 else ("on", "off")
+            pair = {}
+            for part, mode in enumerate(order):
+                batches = make_batches(args.batches, 1000, seed=7 + 2 * n + part)
+                pair[mode] = timed_part(mode, shape, base, (ingest, rules_key), batches,
+                                        args.clients, api, args.on)
+            pairs.append(pair)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    report(args, pairs)
+    sys.exit(0)
+
+
+def report(args: Any, pairs: list[dict[str, dict[str, Any]]]) -> None:
+    print(f"pipeline cost: {args.workers} API processes, PostgreSQL + Redis, {args.clients} clients "
+          f"x {args.batches} batches of 1000 events a part, {args.alert_rules} alert rules, "
+          f"on: {args.on}, "
+          f"{os.cpu_count()} cores")
+    for n, pair in enumerate(pairs, 1):
+        off, on = pair["off"], pair["on"]
+        print(f"round {n}: off {off['rate']:,.0f} events/s, on {on['rate']:,.0f} "
+              f"(ratio {on['rate'] / off['rate']:.2f}); CPU µs an event off / on: API "
+              f"{off['api_us']:.1f} / {on['api_us']:.1f}, projector(+worker) "
+              f"{off['pipeline_us']:.1f} / {on['pipeline_us']:.1f}, PostgreSQL {off['pg_us']:.1f} / "
+              f"{on['pg_us']:.1f}; caught up {off['drain']:.1f} / {on['drain']:.1f} s after")
+    ratios = [pair["on"]["rate"] / pair["off"]["rate"] for pair in pairs]
+    print(f"ingest with the pipeline on / off = {statistics.median(ratios):.2f}, median of "
+          f"{' '.join(f'{r:.2f}' for r in ratios)} (target >= 0.90)")
+
+
+if __name__ == "__main__":
+    main()
