@@ -5,12 +5,19 @@ by the same LISTEN/NOTIFY, or polling SQLite) and keeps its place in the same tr
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from application.enrichment import Enricher
+from application.enrichment import EnrichedPage, Enricher
 from infrastructure.projection_runner import Progress, ProjectionRunner
 from infrastructure.read_models import ReadModelStore
 from projections.enrichment import EnrichmentPipeline
+
+log = logging.getLogger("beacon.projections")
+# Told, once the place has moved from `start` to `end`, what the page in between recorded: the
+# live streams send what is enriched (infrastructure/stream_relay.py, stream_wakes.py).
+PageListener = Callable[[int, int, EnrichedPage], None]
 
 
 class EnrichmentRunner(ProjectionRunner):
@@ -19,9 +26,11 @@ class EnrichmentRunner(ProjectionRunner):
 
     rebuildable = False
 
-    def __init__(self, enricher: Enricher, app: Any, store: ReadModelStore):
+    def __init__(self, enricher: Enricher, app: Any, store: ReadModelStore,
+                 listeners: list[PageListener] | None = None):
         super().__init__(EnrichmentPipeline(), app, store)
         self.enricher = enricher
+        self.listeners = listeners if listeners is not None else []
 
     def catch_up(self, progress: Progress | None = None) -> int:
         pages = 0
@@ -31,12 +40,22 @@ class EnrichmentRunner(ProjectionRunner):
             notifications = self.app.recorder.select_notifications(
                 start=position + 1, limit=self.page_size, stop=head, topics=self.projection.topics)
             end = notifications[-1].id if len(notifications) == self.page_size else head
-            self.enricher.enrich(notifications)
+            page = self.enricher.enrich_page(notifications)
             if not self.store.apply([], expected=position, position=end):
                 position = self.store.position()  # another projector moved it: go on from there
                 continue
+            self._tell(position, end, page)
             position = end
             pages += 1
             if progress:
                 progress(position, head)
         return pages
+
+    def _tell(self, start: int, end: int, page: EnrichedPage) -> None:
+        """After the place moved: a listener that fails costs a stream a read of the log (it
+        finds the page missing), never the pipeline its progress."""
+        for listener in self.listeners:
+            try:
+                listener(start, end, page)
+            except Exception:
+                log.exception("telling the live streams about enriched page %d-%d failed", start, end)

@@ -1,0 +1,116 @@
+"""The enriched live stream through Redis: what the enrichment pipeline publishes once it has
+recorded a page, and how it is written (docs/decisions/live-stream.md, "Through Redis").
+
+The process that runs the pipeline (`beacon projector` in the production shape) has just decoded
+each source and derived its enrichment, so it makes each message once there and publishes it,
+already encoded, to the workspace's channel; API processes forward the bytes to their subscribers
+(infrastructure/stream_forwarder.py). It publishes only to channels someone is subscribed to (one
+PUBSUB NUMSUB a page): with nobody streaming, the pipeline makes no message at all.
+
+Each page is `start end`, then one line per message: `[notification, index, kind, name,
+actor_id]` (JSON), a tab, the body's JSON (orjson escapes tabs and newlines inside strings). After
+the workspaces' pages, a progress message on the namespace's channel names the page and the
+workspaces it was published to, so an API process can tell a page it missed from one that had
+nothing for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, NamedTuple
+from uuid import UUID
+
+import orjson
+import redis
+
+from application.enrichment import EnrichedPage
+from application.stream import Message, StreamPosition, messages_of
+
+log = logging.getLogger("beacon.stream")
+
+
+def progress_channel(namespace: str) -> str:
+    """One channel per Beacon (its schema or data directory), so Beacons sharing a Redis never
+    hear each other."""
+    return f"beacon:{namespace}:stream"
+
+
+def workspace_channel(namespace: str, workspace_id: UUID) -> str:
+    return f"beacon:{namespace}:stream:{workspace_id}"
+
+
+class Progress(NamedTuple):
+    """The pipeline's place moved from `start` to `end`; `published` got their messages."""
+
+    start: int
+    end: int
+    published: frozenset[UUID]
+
+    def encode(self) -> bytes:
+        return orjson.dumps({"start": self.start, "end": self.end,
+                             "published": [str(w) for w in self.published]})
+
+    @classmethod
+    def decode(cls, data: bytes) -> Progress:
+        body = orjson.loads(data)
+        return cls(body["start"], body["end"], frozenset(UUID(w) for w in body["published"]))
+
+
+def encode_page(start: int, end: int, messages: list[Message]) -> bytes:
+    lines = [b"%d %d" % (start, end)]
+    for m in messages:
+        meta = orjson.dumps([m.position.notification, m.position.item, m.kind, m.name, m.actor_id])
+        lines.append(meta + b"\t" + m.data)
+    return b"\n".join(lines)
+
+
+def decode_page(workspace_id: UUID, data: bytes) -> tuple[int, int, list[Message]]:
+    """A workspace's page: its range and its messages, their bodies left as JSON."""
+    head, _, rest = data.partition(b"\n")
+    start, end = (int(part) for part in head.split())
+    messages = []
+    for line in rest.split(b"\n") if rest else ():
+        meta, _, body = line.partition(b"\t")
+        notification, item, kind, name, actor_id = orjson.loads(meta)
+        messages.append(Message.encoded(workspace_id, StreamPosition(notification, item), kind,
+                                        name, actor_id, body))
+    return start, end, messages
+
+
+class StreamPublisher:
+    """Told of every enriched page by the pipeline (EnrichmentRunner's listener), it publishes
+    the page's messages to the workspaces someone streams, then the progress."""
+
+    def __init__(self, url: str, namespace: str):
+        self._client = redis.Redis.from_url(url)
+        self.namespace = namespace
+        self._progress = progress_channel(namespace)
+
+    def __call__(self, start: int, end: int, page: EnrichedPage) -> None:
+        if page.records is None:
+            # Another projector recorded some of it: what it recorded is in the log, not here.
+            # Publishing nothing makes every API process find the page missing and read it there.
+            return
+        by_workspace: dict[UUID, list[tuple[int, Any, str]]] = {}
+        for (position, source), records in zip(page.sources, page.records, strict=True):
+            by_workspace.setdefault(source.workspace_id, []).append((position, source, records))
+        channels = {workspace_channel(self.namespace, w): w for w in by_workspace}
+        try:
+            counts = dict(self._client.pubsub_numsub(self._progress, *channels))
+            listened = [w for channel, w in channels.items() if counts.get(channel.encode(), 0)]
+            if not listened and not counts.get(self._progress.encode(), 0):
+                return  # nobody streams: nothing to make
+            publishing = self._client.pipeline(transaction=False)
+            for workspace_id in listened:
+                messages = [m for position, source, records in by_workspace[workspace_id]
+                            for m in messages_of(position, source, orjson.loads(records))]
+                publishing.publish(workspace_channel(self.namespace, workspace_id),
+                                   encode_page(start, end, messages))
+            publishing.publish(self._progress, Progress(start, end, frozenset(listened)).encode())
+            publishing.execute()
+        except redis.RedisError as error:  # the API processes find the page missing
+            log.warning("could not publish enriched page %d-%d to the live streams (%s)",
+                        start, end, error)
+
+    def close(self) -> None:
+        self._client.close()
