@@ -162,7 +162,7 @@ class Enricher:
         derived = [self.derive(source, position) for position, source in sources]
         try:
             self.telemetry.save(*derived)
-            return EnrichedPage(sources, [d.records for d in derived], len(sources))
+            return EnrichedPage(sources, [str(d.records) for d in derived], len(sources))
         except RecordConflictError:
             pass
         saved = 0

@@ -35,6 +35,10 @@ log = logging.getLogger("beacon.stream")
 POLL = 0.05  # seconds between looks at the queue of joins and leaves
 
 
+def connection_name(namespace: str) -> str:
+    return "beacon-stream:" + "".join(c if c.isalnum() or c in "/._-" else "_" for c in namespace)
+
+
 class RedisForwarder:
     """Relays published pages to this process's subscribers, on one thread."""
 
@@ -79,7 +83,8 @@ class RedisForwarder:
                 self._stop.wait(1.0)
 
     def _relay(self) -> None:
-        client = redis.Redis.from_url(self.url)
+        # Named, so an operator (or a test) can tell its connection in CLIENT LIST.
+        client = redis.Redis.from_url(self.url, client_name=connection_name(self.namespace))
         pubsub: Any = client.pubsub()
         progress = progress_channel(self.namespace).encode()
         awaiting: set[UUID] = set()

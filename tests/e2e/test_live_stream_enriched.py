@@ -8,7 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,12 @@ from fastapi.testclient import TestClient
 from infrastructure.settings import Settings
 from interfaces.bootstrap import bootstrap
 from interfaces.rest.app import create_app
-from tests.conftest import Tenant, make_tenant
+from tests.conftest import ADMIN_TOKEN, Tenant, make_tenant
 from tests.e2e.conftest import serving
 from tests.e2e.sse import Frame, open_stream
 from tests.e2e.test_enrichment import IPHONE, LONDON, PARIS, WINDOWS, cities
 from tests.e2e.test_graphql_subscriptions import items, subscribed
-from tests.services import require_redis
+from tests.services import fresh_schema, require_postgres, require_redis
 
 TIMESTAMP = "2026-03-20T14:30:00Z"
 LONDONER = ("GB", "England", "London", "Mobile Safari", "iOS", "mobile")
@@ -39,10 +40,12 @@ def relay(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(settings: Settings, tmp_path: Path, relay: str) -> Settings:
-    """The test City database, the local proxy trusted, short stream intervals; Redis or not."""
+    """The test City database, the local proxy trusted, short stream intervals; Redis or not.
+    No re-check within a test: only the pipeline's own word brings a message."""
     return settings.model_copy(update={
         "geoip_db": cities(tmp_path / "cities.mmdb"), "trusted_proxies": "127.0.0.0/8",
         "stream_keepalive_seconds": 0.3, "stream_key_check_seconds": 0.2,
+        "stream_recheck_seconds": 3600.0,
         "stream_buffer_events": 50, "redis_url": require_redis() if relay == "redis" else ""})
 
 
@@ -189,3 +192,42 @@ def test_without_enrichment_events_stream_as_accepted_and_dimension_filters_are_
     assert "content_hash" not in received and not set(DIMENSIONS) & set(received)
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "bad_request"
     assert "$country" in refused.text
+
+
+@pytest.fixture
+def production_shape(tmp_path: Path) -> Iterator[tuple[str, str, Tenant]]:
+    """Two API processes (no projections) and a projector, each its own Beacon, sharing a schema
+    and Redis: the APIs' URLs and a workspace. Neither API re-reads the log on its own within the
+    test, so only what the projector publishes through Redis can bring them a message."""
+    url, redis_url = require_postgres(), require_redis()
+    with fresh_schema() as schema, ExitStack() as stack:
+        shared = {"env": "test", "admin_token": ADMIN_TOKEN, "database_url": url,
+                  "db_schema": schema, "redis_url": redis_url, "trusted_proxies": "127.0.0.0/8",
+                  "geoip_db": cities(tmp_path / "cities.mmdb"), "stream_recheck_seconds": 3600.0}
+        urls = []
+        for name in ("first", "second"):
+            api = stack.enter_context(closing(bootstrap(Settings(data_dir=tmp_path / name, **shared))))
+            urls.append(stack.enter_context(serving(api)))
+        projector = stack.enter_context(closing(bootstrap(Settings(data_dir=tmp_path / "projector",
+                                                                   **shared))))
+        projector.start_projections()
+        tenant = make_tenant(stack.enter_context(TestClient(create_app(api))))
+        yield urls[0], urls[1], tenant
+
+
+@pytest.mark.redis
+def test_two_api_processes_over_redis_send_the_same_enriched_messages(
+        production_shape: tuple[str, str, Tenant]) -> None:
+    first, second, tenant = production_shape
+    sent = [[event(), event(actor_id=None)], [event()]]
+    with open_stream(second, tenant.keys["read"]) as on_second, \
+            open_stream(first, tenant.keys["read"]) as on_first:
+        track(first, tenant, sent[0][:1], **from_browser())
+        track_anonymous(first, tenant, sent[0][1:], **from_browser(PARIS, WINDOWS))
+        track(second, tenant, sent[1], **from_browser())
+        received_second, received_first = on_second.messages(3), on_first.messages(3)
+    assert ids_of(received_second) == [e["event_id"] for batch in sent for e in batch]
+    assert [m.id for m in received_second] == [m.id for m in received_first]
+    assert [m.data for m in received_second] == [m.data for m in received_first]
+    assert [place_and_device(m.json) for m in received_first] == [LONDONER, PARISIAN, LONDONER]
+    assert received_first[1].json["visitor_id"].startswith("visitor_")
