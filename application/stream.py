@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from domain.enrichment import DIMENSIONS
 from domain.exception_report import ExceptionReport
 from domain.time import NAIVE_EPOCH, iso
 
+ENRICHED = tuple(DIMENSIONS.items())  # how a message shows them: ($country, country), …
 EXCEPTION_NAME = "$exception"  # the `name` an exception report has in a stream, for `event=`
 
 
@@ -143,22 +145,10 @@ class Message:
 
     @property
     def body(self) -> dict[str, Any]:
-        """As the API shows it: times in ISO 8601, its position, when it was received, and what
-        the pipeline derived (`content_hash`, `$country`, …; `visitor_id` for an anonymous one)."""
+        """As the API shows it (see `shape`)."""
         if not self._shaped:  # in place: the fields were decoded for this message alone
-            fields = self.fields
-            us = fields.pop("timestamp_us", None)  # (pop: two loops may shape it at once)
-            if us is not None:
-                fields["timestamp"] = wire_time(us)
-            fields["received_at"] = self._received_at
-            fields["position"] = str(self.position)
-            if self._visitor:
-                fields["visitor_id"] = self.actor_id
-            enrichment = self._enrichment
-            if enrichment is not None:
-                fields["content_hash"] = enrichment.get("content_hash")
-                for dimension, key in DIMENSIONS.items():
-                    fields[dimension] = enrichment.get(key)
+            shape(self.fields, str(self.position), self._received_at, self._enrichment,
+                  self.actor_id if self._visitor else None)
             self._shaped = True
         return self.fields
 
@@ -170,10 +160,53 @@ class Message:
         return self._data
 
 
+def shape(fields: dict[str, Any], position: str, received_at: str | None,
+          enrichment: dict[str, Any] | None, visitor_id: str | None) -> dict[str, Any]:
+    """A stored event's fields, in place, as the stream shows them: its time in ISO 8601, its
+    position, when it was received, and what the pipeline derived (`content_hash`, `$country`,
+    …, and `visitor_id` for an event sent without an actor)."""
+    us = fields.pop("timestamp_us", None)  # (pop: two loops may shape a message at once)
+    if us is not None:
+        fields["timestamp"] = wire_time(us)
+    fields["received_at"] = received_at
+    fields["position"] = position
+    if visitor_id is not None:
+        fields["visitor_id"] = visitor_id
+    if enrichment is not None:
+        fields["content_hash"] = enrichment.get("content_hash")
+        for dimension, key in ENRICHED:
+            fields[dimension] = enrichment.get(key)
+    return fields
+
+
+def batch_bodies(notification_id: int, event: Any, records: list[dict[str, Any]] | None
+                 ) -> list[tuple[int, str, str | None, dict[str, Any]]]:
+    """A batch's events as `messages_of` would show them, `(index, name, actor_id, body)`,
+    without a Message each: for the process that makes every message once for every API process
+    (infrastructure/stream_relay.py), where most of a message's cost is its making."""
+    received = iso(event.received_at)
+    client = getattr(event, "client", None) or {}
+    visitors = set(client.get("visitors", ()))
+    bodies = []
+    for index, record in enumerate(orjson.loads(event.events_json)):
+        name, actor_id = record["name"], record.get("actor_id")
+        visitor = actor_id if visitors and record["event_id"] in visitors else None
+        bodies.append((index, name, actor_id, shape(
+            record, f"{notification_id}.{index}", received, records[index] if records else None,
+            visitor)))
+    return bodies
+
+
 def wire_time(us: int) -> str:
     """`domain.time.iso` of a time in microseconds, without strftime (the stream formats every
     event it sends)."""
-    return (NAIVE_EPOCH + timedelta(microseconds=us)).isoformat(timespec="microseconds") + "Z"
+    seconds, fraction = divmod(us, 1_000_000)
+    return f"{_second(seconds)}.{fraction:06d}Z"
+
+
+@lru_cache(maxsize=65_536)  # a batch's events mostly share a few seconds
+def _second(seconds: int) -> str:
+    return (NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
 
 
 @dataclass

@@ -7,8 +7,9 @@ already encoded, to the workspace's channel; API processes forward the bytes to 
 (infrastructure/stream_forwarder.py). It publishes only to channels someone is subscribed to (one
 PUBSUB NUMSUB a page): with nobody streaming, the pipeline makes no message at all.
 
-Each page is `start end`, then one line per message: `[notification, index, kind, name,
-actor_id]` (JSON), a tab, the body's JSON (orjson escapes tabs and newlines inside strings). After
+Each page is `start end`, then the messages' `[notification, index, kind, name, actor_id]` in one
+JSON array (what a forwarder filters by, read without reading the bodies), then one line per
+message's body as JSON (orjson escapes newlines inside strings). After
 the workspaces' pages, a progress message on the namespace's channel names the page and the
 workspaces it was published to, so an API process can tell a page it missed from one that had
 nothing for it.
@@ -24,7 +25,8 @@ import orjson
 import redis
 
 from application.enrichment import EnrichedPage
-from application.stream import Message, StreamPosition, messages_of
+from application.stream import Message, StreamPosition, batch_bodies, messages_of
+from domain.batch import EventBatch
 
 log = logging.getLogger("beacon.stream")
 
@@ -57,24 +59,44 @@ class Progress(NamedTuple):
 
 
 def encode_page(start: int, end: int, messages: list[Message]) -> bytes:
-    lines = [b"%d %d" % (start, end)]
-    for m in messages:
-        meta = orjson.dumps([m.position.notification, m.position.item, m.kind, m.name, m.actor_id])
-        lines.append(meta + b"\t" + m.data)
-    return b"\n".join(lines)
+    """A workspace's page, from its messages."""
+    return encoded(start, end, [(m.position.notification, m.position.item, m.kind, m.name,
+                                 m.actor_id) for m in messages], [m.data for m in messages])
+
+
+def encoded(start: int, end: int, heads: list[tuple[int, int, str, str, str | None]],
+            bodies: list[bytes]) -> bytes:
+    """`start end`, then every message's `[notification, index, kind, name, actor_id]` in one
+    JSON array, then one line per message's body (orjson escapes newlines inside strings)."""
+    return b"\n".join([b"%d %d" % (start, end), orjson.dumps(heads), *bodies])
 
 
 def decode_page(workspace_id: UUID, data: bytes) -> tuple[int, int, list[Message]]:
     """A workspace's page: its range and its messages, their bodies left as JSON."""
-    head, _, rest = data.partition(b"\n")
+    head, heads, *bodies = data.split(b"\n")
     start, end = (int(part) for part in head.split())
-    messages = []
-    for line in rest.split(b"\n") if rest else ():
-        meta, _, body = line.partition(b"\t")
-        notification, item, kind, name, actor_id = orjson.loads(meta)
-        messages.append(Message.encoded(workspace_id, StreamPosition(notification, item), kind,
-                                        name, actor_id, body))
-    return start, end, messages
+    return start, end, [
+        Message.encoded(workspace_id, StreamPosition(notification, item), kind, name, actor_id,
+                        body)
+        for (notification, item, kind, name, actor_id), body in zip(
+            orjson.loads(heads), bodies, strict=True)]
+
+
+def page_of(start: int, end: int, sources: list[tuple[int, Any, str]]) -> bytes:
+    """A workspace's page from its enriched sources `(position, source, records)`."""
+    heads: list[tuple[int, int, str, str, str | None]] = []
+    bodies: list[bytes] = []
+    for position, source, records in sources:
+        enrichment = orjson.loads(records)
+        if isinstance(source, EventBatch.Accepted):
+            for index, name, actor_id, body in batch_bodies(position, source, enrichment):
+                heads.append((position, index, "event", name, actor_id))
+                bodies.append(orjson.dumps(body))
+            continue
+        for m in messages_of(position, source, enrichment):
+            heads.append((position, m.position.item, m.kind, m.name, m.actor_id))
+            bodies.append(m.data)
+    return encoded(start, end, heads, bodies)
 
 
 class StreamPublisher:
@@ -102,10 +124,8 @@ class StreamPublisher:
                 return  # nobody streams: nothing to make
             publishing = self._client.pipeline(transaction=False)
             for workspace_id in listened:
-                messages = [m for position, source, records in by_workspace[workspace_id]
-                            for m in messages_of(position, source, orjson.loads(records))]
                 publishing.publish(workspace_channel(self.namespace, workspace_id),
-                                   encode_page(start, end, messages))
+                                   page_of(start, end, by_workspace[workspace_id]))
             publishing.publish(self._progress, Progress(start, end, frozenset(listened)).encode())
             publishing.execute()
         except redis.RedisError as error:  # the API processes find the page missing
