@@ -179,24 +179,6 @@ def shape(fields: dict[str, Any], position: str, received_at: str | None,
     return fields
 
 
-def batch_bodies(notification_id: int, event: Any, records: list[dict[str, Any]] | None
-                 ) -> list[tuple[int, str, str | None, dict[str, Any]]]:
-    """A batch's events as `messages_of` would show them, `(index, name, actor_id, body)`,
-    without a Message each: for the process that makes every message once for every API process
-    (infrastructure/stream_relay.py), where most of a message's cost is its making."""
-    received = iso(event.received_at)
-    client = getattr(event, "client", None) or {}
-    visitors = set(client.get("visitors", ()))
-    bodies = []
-    for index, record in enumerate(orjson.loads(event.events_json)):
-        name, actor_id = record["name"], record.get("actor_id")
-        visitor = actor_id if visitors and record["event_id"] in visitors else None
-        bodies.append((index, name, actor_id, shape(
-            record, f"{notification_id}.{index}", received, records[index] if records else None,
-            visitor)))
-    return bodies
-
-
 def wire_time(us: int) -> str:
     """`domain.time.iso` of a time in microseconds, without strftime (the stream formats every
     event it sends)."""

@@ -5,8 +5,9 @@ did not come (docs/decisions/live-stream.md, "Through Redis").
 Redis pub/sub delivers at most once, so its messages are never trusted to be complete. Per
 workspace the forwarder keeps a frontier: the notification up to which its subscribers have been
 handed everything. Every page names its range, so one that does not start at the frontier, a
-progress message for a page whose messages did not come, a re-check that finds the pipeline's
-place passed long ago, or a lost connection, each sends the forwarder to the log for the rest
+progress message for a page whose messages did not come, a quiet re-check interval that ends
+behind the pipeline's place read at its start, or a lost connection, each sends the forwarder to
+the log for the rest
 (`EnrichedLog`) before it forwards more. A gap costs a read, never a message.
 
 Joining: it SUBSCRIBEs to a workspace's channel on its first subscriber here and, once Redis has
@@ -94,18 +95,22 @@ class RedisForwarder:
                 again = self._stream_of().workspaces()
             for workspace_id in again:  # (re)connecting: every workspace streamed here
                 self._subscribe(pubsub, workspace_id, awaiting)
-            seen = self.frontier()
+            seen, heard = self.frontier(), False
             check_at = time.monotonic() + self.recheck_seconds
             while not self._stop.is_set():
                 self._obey(pubsub, awaiting)
                 message = pubsub.get_message(timeout=POLL)
                 if message is not None:
+                    heard = heard or message["type"] == "message"
                     self._handle(message, progress, awaiting)
-                if time.monotonic() >= check_at:  # pages up to `seen` had time to come
+                if time.monotonic() >= check_at:
+                    # Quiet for a whole interval, yet behind the place read before it: the pages
+                    # up to there are lost. (While pages come, their chain tells a lost one.)
                     for workspace_id, covered in list(self._covered.items()):
-                        if workspace_id not in awaiting and covered < seen:
+                        if not heard and workspace_id not in awaiting and covered < seen:
                             self._fill(workspace_id, seen)
-                    seen, check_at = self.frontier(), time.monotonic() + self.recheck_seconds
+                    seen, heard = self.frontier(), False
+                    check_at = time.monotonic() + self.recheck_seconds
         finally:
             pubsub.close()
             client.close()
