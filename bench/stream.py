@@ -210,6 +210,19 @@ def measured(api: list[int], base: str, key: str, batches: list[list[dict[str, A
     return {**result, "api_us": api_s / events * 1e6, "pg_us": pg_s / events * 1e6}
 
 
+def pipeline_caught_up(base: str, key: str, timeout: float = 900.0) -> float:
+    """Seconds until the enrichment pipeline has reached the head of the log (a message is sent
+    once enriched: subscribers closed before that would miss what it has not reached yet)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        rows = httpx.get(f"{base}/api/v1/projections", headers={"Authorization": f"Bearer {key}"},
+                         timeout=30).json()["data"]
+        if all(row["lag"] == 0 for row in rows if row["name"] == "enrichment"):
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise SystemExit("the enrichment pipeline did not catch up")
+
+
 def percentile(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, int(len(values) * share))]
 
@@ -240,6 +253,7 @@ def main() -> None:
     subscribers = Subscribers(port, args.subscribers)
     pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
     delivered = expected = enriched = 0
+    behind: list[float] = []  # seconds the pipeline needed, after each phase, to catch up
     try:
         ingest_key, read_key = workspace_keys(base)
         run_clients(base, ingest_key, make_batches(4, 1000, seed=99), args.clients)  # warm-up
@@ -253,12 +267,14 @@ def main() -> None:
             batches = make_batches(args.batches, 1000, seed=70 + n)
             on = measured(api, base, ingest_key, batches, args.clients)
             pairs.append((off, on))
+            behind.append(pipeline_caught_up(base, read_key))
             received, with_enrichment, _ = subscribers.close()
             delivered, enriched = delivered + received, enriched + with_enrichment
             expected += on["accepted"]
         subscribers.open(read_key, measuring=True)
         checkpoint(args.database_url)
         paced = steady(base, ingest_key, args.rate, args.seconds, args.clients, 1000)
+        behind.append(pipeline_caught_up(base, read_key))
         received, with_enrichment, latencies = subscribers.close()
         delivered, expected = delivered + received, expected + paced["accepted"]
         enriched += with_enrichment
@@ -289,6 +305,8 @@ def main() -> None:
           f"p50 {statistics.median(latencies) * 1000:.0f} ms   "
           f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
           f"   max {latencies[-1] * 1000:.0f} ms (target p99 <= 1000 ms)")
+    print("the enrichment pipeline caught up " + ", ".join(f"{s:.1f}" for s in behind)
+          + " s after each phase's last request")
     print(f"delivered: {delivered:,} messages of {expected:,} events accepted while subscribed, "
           f"{enriched:,} of them enriched")
     sys.exit(0)

@@ -160,6 +160,11 @@ class LiveStream:
         for sub in gone:
             self._remove(sub)
 
+    def head(self) -> int:
+        """Blocking: the last notification of the log, where a subscriber from now on starts
+        (sources up to it still unenriched are behind it, accepted before it subscribed)."""
+        return self.reader.head()
+
     def history(self, sub: Subscription, start: int) -> tuple[list[Message], int]:
         """Blocking: one page of `sub`'s messages from notification `start` up to where it joined,
         and the next notification to read (past `caught_up_to` when done)."""

@@ -29,6 +29,9 @@ PAGE = 100  # notifications per read (a batch holds up to 1,000 events)
 
 
 class LogReader(Protocol):
+    def head(self) -> int:
+        """The log's last notification."""
+
     def read(self, start: int, stop: int, workspace_id: UUID | None
              ) -> tuple[list[Message], int]:
         """The messages of the sources in notifications `start`..`stop` (of one workspace, or
@@ -41,19 +44,19 @@ class SourceLog:
     def __init__(self, app: Application[Any]):
         self.app = app
 
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
     def read(self, start: int, stop: int, workspace_id: UUID | None
              ) -> tuple[list[Message], int]:
         sources, end = read_sources(self.app, start, stop, workspace_id)
         return [m for position, source in sources for m in messages_of(position, source)], end
 
 
-class EnrichedLog:
+class EnrichedLog(SourceLog):
     """Batches and reports with their recorded enrichment. Every source of the range must have
     been enriched already (the caller reads no further than the pipeline's place); one that has
     none is sent without it, and said so in the log."""
-
-    def __init__(self, app: Application[Any]):
-        self.app = app
 
     def read(self, start: int, stop: int, workspace_id: UUID | None
              ) -> tuple[list[Message], int]:

@@ -46,26 +46,28 @@ def check_enriched(beacon: Beacon, wanted: StreamFilter) -> None:
 
 async def feed(beacon: Beacon, still_allowed: Callable[[], bool], workspace_id: UUID,
                wanted: StreamFilter, after: StreamPosition | None) -> AsyncIterator[Delivery]:
-    """Everything after `after` (or from now), in log order, each message once; it ends when
-    `still_allowed` (blocking, asked every few seconds) says the caller may no longer read."""
+    """Everything after `after` (or from now: after the log's head), in log order, each message
+    once; it ends when `still_allowed` (blocking, asked every few seconds) says the caller may no
+    longer read."""
     settings, stream = beacon.settings, beacon.stream
+    if after is None:  # from now on: what is accepted after this moment, however late enriched
+        after = StreamPosition(await run_in_threadpool(stream.head))
     sub = stream.subscribe(workspace_id, wanted, after)
+    last = str(after)
     try:
         while not await sub.joined(settings.stream_keepalive_seconds):  # through Redis: a moment
             if not await run_in_threadpool(still_allowed):
-                yield Ended("revoked", str(after or ""))
+                yield Ended("revoked", last)
                 return
             yield KEEP_ALIVE
         assert sub.caught_up_to is not None
-        last = str(after if after is not None else StreamPosition(sub.caught_up_to))
         yield Joined(last)
-        if after is not None:
-            start = after.notification
-            while start <= sub.caught_up_to:
-                found, start = await run_in_threadpool(stream.history, sub, start)
-                if found:
-                    last = str(found[-1].position)
-                    yield found
+        start = after.notification
+        while start <= sub.caught_up_to:
+            found, start = await run_in_threadpool(stream.history, sub, start)
+            if found:
+                last = str(found[-1].position)
+                yield found
         quiet_since = check_at = time.monotonic()
         while True:
             now = time.monotonic()

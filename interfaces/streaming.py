@@ -39,7 +39,7 @@ def live_stream(settings: Settings, telemetry: TelemetryApplication,
     recheck = settings.stream_recheck_seconds
     follower: Follower
     if not settings.enrichment:
-        reader: SourceLog | EnrichedLog = SourceLog(telemetry)
+        reader = SourceLog(telemetry)
         wakes = wake_sources(redis_url=settings.redis_url, database_url=settings.database_url,
                              channel=cast(Any, telemetry.recorder).channel_name
                              if settings.uses_postgres else "", namespace=namespace)
