@@ -5,10 +5,9 @@ did not come (docs/decisions/live-stream.md, "Through Redis").
 Redis pub/sub delivers at most once, so its messages are never trusted to be complete. Per
 workspace the forwarder keeps a frontier: the notification up to which its subscribers have been
 handed everything. Every page names its range, so one that does not start at the frontier, a
-progress message for a page whose messages did not come, a quiet re-check interval that ends
-behind the pipeline's place read at its start, or a lost connection, each sends the forwarder to
-the log for the rest
-(`EnrichedLog`) before it forwards more. A gap costs a read, never a message.
+progress message for a page whose messages did not come, two quiet re-check intervals that end
+behind the pipeline's place read before them, or a lost connection, each sends the forwarder to
+the log for the rest (`EnrichedLog`) before it forwards more. A gap costs a read, never a message.
 
 Joining: it SUBSCRIBEs to a workspace's channel on its first subscriber here and, once Redis has
 confirmed it, takes the pipeline's place as the frontier. The pipeline moves its place before it
@@ -22,6 +21,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -95,7 +95,8 @@ class RedisForwarder:
                 again = self._stream_of().workspaces()
             for workspace_id in again:  # (re)connecting: every workspace streamed here
                 self._subscribe(pubsub, workspace_id, awaiting)
-            seen, heard = self.frontier(), False
+            places = deque([self.frontier()], maxlen=2)  # read at the last re-checks
+            heard, quiet = False, 0
             check_at = time.monotonic() + self.recheck_seconds
             while not self._stop.is_set():
                 self._obey(pubsub, awaiting)
@@ -104,13 +105,15 @@ class RedisForwarder:
                     heard = heard or message["type"] == "message"
                     self._handle(message, progress, awaiting)
                 if time.monotonic() >= check_at:
-                    # Quiet for a whole interval, yet behind the place read before it: the pages
-                    # up to there are lost. (While pages come, their chain tells a lost one.)
+                    quiet = 0 if heard else quiet + 1
+                    # Quiet for two whole intervals (a big page may take one to be made), yet
+                    # behind the place read before them: the pages up to there are lost. While
+                    # pages come, their chain tells a lost one.
                     for workspace_id, covered in list(self._covered.items()):
-                        if not heard and workspace_id not in awaiting and covered < seen:
-                            self._fill(workspace_id, seen)
-                    seen, heard = self.frontier(), False
-                    check_at = time.monotonic() + self.recheck_seconds
+                        if quiet >= 2 and workspace_id not in awaiting and covered < places[0]:
+                            self._fill(workspace_id, places[0])
+                    places.append(self.frontier())
+                    heard, check_at = False, time.monotonic() + self.recheck_seconds
         finally:
             pubsub.close()
             client.close()

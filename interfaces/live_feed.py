@@ -55,7 +55,8 @@ async def feed(beacon: Beacon, still_allowed: Callable[[], bool], workspace_id: 
     sub = stream.subscribe(workspace_id, wanted, after)
     last = str(after)
     try:
-        while not await sub.joined(settings.stream_keepalive_seconds):  # through Redis: a moment
+        while not await sub.joined(min(settings.stream_keepalive_seconds,  # through Redis: a
+                                       settings.stream_key_check_seconds)):  # moment, unless down
             if not await run_in_threadpool(still_allowed):
                 yield Ended("revoked", last)
                 return
