@@ -210,11 +210,15 @@ def measured(api: list[int], base: str, key: str, batches: list[list[dict[str, A
     return {**result, "api_us": api_s / events * 1e6, "pg_us": pg_s / events * 1e6}
 
 
-def pipeline_caught_up(base: str, key: str, timeout: float = 900.0) -> float:
+def pipeline_caught_up(base: str, key: str, processes: list[subprocess.Popen[bytes]],
+                       timeout: float = 900.0) -> float:
     """Seconds until the enrichment pipeline has reached the head of the log (a message is sent
     once enriched: subscribers closed before that would miss what it has not reached yet)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
+        for process in processes:
+            if process.poll() is not None:
+                raise SystemExit(f"{' '.join(map(str, process.args))} exited ({process.returncode})")
         rows = httpx.get(f"{base}/api/v1/projections", headers={"Authorization": f"Bearer {key}"},
                          timeout=30).json()["data"]
         if all(row["lag"] == 0 for row in rows if row["name"] == "enrichment"):
@@ -267,14 +271,14 @@ def main() -> None:
             batches = make_batches(args.batches, 1000, seed=70 + n)
             on = measured(api, base, ingest_key, batches, args.clients)
             pairs.append((off, on))
-            behind.append(pipeline_caught_up(base, read_key))
+            behind.append(pipeline_caught_up(base, read_key, processes))
             received, with_enrichment, _ = subscribers.close()
             delivered, enriched = delivered + received, enriched + with_enrichment
             expected += on["accepted"]
         subscribers.open(read_key, measuring=True)
         checkpoint(args.database_url)
         paced = steady(base, ingest_key, args.rate, args.seconds, args.clients, 1000)
-        behind.append(pipeline_caught_up(base, read_key))
+        behind.append(pipeline_caught_up(base, read_key, processes))
         received, with_enrichment, latencies = subscribers.close()
         delivered, expected = delivered + received, expected + paced["accepted"]
         enriched += with_enrichment
