@@ -253,7 +253,9 @@ def main() -> None:
     processes = [beacon(*shape, "serve", "--port", str(port), "--no-projections", "--no-worker",
                         "--workers", str(args.workers))]
     wait_until_serving(base)
-    processes += [beacon(*shape, "projector"), beacon(*shape, "worker")]
+    processes.append(beacon(*shape, "projector"))
+    time.sleep(3)  # two first starts at once can fail ("tuple concurrently updated": the library
+    processes.append(beacon(*shape, "worker"))  # replaces its functions as each process starts)
     subscribers = Subscribers(port, args.subscribers)
     pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
     delivered = expected = enriched = 0
