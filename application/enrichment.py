@@ -102,6 +102,16 @@ def content_hash(canonical: bytes) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+@dataclass(frozen=True)
+class EnrichedPage:
+    """What one `enrich` recorded: its sources `(position, event)` and, when this call recorded
+    every one of them, their records (JSON text, as in EventEnrichment), else None."""
+
+    sources: list[tuple[int, Any]]
+    records: list[str] | None
+    saved: int
+
+
 class Enricher:
     """Derives the enrichment of accepted batches and reports, and records it."""
 
@@ -152,23 +162,28 @@ class Enricher:
     def enrich(self, notifications: Sequence[Notification]) -> int:
         """Record the enrichment of these sources; any already recorded (a page enriched again
         after a crash, or by another projector) is left as it is. Returns how many were new."""
+        return self.enrich_page(notifications).saved
+
+    def enrich_page(self, notifications: Sequence[Notification]) -> EnrichedPage:
+        """`enrich`, telling what was recorded: the sources with their records, in log order."""
         to_event = self.telemetry.mapper.to_domain_event
-        sources = [(to_event(n), n.id) for n in notifications]
+        sources = [(n.id, to_event(n)) for n in notifications]
         if not sources:
-            return 0
+            return EnrichedPage([], [], 0)
+        derived = [self.derive(source, position) for position, source in sources]
         try:
-            self.telemetry.save(*(self.derive(*source) for source in sources))
-            return len(sources)
+            self.telemetry.save(*derived)
+            return EnrichedPage(sources, [str(d.records) for d in derived], len(sources))
         except RecordConflictError:
             pass
         saved = 0
-        for source in sources:  # derived anew: a failed save has taken the pending events
+        for position, source in sources:  # derived anew: a failed save has taken the pending events
             try:
-                self.telemetry.save(self.derive(*source))
+                self.telemetry.save(self.derive(source, position))
                 saved += 1
             except RecordConflictError:
                 continue
-        return saved
+        return EnrichedPage(sources, None, saved)  # some are another's: their records unknown here
 
     def rederive(self, since: datetime, progress: Any = None) -> int:
         """Derive every batch and report received since `since` again with the databases of now,

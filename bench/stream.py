@@ -12,9 +12,13 @@ subscribers cost. Then it ingests at a steady `--rate` for `--seconds` and print
 from the moment the API received an event's request (its `received_at`) to the moment a
 subscriber parsed it. Subscriber i filters `event=event_i` (the batches use 20 names), so the 20
 together receive every event once; they run in a process of their own, so parsing them does not
-take the clients' interpreter. Not a test: run it on demand, record the figures in
-docs/performance.md. With `--alert-rules N` (20 by default) the workspace also has N threshold
-rules, crossed one by one during the steady phase, and it prints their alert delay (bench/alert_delay.py).
+take the clients' interpreter. Enrichment is on (BEACON_ENRICHMENT's default), so a message is
+sent once the projector's pipeline has recorded its enrichment, and reaches the API processes
+through Redis (docs/decisions/live-stream.md): the latency includes the pipeline's, and the bench
+counts the messages that carry their content hash. With `--alert-rules N` (20 by default) the
+workspace also has N threshold rules, crossed one by one during the steady phase, and it prints
+their alert delay (bench/alert_delay.py). Not a test: run it on demand, record the figures in
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 RECEIVED = b'"received_at":"'
+ENRICHED = b'"content_hash":"'
 
 
 def beacon(url: str, schema: str, redis_url: str, *args: str) -> subprocess.Popen[bytes]:
@@ -108,6 +113,7 @@ def subscribe(port: int, key: str, name: str, opened: Any, measuring: Any, stop:
                     raise SystemExit(f"the stream for {name} overflowed")
                 continue
             counts[0] += 1
+            counts[1] += ENRICHED in frame
             if measuring.is_set():
                 start = at + len(RECEIVED)
                 received = datetime.fromisoformat(frame[start:start + 27].decode()).timestamp()
@@ -118,7 +124,7 @@ def subscribe(port: int, key: str, name: str, opened: Any, measuring: Any, stop:
 def subscribers_main(port: int, key: str, count: int, opened: Any, measuring: Any, stop: Any,
                      results: Any) -> None:
     latencies: list[float] = []
-    counts = [0]
+    counts = [0, 0]  # messages, of which enriched
     threads = [threading.Thread(target=subscribe, daemon=True,
                                 args=(port, key, f"event_{n}", opened, measuring, stop, latencies,
                                       counts)) for n in range(count)]
@@ -126,7 +132,7 @@ def subscribers_main(port: int, key: str, count: int, opened: Any, measuring: An
         thread.start()
     for thread in threads:
         thread.join()
-    results.put((counts[0], orjson.dumps(latencies)))
+    results.put((counts[0], counts[1], orjson.dumps(latencies)))
 
 
 class Subscribers:
@@ -151,13 +157,14 @@ class Subscribers:
             if not opened.acquire(timeout=30):
                 raise SystemExit("the subscribers did not connect")
 
-    def close(self, settle: float = 3.0) -> tuple[int, list[float]]:
-        """After `settle` seconds for the last messages: how many arrived, and their latencies."""
+    def close(self, settle: float = 3.0) -> tuple[int, int, list[float]]:
+        """After `settle` seconds for the last messages: how many arrived, how many of them
+        enriched, and their latencies."""
         time.sleep(settle)
         self.stop.set()
-        received, raw = self.results.get(timeout=60)
+        received, enriched, raw = self.results.get(timeout=60)
         self.process.join(timeout=10)
-        return received, sorted(orjson.loads(raw))
+        return received, enriched, sorted(orjson.loads(raw))
 
 
 def steady(base: str, key: str, rate: int, seconds: float, clients: int, size: int) -> dict[str, Any]:
@@ -208,6 +215,23 @@ def measured(api: list[int], base: str, key: str, batches: list[list[dict[str, A
     return {**result, "api_us": api_s / events * 1e6, "pg_us": pg_s / events * 1e6}
 
 
+def pipeline_caught_up(base: str, key: str, processes: list[subprocess.Popen[bytes]],
+                       timeout: float = 900.0) -> float:
+    """Seconds until the enrichment pipeline has reached the head of the log (a message is sent
+    once enriched: subscribers closed before that would miss what it has not reached yet)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        for process in processes:
+            if process.poll() is not None:
+                raise SystemExit(f"{' '.join(map(str, process.args))} exited ({process.returncode})")
+        rows = httpx.get(f"{base}/api/v1/projections", headers={"Authorization": f"Bearer {key}"},
+                         timeout=30).json()["data"]
+        if all(row["lag"] == 0 for row in rows if row["name"] == "enrichment"):
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise SystemExit("the enrichment pipeline did not catch up")
+
+
 def percentile(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, int(len(values) * share))]
 
@@ -236,10 +260,13 @@ def main() -> None:
     processes = [beacon(*shape, "serve", "--port", str(port), "--no-projections", "--no-worker",
                         "--workers", str(args.workers))]
     wait_until_serving(base)
-    processes += [beacon(*shape, "projector"), beacon(*shape, "worker")]
+    processes.append(beacon(*shape, "projector"))
+    time.sleep(3)  # two first starts at once can fail ("tuple concurrently updated": the library
+    processes.append(beacon(*shape, "worker"))  # replaces its functions as each process starts)
     subscribers = Subscribers(port, args.subscribers)
     pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    delivered = expected = 0
+    delivered = expected = enriched = 0
+    behind: list[float] = []  # seconds the pipeline needed, after each phase, to catch up
     try:
         ingest_key, read_key = workspace_keys(base)
         probe = AlertProbe(base, args.alert_rules, ADMIN) if args.alert_rules else None
@@ -254,14 +281,18 @@ def main() -> None:
             batches = make_batches(args.batches, 1000, seed=70 + n)
             on = measured(api, base, ingest_key, batches, args.clients)
             pairs.append((off, on))
-            delivered += subscribers.close()[0]
+            behind.append(pipeline_caught_up(base, read_key, processes))
+            received, with_enrichment, _ = subscribers.close()
+            delivered, enriched = delivered + received, enriched + with_enrichment
             expected += on["accepted"]
         subscribers.open(read_key, measuring=True)
         checkpoint(args.database_url)
         with probe.crossings(args.seconds) if probe else nullcontext():
             paced = steady(base, ingest_key, args.rate, args.seconds, args.clients, 1000)
-        received, latencies = subscribers.close()
+        behind.append(pipeline_caught_up(base, read_key, processes))
+        received, with_enrichment, latencies = subscribers.close()
         delivered, expected = delivered + received, expected + paced["accepted"]
+        enriched += with_enrichment
     finally:
         subscribers.stop.set()
         for process in reversed(processes):
@@ -284,13 +315,17 @@ def main() -> None:
     print(f"ingest with / without subscribers = {statistics.median(ratios):.2f} (median; target >= 0.90)")
     print(f"steady: {paced['accepted']:,} events in {paced['wall']:.1f}s = {paced['rate']:,.0f} events/s "
           f"(asked {args.rate:,})")
-    print(f"stream latency (received_at -> parsed by a subscriber) over {len(latencies):,} messages: "
+    print(f"stream latency, enrichment on (received_at -> parsed by a subscriber) "
+          f"over {len(latencies):,} messages: "
           f"p50 {statistics.median(latencies) * 1000:.0f} ms   "
           f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
           f"   max {latencies[-1] * 1000:.0f} ms (target p99 <= 1000 ms)")
     if probe:
         print(probe.summary())
-    print(f"delivered: {delivered:,} messages of {expected:,} events accepted while subscribed")
+    print("the enrichment pipeline caught up " + ", ".join(f"{s:.1f}" for s in behind)
+          + " s after each phase's last request")
+    print(f"delivered: {delivered:,} messages of {expected:,} events accepted while subscribed, "
+          f"{enriched:,} of them enriched")
     sys.exit(0)
 
 

@@ -18,6 +18,9 @@ from eventsourcing.domain import Aggregate
 
 VISITOR_PREFIX = "visitor_"
 MAX_CONTEXT = 512  # characters of a context's ip or user_agent
+# The enriched dimensions as analytics and the live stream name them → an enrichment record's keys.
+DIMENSIONS = {"$country": "country", "$region": "region", "$city": "city", "$browser": "browser",
+              "$os": "os", "$device_type": "device_type"}
 
 
 @dataclass(frozen=True)

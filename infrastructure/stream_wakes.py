@@ -1,10 +1,16 @@
-"""What wakes a live stream's reader when the Telemetry log grows (DESIGN.md decision 13).
+"""What wakes a live stream that reads the log itself (infrastructure/stream_follower.py).
 
-Only ever a wake-up, never the events: the reader then reads the log by position. With
-`BEACON_REDIS_URL`, the API process that accepted a write publishes on a Redis channel every API
-process listens on; without Redis, PostgreSQL's own NOTIFY on each insert does the same across
-processes (infrastructure/projection_runner.py LogListener); on SQLite the writing process rings
-its own reader. A lost wake-up costs the reader's re-check interval, never a message.
+Only ever a wake-up, never the events: the follower then reads the log by position. A lost
+wake-up costs the follower's re-check interval, never a message.
+
+Messages as accepted (BEACON_ENRICHMENT=0): with `BEACON_REDIS_URL`, the API process that accepted
+a write publishes on a Redis channel every API process listens on; without Redis, PostgreSQL's own
+NOTIFY on each insert does the same across processes (infrastructure/projection_runner.py
+LogListener); on SQLite the writing process rings its own follower.
+
+Enriched messages without Redis: the enrichment pipeline, once it has moved its place, NOTIFYs a
+channel of its own on PostgreSQL (`PageNotifier`) and rings the followers of its own process.
+(With Redis, enriched messages come through it: infrastructure/stream_relay.py.)
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import redis
 
+from infrastructure.database import Database
 from infrastructure.projection_runner import LogListener, Wakeable
 
 log = logging.getLogger("beacon.stream")
@@ -81,3 +89,20 @@ def wake_sources(*, redis_url: str, database_url: str, channel: str, namespace: 
         return [thread]
 
     return start
+
+
+def enriched_channel(schema: str) -> str:
+    """The PostgreSQL channel the pipeline NOTIFYs when it has moved its place (channels are
+    per database, not per schema; identifiers stop at 63 bytes)."""
+    return f"beacon_stream_{schema}"[:63]
+
+
+class PageNotifier:
+    """An EnrichmentRunner listener: NOTIFY the schema's enriched channel after each page."""
+
+    def __init__(self, db: Database, schema: str):
+        self.db, self.channel = db, enriched_channel(schema)
+
+    def __call__(self, start: int, end: int, page: Any) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("SELECT pg_notify(%s, '')", [self.channel])

@@ -30,12 +30,14 @@ from infrastructure.broker import start_worker
 from infrastructure.configuration_queries import SqlStoredEvents
 from infrastructure.database import Database
 from infrastructure.enrichment_queries import SqlEnrichedQueries
+from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
 from infrastructure.live_stream import LiveStream
 from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings
+from infrastructure.stream_relay import StreamPublisher
 from infrastructure.stream_wakes import RedisDoorbell
 from interfaces.alerting import MEASURED
 from interfaces.jobs import Actors, Jobs, periodic_jobs
@@ -98,7 +100,8 @@ class Beacon:
     api_keys: ApiKeyQueries
     deletions: ProjectDeletions
     stream: LiveStream
-    doorbell: RedisDoorbell | None = None
+    stream_publishers: list[StreamPublisher] = field(default_factory=list)
+    doorbell: RedisDoorbell | None = None  # messages as accepted, across processes: Redis rings
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -162,10 +165,17 @@ class Beacon:
             time.sleep(0.02)
 
     def telemetry_written(self) -> None:
-        """This process wrote to the Telemetry log: wake the live streams of every API process."""
-        self.stream.wake()
-        if self.doorbell is not None:
-            self.doorbell.ring()
+        """This process wrote to the Telemetry log: wake what brings it to the live streams.
+        Messages as accepted: the streams of every API process. Enriched ones: the pipeline, if
+        it runs here and someone here streams (elsewhere, the log's NOTIFY wakes it)."""
+        if not self.settings.enrichment:
+            self.stream.wake()
+            if self.doorbell is not None:
+                self.doorbell.ring()
+        elif self.stream.listening:
+            for runner in self.runners:
+                if isinstance(runner, EnrichmentRunner):
+                    runner.wake()
 
     def rebuild(self, name: str, progress: Any = None) -> int:
         return Rebuilder(self.runner(name)).run(progress)
@@ -181,6 +191,8 @@ class Beacon:
                               [t for t in self._threads if isinstance(t, LogListener)])
         for thread in self._threads:
             thread.join(timeout=5)
+        for publisher in self.stream_publishers:  # after the pipeline's thread has stopped
+            publisher.close()
         if self._worker is not None:
             self._worker.stop(timeout=5000)
         self.broker.close()

@@ -64,6 +64,7 @@ from infrastructure.read_models import ReadModelStore
 from infrastructure.rollup_upgrade import fill_hourly_rollups
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
+from infrastructure.stream_relay import StreamPublisher
 from infrastructure.stream_wakes import RedisDoorbell
 from infrastructure.table_creation import one_creator_at_a_time
 from infrastructure.telemetry_queries import SqlTelemetryQueries
@@ -75,7 +76,7 @@ from infrastructure.workspace_purge import SqlWorkspacePurge, purge_plan
 from interfaces.alerting import alert_deliveries, evaluation
 from interfaces.beacon import Beacon
 from interfaces.jobs import Jobs, declare_actors
-from interfaces.streaming import live_stream, stream_namespace
+from interfaces.streaming import live_stream, page_listeners, stream_namespace
 from projections.alerts import AlertsProjection
 from projections.api_keys import ApiKeysProjection
 from projections.components import ComponentsProjection
@@ -166,7 +167,9 @@ def build(settings: Settings, clock: Clock) -> Beacon:
     enricher = Enricher(telemetry, GeoDatabase(settings.geoip_db), UserAgentParser())
     pipeline = ReadModelStore(databases["Telemetry"], EnrichmentPipeline())
     pipeline.create_tables()
-    runners: list[ProjectionRunner] = [EnrichmentRunner(enricher, telemetry, pipeline)] \
+    stream = live_stream(settings, telemetry, pipeline)
+    told = page_listeners(settings, stream, databases["Telemetry"]) if settings.enrichment else []
+    runners: list[ProjectionRunner] = [EnrichmentRunner(enricher, telemetry, pipeline, told)] \
         if settings.enrichment else []
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)
@@ -231,7 +234,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         alert_webhooks=alert_webhooks,
         api_keys=SqlApiKeyQueries(databases["Workspaces"]),
         deletions=ProjectDeletions(workspaces, purge),
-        stream=live_stream(settings, telemetry),
+        stream=stream, stream_publishers=[t for t in told if isinstance(t, StreamPublisher)],
         doorbell=RedisDoorbell(settings.redis_url, stream_namespace(settings))
-        if settings.redis_url else None,
+        if settings.redis_url and not settings.enrichment else None,
     )

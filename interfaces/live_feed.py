@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from application.stream import Message, StreamFilter, StreamPosition
 from interfaces.bootstrap import Beacon
+from interfaces.rest.errors import BadRequest
 
 
 @dataclass(frozen=True)
@@ -34,22 +35,40 @@ KEEP_ALIVE = "keep-alive"
 Delivery = list[Message] | str | Joined | Ended  # messages, KEEP_ALIVE, the start or the end
 
 
+def check_enriched(beacon: Beacon, wanted: StreamFilter) -> None:
+    """400 for a filter on an enriched dimension where messages carry none (BEACON_ENRICHMENT=0):
+    it could never match."""
+    if wanted.dimensions and not beacon.settings.enrichment:
+        raise BadRequest("this Beacon streams events without enrichment (BEACON_ENRICHMENT=0): "
+                         "it cannot filter by " + ", ".join(wanted.dimensions),
+                         details=[{"field": d, "message": "not enriched"} for d in wanted.dimensions])
+
+
 async def feed(beacon: Beacon, still_allowed: Callable[[], bool], workspace_id: UUID,
                wanted: StreamFilter, after: StreamPosition | None) -> AsyncIterator[Delivery]:
-    """Everything after `after` (or from now), in log order, each message once; it ends when
-    `still_allowed` (blocking, asked every few seconds) says the caller may no longer read."""
+    """Everything after `after` (or from now: after the log's head), in log order, each message
+    once; it ends when `still_allowed` (blocking, asked every few seconds) says the caller may no
+    longer read."""
     settings, stream = beacon.settings, beacon.stream
+    if after is None:  # from now on: what is accepted after this moment, however late enriched
+        after = StreamPosition(await run_in_threadpool(stream.head))
     sub = stream.subscribe(workspace_id, wanted, after)
-    last = str(after if after is not None else StreamPosition(sub.caught_up_to))
+    last = str(after)
     try:
+        while not await sub.joined(min(settings.stream_keepalive_seconds,  # through Redis: a
+                                       settings.stream_key_check_seconds)):  # moment, unless down
+            if not await run_in_threadpool(still_allowed):
+                yield Ended("revoked", last)
+                return
+            yield KEEP_ALIVE
+        assert sub.caught_up_to is not None
         yield Joined(last)
-        if after is not None:
-            start = after.notification
-            while start <= sub.caught_up_to:
-                found, start = await run_in_threadpool(stream.history, sub, start)
-                if found:
-                    last = str(found[-1].position)
-                    yield found
+        start = after.notification
+        while start <= sub.caught_up_to:
+            found, start = await run_in_threadpool(stream.history, sub, start)
+            if found:
+                last = str(found[-1].position)
+                yield found
         quiet_since = check_at = time.monotonic()
         while True:
             now = time.monotonic()

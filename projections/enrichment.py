@@ -10,7 +10,7 @@ import orjson
 from eventsourcing.utils import get_topic
 
 from domain.batch import EventBatch
-from domain.enrichment import EventEnrichment
+from domain.enrichment import DIMENSIONS, EventEnrichment
 from domain.exception_report import ExceptionReport
 from projections.model import BIGINT, TEXT, InsertRecords, Op, Projection, Table
 from projections.model import UUID as UUID_COLUMN
@@ -27,9 +27,7 @@ ENRICHED = Table(
     # that meets such a key starts over checking keys row by row. Both are rare and still right.
     keys_once=True,
 )
-# Analytics dimensions ($country, …) → rm_enrichment columns.
-DIMENSIONS = {"$country": "country", "$region": "region", "$city": "city", "$browser": "browser",
-              "$os": "os", "$device_type": "device_type"}
+# Analytics dimensions ($country, …) → rm_enrichment columns: DIMENSIONS (domain/enrichment.py).
 RECORD_FIELDS = {"event_id": "event_id", "content_hash": "content_hash",
                  **{column: column for column in DIMENSIONS.values()}}
 

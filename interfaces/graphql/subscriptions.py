@@ -11,14 +11,15 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from application.stream import Message, StreamFilter, StreamPosition
+from domain.enrichment import DIMENSIONS
 from interfaces.graphql.context import GraphQLContext
-from interfaces.live_feed import Ended, Joined, feed
+from interfaces.live_feed import Ended, Joined, check_enriched, feed
 from interfaces.rest.errors import BadRequest
 
 
 @strawberry.input
 class PropertyEquals:
-    key: str
+    key: str = strawberry.field(description="a property, or an enriched dimension: $country, …")
     value: str = strawberry.field(description="the property's JSON scalar as text: pro, 3, true")
 
 
@@ -37,19 +38,33 @@ class EventFilter:
 class LiveEvent:
     """One streamed event (kind `event`) or exception report (`exception`). The first item is of
     kind `subscribed` (nothing accepted from then on is missed); a last item of kind `overflow`
-    or `revoked` ends the subscription. Either's position is the one to resume after."""
+    or `revoked` ends the subscription. Either's position is the one to resume after. `body` is
+    the event as the API shows it, with what the pipeline derived (`content_hash`, `visitor_id`,
+    `$country`, …), also given as fields of their own."""
 
     position: str
     kind: str
     name: str | None
     actor_id: str | None
     body: JSON | None
+    content_hash: str | None = strawberry.field(
+        default=None, description="SHA-256 of the event's canonical form (null unenriched)")
+    visitor_id: str | None = strawberry.field(
+        default=None, description="the cookieless visitor id, for an event sent without actor")
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    device_type: str | None = None
 
 
 def live_event(message: Message) -> LiveEvent:
-    return LiveEvent(position=str(message.position), kind=message.kind,
-                     name=message.body.get("name"), actor_id=message.body.get("actor_id"),
-                     body=cast(JSON, message.body))
+    body = message.body
+    return LiveEvent(position=str(message.position), kind=message.kind, name=message.name,
+                     actor_id=message.actor_id, body=cast(JSON, body),
+                     content_hash=body.get("content_hash"), visitor_id=body.get("visitor_id"),
+                     **{key: body.get(dimension) for dimension, key in DIMENSIONS.items()})
 
 
 async def events(info: Info[GraphQLContext, None],
@@ -61,6 +76,7 @@ async def events(info: Info[GraphQLContext, None],
         raise BadRequest("after must be a position this stream sent, like 1042.7")
     chosen = StreamFilter(frozenset(wanted.events or ()), wanted.actor_id,
                           {p.key: p.value for p in wanted.properties or ()})
+    check_enriched(context.beacon, chosen)
     beacon, token = context.beacon, context.token
     async for delivery in feed(beacon, lambda: beacon.workspaces.authenticate(token) is not None,
                                context.workspace_id, chosen, after):

@@ -3,7 +3,10 @@
 Each message's `id` is its log position `<notification>.<index>` (application/stream.py), so a
 client reconnecting with `Last-Event-ID` resumes with no gap and no repeat. Filters are query
 parameters: `event` (repeatable: any of these names; `$exception` for exception reports),
-`actor_id`, and `property.<key>=<value>` (equality; every one must hold).
+`actor_id`, and `property.<key>=<value>` (equality; every one must hold). An enriched dimension
+filters as `property.$country=DE` or `$country=DE` (the event's recorded enrichment, as in
+analytics). Messages carry the event's `content_hash`, `visitor_id` (anonymous events) and the
+dimensions once the enrichment pipeline has recorded them (docs/decisions/live-stream.md).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from fastapi.responses import StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.stream import StreamFilter, StreamPosition
-from interfaces.live_feed import Delivery, Ended, Joined, feed
+from domain.enrichment import DIMENSIONS
+from interfaces.live_feed import Delivery, Ended, Joined, check_enriched, feed
 from interfaces.rest.deps import BeaconDep, Reader, still_signed_in
 from interfaces.rest.errors import BadRequest
 
@@ -37,10 +41,13 @@ def stream_filter(request: Request) -> StreamFilter:
             actor_id = value
         elif name.startswith(PROPERTY) and len(name) > len(PROPERTY):
             properties[name[len(PROPERTY):]] = value
+        elif name in DIMENSIONS:  # `$country=DE`: an enriched dimension, as analytics names it
+            properties[name] = value
         elif name != "last_event_id":
             unknown.append({"field": name, "message": "is not a stream filter"})
     if unknown:
-        raise BadRequest("filter by event, actor_id or property.<key>", details=unknown)
+        raise BadRequest("filter by event, actor_id, property.<key> or an enriched dimension "
+                         "($country, $region, $city, $browser, $os, $device_type)", details=unknown)
     return StreamFilter(frozenset(events), actor_id, properties)
 
 
@@ -75,6 +82,7 @@ def frame(delivery: Delivery) -> bytes:
 async def event_stream(request: Request, beacon: BeaconDep, who: Reader) -> StreamingResponse:
     """Events and exception reports as they are accepted (Server-Sent Events)."""
     wanted, after = stream_filter(request), resume_position(request)
+    check_enriched(beacon, wanted)
 
     async def frames() -> AsyncIterator[bytes]:
         async for delivery in feed(beacon, lambda: still_signed_in(request, beacon),

@@ -78,7 +78,8 @@ class EventStream:
 @contextmanager
 def open_stream(base_url: str, key: str, *, last_event_id: str | None = None,
                 **params: Any) -> Iterator[EventStream]:
-    """GET /api/v1/events/stream, returning once the server has subscribed (its first comment)."""
+    """GET /api/v1/events/stream, returning once the server has subscribed (its `subscribed
+    after` comment; keep-alives may come before it while the subscription is being set up)."""
     headers = {"Authorization": f"Bearer {key}", "Accept": "text/event-stream"}
     if last_event_id is not None:
         headers["Last-Event-ID"] = last_event_id
@@ -89,5 +90,7 @@ def open_stream(base_url: str, key: str, *, last_event_id: str | None = None,
         assert response.status_code == 200, response.read()
         stream = EventStream(response)
         first = stream.next_frame()
-        assert first is not None and first.comment is not None, first
+        while first is not None and first.comment == "keep-alive":
+            first = stream.next_frame()
+        assert first is not None and (first.comment or "").startswith("subscribed"), first
         yield stream

@@ -27,8 +27,8 @@ def settings(settings: Settings) -> Settings:
 
 
 @contextmanager
-def subscribed(base_url: str, key: str, variables: dict[str, Any] | None = None
-               ) -> Iterator[ClientConnection]:
+def subscribed(base_url: str, key: str, variables: dict[str, Any] | None = None,
+               query: str = SUBSCRIPTION) -> Iterator[ClientConnection]:
     """A WebSocket that has said who it is and whose subscription holds."""
     url = base_url.replace("http://", "ws://") + "/graphql"
     with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=TIMEOUT) as socket:
@@ -36,7 +36,7 @@ def subscribed(base_url: str, key: str, variables: dict[str, Any] | None = None
                                 "payload": {"Authorization": f"Bearer {key}"}}))
         assert json.loads(socket.recv(TIMEOUT))["type"] == "connection_ack"
         socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": SUBSCRIPTION, "variables": variables or {}}}))
+            "query": query, "variables": variables or {}}}))
         assert items(socket, 1)[0]["kind"] == "subscribed"
         yield socket
 

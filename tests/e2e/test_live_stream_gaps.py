@@ -1,0 +1,136 @@
+"""What the enriched live stream does when Redis loses its messages: it reads the rest from the
+log, and a subscriber left too far behind gets `overflow` and resumes, with no gap and no repeat.
+
+An API process on each backend serves the stream through Redis, without projections; two
+projectors the test drives page by page share its store: one publishes what it enriches, the
+other has no Redis (its pages reach nobody through it, as when the pipeline cannot publish).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from infrastructure.settings import Settings
+from infrastructure.stream_forwarder import connection_name
+from interfaces.bootstrap import Beacon, bootstrap
+from interfaces.rest.app import create_app
+from interfaces.streaming import stream_namespace
+from tests.conftest import Tenant, make_tenant
+from tests.e2e.conftest import serving
+from tests.e2e.sse import Frame, open_stream
+from tests.e2e.test_enrichment import cities
+from tests.e2e.test_live_stream_enriched import LONDONER, event, from_browser, place_and_device, track
+from tests.services import require_redis
+
+pytestmark = [pytest.mark.redis]
+Enrich = Callable[[], None]
+
+
+@contextmanager
+def relayed(settings: Settings, tmp_path: Path, recheck_seconds: float = 3600.0
+            ) -> Iterator[tuple[str, Tenant, Enrich, Enrich]]:
+    """The API's URL, a workspace, and what runs each projector's pipeline once: the one that
+    publishes through Redis, and the one that cannot."""
+    shared = settings.model_copy(update={
+        "redis_url": require_redis(), "geoip_db": cities(tmp_path / "cities.mmdb"),
+        "trusted_proxies": "127.0.0.0/8", "stream_buffer_events": 50,
+        "stream_keepalive_seconds": 0.3, "stream_recheck_seconds": recheck_seconds})
+    with ExitStack() as stack:
+        api = stack.enter_context(closing(bootstrap(shared)))
+        url = stack.enter_context(serving(api))
+        publishing = stack.enter_context(closing(bootstrap(shared)))
+        silent = stack.enter_context(closing(bootstrap(shared.model_copy(update={"redis_url": ""}))))
+        tenant = make_tenant(stack.enter_context(TestClient(create_app(api))))
+        yield url, tenant, pipeline_of(publishing), pipeline_of(silent)
+
+
+def pipeline_of(projector: Beacon) -> Enrich:
+    def enrich() -> None:
+        projector.runner("enrichment").catch_up()
+    return enrich
+
+
+def ids_of(frames: list[Frame]) -> list[str]:
+    return [f.json["event_id"] for f in frames]
+
+
+def sent_ids(*batches: list[dict[str, Any]]) -> list[str]:
+    return [e["event_id"] for batch in batches for e in batch]
+
+
+def test_a_page_whose_messages_never_came_through_redis_is_read_from_the_log(
+        settings: Settings, tmp_path: Path) -> None:
+    first, lost, next_ = [event()], [event(), event()], [event()]
+    with relayed(settings, tmp_path) as (url, tenant, publish, enrich_unpublished), \
+            open_stream(url, tenant.keys["read"]) as stream:
+        track(url, tenant, first, **from_browser())
+        publish()
+        received = stream.messages(1)
+        track(url, tenant, lost, **from_browser())
+        enrich_unpublished()
+        track(url, tenant, next_, **from_browser())
+        publish()  # its page does not start where the stream stands: the stream reads the rest
+        received += stream.messages(3)
+    assert ids_of(received) == sent_ids(first, lost, next_)
+    assert [place_and_device(m.json) for m in received] == [LONDONER] * 4
+    assert len({m.id for m in received}) == 4
+
+
+def test_a_lost_page_with_nothing_after_it_is_read_from_the_log_at_the_next_recheck(
+        settings: Settings, tmp_path: Path) -> None:
+    lost = [event(), event()]
+    with relayed(settings, tmp_path, recheck_seconds=0.2) as (url, tenant, _, enrich_unpublished), \
+            open_stream(url, tenant.keys["read"]) as stream:
+        track(url, tenant, lost, **from_browser())
+        enrich_unpublished()
+        received = stream.messages(2)
+    assert ids_of(received) == sent_ids(lost)
+    assert received[0].json["content_hash"] and received[1].json["$city"] == "London"
+
+
+def test_after_its_redis_connection_is_killed_the_stream_reads_what_it_missed(
+        settings: Settings, tmp_path: Path) -> None:
+    before, during, after = [event()], [event(), event()], [event()]
+    with relayed(settings, tmp_path) as (url, tenant, publish, _), \
+            open_stream(url, tenant.keys["read"]) as stream:
+        track(url, tenant, before, **from_browser())
+        publish()
+        received = stream.messages(1)
+        server = redis.Redis.from_url(require_redis())
+        name = connection_name(stream_namespace(settings))
+        killed = [c["id"] for c in server.client_list() if c.get("name") == name]
+        assert killed and server.client_kill_filter(_id=killed[0]) == 1
+        track(url, tenant, during, **from_browser())
+        publish()  # published while the API reconnects: lost to it, read from the log after
+        received += stream.messages(2)
+        track(url, tenant, after, **from_browser())
+        publish()
+        received += stream.messages(1)
+        server.close()
+    assert ids_of(received) == sent_ids(before, during, after)
+
+
+@pytest.mark.parametrize("path", ["published", "read from the log"])
+def test_a_subscriber_behind_by_more_than_its_buffer_gets_overflow_and_resumes_enriched(
+        settings: Settings, tmp_path: Path, path: str) -> None:
+    burst = [event() for _ in range(60)]  # more than the subscriber's buffer of 50
+    with relayed(settings, tmp_path) as (url, tenant, publish, enrich_unpublished):
+        with open_stream(url, tenant.keys["read"]) as stream:
+            track(url, tenant, burst, **from_browser())
+            if path == "read from the log":
+                enrich_unpublished()
+            publish()  # the next page, or this one: either way the burst reaches the stream at once
+            ended = stream.until_closed()
+        assert [m.event for m in ended] == ["overflow"]
+        with open_stream(url, tenant.keys["read"], last_event_id=ended[0].json["last_event_id"]
+                         ) as stream:
+            resumed = stream.messages(60)
+    assert ids_of(resumed) == sent_ids(burst)
+    assert all(place_and_device(m.json) == LONDONER for m in resumed)
