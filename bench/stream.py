@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/stream.py [--rate 50000] [--seconds 20] [--subscribers 20]
         [--batches 300] [--rounds 2] [--clients 4] [--workers 2] [--alert-rules 20]
-        [--database-url URL] [--redis-url URL]
+        [--split-pipeline] [--database-url URL] [--redis-url URL]
 
 Production shape on PostgreSQL + Redis: `beacon serve --no-projections --no-worker --workers N`,
 `beacon projector` and `beacon worker` as subprocesses. Each round posts the same number of
@@ -17,7 +17,9 @@ sent once the projector's pipeline has recorded its enrichment, and reaches the 
 through Redis (docs/decisions/live-stream.md): the latency includes the pipeline's, and the bench
 counts the messages that carry their content hash. With `--alert-rules N` (20 by default) the
 workspace also has N threshold rules, crossed one by one during the steady phase, and it prints
-their alert delay (bench/alert_delay.py). Not a test: run it on demand, record the figures in
+their alert delay (bench/alert_delay.py). With `--split-pipeline` the enrichment pipeline runs in a
+`beacon projector --only enrichment` of its own beside a `beacon projector --skip enrichment`
+(one interpreter each, instead of one for all fourteen). Not a test: run it on demand, record the figures in
 docs/performance.md.
 """
 
@@ -247,6 +249,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="API processes")
     parser.add_argument("--alert-rules", type=int, default=20, help="crossed while steady (0: none)")
+    parser.add_argument("--split-pipeline", action="store_true",
+                        help="the enrichment pipeline in a projector of its own "
+                             "(`beacon projector --only enrichment` beside `--skip enrichment`)")
     parser.add_argument("--database-url", default=os.environ.get(
         "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--redis-url", default=os.environ.get(
@@ -260,8 +265,11 @@ def main() -> None:
     processes = [beacon(*shape, "serve", "--port", str(port), "--no-projections", "--no-worker",
                         "--workers", str(args.workers))]
     wait_until_serving(base)
-    processes.append(beacon(*shape, "projector"))
-    time.sleep(3)  # two first starts at once can fail ("tuple concurrently updated": the library
+    projectors = [["projector", "--skip", "enrichment"], ["projector", "--only", "enrichment"]] \
+        if args.split_pipeline else [["projector"]]
+    for command in projectors:
+        processes.append(beacon(*shape, *command))
+        time.sleep(3)  # two first starts at once can fail ("tuple concurrently updated": the library
     processes.append(beacon(*shape, "worker"))  # replaces its functions as each process starts)
     subscribers = Subscribers(port, args.subscribers)
     pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -305,8 +313,9 @@ def main() -> None:
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
     ratios = [with_them["rate"] / without["rate"] for without, with_them in pairs]
-    print(f"live stream: {args.subscribers} subscribers, {args.workers} API processes + projector + "
-          f"worker, PostgreSQL + Redis, {args.clients} clients, {os.cpu_count()} cores")
+    projecting = "projector + enrichment projector" if args.split_pipeline else "projector"
+    print(f"live stream: {args.subscribers} subscribers, {args.workers} API processes + "
+          f"{projecting} + worker, PostgreSQL + Redis, {args.clients} clients, {os.cpu_count()} cores")
     for n, (without, with_them) in enumerate(pairs, 1):
         print(f"round {n}: ingest {without['rate']:,.0f} events/s without subscribers, "
               f"{with_them['rate']:,.0f} with (ratio {with_them['rate'] / without['rate']:.2f}); "

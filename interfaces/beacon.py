@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -26,6 +27,7 @@ from application.tracking_plans import TrackingPlans
 from application.visitors import Visitors
 from application.webhooks import WebhookDeliveries
 from application.workspaces import WorkspacesApplication
+from domain.errors import DomainError
 from infrastructure.broker import start_worker
 from infrastructure.configuration_queries import SqlStoredEvents
 from infrastructure.database import Database
@@ -118,12 +120,20 @@ class Beacon:
                 return runner
         raise KeyError(name)
 
-    def start_projections(self) -> None:
+    def start_projections(self, only: Collection[str] = (), skip: Collection[str] = ()) -> list[str]:
         """Follow every log in background threads: on PostgreSQL one LISTEN connection per log
         wakes its runners on NOTIFY; on SQLite they poll. A read model that alert rules measure
-        asks for an evaluation each time it moves."""
+        asks for an evaluation each time it moves. `only` and `skip` name runners (`beacon
+        projections status`) to split them between processes, e.g. the enrichment pipeline in a
+        projector of its own: each process then has an interpreter (a GIL) of its own."""
         listening = self.settings.uses_postgres
-        for runner in self.runners:
+        unknown = sorted((set(only) | set(skip)) - {r.name for r in self.runners})
+        if unknown:
+            raise DomainError(f"no projection named {', '.join(unknown)}; "
+                              "`beacon projections status` lists them")
+        started = [r for r in self.runners
+                   if (not only or r.name in only) and r.name not in skip]
+        for runner in started:
             if runner.name in MEASURED:
                 runner.advanced = self.actors.request_alert_evaluation
             thread = threading.Thread(target=runner.run, args=(self._stop,),
@@ -133,12 +143,13 @@ class Beacon:
             self._threads.append(thread)
         if listening:
             for source, app in self.applications.items():
-                runners = [r for r in self.runners if r.projection.source == source]
+                runners = [r for r in started if r.projection.source == source]
                 if runners:
                     channel = cast(Any, app.recorder).channel_name
                     listener = LogListener(self.settings.database_url, channel, runners, self._stop)
                     listener.start()
                     self._threads.append(listener)
+        return [r.name for r in started]
 
     def start_worker(self, threads: int = 2) -> None:
         """Run jobs in this process, and the scheduler that enqueues the periodic ones."""

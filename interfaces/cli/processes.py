@@ -10,14 +10,25 @@ from interfaces.cli.console import console, fail
 from interfaces.cli.lifecycle import configure_logging, load_settings, running, wait_for_shutdown
 
 
-def projector() -> None:
-    """Keep every read model up to date until SIGINT or SIGTERM."""
+def projector(
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Run only this projection (repeatable), e.g. `--only enrichment` for the "
+                       "enrichment pipeline in a process of its own.")] = None,
+    skip: Annotated[list[str] | None, typer.Option(
+        "--skip", help="Run every projection but this one (repeatable), e.g. `--skip enrichment` "
+                       "beside a `beacon projector --only enrichment`.")] = None,
+) -> None:
+    """Keep every read model up to date until SIGINT or SIGTERM. Split between processes with
+    --only and --skip, every projection should run in exactly one of them; two projectors that both
+    run one are safe (each page is applied once), but do the work twice."""
     settings = load_settings()
+    if only and skip:
+        fail("give --only or --skip, not both")
     configure_logging(settings)
     with running(settings) as beacon:
         beacon.deletions.finish_deletions()  # a purge a crash interrupted
-        beacon.start_projections()
-        console.print(f"projecting {', '.join(r.name for r in beacon.runners)}; Ctrl-C to stop")
+        started = beacon.start_projections(only or (), skip or ())
+        console.print(f"projecting {', '.join(started)}; Ctrl-C to stop")
         wait_for_shutdown()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, closing
@@ -194,11 +195,18 @@ def test_without_enrichment_events_stream_as_accepted_and_dimension_filters_are_
     assert "$country" in refused.text
 
 
-@pytest.fixture
-def production_shape(tmp_path: Path) -> Iterator[tuple[str, str, Tenant]]:
-    """Two API processes (no projections) and a projector, each its own Beacon, sharing a schema
-    and Redis: the APIs' URLs and a workspace. Neither API re-reads the log on its own within the
-    test, so only what the projector publishes through Redis can bring them a message."""
+# One projector for everything, or the enrichment pipeline in a projector of its own
+# (`beacon projector --only enrichment` beside `beacon projector --skip enrichment`).
+PROJECTORS = {"one projector": [{}],
+              "pipeline apart": [{"skip": ["enrichment"]}, {"only": ["enrichment"]}]}
+
+
+@pytest.fixture(params=list(PROJECTORS))
+def production_shape(tmp_path: Path, request: pytest.FixtureRequest
+                     ) -> Iterator[tuple[str, str, Tenant]]:
+    """Two API processes (no projections) and the projectors, each its own Beacon, sharing a
+    schema and Redis: the APIs' URLs and a workspace. Neither API re-reads the log on its own
+    within the test, so only what the pipeline publishes through Redis can bring them a message."""
     url, redis_url = require_postgres(), require_redis()
     with fresh_schema() as schema, ExitStack() as stack:
         shared = {"env": "test", "admin_token": ADMIN_TOKEN, "database_url": url,
@@ -208,9 +216,10 @@ def production_shape(tmp_path: Path) -> Iterator[tuple[str, str, Tenant]]:
         for name in ("first", "second"):
             api = stack.enter_context(closing(bootstrap(Settings(data_dir=tmp_path / name, **shared))))
             urls.append(stack.enter_context(serving(api)))
-        projector = stack.enter_context(closing(bootstrap(Settings(data_dir=tmp_path / "projector",
-                                                                   **shared))))
-        projector.start_projections()
+        for n, split in enumerate(PROJECTORS[request.param]):
+            projector = stack.enter_context(closing(bootstrap(Settings(
+                data_dir=tmp_path / f"projector{n}", **shared))))
+            projector.start_projections(**split)
         tenant = make_tenant(stack.enter_context(TestClient(create_app(api))))
         yield urls[0], urls[1], tenant
 
@@ -231,3 +240,21 @@ def test_two_api_processes_over_redis_send_the_same_enriched_messages(
     assert [m.data for m in received_second] == [m.data for m in received_first]
     assert [place_and_device(m.json) for m in received_first] == [LONDONER, PARISIAN, LONDONER]
     assert received_first[1].json["visitor_id"].startswith("visitor_")
+    # The read models follow too (with the pipeline apart: its enrichment, their projector).
+    assert countries_once_projected(first, tenant) == [{"value": "GB", "count": 2},
+                                                       {"value": "FR", "count": 1}]
+
+
+def countries_once_projected(base: str, tenant: Tenant) -> list[dict[str, Any]]:
+    """`/api/query`'s breakdown of the test's events by `$country`, once it counts all three."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = httpx.post(f"{base}/api/query", headers=tenant.headers("read"), json={
+            "projectId": tenant.id, "type": "breakdown", "event": "page_viewed",
+            "property": "$country",
+            "dateRange": {"start": "2026-03-20T00:00:00Z", "end": "2026-03-21T00:00:00Z"}})
+        assert answer.status_code == 200, answer.text
+        rows: list[dict[str, Any]] = answer.json()["data"]
+        if sum(row["count"] for row in rows if row["value"]) == 3 or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.1)

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from domain.actor import ADMIN
+from domain.errors import DomainError
 from infrastructure.database import Database
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
@@ -225,3 +226,19 @@ def test_analyze_leaves_json_documents_out_and_keeps_the_other_columns(settings:
     finally:
         beacon.close()
     assert "properties" not in columns and {"name", "timestamp", "event_id"} <= columns
+
+
+def test_a_projector_runs_only_the_projections_it_is_given(quiet_beacon: Beacon) -> None:
+    """`beacon projector --only`/`--skip`: the enrichment pipeline in a process of its own."""
+    workspace_id, _ = seed(quiet_beacon, incidents=3)
+    with pytest.raises(DomainError, match="no projection named nope"):
+        quiet_beacon.start_projections(only=["nope"])
+    assert quiet_beacon.start_projections(skip=["enrichment", "incidents"]) == [
+        r.name for r in quiet_beacon.runners if r.name not in ("enrichment", "incidents")]
+    pages = quiet_beacon.runner("pages")  # the same log as the incidents
+    deadline = time.monotonic() + 10
+    while pages.status().lag and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pages.status().lag == 0  # what it was given, it follows
+    assert quiet_beacon.runner("incidents").status().lag > 0  # what it was not, it leaves
+    assert quiet_beacon.incidents.list_incidents(workspace_id, "acme").total == 0
