@@ -254,8 +254,8 @@ def main() -> None:
                              "(`beacon projector --only enrichment` beside `--skip enrichment`)")
     parser.add_argument("--database-url", default=os.environ.get(
         "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--redis-url", default=os.environ.get(
-        "BEACON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13",
+                        help="a Redis database of its own: the tests flush database 0")
     args = parser.parse_args()
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     port = free_port()
