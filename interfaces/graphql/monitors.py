@@ -3,7 +3,7 @@ settings history (batched per request by DataLoaders, so a list costs one query 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -220,14 +220,15 @@ class Monitor:
 
     @classmethod
     def from_row(cls, r: MonitorRow, settings_version: int | None = None) -> Monitor:
-        return cls(
-            id=strawberry.ID(str(r.id)), name=r.name, status=r.status,
-            status_since=r.status_since, period_seconds=r.period_seconds,
-            schedule=CronSchedule(**r.schedule) if r.schedule else None,
-            grace_seconds=r.grace_seconds, max_runtime_seconds=r.max_runtime_seconds,
-            min_runtime_seconds=r.min_runtime_seconds, page_slug=r.page_slug,
-            last_beat_at=r.last_beat_at, next_expected_at=r.next_expected_at,
-            down_at=r.down_at, created_at=r.created_at, settings_version=settings_version)
+        return cls(id=strawberry.ID(str(r.id)),
+                   schedule=CronSchedule(**r.schedule) if r.schedule else None,
+                   settings_version=settings_version,
+                   **{name: getattr(r, name) for name in AS_STORED})
+
+
+# The row's fields the type shows as they are (its id and schedule change type; the incident's
+# id is the REST answer's only).
+AS_STORED = tuple(f.name for f in fields(MonitorRow) if f.name not in ("id", "schedule", "incident_id"))
 
 
 @strawberry.type
