@@ -3,7 +3,8 @@
 The event is the deletion: from it on, the project's keys, members, pages and heartbeat tokens are
 refused, and `deleted_workspace_ids` tells the projections to leave its events alone. The purge
 follows (its rows leave every read model) and is itself recorded (Workspace.Purged), so a purge a
-crash interrupted is finished at the next start-up (`ProjectDeletions.finish_deletions`). The
+crash interrupted (or that failed) is finished at the next start-up, and by the worker every five
+minutes (`ProjectDeletions.finish_deletions`, interfaces/jobs.py). The
 events stay: they are the audit of what the project was and who deleted it.
 """
 
@@ -126,13 +127,14 @@ class ProjectDeletions:
     def delete(self, workspace_id: UUID, *, actor: Actor, confirm: str | None = None,
                confirmed: bool = False) -> Workspace:
         """Delete the project now and purge its rows before answering (a purge that fails is
-        finished at the next start-up; the deletion itself already holds)."""
+        finished by the worker's next retry or at the next start-up; the deletion holds already)."""
         workspace = self.workspaces.delete_workspace(workspace_id, actor=actor, confirm=confirm,
                                                      confirmed=confirmed)
         try:
             self.purge(workspace.id)
-        except Exception:  # noqa: BLE001 - recorded already; start-up finishes it
-            log.exception("purging deleted workspace %s failed; the next start-up finishes it",
+        except Exception:  # noqa: BLE001 - recorded already; finished later
+            log.exception("purging deleted workspace %s failed; the worker or the next start-up "
+                          "finishes it",
                           workspace.id)
         return workspace
 

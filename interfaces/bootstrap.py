@@ -19,6 +19,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 import psycopg
 from psycopg import sql
@@ -75,7 +76,7 @@ from infrastructure.webhook_sender import HttpWebhookSender
 from infrastructure.workspace_purge import SqlWorkspacePurge, purge_plan
 from interfaces.alerting import alert_deliveries, evaluation
 from interfaces.beacon import Beacon
-from interfaces.jobs import Jobs, declare_actors
+from interfaces.jobs import Jobs, catch_up, declare_actors
 from interfaces.streaming import live_stream, page_listeners, stream_namespace
 from projections.alerts import AlertsProjection
 from projections.api_keys import ApiKeysProjection
@@ -193,6 +194,9 @@ def build(settings: Settings, clock: Clock) -> Beacon:
     telemetry_queries = SqlTelemetryQueries(databases["Telemetry"])
     export_files = ExportFiles(settings.data_dir / "exports", databases["StatusPages"],
                                databases.get("Telemetry"))
+    deletions = ProjectDeletions(workspaces, SqlWorkspacePurge(
+        purge_plan(databases, all_projections(), delivery_tables()),
+        catch_up=partial(catch_up, runners)))
     jobs = Jobs(
         runners=runners, telemetry=telemetry, telemetry_queries=telemetry_queries,
         session_timeout=timedelta(minutes=settings.session_timeout_minutes),
@@ -204,11 +208,10 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         alert_webhooks=alert_webhooks,
         alert_outbox=next(r for r in runners if r.name == AlertsProjection.name),
         evaluation_queued=QueuedRun(f"evaluate_alerts:{stream_namespace(settings)}",
-                                    settings.redis_url))
+                                    settings.redis_url),
+        deletions=deletions)
     broker = build_broker(settings.redis_url)
     configured_objects = ConfiguredObjects(statuspages, monitoring, alerts)
-    purge = SqlWorkspacePurge(purge_plan(databases, all_projections(), delivery_tables()),
-                              catch_up=jobs.catch_up_projections)
     return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
         monitoring=monitoring, exports=exports, configuration=configuration, databases=databases,
@@ -233,7 +236,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
         alert_webhooks=alert_webhooks,
         api_keys=SqlApiKeyQueries(databases["Workspaces"]),
-        deletions=ProjectDeletions(workspaces, purge),
+        deletions=deletions,
         stream=stream, stream_publishers=[t for t in told if isinstance(t, StreamPublisher)],
         doorbell=RedisDoorbell(settings.redis_url, stream_namespace(settings))
         if settings.redis_url and not settings.enrichment else None,

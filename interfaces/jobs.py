@@ -18,6 +18,7 @@ from uuid import UUID
 import dramatiq
 
 from application.alert_evaluation import AlertEvaluation
+from application.deletions import ProjectDeletions
 from application.exports import ExportsApplication
 from application.monitored_components import StatusUpkeep
 from application.monitoring import MonitoringApplication
@@ -36,6 +37,9 @@ from projections.telemetry import TelemetryQueries
 log = logging.getLogger("beacon.jobs")
 SESSION_SWEEP_SECONDS, MONITOR_CHECK_SECONDS = 60, 15
 WEBHOOK_SWEEP_SECONDS, EXPORT_PURGE_SECONDS = 2, 600
+# A deleted project's purge that failed when it was asked for (it answered 204: the deletion
+# holds) is tried again this often, and at every start-up.
+DELETION_RETRY_SECONDS = 300
 # Alert evaluation is asked for by the projector as soon as a read model the rules measure moves
 # (Beacon.start_projections), and sweeps the alerts' outbox as soon as a rule changed state; the
 # timer is for the grid's instants (silence) and a backstop for a request lost with a process.
@@ -61,12 +65,18 @@ class Jobs:
     alert_webhooks: WebhookDeliveries
     alert_outbox: ProjectionRunner  # the alerts projection: it writes a state change's deliveries
     evaluation_queued: QueuedRun
+    deletions: ProjectDeletions
 
     def catch_up_projections(self) -> int:
         """Bring every read model up to the head of its log; returns how many pages were applied."""
-        pages = sum(runner.catch_up() for runner in self.runners)
-        log.info("caught up %d page(s)", pages)
-        return pages
+        return catch_up(self.runners)
+
+    def finish_deletions(self) -> int:
+        """Purge the rows of deleted projects whose purge has not finished; returns how many."""
+        finished = self.deletions.finish_deletions()
+        if finished:
+            log.info("finished the purge of %d deleted project(s)", finished)
+        return finished
 
     def expire_sessions(self) -> int:
         """End sessions with no activity for the configured timeout (end_reason 'timeout')."""
@@ -137,6 +147,13 @@ class Jobs:
         return deleted
 
 
+def catch_up(runners: list[ProjectionRunner]) -> int:
+    """Bring these read models up to the head of their logs; returns how many pages were applied."""
+    pages = sum(runner.catch_up() for runner in runners)
+    log.info("caught up %d page(s)", pages)
+    return pages
+
+
 @dataclass
 class Actors:
     """The jobs as dramatiq actors: `.send(...)` queues one."""
@@ -152,6 +169,7 @@ class Actors:
     evaluate_alerts: dramatiq.Actor[Any, Any]
     sweep_alert_webhooks: dramatiq.Actor[Any, Any]
     deliver_alert_webhook: dramatiq.Actor[Any, Any]
+    finish_deletions: dramatiq.Actor[Any, Any]
     request_alert_evaluation: Callable[[], None]  # queues one unless one is waiting already
 
 
@@ -198,6 +216,7 @@ def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
         evaluate_alerts=evaluate,
         sweep_alert_webhooks=actor("sweep_alert_webhooks", sweep_alert_webhooks, retries=0),
         deliver_alert_webhook=deliver_alert,
+        finish_deletions=actor("finish_deletions", jobs.finish_deletions, retries=0),
         request_alert_evaluation=request_alert_evaluation,
     )
 
@@ -211,4 +230,5 @@ def periodic_jobs(actors: Actors) -> list[PeriodicJob]:
             PeriodicJob("evaluate_alerts", ALERT_EVALUATION_SECONDS,
                         actors.request_alert_evaluation),
             PeriodicJob("sweep_alert_webhooks", WEBHOOK_SWEEP_SECONDS,
-                        actors.sweep_alert_webhooks.send)]
+                        actors.sweep_alert_webhooks.send),
+            PeriodicJob("finish_deletions", DELETION_RETRY_SECONDS, actors.finish_deletions.send)]

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from domain.actor import ADMIN as ADMIN_ACTOR
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
+from interfaces.jobs import DELETION_RETRY_SECONDS, periodic_jobs
 from tests.conftest import ADMIN, FakeClock, Tenant, data_of, make_tenant, settle
 from tests.e2e.busy_project import beacon_allowing_webhooks, fill, rows_naming
 from tests.e2e.people_fixtures import SignedInUser, sign_in
@@ -149,6 +150,30 @@ def test_a_purge_a_crash_interrupted_is_finished_at_the_next_start_up(
     with closing(bootstrap(settings)) as restarted:
         assert restarted.deletions.finish_deletions() == 1  # what `beacon serve` does first
         assert restarted.deletions.finish_deletions() == 0
+    settle(beacon)
+    assert rows_naming(beacon, traces) == {}
+
+
+def test_a_purge_that_failed_is_finished_by_the_worker_without_a_restart(
+        beacon: Beacon, client: TestClient, tenant: Tenant, owner: SignedInUser,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    traces = fill(client, beacon, tenant)
+    purge = beacon.deletions.read_models.purge
+
+    def failing(workspace_id: UUID) -> dict[str, int]:
+        raise RuntimeError("the database went away mid-purge")
+
+    monkeypatch.setattr(beacon.deletions.read_models, "purge", failing)
+    assert delete(owner, "acme").status_code == 204  # the deletion holds
+    assert client.get("/api/v1/pages/acme-cloud/incidents",
+                      headers=tenant.headers("read")).status_code == 401
+    assert rows_naming(beacon, traces)  # the purge failed: the rows are still there
+    monkeypatch.setattr(beacon.deletions.read_models, "purge", purge)
+
+    scheduled = {job.name: job.every_seconds for job in periodic_jobs(beacon.actors)}
+    assert scheduled["finish_deletions"] == DELETION_RETRY_SECONDS
+    assert beacon.jobs.finish_deletions() == 1  # what the worker's periodic job runs
+    assert beacon.jobs.finish_deletions() == 0
     settle(beacon)
     assert rows_naming(beacon, traces) == {}
 
