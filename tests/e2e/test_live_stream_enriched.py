@@ -24,7 +24,7 @@ from interfaces.rest.app import create_app
 from tests.conftest import ADMIN_TOKEN, Tenant, make_tenant
 from tests.e2e.conftest import serving
 from tests.e2e.sse import Frame, open_stream
-from tests.e2e.test_enrichment import IPHONE, LONDON, PARIS, WINDOWS, cities
+from tests.e2e.test_enrichment import PARIS, WINDOWS, cities, from_browser
 from tests.e2e.test_graphql_subscriptions import items, subscribed
 from tests.services import fresh_schema, require_postgres, require_redis
 
@@ -48,10 +48,6 @@ def settings(settings: Settings, tmp_path: Path, relay: str) -> Settings:
         "stream_keepalive_seconds": 0.3, "stream_key_check_seconds": 0.2,
         "stream_recheck_seconds": 3600.0,
         "stream_buffer_events": 50, "redis_url": require_redis() if relay == "redis" else ""})
-
-
-def from_browser(address: str = LONDON, agent: str = IPHONE) -> dict[str, str]:
-    return {"X-Forwarded-For": address, "User-Agent": agent}
 
 
 def event(name: str = "page_viewed", actor_id: str | None = "ann", **fields: Any) -> dict[str, Any]:

@@ -24,9 +24,16 @@ from interfaces.rest.app import create_app
 from interfaces.streaming import stream_namespace
 from tests.conftest import Tenant, make_tenant
 from tests.e2e.conftest import serving
-from tests.e2e.sse import Frame, open_stream
+from tests.e2e.sse import open_stream
 from tests.e2e.test_enrichment import cities
-from tests.e2e.test_live_stream_enriched import LONDONER, event, from_browser, place_and_device, track
+from tests.e2e.test_live_stream_enriched import (
+    LONDONER,
+    event,
+    from_browser,
+    ids_of,
+    place_and_device,
+    track,
+)
 from tests.services import require_redis
 
 pytestmark = [pytest.mark.redis]
@@ -55,10 +62,6 @@ def pipeline_of(projector: Beacon) -> Enrich:
     def enrich() -> None:
         projector.runner("enrichment").catch_up()
     return enrich
-
-
-def ids_of(frames: list[Frame]) -> list[str]:
-    return [f.json["event_id"] for f in frames]
 
 
 def sent_ids(*batches: list[dict[str, Any]]) -> list[str]:
