@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 from typing import Any, Protocol, cast
 
 import orjson
@@ -24,7 +23,7 @@ from application.telemetry import TelemetryApplication
 from domain.batch import EventBatch, JsonText
 from domain.enrichment import EventEnrichment, enrichment_id
 from domain.exception_report import ExceptionReport
-from domain.time import EPOCH
+from domain.time import iso_of_micros
 
 CANONICAL_FORM = "beacon-event-1"  # recorded with every hash: change the form, change the name
 SOURCES = (get_topic(EventBatch.Accepted), get_topic(ExceptionReport.Reported))
@@ -66,13 +65,12 @@ def canonical_event(record: dict[str, Any], *, anonymous: bool = False) -> bytes
     Beacon accepted them, UTF-8 JSON with keys sorted at every level and no whitespace; the time
     as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC), ids lower-case, absent fields null, and `actor_id`
     null where the client sent none (the visitor id is Beacon's, not the client's)."""
-    seconds, fraction = divmod(record["timestamp_us"], 1_000_000)
     return orjson.dumps({  # written in sorted order already: orjson's sort then finds it so
         "actor_id": None if anonymous else record["actor_id"], "category": record["category"],
         "event_id": record["event_id"], "name": record["name"],
         "properties": record.get("properties"), "session_id": record.get("session_id"),
         "source_app": record.get("source_app"), "source_version": record.get("source_version"),
-        "timestamp": f"{_second(seconds)}.{fraction:06d}Z",
+        "timestamp": iso_of_micros(record["timestamp_us"]),
     }, option=orjson.OPT_SORT_KEYS)
 
 
@@ -80,22 +78,6 @@ def canonical_report(report: dict[str, Any], *, anonymous: bool = False) -> byte
     """An exception report's canonical form: its checked fields, the same way."""
     return orjson.dumps({**report, "actor_id": None if anonymous else report.get("actor_id")},
                         option=orjson.OPT_SORT_KEYS)
-
-
-@lru_cache(maxsize=65_536)  # a batch's events mostly share a few seconds (strftime: 3.7 µs each)
-def _second(seconds: int) -> str:
-    """`YYYY-MM-DDTHH:MM:SS` (UTC) of a second since the epoch: the date from a cache of days,
-    the time of day by arithmetic (events spread over days, as a backfill sends them, missed the
-    seconds' cache; formatting a datetime for each cost twice as much)."""
-    day, of_day = divmod(seconds, 86_400)
-    hours, rest = divmod(of_day, 3600)
-    minutes, second = divmod(rest, 60)
-    return f"{_date(day)}T{hours:02d}:{minutes:02d}:{second:02d}"
-
-
-@lru_cache(maxsize=4096)
-def _date(day: int) -> str:
-    return (EPOCH + timedelta(days=day)).isoformat()[:10]
 
 
 def content_hash(canonical: bytes) -> str:

@@ -11,8 +11,6 @@ means "after all of notification n" (where a subscriber that has been sent nothi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
-from functools import lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -21,7 +19,7 @@ import orjson
 from domain.batch import EventBatch
 from domain.enrichment import DIMENSIONS
 from domain.exception_report import ExceptionReport
-from domain.time import NAIVE_EPOCH, iso
+from domain.time import iso, iso_of_micros
 
 ENRICHED = tuple(DIMENSIONS.items())  # how a message shows them: ($country, country), …
 EXCEPTION_NAME = "$exception"  # the `name` an exception report has in a stream, for `event=`
@@ -167,7 +165,7 @@ def shape(fields: dict[str, Any], position: str, received_at: str | None,
     …, and `visitor_id` for an event sent without an actor)."""
     us = fields.pop("timestamp_us", None)  # (pop: two loops may shape a message at once)
     if us is not None:
-        fields["timestamp"] = wire_time(us)
+        fields["timestamp"] = iso_of_micros(us)
     fields["received_at"] = received_at
     fields["position"] = position
     if visitor_id is not None:
@@ -177,18 +175,6 @@ def shape(fields: dict[str, Any], position: str, received_at: str | None,
         for dimension, key in ENRICHED:
             fields[dimension] = enrichment.get(key)
     return fields
-
-
-def wire_time(us: int) -> str:
-    """`domain.time.iso` of a time in microseconds, without strftime (the stream formats every
-    event it sends)."""
-    seconds, fraction = divmod(us, 1_000_000)
-    return f"{_second(seconds)}.{fraction:06d}Z"
-
-
-@lru_cache(maxsize=65_536)  # a batch's events mostly share a few seconds
-def _second(seconds: int) -> str:
-    return (NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
 
 
 @dataclass

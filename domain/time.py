@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import overload
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,3 +42,28 @@ def iso(moment: datetime | None) -> str | None:
 def from_iso(text: str) -> datetime:
     """The moment `iso` wrote; ValueError for any other spelling."""
     return datetime.strptime(text, WIRE_FORMAT).replace(tzinfo=UTC)
+
+
+def iso_of_micros(us: int) -> str:
+    """A time in microseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC; as `iso`
+    spells it, years always in four digits), without a datetime or strftime (3.7 µs each): the
+    live stream formats every event it sends, and the content hash's canonical form every event
+    it hashes."""
+    seconds, fraction = divmod(us, 1_000_000)
+    return f"{_second(seconds)}.{fraction:06d}Z"
+
+
+@lru_cache(maxsize=65_536)  # a batch's events mostly share a few seconds
+def _second(seconds: int) -> str:
+    """`YYYY-MM-DDTHH:MM:SS` (UTC) of a second since the epoch: the date from a cache of days,
+    the time of day by arithmetic (events spread over days, as a backfill sends them, missed the
+    seconds' cache; formatting a datetime for each cost twice as much)."""
+    day, of_day = divmod(seconds, 86_400)
+    hours, rest = divmod(of_day, 3600)
+    minutes, second = divmod(rest, 60)
+    return f"{_date(day)}T{hours:02d}:{minutes:02d}:{second:02d}"
+
+
+@lru_cache(maxsize=4096)
+def _date(day: int) -> str:
+    return (EPOCH + timedelta(days=day)).isoformat()[:10]
