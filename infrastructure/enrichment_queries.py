@@ -8,23 +8,16 @@ from uuid import UUID
 import orjson
 
 from infrastructure.database import Database, Row
-from projections.enrichment import DERIVATIONS, DIMENSIONS, ENRICHED
+from projections.enrichment import DIMENSIONS, ENRICHED
 from projections.telemetry import EVENTS, EXCEPTIONS
 
 ENRICHED_COLUMNS = ("content_hash", *DIMENSIONS.values(), "derived_with", "position")
 
 
 def enrichment_join(alias: str, id_column: str, workspace_column: str, kind: str) -> str:
-    """`LEFT JOIN rm_enrichment <alias>` onto a row's id and workspace (same-typed columns), and
-    its derivation (`enriched_columns` reads both)."""
+    """`LEFT JOIN rm_enrichment <alias>` onto a row's id and workspace (same-typed columns)."""
     return (f"LEFT JOIN {ENRICHED.name} {alias} ON {alias}.event_id = {id_column} "
-            f"AND {alias}.workspace_id = {workspace_column} AND {alias}.kind = '{kind}' "
-            f"{derivation_join(alias)}")
-
-
-def derivation_join(alias: str) -> str:
-    return (f"LEFT JOIN {DERIVATIONS.name} {alias}_d ON {alias}_d.workspace_id = {alias}.workspace_id "
-            f"AND {alias}_d.derivation = {alias}.derived_with")
+            f"AND {alias}.workspace_id = {workspace_column} AND {alias}.kind = '{kind}'")
 
 
 def enrichment_of(row: Row, prefix: str = "en_") -> dict[str, Any] | None:
@@ -37,12 +30,7 @@ def enrichment_of(row: Row, prefix: str = "en_") -> dict[str, Any] | None:
 
 
 def enriched_columns(alias: str, prefix: str = "en_") -> str:
-    """The enrichment's columns; `derived_with` from its derivation (rows written before the
-    derivations' table hold the JSON themselves)."""
-    return ", ".join(
-        f"COALESCE({alias}_d.derived_with, {alias}.derived_with) AS {prefix}{column}"
-        if column == "derived_with" else f"{alias}.{column} AS {prefix}{column}"
-        for column in ENRICHED_COLUMNS)
+    return ", ".join(f"{alias}.{column} AS {prefix}{column}" for column in ENRICHED_COLUMNS)
 
 
 class SqlEnrichedQueries:
@@ -71,7 +59,7 @@ class SqlEnrichedQueries:
             f"x.actor_id, x.session_id, x.source_app, x.source_version, x.occurred_at, "
             f"x.received_at, {enriched_columns('en')} FROM {EXCEPTIONS.name} x "
             f"LEFT JOIN {ENRICHED.name} en ON en.event_id = x.exception_id "
-            f"AND {workspace} = x.workspace_id AND en.kind = 'exception' {derivation_join('en')} "
+            f"AND {workspace} = x.workspace_id AND en.kind = 'exception' "
             "WHERE x.exception_id = %s AND x.workspace_id = %s", [exception_id, str(workspace_id)])
         return _with_enrichment(rows)
 

@@ -333,27 +333,3 @@ def test_a_process_with_enrichment_off_runs_no_pipeline(settings: Settings) -> N
         assert "enriched_events" in [runner.name for runner in beacon.runners]
     finally:
         beacon.close()
-
-
-def test_what_an_enrichment_was_derived_with_is_stored_once_and_older_rows_still_read(
-        web: TestClient, geo_beacon: Beacon, acme: Tenant) -> None:
-    """Each event's row refers to its derivation (stored once per workspace); rows an earlier
-    release wrote, holding the derivation's JSON themselves, read the same."""
-    first, second = event(), event()
-    track(web, acme, [first], **from_browser())
-    track(web, acme, [second], **from_browser())
-    settle(geo_beacon)
-    db = geo_beacon.databases["Telemetry"]
-    derivations = db.query("SELECT derivation, derived_with FROM rm_enrichment_derivations "
-                           "WHERE workspace_id = %s", [acme.id])
-    assert len(derivations) == 1
-    assert json.loads(derivations[0]["derived_with"]) == geo_beacon.enricher.derived_with()
-    keys = db.query("SELECT derived_with FROM rm_enrichment WHERE workspace_id = %s", [acme.id])
-    assert [row["derived_with"] for row in keys] == [derivations[0]["derivation"]] * 2
-    expected = stored(web, acme, first["event_id"])["enrichment"]
-    assert expected["derived_with"] == geo_beacon.enricher.derived_with()
-    with db.transaction() as cur:  # as an earlier release wrote it
-        cur.execute("UPDATE rm_enrichment SET derived_with = %s WHERE event_id = %s",
-                    [json.dumps(expected["derived_with"]), first["event_id"]])
-    assert stored(web, acme, first["event_id"])["enrichment"] == expected
-    assert stored(web, acme, second["event_id"])["enrichment"]["derived_with"] == expected["derived_with"]
