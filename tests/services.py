@@ -16,7 +16,17 @@ import redis
 from psycopg import sql
 
 DATABASE_URL = os.environ.get("BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("BEACON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _redis_url() -> str:
+    """The tests' Redis: a database of each pytest-xdist worker's own (1, 2, …), since tests
+    flush theirs; 0 when the suite runs in one process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", …
+    database = 1 + int(worker[2:]) if worker.startswith("gw") else 0
+    return os.environ.get("BEACON_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{database}")
+
+
+REDIS_URL = _redis_url()
 
 
 def unavailable(what: str, error: Exception) -> None:
