@@ -9,10 +9,12 @@ from typing import Any
 
 from domain.time import from_micros, micros
 from infrastructure.analytics_queries import SqlAnalyticsQueries
+from infrastructure.analytics_sql import Sql
 from infrastructure.database import Database
 from projections.analytics_questions import EventQuery, FilterOp, Metric, PropertyFilter
+from projections.event_seconds import EVENT_SECONDS, second_of
 from projections.monitors import MONITORS, OUTAGES
-from projections.telemetry import EXCEPTIONS
+from projections.telemetry import EVENTS, EXCEPTIONS
 
 
 def event_query(workspace_id: str, condition: dict[str, Any], start: int, end: int) -> EventQuery:
@@ -24,8 +26,33 @@ def event_query(workspace_id: str, condition: dict[str, Any], start: int, end: i
                       for f in condition["filters"]))
 
 
+def counted_by_seconds(query: EventQuery) -> Sql:
+    """`SELECT n`: the events of one name in `[start, end)`, the whole seconds' from
+    `rm_event_seconds` and the partial seconds' at either edge from `rm_events`, in one statement
+    (projections/event_seconds.py)."""
+    first, last = -second_of(-query.start), second_of(query.end)  # start rounded up, end down
+    named = "workspace_id = %s AND {}.name = %s"
+    parts: list[Sql] = []
+    edges: tuple[tuple[int, int], ...]
+    if first < last:
+        parts.append(Sql(f"SELECT COALESCE(SUM(s.events), 0) AS n FROM {EVENT_SECONDS.name} s WHERE "
+                         f"s.{named.format('s')} AND s.second >= %s AND s.second < %s",
+                         [query.workspace_id, query.event, first, last]))
+        edges = ((query.start, first), (last, query.end))
+    else:  # within one second: its rows
+        edges = ((query.start, query.end),)
+    for start, end in edges:
+        if start < end:
+            parts.append(Sql(f"SELECT COUNT(*) AS n FROM {EVENTS.name} ev WHERE "
+                             f"ev.{named.format('ev')} AND ev.timestamp >= %s AND ev.timestamp < %s",
+                             [query.workspace_id, query.event, start, end]))
+    return Sql(f"SELECT SUM(p.n) FROM ({' UNION ALL '.join(p.text for p in parts)}) p",
+               [param for p in parts for param in p.params])
+
+
 class SqlThresholdMeter:
-    """Threshold conditions measured by the SQL analytics engine (the projections' vocabulary)."""
+    """Threshold conditions measured by the SQL analytics engine (the projections' vocabulary);
+    a count with no property filter, by the per-second counts."""
 
     def __init__(self, analytics: SqlAnalyticsQueries):
         self.analytics = analytics
@@ -33,7 +60,11 @@ class SqlThresholdMeter:
     def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
         end = micros(at) + 1  # the window is (at - window, at]
         start = end - condition["window_seconds"] * 1_000_000
-        return self.analytics.metric(event_query(workspace_id, condition, start, end))
+        query = event_query(workspace_id, condition, start, end)
+        if query.metric is Metric.COUNT and not query.filters and query.event is not None:
+            found = self.analytics.rows(counted_by_seconds(query))
+            return float(found[0][0] or 0) if found else 0.0
+        return self.analytics.metric(query)
 
     def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
                  end: datetime) -> list[datetime]:

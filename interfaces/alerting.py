@@ -26,7 +26,8 @@ from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.webhook_deliveries import SqlDeliveryStore, attempts_table, state_table
 from projections.alerts import ALERT_DELIVERIES
 
-MEASURED = ("events", "exceptions", "monitors")  # the read models alert rules are measured on
+# The read models alert rules are measured on.
+MEASURED = ("events", "event_seconds", "exceptions", "monitors")
 
 
 def alert_sources(runners: list[ProjectionRunner], telemetry: TelemetryApplication,
@@ -35,7 +36,7 @@ def alert_sources(runners: list[ProjectionRunner], telemetry: TelemetryApplicati
     position = {r.name: r.store.position for r in runners if r.name in MEASURED}
 
     def telemetry_ready() -> int:
-        return min(position["events"](), position["exceptions"]())
+        return min(position["events"](), position["event_seconds"](), position["exceptions"]())
 
     return [LogSource("telemetry", telemetry, TELEMETRY_TOPICS, telemetry_ready,
                       touched_by_telemetry),

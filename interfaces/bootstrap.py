@@ -83,6 +83,7 @@ from projections.api_keys import ApiKeysProjection
 from projections.components import ComponentsProjection
 from projections.configuration import ConfigurationProjection
 from projections.enrichment import EnrichedEventsProjection, EnrichmentPipeline
+from projections.event_seconds import EventSecondsProjection
 from projections.incidents import IncidentsProjection
 from projections.maintenance import MaintenancesProjection
 from projections.model import Parent, Projection, Table
@@ -106,7 +107,7 @@ def all_projections() -> list[Projection]:
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
             ComponentsProjection(), MaintenancesProjection(),
             ConfigurationProjection(), MonitorActivityProjection(), EnrichedEventsProjection(),
-            AlertsProjection(), ApiKeysProjection()]
+            AlertsProjection(), ApiKeysProjection(), EventSecondsProjection()]
 
 
 def delivery_tables() -> list[tuple[str, Table]]:

@@ -1,0 +1,140 @@
+"""Threshold alert cost at live traffic (issue 19): what one evaluation of a threshold rule costs
+when the events are timed as they are sent, summed from the per-second counts beside counted
+by the analytics engine from `rm_events` rows (the way every rule was measured before
+`rm_event_seconds`; it reads the hourly rollups only for a window holding a whole UTC hour), in one
+run.
+
+    .venv/bin/python bench/threshold_meter.py [--rate 50000] [--seconds 30] [--names 20]
+        [--windows 60,3600] [--instants 10] [--database-url URL]
+
+Loads `--rate` × `--seconds` events through the application layer on PostgreSQL, their
+timestamps spread evenly over `--seconds` (as a stream of `--rate` events/s of `--names` names
+would be), catches up the `events` and `event_seconds` projections (timed: what the new
+projection costs the projector), VACUUMs (so that the rows path gets index-only scans, its best
+case), then evaluates one count rule per name and window at `--instants` moments inside the
+loaded span, both ways, alternating, and checks that both give the same answers. Prints p50/p95 of
+one evaluation and of a round of every name's rule. Not a test: run it on demand, record the
+figures in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from domain.time import micros  # noqa: E402
+from domain.tracked_event import check_event  # noqa: E402
+from infrastructure.alert_meters import SqlThresholdMeter, event_query  # noqa: E402
+from infrastructure.settings import Settings  # noqa: E402
+from interfaces.bootstrap import bootstrap  # noqa: E402
+
+START = datetime(2026, 12, 5, 12, tzinfo=UTC)
+
+
+def rule(name: str, window: int) -> dict[str, Any]:
+    return {"type": "threshold", "event": name, "metric": "count", "window_seconds": window,
+            "op": ">", "value": 10**9, "filters": []}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=int, default=50_000)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--names", type=int, default=20)
+    parser.add_argument("--windows", default="60,3600")
+    parser.add_argument("--instants", type=int, default=10)
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    beacon = bootstrap(Settings(env="test", database_url=args.database_url, db_schema=schema,
+                                data_dir=Path(tempfile.mkdtemp())))
+    workspace, rng, total = uuid.uuid4(), random.Random(11), args.rate * args.seconds
+    step, received = 1_000_000 / args.rate, datetime.now(UTC)
+    names = [f"event_{n}" for n in range(args.names)]
+    try:
+        started = time.perf_counter()
+        for first in range(0, total, 1000):
+            batch = [check_event({
+                "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "category": "c",
+                "name": names[n % len(names)], "actor_id": f"user-{rng.randrange(50_000)}",
+                "timestamp": (START + timedelta(microseconds=int(n * step))).isoformat()},
+                received) for n in range(first, min(first + 1000, total))]
+            beacon.telemetry.ingest(workspace, batch, limit=10**12)
+        load_s = time.perf_counter() - started
+        caught_up = {}
+        for name in ("events", "event_seconds"):
+            started = time.perf_counter()
+            beacon.runner(name).catch_up()
+            caught_up[name] = time.perf_counter() - started
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("VACUUM ANALYZE {}.rm_events").format(sql.Identifier(schema)))
+            conn.execute(sql.SQL("VACUUM ANALYZE {}.rm_event_seconds").format(sql.Identifier(schema)))
+            found = conn.execute(sql.SQL("SELECT count(*) FROM {}.rm_event_seconds").format(
+                sql.Identifier(schema))).fetchone()
+        seconds_rows = found[0] if found else 0
+        meter = SqlThresholdMeter(beacon.analytics)
+        before = beacon.analytics  # what the meter asked before: the analytics engine
+        span = args.seconds * 1_000_000
+        instants = [START + timedelta(microseconds=rng.randrange(span // 2, span))
+                    for _ in range(args.instants)]
+        print(f"{total:,} events over {args.seconds} s ({args.rate:,} events/s, {args.names} names),"
+              f" loaded in {load_s:.1f} s; catch-up: events {caught_up['events']:.1f} s, "
+              f"event_seconds {caught_up['event_seconds']:.1f} s ({seconds_rows:,} rows)")
+        print("window | rows in it a rule | one evaluation p50 / p95, rows | by seconds | "
+              "a round of every name's rule p50, rows | by seconds")
+        for window in (int(w) for w in args.windows.split(",")):
+            timings: dict[str, list[float]] = {"rows": [], "seconds": []}
+            rounds: dict[str, list[float]] = {"rows": [], "seconds": []}
+            counted: dict[str, float] = {}
+            for at in instants:
+                for way in ("rows", "seconds"):  # alternating, the same instant each way
+                    round_started = time.perf_counter()
+                    for name in names:
+                        condition = rule(name, window)
+                        started = time.perf_counter()
+                        if way == "seconds":
+                            value = meter.value(str(workspace), condition, at)
+                        else:
+                            end = micros(at) + 1
+                            value = before.metric(event_query(str(workspace), condition,
+                                                           end - window * 1_000_000, end))
+                        timings[way].append((time.perf_counter() - started) * 1000)
+                        if way == "rows":
+                            counted[name] = value
+                        elif value != counted[name]:
+                            raise SystemExit(f"{name} at {at}: {value} by seconds, {counted[name]} by rows")
+                    rounds[way].append((time.perf_counter() - round_started) * 1000)
+            print(f"{window} s | {statistics.median(counted.values()):,.0f} | "
+                  f"{p(timings['rows'], 0.5):.1f} / "
+                  f"{p(timings['rows'], 0.95):.1f} ms | {p(timings['seconds'], 0.5):.2f} / "
+                  f"{p(timings['seconds'], 0.95):.2f} ms | {statistics.median(rounds['rows']):.0f} ms | "
+                  f"{statistics.median(rounds['seconds']):.1f} ms")
+    finally:
+        beacon.close()
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def p(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+if __name__ == "__main__":
+    main()
