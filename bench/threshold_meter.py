@@ -11,7 +11,8 @@ Loads `--rate` × `--seconds` events through the application layer on PostgreSQL
 timestamps spread evenly over `--seconds` (as a stream of `--rate` events/s of `--names` names
 would be), catches up the `events` and `event_seconds` projections (timed: what the new
 projection costs the projector), VACUUMs (so that the rows path gets index-only scans, its best
-case), then evaluates one count rule per name and window at `--instants` moments inside the
+case; `--no-vacuum` leaves the rows as the projector wrote them, as they are while traffic
+flows), then evaluates one count rule per name and window at `--instants` moments inside the
 loaded span, both ways, alternating, and checks that both give the same answers. Prints p50/p95 of
 one evaluation and of a round of every name's rule. Not a test: run it on demand, record the
 figures in docs/performance.md.
@@ -58,6 +59,10 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=20)
     parser.add_argument("--windows", default="60,3600")
     parser.add_argument("--instants", type=int, default=10)
+    parser.add_argument("--no-vacuum", action="store_true",
+                        help="leave the rows as a projector just wrote them (no index-only scans)")
+    parser.add_argument("--spread-days", type=float, default=0, help="time the events at random "
+                        "over this many days instead (a backfill): what event_seconds then costs")
     parser.add_argument("--database-url", default=os.environ.get(
         "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -67,13 +72,19 @@ def main() -> None:
     workspace, rng, total = uuid.uuid4(), random.Random(11), args.rate * args.seconds
     step, received = 1_000_000 / args.rate, datetime.now(UTC)
     names = [f"event_{n}" for n in range(args.names)]
+
+    def spread(n: int) -> int:
+        if args.spread_days:
+            return -rng.randrange(int(args.spread_days * 86_400 * 1_000_000))
+        return int(n * step)
+
     try:
         started = time.perf_counter()
         for first in range(0, total, 1000):
             batch = [check_event({
                 "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "category": "c",
                 "name": names[n % len(names)], "actor_id": f"user-{rng.randrange(50_000)}",
-                "timestamp": (START + timedelta(microseconds=int(n * step))).isoformat()},
+                "timestamp": (START + timedelta(microseconds=spread(n))).isoformat()},
                 received) for n in range(first, min(first + 1000, total))]
             beacon.telemetry.ingest(workspace, batch, limit=10**12)
         load_s = time.perf_counter() - started
@@ -83,8 +94,9 @@ def main() -> None:
             beacon.runner(name).catch_up()
             caught_up[name] = time.perf_counter() - started
         with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("VACUUM ANALYZE {}.rm_events").format(sql.Identifier(schema)))
-            conn.execute(sql.SQL("VACUUM ANALYZE {}.rm_event_seconds").format(sql.Identifier(schema)))
+            for table in () if args.no_vacuum else ("rm_events", "rm_event_seconds"):
+                conn.execute(sql.SQL("VACUUM ANALYZE {}.{}").format(sql.Identifier(schema),
+                                                                    sql.Identifier(table)))
             found = conn.execute(sql.SQL("SELECT count(*) FROM {}.rm_event_seconds").format(
                 sql.Identifier(schema))).fetchone()
         seconds_rows = found[0] if found else 0

@@ -12,7 +12,7 @@ from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.analytics_sql import Sql
 from infrastructure.database import Database
 from projections.analytics_questions import EventQuery, FilterOp, Metric, PropertyFilter
-from projections.event_seconds import EVENT_SECONDS, second_of
+from projections.event_seconds import EVENT_SECONDS, LATE, LATE_EVENT_HOURS, hour_of, second_of
 from projections.monitors import MONITORS, OUTAGES
 from projections.telemetry import EVENTS, EXCEPTIONS
 
@@ -27,25 +27,26 @@ def event_query(workspace_id: str, condition: dict[str, Any], start: int, end: i
 
 
 def counted_by_seconds(query: EventQuery) -> Sql:
-    """`SELECT n`: the events of one name in `[start, end)`, the whole seconds' from
-    `rm_event_seconds` and the partial seconds' at either edge from `rm_events`, in one statement
+    """`SELECT n`: the events of one name in `[start, end)`, in one statement: the whole seconds'
+    from `rm_event_seconds`, the partial seconds' at either edge from `rm_events`, and the whole
+    seconds' events that arrived late (which `rm_event_seconds` leaves out) from `rm_events` too,
+    a scan PostgreSQL skips unless `rm_late_event_hours` has some in the range's hours
     (projections/event_seconds.py)."""
     first, last = -second_of(-query.start), second_of(query.end)  # start rounded up, end down
-    named = "workspace_id = %s AND {}.name = %s"
-    parts: list[Sql] = []
-    edges: tuple[tuple[int, int], ...]
-    if first < last:
-        parts.append(Sql(f"SELECT COALESCE(SUM(s.events), 0) AS n FROM {EVENT_SECONDS.name} s WHERE "
-                         f"s.{named.format('s')} AND s.second >= %s AND s.second < %s",
-                         [query.workspace_id, query.event, first, last]))
-        edges = ((query.start, first), (last, query.end))
-    else:  # within one second: its rows
-        edges = ((query.start, query.end),)
-    for start, end in edges:
-        if start < end:
-            parts.append(Sql(f"SELECT COUNT(*) AS n FROM {EVENTS.name} ev WHERE "
-                             f"ev.{named.format('ev')} AND ev.timestamp >= %s AND ev.timestamp < %s",
-                             [query.workspace_id, query.event, start, end]))
+    named = "{0}.workspace_id = %s AND {0}.name = %s"
+    one = [query.workspace_id, query.event]
+    rows = f"SELECT COUNT(*) AS n FROM {EVENTS.name} ev WHERE {named.format('ev')} " \
+           "AND ev.timestamp >= %s AND ev.timestamp < %s"
+    if first >= last:  # within one second, or across one boundary: its rows
+        return Sql(rows, [*one, query.start, query.end])
+    parts = [
+        Sql(f"SELECT COALESCE(SUM(s.events), 0) AS n FROM {EVENT_SECONDS.name} s WHERE "
+            f"{named.format('s')} AND s.second >= %s AND s.second < %s", [*one, first, last]),
+        Sql(f"{rows} AND ev.received_at - ev.timestamp > %s AND EXISTS (SELECT 1 FROM "
+            f"{LATE_EVENT_HOURS.name} h WHERE {named.format('h')} AND h.hour >= %s AND h.hour < %s)",
+            [*one, first, last, LATE, *one, hour_of(first), last]),
+        *(Sql(rows, [*one, start, end]) for start, end in ((query.start, first), (last, query.end))
+          if start < end)]
     return Sql(f"SELECT SUM(p.n) FROM ({' UNION ALL '.join(p.text for p in parts)}) p",
                [param for p in parts for param in p.params])
 

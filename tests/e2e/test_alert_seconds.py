@@ -1,7 +1,8 @@
 """Threshold rules counting one name with no filter sum `rm_event_seconds`: the answer equals the
-count of `rm_events` rows (and a plain count in Python) for any window, whatever its edges, on
-SQLite and PostgreSQL; the table is rebuilt as it was written; and a rule with a filter still
-counts rows."""
+count of `rm_events` rows (and a plain count in Python) for any window, whatever its edges, and
+whether some of its events arrived late (counted per hour in `rm_late_event_hours`, not per second)
+or not, on SQLite and PostgreSQL; the tables are rebuilt as they were written; and a rule with a
+filter still counts rows."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from domain.tracked_event import check_event
 from infrastructure.alert_meters import SqlThresholdMeter, counted_by_seconds, event_query
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from interfaces.bootstrap import Beacon
-from projections.event_seconds import SECOND
+from projections.event_seconds import HOUR, LATE, SECOND
 
 T0 = datetime(2026, 4, 4, 12, tzinfo=UTC)
 NAMES = ("checkout", "visit", "rare")
@@ -34,9 +35,12 @@ def moments(rng: random.Random) -> list[datetime]:
     return found
 
 
-def load(beacon: Beacon, workspace: uuid.UUID, seed: int) -> list[tuple[str, datetime]]:
-    """Ingest events at `moments` in batches; returns each event's (name, moment)."""
+def load(beacon: Beacon, workspace: uuid.UUID, seed: int,
+         received: datetime = T0 + timedelta(minutes=11)) -> list[tuple[str, datetime]]:
+    """Ingest events at `moments` in batches received at `received` (the events before 1970
+    arrive late, the others on time by default); returns each event's (name, moment)."""
     rng, now = random.Random(seed), datetime.now(UTC)
+    beacon.telemetry.clock = lambda: received
     sent = [(rng.choice(NAMES), moment) for moment in moments(rng)]
     records = [check_event({"event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                             "category": "c", "name": name, "actor_id": f"a{rng.randrange(9)}",
@@ -64,11 +68,23 @@ def seconds_rows(beacon: Beacon) -> list[tuple[str, str, int, int]]:
     return sorted((str(r["workspace_id"]), r["name"], r["second"], r["events"]) for r in rows)
 
 
-def counted_from_events(beacon: Beacon) -> list[tuple[str, str, int, int]]:
-    rows = beacon.databases["Telemetry"].query("SELECT workspace_id, name, timestamp FROM rm_events")
-    counted = Counter((str(r["workspace_id"]), r["name"], r["timestamp"] // SECOND * SECOND)
-                      for r in rows)
-    return sorted((*key, n) for key, n in counted.items())
+def late_rows(beacon: Beacon) -> list[tuple[str, str, int, int]]:
+    rows = beacon.databases["Telemetry"].query(
+        "SELECT workspace_id, name, hour, events FROM rm_late_event_hours")
+    return sorted((str(r["workspace_id"]), r["name"], r["hour"], r["events"]) for r in rows)
+
+
+def counted_from_events(beacon: Beacon) -> tuple[list[tuple[str, str, int, int]], ...]:
+    """What `rm_event_seconds` and `rm_late_event_hours` must hold, from `rm_events`."""
+    rows = beacon.databases["Telemetry"].query(
+        "SELECT workspace_id, name, timestamp, received_at FROM rm_events")
+    late = [r["received_at"] - r["timestamp"] > LATE for r in rows]
+    seconds = Counter((str(r["workspace_id"]), r["name"], r["timestamp"] // SECOND * SECOND)
+                      for r, is_late in zip(rows, late, strict=True) if not is_late)
+    hours = Counter((str(r["workspace_id"]), r["name"], r["timestamp"] // HOUR * HOUR)
+                    for r, is_late in zip(rows, late, strict=True) if is_late)
+    return (sorted((*key, n) for key, n in seconds.items()),
+            sorted((*key, n) for key, n in hours.items()))
 
 
 def test_a_count_by_seconds_equals_the_rows_count_at_any_window_edges(quiet_beacon: Beacon) -> None:
@@ -76,9 +92,21 @@ def test_a_count_by_seconds_equals_the_rows_count_at_any_window_edges(quiet_beac
     sent = load(quiet_beacon, mine, seed=1)
     load(quiet_beacon, theirs, seed=2)  # the same names and seconds elsewhere: never counted
     catch_up(quiet_beacon)
+    assert_counts_equal(quiet_beacon, mine, sent, rng=random.Random(3))
+    # A backfill of the same ten minutes arrives two days later: late, counted per hour.
+    backfill = load(quiet_beacon, mine, seed=8, received=T0 + timedelta(days=2))
+    catch_up(quiet_beacon)
+    late = quiet_beacon.databases["Telemetry"].query(
+        "SELECT SUM(events) AS n FROM rm_late_event_hours WHERE hour >= %s", [micros(T0)])
+    assert late[0]["n"] == sum(1 for _, moment in backfill if moment >= T0)
+    sent += backfill
+    assert_counts_equal(quiet_beacon, mine, sent, rng=random.Random(4))
+
+
+def assert_counts_equal(quiet_beacon: Beacon, mine: uuid.UUID, sent: list[tuple[str, datetime]],
+                        rng: random.Random) -> None:
     meter = SqlThresholdMeter(quiet_beacon.analytics)
     raw = SqlAnalyticsQueries(quiet_beacon.databases["Telemetry"])
-    rng = random.Random(3)
     instants = [T0 + timedelta(seconds=s) for s in (0, 1, 60, 61, 120, 300, 600)]
     instants += [T0 + timedelta(seconds=s, microseconds=d) for s in (60, 121, 301) for d in (-1, 1)]
     instants += [T0 + timedelta(microseconds=rng.randrange(700 * SECOND)) for _ in range(25)]
@@ -99,6 +127,7 @@ def test_ranges_inside_one_second_or_across_one_boundary_are_counted_from_rows(
         quiet_beacon: Beacon) -> None:
     workspace = uuid.uuid4()
     sent = load(quiet_beacon, workspace, seed=4)
+    sent += load(quiet_beacon, workspace, seed=9, received=T0 + timedelta(days=3))
     catch_up(quiet_beacon)
     edge = micros(T0 + timedelta(seconds=120))
     for start, end in ((edge, edge + 1), (edge + 5, edge + SECOND), (edge - 3, edge + 3),
@@ -133,12 +162,13 @@ def test_the_seconds_are_rebuilt_as_they_were_written_and_later_batches_add_to_t
         quiet_beacon: Beacon) -> None:
     workspace = uuid.uuid4()
     load(quiet_beacon, workspace, seed=6)
+    load(quiet_beacon, workspace, seed=10, received=T0 + timedelta(days=5))
     catch_up(quiet_beacon)
-    live = seconds_rows(quiet_beacon)
-    assert live == counted_from_events(quiet_beacon) and len(live) > 100
+    live = seconds_rows(quiet_beacon), late_rows(quiet_beacon)
+    assert live == counted_from_events(quiet_beacon) and len(live[0]) > 100 and len(live[1]) > 3
     quiet_beacon.rebuild("event_seconds")
-    assert seconds_rows(quiet_beacon) == live
+    assert (seconds_rows(quiet_beacon), late_rows(quiet_beacon)) == live
     load(quiet_beacon, workspace, seed=7)
     catch_up(quiet_beacon)
-    assert seconds_rows(quiet_beacon) == counted_from_events(quiet_beacon)
-    assert sum(n for *_, n in seconds_rows(quiet_beacon)) == 2 * sum(n for *_, n in live)
+    assert (seconds_rows(quiet_beacon), late_rows(quiet_beacon)) == counted_from_events(quiet_beacon)
+    assert sum(n for *_, n in seconds_rows(quiet_beacon)) > sum(n for *_, n in live[0])
