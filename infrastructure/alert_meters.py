@@ -12,7 +12,8 @@ from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.analytics_sql import Sql
 from infrastructure.database import Database
 from projections.analytics_questions import EventQuery, FilterOp, Metric, PropertyFilter
-from projections.event_seconds import EVENT_SECONDS, LATE, LATE_EVENT_HOURS, hour_of, second_of
+from projections.event_seconds import EVENT_SECONDS, LATE, LATE_EVENT_HOURS, second_of
+from projections.hourly_rollups import hour_of
 from projections.monitors import MONITORS, OUTAGES
 from projections.telemetry import EVENTS, EXCEPTIONS
 

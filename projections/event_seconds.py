@@ -28,11 +28,11 @@ import msgspec
 from eventsourcing.utils import get_topic
 
 from domain.batch import EventBatch
+from projections.hourly_rollups import hour_of
 from projections.model import BIGINT, TEXT, AddCounts, Op, Projection, Table, micros
 from projections.model import UUID as UUID_COLUMN
 
 SECOND = 1_000_000  # µs
-HOUR = 3_600 * SECOND
 LATE = 86_400 * SECOND  # a day, the longest window: older on arrival, an event is counted per hour
 
 EVENT_SECONDS = Table(
@@ -62,10 +62,6 @@ _records = msgspec.json.Decoder(list[_Timed])
 def second_of(moment_us: int) -> int:
     """The start (µs) of the second holding `moment_us` (floored before 1970 too)."""
     return moment_us - moment_us % SECOND
-
-
-def hour_of(moment_us: int) -> int:
-    return moment_us - moment_us % HOUR
 
 
 class EventSecondsProjection(Projection):

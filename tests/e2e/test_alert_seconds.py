@@ -17,7 +17,8 @@ from domain.tracked_event import check_event
 from infrastructure.alert_meters import SqlThresholdMeter, counted_by_seconds, event_query
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from interfaces.bootstrap import Beacon
-from projections.event_seconds import HOUR, LATE, SECOND
+from projections.event_seconds import LATE, SECOND
+from projections.hourly_rollups import HOUR
 
 T0 = datetime(2026, 4, 4, 12, tzinfo=UTC)
 NAMES = ("checkout", "visit", "rare")
