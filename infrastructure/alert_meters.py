@@ -12,7 +12,15 @@ from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.analytics_sql import Sql
 from infrastructure.database import Database
 from projections.analytics_questions import EventQuery, FilterOp, Metric, PropertyFilter
-from projections.event_seconds import EVENT_SECONDS, LATE, LATE_EVENT_HOURS, second_of
+from projections.event_seconds import (
+    EVENT_MINUTES,
+    EVENT_SECONDS,
+    LATE,
+    LATE_EVENT_HOURS,
+    MINUTE,
+    SECOND,
+    second_of,
+)
 from projections.hourly_rollups import hour_of
 from projections.monitors import MONITORS, OUTAGES
 from projections.telemetry import EVENTS, EXCEPTIONS
@@ -27,27 +35,41 @@ def event_query(workspace_id: str, condition: dict[str, Any], start: int, end: i
                       for f in condition["filters"]))
 
 
-def counted_by_seconds(query: EventQuery) -> Sql:
-    """`SELECT n`: the events of one name in `[start, end)`, in one statement: the whole seconds'
-    from `rm_event_seconds`, the partial seconds' at either edge from `rm_events`, and the whole
-    seconds' events that arrived late (which `rm_event_seconds` leaves out) from `rm_events` too,
-    a scan PostgreSQL skips unless `rm_late_event_hours` has some in the range's hours
-    (projections/event_seconds.py)."""
-    first, last = -second_of(-query.start), second_of(query.end)  # start rounded up, end down
+# The counts a window sums, coarsest first: each covers what whole units of it fit, and leaves
+# the edges to the next (projections/event_seconds.py).
+TIERS = ((MINUTE, EVENT_MINUTES.name, "minute"), (SECOND, EVENT_SECONDS.name, "second"))
+
+
+def counted_by_seconds(query: EventQuery, tiers: tuple[tuple[int, str, str], ...] = TIERS) -> Sql:
+    """`SELECT n`: the events of one name in `[start, end)`, in one statement: the whole minutes'
+    from `rm_event_minutes`, the whole seconds' of the partial minutes at either edge from
+    `rm_event_seconds`, the partial seconds' at either edge from `rm_events`, and the events of
+    the whole seconds that arrived late (which the counts leave out) from `rm_events` too, a scan
+    PostgreSQL skips unless `rm_late_event_hours` has some in the range's hours."""
     named = "{0}.workspace_id = %s AND {0}.name = %s"
     one = [query.workspace_id, query.event]
+    parts, edges = [], [(query.start, query.end)]
+    for unit, table, column in tiers:
+        left = []
+        for start, end in edges:
+            first, last = start - start % -unit, end - end % unit  # start rounded up, end down
+            if first >= last:  # no whole unit in it: the next tier's
+                left.append((start, end))
+                continue
+            parts.append(Sql(f"SELECT COALESCE(SUM(c.events), 0) AS n FROM {table} c WHERE "
+                             f"{named.format('c')} AND c.{column} >= %s AND c.{column} < %s",
+                             [*one, first, last]))
+            left += [(a, b) for a, b in ((start, first), (last, end)) if a < b]
+        edges = left
     rows = f"SELECT COUNT(*) AS n FROM {EVENTS.name} ev WHERE {named.format('ev')} " \
            "AND ev.timestamp >= %s AND ev.timestamp < %s"
-    if first >= last:  # within one second, or across one boundary: its rows
-        return Sql(rows, [*one, query.start, query.end])
-    parts = [
-        Sql(f"SELECT COALESCE(SUM(s.events), 0) AS n FROM {EVENT_SECONDS.name} s WHERE "
-            f"{named.format('s')} AND s.second >= %s AND s.second < %s", [*one, first, last]),
-        Sql(f"{rows} AND ev.received_at - ev.timestamp > %s AND EXISTS (SELECT 1 FROM "
+    first, last = -second_of(-query.start), second_of(query.end)  # what the counts cover
+    if first < last:
+        parts.append(Sql(
+            f"{rows} AND ev.received_at - ev.timestamp > %s AND EXISTS (SELECT 1 FROM "
             f"{LATE_EVENT_HOURS.name} h WHERE {named.format('h')} AND h.hour >= %s AND h.hour < %s)",
-            [*one, first, last, LATE, *one, hour_of(first), last]),
-        *(Sql(rows, [*one, start, end]) for start, end in ((query.start, first), (last, query.end))
-          if start < end)]
+            [*one, first, last, LATE, *one, hour_of(first), last]))
+    parts += [Sql(rows, [*one, start, end]) for start, end in edges]
     return Sql(f"SELECT SUM(p.n) FROM ({' UNION ALL '.join(p.text for p in parts)}) p",
                [param for p in parts for param in p.params])
 

@@ -62,7 +62,7 @@ from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.queued_runs import QueuedRun
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.read_models import ReadModelStore
-from infrastructure.rollup_upgrade import fill_hourly_rollups
+from infrastructure.rollup_upgrade import fill_event_minutes, fill_hourly_rollups
 from infrastructure.settings import Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.stream_relay import StreamPublisher
@@ -179,6 +179,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         runners.append(ProjectionRunner(projection, apps[projection.source], store,
                                         deleted=workspaces.deleted_workspace_ids))
     fill_hourly_rollups(databases["Telemetry"])  # an installation older than the hourly rollups
+    fill_event_minutes(databases["Telemetry"])  # or than the minute counts
     webhooks, alert_webhooks = (WebhookDeliveries(
         store, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
                                  timeout=settings.webhook_timeout_seconds),

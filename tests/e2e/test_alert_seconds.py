@@ -1,7 +1,9 @@
-"""Threshold rules counting one name with no filter sum `rm_event_seconds`: the answer equals the
-count of `rm_events` rows (and a plain count in Python) for any window, whatever its edges, and
-whether some of its events arrived late (counted per hour in `rm_late_event_hours`, not per second)
-or not, on SQLite and PostgreSQL; the tables are rebuilt as they were written; and a rule with a
+"""Threshold rules counting one name with no filter sum `rm_event_minutes` and `rm_event_seconds`:
+the answer equals the count of `rm_events` rows (and a plain count in Python) for any window,
+whatever its edges, and whether some of its events arrived late (counted per hour in
+`rm_late_event_hours`, not per second) or not, on SQLite and PostgreSQL; whole minutes are read
+from the minutes, the rest of whole seconds from the seconds; the tables are rebuilt as they were
+written, and an installation older than the minutes gets them filled once; and a rule with a
 filter still counts rows."""
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from typing import Any
 
 from domain.time import micros
 from domain.tracked_event import check_event
-from infrastructure.alert_meters import SqlThresholdMeter, counted_by_seconds, event_query
+from infrastructure.alert_meters import TIERS, SqlThresholdMeter, counted_by_seconds, event_query
 from infrastructure.analytics_queries import SqlAnalyticsQueries
+from infrastructure.rollup_upgrade import MINUTES_FILLED, UPGRADES, fill_event_minutes
 from interfaces.bootstrap import Beacon
-from projections.event_seconds import LATE, SECOND
+from projections.event_seconds import LATE, MINUTE, SECOND
 from projections.hourly_rollups import HOUR
 
 T0 = datetime(2026, 4, 4, 12, tzinfo=UTC)
@@ -69,6 +72,16 @@ def seconds_rows(beacon: Beacon) -> list[tuple[str, str, int, int]]:
     return sorted((str(r["workspace_id"]), r["name"], r["second"], r["events"]) for r in rows)
 
 
+def minutes_rows(beacon: Beacon) -> list[tuple[str, str, int, int]]:
+    rows = beacon.databases["Telemetry"].query(
+        "SELECT workspace_id, name, minute, events FROM rm_event_minutes")
+    return sorted((str(r["workspace_id"]), r["name"], r["minute"], r["events"]) for r in rows)
+
+
+def counts(beacon: Beacon) -> tuple[list[tuple[str, str, int, int]], ...]:
+    return seconds_rows(beacon), minutes_rows(beacon), late_rows(beacon)
+
+
 def late_rows(beacon: Beacon) -> list[tuple[str, str, int, int]]:
     rows = beacon.databases["Telemetry"].query(
         "SELECT workspace_id, name, hour, events FROM rm_late_event_hours")
@@ -76,16 +89,19 @@ def late_rows(beacon: Beacon) -> list[tuple[str, str, int, int]]:
 
 
 def counted_from_events(beacon: Beacon) -> tuple[list[tuple[str, str, int, int]], ...]:
-    """What `rm_event_seconds` and `rm_late_event_hours` must hold, from `rm_events`."""
+    """What `rm_event_seconds`, `rm_event_minutes` and `rm_late_event_hours` must hold, from
+    `rm_events`."""
     rows = beacon.databases["Telemetry"].query(
         "SELECT workspace_id, name, timestamp, received_at FROM rm_events")
     late = [r["received_at"] - r["timestamp"] > LATE for r in rows]
     seconds = Counter((str(r["workspace_id"]), r["name"], r["timestamp"] // SECOND * SECOND)
                       for r, is_late in zip(rows, late, strict=True) if not is_late)
+    minutes = Counter((str(r["workspace_id"]), r["name"], r["timestamp"] // MINUTE * MINUTE)
+                      for r, is_late in zip(rows, late, strict=True) if not is_late)
     hours = Counter((str(r["workspace_id"]), r["name"], r["timestamp"] // HOUR * HOUR)
                     for r, is_late in zip(rows, late, strict=True) if is_late)
-    return (sorted((*key, n) for key, n in seconds.items()),
-            sorted((*key, n) for key, n in hours.items()))
+    return tuple(sorted((*key, n) for key, n in counted.items())
+                 for counted in (seconds, minutes, hours))
 
 
 def test_a_count_by_seconds_equals_the_rows_count_at_any_window_edges(quiet_beacon: Beacon) -> None:
@@ -111,9 +127,11 @@ def assert_counts_equal(quiet_beacon: Beacon, mine: uuid.UUID, sent: list[tuple[
     instants = [T0 + timedelta(seconds=s) for s in (0, 1, 60, 61, 120, 300, 600)]
     instants += [T0 + timedelta(seconds=s, microseconds=d) for s in (60, 121, 301) for d in (-1, 1)]
     instants += [T0 + timedelta(microseconds=rng.randrange(700 * SECOND)) for _ in range(25)]
+    instants += [T0 + timedelta(seconds=s, microseconds=d) for s in (180, 421) for d in (0, 1)]
     instants += [datetime(1970, 1, 1, 0, 0, 30, tzinfo=UTC)]
+    seconds_only = TIERS[-1:]
     for at in instants:
-        for window in (60, 61, 300, 86_400):
+        for window in (60, 61, 119, 120, 121, 300, 3_600, 86_400):
             for name in (*NAMES, "never-sent"):
                 condition = rule(name, window)
                 expected = sum(1 for n, moment in sent
@@ -122,9 +140,11 @@ def assert_counts_equal(quiet_beacon: Beacon, mine: uuid.UUID, sent: list[tuple[
                                     micros(at) + 1)
                 assert meter.value(str(mine), condition, at) == expected == raw.metric(query), \
                     (at, window, name)
+                (by_seconds,), = quiet_beacon.analytics.rows(counted_by_seconds(query, seconds_only))
+                assert by_seconds == expected, (at, window, name)
 
 
-def test_ranges_inside_one_second_or_across_one_boundary_are_counted_from_rows(
+def test_ranges_inside_one_second_or_across_one_boundary_are_counted_from_rows_and_seconds(
         quiet_beacon: Beacon) -> None:
     workspace = uuid.uuid4()
     sent = load(quiet_beacon, workspace, seed=4)
@@ -132,7 +152,11 @@ def test_ranges_inside_one_second_or_across_one_boundary_are_counted_from_rows(
     catch_up(quiet_beacon)
     edge = micros(T0 + timedelta(seconds=120))
     for start, end in ((edge, edge + 1), (edge + 5, edge + SECOND), (edge - 3, edge + 3),
-                       (edge - SECOND, edge + SECOND), (edge + 1, edge + 2 * SECOND - 1)):
+                       (edge - SECOND, edge + SECOND), (edge + 1, edge + 2 * SECOND - 1),
+                       # across a minute's edge, and a minute less a microsecond either side
+                       (edge - 1, edge + 1), (edge - SECOND - 1, edge + SECOND + 1),
+                       (edge + 1, edge + MINUTE), (edge, edge + MINUTE - 1),
+                       (edge - 1, edge + MINUTE + 1)):
         for name in NAMES:
             query = event_query(str(workspace), rule(name, 60), start, end)
             (found,), = quiet_beacon.analytics.rows(counted_by_seconds(query))
@@ -141,22 +165,34 @@ def test_ranges_inside_one_second_or_across_one_boundary_are_counted_from_rows(
 
 
 def test_an_unfiltered_count_reads_the_seconds_and_a_filtered_one_the_rows(quiet_beacon: Beacon) -> None:
-    """Which table answers shows when they disagree, as they never do but here, by hand."""
+    """Which table answers shows when they disagree, as they never do but here, by hand: a
+    five-minute window to 12:03:20 reads minutes 11:59 to 12:02 whole, and the seconds of 11:58
+    and 12:03 from 11:58:21 and up to 12:03:20."""
     workspace = uuid.uuid4()
     load(quiet_beacon, workspace, seed=5)
     catch_up(quiet_beacon)
-    meter, at = SqlThresholdMeter(quiet_beacon.analytics), T0 + timedelta(seconds=200, microseconds=7)
+    meter, at = SqlThresholdMeter(quiet_beacon.analytics), T0 + timedelta(seconds=200)
     filtered = rule("visit", 300, filters=[{"key": "plan", "op": "neq", "value": "none"}])
     plain, unique = rule("visit", 300), rule("visit", 300, metric="unique_actors")
     before = {label: meter.value(str(workspace), c, at)
               for label, c in (("plain", plain), ("filtered", filtered), ("unique", unique))}
     assert before["plain"] == before["filtered"] > before["unique"] > 0
-    with quiet_beacon.databases["Telemetry"].transaction() as cur:
-        cur.execute("UPDATE rm_event_seconds SET events = events + 1000 WHERE name = 'visit' "
-                    "AND second = %s", [micros(T0 + timedelta(seconds=120))])
-    after = {label: meter.value(str(workspace), c, at)
-             for label, c in (("plain", plain), ("filtered", filtered), ("unique", unique))}
-    assert after == {**before, "plain": before["plain"] + 1000}
+    def add(table: str, column: str, seconds: int, n: int) -> dict[str, float]:
+        with quiet_beacon.databases["Telemetry"].transaction() as cur:
+            key = [str(workspace), micros(T0 + timedelta(seconds=seconds))]
+            cur.execute(f"INSERT INTO {table} (workspace_id, name, {column}, events) "
+                        f"VALUES (%s, 'visit', %s, %s) ON CONFLICT (workspace_id, name, {column}) "
+                        f"DO UPDATE SET events = {table}.events + excluded.events", [*key, n])
+        return {label: meter.value(str(workspace), c, at)
+                for label, c in (("plain", plain), ("filtered", filtered), ("unique", unique))}
+
+    assert add("rm_event_minutes", "minute", 120, 1000) == {**before, "plain": before["plain"] + 1000}
+    assert add("rm_event_seconds", "second", 121, 10) == {**before, "plain": before["plain"] + 1000}
+    assert add("rm_event_seconds", "second", 190, 100) == {**before, "plain": before["plain"] + 1100}
+    assert add("rm_event_minutes", "minute", 180, 10_000) == {**before, "plain": before["plain"] + 1100}
+    assert add("rm_event_seconds", "second", -80, 1) == {**before, "plain": before["plain"] + 1101}
+    assert add("rm_event_seconds", "second", -100, 10) == {**before, "plain": before["plain"] + 1101}
+    assert add("rm_event_seconds", "second", 200, 10) == {**before, "plain": before["plain"] + 1101}
 
 
 def test_the_seconds_are_rebuilt_as_they_were_written_and_later_batches_add_to_them(
@@ -165,11 +201,36 @@ def test_the_seconds_are_rebuilt_as_they_were_written_and_later_batches_add_to_t
     load(quiet_beacon, workspace, seed=6)
     load(quiet_beacon, workspace, seed=10, received=T0 + timedelta(days=5))
     catch_up(quiet_beacon)
-    live = seconds_rows(quiet_beacon), late_rows(quiet_beacon)
-    assert live == counted_from_events(quiet_beacon) and len(live[0]) > 100 and len(live[1]) > 3
+    live = counts(quiet_beacon)
+    assert live == counted_from_events(quiet_beacon)
+    assert len(live[0]) > 100 and len(live[1]) > 10 and len(live[2]) > 3
     quiet_beacon.rebuild("event_seconds")
-    assert (seconds_rows(quiet_beacon), late_rows(quiet_beacon)) == live
+    assert counts(quiet_beacon) == live
     load(quiet_beacon, workspace, seed=7)
     catch_up(quiet_beacon)
-    assert (seconds_rows(quiet_beacon), late_rows(quiet_beacon)) == counted_from_events(quiet_beacon)
-    assert sum(n for *_, n in seconds_rows(quiet_beacon)) > sum(n for *_, n in live[0])
+    assert counts(quiet_beacon) == counted_from_events(quiet_beacon)
+    assert sum(n for *_, n in minutes_rows(quiet_beacon)) > sum(n for *_, n in live[1])
+
+
+def test_an_installation_older_than_the_minutes_gets_them_filled_once(quiet_beacon: Beacon) -> None:
+    """As a start-up finds it after an upgrade: seconds counted, no minutes, the fill not recorded
+    as done. The fill sums the seconds into minutes, once; later batches add to both."""
+    workspace, db = uuid.uuid4(), quiet_beacon.databases["Telemetry"]
+    load(quiet_beacon, workspace, seed=12)
+    load(quiet_beacon, workspace, seed=13, received=T0 + timedelta(days=4))
+    catch_up(quiet_beacon)
+    live = counts(quiet_beacon)
+    with db.transaction() as cur:
+        cur.execute("DELETE FROM rm_event_minutes")
+        cur.execute(f"DELETE FROM {UPGRADES} WHERE name = %s", [MINUTES_FILLED])
+    assert minutes_rows(quiet_beacon) == []
+    assert fill_event_minutes(db)
+    assert counts(quiet_beacon) == live == counted_from_events(quiet_beacon)
+    assert not fill_event_minutes(db)  # recorded: a second start-up leaves them as they are
+    load(quiet_beacon, workspace, seed=14)
+    catch_up(quiet_beacon)
+    assert counts(quiet_beacon) == counted_from_events(quiet_beacon)
+    meter, at = SqlThresholdMeter(quiet_beacon.analytics), T0 + timedelta(seconds=599)
+    query = event_query(str(workspace), rule("visit", 600), micros(at) + 1 - 600 * SECOND,
+                        micros(at) + 1)
+    assert meter.value(str(workspace), rule("visit", 600), at) == quiet_beacon.analytics.metric(query)
