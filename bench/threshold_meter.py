@@ -1,8 +1,9 @@
 """Threshold alert cost at live traffic (issue 19): what one evaluation of a threshold rule costs
-when the events are timed as they are sent, summed from the per-second counts beside counted
-by the analytics engine from `rm_events` rows (the way every rule was measured before
-`rm_event_seconds`; it reads the hourly rollups only for a window holding a whole UTC hour), in one
-run.
+when the events are timed as they are sent, three ways in one run: as Beacon sums it (whole
+minutes from `rm_event_minutes`, the edges' seconds from `rm_event_seconds`), summed from the
+per-second counts alone (as it was before `rm_event_minutes`), and counted by the analytics engine
+from `rm_events` rows (the way every rule was measured before `rm_event_seconds`; it reads the
+hourly rollups only for a window holding a whole UTC hour).
 
     .venv/bin/python bench/threshold_meter.py [--rate 50000] [--seconds 30] [--names 20]
         [--windows 60,3600] [--instants 10] [--database-url URL]
@@ -13,7 +14,9 @@ would be), catches up the `events` and `event_seconds` projections (timed: what 
 projection costs the projector), VACUUMs (so that the rows path gets index-only scans, its best
 case; `--no-vacuum` leaves the rows as the projector wrote them, as they are while traffic
 flows), then evaluates one count rule per name and window at `--instants` moments inside the
-loaded span, both ways, alternating, and checks that both give the same answers. Prints p50/p95 of
+loaded span, the three ways, alternating, and checks that they give the same answers. A day's
+window at live traffic: `--rate 20 --seconds 86400 --windows 60,3600,86400` (each name once a
+second, as many rows per name in the counts as a busy stream makes). Prints p50/p95 of
 one evaluation and of a round of every name's rule. Not a test: run it on demand, record the
 figures in docs/performance.md.
 """
@@ -39,7 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from domain.time import micros  # noqa: E402
 from domain.tracked_event import check_event  # noqa: E402
-from infrastructure.alert_meters import SqlThresholdMeter, event_query  # noqa: E402
+from infrastructure.alert_meters import (  # noqa: E402
+    TIERS,
+    SqlThresholdMeter,
+    counted_by_seconds,
+    event_query,
+)
+from infrastructure.analytics_queries import SqlAnalyticsQueries  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 from interfaces.bootstrap import bootstrap  # noqa: E402
 
@@ -94,49 +103,58 @@ def main() -> None:
             beacon.runner(name).catch_up()
             caught_up[name] = time.perf_counter() - started
         with psycopg.connect(args.database_url, autocommit=True) as conn:
-            for table in () if args.no_vacuum else ("rm_events", "rm_event_seconds"):
+            for table in () if args.no_vacuum else ("rm_events", "rm_event_seconds",
+                                                    "rm_event_minutes"):
                 conn.execute(sql.SQL("VACUUM ANALYZE {}.{}").format(sql.Identifier(schema),
                                                                     sql.Identifier(table)))
             found = conn.execute(sql.SQL("SELECT count(*) FROM {}.rm_event_seconds").format(
                 sql.Identifier(schema))).fetchone()
         seconds_rows = found[0] if found else 0
-        meter = SqlThresholdMeter(beacon.analytics)
         before = beacon.analytics  # what the meter asked before: the analytics engine
+        assert isinstance(before, SqlAnalyticsQueries)
+        meter = SqlThresholdMeter(before)
         span = args.seconds * 1_000_000
         instants = [START + timedelta(microseconds=rng.randrange(span // 2, span))
                     for _ in range(args.instants)]
         print(f"{total:,} events over {args.seconds} s ({args.rate:,} events/s, {args.names} names),"
               f" loaded in {load_s:.1f} s; catch-up: events {caught_up['events']:.1f} s, "
               f"event_seconds {caught_up['event_seconds']:.1f} s ({seconds_rows:,} rows)")
-        print("window | rows in it a rule | one evaluation p50 / p95, rows | by seconds | "
-              "a round of every name's rule p50, rows | by seconds")
+        ways = ("rows", "seconds", "minutes")  # the analytics engine, seconds only, as Beacon does
+
+        def measured(way: str, condition: dict[str, Any], at: datetime) -> float:
+            if way == "minutes":
+                return meter.value(str(workspace), condition, at)
+            end = micros(at) + 1
+            query = event_query(str(workspace), condition, end - condition["window_seconds"]
+                                * 1_000_000, end)
+            if way == "rows":
+                return before.metric(query)
+            found = before.rows(counted_by_seconds(query, TIERS[-1:]))
+            return float(found[0][0] or 0) if found else 0.0
+
+        print("window | rows in it a rule | one evaluation p50 / p95: rows | seconds | minutes "
+              "and seconds | a round of every name's rule p50: rows | seconds | minutes and seconds")
         for window in (int(w) for w in args.windows.split(",")):
-            timings: dict[str, list[float]] = {"rows": [], "seconds": []}
-            rounds: dict[str, list[float]] = {"rows": [], "seconds": []}
+            timings: dict[str, list[float]] = {way: [] for way in ways}
+            rounds: dict[str, list[float]] = {way: [] for way in ways}
             counted: dict[str, float] = {}
             for at in instants:
-                for way in ("rows", "seconds"):  # alternating, the same instant each way
+                for way in ways:  # alternating, the same instant each way
                     round_started = time.perf_counter()
                     for name in names:
-                        condition = rule(name, window)
                         started = time.perf_counter()
-                        if way == "seconds":
-                            value = meter.value(str(workspace), condition, at)
-                        else:
-                            end = micros(at) + 1
-                            value = before.metric(event_query(str(workspace), condition,
-                                                           end - window * 1_000_000, end))
+                        value = measured(way, rule(name, window), at)
                         timings[way].append((time.perf_counter() - started) * 1000)
                         if way == "rows":
                             counted[name] = value
                         elif value != counted[name]:
-                            raise SystemExit(f"{name} at {at}: {value} by seconds, {counted[name]} by rows")
+                            raise SystemExit(f"{name} at {at}: {value} by {way}, "
+                                             f"{counted[name]} by rows")
                     rounds[way].append((time.perf_counter() - round_started) * 1000)
             print(f"{window} s | {statistics.median(counted.values()):,.0f} | "
-                  f"{p(timings['rows'], 0.5):.1f} / "
-                  f"{p(timings['rows'], 0.95):.1f} ms | {p(timings['seconds'], 0.5):.2f} / "
-                  f"{p(timings['seconds'], 0.95):.2f} ms | {statistics.median(rounds['rows']):.0f} ms | "
-                  f"{statistics.median(rounds['seconds']):.1f} ms")
+                  + " | ".join(f"{p(timings[way], 0.5):.2f} / {p(timings[way], 0.95):.2f} ms"
+                               for way in ways) + " | "
+                  + " | ".join(f"{statistics.median(rounds[way]):.1f} ms" for way in ways))
     finally:
         beacon.close()
         with psycopg.connect(args.database_url, autocommit=True) as conn:
