@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/stream.py [--rate 50000] [--seconds 20] [--subscribers 20]
         [--batches 300] [--rounds 2] [--clients 4] [--workers 2] [--alert-rules 20]
-        [--split-pipeline] [--database-url URL] [--redis-url URL]
+        [--split-pipeline] [--live] [--busy-rules 0] [--busy-window 86400]
+        [--database-url URL] [--redis-url URL]
 
 Production shape on PostgreSQL + Redis: `beacon serve --no-projections --no-worker --workers N`,
 `beacon projector` and `beacon worker` as subprocesses. Each round posts the same number of
@@ -19,7 +20,13 @@ counts the messages that carry their content hash. With `--alert-rules N` (20 by
 workspace also has N threshold rules, crossed one by one during the steady phase, and it prints
 their alert delay (bench/alert_delay.py). With `--split-pipeline` the enrichment pipeline runs in a
 `beacon projector --only enrichment` of its own beside a `beacon projector --skip enrichment`
-(one interpreter each, instead of one for all fourteen). Not a test: run it on demand, record the figures in
+(one interpreter each, instead of one for all fourteen). The steady phase's events are timed over
+30 days of March, as bench/ingest.py's are; with `--live` each carries the moment its batch is
+sent, as SDKs sending "now" do, so the per-second and per-minute counts that threshold rules sum
+are written at the head, as in production. `--busy-rules N` adds N rules that count the steady
+traffic's names (rule i `event_{i % 20}`) over `--busy-window` seconds and never fire: each is
+evaluated whenever a batch carrying its name is read, the cost of watching busy names, and the
+probe's alert delay is measured behind it. Not a test: run it on demand, record the figures in
 docs/performance.md.
 """
 
@@ -38,7 +45,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from datetime import datetime
+from datetime import UTC, datetime
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
@@ -46,7 +53,7 @@ from typing import Any
 import httpx
 import orjson
 import psycopg
-from alert_delay import AlertProbe, allow_local_receiver
+from alert_delay import AlertProbe, allow_local_receiver, create_rules, workspace_key
 from ingest import ADMIN, api_pids, checkpoint, cpu_seconds, free_port, make_batches, run_clients
 from psycopg import sql
 
@@ -169,8 +176,10 @@ class Subscribers:
         return received, enriched, sorted(orjson.loads(raw))
 
 
-def steady(base: str, key: str, rate: int, seconds: float, clients: int, size: int) -> dict[str, Any]:
-    """Post 1000-event batches on a schedule of `rate` events/s (late ones at once)."""
+def steady(base: str, key: str, rate: int, seconds: float, clients: int, size: int,
+           live: bool = False) -> dict[str, Any]:
+    """Post 1000-event batches on a schedule of `rate` events/s (late ones at once); `live`: each
+    event timed as its batch is sent."""
     batches = make_batches(int(rate * seconds / size), size, seed=1234)
     bodies = [orjson.dumps(b) for b in batches]
     interval = size / rate
@@ -192,7 +201,11 @@ def steady(base: str, key: str, rate: int, seconds: float, clients: int, size: i
             delay = started + index * interval - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            http.request("POST", "/v1/events", body=bodies[index], headers=headers)
+            body = bodies[index]
+            if live:
+                now = datetime.now(UTC).isoformat()
+                body = orjson.dumps([{**event, "timestamp": now} for event in batches[index]])
+            http.request("POST", "/v1/events", body=body, headers=headers)
             response = http.getresponse()
             payload = response.read()
             if response.status == 200:
@@ -252,6 +265,11 @@ def main() -> None:
     parser.add_argument("--split-pipeline", action="store_true",
                         help="the enrichment pipeline in a projector of its own "
                              "(`beacon projector --only enrichment` beside `--skip enrichment`)")
+    parser.add_argument("--live", action="store_true",
+                        help="time the steady phase's events as they are sent (not in March)")
+    parser.add_argument("--busy-rules", type=int, default=0,
+                        help="rules on the steady traffic's names that never fire")
+    parser.add_argument("--busy-window", type=int, default=86_400, help="their window, seconds")
     parser.add_argument("--database-url", default=os.environ.get(
         "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13",
@@ -278,6 +296,11 @@ def main() -> None:
     try:
         ingest_key, read_key = workspace_keys(base)
         probe = AlertProbe(base, args.alert_rules, ADMIN) if args.alert_rules else None
+        if args.busy_rules:
+            create_rules(base, workspace_key(base, ADMIN, "bench"), [
+                {"type": "threshold", "event": f"event_{n % 20}", "metric": "count",
+                 "window_seconds": args.busy_window, "op": ">", "value": 10**12}
+                for n in range(args.busy_rules)], "http://127.0.0.1:9/never")
         run_clients(base, ingest_key, make_batches(4, 1000, seed=99), args.clients)  # warm-up
         api = api_pids(processes[0].pid)
         for n in range(args.rounds):
@@ -296,7 +319,8 @@ def main() -> None:
         subscribers.open(read_key, measuring=True)
         checkpoint(args.database_url)
         with probe.crossings(args.seconds) if probe else nullcontext():
-            paced = steady(base, ingest_key, args.rate, args.seconds, args.clients, 1000)
+            paced = steady(base, ingest_key, args.rate, args.seconds, args.clients, 1000,
+                           live=args.live)
         behind.append(pipeline_caught_up(base, read_key, processes))
         received, with_enrichment, latencies = subscribers.close()
         delivered, expected = delivered + received, expected + paced["accepted"]
@@ -323,7 +347,9 @@ def main() -> None:
               f"PostgreSQL {without['pg_us']:.1f} -> {with_them['pg_us']:.1f}")
     print(f"ingest with / without subscribers = {statistics.median(ratios):.2f} (median; target >= 0.90)")
     print(f"steady: {paced['accepted']:,} events in {paced['wall']:.1f}s = {paced['rate']:,.0f} events/s "
-          f"(asked {args.rate:,})")
+          f"(asked {args.rate:,}), timed {'as sent' if args.live else 'over 30 days of March'}"
+          + (f", {args.busy_rules} rules of a {args.busy_window} s window counting its names"
+             if args.busy_rules else ""))
     print(f"stream latency, enrichment on (received_at -> parsed by a subscriber) "
           f"over {len(latencies):,} messages: "
           f"p50 {statistics.median(latencies) * 1000:.0f} ms   "
