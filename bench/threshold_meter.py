@@ -6,7 +6,8 @@ from `rm_events` rows (the way every rule was measured before `rm_event_seconds`
 hourly rollups only for a window holding a whole UTC hour).
 
     .venv/bin/python bench/threshold_meter.py [--rate 50000] [--seconds 30] [--names 20]
-        [--windows 60,3600] [--instants 10] [--database-url URL]
+        [--windows 60,3600] [--instants 10] [--other-rules] [--no-vacuum] [--spread-days D]
+        [--database-url URL]
 
 Loads `--rate` × `--seconds` events through the application layer on PostgreSQL, their
 timestamps spread evenly over `--seconds` (as a stream of `--rate` events/s of `--names` names
@@ -16,7 +17,8 @@ case; `--no-vacuum` leaves the rows as the projector wrote them, as they are whi
 flows), then evaluates one count rule per name and window at `--instants` moments inside the
 loaded span, the three ways, alternating, and checks that they give the same answers. A day's
 window at live traffic: `--rate 20 --seconds 86400 --windows 60,3600,86400` (each name once a
-second, as many rows per name in the counts as a busy stream makes). Prints p50/p95 of
+second, as many rows per name in the counts as a busy stream makes). `--other-rules` also times
+a filtered count and a unique-actors rule per name and window, which Beacon counts from rows. Prints p50/p95 of
 one evaluation and of a round of every name's rule. Not a test: run it on demand, record the
 figures in docs/performance.md.
 """
@@ -55,9 +57,16 @@ from interfaces.bootstrap import bootstrap  # noqa: E402
 START = datetime(2026, 12, 5, 12, tzinfo=UTC)
 
 
-def rule(name: str, window: int) -> dict[str, Any]:
-    return {"type": "threshold", "event": name, "metric": "count", "window_seconds": window,
-            "op": ">", "value": 10**9, "filters": []}
+def rule(name: str, window: int, metric: str = "count",
+         filters: tuple[dict[str, str], ...] = ()) -> dict[str, Any]:
+    return {"type": "threshold", "event": name, "metric": metric, "window_seconds": window,
+            "op": ">", "value": 10**9, "filters": list(filters)}
+
+
+# The rules the per-second and per-minute counts do not answer: Beacon counts their rows.
+OTHER_RULES = {"count, filtered (plan = pro)": ("count", ({"key": "plan", "op": "eq",
+                                                           "value": "pro"},)),
+               "unique actors": ("unique_actors", ())}
 
 
 def main() -> None:
@@ -68,6 +77,8 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=20)
     parser.add_argument("--windows", default="60,3600")
     parser.add_argument("--instants", type=int, default=10)
+    parser.add_argument("--other-rules", action="store_true", help="also time rules with a "
+                        "property filter and of unique actors (what Beacon counts rows for)")
     parser.add_argument("--no-vacuum", action="store_true",
                         help="leave the rows as a projector just wrote them (no index-only scans)")
     parser.add_argument("--spread-days", type=float, default=0, help="time the events at random "
@@ -93,6 +104,7 @@ def main() -> None:
             batch = [check_event({
                 "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "category": "c",
                 "name": names[n % len(names)], "actor_id": f"user-{rng.randrange(50_000)}",
+                "properties": {"plan": rng.choice(("free", "pro"))},
                 "timestamp": (START + timedelta(microseconds=spread(n))).isoformat()},
                 received) for n in range(first, min(first + 1000, total))]
             beacon.telemetry.ingest(workspace, batch, limit=10**12)
@@ -155,6 +167,21 @@ def main() -> None:
                   + " | ".join(f"{p(timings[way], 0.5):.2f} / {p(timings[way], 0.95):.2f} ms"
                                for way in ways) + " | "
                   + " | ".join(f"{statistics.median(rounds[way]):.1f} ms" for way in ways))
+        if args.other_rules:
+            print("rule | window | one evaluation p50 / p95 | a round of every name's rule p50")
+            for label, (metric, filters) in OTHER_RULES.items():
+                for window in (int(w) for w in args.windows.split(",")):
+                    each: list[float] = []
+                    whole: list[float] = []
+                    for at in instants:
+                        round_started = time.perf_counter()
+                        for name in names:
+                            started = time.perf_counter()
+                            meter.value(str(workspace), rule(name, window, metric, filters), at)
+                            each.append((time.perf_counter() - started) * 1000)
+                        whole.append((time.perf_counter() - round_started) * 1000)
+                    print(f"{label} | {window} s | {p(each, 0.5):.2f} / {p(each, 0.95):.2f} ms | "
+                          f"{statistics.median(whole):.1f} ms")
     finally:
         beacon.close()
         with psycopg.connect(args.database_url, autocommit=True) as conn:
