@@ -18,9 +18,9 @@ flows), then evaluates one count rule per name and window at `--instants` moment
 loaded span, the three ways, alternating, and checks that they give the same answers. A day's
 window at live traffic: `--rate 20 --seconds 86400 --windows 60,3600,86400` (each name once a
 second, as many rows per name in the counts as a busy stream makes). `--other-rules` also times
-a filtered count and a unique-actors rule per name and window, which Beacon counts from rows. Prints p50/p95 of
-one evaluation and of a round of every name's rule. Not a test: run it on demand, record the
-figures in docs/performance.md.
+a filtered count and a unique-actors rule per name and window, which Beacon counts from rows.
+Prints p50/p95 of one evaluation and of a round of every name's rule. Not a test: run it on
+demand, record the figures in docs/performance.md.
 """
 
 from __future__ import annotations
