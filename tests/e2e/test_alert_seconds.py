@@ -177,6 +177,7 @@ def test_an_unfiltered_count_reads_the_seconds_and_a_filtered_one_the_rows(quiet
     before = {label: meter.value(str(workspace), c, at)
               for label, c in (("plain", plain), ("filtered", filtered), ("unique", unique))}
     assert before["plain"] == before["filtered"] > before["unique"] > 0
+
     def add(table: str, column: str, seconds: int, n: int) -> dict[str, float]:
         with quiet_beacon.databases["Telemetry"].transaction() as cur:
             key = [str(workspace), micros(T0 + timedelta(seconds=seconds))]
