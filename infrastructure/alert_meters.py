@@ -19,7 +19,6 @@ from projections.event_seconds import (
     LATE_EVENT_HOURS,
     MINUTE,
     SECOND,
-    second_of,
 )
 from projections.hourly_rollups import hour_of
 from projections.monitors import MONITORS, OUTAGES
@@ -40,6 +39,12 @@ def event_query(workspace_id: str, condition: dict[str, Any], start: int, end: i
 TIERS = ((MINUTE, EVENT_MINUTES.name, "minute"), (SECOND, EVENT_SECONDS.name, "second"))
 
 
+def whole_units(start: int, end: int, unit: int) -> tuple[int, int]:
+    """`[start, end)` narrowed to whole `unit`s: start rounded up, end down (floored before 1970
+    too); empty (first >= last) when no whole unit fits."""
+    return start - start % -unit, end - end % unit
+
+
 def counted_by_seconds(query: EventQuery, tiers: tuple[tuple[int, str, str], ...] = TIERS) -> Sql:
     """`SELECT n`: the events of one name in `[start, end)`, in one statement: the whole minutes'
     from `rm_event_minutes`, the whole seconds' of the partial minutes at either edge from
@@ -52,7 +57,7 @@ def counted_by_seconds(query: EventQuery, tiers: tuple[tuple[int, str, str], ...
     for unit, table, column in tiers:
         left = []
         for start, end in edges:
-            first, last = start - start % -unit, end - end % unit  # start rounded up, end down
+            first, last = whole_units(start, end, unit)
             if first >= last:  # no whole unit in it: the next tier's
                 left.append((start, end))
                 continue
@@ -63,7 +68,7 @@ def counted_by_seconds(query: EventQuery, tiers: tuple[tuple[int, str, str], ...
         edges = left
     rows = f"SELECT COUNT(*) AS n FROM {EVENTS.name} ev WHERE {named.format('ev')} " \
            "AND ev.timestamp >= %s AND ev.timestamp < %s"
-    first, last = -second_of(-query.start), second_of(query.end)  # what the counts cover
+    first, last = whole_units(query.start, query.end, tiers[-1][0])  # what the counts cover
     if first < last:
         parts.append(Sql(
             f"{rows} AND ev.received_at - ev.timestamp > %s AND EXISTS (SELECT 1 FROM "
@@ -76,17 +81,18 @@ def counted_by_seconds(query: EventQuery, tiers: tuple[tuple[int, str, str], ...
 
 class SqlThresholdMeter:
     """Threshold conditions measured by the SQL analytics engine (the projections' vocabulary);
-    a count with no property filter, by the per-second counts."""
+    a count with no property filter, by the counts of `tiers` (`counted_by_seconds`)."""
 
-    def __init__(self, analytics: SqlAnalyticsQueries):
-        self.analytics = analytics
+    def __init__(self, analytics: SqlAnalyticsQueries,
+                 tiers: tuple[tuple[int, str, str], ...] = TIERS):
+        self.analytics, self.tiers = analytics, tiers
 
     def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
         end = micros(at) + 1  # the window is (at - window, at]
         start = end - condition["window_seconds"] * 1_000_000
         query = event_query(workspace_id, condition, start, end)
         if query.metric is Metric.COUNT and not query.filters and query.event is not None:
-            found = self.analytics.rows(counted_by_seconds(query))
+            found = self.analytics.rows(counted_by_seconds(query, self.tiers))
             return float(found[0][0] or 0) if found else 0.0
         return self.analytics.metric(query)
 
