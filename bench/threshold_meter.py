@@ -44,12 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from domain.time import micros  # noqa: E402
 from domain.tracked_event import check_event  # noqa: E402
-from infrastructure.alert_meters import (  # noqa: E402
-    TIERS,
-    SqlThresholdMeter,
-    counted_by_seconds,
-    event_query,
-)
+from infrastructure.alert_meters import TIERS, SqlThresholdMeter, event_query  # noqa: E402
 from infrastructure.analytics_queries import SqlAnalyticsQueries  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 from interfaces.bootstrap import bootstrap  # noqa: E402
@@ -125,6 +120,7 @@ def main() -> None:
         before = beacon.analytics  # what the meter asked before: the analytics engine
         assert isinstance(before, SqlAnalyticsQueries)
         meter = SqlThresholdMeter(before)
+        seconds_only = SqlThresholdMeter(before, TIERS[-1:])  # as it was before rm_event_minutes
         span = args.seconds * 1_000_000
         instants = [START + timedelta(microseconds=rng.randrange(span // 2, span))
                     for _ in range(args.instants)]
@@ -134,15 +130,11 @@ def main() -> None:
         ways = ("rows", "seconds", "minutes")  # the analytics engine, seconds only, as Beacon does
 
         def measured(way: str, condition: dict[str, Any], at: datetime) -> float:
-            if way == "minutes":
-                return meter.value(str(workspace), condition, at)
-            end = micros(at) + 1
-            query = event_query(str(workspace), condition, end - condition["window_seconds"]
-                                * 1_000_000, end)
             if way == "rows":
-                return before.metric(query)
-            found = before.rows(counted_by_seconds(query, TIERS[-1:]))
-            return float(found[0][0] or 0) if found else 0.0
+                end = micros(at) + 1
+                return before.metric(event_query(str(workspace), condition,
+                                                 end - condition["window_seconds"] * 1_000_000, end))
+            return (meter if way == "minutes" else seconds_only).value(str(workspace), condition, at)
 
         print("window | rows in it a rule | one evaluation p50 / p95: rows | seconds | minutes "
               "and seconds | a round of every name's rule p50: rows | seconds | minutes and seconds")
