@@ -85,12 +85,23 @@ def content_hash(canonical: bytes) -> str:
 
 
 @dataclass(frozen=True)
+class Derivation:
+    """What the pipeline derived from one source: `records` as EventEnrichment records them (JSON
+    text), the same as `rows`, and the batch's events as it decoded them to hash them (None for
+    an exception report), so that the live streams' messages are made without decoding again."""
+
+    records: str
+    rows: list[dict[str, Any]]
+    events: list[dict[str, Any]] | None
+
+
+@dataclass(frozen=True)
 class EnrichedPage:
     """What one `enrich` recorded: its sources `(position, event)` and, when this call recorded
-    every one of them, their records (JSON text, as in EventEnrichment), else None."""
+    every one of them, what it derived from each, else None."""
 
     sources: list[tuple[int, Any]]
-    records: list[str] | None
+    derived: list[Derivation] | None
     saved: int
 
 
@@ -107,6 +118,10 @@ class Enricher:
 
     def records(self, source: Any) -> str:
         """The enrichment records of a batch or report (see EventEnrichment)."""
+        return self.derivation(source).records
+
+    def derivation(self, source: Any) -> Derivation:
+        """The enrichment of a batch or report, and the events it was derived from."""
         client: dict[str, Any] = getattr(source, "client", None) or {}
         visitors = set(client.get("visitors", ()))
         others: dict[str, dict[str, Any]] = client.get("events", {})
@@ -125,21 +140,23 @@ class Enricher:
             exception_id = source.exception_id
             canonical = canonical_report(source.report, anonymous=exception_id in visitors)
             rows = [{"event_id": exception_id, "content_hash": content_hash(canonical), **about(client)}]
-        else:
-            rows = []
-            for record in orjson.loads(source.events_json):
-                event_id = record["event_id"]
-                canonical = canonical_event(record, anonymous=event_id in visitors)
-                rows.append({"event_id": event_id, "content_hash": content_hash(canonical),
-                             **about(others.get(event_id, client))})
-        return JsonText(orjson.dumps(rows).decode())
+            return Derivation(JsonText(orjson.dumps(rows).decode()), rows, None)
+        rows = []
+        events = orjson.loads(source.events_json)
+        for record in events:
+            event_id = record["event_id"]
+            canonical = canonical_event(record, anonymous=event_id in visitors)
+            rows.append({"event_id": event_id, "content_hash": content_hash(canonical),
+                         **about(others.get(event_id, client))})
+        return Derivation(JsonText(orjson.dumps(rows).decode()), rows, events)
 
-    def derive(self, source: Any, position: int) -> EventEnrichment:
+    def derive(self, source: Any, position: int, derivation: Derivation | None = None
+               ) -> EventEnrichment:
         kind = "exception" if isinstance(source, ExceptionReport.Reported) else "events"
         return EventEnrichment.derive(
             workspace_id=source.workspace_id, source_id=source.originator_id,
             source_position=position, kind=kind, derived_with=self.derived_with(),
-            records=self.records(source), at=self.telemetry.clock())
+            records=(derivation or self.derivation(source)).records, at=self.telemetry.clock())
 
     def enrich(self, notifications: Sequence[Notification]) -> int:
         """Record the enrichment of these sources; any already recorded (a page enriched again
@@ -152,10 +169,11 @@ class Enricher:
         sources = [(n.id, to_event(n)) for n in notifications]
         if not sources:
             return EnrichedPage([], [], 0)
-        derived = [self.derive(source, position) for position, source in sources]
+        derivations = [self.derivation(source) for _, source in sources]
         try:
-            self.telemetry.save(*derived)
-            return EnrichedPage(sources, [str(d.records) for d in derived], len(sources))
+            self.telemetry.save(*(self.derive(source, position, derivation) for (position, source),
+                                  derivation in zip(sources, derivations, strict=True)))
+            return EnrichedPage(sources, derivations, len(sources))
         except RecordConflictError:
             pass
         saved = 0

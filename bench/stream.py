@@ -258,7 +258,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="of steady ingestion")
     parser.add_argument("--subscribers", type=int, default=20)
     parser.add_argument("--batches", type=int, default=300, help="per unpaced round")
-    parser.add_argument("--rounds", type=int, default=2, help="off/on pairs; the median ratio")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="off/on pairs; the median ratio (0: the steady phase alone)")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="API processes")
     parser.add_argument("--alert-rules", type=int, default=20, help="crossed while steady (0: none)")
@@ -345,7 +346,9 @@ def main() -> None:
               f"{with_them['rate']:,.0f} with (ratio {with_them['rate'] / without['rate']:.2f}); "
               f"CPU µs an event, API {without['api_us']:.1f} -> {with_them['api_us']:.1f}, "
               f"PostgreSQL {without['pg_us']:.1f} -> {with_them['pg_us']:.1f}")
-    print(f"ingest with / without subscribers = {statistics.median(ratios):.2f} (median; target >= 0.90)")
+    if ratios:
+        print(f"ingest with / without subscribers = {statistics.median(ratios):.2f} (median; "
+              "target >= 0.90)")
     print(f"steady: {paced['accepted']:,} events in {paced['wall']:.1f}s = {paced['rate']:,.0f} events/s "
           f"(asked {args.rate:,}), timed {'as sent' if args.live else 'over 30 days of March'}"
           + (f", {args.busy_rules} rules of a {args.busy_window} s window counting its names"

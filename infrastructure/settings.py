@@ -102,13 +102,17 @@ RECORDERS = {
 # beat, an incident's change, a deploy) and, unlike ingestion, never many at once.
 SHARED_POOL_SIZE = 2
 SHARED_POOL_FACTORY = "infrastructure.database:SharedPostgresFactory"
+# The enrichment pipeline moves its place after every page, on the live streams' path: on a
+# connection of its own (opened on first use, so only a process that runs the pipeline holds it),
+# never queued behind the read models' long COPYs on their pool (docs/performance.md).
+PIPELINE_PLACE_POOL_SIZE = 1
 
 
 def pool_budget(settings: Settings) -> int:
     """The most PostgreSQL connections one process holds, besides one LISTEN connection per log
-    it follows when it runs projections (README, "The production shape"): the Telemetry
-    application's pool (N kept open, as many more under bursts), the read models' N and the
-    shared pool of the others."""
+    it follows when it runs projections and PIPELINE_PLACE_POOL_SIZE when it runs the enrichment
+    pipeline (README, "The production shape"): the Telemetry application's pool (N kept open, as
+    many more under bursts), the read models' N and the shared pool of the others."""
     return 3 * settings.db_pool_size + SHARED_POOL_SIZE
 
 

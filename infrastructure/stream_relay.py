@@ -18,14 +18,13 @@ nothing for it.
 from __future__ import annotations
 
 import logging
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
-import msgspec
 import orjson
 import redis
 
-from application.enrichment import EnrichedPage
+from application.enrichment import Derivation, EnrichedPage
 from application.stream import Message, StreamPosition, messages_of, shape
 from domain.batch import EventBatch
 from domain.time import iso
@@ -84,57 +83,38 @@ def decode_page(workspace_id: UUID, data: bytes) -> tuple[int, int, list[Message
             orjson.loads(heads), bodies, strict=True)]
 
 
-def page_of(start: int, end: int, sources: list[tuple[int, Any, str]]) -> bytes:
-    """A workspace's page from its enriched sources `(position, source, records)`."""
+def page_of(start: int, end: int, sources: list[tuple[int, Any, Derivation]]) -> bytes:
+    """A workspace's page from its enriched sources `(position, source, derivation)`, as
+    `encoded` writes it."""
     heads: list[tuple[int, int, str, str, str | None]] = []
-    bodies: list[bytes] = []
-    for position, source, records in sources:
-        enrichment = orjson.loads(records)
-        if isinstance(source, EventBatch.Accepted):
-            batch_lines(position, source, enrichment, heads, bodies)
+    bodies = bytearray()  # each body after a newline
+    for position, source, derivation in sources:
+        if isinstance(source, EventBatch.Accepted) and derivation.events is not None:
+            batch_lines(position, source, derivation, heads, bodies)
             continue
-        for m in messages_of(position, source, enrichment):
+        for m in messages_of(position, source, derivation.rows):
             heads.append((position, m.position.item, m.kind, m.name, m.actor_id))
-            bodies.append(m.data)
-    return encoded(start, end, heads, bodies)
+            bodies += b"\n"
+            bodies += m.data
+    return b"".join((b"%d %d\n" % (start, end), orjson.dumps(heads), bodies))
 
 
-class _Head(msgspec.Struct):
-    event_id: str
-    name: str
-    actor_id: str | None = None
-
-
-_EVENTS = msgspec.json.Decoder(list[msgspec.Raw])
-_HEAD = msgspec.json.Decoder(_Head)
-_TIMESTAMP = b'"timestamp_us":'
-
-
-def batch_lines(position: int, batch: Any, records: list[dict[str, Any]],
-                heads: list[tuple[int, int, str, str, str | None]], bodies: list[bytes]) -> None:
-    """A batch's messages' heads and bodies, the bodies the bytes `Message.data` would be, made
-    without decoding and encoding each event: its stored JSON, written by orjson with
-    `timestamp_us` fourth (domain/tracked_event.py), less that member, then what `shape` adds.
-    Half the cost of going through dicts (docs/performance.md), in the process that makes every
-    message; an event stored otherwise goes through them."""
+def batch_lines(position: int, batch: Any, derivation: Derivation,
+                heads: list[tuple[int, int, str, str, str | None]], bodies: bytearray) -> None:
+    """A batch's messages' heads, and their bodies (each after a newline): the bytes
+    `Message.data` would be, made from the events as the pipeline decoded them to hash them
+    rather than decoding the batch again. Each body is copied into `bodies` as it is made: a
+    page's thousands of small objects held at once each cost more to allocate than to encode
+    (docs/performance.md)."""
     received = iso(batch.received_at)
     visitors = set((getattr(batch, "client", None) or {}).get("visitors", ()))
-    for index, raw in enumerate(_EVENTS.decode(batch.events_json)):
-        stored = bytes(raw)
-        head = _HEAD.decode(stored)
-        at = stored.find(_TIMESTAMP)
-        after = stored.find(b",", at)
-        enrichment = records[index] if records else None
-        visitor = head.actor_id if visitors and head.event_id in visitors else None
-        heads.append((position, index, "event", head.name, head.actor_id))
-        if at < 0 or after < 0:
-            body = shape(orjson.loads(stored), f"{position}.{index}", received, enrichment, visitor)
-            bodies.append(orjson.dumps(body))
-            continue
-        added = shape({"timestamp_us": int(stored[at + len(_TIMESTAMP):after])},
-                      f"{position}.{index}", received, enrichment, visitor)
-        bodies.append(b"".join((stored[:at], stored[after + 1:-1], b",",
-                                orjson.dumps(added)[1:])))
+    events = cast(list[dict[str, Any]], derivation.events)
+    for index, (event, record) in enumerate(zip(events, derivation.rows, strict=True)):
+        actor_id = event.get("actor_id")
+        heads.append((position, index, "event", event["name"], actor_id))
+        visitor = actor_id if visitors and event["event_id"] in visitors else None
+        bodies += b"\n"
+        bodies += orjson.dumps(shape(dict(event), f"{position}.{index}", received, record, visitor))
 
 
 class StreamPublisher:
@@ -147,13 +127,13 @@ class StreamPublisher:
         self._progress = progress_channel(namespace)
 
     def __call__(self, start: int, end: int, page: EnrichedPage) -> None:
-        if page.records is None:
+        if page.derived is None:
             # Another projector recorded some of it: what it recorded is in the log, not here.
             # Publishing nothing makes every API process find the page missing and read it there.
             return
-        by_workspace: dict[UUID, list[tuple[int, Any, str]]] = {}
-        for (position, source), records in zip(page.sources, page.records, strict=True):
-            by_workspace.setdefault(source.workspace_id, []).append((position, source, records))
+        by_workspace: dict[UUID, list[tuple[int, Any, Derivation]]] = {}
+        for (position, source), derivation in zip(page.sources, page.derived, strict=True):
+            by_workspace.setdefault(source.workspace_id, []).append((position, source, derivation))
         channels = {workspace_channel(self.namespace, w): w for w in by_workspace}
         try:
             counts = dict(self._client.pubsub_numsub(self._progress, *channels))

@@ -214,5 +214,6 @@ class Beacon:
         self.deploys.recorder.close()
         for app in self.applications.values():
             app.close()
-        for db in {id(d): d for d in self.databases.values()}.values():
+        used = [*self.databases.values(), *(runner.store.db for runner in self.runners)]
+        for db in {id(d): d for d in used}.values():
             db.close()

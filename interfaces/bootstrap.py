@@ -63,7 +63,7 @@ from infrastructure.queued_runs import QueuedRun
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.read_models import ReadModelStore
 from infrastructure.rollup_upgrade import fill_event_minutes, fill_hourly_rollups
-from infrastructure.settings import Settings, eventsourcing_env
+from infrastructure.settings import PIPELINE_PLACE_POOL_SIZE, Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.stream_relay import StreamPublisher
 from infrastructure.stream_wakes import RedisDoorbell
@@ -137,6 +137,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
         return build(settings, clock)
 
 
+def place_database(settings: Settings, telemetry: Database) -> Database:
+    """Where the enrichment pipeline keeps its place: on PostgreSQL a pool of its own
+    (PIPELINE_PLACE_POOL_SIZE, opened on first use), so that moving it after a page never waits
+    for a connection of the read models' pool."""
+    if not settings.uses_postgres:
+        return telemetry
+    return PostgresDatabase(settings.database_url, settings.db_schema, min_size=0,
+                            max_size=PIPELINE_PLACE_POOL_SIZE)
+
+
 def build(settings: Settings, clock: Clock) -> Beacon:
     """Everything a Beacon is made of, its missing tables created on the way."""
     ensure_schema(settings)
@@ -171,7 +181,9 @@ def build(settings: Settings, clock: Clock) -> Beacon:
     pipeline.create_tables()
     stream = live_stream(settings, telemetry, pipeline)
     told = page_listeners(settings, stream, databases["Telemetry"]) if settings.enrichment else []
-    runners: list[ProjectionRunner] = [EnrichmentRunner(enricher, telemetry, pipeline, told)] \
+    runners: list[ProjectionRunner] = [EnrichmentRunner(
+        enricher, telemetry, ReadModelStore(place_database(settings, databases["Telemetry"]),
+                                            EnrichmentPipeline()), told)] \
         if settings.enrichment else []
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from domain.tracked_event import check_event
-from infrastructure.settings import Settings, pool_budget
+from infrastructure.settings import PIPELINE_PLACE_POOL_SIZE, Settings, pool_budget
 from interfaces.bootstrap import all_projections, bootstrap
 from tests.services import fresh_schema, require_postgres
 
@@ -121,7 +121,8 @@ def busy(base: str) -> None:
 def test_a_busy_process_stays_within_its_connection_budget(tmp_path: Path, pool_size: int) -> None:
     url = require_postgres()
     application_name = f"beacon-conn-{uuid.uuid4().hex[:8]}"
-    bound = pool_budget(Settings(db_pool_size=pool_size)) + LOGS_WITH_PROJECTIONS
+    bound = pool_budget(Settings(db_pool_size=pool_size)) + LOGS_WITH_PROJECTIONS + \
+        PIPELINE_PLACE_POOL_SIZE
     with fresh_schema() as schema:
         port = free_port()
         server = serve(url, schema, tmp_path, application_name, pool_size, port)

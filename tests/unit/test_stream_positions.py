@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import orjson
 
+from application.enrichment import Derivation
 from application.stream import Message, Notification, StreamFilter, StreamPosition, messages_of
 from domain.batch import EventBatch
 from infrastructure.stream_relay import decode_page, encode_page, page_of
@@ -99,8 +100,8 @@ def test_a_page_made_for_redis_holds_what_the_log_reader_would_send() -> None:
                                  events_json=orjson.dumps(events).decode(), count=3,
                                  client={"visitors": ["e1", "e2"]}).collect_events()[0]
     records = [{"event_id": f"e{n}", "content_hash": f"h{n}", "country": "DE"} for n in range(3)]
-    _, _, relayed = decode_page(accepted.workspace_id,
-                                page_of(4, 9, [(7, accepted, orjson.dumps(records).decode())]))
+    derived = Derivation(orjson.dumps(records).decode(), records, orjson.loads(accepted.events_json))
+    _, _, relayed = decode_page(accepted.workspace_id, page_of(4, 9, [(7, accepted, derived)]))
     read = messages_of(7, accepted, records)
     assert [(m.position, m.name, m.actor_id, m.data) for m in relayed] == \
         [(m.position, m.name, m.actor_id, m.data) for m in read]
