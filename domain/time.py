@@ -44,6 +44,18 @@ def from_iso(text: str) -> datetime:
     return datetime.strptime(text, WIRE_FORMAT).replace(tzinfo=UTC)
 
 
+def start_of(moment_us: int, unit_us: int) -> int:
+    """The start (µs) of the UTC second, minute or hour (`unit_us` long) that holds `moment_us`,
+    floored before 1970 too: Python's `%` takes the divisor's sign."""
+    return moment_us - moment_us % unit_us
+
+
+def whole_units(start: int, end: int, unit_us: int) -> tuple[int, int]:
+    """`[start, end)` (µs) narrowed to whole `unit_us`s: start rounded up, end down (floored
+    before 1970 too); empty (first >= last) when no whole unit fits."""
+    return start - start % -unit_us, end - end % unit_us
+
+
 def iso_of_micros(us: int) -> str:
     """A time in microseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC; as `iso`
     spells it, years always in four digits), without a datetime or strftime (3.7 µs each): the

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.time import from_micros, micros
+from domain.time import from_micros, micros, start_of, whole_units
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.analytics_sql import Sql
 from infrastructure.database import Database
@@ -20,7 +20,7 @@ from projections.event_seconds import (
     MINUTE,
     SECOND,
 )
-from projections.hourly_rollups import hour_of
+from projections.hourly_rollups import HOUR
 from projections.monitors import MONITORS, OUTAGES
 from projections.telemetry import EVENTS, EXCEPTIONS
 
@@ -37,12 +37,6 @@ def event_query(workspace_id: str, condition: dict[str, Any], start: int, end: i
 # The counts a window sums, coarsest first: each covers what whole units of it fit, and leaves
 # the edges to the next (projections/event_seconds.py).
 TIERS = ((MINUTE, EVENT_MINUTES.name, "minute"), (SECOND, EVENT_SECONDS.name, "second"))
-
-
-def whole_units(start: int, end: int, unit: int) -> tuple[int, int]:
-    """`[start, end)` narrowed to whole `unit`s: start rounded up, end down (floored before 1970
-    too); empty (first >= last) when no whole unit fits."""
-    return start - start % -unit, end - end % unit
 
 
 def counted_by_seconds(query: EventQuery, tiers: tuple[tuple[int, str, str], ...] = TIERS) -> Sql:
@@ -73,7 +67,7 @@ def counted_by_seconds(query: EventQuery, tiers: tuple[tuple[int, str, str], ...
         parts.append(Sql(
             f"{rows} AND ev.received_at - ev.timestamp > %s AND EXISTS (SELECT 1 FROM "
             f"{LATE_EVENT_HOURS.name} h WHERE {named.format('h')} AND h.hour >= %s AND h.hour < %s)",
-            [*one, first, last, LATE, *one, hour_of(first), last]))
+            [*one, first, last, LATE, *one, start_of(first, HOUR), last]))
     parts += [Sql(rows, [*one, start, end]) for start, end in edges]
     return Sql(f"SELECT SUM(p.n) FROM ({' UNION ALL '.join(p.text for p in parts)}) p",
                [param for p in parts for param in p.params])

@@ -11,10 +11,11 @@ goes to `rm_events` as before. docs/decisions/event-rollup.md.
 
 from __future__ import annotations
 
+from domain.time import whole_units
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.analytics_sql import Sql, measured
 from projections.analytics_questions import EventQuery, Interval, Metric
-from projections.hourly_rollups import ACTOR_HOURS, EVENT_HOURS, HOUR, SESSION_HOURS, hour_of
+from projections.hourly_rollups import ACTOR_HOURS, EVENT_HOURS, HOUR, SESSION_HOURS
 from projections.model import Table
 from projections.telemetry import EVENTS
 
@@ -26,7 +27,7 @@ DISTINCT_ROLLUPS: dict[Metric, tuple[Table, str]] = {
 
 def whole_hours(start: int, end: int) -> tuple[int, int] | None:
     """The whole UTC hours inside `[start, end)` as `[first, last)`, or None if there is none."""
-    first, last = -hour_of(-start), hour_of(end)  # start rounded up, end down
+    first, last = whole_units(start, end, HOUR)
     return (first, last) if first < last else None
 
 

@@ -30,7 +30,8 @@ import msgspec
 from eventsourcing.utils import get_topic
 
 from domain.batch import EventBatch
-from projections.hourly_rollups import hour_of
+from domain.time import start_of
+from projections.hourly_rollups import HOUR
 from projections.model import BIGINT, TEXT, AddCounts, Op, Projection, Table, micros
 from projections.model import UUID as UUID_COLUMN
 
@@ -67,16 +68,6 @@ class _Timed(msgspec.Struct, gc=False):
 _records = msgspec.json.Decoder(list[_Timed])
 
 
-def second_of(moment_us: int) -> int:
-    """The start (µs) of the second holding `moment_us` (floored before 1970 too)."""
-    return moment_us - moment_us % SECOND
-
-
-def minute_of(moment_us: int) -> int:
-    """The start (µs) of the UTC minute holding `moment_us` (floored before 1970 too)."""
-    return moment_us - moment_us % MINUTE
-
-
 class EventSecondsProjection(Projection):
     """How many events of each name every second and every minute of a workspace had (by the
     events' own time), and every hour, of the events that arrived late."""
@@ -92,13 +83,13 @@ class EventSecondsProjection(Projection):
         text = event.events_json if type(event.events_json) is str else str(event.events_json)
         records = _records.decode(text)  # msgspec takes no str subclass
         workspace, late = {"workspace_id": str(event.workspace_id)}, micros(event.received_at) - LATE
-        seconds = Counter((r.name, second_of(r.timestamp_us))
+        seconds = Counter((r.name, start_of(r.timestamp_us, SECOND))
                           for r in records if r.timestamp_us >= late)
         yield AddCounts(EVENT_SECONDS.name, workspace, ("name", "second"), "events", seconds)
         minutes: Counter[tuple[str, int]] = Counter()
         for (name, second), n in seconds.items():
-            minutes[name, minute_of(second)] += n
+            minutes[name, start_of(second, MINUTE)] += n
         yield AddCounts(EVENT_MINUTES.name, workspace, ("name", "minute"), "events", minutes)
-        counted = Counter((r.name, hour_of(r.timestamp_us)) for r in records if r.timestamp_us < late)
+        counted = Counter((r.name, start_of(r.timestamp_us, HOUR)) for r in records if r.timestamp_us < late)
         if counted:
             yield AddCounts(LATE_EVENT_HOURS.name, workspace, ("name", "hour"), "events", counted)

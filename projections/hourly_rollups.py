@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import msgspec
 
+from domain.time import start_of
 from projections.model import BIGINT, TEXT, AddCounts, Table
 from projections.model import UUID as UUID_COLUMN
 
@@ -56,18 +57,13 @@ class _Rolled(msgspec.Struct, gc=False):
 _records = msgspec.json.Decoder(list[_Rolled])
 
 
-def hour_of(moment_us: int) -> int:
-    """The start (µs) of the UTC hour holding `moment_us`."""
-    return moment_us - moment_us % HOUR  # Python's % is never negative here: floors before 1970 too
-
-
 def hour_counts(workspace_id: str, events_json: str) -> Iterator[AddCounts]:
     """What one accepted batch adds to the rollups: its events counted per (name, hour), per
     (hour, actor) and per (hour, session); events without an actor (session) add no such row."""
     text = events_json if type(events_json) is str else str(events_json)  # msgspec: no subclasses
     records = _records.decode(text)
     # Whole columns at a time: Counter over zipped lists runs in C, a loop per record did not.
-    hours = [hour_of(r.timestamp_us) for r in records]
+    hours = [start_of(r.timestamp_us, HOUR) for r in records]
     workspace = {"workspace_id": workspace_id}
     yield AddCounts(EVENT_HOURS.name, workspace, ("name", "hour"), "events",
                     Counter(zip([r.name for r in records], hours, strict=True)))
