@@ -26,8 +26,11 @@ sent, as SDKs sending "now" do, so the per-second and per-minute counts that thr
 are written at the head, as in production. `--busy-rules N` adds N rules that count the steady
 traffic's names (rule i `event_{i % 20}`) over `--busy-window` seconds and never fire: each is
 evaluated whenever a batch carrying its name is read, the cost of watching busy names, and the
-probe's alert delay is measured behind it. Not a test: run it on demand, record the figures in
-docs/performance.md.
+probe's alert delay is measured behind it. For the steady phase it also prints the CPU each part
+of the shape spent an event (the API processes, the projector(s), the worker, the subscribers'
+process, this process's load generator, PostgreSQL, Redis), counted from the phase's start until
+the pipeline has caught up, and the cores that adds up to at the asked rate. Not a test: run it
+on demand, record the figures in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -247,6 +250,22 @@ def pipeline_caught_up(base: str, key: str, processes: list[subprocess.Popen[byt
     raise SystemExit("the enrichment pipeline did not catch up")
 
 
+def family(pid: int) -> list[int]:
+    """A process and its children (a worker's, a projector's)."""
+    try:
+        return api_pids(pid)
+    except OSError:
+        return [pid]
+
+
+def cpu_by_part(parts: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each part of the shape, PostgreSQL's and Redis's included."""
+    spent = {part: cpu_seconds(pids=pids) for part, pids in parts.items()}
+    spent["PostgreSQL"] = cpu_seconds(names=("postgres",))
+    spent["Redis"] = cpu_seconds(names=("redis-server",))
+    return spent
+
+
 def percentile(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, int(len(values) * share))]
 
@@ -319,10 +338,15 @@ def main() -> None:
             expected += on["accepted"]
         subscribers.open(read_key, measuring=True)
         checkpoint(args.database_url)
+        parts = {"API": api, "projector": [pid for p in processes[1:-1] for pid in family(p.pid)],
+                 "worker": family(processes[-1].pid), "subscribers": [subscribers.process.pid],
+                 "load generator": [os.getpid()]}
+        before = cpu_by_part(parts)
         with probe.crossings(args.seconds) if probe else nullcontext():
             paced = steady(base, ingest_key, args.rate, args.seconds, args.clients, 1000,
                            live=args.live)
         behind.append(pipeline_caught_up(base, read_key, processes))
+        spent = {part: seconds - before[part] for part, seconds in cpu_by_part(parts).items()}
         received, with_enrichment, latencies = subscribers.close()
         delivered, expected = delivered + received, expected + paced["accepted"]
         enriched += with_enrichment
@@ -360,6 +384,12 @@ def main() -> None:
           f"   max {latencies[-1] * 1000:.0f} ms (target p99 <= 1000 ms)")
     if probe:
         print(probe.summary())
+    per_event = {part: seconds / max(paced["accepted"], 1) * 1e6 for part, seconds in spent.items()}
+    total = sum(per_event.values())
+    print("CPU an event, steady phase until the pipeline caught up: "
+          + ", ".join(f"{part} {us:.1f}" for part, us in per_event.items())
+          + f" = {total:.1f} µs: {total * args.rate / 1e6:.2f} cores at {args.rate:,} events/s "
+          f"(this machine has {os.cpu_count()})")
     print("the enrichment pipeline caught up " + ", ".join(f"{s:.1f}" for s in behind)
           + " s after each phase's last request")
     print(f"delivered: {delivered:,} messages of {expected:,} events accepted while subscribed, "

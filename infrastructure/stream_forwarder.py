@@ -84,8 +84,11 @@ class RedisForwarder:
                 self._stop.wait(1.0)
 
     def _relay(self) -> None:
-        # Named, so an operator (or a test) can tell its connection in CLIENT LIST.
-        client = redis.Redis.from_url(self.url, client_name=connection_name(self.namespace))
+        # Named, so an operator (or a test) can tell its connection in CLIENT LIST. RESP2: over
+        # RESP3, redis-py hands every published message to a push handler that formats it whole
+        # for a debug log, which cost more than reading it (docs/performance.md).
+        client = redis.Redis.from_url(self.url, client_name=connection_name(self.namespace),
+                                      protocol=2)
         pubsub: Any = client.pubsub()
         progress = progress_channel(self.namespace).encode()
         awaiting: set[UUID] = set()
