@@ -238,15 +238,17 @@ def pipeline_caught_up(base: str, key: str, processes: list[subprocess.Popen[byt
     """Seconds until the enrichment pipeline has reached the head of the log (a message is sent
     once enriched: subscribers closed before that would miss what it has not reached yet)."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        for process in processes:
-            if process.poll() is not None:
-                raise SystemExit(f"{' '.join(map(str, process.args))} exited ({process.returncode})")
-        rows = httpx.get(f"{base}/api/v1/projections", headers={"Authorization": f"Bearer {key}"},
-                         timeout=30).json()["data"]
-        if all(row["lag"] == 0 for row in rows if row["name"] == "enrichment"):
-            return time.monotonic() - started
-        time.sleep(0.2)
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
+                      timeout=30) as http:  # one client: each new one costs an SSL context
+        while time.monotonic() - started < timeout:
+            for process in processes:
+                if process.poll() is not None:
+                    raise SystemExit(f"{' '.join(map(str, process.args))} exited "
+                                     f"({process.returncode})")
+            rows = http.get("/api/v1/projections").json()["data"]
+            if all(row["lag"] == 0 for row in rows if row["name"] == "enrichment"):
+                return time.monotonic() - started
+            time.sleep(0.2)
     raise SystemExit("the enrichment pipeline did not catch up")
 
 
