@@ -32,22 +32,27 @@ class EnrichmentRunner(ProjectionRunner):
     rebuildable = False
 
     def __init__(self, enricher: Enricher, app: Any, store: ReadModelStore,
-                 listeners: list[PageListener] | None = None):
+                 listeners: list[PageListener] | None = None, place: ReadModelStore | None = None):
+        """`store` is where others read the pipeline's place (status, read-your-writes); the
+        pipeline reads and moves it through `place`, the same row on a connection of its own
+        where it has one (interfaces/bootstrap.py `place_database`), opened only by a process
+        that runs it."""
         super().__init__(EnrichmentPipeline(), app, store, page_size=PAGE)
         self.enricher = enricher
         self.listeners = listeners if listeners is not None else []
+        self.place = place or store
 
     def catch_up(self, progress: Progress | None = None) -> int:
         pages = 0
-        position = self.store.position()
+        position = self.place.position()
         head = self.head()
         while position < head:
             notifications = self.app.recorder.select_notifications(
                 start=position + 1, limit=self.page_size, stop=head, topics=self.projection.topics)
             end = notifications[-1].id if len(notifications) == self.page_size else head
             page = self.enricher.enrich_page(notifications)
-            if not self.store.apply([], expected=position, position=end):
-                position = self.store.position()  # another projector moved it: go on from there
+            if not self.place.apply([], expected=position, position=end):
+                position = self.place.position()  # another projector moved it: go on from there
                 continue
             self._tell_streams(position, end, page)
             position = end
@@ -55,6 +60,10 @@ class EnrichmentRunner(ProjectionRunner):
             if progress:
                 progress(position, head)
         return pages
+
+    def close(self) -> None:
+        if self.place.db is not self.store.db:
+            self.place.db.close()
 
     def _tell_streams(self, start: int, end: int, page: EnrichedPage) -> None:
         """After the place moved: a listener that fails costs a stream a read of the log (it

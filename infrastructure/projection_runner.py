@@ -115,6 +115,9 @@ class ProjectionRunner:
     def wake(self) -> None:
         self._wake.set()
 
+    def close(self) -> None:
+        """Release what the runner holds of its own (its store's database is the caller's)."""
+
     def run(self, stop: threading.Event, poll_interval: float = 0.25,
             listening: bool = False) -> None:
         """Follow the log until `stop` is set: woken by a LogListener when `listening`, else polling;

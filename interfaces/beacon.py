@@ -214,6 +214,7 @@ class Beacon:
         self.deploys.recorder.close()
         for app in self.applications.values():
             app.close()
-        used = [*self.databases.values(), *(runner.store.db for runner in self.runners)]
-        for db in {id(d): d for d in used}.values():
+        for runner in self.runners:
+            runner.close()
+        for db in {id(d): d for d in self.databases.values()}.values():
             db.close()

@@ -182,8 +182,8 @@ def build(settings: Settings, clock: Clock) -> Beacon:
     stream = live_stream(settings, telemetry, pipeline)
     told = page_listeners(settings, stream, databases["Telemetry"]) if settings.enrichment else []
     runners: list[ProjectionRunner] = [EnrichmentRunner(
-        enricher, telemetry, ReadModelStore(place_database(settings, databases["Telemetry"]),
-                                            EnrichmentPipeline()), told)] \
+        enricher, telemetry, pipeline, told, place=ReadModelStore(
+            place_database(settings, databases["Telemetry"]), EnrichmentPipeline()))] \
         if settings.enrichment else []
     for projection in all_projections():
         store = ReadModelStore(databases[projection.source], projection)

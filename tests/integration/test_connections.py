@@ -20,8 +20,9 @@ import psycopg
 import pytest
 
 from domain.tracked_event import check_event
+from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.settings import PIPELINE_PLACE_POOL_SIZE, Settings, pool_budget
-from interfaces.bootstrap import all_projections, bootstrap
+from interfaces.bootstrap import Beacon, all_projections, bootstrap
 from tests.services import fresh_schema, require_postgres
 
 pytestmark = pytest.mark.postgres
@@ -143,6 +144,23 @@ def test_a_busy_process_stays_within_its_connection_budget(tmp_path: Path, pool_
                 server.kill()
                 server.wait()
     assert 0 < peak <= bound, f"{peak} connections, more than {bound}"
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_the_pipelines_place_has_a_connection_only_where_the_pipeline_runs(
+        quiet_beacon: Beacon) -> None:
+    """Reading the pipeline's place (status, read-your-writes: what an API process does) opens
+    no connection for it; running the pipeline opens its one, and closing the Beacon closes it."""
+    runner = next(r for r in quiet_beacon.runners if isinstance(r, EnrichmentRunner))
+    pool = runner.place.db.pool  # type: ignore[attr-defined]
+    assert runner.store.db is quiet_beacon.databases["Telemetry"]  # read on the read models' pool
+    assert runner.place.db is not runner.store.db
+    quiet_beacon.wait_for("Telemetry", 0, timeout=1)
+    assert runner.store.position() == 0 and pool.get_stats()["pool_size"] == 0
+    runner.catch_up()
+    assert pool.get_stats()["pool_size"] == PIPELINE_PLACE_POOL_SIZE
+    runner.close()  # as Beacon.close does
+    assert pool.closed
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
