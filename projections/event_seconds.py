@@ -80,8 +80,7 @@ class EventSecondsProjection(Projection):
     def ops(self, event: Any) -> Iterable[Op]:
         if not isinstance(event, EventBatch.Accepted):
             return
-        text = event.events_json if type(event.events_json) is str else str(event.events_json)
-        records = _records.decode(text)  # msgspec takes no str subclass
+        records = _records.decode(str(event.events_json))  # msgspec takes no subclass
         workspace, late = {"workspace_id": str(event.workspace_id)}, micros(event.received_at) - LATE
         seconds = Counter((r.name, start_of(r.timestamp_us, SECOND))
                           for r in records if r.timestamp_us >= late)

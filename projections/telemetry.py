@@ -141,9 +141,8 @@ class SessionsProjection(Projection):
                         {"workspace_id": str(event.workspace_id), "session_id": event.session_id},
                         {"ended_at": micros(event.ended_at), "end_reason": event.end_reason})
         elif isinstance(event, EventBatch.Accepted):
-            text = event.events_json if type(event.events_json) is str else str(event.events_json)
             latest: dict[str, int] = {}
-            for record in _active.decode(text):  # msgspec takes no str subclass
+            for record in _active.decode(str(event.events_json)):  # msgspec takes no subclass
                 if record.session_id:
                     stamp = record.timestamp_us
                     latest[record.session_id] = max(stamp, latest.get(record.session_id, stamp))
