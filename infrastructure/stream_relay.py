@@ -62,14 +62,16 @@ class Progress(NamedTuple):
 def encode_page(start: int, end: int, messages: list[Message]) -> bytes:
     """A workspace's page, from its messages."""
     return encoded(start, end, [(m.position.notification, m.position.item, m.kind, m.name,
-                                 m.actor_id) for m in messages], [m.data for m in messages])
+                                 m.actor_id) for m in messages],
+                   b"".join(b"\n" + m.data for m in messages))
 
 
 def encoded(start: int, end: int, heads: list[tuple[int, int, str, str, str | None]],
-            bodies: list[bytes]) -> bytes:
+            bodies: bytes | bytearray) -> bytes:
     """`start end`, then every message's `[notification, index, kind, name, actor_id]` in one
-    JSON array, then one line per message's body (orjson escapes newlines inside strings)."""
-    return b"\n".join([b"%d %d" % (start, end), orjson.dumps(heads), *bodies])
+    JSON array, then `bodies`: each message's body on a line of its own, after a newline
+    (orjson escapes newlines inside strings)."""
+    return b"".join((b"%d %d\n" % (start, end), orjson.dumps(heads), bodies))
 
 
 def decode_page(workspace_id: UUID, data: bytes) -> tuple[int, int, list[Message]]:
@@ -96,7 +98,7 @@ def page_of(start: int, end: int, sources: list[tuple[int, Any, Derivation]]) ->
             heads.append((position, m.position.item, m.kind, m.name, m.actor_id))
             bodies += b"\n"
             bodies += m.data
-    return b"".join((b"%d %d\n" % (start, end), orjson.dumps(heads), bodies))
+    return encoded(start, end, heads, bodies)
 
 
 def batch_lines(position: int, batch: Any, derivation: Derivation,
