@@ -2,8 +2,8 @@
 beside the same ingest without it, in one run.
 
     .venv/bin/python bench/pipeline_cost.py [--rounds 3] [--batches 300] [--clients 4]
-        [--workers 2] [--alert-rules 20] [--on all|enrichment|alerts] [--database-url URL]
-        [--redis-url URL]
+        [--workers 2] [--alert-rules 20] [--on all|enrichment|alerts] [--pin]
+        [--database-url URL] [--redis-url URL]
 
 Production shape on PostgreSQL + Redis: `beacon serve --no-projections --no-worker` throughout,
 and, for each timed part, the processes of one mode:
@@ -20,18 +20,29 @@ to catch up again is printed (a pipeline that falls behind shows there, not in t
 round times one part of each mode, in alternating order (off first, then on first), with
 bench/ingest.py's clients; the figure is the median of the rounds' on/off ratios (target >=
 0.90). Not a test: run it on demand, record the figures in docs/performance.md.
+
+`--pin` stands in for the production shape's separate machines on this one: while a part is
+timed, the part's own processes with their PostgreSQL backends (told apart by PGAPPNAME) and
+Redis run on the last CPU, and the API processes, the load generator and every other PostgreSQL
+process on the others (Linux CPU affinity, re-applied every half second to new backends and
+threads; everything is given every CPU again afterwards). The ratio then shows what the pipeline
+costs ingestion through the database (locks, I/O, WAL), not through the CPUs they share.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -75,6 +86,94 @@ def caught_up(base: str, key: str, url: str, schema: str, enriching: bool, evalu
     raise SystemExit(f"the pipeline did not catch up in {timeout:.0f}s")
 
 
+PIPELINE_APP = "beacon-bench-pipeline"  # the PGAPPNAME of the timed part's own processes
+
+
+def family(pid: int) -> list[int]:
+    """A process and its descendants."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def named(command: str) -> list[int]:
+    """Every process whose command name is `command`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == command:
+                pids.append(int(entry.name))
+    return pids
+
+
+def parent(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def set_affinity(pids: list[int], cpus: set[int]) -> None:
+    """Put every thread of these processes on these CPUs (gone processes are skipped)."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                with contextlib.suppress(OSError):
+                    os.sched_setaffinity(int(task.name), cpus)
+
+
+@contextlib.contextmanager
+def pinned(url: str, pipeline: list[int], api: list[int]) -> Iterator[None]:
+    """The pipeline's processes, their backends and Redis on the last CPU, the rest on the others."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--pin needs two CPUs or more")
+    theirs, ours = {cpus[-1]}, set(cpus[:-1])
+    stop = threading.Event()
+
+    def apply() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            backends = {int(pid): name for pid, name in conn.execute(
+                "SELECT pid, application_name FROM pg_stat_activity").fetchall()}
+        postgres = named("postgres")
+        postmaster = [p for p in postgres if parent(p) not in postgres]  # new backends: its CPUs
+        side = [pid for pid, name in backends.items() if name == PIPELINE_APP]
+        set_affinity([p for root in pipeline for p in family(root)] + side + named("redis-server"),
+                     theirs)
+        set_affinity([p for root in api for p in family(root)] + [os.getpid()]
+                     + [p for p in postgres if p not in side and p not in postmaster], ours)
+
+    def keep() -> None:
+        while not stop.wait(0.5):
+            apply()
+
+    apply()
+    keeper = threading.Thread(target=keep, daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
+        everything = set(cpus)
+        set_affinity(named("postgres") + named("redis-server") + [os.getpid()]
+                     + [p for root in pipeline + api for p in family(root)], everything)
+
+
+def wal(url: str) -> tuple[int, int]:
+    """PostgreSQL's WAL so far: bytes and full-page images (pg_stat_wal, PostgreSQL 14+)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT wal_bytes, wal_fpi FROM pg_stat_wal").fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
 def evaluation_position(url: str, schema: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         try:
@@ -88,11 +187,12 @@ def evaluation_position(url: str, schema: str) -> int:
 
 def timed_part(mode: str, shape: tuple[str, str, str], base: str, keys: tuple[str, str],
                batches: list[list[dict[str, Any]]], clients: int, api: list[int],
-               on: str) -> dict[str, Any]:
+               on: str, pin: bool) -> dict[str, Any]:
     """Start the mode's processes, let them catch up, time the batches' ingest, stop them."""
     url, schema, redis_url = shape
     commands = OFF if mode == "off" else ON[on]
-    processes = [beacon_process(url, schema, command, BEACON_REDIS_URL=redis_url, **env)
+    processes = [beacon_process(url, schema, command, BEACON_REDIS_URL=redis_url,
+                                PGAPPNAME=PIPELINE_APP, **env)
                  for command, env in commands]
     enriching = any(env.get("BEACON_ENRICHMENT") == "1" for _, env in commands)
     evaluating = any(command == "worker" for command, _ in commands)
@@ -100,13 +200,17 @@ def timed_part(mode: str, shape: tuple[str, str, str], base: str, keys: tuple[st
         caught_up(base, keys[1], url, schema, enriching, evaluating, processes)
         checkpoint(url)
         pids = [p.pid for p in processes]
+        wal_before = wal(url)
         before = cpu_seconds(pids=api), cpu_seconds(pids=pids), cpu_seconds(names=("postgres",))
-        result = run_clients(base, keys[0], batches, clients)
-        spent = (cpu_seconds(pids=api) - before[0], cpu_seconds(pids=pids) - before[1],
-                 cpu_seconds(names=("postgres",)) - before[2])
+        with pinned(url, pids, api) if pin else contextlib.nullcontext():
+            result = run_clients(base, keys[0], batches, clients)
+            spent = (cpu_seconds(pids=api) - before[0], cpu_seconds(pids=pids) - before[1],
+                     cpu_seconds(names=("postgres",)) - before[2])
+        wal_timed = wal(url)
         ended = time.monotonic()
         caught_up(base, keys[1], url, schema, enriching, evaluating, processes)
         drain = time.monotonic() - ended
+        wal_after = wal(url)
     finally:
         for process in processes:
             process.send_signal(signal.SIGINT)
@@ -117,7 +221,11 @@ def timed_part(mode: str, shape: tuple[str, str, str], base: str, keys: tuple[st
                 process.kill()
     events = max(result["accepted"], 1)
     return {**result, "api_us": spent[0] / events * 1e6, "pipeline_us": spent[1] / events * 1e6,
-            "pg_us": spent[2] / events * 1e6, "drain": drain}
+            "pg_us": spent[2] / events * 1e6, "drain": drain,
+            # while timed, and until caught up: what the part's batches cost the WAL in the end
+            "wal_timed": (wal_timed[0] - wal_before[0]) / events,
+            "wal_all": (wal_after[0] - wal_before[0]) / events,
+            "fpi_all": (wal_after[1] - wal_before[1]) / events * 1000}
 
 
 def main() -> None:
@@ -130,6 +238,8 @@ def main() -> None:
     parser.add_argument("--alert-rules", type=int, default=20)
     parser.add_argument("--on", choices=sorted(ON), default="all",
                         help="what runs in the on parts: the whole pipeline, or one half of it")
+    parser.add_argument("--pin", action="store_true",
+                        help="the part's processes, their backends and Redis on a CPU of their own")
     parser.add_argument("--database-url", default=os.environ.get(
         "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14",
@@ -154,7 +264,7 @@ def main() -> None:
             for part, mode in enumerate(order):
                 batches = make_batches(args.batches, 1000, seed=7 + 2 * n + part)
                 pair[mode] = timed_part(mode, shape, base, (ingest, rules_key), batches,
-                                        args.clients, api, args.on)
+                                        args.clients, api, args.on, args.pin)
             pairs.append(pair)
     finally:
         server.send_signal(signal.SIGINT)
@@ -169,14 +279,19 @@ def report(args: Any, pairs: list[dict[str, dict[str, Any]]]) -> None:
     print(f"pipeline cost: {args.workers} API processes, PostgreSQL + Redis, {args.clients} clients "
           f"x {args.batches} batches of 1000 events a part, {args.alert_rules} alert rules, "
           f"on: {args.on}, "
-          f"{os.cpu_count()} cores")
+          f"{os.cpu_count()} cores"
+          + (", the pipeline's side pinned to the last CPU, the API's to the others" if args.pin
+             else ""))
     for n, pair in enumerate(pairs, 1):
         off, on = pair["off"], pair["on"]
         print(f"round {n}: off {off['rate']:,.0f} events/s, on {on['rate']:,.0f} "
               f"(ratio {on['rate'] / off['rate']:.2f}); CPU µs an event off / on: API "
               f"{off['api_us']:.1f} / {on['api_us']:.1f}, projector(+worker) "
               f"{off['pipeline_us']:.1f} / {on['pipeline_us']:.1f}, PostgreSQL {off['pg_us']:.1f} / "
-              f"{on['pg_us']:.1f}; caught up {off['drain']:.1f} / {on['drain']:.1f} s after")
+              f"{on['pg_us']:.1f}; caught up {off['drain']:.1f} / {on['drain']:.1f} s after; "
+              f"WAL bytes an event while timed {off['wal_timed']:,.0f} / {on['wal_timed']:,.0f}, "
+              f"until caught up {off['wal_all']:,.0f} / {on['wal_all']:,.0f} "
+              f"({off['fpi_all']:.0f} / {on['fpi_all']:.0f} full-page images a 1000 events)")
     ratios = [pair["on"]["rate"] / pair["off"]["rate"] for pair in pairs]
     print(f"ingest with the pipeline on / off = {statistics.median(ratios):.2f}, median of "
           f"{' '.join(f'{r:.2f}' for r in ratios)} (target >= 0.90)")
