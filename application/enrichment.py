@@ -164,10 +164,7 @@ class Enricher:
         return self.enrich_page(notifications).saved
 
     def enrich_page(self, notifications: Sequence[Notification]) -> EnrichedPage:
-        """`enrich`, telling what was recorded: the sources with their records, in log order.
-
-        Saved `rederivable`: the pipeline derives them again from the log if the database loses
-        them, so their commit need not wait for the disk (the recorder's asynchronous commit)."""
+        """`enrich`, telling what was recorded: the sources with their records, in log order."""
         to_event = self.telemetry.mapper.to_domain_event
         sources = [(n.id, to_event(n)) for n in notifications]
         if not sources:
@@ -175,15 +172,14 @@ class Enricher:
         derivations = [self.derivation(source) for _, source in sources]
         try:
             self.telemetry.save(*(self.derive(source, position, derivation) for (position, source),
-                                  derivation in zip(sources, derivations, strict=True)),
-                                rederivable=True)
+                                  derivation in zip(sources, derivations, strict=True)))
             return EnrichedPage(sources, derivations, len(sources))
         except RecordConflictError:
             pass
         saved = 0
         for position, source in sources:  # derived anew: a failed save has taken the pending events
             try:
-                self.telemetry.save(self.derive(source, position), rederivable=True)
+                self.telemetry.save(self.derive(source, position))
                 saved += 1
             except RecordConflictError:
                 continue

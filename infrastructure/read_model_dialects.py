@@ -41,9 +41,6 @@ class ReadModelDialect(ABC):
     copy_from: int | None = None  # upsert runs at least this long go through COPY
     decodes_records = False  # InsertRecords become rows here, COPYed (see `Records`)
     defers_keys = False  # a rebuild may build a keys-once table's primary key after loading
-    # Run first in a live page's transaction: its commit need not wait for the disk (see
-    # ReadModelStore.apply). SQLite's WAL mode with synchronous=NORMAL already does not.
-    lazy_commit = ""
 
     def create_statements(self, table: Table, suffix: str = "", *, key: bool = True) -> list[str]:
         """CREATE TABLE (with its primary key unless `key` is false), then its CREATE INDEXes."""
@@ -123,7 +120,6 @@ class PostgresReadModels(ReadModelDialect):
     collation = ' COLLATE "C"'
     larger = "GREATEST"
     lock_row = " FOR UPDATE"
-    lazy_commit = "SET LOCAL synchronous_commit = off"
     copy_from = 200
     decodes_records = True
     defers_keys = True

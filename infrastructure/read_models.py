@@ -75,18 +75,8 @@ class ReadModelStore:
         return int(rows[0]["position"]) if rows else 0
 
     def apply(self, ops: Iterable[Op] | Plan, *, expected: int, position: int) -> bool:
-        """Write a page's rows and move tracking to `position`, only if it is still at `expected`.
-
-        The commit does not wait for the disk (PostgreSQL's asynchronous commit): a read model
-        is the log's to remake, and a crash of the database can only lose the last pages whole,
-        rows and tracking together, which the runner then writes again. It never breaks a page
-        in two, and a durable commit after it (an ingest, an alert's firing) makes it durable
-        too: the WAL is flushed in order. What it saves is a page's wait for an fsync, which
-        the projector otherwise spends in every one of its runners' commits, and the disk's
-        time that the ingest's own commits wait for behind them."""
+        """Write a page's rows and move tracking to `position`, only if it is still at `expected`."""
         with self.db.transaction() as cur:
-            if self.dialect.lazy_commit:
-                cur.execute(self.dialect.lazy_commit)
             if self._locked_position(cur, self.tracking_name) != expected:
                 return False
             self.write(cur, ops)

@@ -269,14 +269,7 @@ class PostgresTelemetryRecorder(PostgresApplicationRecorder):
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> None:
         """Before the library's insert, in its transaction: a quota decision's head, if the
-        save says what it is (`quota_head`: the quota's id, version and count). A save of what
-        the log can derive again (`rederivable`: the enrichment's records) commits without
-        waiting for the disk, so the Telemetry log's table lock it holds is not held over an
-        fsync that the API's admissions would wait behind; a crash of the database loses at
-        most its last such saves whole, and the pipeline's place with them (see
-        ReadModelStore.apply)."""
-        if kwargs.get("rederivable"):
-            curs.execute("SET LOCAL synchronous_commit = off", prepare=False)
+        save says what it is (`quota_head`: the quota's id, version and count)."""
         head = kwargs.get("quota_head")
         if head is not None:
             curs.execute(self.sql.save_head, list(head), prepare=False)
