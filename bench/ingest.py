@@ -102,6 +102,14 @@ def api_pids(pid: int) -> list[int]:
     return [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def family(pid: int) -> list[int]:
+    """A process and its children (a worker's, a projector's), or itself alone once gone."""
+    try:
+        return api_pids(pid)
+    except OSError:
+        return [pid]
+
+
 def beacon_process(url: str, schema: str, *args: str, **extra: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BEACON_DATABASE_URL": url, "BEACON_DB_SCHEMA": schema, "BEACON_ENV": "production",
            "BEACON_ADMIN_TOKEN": ADMIN, "BEACON_LOG_LEVEL": "WARNING", "BEACON_REDIS_URL": "", **extra}

@@ -54,6 +54,7 @@ from ingest import (
     beacon_process,
     checkpoint,
     cpu_seconds,
+    family,
     free_port,
     ingest_key,
     make_batches,
@@ -87,18 +88,6 @@ def caught_up(base: str, key: str, url: str, schema: str, enriching: bool, evalu
 
 
 PIPELINE_APP = "beacon-bench-pipeline"  # the PGAPPNAME of the timed part's own processes
-
-
-def family(pid: int) -> list[int]:
-    """A process and its descendants."""
-    found, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        found.append(current)
-        with contextlib.suppress(OSError):
-            for task in Path(f"/proc/{current}/task").iterdir():
-                queue += [int(c) for c in (task / "children").read_text().split()]
-    return found
 
 
 def named(command: str) -> list[int]:
@@ -146,7 +135,7 @@ def pinned(url: str, pipeline: list[int], api: list[int]) -> Iterator[None]:
         side = [pid for pid, name in backends.items() if name == PIPELINE_APP]
         set_affinity([p for root in pipeline for p in family(root)] + side + named("redis-server"),
                      theirs)
-        set_affinity([p for root in api for p in family(root)] + [os.getpid()]
+        set_affinity(api + [os.getpid()]
                      + [p for p in postgres if p not in side and p not in postmaster], ours)
 
     def keep() -> None:
@@ -163,7 +152,7 @@ def pinned(url: str, pipeline: list[int], api: list[int]) -> Iterator[None]:
         keeper.join()
         everything = set(cpus)
         set_affinity(named("postgres") + named("redis-server") + [os.getpid()]
-                     + [p for root in pipeline + api for p in family(root)], everything)
+                     + api + [p for root in pipeline for p in family(root)], everything)
 
 
 def wal(url: str) -> tuple[int, int]:

@@ -57,7 +57,16 @@ import httpx
 import orjson
 import psycopg
 from alert_delay import AlertProbe, allow_local_receiver, create_rules, workspace_key
-from ingest import ADMIN, api_pids, checkpoint, cpu_seconds, free_port, make_batches, run_clients
+from ingest import (
+    ADMIN,
+    api_pids,
+    checkpoint,
+    cpu_seconds,
+    family,
+    free_port,
+    make_batches,
+    run_clients,
+)
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,14 +259,6 @@ def pipeline_caught_up(base: str, key: str, processes: list[subprocess.Popen[byt
                 return time.monotonic() - started
             time.sleep(0.2)
     raise SystemExit("the enrichment pipeline did not catch up")
-
-
-def family(pid: int) -> list[int]:
-    """A process and its children (a worker's, a projector's)."""
-    try:
-        return api_pids(pid)
-    except OSError:
-        return [pid]
 
 
 def cpu_by_part(parts: dict[str, list[int]]) -> dict[str, float]:
