@@ -7,6 +7,7 @@ SQL is written once with `%s` placeholders; the SQLite side translates them.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 
 import orjson
 import psycopg
+import psycopg.conninfo
 from eventsourcing.persistence import EnvType
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from psycopg.rows import dict_row
@@ -140,7 +142,7 @@ class PostgresDatabase(Database):
         self.schema = schema
         self.pool = ConnectionPool(
             url, min_size=min_size, max_size=max_size, open=True, timeout=10,
-            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}",
+            kwargs={"row_factory": dict_row, "options": session_options(url, schema),
                     "autocommit": False},
             check=ConnectionPool.check_connection,
         )
@@ -164,6 +166,14 @@ class PostgresDatabase(Database):
 
     def close(self) -> None:
         self.pool.close()
+
+
+def session_options(url: str, schema: str) -> str:
+    """The connection's `options`: what the operator already set (the URL's `options`, else the
+    PGOPTIONS environment variable, which libpq ignores once `options` is given), then the schema
+    to search first."""
+    given = psycopg.conninfo.conninfo_to_dict(url).get("options") or os.environ.get("PGOPTIONS", "")
+    return f"{given} -c search_path={schema}".strip()
 
 
 class SharedPostgresFactory(PostgresFactory):

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from domain.tracked_event import check_event
+from infrastructure.database import PostgresDatabase
 from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.settings import PIPELINE_PLACE_POOL_SIZE, Settings, pool_budget
 from interfaces.bootstrap import Beacon, all_projections, bootstrap
@@ -188,3 +189,26 @@ def test_exception_reports_and_batches_share_the_smallest_pool(settings: Setting
         assert app.usage(workspace_id, 10**6)["used"] == 1 + 6 + 120
     finally:
         beacon.close()
+
+
+@pytest.mark.parametrize("where", ["environment", "url"])
+def test_read_model_connections_keep_the_operators_session_settings(
+        where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session settings the operator gives in PGOPTIONS or in the URL's `options` reach the
+    read-model pools too, beside the schema Beacon searches first (libpq reads PGOPTIONS only
+    when the connection names no `options` of its own)."""
+    url = require_postgres()
+    if where == "environment":
+        monkeypatch.setenv("PGOPTIONS", "-c work_mem=7MB -c statement_timeout=4321")
+    else:
+        monkeypatch.setenv("PGOPTIONS", "-c work_mem=1MB")
+        url += ("&" if "?" in url else "?") + "options=-c%20work_mem%3D7MB%20-c%20statement_timeout%3D4321"
+    with fresh_schema() as schema:
+        database = PostgresDatabase(url, schema)
+        try:
+            row = database.query("SELECT current_setting('work_mem') AS work_mem,"
+                                 " current_setting('statement_timeout') AS timeout,"
+                                 " current_setting('search_path') AS path")[0]
+        finally:
+            database.close()
+    assert row == {"work_mem": "7MB", "timeout": "4321ms", "path": schema}
