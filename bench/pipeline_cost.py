@@ -1,7 +1,7 @@
 """Pipeline cost (issue 19): ingest throughput with the enrichment and alert pipeline running,
 beside the same ingest without it, in one run.
 
-    .venv/bin/python bench/pipeline_cost.py [--rounds 3] [--batches 300] [--clients 4]
+    .venv/bin/python bench/pipeline_cost.py [--rounds 4] [--batches 300] [--clients 4]
         [--workers 2] [--alert-rules 20] [--on all|enrichment|alerts] [--pin]
         [--database-url URL] [--redis-url URL]
 
@@ -17,8 +17,8 @@ dated in March), so they are evaluated and never fire. Before each timed part it
 start and catch up untimed (every projection at the head of its log, and in the on mode alert
 evaluation too), so a part pays only for what its own batches cost; after it, how long they took
 to catch up again is printed (a pipeline that falls behind shows there, not in the rate). Each
-round times one part of each mode, in alternating order (off first, then on first), with
-bench/ingest.py's clients; the figure is the median of the rounds' on/off ratios (target >=
+round times one part of each mode, in alternating order (off first, then on first: keep the
+number of rounds even, as later parts in a run are slower), with bench/ingest.py's clients; the figure is the median of the rounds' on/off ratios (target >=
 0.90). Not a test: run it on demand, record the figures in docs/performance.md.
 
 `--pin` stands in for the production shape's separate machines on this one: while a part is
@@ -220,7 +220,8 @@ def timed_part(mode: str, shape: tuple[str, str, str], base: str, keys: tuple[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="an even number, so as many rounds time off first as on first")
     parser.add_argument("--batches", type=int, default=300, help="of 1000 events, per timed part")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="API processes")
