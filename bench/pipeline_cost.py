@@ -18,7 +18,8 @@ start and catch up untimed (every projection at the head of its log, and in the 
 evaluation too), so a part pays only for what its own batches cost; after it, how long they took
 to catch up again is printed (a pipeline that falls behind shows there, not in the rate). Each
 round times one part of each mode, in alternating order (off first, then on first: keep the
-number of rounds even, as later parts in a run are slower), with bench/ingest.py's clients; the figure is the median of the rounds' on/off ratios (target >=
+number of rounds even, as which mode goes first moves a round's ratio by up to 0.1), with
+bench/ingest.py's clients; the figure is the median of the rounds' on/off ratios (target >=
 0.90). Not a test: run it on demand, record the figures in docs/performance.md.
 
 `--pin` stands in for the production shape's separate machines on this one: while a part is
