@@ -25,8 +25,11 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from infrastructure.settings import URL_KEY
+
 Row = dict[str, Any]
-_SHARED_KEYS = ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DBNAME", "POSTGRES_USER", "POSTGRES_SCHEMA")
+_SHARED_KEYS = ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DBNAME", "POSTGRES_USER", "POSTGRES_SCHEMA",
+                URL_KEY)
 
 
 class Cursor(Protocol):
@@ -176,7 +179,26 @@ def session_options(url: str, schema: str) -> str:
     return f"{given} -c search_path={schema}".strip()
 
 
-class SharedPostgresFactory(PostgresFactory):
+def connection_parameters(url: str) -> dict[str, Any]:
+    """What the URL says beyond what the eventsourcing library takes apart (database, host, port,
+    user, password: infrastructure/settings.py `eventsourcing_env`): `sslmode`, `options`,
+    `application_name`, ... which its pool would otherwise connect without."""
+    taken = {"dbname", "host", "port", "user", "password"}
+    return {k: v for k, v in psycopg.conninfo.conninfo_to_dict(url).items() if k not in taken}
+
+
+class UrlPostgresFactory(PostgresFactory):
+    """The library's PostgreSQL persistence, connecting with the whole database URL: the library
+    takes its database, host, port, user and password apart, and its pool gets the rest here."""
+
+    def __init__(self, env: EnvType | Any):
+        super().__init__(env)
+        kwargs = self.datastore.pool.kwargs  # the library's dict: its pool connects on first use
+        assert isinstance(kwargs, dict)
+        kwargs.update(connection_parameters(self.env.get(URL_KEY) or ""))
+
+
+class SharedPostgresFactory(UrlPostgresFactory):
     """The library's PostgreSQL persistence, except that every application built with it in one
     process, on one database and schema, shares one datastore, so one pool of connections: the
     quieter applications' short transactions do not need a pool each (settings.pool_budget).

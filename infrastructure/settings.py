@@ -101,6 +101,7 @@ RECORDERS = {
 # one pool of this many connections per process: their transactions are short (a key lookup, a
 # beat, an incident's change, a deploy) and, unlike ingestion, never many at once.
 SHARED_POOL_SIZE = 2
+URL_POOL_FACTORY = "infrastructure.database:UrlPostgresFactory"
 SHARED_POOL_FACTORY = "infrastructure.database:SharedPostgresFactory"
 # The enrichment pipeline moves its place after every page, on the live streams' path: on a
 # connection of its own (opened on first use, so only a process that runs the pipeline holds it),
@@ -114,6 +115,11 @@ def pool_budget(settings: Settings) -> int:
     pipeline (README, "The production shape"): the Telemetry application's pool (N kept open, as
     many more under bursts), the read models' N and the shared pool of the others."""
     return 3 * settings.db_pool_size + SHARED_POOL_SIZE
+
+
+# The whole database URL in the library's environment, beside the parts it takes apart: the
+# event store's pool connects with the rest of it too (infrastructure/database.py).
+URL_KEY = "BEACON_DATABASE_URL"
 
 
 def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
@@ -135,13 +141,14 @@ def eventsourcing_env(settings: Settings, app_name: str) -> dict[str, str]:
     # POSTGRES_ENABLE_DB_FUNCTIONS stays unset: it drops the table lock that keeps the log gap-free.
     return {
         **common,
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": URL_POOL_FACTORY,
         "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
         "POSTGRES_HOST": url.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(url.port or 5432),
         "POSTGRES_USER": unquote(url.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_SCHEMA": settings.db_schema,
+        URL_KEY: settings.database_url,  # the rest of it: infrastructure/database.py
         **_pool(settings, app_name),
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "5",

@@ -20,7 +20,6 @@ import psycopg
 import pytest
 
 from domain.tracked_event import check_event
-from infrastructure.database import PostgresDatabase
 from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.settings import PIPELINE_PLACE_POOL_SIZE, Settings, pool_budget
 from interfaces.bootstrap import Beacon, all_projections, bootstrap
@@ -191,24 +190,43 @@ def test_exception_reports_and_batches_share_the_smallest_pool(settings: Setting
         beacon.close()
 
 
+SETTINGS_SQL = ("SELECT current_setting('work_mem') AS work_mem,"
+                " current_setting('statement_timeout') AS timeout,"
+                " current_setting('application_name') AS name")
+
+
 @pytest.mark.parametrize("where", ["environment", "url"])
-def test_read_model_connections_keep_the_operators_session_settings(
-        where: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Session settings the operator gives in PGOPTIONS or in the URL's `options` reach the
-    read-model pools too, beside the schema Beacon searches first (libpq reads PGOPTIONS only
-    when the connection names no `options` of its own)."""
+def test_every_connection_keeps_the_operators_session_settings(
+        where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session settings the operator gives in PGOPTIONS or in the URL (its `options`, and any
+    other parameter, here `application_name`) reach every pool of a Beacon: the read models',
+    beside the schema Beacon searches first (libpq reads PGOPTIONS only when the connection names
+    no `options` of its own), and each application's event store, whose library takes only the
+    URL's database, host, port, user and password apart."""
     url = require_postgres()
     if where == "environment":
         monkeypatch.setenv("PGOPTIONS", "-c work_mem=7MB -c statement_timeout=4321")
+        monkeypatch.setenv("PGAPPNAME", "beacon-settings-test")
     else:
         monkeypatch.setenv("PGOPTIONS", "-c work_mem=1MB")
-        url += ("&" if "?" in url else "?") + "options=-c%20work_mem%3D7MB%20-c%20statement_timeout%3D4321"
+        monkeypatch.setenv("PGAPPNAME", "not-this-one")
+        url += (("&" if "?" in url else "?") + "application_name=beacon-settings-test"
+                "&options=-c%20work_mem%3D7MB%20-c%20statement_timeout%3D4321")
+    expected = {"work_mem": "7MB", "timeout": "4321ms", "name": "beacon-settings-test"}
     with fresh_schema() as schema:
-        database = PostgresDatabase(url, schema)
+        beacon = bootstrap(Settings(env="test", data_dir=tmp_path, admin_token="x" * 32,
+                                    database_url=url, db_schema=schema))
         try:
-            row = database.query("SELECT current_setting('work_mem') AS work_mem,"
-                                 " current_setting('statement_timeout') AS timeout,"
-                                 " current_setting('search_path') AS path")[0]
+            read_models = {name: database.query(SETTINGS_SQL + ", current_setting('search_path')"
+                                                " AS path")[0]
+                           for name, database in beacon.databases.items()}
+            stores = {}
+            for app in (beacon.workspaces, beacon.statuspages, beacon.telemetry,
+                        beacon.monitoring, beacon.exports, beacon.configuration, beacon.alerts):
+                with app.factory.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+                    cursor.execute(SETTINGS_SQL)
+                    stores[app.name] = cursor.fetchone()
         finally:
-            database.close()
-    assert row == {"work_mem": "7MB", "timeout": "4321ms", "path": schema}
+            beacon.close()
+    assert read_models and all(row == {**expected, "path": schema} for row in read_models.values())
+    assert len(stores) == 7 and all(row == expected for row in stores.values()), stores
