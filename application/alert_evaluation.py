@@ -5,7 +5,10 @@ threshold rules on the event names it carries; an exception report: the workspac
 rules; a monitor's flip: the rules on that monitor), at the moment it happened, as soon as the read
 models have it (each source's `ready`); a grid of
 instants every `TICK` re-evaluates every rule, so a window that empties ("fewer than N", or a
-firing rule falling back) is noticed without an event. The positions read (log and grid) are
+firing rule falling back) is noticed without an event. Both are evaluated in time order, only up to
+a horizon the read models have certainly reached: before the first entry they do not have yet,
+and `settle` before now (a request received a moment ago may not be in the log yet). So an instant
+is never judged on a read model that is still behind it. The positions read (log and grid) are
 kept; a crash between a firing and keeping the position evaluates that instant again, and the
 rule, already firing, does not fire twice. A preview evaluates the same instants with the same
 code on a rule that is never saved.
@@ -103,8 +106,18 @@ class LogSource:
     name: str
     app: Any
     topics: tuple[str, ...]
-    ready: Callable[[], int]
+    ready: Callable[[list[dict[str, Any]]], int]  # given the live rules (what they measure)
     touched: Callable[[Any, Watched], Iterable[Touch]]
+    moment: Callable[[Any], datetime]  # when an entry happened, on Beacon's clock
+
+
+def received(event: Any) -> datetime:
+    """When the API received a batch (a report's event is recorded as it is received)."""
+    return getattr(event, "received_at", None) or event.timestamp
+
+
+def recorded(event: Any) -> datetime:
+    return event.timestamp  # type: ignore[no-any-return]
 
 
 TELEMETRY_TOPICS = (get_topic(EventBatch.Accepted), get_topic(ExceptionReport.Reported))
@@ -157,21 +170,34 @@ class AlertEvaluation:
     # Whether maintenance in progress covers a monitor (issue 22: a monitor under maintenance
     # sends no alerts). Asked when the rule is evaluated, seconds after the flip it follows.
     under_maintenance: Callable[[UUID], bool] = lambda _: False
+    # How long after a moment its requests are surely in the log: a batch received then may be
+    # committed a little later (BEACON_ALERT_SETTLE_SECONDS).
+    settle: timedelta = timedelta(seconds=1)
+    due: datetime | None = None  # after a run: when entries it left for being recent are settled
 
     def run(self) -> int:
         """Evaluate, in time order, the rules new log entries may have changed (at the moments
-        they happened) and every rule at the grid's new instants; returns how many rules changed
-        state. Positions are kept after: evaluating an instant twice changes nothing."""
+        they happened) and every rule at the grid's new instants, up to the horizon; returns how
+        many rules changed state. Positions are kept after: evaluating an instant twice changes
+        nothing. `due` says when entries left for being too recent can be evaluated."""
         rules = [r for kind in self.meters for r in self.rules.rules(kind)]
         by_touch = watchers(rules)
         watched = watched_by(by_touch)
+        readiness = [(source, source.ready(rules)) for source in self.sources]
+        now = self.clock()
+        horizon = now - self.settle
+        for source, ready in readiness:
+            behind = self._first_unready(source, ready)
+            if behind is not None:  # its read models do not have this entry yet: stop before it
+                horizon = min(horizon, behind - timedelta(microseconds=1))
+        self.due = None
         work: list[tuple[datetime, dict[str, Any]]] = []
         positions = {}
-        for source in self.sources:
-            positions[source.name], moments = self._new_entries(source, watched)
+        for source, ready in readiness:
+            positions[source.name], moments = self._new_entries(source, watched, ready, horizon)
             work += [(at, rule) for at, touched in moments.items()
                      for key in touched for rule in by_touch.get(key, ())]
-        grid = self._new_grid_instants()
+        grid = self._new_grid_instants(horizon)
         if grid:
             work += [(at, rule) for at in grid for rule in rules]
         changed = sum(self.evaluate(rule, at) for at, rule in sorted(work, key=lambda w: w[0]))
@@ -181,27 +207,46 @@ class AlertEvaluation:
             self.positions.put("tick", micros(grid[-1]))
         return changed
 
-    def _new_entries(self, source: LogSource,
-                     watched: Watched) -> tuple[int, dict[datetime, set[tuple[str, str]]]]:
+    def _first_unready(self, source: LogSource, ready: int) -> datetime | None:
+        """When the first entry past what the source's read models have happened (None: they
+        have every entry)."""
+        after = source.app.recorder.select_notifications(
+            start=ready + 1, limit=1, topics=list(source.topics))
+        return source.moment(source.app.mapper.to_domain_event(after[0])) if after else None
+
+    def _new_entries(self, source: LogSource, watched: Watched, ready: int, horizon: datetime
+                     ) -> tuple[int, dict[datetime, set[tuple[str, str]]]]:
         """The log's position once read, and per page the latest moment each watched
-        (workspace, subject) was touched: what the source's read models have, up to `ready`."""
-        position, ready = self.positions.get(source.name) or 0, source.ready()
+        (workspace, subject) was touched: what the source's read models have, up to `ready`,
+        and only entries that happened by the horizon (the next run reads the rest)."""
+        position = self.positions.get(source.name) or 0
         moments: dict[datetime, set[tuple[str, str]]] = {}
         while position < ready:
             notifications = source.app.recorder.select_notifications(
                 start=position + 1, limit=PAGE, stop=ready, topics=list(source.topics))
             latest: dict[tuple[str, str], datetime] = {}
+            stopped = False
             for notification in notifications:
-                for workspace, subject, at in source.touched(
-                        source.app.mapper.to_domain_event(notification), watched):
+                event = source.app.mapper.to_domain_event(notification)
+                happened = source.moment(event)
+                if happened > horizon:
+                    settled = happened + self.settle
+                    self.due = settled if self.due is None else min(self.due, settled)
+                    stopped = True
+                    break
+                for workspace, subject, at in source.touched(event, watched):
                     latest[workspace, subject] = max(at, latest.get((workspace, subject), at))
+                position = notification.id
             for key, at in latest.items():
                 moments.setdefault(at, set()).add(key)
-            position = notifications[-1].id if len(notifications) == PAGE else ready
+            if stopped:
+                break
+            if len(notifications) < PAGE:
+                position = ready
         return position, moments
 
-    def _new_grid_instants(self) -> list[datetime]:
-        now, last = on_grid(self.clock()), self.positions.get("tick")
+    def _new_grid_instants(self, horizon: datetime) -> list[datetime]:
+        now, last = on_grid(horizon), self.positions.get("tick")
         first = now if last is None else from_micros(last) + TICK
         first = max(first, now - TICK * (MAX_CATCH_UP_TICKS - 1))
         return [first + TICK * n for n in range(int((now - first) / TICK) + 1)] \

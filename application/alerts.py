@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,7 +16,7 @@ from domain.errors import AlertNotFoundError, NotFoundError, check_version
 from domain.ids import new_id
 from domain.time import iso
 
-STATE_EVENTS = (Alert.Created, Alert.Fired, Alert.Resolved)
+STATE_EVENTS = (Alert.Created, Alert.Fired, Alert.Notified, Alert.Resolved)
 
 
 def with_ids(channels: object) -> object:
@@ -40,26 +41,44 @@ def alert_json(alert: Alert, *, secrets: bool = False) -> dict[str, Any]:
 
 
 def state_change(event: Any) -> dict[str, Any]:
-    """One history entry: the state a rule entered, when, and the value that caused it."""
-    if isinstance(event, Alert.Created):
-        return {"version": event.originator_version, "state": "ok", "at": event.timestamp,
-                "value": None, "notified": [], "suppressed": None}
-    return {"version": event.originator_version,
-            "state": "firing" if isinstance(event, Alert.Fired) else "resolved",
-            "at": event.timestamp, "value": event.value, "notified": event.channels,
-            "suppressed": getattr(event, "suppressed", None)}
+    """One history entry: the state a rule entered, when, the value that caused it and why: a
+    new condition starts again from `ok`, and a firing told late (once its mute, cooldown or
+    maintenance was over) is a second `firing` entry."""
+    entry = {"version": event.originator_version, "at": event.timestamp, "value": None,
+             "notified": [], "suppressed": None, "reason": None}
+    if isinstance(event, Alert.Created | Alert.Changed):
+        reason = "created" if isinstance(event, Alert.Created) else "condition changed"
+        return {**entry, "state": "ok", "reason": reason}
+    return {**entry, "state": "resolved" if isinstance(event, Alert.Resolved) else "firing",
+            "value": event.value, "notified": event.channels,
+            "suppressed": getattr(event, "suppressed", None),
+            "reason": "told late" if isinstance(event, Alert.Notified) else None}
+
+
+def is_state_change(event: Any) -> bool:
+    return isinstance(event, STATE_EVENTS) or (
+        isinstance(event, Alert.Changed) and "condition" in event.fields)
 
 
 class AlertsApplication(BeaconApplication):
     """Alert rules: written by people, fired and resolved by evaluation."""
 
     name = "Alerts"
+    # Refuses a webhook URL whose host is not public, when a rule is written (the composition root
+    # sets it; sending checks again, as a name can come to resolve elsewhere).
+    check_channel_url: Callable[[str], None] | None = None
+
+    def check_channels(self, alert: Alert) -> None:
+        if self.check_channel_url is not None:
+            for channel in alert.channels:
+                self.check_channel_url(channel["url"])
 
     def create_alert(self, workspace_id: UUID, *, name: str, condition: object,
                      channels: object, cooldown_seconds: object, actor: Actor) -> Alert:
         alert = Alert.create(alert_id=new_id(), workspace_id=workspace_id, name=name,
                              condition=condition, channels=with_ids(channels),
                              cooldown_seconds=cooldown_seconds, actor=actor, at=self.clock())
+        self.check_channels(alert)
         self.save(alert)
         return alert
 
@@ -72,6 +91,17 @@ class AlertsApplication(BeaconApplication):
             raise AlertNotFoundError("alert not found")
         return alert
 
+    def alerts(self, workspace_id: UUID, alert_ids: list[str]) -> list[Alert]:
+        """These alerts of the workspace, in this order, leaving out any deleted since the list
+        of ids was read (a read model a moment behind the log)."""
+        found = []
+        for alert_id in alert_ids:
+            try:
+                found.append(self.get_alert(workspace_id, UUID(alert_id)))
+            except AlertNotFoundError:
+                continue
+        return found
+
     @retry_on_conflict
     def change_alert(self, workspace_id: UUID, alert_id: UUID, *, actor: Actor,
                      expected_version: int | None, **given: Any) -> Alert:
@@ -80,6 +110,8 @@ class AlertsApplication(BeaconApplication):
         if "channels" in given:
             given["channels"] = with_ids(given["channels"])
         alert.change(actor=actor, at=self.clock(), **given)
+        if "channels" in given:
+            self.check_channels(alert)
         self.save(alert)
         return alert
 
@@ -98,10 +130,10 @@ class AlertsApplication(BeaconApplication):
         self.save(alert)
 
     def alert_history(self, workspace_id: UUID, alert_id: UUID) -> list[dict[str, Any]]:
-        """Every state change of a rule, oldest first (ok, firing, resolved)."""
+        """Every state change of a rule, oldest first (ok, firing, resolved; see
+        `state_change`)."""
         self.get_alert(workspace_id, alert_id)
-        return [state_change(e) for e in self.events.get(alert_id)
-                if isinstance(e, STATE_EVENTS)]
+        return [state_change(e) for e in self.events.get(alert_id) if is_state_change(e)]
 
     @retry_on_conflict
     def observe(self, alert_id: UUID, value: float, *, at: datetime,

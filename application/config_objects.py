@@ -137,6 +137,7 @@ class ConfiguredObjects:
             if any(isinstance(e, (Alert.Created, Alert.Changed)) and
                    (isinstance(e, Alert.Created) or "channels" in e.fields)
                    for e in alert.pending_events):
+                self.alerts.check_channels(alert)
                 changes.created.append({"kind": "alert", "name": name, "id": str(alert.id),
                                         "channels": alert.channels})  # new secrets: shown once
             changes.add(self.alerts, alert)

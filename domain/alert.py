@@ -4,7 +4,8 @@ A rule is `ok` or `firing`. Each evaluation observes a value at an instant; cros
 fires, falling back resolves. Firing and resolving are events (DESIGN.md decision 10), carrying the
 value that caused them and the channels told, so history answers "why did it fire" and a restart
 that evaluates the same instant again finds the rule already firing: the event is the idempotency
-key. A firing inside the cooldown, or while muted, is recorded but tells no channel.
+key. A firing inside the cooldown, or while muted, is recorded but tells no channel; if it is
+still firing when that is over, the channels are told then (`Notified`).
 """
 
 from __future__ import annotations
@@ -243,6 +244,17 @@ class Alert(Aggregate):
             if self.channels:
                 aggregate.last_notified_at = self.timestamp
 
+    class Notified(Aggregate.Event):
+        """Still firing at `timestamp`, and told now: the firing was recorded while muted, in
+        the cooldown or under maintenance, and that is over."""
+
+        value: float
+        channels: list[str]
+
+        def apply(self, aggregate: Alert) -> None:
+            aggregate.firing_notified = True
+            aggregate.last_notified_at = self.timestamp
+
     class Resolved(Aggregate.Event):
         """The value fell back at `timestamp`; the channels told of the firing are told too."""
 
@@ -254,15 +266,22 @@ class Alert(Aggregate):
 
     def observe(self, value: float, *, at: datetime, maintenance: bool = False) -> bool:
         """Evaluate the rule on `value` seen at `at`; whether its state changed. An observation
-        older than the last state change is stale (it was evaluated already) and ignored. A
+        older than the last state change is stale (it was evaluated already) and ignored, as is
+        one from before the rule existed (a worker catching up on instants it missed). A
         firing during `maintenance` of what the rule watches is recorded and tells no one."""
-        if self.deleted or (self.state_since is not None and at < self.state_since):
-            return False
+        if self.deleted or at < self.created_on or (
+                self.state_since is not None and at < self.state_since):
+            return False  # deleted, not yet a rule at `at`, or stale
         firing = crossed(self.condition, value)
         if firing and self.state == "ok":
             suppressed = "maintenance" if maintenance else self._suppressed(at)
             self.trigger_event(self.Fired, timestamp=at, value=value, suppressed=suppressed,
                                channels=[] if suppressed else [c["id"] for c in self.channels])
+            return True
+        if (firing and self.state == "firing" and not self.firing_notified and self.channels
+                and not maintenance and self._suppressed(at) is None):
+            self.trigger_event(self.Notified, timestamp=at, value=value,
+                               channels=[c["id"] for c in self.channels])
             return True
         if not firing and self.state == "firing":
             channels = [c["id"] for c in self.channels] if self.firing_notified else []

@@ -92,8 +92,16 @@ class SqlThresholdMeter:
 
     def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
                  end: datetime) -> list[datetime]:
-        query = event_query(workspace_id, condition, micros(start), micros(end) + 1)
-        return [from_micros(t) for t in self.analytics.instants(query)]
+        """When batches carrying the rule's event arrived in [start, end], as live evaluation
+        reacts to them (at arrival, not at the events' own time), leaving out events that came
+        after their window had passed (they change no value there)."""
+        first, last = micros(start), micros(end)
+        return [from_micros(int(t)) for (t,) in self.analytics.rows(Sql(
+            f"SELECT DISTINCT ev.received_at FROM {EVENTS.name} ev WHERE ev.workspace_id = %s "
+            "AND ev.name = %s AND ev.timestamp > %s AND ev.timestamp <= %s "
+            "AND ev.received_at >= %s AND ev.received_at <= %s ORDER BY 1",
+            [workspace_id, condition["event"], first - condition["window_seconds"] * 1_000_000,
+             last, first, last]))]
 
 
 def window_of(condition: dict[str, Any], at: datetime) -> tuple[int, int]:

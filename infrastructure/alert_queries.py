@@ -21,6 +21,8 @@ class SqlAlertQueries(AlertQueries):
                     limit: int) -> AlertPage:
         where = "workspace_id = %s AND deleted_at IS NULL"
         params: list[Any] = [workspace_id]
+        total = self.db.query(f"SELECT COUNT(*) AS n FROM {ALERTS.name} WHERE {where}",
+                              params)[0]["n"]
         if after is not None:
             where += " AND (created_at > %s OR (created_at = %s AND id > %s))"
             params += [after[0], after[0], after[1]]
@@ -29,7 +31,7 @@ class SqlAlertQueries(AlertQueries):
         items = rows[:limit]
         more = len(rows) > limit
         last = (int(items[-1]["created_at"]), items[-1]["id"]) if more and items else None
-        return AlertPage(items=items, has_more=more, next_cursor=last)
+        return AlertPage(items=items, has_more=more, next_cursor=last, total=int(total))
 
     def rules(self, kind: str, workspace_id: str | None = None) -> list[dict[str, Any]]:
         where, params = "kind = %s AND deleted_at IS NULL", [kind]

@@ -84,12 +84,6 @@ class SqlAnalyticsQueries(AnalyticsQueries):
         found = self.rows(self._measured(query, Sql("0")))
         return float(found[0][1]) if found else 0.0
 
-    def instants(self, query: EventQuery) -> list[int]:
-        """The distinct moments (µs) of the question's events, oldest first (alert previews)."""
-        source = self._source(query)
-        return [int(t) for (t,) in self.rows(Sql(
-            f"SELECT DISTINCT e.timestamp FROM {source.text} ORDER BY 1", source.params))]
-
     def funnel(self, query: FunnelQuery) -> Funnel:
         names = step_names(query.steps)
         cases = " ".join(f"WHEN %s THEN {n}" for n in range(len(names)))

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     geoip_db: Path | None = None
     # Run the enrichment pipeline where projections run (off: events get no hash, geo or device).
     enrichment: bool = True
+    # Alert rules judge a moment once this long has passed: a request received then may still be
+    # on its way into the log (the delay from a crossing to its webhook grows by as much).
+    alert_settle_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
 
     @field_validator("database_url")
     @classmethod

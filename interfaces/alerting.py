@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from application.alert_evaluation import (
@@ -11,6 +13,8 @@ from application.alert_evaluation import (
     TELEMETRY_TOPICS,
     AlertEvaluation,
     LogSource,
+    received,
+    recorded,
     touched_by_monitoring,
     touched_by_telemetry,
 )
@@ -18,6 +22,7 @@ from application.alerts import AlertsApplication
 from application.base import Clock
 from application.monitoring import MonitoringApplication
 from application.telemetry import TelemetryApplication
+from domain.enrichment import DIMENSIONS
 from infrastructure.alert_meters import SqlExceptionGroupMeter, SqlMonitorMeter, SqlThresholdMeter
 from infrastructure.alert_queries import SqlAlertQueries, SqlEvaluationPositions
 from infrastructure.analytics_queries import SqlAnalyticsQueries
@@ -26,22 +31,35 @@ from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.webhook_deliveries import SqlDeliveryStore, attempts_table, state_table
 from projections.alerts import ALERT_DELIVERIES
 
-# The read models alert rules are measured on.
-MEASURED = ("events", "event_seconds", "exceptions", "monitors")
+# The read models alert rules are measured on; `enriched_events` only by rules that filter on
+# an enriched field ($country, …).
+MEASURED = ("events", "event_seconds", "exceptions", "monitors", "enriched_events")
+
+
+def filters_enriched(rule: dict[str, Any]) -> bool:
+    return any(f.get("key") in DIMENSIONS for f in rule["condition"].get("filters") or ())
 
 
 def alert_sources(runners: list[ProjectionRunner], telemetry: TelemetryApplication,
                   monitoring: MonitoringApplication) -> list[LogSource]:
-    """The logs alert evaluation follows, each as far as the read models it measures have come."""
+    """The logs alert evaluation follows, each as far as the read models it measures have come:
+    while a rule filters on an enriched field, as far as the enrichment has come too (an event
+    is in that rule's count only once its country, browser, … are known)."""
     position = {r.name: r.store.position for r in runners if r.name in MEASURED}
 
-    def telemetry_ready() -> int:
-        return min(position["events"](), position["event_seconds"](), position["exceptions"]())
+    def telemetry_ready(rules: list[dict[str, Any]]) -> int:
+        ready = min(position["events"](), position["event_seconds"](), position["exceptions"]())
+        if any(filters_enriched(rule) for rule in rules):
+            ready = min(ready, position["enriched_events"]())
+        return ready
+
+    def monitoring_ready(rules: list[dict[str, Any]]) -> int:
+        return position["monitors"]()
 
     return [LogSource("telemetry", telemetry, TELEMETRY_TOPICS, telemetry_ready,
-                      touched_by_telemetry),
-            LogSource("monitoring", monitoring, MONITORING_TOPICS, position["monitors"],
-                      touched_by_monitoring)]
+                      touched_by_telemetry, received),
+            LogSource("monitoring", monitoring, MONITORING_TOPICS, monitoring_ready,
+                      touched_by_monitoring, recorded)]
 
 
 def alert_deliveries(db: Database) -> SqlDeliveryStore:
@@ -55,7 +73,8 @@ def alert_deliveries(db: Database) -> SqlDeliveryStore:
 def evaluation(alerts: AlertsApplication, rules: SqlAlertQueries, analytics: SqlAnalyticsQueries,
                databases: dict[str, Database], runners: list[ProjectionRunner],
                telemetry: TelemetryApplication, monitoring: MonitoringApplication,
-               clock: Clock, under_maintenance: Callable[[UUID], bool]) -> AlertEvaluation:
+               clock: Clock, under_maintenance: Callable[[UUID], bool],
+               settle_seconds: float) -> AlertEvaluation:
     """Alert evaluation with one meter per kind of condition, following both logs."""
     positions = SqlEvaluationPositions(databases["Alerts"])
     positions.create_tables()
@@ -64,4 +83,5 @@ def evaluation(alerts: AlertsApplication, rules: SqlAlertQueries, analytics: Sql
         meters={"threshold": SqlThresholdMeter(analytics),
                 "exception_group": SqlExceptionGroupMeter(databases["Telemetry"]),
                 "monitor": SqlMonitorMeter(databases["Monitoring"])},
-        sources=alert_sources(runners, telemetry, monitoring), under_maintenance=under_maintenance)
+        sources=alert_sources(runners, telemetry, monitoring), under_maintenance=under_maintenance,
+        settle=timedelta(seconds=settle_seconds))

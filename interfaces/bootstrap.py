@@ -71,6 +71,7 @@ from infrastructure.table_creation import one_creator_at_a_time
 from infrastructure.telemetry_queries import SqlTelemetryQueries
 from infrastructure.user_agents import UserAgentParser
 from infrastructure.visitor_salts import SqlVisitorSalts
+from infrastructure.webhook_addresses import check_public_url
 from infrastructure.webhook_deliveries import ATTEMPTS, STATE, SqlDeliveryStore, attempts_table, state_table
 from infrastructure.webhook_sender import HttpWebhookSender
 from infrastructure.workspace_purge import SqlWorkspacePurge, purge_plan
@@ -171,6 +172,8 @@ def build(settings: Settings, clock: Clock) -> Beacon:
     exports = ExportsApplication(eventsourcing_env(settings, "Exports"), clock=clock)
     configuration = ConfigurationApplication(eventsourcing_env(settings, "Configuration"), clock=clock)
     alerts = AlertsApplication(eventsourcing_env(settings, "Alerts"), clock=clock)
+    alerts.check_channel_url = partial(check_public_url,
+                                       allow_private=settings.allow_private_webhooks)
     apps: dict[str, BeaconApplication] = {
         a.name: a for a in (workspaces, statuspages, telemetry, monitoring, exports, configuration,
                             alerts)}
@@ -202,7 +205,8 @@ def build(settings: Settings, clock: Clock) -> Beacon:
     analytics = RollupAnalyticsQueries(databases["Telemetry"])
     alert_queries = SqlAlertQueries(databases["Alerts"])
     alert_evaluation = evaluation(alerts, alert_queries, analytics, databases, runners,
-                                  telemetry, monitoring, clock, monitor_links.under_maintenance)
+                                  telemetry, monitoring, clock, monitor_links.under_maintenance,
+                                  settings.alert_settle_seconds)
     salts = SqlVisitorSalts(databases["Telemetry"])
     salts.create_tables()
     telemetry_queries = SqlTelemetryQueries(databases["Telemetry"])

@@ -9,6 +9,7 @@ import-time broker), and the scheduler (started by `Beacon.start_worker`) enqueu
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -197,6 +198,10 @@ def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
         jobs.evaluation_queued.started()  # what moves from now on asks for the next run
         if jobs.evaluate_alerts():
             sweep_alert_webhooks()  # told now, not at the next sweep
+        due = jobs.alert_evaluation.due  # entries left for being too recent: run once they settle
+        if due is not None and jobs.evaluation_queued.claim():
+            wait = (due - jobs.alert_evaluation.clock()).total_seconds()
+            evaluate.send_with_options(delay=max(0, math.ceil(wait * 1000)))
 
     evaluate = actor("evaluate_alerts", evaluate_alerts, retries=0)
 

@@ -25,7 +25,8 @@ ALERTS = Table(
 # The outbox of alert webhooks: `subscriber_id` is the channel, `incident_id` the alert.
 ALERT_DELIVERIES = Table(name="rm_alert_deliveries", columns=DELIVERIES.columns,
                          primary_key=DELIVERIES.primary_key, indexes=DELIVERIES.indexes)
-EVENT_TYPES = {Alert.Fired: "alert.fired", Alert.Resolved: "alert.resolved"}
+EVENT_TYPES = {Alert.Fired: "alert.fired", Alert.Notified: "alert.fired",
+               Alert.Resolved: "alert.resolved"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class AlertPage:
     items: list[dict[str, Any]]
     has_more: bool
     next_cursor: tuple[int, str] | None
+    total: int  # the workspace's rules across all pages
 
 
 class AlertQueries(ABC):
@@ -53,7 +55,8 @@ class AlertsProjection(Projection):
     source = "Alerts"
     tables = (ALERTS, ALERT_DELIVERIES)
     topics = tuple(get_topic(cls) for cls in (
-        Alert.Created, Alert.Changed, Alert.Deleted, Alert.Fired, Alert.Resolved))
+        Alert.Created, Alert.Changed, Alert.Deleted, Alert.Fired, Alert.Notified,
+        Alert.Resolved))
 
     def ops(self, event: Any) -> Iterable[Op]:
         key = {"id": str(event.originator_id)}
@@ -72,7 +75,7 @@ class AlertsProjection(Projection):
             yield Patch(ALERTS.name, key, {"deleted_at": micros(event.timestamp)})
         else:
             yield Patch(ALERTS.name, key, {
-                "state": "firing" if isinstance(event, Alert.Fired) else "ok"})
+                "state": "ok" if isinstance(event, Alert.Resolved) else "firing"})
             yield from self._deliveries(event)
 
     def _deliveries(self, event: Any) -> Iterable[Op]:

@@ -30,6 +30,9 @@ class AlertStateChange:
     notified: list[str] = strawberry.field(description="The channel ids told.")
     suppressed: str | None = strawberry.field(
         description="Why no one was told: muted, cooldown or maintenance.")
+    reason: str | None = strawberry.field(
+        description="created, condition changed (back to ok), or told late (still firing once "
+                    "its mute, cooldown or maintenance was over); null: the value crossed.")
 
 
 @strawberry.type(description="A webhook an alert tells (its secret is shown once, over REST).")
@@ -86,6 +89,7 @@ class AlertEdge:
 class AlertConnection:
     edges: list[AlertEdge]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="The workspace's alert rules, across all pages.")
 
 
 async def alert(info: Ctx, id: strawberry.ID) -> Alert | None:
@@ -107,14 +111,15 @@ async def alerts(info: Ctx, first: int | None = DEFAULT_PAGE_SIZE,
     """The workspace's alert rules, oldest first: `first` (1-100) after the cursor `after`."""
     ctx, limit, position = info.context, min(page_size(first), 100), position_after(after)
 
-    def read() -> tuple[Any, list[AlertAggregate]]:
+    def read() -> tuple[Any, dict[str, AlertAggregate]]:
         page = ctx.beacon.alert_queries.list_alerts(str(ctx.workspace_id), position, limit)
-        return page, [ctx.beacon.alerts.get_alert(ctx.workspace_id, UUID(row["id"]))
-                      for row in page.items]
+        found = ctx.beacon.alerts.alerts(ctx.workspace_id, [row["id"] for row in page.items])
+        return page, {str(alert.id): alert for alert in found}
 
     page, found = await run_in_threadpool(read)
     edges = [AlertEdge(cursor=encode_cursor(int(row["created_at"]), row["id"]),
-                       node=Alert.from_aggregate(item))
-             for row, item in zip(page.items, found, strict=True)]
-    return AlertConnection(edges=edges, page_info=PageInfo(
-        has_next_page=page.has_more, end_cursor=edges[-1].cursor if edges else None))
+                       node=Alert.from_aggregate(found[row["id"]]))
+             for row in page.items if row["id"] in found]  # deleted since the list was read: left out
+    cursor = encode_cursor(*page.next_cursor) if page.next_cursor else None
+    return AlertConnection(edges=edges, total_count=page.total, page_info=PageInfo(
+        has_next_page=page.has_more, end_cursor=edges[-1].cursor if edges else cursor))

@@ -108,9 +108,9 @@ def list_alerts(who: Reader, beacon: BeaconDep, cursor: str | None = None,
         str(who.workspace_id), wire.decode_cursor(cursor) if cursor else None, limit)
     configuration = beacon.configuration.configuration(who.workspace_id)
     body: dict[str, Any] = {
-        "data": [shown(beacon, beacon.alerts.get_alert(who.workspace_id, UUID(row["id"])),
-                       configuration=configuration) for row in page.items],
-        "has_more": page.has_more}
+        "data": [shown(beacon, alert, configuration=configuration)
+                 for alert in beacon.alerts.alerts(who.workspace_id, [row["id"] for row in page.items])],
+        "has_more": page.has_more, "total": page.total}
     if page.next_cursor is not None:
         body["next_cursor"] = wire.encode_cursor(*page.next_cursor)
     return body

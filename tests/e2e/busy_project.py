@@ -41,7 +41,9 @@ class Traces:
 @contextmanager
 def beacon_allowing_webhooks(settings: Settings) -> Iterator[Beacon]:
     """A Beacon with projections running whose subscribers may be on this machine."""
-    beacon = bootstrap(settings.model_copy(update={"allow_private_webhooks": True}))
+    # Alert rules judge what was just received at once (no settle): `fill` evaluates right after.
+    beacon = bootstrap(settings.model_copy(update={"allow_private_webhooks": True,
+                                                   "alert_settle_seconds": 0}))
     beacon.start_projections()
     with closing(beacon):
         yield beacon

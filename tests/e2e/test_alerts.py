@@ -51,9 +51,17 @@ def track(client: TestClient, tenant: Tenant, clock: FakeClock, count: int,
 
 
 def evaluate(beacon: Beacon) -> None:
-    """What the worker does within seconds: project, evaluate, deliver (here, in this thread)."""
+    """What the worker does within seconds: project, evaluate, deliver (here, in this thread).
+    Evaluation judges what was received up to now once it has settled
+    (`BEACON_ALERT_SETTLE_SECONDS` later): the clock stands that much later while it runs."""
     settle(beacon)
-    beacon.jobs.evaluate_alerts()
+    clock, wait = beacon.alert_evaluation.clock, beacon.alert_evaluation.settle
+    assert isinstance(clock, FakeClock)
+    clock.advance(seconds=wait.total_seconds())
+    try:
+        beacon.jobs.evaluate_alerts()
+    finally:
+        clock.advance(seconds=-wait.total_seconds())
     settle(beacon)
     beacon.alert_webhooks.sweep(beacon.alert_webhooks.deliver)
 

@@ -105,7 +105,7 @@ def test_a_member_signs_in_reads_the_overview_and_a_funnel(
     with httpx.Client(base_url=server, timeout=10) as api:
         rule = api.post("/api/v1/alerts", headers={"Authorization": f"Bearer {mine['keys']['secret']}"},
                         json={"name": "Signups stop", "cooldown_seconds": 0,
-                              "channels": [{"type": "webhook", "url": "https://203.0.113.7/hook"}],
+                              "channels": [{"type": "webhook", "url": "https://93.184.216.34/hook"}],
                               "condition": {"type": "threshold", "event": "signed_up",
                                             "window_seconds": 3600, "op": "<", "value": 1}})
         assert rule.status_code == 201, rule.text

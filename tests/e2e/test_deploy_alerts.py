@@ -19,7 +19,7 @@ from tests.receiver import Receiver
 SECRET = "alert-secret-0123456789"
 
 
-def rule(url: str = "https://hooks.example.com/alerts", value: float = 2,
+def rule(url: str = "https://93.184.216.34/alerts", value: float = 2,
          **extra: Any) -> dict[str, Any]:
     return {"condition": {"type": "threshold", "event": "checkout_failed", "metric": "count",
                           "window_seconds": 60, "op": ">", "value": value},
@@ -103,7 +103,7 @@ def test_a_rule_may_watch_a_monitor_of_the_same_file_by_name(
         client: TestClient, tenant: Tenant, beacon: Beacon) -> None:
     key = secret_key(client, tenant)
     watching = {"condition": {"type": "monitor", "trigger": "down", "monitor": "backup"},
-                "channels": [{"url": "https://hooks.example.com/alerts"}]}
+                "channels": [{"url": "https://93.184.216.34/alerts"}]}
     unknown = deploy(client, key, {"alerts": {"backup down": watching}})
     assert unknown.status_code == 422
     assert unknown.json()["error"]["details"][0]["field"] == "alerts.backup down.condition.monitor"

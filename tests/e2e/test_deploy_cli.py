@@ -31,7 +31,7 @@ monitors:
 alerts:
   backup down:
     condition: {type: monitor, trigger: down, monitor: nightly backup}
-    channels: [{url: "https://hooks.example.com/beacon"}]
+    channels: [{url: "https://93.184.216.34/beacon"}]
 """
 
 
@@ -68,7 +68,7 @@ def test_beacon_deploy_previews_then_deploys_beacon_yml(server: str, beacon: Bea
     assert deployed.returncode == 0, deployed.stderr
     assert "created page backend" in deployed.stdout
     assert "created monitor nightly backup (token, shown once: beet_" in deployed.stdout
-    assert "alert backup down: channel https://hooks.example.com/beacon signs with whsec_" \
+    assert "alert backup down: channel https://93.184.216.34/beacon signs with whsec_" \
         in deployed.stdout
     assert "version 1 in force" in deployed.stdout
     refused = httpx.post(f"{server}/v1/events", json=[event(plan="gold")],
@@ -90,7 +90,7 @@ def test_beacon_deploy_refuses_an_invalid_file_before_sending_anything(
     assert "beacon.yml: tracking_plan.on_violation" in failed.stderr
     (tmp_path / "beacon.yml").write_text(
         "alerts:\n  quiet:\n    condition: {type: threshold, event: signup, op: '<', value: 1,"
-        " window_seconds: 5}\n    channels: [{url: 'https://hooks.example.com/b'}]\n")
+        " window_seconds: 5}\n    channels: [{url: 'https://93.184.216.34/b'}]\n")
     failed = beacon_cli("deploy", "--key", "sk_live_" + uuid.uuid4().hex, home=tmp_path)
     assert failed.returncode == 2
     assert "beacon.yml: alerts.quiet" in failed.stderr and "condition.window_seconds" in failed.stderr

@@ -1,0 +1,258 @@
+"""When alert rules are judged: never on a read model still behind the instant, once what was
+received has settled, after the enrichment a rule filters on, never before the rule existed; a
+firing that was muted is told once the mute is over; lists and channels as users meet them.
+
+These Beacons run no projection threads: the tests bring each read model up by hand, so that one
+can be made to lag behind the log on purpose."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.time import iso
+from infrastructure.settings import Settings
+from interfaces.bootstrap import Beacon, bootstrap
+from tests.conftest import FakeClock, Tenant, client_of, data_of, make_tenant, settle
+from tests.e2e.test_alerts import SECRET, evaluate, history, threshold, track
+from tests.receiver import Receiver
+
+LONDON = "81.2.69.160"  # GB in the country data Beacon ships
+MUTE_END = datetime(2026, 4, 4, 12, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def beacon(settings: Settings, clock: FakeClock) -> Iterator[Beacon]:
+    with closing(bootstrap(settings.model_copy(update={"allow_private_webhooks": True}),
+                           clock=clock)) as beacon:
+        yield beacon
+
+
+@pytest.fixture
+def client(beacon: Beacon) -> Iterator[TestClient]:
+    yield from client_of(beacon)
+
+
+@pytest.fixture
+def tenant(client: TestClient) -> Tenant:
+    return make_tenant(client)
+
+
+def rule(client: TestClient, tenant: Tenant, url: str, condition: dict[str, Any],
+         cooldown: int = 0) -> str:
+    created = client.post("/api/v1/alerts", headers=tenant.headers("write"), json={
+        "name": "Checkouts", "condition": condition, "cooldown_seconds": cooldown,
+        "channels": [{"type": "webhook", "url": url, "secret": SECRET}]})
+    return str(data_of(created, 201)["id"])
+
+
+def catch_up_all_but(beacon: Beacon, *behind: str) -> None:
+    """Every read model up to the head of its log, except those named (they lag)."""
+    for runner in beacon.runners:
+        if runner.name not in behind:
+            runner.catch_up()
+
+
+def preview(client: TestClient, tenant: Tenant, condition: dict[str, Any],
+            start: str, end: str) -> list[dict[str, Any]]:
+    return data_of(client.post("/api/v1/alerts/preview", headers=tenant.headers("read"),
+                               json={"condition": condition, "from": start, "to": end}))["changes"]
+
+
+def test_an_instant_is_not_judged_before_the_read_models_have_it(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver) -> None:
+    silence = threshold(op="<", value=1)  # no checkout_failed for a minute
+    track(client, tenant, clock, 1)
+    alert_id = rule(client, tenant, receiver.url, silence)
+    evaluate(beacon)
+    for _ in range(2):  # an event every 55 s: never a silent minute
+        clock.advance(seconds=55)
+        track(client, tenant, clock, 1)
+        evaluate(beacon)
+    clock.advance(seconds=55)  # 12:02:45
+    track(client, tenant, clock, 1)
+    catch_up_all_but(beacon, "events")  # the events read model lags behind this batch
+    clock.advance(seconds=20)  # 12:03:05: the grid instant 12:03:00 is due
+    beacon.jobs.evaluate_alerts()
+    assert [e["state"] for e in history(client, tenant, alert_id)] == ["ok"]
+
+    evaluate(beacon)  # the read model has caught up: 12:02:45's batch, then 12:03:00, are judged
+    assert [e["state"] for e in history(client, tenant, alert_id)] == ["ok"]
+    clock.advance(seconds=60)  # 12:04:05: a silent minute since 12:02:45
+    evaluate(beacon)
+    live = history(client, tenant, alert_id)[1:]
+    assert live == [{"state": "firing", "at": "2026-04-04T12:03:50.000000Z", "value": 0.0}]
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired"]
+    assert preview(client, tenant, silence, "2026-04-04T12:00:00Z", iso(clock())) == live
+
+
+def test_a_moment_just_received_is_judged_once_it_has_settled(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver) -> None:
+    alert_id = rule(client, tenant, receiver.url, threshold())
+    clock.advance(seconds=5)
+    track(client, tenant, clock, 3)
+    settle(beacon)
+    beacon.jobs.evaluate_alerts()  # at the moment it was received: it may not be all in yet
+    assert [e["state"] for e in history(client, tenant, alert_id)] == ["ok"]
+    assert beacon.alert_evaluation.due == clock() + beacon.alert_evaluation.settle
+
+    clock.advance(seconds=beacon.settings.alert_settle_seconds)
+    beacon.jobs.evaluate_alerts()
+    assert history(client, tenant, alert_id)[1:] == [
+        {"state": "firing", "at": "2026-04-04T12:00:05.000000Z", "value": 3.0}]
+    assert beacon.alert_evaluation.due is None
+
+
+def test_a_rule_on_an_enriched_field_waits_for_the_enrichment(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver) -> None:
+    in_britain = threshold(filters=[{"key": "$country", "op": "eq", "value": "GB"}])
+    alert_id = rule(client, tenant, receiver.url, in_britain)
+    clock.advance(seconds=5)
+    response = client.post("/v1/events", headers=tenant.headers("ingest"), json=[
+        {"event_id": str(uuid.uuid4()), "category": "shop", "name": "checkout_failed",
+         "timestamp": iso(clock()), "actor_id": f"user-{n}", "context": {"ip": LONDON}}
+        for n in range(3)])
+    assert response.status_code == 200, response.text
+    clock.advance(seconds=2)
+    catch_up_all_but(beacon, "enrichment", "enriched_events")
+    beacon.jobs.evaluate_alerts()
+    assert [e["state"] for e in history(client, tenant, alert_id)] == ["ok"]
+
+    settle(beacon)  # enriched: the batch is judged at its moment, with its country known
+    beacon.jobs.evaluate_alerts()
+    live = history(client, tenant, alert_id)[1:]
+    assert live == [{"state": "firing", "at": "2026-04-04T12:00:05.000000Z", "value": 3.0}]
+    assert preview(client, tenant, in_britain, "2026-04-04T12:00:00Z", iso(clock())) == live
+
+
+def test_a_rule_never_fires_at_a_moment_before_it_existed(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver) -> None:
+    evaluate(beacon)  # the worker's last run: 12:00
+    clock.advance(hours=1)  # it was down for an hour; the rule is made at 13:00
+    alert_id = rule(client, tenant, receiver.url, threshold(op="<", value=1))
+    created = data_of(client.get(f"/api/v1/alerts/{alert_id}", headers=tenant.headers("read")))
+    evaluate(beacon)  # catches up the grid instants it missed, 12:00:10 to 13:00
+    assert history(client, tenant, alert_id)[1:] == [
+        {"state": "firing", "at": "2026-04-04T13:00:00.000000Z", "value": 0.0}]
+    assert created["created_at"] == "2026-04-04T13:00:00.000000Z"
+
+
+def test_a_muted_firing_is_told_when_the_mute_ends_if_it_still_fires(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver) -> None:
+    alert_id = rule(client, tenant, receiver.url, threshold())
+    data_of(client.post(f"/api/v1/alerts/{alert_id}/mute", json={"until": iso(MUTE_END)},
+                        headers=tenant.headers("write")))
+    for _ in range(9):  # 3 failures every 20 s until 12:03:00: firing all along
+        clock.advance(seconds=20)
+        track(client, tenant, clock, 3)
+        evaluate(beacon)
+        if clock() < MUTE_END:
+            assert receiver.received == []
+    clock.advance(seconds=120)  # quiet: it resolves
+    evaluate(beacon)
+
+    response = client.get(f"/api/v1/alerts/{alert_id}/history", headers=tenant.headers("read"))
+    entries = [{k: e[k] for k in ("state", "at", "suppressed", "reason")}
+               for e in data_of(response)]
+    assert entries[1:] == [
+        {"state": "firing", "at": "2026-04-04T12:00:20.000000Z", "suppressed": "muted",
+         "reason": None},
+        {"state": "firing", "at": "2026-04-04T12:02:00.000000Z", "suppressed": None,
+         "reason": "told late"},
+        {"state": "resolved", "at": "2026-04-04T12:04:00.000000Z", "suppressed": None,
+         "reason": None}]
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired", "alert.resolved"]
+    assert receiver.received[0].json["alert"]["state"] == "firing"
+    assert all(r.signed_with(SECRET) for r in receiver.received)
+
+
+def test_a_firing_inside_the_cooldown_is_told_once_the_cooldown_is_over(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver) -> None:
+    alert_id = rule(client, tenant, receiver.url, threshold(), cooldown=300)
+    track(client, tenant, clock, 3)
+    evaluate(beacon)  # fires, told
+    clock.advance(seconds=70)
+    evaluate(beacon)  # resolves, told
+    for _ in range(14):  # fires again at 12:01:20, inside the cooldown, and keeps firing
+        clock.advance(seconds=20)
+        track(client, tenant, clock, 3)
+        evaluate(beacon)
+    states = [(e["state"], e["suppressed"], e["reason"])
+              for e in data_of(client.get(f"/api/v1/alerts/{alert_id}/history",
+                                          headers=tenant.headers("read")))]
+    assert states[1:] == [("firing", None, None), ("resolved", None, None),
+                          ("firing", "cooldown", None), ("firing", None, "told late")]
+    assert [r.json["type"] for r in receiver.received] == [
+        "alert.fired", "alert.resolved", "alert.fired"]
+    assert receiver.received[-1].json["alert"]["state_since"] == "2026-04-04T12:01:30.000000Z"
+
+
+def test_a_new_condition_is_in_the_history_and_lists_leave_out_a_rule_just_deleted(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver) -> None:
+    kept = rule(client, tenant, receiver.url, threshold())
+    gone = rule(client, tenant, receiver.url, threshold(value=10))
+    track(client, tenant, clock, 3)
+    evaluate(beacon)
+    clock.advance(seconds=10)
+    changed = client.patch(f"/api/v1/alerts/{kept}", headers=tenant.headers("write"),
+                           json={"condition": threshold(value=5)})
+    data_of(changed)
+    assert [(e["state"], e["reason"]) for e in data_of(client.get(
+        f"/api/v1/alerts/{kept}/history", headers=tenant.headers("read")))] == [
+        ("ok", "created"), ("firing", None), ("ok", "condition changed")]
+
+    settle(beacon)
+    assert client.delete(f"/api/v1/alerts/{gone}", headers=tenant.headers("write")).status_code == 204
+    # the alerts read model has not caught up with the deletion yet
+    listed = client.get("/api/v1/alerts", headers=tenant.headers("read"))
+    assert listed.status_code == 200, listed.text
+    assert [a["id"] for a in listed.json()["data"]] == [kept]
+    graphql = client.post("/graphql", headers=tenant.headers("read"), json={
+        "query": "{ alerts { totalCount edges { node { id } } } }"})
+    assert graphql.status_code == 200 and "errors" not in graphql.json(), graphql.text
+    assert [e["node"]["id"] for e in graphql.json()["data"]["alerts"]["edges"]] == [kept]
+    settle(beacon)
+    listed = client.get("/api/v1/alerts", headers=tenant.headers("read"))
+    assert listed.json()["total"] == 1
+    assert client.post("/graphql", headers=tenant.headers("read"), json={
+        "query": "{ alerts { totalCount } }"}).json()["data"]["alerts"]["totalCount"] == 1
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/", "http://169.254.169.254/latest",
+                                 "http://localhost/hook", "http://10.1.2.3/"])
+def test_a_channel_to_a_private_address_is_refused_when_the_rule_is_written(
+        settings: Settings, url: str) -> None:
+    with closing(bootstrap(settings)) as beacon:  # private webhooks not allowed: the default
+        client = next(client_of(beacon))
+        tenant = make_tenant(client)
+        refused = client.post("/api/v1/alerts", headers=tenant.headers("write"), json={
+            "name": "Checkouts", "condition": threshold(),
+            "channels": [{"type": "webhook", "url": url}]})
+        assert refused.status_code == 422, refused.text
+        assert client.get("/api/v1/alerts", headers=tenant.headers("read")).json()["total"] == 0
+        created = client.post("/api/v1/alerts", headers=tenant.headers("write"), json={
+            "name": "Checkouts", "condition": threshold(),
+            "channels": [{"type": "webhook", "url": "https://93.184.216.34/hook"}]})
+        alert_id = data_of(created, 201)["id"]
+        changed = client.patch(f"/api/v1/alerts/{alert_id}", headers=tenant.headers("write"),
+                               json={"channels": [{"type": "webhook", "url": url}]})
+        assert changed.status_code == 422, changed.text
