@@ -69,6 +69,11 @@ def touched_by_telemetry(event: Any, watched: Watched) -> Iterable[Touch]:
         yield workspace, "*", event.timestamp
 
 
+def touches_nothing(event: Any, watched: Watched) -> Iterable[Touch]:
+    """The rules' own log: read only for the horizon (a rule written but not yet listed)."""
+    return ()
+
+
 def touched_by_monitoring(event: Any, watched: Watched) -> Iterable[Touch]:
     """A flip names its monitor, not its workspace ("" : the rules on that monitor, wherever
     they are; a rule only ever measures a monitor of its own workspace)."""
@@ -123,6 +128,7 @@ def recorded(event: Any) -> datetime:
 TELEMETRY_TOPICS = (get_topic(EventBatch.Accepted), get_topic(ExceptionReport.Reported))
 MONITORING_TOPICS = tuple(get_topic(c) for c in (Monitor.StatusChanged, Monitor.Paused,
                                                  Monitor.Resumed))
+RULE_TOPICS = tuple(get_topic(c) for c in (Alert.Created, Alert.Changed, Alert.Deleted))
 
 
 class EvaluationPositions(Protocol):

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from application.alert_evaluation import (
     MONITORING_TOPICS,
+    RULE_TOPICS,
     TELEMETRY_TOPICS,
     AlertEvaluation,
     LogSource,
@@ -17,6 +18,7 @@ from application.alert_evaluation import (
     recorded,
     touched_by_monitoring,
     touched_by_telemetry,
+    touches_nothing,
 )
 from application.alerts import AlertsApplication
 from application.base import Clock
@@ -31,9 +33,9 @@ from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.webhook_deliveries import SqlDeliveryStore, attempts_table, state_table
 from projections.alerts import ALERT_DELIVERIES
 
-# The read models alert rules are measured on; `enriched_events` only by rules that filter on
-# an enriched field ($country, …).
-MEASURED = ("events", "event_seconds", "exceptions", "monitors", "enriched_events")
+# The read models alert evaluation reads: the rules (`alerts`), and what they are measured on;
+# `enriched_events` only by rules that filter on an enriched field ($country, …).
+MEASURED = ("alerts", "events", "event_seconds", "exceptions", "monitors", "enriched_events")
 
 
 def filters_enriched(rule: dict[str, Any]) -> bool:
@@ -41,10 +43,12 @@ def filters_enriched(rule: dict[str, Any]) -> bool:
 
 
 def alert_sources(runners: list[ProjectionRunner], telemetry: TelemetryApplication,
-                  monitoring: MonitoringApplication) -> list[LogSource]:
+                  monitoring: MonitoringApplication, alerts: AlertsApplication) -> list[LogSource]:
     """The logs alert evaluation follows, each as far as the read models it measures have come:
     while a rule filters on an enriched field, as far as the enrichment has come too (an event
-    is in that rule's count only once its country, browser, … are known)."""
+    is in that rule's count only once its country, browser, … are known). The rules' own log
+    moves the horizon only: a batch that arrives after a rule was written waits until the rules'
+    list has it, instead of being read while the list does not."""
     position = {r.name: r.store.position for r in runners if r.name in MEASURED}
 
     def telemetry_ready(rules: list[dict[str, Any]]) -> int:
@@ -56,10 +60,14 @@ def alert_sources(runners: list[ProjectionRunner], telemetry: TelemetryApplicati
     def monitoring_ready(rules: list[dict[str, Any]]) -> int:
         return position["monitors"]()
 
+    def rules_ready(rules: list[dict[str, Any]]) -> int:
+        return position["alerts"]()
+
     return [LogSource("telemetry", telemetry, TELEMETRY_TOPICS, telemetry_ready,
                       touched_by_telemetry, received),
             LogSource("monitoring", monitoring, MONITORING_TOPICS, monitoring_ready,
-                      touched_by_monitoring, recorded)]
+                      touched_by_monitoring, recorded),
+            LogSource("rules", alerts, RULE_TOPICS, rules_ready, touches_nothing, recorded)]
 
 
 def alert_deliveries(db: Database) -> SqlDeliveryStore:
@@ -83,5 +91,6 @@ def evaluation(alerts: AlertsApplication, rules: SqlAlertQueries, analytics: Sql
         meters={"threshold": SqlThresholdMeter(analytics),
                 "exception_group": SqlExceptionGroupMeter(databases["Telemetry"]),
                 "monitor": SqlMonitorMeter(databases["Monitoring"])},
-        sources=alert_sources(runners, telemetry, monitoring), under_maintenance=under_maintenance,
+        sources=alert_sources(runners, telemetry, monitoring, alerts),
+        under_maintenance=under_maintenance,
         settle=timedelta(seconds=settle_seconds))

@@ -140,6 +140,23 @@ def test_a_rule_on_an_enriched_field_waits_for_the_enrichment(
     assert preview(client, tenant, in_britain, "2026-04-04T12:00:00Z", iso(clock())) == live
 
 
+def test_a_batch_after_a_rule_was_written_waits_for_the_rules_list(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver) -> None:
+    evaluate(beacon)
+    alert_id = rule(client, tenant, receiver.url, threshold())  # not listed yet: `alerts` lags
+    clock.advance(seconds=5)
+    track(client, tenant, clock, 3)
+    catch_up_all_but(beacon, "alerts")
+    clock.advance(seconds=beacon.settings.alert_settle_seconds)
+    beacon.alert_evaluation.run()  # the rule is not in the list it reads: the batch waits
+    assert [e["state"] for e in history(client, tenant, alert_id)] == ["ok"]
+
+    evaluate(beacon)
+    assert history(client, tenant, alert_id)[1:] == [
+        {"state": "firing", "at": "2026-04-04T12:00:05.000000Z", "value": 3.0}]
+
+
 def test_a_rule_never_fires_at_a_moment_before_it_existed(
         beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
         receiver: Receiver) -> None:
