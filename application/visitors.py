@@ -25,6 +25,10 @@ class VisitorSalts(Protocol):
         is destroyed on the way."""
         ...
 
+    def destroy_before(self, day: date) -> int:
+        """Destroy every salt older than `day`; returns how many there were."""
+        ...
+
 
 class Visitors:
     """Names anonymous events' actors by their visitor ids, and says what is kept of the client."""
@@ -43,6 +47,16 @@ class Visitors:
             with self._lock:
                 today = self._today = (day, self.salts.salt_for(day))
         return today[1]
+
+    def destroy_expired(self) -> int:
+        """Destroy the salts of days that are over, whether or not anyone asked for today's (a
+        quiet night would otherwise keep yesterday's until the first request); this process
+        forgets its own copy too."""
+        day = self.clock().date()
+        with self._lock:
+            if self._today is not None and self._today[0] != day:
+                self._today = None
+        return self.salts.destroy_before(day)
 
     def visitor(self, workspace_id: UUID, client: Client) -> str:
         return visitor_id(self.salt(), workspace_id, client)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
+from typing import Any
 
 from infrastructure.database import Database
 
@@ -25,13 +26,34 @@ class SqlVisitorSalts:
     def salt_for(self, day: date) -> bytes:
         """The day's salt: the first process to ask makes it, every other reads that one."""
         with self.db.transaction() as cur:
-            cur.execute(f"DELETE FROM {SALTS} WHERE day < %s", [day.isoformat()])
+            self._destroy(cur, day)
             cur.execute(f"INSERT INTO {SALTS} (day, salt) VALUES (%s, %s) ON CONFLICT (day) DO NOTHING",
                         [day.isoformat(), secrets.token_hex(32)])
             cur.execute(f"SELECT salt FROM {SALTS} WHERE day = %s", [day.isoformat()])
             row = cur.fetchone()
         assert row is not None  # inserted above, or by a concurrent writer
         return bytes.fromhex(row["salt"])
+
+    def destroy_before(self, day: date) -> int:
+        """Destroy every salt older than `day`; returns how many there were. On SQLite the
+        write-ahead log, which still holds the pages as they were, is then checkpointed and
+        truncated, so that the old salts are in neither file."""
+        with self.db.transaction() as cur:
+            destroyed = self._destroy(cur, day)
+        if destroyed and self.db.dialect == "sqlite":
+            self.db.query("PRAGMA wal_checkpoint(TRUNCATE)")
+        return destroyed
+
+    def _destroy(self, cur: Any, day: date) -> int:
+        """Delete the older salts. On SQLite, with `secure_delete`, their bytes are overwritten
+        with zeros in the file rather than left in a free page; PostgreSQL has no such setting
+        (a deleted row's bytes stay in the table's page until it is reused or vacuumed)."""
+        if self.db.dialect == "sqlite":
+            cur.execute("PRAGMA secure_delete = ON")
+        cur.execute(f"SELECT COUNT(*) AS n FROM {SALTS} WHERE day < %s", [day.isoformat()])
+        row = cur.fetchone()
+        cur.execute(f"DELETE FROM {SALTS} WHERE day < %s", [day.isoformat()])
+        return int(row["n"]) if row else 0
 
     def days(self) -> list[str]:
         """The days whose salts still exist (for tests and operators: at most today's)."""

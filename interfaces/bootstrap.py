@@ -209,6 +209,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
                                   settings.alert_settle_seconds)
     salts = SqlVisitorSalts(databases["Telemetry"])
     salts.create_tables()
+    visitors = Visitors(salts, clock)
     telemetry_queries = SqlTelemetryQueries(databases["Telemetry"])
     export_files = ExportFiles(settings.data_dir / "exports", databases["StatusPages"],
                                databases.get("Telemetry"))
@@ -227,7 +228,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         alert_outbox=next(r for r in runners if r.name == AlertsProjection.name),
         evaluation_queued=QueuedRun(f"evaluate_alerts:{stream_namespace(settings)}",
                                     settings.redis_url),
-        deletions=deletions)
+        deletions=deletions, visitors=visitors)
     broker = build_broker(settings.redis_url)
     configured_objects = ConfiguredObjects(statuspages, monitoring, alerts)
     return Beacon(
@@ -249,7 +250,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         stored_events=SqlStoredEvents(databases["Telemetry"]),
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
         monitor_activity=SqlMonitorActivityQueries(databases["Monitoring"]),
-        visitors=Visitors(salts, clock), enricher=enricher,
+        visitors=visitors, enricher=enricher,
         enriched=SqlEnrichedQueries(databases["Telemetry"]),
         alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
         alert_webhooks=alert_webhooks,

@@ -25,6 +25,7 @@ from application.monitored_components import StatusUpkeep
 from application.monitoring import MonitoringApplication
 from application.outages import OutageIncidents
 from application.telemetry import TelemetryApplication
+from application.visitors import Visitors
 from application.webhooks import DeliveryKey, WebhookDeliveries
 from domain.errors import NotFoundError
 from domain.monitor import Monitor
@@ -41,6 +42,7 @@ WEBHOOK_SWEEP_SECONDS, EXPORT_PURGE_SECONDS = 2, 600
 # A deleted project's purge that failed when it was asked for (it answered 204: the deletion
 # holds) is tried again this often, and at every start-up.
 DELETION_RETRY_SECONDS = 300
+SALT_SWEEP_SECONDS = 60  # yesterday's visitor salt is destroyed within a minute of midnight UTC
 # Alert evaluation is asked for by the projector as soon as a read model the rules measure moves
 # (Beacon.start_projections), and sweeps the alerts' outbox as soon as a rule changed state; the
 # timer is for the grid's instants (silence) and a backstop for a request lost with a process.
@@ -67,6 +69,14 @@ class Jobs:
     alert_outbox: ProjectionRunner  # the alerts projection: it writes a state change's deliveries
     evaluation_queued: QueuedRun
     deletions: ProjectDeletions
+    visitors: Visitors
+
+    def destroy_salts(self) -> int:
+        """Destroy the visitor salts of days that are over (minutes after midnight UTC)."""
+        destroyed = self.visitors.destroy_expired()
+        if destroyed:
+            log.info("destroyed %d visitor salt(s) of days that are over", destroyed)
+        return destroyed
 
     def catch_up_projections(self) -> int:
         """Bring every read model up to the head of its log; returns how many pages were applied."""
@@ -171,6 +181,7 @@ class Actors:
     sweep_alert_webhooks: dramatiq.Actor[Any, Any]
     deliver_alert_webhook: dramatiq.Actor[Any, Any]
     finish_deletions: dramatiq.Actor[Any, Any]
+    destroy_salts: dramatiq.Actor[Any, Any]
     request_alert_evaluation: Callable[[], None]  # queues one unless one is waiting already
 
 
@@ -222,6 +233,7 @@ def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
         sweep_alert_webhooks=actor("sweep_alert_webhooks", sweep_alert_webhooks, retries=0),
         deliver_alert_webhook=deliver_alert,
         finish_deletions=actor("finish_deletions", jobs.finish_deletions, retries=0),
+        destroy_salts=actor("destroy_salts", jobs.destroy_salts, retries=0),
         request_alert_evaluation=request_alert_evaluation,
     )
 
@@ -236,4 +248,5 @@ def periodic_jobs(actors: Actors) -> list[PeriodicJob]:
                         actors.request_alert_evaluation),
             PeriodicJob("sweep_alert_webhooks", WEBHOOK_SWEEP_SECONDS,
                         actors.sweep_alert_webhooks.send),
-            PeriodicJob("finish_deletions", DELETION_RETRY_SECONDS, actors.finish_deletions.send)]
+            PeriodicJob("finish_deletions", DELETION_RETRY_SECONDS, actors.finish_deletions.send),
+            PeriodicJob("destroy_salts", SALT_SWEEP_SECONDS, actors.destroy_salts.send)]

@@ -189,6 +189,24 @@ def test_the_seed_dialects_keep_their_actor_required(web: TestClient, geo_beacon
     assert web.get("/api/v1/exceptions/ex-2", headers=acme.headers("read")).status_code == 404
 
 
+def test_the_worker_destroys_yesterdays_salt_after_midnight_without_waiting_for_a_request(
+        web: TestClient, geo_beacon: Beacon, acme: Tenant, clock: FakeClock) -> None:
+    sent = event()
+    del sent["actor_id"]
+    track_anonymous(web, acme, [sent], **from_browser())
+    salts = geo_beacon.visitors.salts
+    (salt,) = salts.db.query("SELECT salt FROM visitor_salts")  # type: ignore[attr-defined]
+    assert geo_beacon.jobs.destroy_salts() == 0  # today's is kept
+    clock.advance(days=1)  # a quiet night: nobody asks for the new day's salt
+    assert geo_beacon.jobs.destroy_salts() == 1
+    assert salts.days() == []  # type: ignore[attr-defined]
+    database = geo_beacon.databases["Telemetry"]
+    if database.dialect == "sqlite":  # its bytes are in neither the file nor its log
+        files = [Path(database.path), Path(f"{database.path}-wal")]  # type: ignore[attr-defined]
+        held = b"".join(f.read_bytes() for f in files if f.exists())
+        assert salt["salt"].encode() not in held and len(held) > 0
+
+
 def test_yesterdays_visitor_id_cannot_be_reproduced(web: TestClient, geo_beacon: Beacon, acme: Tenant,
                                                     clock: FakeClock) -> None:
     def visitor() -> str:
