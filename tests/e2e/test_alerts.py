@@ -163,6 +163,47 @@ def test_fewer_than_n_fires_on_silence_without_any_event(
     assert [r.json["type"] for r in receiver.received] == ["alert.fired"]
 
 
+def test_unique_actors_at_least_n_over_a_day_counts_people_not_events(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    alert = create(clocked_client, tenant_on_clock, receiver.url, op=">=", value=2,
+                   metric="unique_actors", window_seconds=86_400)
+    for _ in range(3):  # one person failing three times is one actor
+        track(clocked_client, tenant_on_clock, clock, 1)
+        clock.advance(hours=2)
+        evaluate(clocked_beacon)
+    assert [e["state"] for e in history(clocked_client, tenant_on_clock, alert["id"])] == ["ok"]
+    response = clocked_client.post("/v1/events", headers=tenant_on_clock.headers("ingest"), json=[
+        {"event_id": str(uuid.uuid4()), "category": "shop", "name": "checkout_failed",
+         "timestamp": iso(clock()), "actor_id": "someone-else"}])  # 18:00: a second person
+    assert response.status_code == 200, response.text
+    evaluate(clocked_beacon)
+    clock.advance(hours=12)  # 06:00 next day: user-0's failures (12:00-16:00) still in the day
+    evaluate(clocked_beacon)
+    clock.advance(hours=12)  # 18:00 next day: only the second person's left the day before
+    evaluate(clocked_beacon)
+    assert history(clocked_client, tenant_on_clock, alert["id"])[1:] == [
+        {"state": "firing", "at": "2026-04-04T18:00:00.000000Z", "value": 2.0},
+        {"state": "resolved", "at": "2026-04-05T16:00:00.000000Z", "value": 1.0}]
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired", "alert.resolved"]
+
+
+def test_at_most_n_fires_at_or_under_the_value_and_resolves_above_it(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    alert = create(clocked_client, tenant_on_clock, receiver.url, op="<=", value=1)
+    evaluate(clocked_beacon)  # 0 <= 1: firing from the start
+    clock.advance(seconds=5)
+    track(clocked_client, tenant_on_clock, clock, 1)  # 1 <= 1: still firing
+    evaluate(clocked_beacon)
+    clock.advance(seconds=5)
+    track(clocked_client, tenant_on_clock, clock, 1)  # 2: resolved
+    evaluate(clocked_beacon)
+    assert history(clocked_client, tenant_on_clock, alert["id"])[1:] == [
+        {"state": "firing", "at": "2026-04-04T12:00:00.000000Z", "value": 0.0},
+        {"state": "resolved", "at": "2026-04-04T12:00:10.000000Z", "value": 2.0}]
+
+
 def test_preview_answers_what_live_evaluation_did_on_the_same_history(
         clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
         clock: FakeClock, receiver: Receiver) -> None:
