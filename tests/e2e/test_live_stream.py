@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from typing import Any
 
+import h11
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from infrastructure.settings import Settings
 from tests.conftest import ADMIN, Tenant, make_tenant
-from tests.e2e.sse import open_stream
+from tests.e2e.sse import EventStream, Frame, open_stream
 
 
 @pytest.fixture
@@ -108,6 +110,66 @@ def test_a_subscriber_that_falls_behind_gets_overflow_and_can_resume(
     with open_stream(server, tenant.keys["read"], last_event_id=resume_from) as stream:
         resumed = stream.messages(60)
     assert [m.json["event_id"] for m in resumed] == ids_of(burst)
+
+
+def test_a_reader_that_stops_reading_never_slows_ingestion_and_is_cut_off_with_overflow(
+        server: str, tenant: Tenant) -> None:
+    """A real slow consumer: a socket with a small receive window that stops reading once
+    subscribed. The server's writes to it block, its buffer of 50 fills, and it is cut off; every
+    batch sent meanwhile is accepted (each within the client's timeout: none waits for it). Read
+    at last, the stream holds a gapless prefix of what was sent, then `overflow`, and resuming
+    from it gives the rest."""
+    host, port = server.removeprefix("http://").split(":")
+    reader = socket.socket()
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    reader.connect((host, int(port)))
+    reader.sendall(f"GET /api/v1/events/stream HTTP/1.1\r\nHost: {host}\r\n"
+                   f"Authorization: Bearer {tenant.keys['read']}\r\n"
+                   "Accept: text/event-stream\r\n\r\n".encode())
+    received = b""
+    while b"subscribed after" not in received:
+        received += reader.recv(4096)
+    padding = "x" * 8000  # 8 KB a message: the kernel's buffers fill after some hundreds
+    sent = [event(note=padding, n=str(n)) for n in range(1000)]
+    with httpx.Client(timeout=10) as client:
+        for start in range(0, len(sent), 50):
+            response = client.post(f"{server}/v1/events", json=sent[start:start + 50],
+                                   headers=tenant.headers("ingest"))
+            assert response.status_code == 200, response.text
+    reader.settimeout(15)
+    while True:  # now read it all: the server closes the stream after `overflow`
+        chunk = reader.recv(1 << 20)
+        if not chunk:
+            break
+        received += chunk
+    reader.close()
+    frames = sse_frames(received)
+    assert frames[-1].event == "overflow" and len(frames) < len(sent)
+    delivered = [f.json["properties"]["n"] for f in frames[:-1]]
+    assert delivered == [str(n) for n in range(len(delivered))]  # no gap, no repeat
+    with open_stream(server, tenant.keys["read"],
+                     last_event_id=frames[-1].json["last_event_id"]) as stream:
+        rest = stream.messages(len(sent) - len(delivered))
+    assert [m.json["properties"]["n"] for m in rest] == [
+        str(n) for n in range(len(delivered), len(sent))]
+
+
+def sse_frames(raw: bytes) -> list[Frame]:
+    """The messages of a raw HTTP/1.1 response carrying an SSE stream (chunked)."""
+    connection = h11.Connection(our_role=h11.CLIENT)
+    connection.send(h11.Request(method="GET", target="/", headers=[("Host", "x")]))
+    connection.receive_data(raw)
+    connection.receive_data(b"")
+    body = b""
+    while (part := connection.next_event()) not in (h11.NEED_DATA, h11.PAUSED):
+        if isinstance(part, h11.Data):
+            body += part.data
+        if isinstance(part, h11.EndOfMessage | h11.ConnectionClosed):
+            break
+    lines = iter(body.decode().split("\n"))
+    stream = EventStream.__new__(EventStream)
+    stream._lines = lines
+    return [f for f in iter(stream.next_frame, None) if f.comment is None]
 
 
 def test_another_workspaces_events_never_reach_a_stream(server: str, client: TestClient,
