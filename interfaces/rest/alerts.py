@@ -17,10 +17,11 @@ from interfaces.bootstrap import Beacon
 from interfaces.rest import representations as wire
 from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep, ConsistentRead, IfMatch, Reader, Writer
-from interfaces.rest.errors import BadRequest
+from interfaces.rest.errors import BadRequest, RateLimited
 from interfaces.rest.schemas import AlertRule, Body
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+PREVIEWS_PER_MINUTE = 10  # each replays up to 10,000 instants of history
 
 
 class AlertCreate(AlertRule):
@@ -93,7 +94,13 @@ def create_alert(body: AlertCreate, who: Writer, beacon: BeaconDep, response: Re
 
 @router.post("/preview")
 def preview_alert(body: AlertPreview, who: Reader, beacon: BeaconDep) -> dict:
-    """When a condition would have fired and resolved over stored history; no one is told."""
+    """When a condition would have fired and resolved over stored history; no one is told. A
+    preview can measure up to 10,000 instants, so a workspace runs at most
+    PREVIEWS_PER_MINUTE of them a minute, whatever its keys' own limits."""
+    decision = beacon.limiter.hit(f"alert-preview:{who.workspace_id}", PREVIEWS_PER_MINUTE)
+    if not decision.allowed:
+        raise RateLimited(f"at most {PREVIEWS_PER_MINUTE} alert previews a minute",
+                          headers={"Retry-After": str(decision.retry_after)})
     start, end = aware(body.start, "from"), aware(body.end, "to")
     assert start is not None and end is not None
     changes = beacon.alert_evaluation.preview(who.workspace_id, body.condition, start, end)

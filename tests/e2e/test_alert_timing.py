@@ -273,3 +273,16 @@ def test_a_channel_to_a_private_address_is_refused_when_the_rule_is_written(
         changed = client.patch(f"/api/v1/alerts/{alert_id}", headers=tenant.headers("write"),
                                json={"channels": [{"type": "webhook", "url": url}]})
         assert changed.status_code == 422, changed.text
+
+
+def test_previews_are_limited_per_workspace_whatever_the_keys_allow(
+        client: TestClient, tenant: Tenant) -> None:
+    body = {"condition": threshold(), "from": "2026-04-04T11:00:00Z", "to": "2026-04-04T11:01:00Z"}
+    answers = [client.post("/api/v1/alerts/preview", headers=tenant.headers("read"), json=body)
+               for _ in range(11)]
+    assert [a.status_code for a in answers] == [200] * 10 + [429]
+    assert answers[-1].json()["error"]["code"] == "rate_limited"
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    other = make_tenant(client, name="Globex", slug="globex")  # another workspace is not held up
+    assert client.post("/api/v1/alerts/preview", headers=other.headers("read"),
+                       json=body).status_code == 200
