@@ -156,6 +156,11 @@ class Meter(Protocol):
         """When what the condition watches changed in [start, end] (what live evaluation
         reacts to)."""
 
+    def known_values(self, workspace_id: str, condition: dict[str, Any],
+                     instants: list[datetime], settle: timedelta) -> list[float]:
+        """`value` at each instant (ascending) as it was known `settle` after it: what live
+        evaluation, judging each instant then, saw (a preview's replay)."""
+
 
 def on_grid(moment: datetime) -> datetime:
     """The latest grid instant at or before a moment."""
@@ -273,8 +278,8 @@ class AlertEvaluation:
     def preview(self, workspace_id: UUID, condition: object, start: datetime,
                 end: datetime) -> list[dict[str, Any]]:
         """When a rule would have fired and resolved between `start` and `end`, evaluated at
-        the instants live evaluation uses (grid instants and events' arrivals); nothing is
-        saved and no one is told."""
+        the instants live evaluation uses (grid instants and events' arrivals) on what was known
+        then (received by the instant and its settle); nothing is saved and no one is told."""
         rule = check_condition(condition)
         if end <= start:
             raise invalid("to", "after from")
@@ -288,8 +293,9 @@ class AlertEvaluation:
             raise invalid("to", f"a range of at most {MAX_PREVIEW_INSTANTS} evaluations")
         alert = Alert.preview(workspace_id=workspace_id, condition=rule, at=start)
         changes = []
-        for moment in sorted(instants):
-            value = meter.value(str(workspace_id), rule, moment)
+        moments = sorted(instants)
+        values = meter.known_values(str(workspace_id), rule, moments, self.settle)
+        for moment, value in zip(moments, values, strict=True):
             if alert.observe(value, at=moment):
                 changes.append({"state": alert.state if alert.state == "firing" else "resolved",
                                 "at": moment, "value": value})

@@ -4,9 +4,12 @@ instant and the instants at which it can change (for previews), in the same term
 
 from __future__ import annotations
 
-from datetime import datetime
+import heapq
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
+from domain.alert import invalid
 from domain.time import from_micros, micros, start_of, whole_units
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.analytics_sql import Sql
@@ -23,6 +26,10 @@ from projections.event_seconds import (
 from projections.hourly_rollups import HOUR
 from projections.monitors import MONITORS, OUTAGES
 from projections.telemetry import EVENTS, EXCEPTIONS
+
+
+def micros_of(span: timedelta) -> int:
+    return span // timedelta(microseconds=1)
 
 
 def event_query(workspace_id: str, condition: dict[str, Any], start: int, end: int) -> EventQuery:
@@ -90,6 +97,32 @@ class SqlThresholdMeter:
             return float(found[0][0] or 0) if found else 0.0
         return self.analytics.metric(query)
 
+    def known_values(self, workspace_id: str, condition: dict[str, Any],
+                     instants: list[datetime], settle: timedelta) -> list[float]:
+        """The values at these instants (in order) as they were known `settle` after each: only
+        events received by then count, as live evaluation saw them. A filtered or unique-actors
+        rule asks SQL so; a plain count takes the per-second counts (every event by its own time)
+        and subtracts the events that arrived later than that, found in one read of the range."""
+        if not instants:
+            return []
+        window, wait = condition["window_seconds"] * 1_000_000, micros_of(settle)
+        query = event_query(workspace_id, condition, 0, 0)
+        if query.metric is not Metric.COUNT or query.filters:
+            return [self.analytics.metric(replace(
+                query, start=micros(at) + 1 - window, end=micros(at) + 1,
+                received_by=micros(at) + wait)) for at in instants]
+        late = [(int(t), int(r)) for t, r in self.analytics.rows(Sql(
+            f"SELECT ev.timestamp, ev.received_at FROM {EVENTS.name} ev WHERE "
+            "ev.workspace_id = %s AND ev.name = %s AND ev.timestamp > %s AND ev.timestamp <= %s "
+            "AND ev.received_at > ev.timestamp + %s ORDER BY ev.timestamp LIMIT %s",
+            [workspace_id, condition["event"], micros(instants[0]) - window,
+             micros(instants[-1]), wait, MAX_LATE + 1]))]
+        if len(late) > MAX_LATE:
+            raise invalid("to", f"a range with at most {MAX_LATE} events that arrived late")
+        unknown = unknown_counts(late, [micros(at) for at in instants], window, wait)
+        return [self.value(workspace_id, condition, at) - missing
+                for at, missing in zip(instants, unknown, strict=True)]
+
     def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
                  end: datetime) -> list[datetime]:
         """When batches carrying the rule's event arrived in [start, end], as live evaluation
@@ -104,6 +137,39 @@ class SqlThresholdMeter:
              last, first, last]))]
 
 
+MAX_LATE = 200_000  # events that arrived after their moment had been judged, in one preview
+
+
+def unknown_counts(late: list[tuple[int, int]], instants: list[int], window: int,
+                   wait: int) -> list[int]:
+    """For each instant t (ascending), how many of `late` (timestamp, received_at), sorted by
+    timestamp, lie in the window (t - window, t] but were received after t + wait: counted by
+    their own time, yet not there when t was judged. One sweep: a point enters when the window
+    reaches its timestamp, leaves when the window passes it or once t + wait reaches its arrival
+    (t only grows, so it never counts again)."""
+    counts: list[int] = []
+    arrivals: list[tuple[int, int]] = []  # a heap (received_at, index) of the points entered
+    entered = passed = alive = 0
+    gone: set[int] = set()
+    for t in instants:
+        while entered < len(late) and late[entered][0] <= t:
+            heapq.heappush(arrivals, (late[entered][1], entered))
+            entered += 1
+            alive += 1
+        while passed < entered and late[passed][0] <= t - window:
+            if passed not in gone:
+                gone.add(passed)
+                alive -= 1
+            passed += 1
+        while arrivals and arrivals[0][0] <= t + wait:
+            _, index = heapq.heappop(arrivals)
+            if index not in gone:
+                gone.add(index)
+                alive -= 1
+        counts.append(alive)
+    return counts
+
+
 def window_of(condition: dict[str, Any], at: datetime) -> tuple[int, int]:
     """(start, end] in µs of the window ending at `at`."""
     end = micros(at)
@@ -115,6 +181,12 @@ class SqlExceptionGroupMeter:
 
     def __init__(self, db: Database):
         self.db = db
+
+    def known_values(self, workspace_id: str, condition: dict[str, Any],
+                     instants: list[datetime], settle: timedelta) -> list[float]:
+        """What was received by each instant is what live evaluation saw (nothing here is
+        counted by a moment other than its arrival)."""
+        return [self.value(workspace_id, condition, at) for at in instants]
 
     def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
         start, end = window_of(condition, at)
@@ -155,6 +227,12 @@ class SqlMonitorMeter:
 
     def __init__(self, db: Database):
         self.db = db
+
+    def known_values(self, workspace_id: str, condition: dict[str, Any],
+                     instants: list[datetime], settle: timedelta) -> list[float]:
+        """What was received by each instant is what live evaluation saw (nothing here is
+        counted by a moment other than its arrival)."""
+        return [self.value(workspace_id, condition, at) for at in instants]
 
     def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
         start, end = window_of(condition, at)

@@ -48,6 +48,8 @@ class SqlAnalyticsQueries(AnalyticsQueries):
         where = [Sql("ev.timestamp >= %s", [query.start]), Sql("ev.timestamp < %s", [query.end])]
         if query.event is not None:
             where.append(Sql("ev.name = %s", [query.event]))
+        if query.received_by is not None:
+            where.append(Sql("ev.received_at <= %s", [query.received_by]))
         return events(query.workspace_id, where, query.filters, extra or {}, self.dialect)
 
     def timeseries(self, query: EventQuery, interval: Interval) -> list[tuple[int, float]]:

@@ -34,8 +34,9 @@ def whole_hours(start: int, end: int) -> tuple[int, int] | None:
 def answers_from_rollup(query: EventQuery, interval: Interval | None, *, by_name: bool) -> bool:
     """Whether a rollup holds what this question asks (see the module's docstring); `by_name`:
     the answer is grouped by event name."""
-    if query.filters or interval is Interval.MINUTE or whole_hours(query.start, query.end) is None:
-        return False
+    if (query.filters or query.received_by is not None or interval is Interval.MINUTE
+            or whole_hours(query.start, query.end) is None):
+        return False  # rollups count every event by its own time, whenever it arrived
     return query.metric is Metric.COUNT or (query.event is None and not by_name)
 
 

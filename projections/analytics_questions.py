@@ -80,6 +80,8 @@ class EventQuery:
     end: int
     metric: Metric = Metric.COUNT
     filters: tuple[PropertyFilter, ...] = ()
+    # Only events received by this moment (µs): what was known then (alert previews).
+    received_by: int | None = None
 
 
 @dataclass(frozen=True)
