@@ -195,8 +195,7 @@ class AlertEvaluation:
         by_touch = watchers(rules)
         watched = watched_by(by_touch)
         readiness = [(source, source.ready(rules)) for source in self.sources]
-        now = self.clock()
-        horizon = now - self.settle
+        settled = horizon = self.clock() - self.settle
         for source, ready in readiness:
             behind = self._first_unready(source, ready)
             if behind is not None:  # its read models do not have this entry yet: stop before it
@@ -205,7 +204,8 @@ class AlertEvaluation:
         work: list[tuple[datetime, dict[str, Any]]] = []
         positions = {}
         for source, ready in readiness:
-            positions[source.name], moments = self._new_entries(source, watched, ready, horizon)
+            positions[source.name], moments = self._new_entries(source, watched, ready, horizon,
+                                                                settled)
             work += [(at, rule) for at, touched in moments.items()
                      for key in touched for rule in by_touch.get(key, ())]
         grid = self._new_grid_instants(horizon)
@@ -225,11 +225,13 @@ class AlertEvaluation:
             start=ready + 1, limit=1, topics=list(source.topics))
         return source.moment(source.app.mapper.to_domain_event(after[0])) if after else None
 
-    def _new_entries(self, source: LogSource, watched: Watched, ready: int, horizon: datetime
-                     ) -> tuple[int, dict[datetime, set[tuple[str, str]]]]:
+    def _new_entries(self, source: LogSource, watched: Watched, ready: int, horizon: datetime,
+                     settled: datetime) -> tuple[int, dict[datetime, set[tuple[str, str]]]]:
         """The log's position once read, and per page the latest moment each watched
         (workspace, subject) was touched: what the source's read models have, up to `ready`,
-        and only entries that happened by the horizon (the next run reads the rest)."""
+        and only entries that happened by the horizon (the next run reads the rest). An entry
+        left for being more recent than `settled` sets `due`; one left for a read model that is
+        behind does not (the read model asks for a run when it moves)."""
         position = self.positions.get(source.name) or 0
         moments: dict[datetime, set[tuple[str, str]]] = {}
         while position < ready:
@@ -241,8 +243,9 @@ class AlertEvaluation:
                 event = source.app.mapper.to_domain_event(notification)
                 happened = source.moment(event)
                 if happened > horizon:
-                    settled = happened + self.settle
-                    self.due = settled if self.due is None else min(self.due, settled)
+                    if happened > settled:
+                        due = happened + self.settle
+                        self.due = due if self.due is None else min(self.due, due)
                     stopped = True
                     break
                 for workspace, subject, at in source.touched(event, watched):
