@@ -116,7 +116,7 @@ def test_a_reader_that_stops_reading_never_slows_ingestion_and_is_cut_off_with_o
         server: str, tenant: Tenant) -> None:
     """A real slow consumer: a socket with a small receive window that stops reading once
     subscribed. The server's writes to it block, its buffer of 50 fills, and it is cut off; every
-    batch sent meanwhile is accepted (each within the client's timeout: none waits for it). Read
+    batch sent meanwhile is accepted (none waits for the reader). Read
     at last, the stream holds a gapless prefix of what was sent, then `overflow`, and resuming
     from it gives the rest."""
     host, port = server.removeprefix("http://").split(":")
@@ -126,17 +126,17 @@ def test_a_reader_that_stops_reading_never_slows_ingestion_and_is_cut_off_with_o
     reader.sendall(f"GET /api/v1/events/stream HTTP/1.1\r\nHost: {host}\r\n"
                    f"Authorization: Bearer {tenant.keys['read']}\r\n"
                    "Accept: text/event-stream\r\n\r\n".encode())
+    reader.settimeout(60)  # bounds, not timings: a loaded CI machine may be slow
     received = b""
     while b"subscribed after" not in received:
         received += reader.recv(4096)
     padding = "x" * 8000  # 8 KB a message: the kernel's buffers fill after some hundreds
     sent = [event(note=padding, n=str(n)) for n in range(1000)]
-    with httpx.Client(timeout=10) as client:
+    with httpx.Client(timeout=60) as client:
         for start in range(0, len(sent), 50):
             response = client.post(f"{server}/v1/events", json=sent[start:start + 50],
                                    headers=tenant.headers("ingest"))
             assert response.status_code == 200, response.text
-    reader.settimeout(15)
     while True:  # now read it all: the server closes the stream after `overflow`
         chunk = reader.recv(1 << 20)
         if not chunk:
