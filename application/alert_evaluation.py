@@ -16,8 +16,10 @@ code on a rule that is never saved.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
@@ -37,6 +39,7 @@ TICK = timedelta(seconds=10)
 MAX_CATCH_UP_TICKS = 8640  # a day of grid instants after a long stop
 MAX_PREVIEW_INSTANTS = 10_000
 PAGE = 500
+DECODED = 8  # entries kept decoded between runs (see AlertEvaluation._decoded)
 Touch = tuple[str, str, datetime]  # (workspace, subject: an event name, "*" or a monitor id, when)
 Watched = dict[str, frozenset[str]]  # workspace ("" for monitors' rules) -> its rules' subjects
 
@@ -185,6 +188,11 @@ class AlertEvaluation:
     # committed a little later (BEACON_ALERT_SETTLE_SECONDS).
     settle: timedelta = timedelta(seconds=1)
     due: datetime | None = None  # after a run: when entries it left for being recent are settled
+    # The last entries decoded, by (source, position): the one a run stopped before and the
+    # first its read models lack are most often the next run's first, and a batch is the
+    # costliest thing a run decodes.
+    _decoded: OrderedDict[tuple[str, int], Any] = field(default_factory=OrderedDict)
+    _decoding: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self) -> int:
         """Evaluate, in time order, the rules new log entries may have changed (at the moments
@@ -223,7 +231,19 @@ class AlertEvaluation:
         have every entry)."""
         after = source.app.recorder.select_notifications(
             start=ready + 1, limit=1, topics=list(source.topics))
-        return source.moment(source.app.mapper.to_domain_event(after[0])) if after else None
+        return source.moment(self._event(source, after[0])) if after else None
+
+    def _event(self, source: LogSource, notification: Any) -> Any:
+        key = (source.name, notification.id)
+        with self._decoding:  # the worker's threads may overlap two runs
+            event = self._decoded.pop(key, None)
+        if event is None:
+            event = source.app.mapper.to_domain_event(notification)
+        with self._decoding:
+            self._decoded[key] = event
+            while len(self._decoded) > DECODED:
+                self._decoded.popitem(last=False)
+        return event
 
     def _new_entries(self, source: LogSource, watched: Watched, ready: int, horizon: datetime,
                      settled: datetime) -> tuple[int, dict[datetime, set[tuple[str, str]]]]:
@@ -240,7 +260,7 @@ class AlertEvaluation:
             latest: dict[tuple[str, str], datetime] = {}
             stopped = False
             for notification in notifications:
-                event = source.app.mapper.to_domain_event(notification)
+                event = self._event(source, notification)
                 happened = source.moment(event)
                 if happened > horizon:
                     if happened > settled:
