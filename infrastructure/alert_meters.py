@@ -176,17 +176,23 @@ def window_of(condition: dict[str, Any], at: datetime) -> tuple[int, int]:
     return end - condition["window_seconds"] * 1_000_000, end
 
 
-class SqlExceptionGroupMeter:
+class CountedOnArrival:
+    """A meter whose every value counts things by when Beacon received them: what was there at
+    an instant is what live evaluation saw, so the value as known then is the value."""
+
+    def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
+        raise NotImplementedError
+
+    def known_values(self, workspace_id: str, condition: dict[str, Any],
+                     instants: list[datetime], settle: timedelta) -> list[float]:
+        return [self.value(workspace_id, condition, at) for at in instants]
+
+
+class SqlExceptionGroupMeter(CountedOnArrival):
     """Exception groups (reports of one fingerprint, by when they were received)."""
 
     def __init__(self, db: Database):
         self.db = db
-
-    def known_values(self, workspace_id: str, condition: dict[str, Any],
-                     instants: list[datetime], settle: timedelta) -> list[float]:
-        """What was received by each instant is what live evaluation saw (nothing here is
-        counted by a moment other than its arrival)."""
-        return [self.value(workspace_id, condition, at) for at in instants]
 
     def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
         start, end = window_of(condition, at)
@@ -222,17 +228,11 @@ class SqlExceptionGroupMeter:
         return [from_micros(int(r["received_at"])) for r in rows]
 
 
-class SqlMonitorMeter:
+class SqlMonitorMeter(CountedOnArrival):
     """Heartbeat monitors of the rule's own workspace, by their outages (down periods)."""
 
     def __init__(self, db: Database):
         self.db = db
-
-    def known_values(self, workspace_id: str, condition: dict[str, Any],
-                     instants: list[datetime], settle: timedelta) -> list[float]:
-        """What was received by each instant is what live evaluation saw (nothing here is
-        counted by a moment other than its arrival)."""
-        return [self.value(workspace_id, condition, at) for at in instants]
 
     def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
         start, end = window_of(condition, at)

@@ -50,10 +50,8 @@ class SqlVisitorSalts:
         (a deleted row's bytes stay in the table's page until it is reused or vacuumed)."""
         if self.db.dialect == "sqlite":
             cur.execute("PRAGMA secure_delete = ON")
-        cur.execute(f"SELECT COUNT(*) AS n FROM {SALTS} WHERE day < %s", [day.isoformat()])
-        row = cur.fetchone()
-        cur.execute(f"DELETE FROM {SALTS} WHERE day < %s", [day.isoformat()])
-        return int(row["n"]) if row else 0
+        deleted = cur.execute(f"DELETE FROM {SALTS} WHERE day < %s", [day.isoformat()])
+        return max(int(deleted.rowcount), 0)
 
     def days(self) -> list[str]:
         """The days whose salts still exist (for tests and operators: at most today's)."""
