@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.alert import invalid
+from domain.alert_conditions import invalid
 from domain.time import from_micros, micros, start_of, whole_units
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.analytics_sql import Sql

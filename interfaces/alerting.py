@@ -8,11 +8,11 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from application.alert_evaluation import (
+from application.alert_evaluation import AlertEvaluation
+from application.alert_sources import (
     MONITORING_TOPICS,
     RULE_TOPICS,
     TELEMETRY_TOPICS,
-    AlertEvaluation,
     LogSource,
     received,
     recorded,

@@ -9,7 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from domain.alert import check_channels, check_condition, check_cooldown
+from domain.alert import check_channels, check_cooldown
+from domain.alert_conditions import check_condition
 from domain.errors import ValidationError as DomainValidationError
 from interfaces.rest.schemas import AlertRule
 

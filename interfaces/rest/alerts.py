@@ -16,8 +16,8 @@ from domain.errors import AlertNotFoundError
 from interfaces.bootstrap import Beacon
 from interfaces.rest import representations as wire
 from interfaces.rest.admin import parse_id
-from interfaces.rest.deps import BeaconDep, ConsistentRead, IfMatch, Reader, Writer
-from interfaces.rest.errors import BadRequest, RateLimited
+from interfaces.rest.deps import BeaconDep, ConsistentRead, IfMatch, Reader, Writer, enforce
+from interfaces.rest.errors import BadRequest
 from interfaces.rest.schemas import AlertRule, Body
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -97,10 +97,8 @@ def preview_alert(body: AlertPreview, who: Reader, beacon: BeaconDep) -> dict:
     """When a condition would have fired and resolved over stored history; no one is told. A
     preview can measure up to 10,000 instants, so a workspace runs at most
     PREVIEWS_PER_MINUTE of them a minute, whatever its keys' own limits."""
-    decision = beacon.limiter.hit(f"alert-preview:{who.workspace_id}", PREVIEWS_PER_MINUTE)
-    if not decision.allowed:
-        raise RateLimited(f"at most {PREVIEWS_PER_MINUTE} alert previews a minute",
-                          headers={"Retry-After": str(decision.retry_after)})
+    enforce(beacon, f"alert-preview:{who.workspace_id}", PREVIEWS_PER_MINUTE,
+            f"at most {PREVIEWS_PER_MINUTE} alert previews a minute")
     start, end = aware(body.start, "from"), aware(body.end, "to")
     assert start is not None and end is not None
     changes = beacon.alert_evaluation.preview(who.workspace_id, body.condition, start, end)

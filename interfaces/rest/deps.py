@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 from application.workspaces import Principal
 from domain.credential import ACCESS_TOKEN_PREFIX
 from domain.errors import DomainError, WorkspaceNotFoundError
+from infrastructure.rate_limits import Decision
 from interfaces.bootstrap import Beacon
 from interfaces.rest.beacon_request import BeaconDep, bearer_token
 from interfaces.rest.errors import ApiError, BadRequest, Forbidden, RateLimited, Unauthorized
@@ -40,11 +41,17 @@ def admit(request: HTTPConnection, beacon: Beacon, principal: Principal,
     if allowlist and not _allowed(request, allowlist):
         raise Forbidden("this address is not in the workspace's IP allowlist")
     limit = per_minute or principal.workspace.rate_limit_per_minute or 1
-    decision = beacon.limiter.hit(f"key:{principal.key.id}", limit)
-    request.state.rate_limit = decision
-    if not decision.allowed:
-        raise RateLimited("rate limit exceeded", headers={"Retry-After": str(decision.retry_after)})
+    request.state.rate_limit = enforce(beacon, f"key:{principal.key.id}", limit,
+                                       "rate limit exceeded")
     return principal
+
+
+def enforce(beacon: Beacon, key: str, per_minute: int, message: str) -> Decision:
+    """Count one request against `key`'s limit a minute; past it, 429 with Retry-After."""
+    decision = beacon.limiter.hit(key, per_minute)
+    if not decision.allowed:
+        raise RateLimited(message, headers={"Retry-After": str(decision.retry_after)})
+    return decision
 
 
 def _allowed(request: HTTPConnection, allowlist: list[str]) -> bool:

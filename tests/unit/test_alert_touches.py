@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from application.alert_evaluation import (
+from application.alert_sources import (
     event_names,
     touched_by_monitoring,
     touched_by_telemetry,

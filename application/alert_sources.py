@@ -1,0 +1,110 @@
+"""What alert evaluation follows: the logs whose entries may change rules, and which rules each
+entry touches (only what a rule watches: a batch is read for its event names alone)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from eventsourcing.utils import get_topic
+
+from domain.alert import Alert
+from domain.batch import EventBatch
+from domain.exception_report import ExceptionReport
+from domain.monitor import Monitor
+
+Touch = tuple[str, str, datetime]  # (workspace, subject: an event name, "*" or a monitor id, when)
+Watched = dict[str, frozenset[str]]  # workspace ("" for monitors' rules) -> its rules' subjects
+
+
+class _Named(msgspec.Struct):
+    name: str
+
+
+_NAMES = msgspec.json.Decoder(list[_Named])  # a batch's events, read for their names alone
+
+
+def event_names(events_json: str) -> set[str]:
+    """The names of a batch's events (its other fields are skipped, not decoded: ~0.5 ms a
+    batch of 1000 where decoding every event took ~1.7)."""
+    return {event.name for event in _NAMES.decode(str(events_json))}  # msgspec takes no subclass
+
+
+def touched_by_telemetry(event: Any, watched: Watched) -> Iterable[Touch]:
+    """A batch touches the event names it carries that its workspace's rules watch; an
+    exception report, its workspace's exception-group rules. A batch of a workspace with no rule
+    is not read further."""
+    workspace = str(event.workspace_id)
+    subjects = watched.get(workspace)
+    if not subjects:
+        return
+    if isinstance(event, EventBatch.Accepted):
+        for name in event_names(event.events_json) & subjects:
+            yield workspace, name, event.received_at
+    elif isinstance(event, ExceptionReport.Reported) and "*" in subjects:
+        yield workspace, "*", event.timestamp
+
+
+def touches_nothing(event: Any, watched: Watched) -> Iterable[Touch]:
+    """The rules' own log: read only for the horizon (a rule written but not yet listed)."""
+    return ()
+
+
+def touched_by_monitoring(event: Any, watched: Watched) -> Iterable[Touch]:
+    """A flip names its monitor, not its workspace ("" : the rules on that monitor, wherever
+    they are; a rule only ever measures a monitor of its own workspace)."""
+    if isinstance(event, Monitor.StatusChanged) and str(event.originator_id) in watched.get("", ()):
+        yield "", str(event.originator_id), event.effective_at
+
+
+def subject_of(condition: dict[str, Any]) -> str:
+    """What a rule watches, in the terms `Touch` names it."""
+    return {"threshold": condition.get("event"), "exception_group": "*",
+            "monitor": condition.get("monitor_id")}[condition["type"]] or ""
+
+
+def watchers(rules: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The rules by what touches them: (workspace, subject), "" for a monitor's workspace."""
+    by_touch: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for rule in rules:
+        condition = rule["condition"]
+        workspace = "" if condition["type"] == "monitor" else str(rule["workspace_id"])
+        by_touch.setdefault((workspace, subject_of(condition)), []).append(rule)
+    return by_touch
+
+
+def watched_by(by_touch: dict[tuple[str, str], list[dict[str, Any]]]) -> Watched:
+    subjects: dict[str, set[str]] = {}
+    for workspace, subject in by_touch:
+        subjects.setdefault(workspace, set()).add(subject)
+    return {workspace: frozenset(names) for workspace, names in subjects.items()}
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """A log whose events may change rules: which, read how far (`ready`: its read models)."""
+
+    name: str
+    app: Any
+    topics: tuple[str, ...]
+    ready: Callable[[list[dict[str, Any]]], int]  # given the live rules (what they measure)
+    touched: Callable[[Any, Watched], Iterable[Touch]]
+    moment: Callable[[Any], datetime]  # when an entry happened, on Beacon's clock
+
+
+def received(event: Any) -> datetime:
+    """When the API received a batch (a report's event is recorded as it is received)."""
+    return getattr(event, "received_at", None) or event.timestamp
+
+
+def recorded(event: Any) -> datetime:
+    return event.timestamp  # type: ignore[no-any-return]
+
+
+TELEMETRY_TOPICS = (get_topic(EventBatch.Accepted), get_topic(ExceptionReport.Reported))
+MONITORING_TOPICS = tuple(get_topic(c) for c in (Monitor.StatusChanged, Monitor.Paused,
+                                                 Monitor.Resumed))
+RULE_TOPICS = tuple(get_topic(c) for c in (Alert.Created, Alert.Changed, Alert.Deleted))

@@ -1,0 +1,106 @@
+"""What an alert rule measures: its condition, checked and made canonical, and when an observed
+value crosses it. Three kinds: a threshold on an event, exception groups, heartbeat monitors."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.errors import ValidationError
+
+MIN_WINDOW, MAX_WINDOW = 60, 86_400
+COMPARISONS = (">", "<", ">=", "<=")
+METRICS = ("count", "unique_actors")
+FILTER_OPS = ("eq", "neq", "contains", "gt", "lt", "is_set", "is_not_set")
+
+
+def invalid(field: str, message: str) -> ValidationError:
+    return ValidationError(f"{field}: {message}", details=[{"field": field, "message": message}])
+
+
+def check_threshold(raw: dict[str, Any]) -> dict[str, Any]:
+    """A threshold on an event: `metric` of `event` (with property `filters`) over
+    `window_seconds`, compared with `op` to `value` (`<` 1 catches silence)."""
+    event, metric = raw.get("event"), raw.get("metric", "count")
+    op, value = raw.get("op"), raw.get("value")
+    if not isinstance(event, str) or not 1 <= len(event) <= 200:
+        raise invalid("condition.event", "an event name of 1-200 characters")
+    if metric not in METRICS:
+        raise invalid("condition.metric", f"one of {', '.join(METRICS)}")
+    window = check_window(raw)
+    if op not in COMPARISONS:
+        raise invalid("condition.op", f"one of {' '.join(COMPARISONS)}")
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise invalid("condition.value", "a number of 0 or more")
+    filters = raw.get("filters") or []
+    if not isinstance(filters, list) or len(filters) > 20:
+        raise invalid("condition.filters", "a list of at most 20 filters")
+    for rule in filters:
+        if (not isinstance(rule, dict) or not isinstance(rule.get("key"), str)
+                or rule.get("op", "eq") not in FILTER_OPS):
+            raise invalid("condition.filters", "each {key, op, value}")
+    return {"type": "threshold", "event": event, "metric": metric, "window_seconds": window,
+            "op": op, "value": value,
+            "filters": [{"key": f["key"], "op": f.get("op", "eq"),
+                         "value": None if f.get("value") is None else str(f["value"])}
+                        for f in filters]}
+
+
+def check_window(raw: dict[str, Any], field: str = "window_seconds",
+                 default: int | None = None) -> int:
+    window = raw.get(field, default)
+    if (not isinstance(window, int) or isinstance(window, bool)
+            or not MIN_WINDOW <= window <= MAX_WINDOW):
+        raise invalid(f"condition.{field}", f"{MIN_WINDOW}-{MAX_WINDOW} seconds")
+    return window
+
+
+def check_exception_group(raw: dict[str, Any]) -> dict[str, Any]:
+    """Exception groups (reports of one fingerprint): a `new` group, a `regressed` one (back in
+    the window after `quiet_seconds` without reports), or one `over` `value` reports per window.
+    The value observed is how many groups qualify (for `over`: the most reports of one group)."""
+    trigger = raw.get("trigger")
+    if trigger not in ("new", "regressed", "over"):
+        raise invalid("condition.trigger", "one of new, regressed, over")
+    condition: dict[str, Any] = {"type": "exception_group", "trigger": trigger,
+                                 "window_seconds": check_window(raw, default=300),
+                                 "op": ">=", "value": 1}
+    if trigger == "regressed":
+        condition["quiet_seconds"] = check_window(raw, "quiet_seconds", default=MAX_WINDOW)
+    if trigger == "over":
+        value = raw.get("value")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise invalid("condition.value", "a whole number of 1 or more")
+        condition.update(op=">", value=value)
+    return condition
+
+
+def check_monitor(raw: dict[str, Any]) -> dict[str, Any]:
+    """A heartbeat monitor: `down` fires while it is down (and resolves when it is back up);
+    `up` fires when it comes back up, for `window_seconds`."""
+    trigger = raw.get("trigger")
+    if trigger not in ("down", "up"):
+        raise invalid("condition.trigger", "one of down, up")
+    try:
+        monitor_id = str(UUID(str(raw.get("monitor_id"))))
+    except ValueError:
+        raise invalid("condition.monitor_id", "a monitor id") from None
+    return {"type": "monitor", "trigger": trigger, "monitor_id": monitor_id,
+            "window_seconds": check_window(raw, default=MIN_WINDOW), "op": ">=", "value": 1}
+
+
+CONDITIONS = {"threshold": check_threshold, "exception_group": check_exception_group,
+              "monitor": check_monitor}
+
+
+def check_condition(raw: object) -> dict[str, Any]:
+    if not isinstance(raw, dict) or raw.get("type") not in CONDITIONS:
+        raise invalid("condition.type", f"one of {', '.join(CONDITIONS)}")
+    return CONDITIONS[raw["type"]](raw)
+
+
+def crossed(condition: dict[str, Any], value: float) -> bool:
+    """Whether an observed value is past the rule's threshold."""
+    op, threshold = condition["op"], condition["value"]
+    return {">": value > threshold, "<": value < threshold, ">=": value >= threshold,
+            "<=": value <= threshold}[op]
