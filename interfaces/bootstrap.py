@@ -229,7 +229,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         evaluation_queued=QueuedRun(f"evaluate_alerts:{stream_namespace(settings)}",
                                     settings.redis_url),
         deletions=deletions, visitors=visitors)
-    broker = build_broker(settings.redis_url)
+    broker = build_broker(settings.redis_url, f"beacon:{stream_namespace(settings)}")
     configured_objects = ConfiguredObjects(statuspages, monitoring, alerts)
     return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,

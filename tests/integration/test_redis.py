@@ -94,3 +94,37 @@ def test_ingestion_keeps_working_when_redis_is_down_and_says_so(tmp_path: Any) -
             assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("unreachable")
     finally:
         beacon.close()
+
+
+def test_two_beacons_sharing_one_redis_run_only_their_own_jobs(redis_url: str,
+                                                               tmp_path: Any) -> None:
+    beacons = [bootstrap(Settings(env="test", data_dir=tmp_path / name, redis_url=redis_url,
+                                  admin_token="test-admin-token-0123456789abcdef"))
+               for name in ("a", "b")]
+    try:
+        workspaces = []
+        for beacon in beacons:
+            beacon.broker.flush_all()
+            workspace = beacon.workspaces.create_workspace(name="Acme", plan="pro", actor=ADMIN)
+            beacon.statuspages.create_page(workspace.id, slug="acme", name="Acme", actor=ADMIN)
+            beacon.statuspages.open_incident(workspace.id, "acme", title="queued", impact="none",
+                                             state="investigating", message=None, actor=ADMIN)
+            beacon.actors.catch_up_projections.send()  # a's job is queued first
+            workspaces.append(workspace)
+        first, second = beacons
+        second.start_worker()
+        assert eventually(lambda: second.incidents.list_incidents(workspaces[1].id, "acme").total)
+        first.start_worker()  # had b's worker taken a's job, a would never catch up
+        assert eventually(lambda: first.incidents.list_incidents(workspaces[0].id, "acme").total)
+    finally:
+        for beacon in beacons:
+            beacon.close()
+
+
+def eventually(check: Any, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
