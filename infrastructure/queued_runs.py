@@ -3,7 +3,8 @@
 The projector asks for an alert evaluation each time a read model the rules measure moves, which
 under load is many times a second; one evaluation reads everything new, so one waiting run is
 enough. The run lets go when it starts (a request after that queues the next, so nothing read
-after it started waits for a timer). With Redis the claim is shared by every process (`SET NX
+after it started waits for the periodic timer; the caller may still delay the run it queues, as
+alert evaluation does by `ALERT_EVALUATION_GAP`). With Redis the claim is shared by every process (`SET NX
 PX`); it expires after `ttl`, so a run lost with a dead worker holds nothing for long.
 """
 

@@ -47,6 +47,10 @@ SALT_SWEEP_SECONDS = 60  # yesterday's visitor salt is destroyed within a minute
 # (Beacon.start_projections), and sweeps the alerts' outbox as soon as a rule changed state; the
 # timer is for the grid's instants (silence) and a backstop for a request lost with a process.
 ALERT_EVALUATION_SECONDS = 2
+# Runs asked for by moves start this long after the ask: under load the read models move a few
+# hundred times a second, and one run every half second reads all of it at once (one evaluation
+# of a touched rule per page instead of one per batch) for half a second of alert delay.
+ALERT_EVALUATION_GAP = timedelta(milliseconds=500)
 
 
 @dataclass
@@ -211,14 +215,15 @@ def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
             sweep_alert_webhooks()  # told now, not at the next sweep
         due = jobs.alert_evaluation.due  # entries left for being too recent: run once they settle
         if due is not None and jobs.evaluation_queued.claim():
-            wait = (due - jobs.alert_evaluation.clock()).total_seconds()
-            evaluate.send_with_options(delay=max(0, math.ceil(wait * 1000)))
+            wait = max(due - jobs.alert_evaluation.clock(), ALERT_EVALUATION_GAP)
+            evaluate.send_with_options(delay=math.ceil(wait.total_seconds() * 1000))
 
     evaluate = actor("evaluate_alerts", evaluate_alerts, retries=0)
 
     def request_alert_evaluation() -> None:
         if jobs.evaluation_queued.claim():
-            evaluate.send()
+            evaluate.send_with_options(
+                delay=math.ceil(ALERT_EVALUATION_GAP.total_seconds() * 1000))
 
     return Actors(
         catch_up_projections=actor("catch_up_projections", jobs.catch_up_projections),
