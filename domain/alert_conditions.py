@@ -3,6 +3,7 @@ value crosses it. Three kinds: a threshold on an event, exception groups, heartb
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +13,7 @@ MIN_WINDOW, MAX_WINDOW = 60, 86_400
 COMPARISONS = (">", "<", ">=", "<=")
 METRICS = ("count", "unique_actors")
 FILTER_OPS = ("eq", "neq", "contains", "gt", "lt", "is_set", "is_not_set")
+MAX_FILTERS, MAX_FILTER_KEY, MAX_FILTER_VALUE = 20, 200, 1000
 
 
 def invalid(field: str, message: str) -> ValidationError:
@@ -30,15 +32,21 @@ def check_threshold(raw: dict[str, Any]) -> dict[str, Any]:
     window = check_window(raw)
     if op not in COMPARISONS:
         raise invalid("condition.op", f"one of {' '.join(COMPARISONS)}")
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+    if (not isinstance(value, int | float) or isinstance(value, bool)
+            or not math.isfinite(value) or value < 0):
         raise invalid("condition.value", "a number of 0 or more")
     filters = raw.get("filters") or []
-    if not isinstance(filters, list) or len(filters) > 20:
-        raise invalid("condition.filters", "a list of at most 20 filters")
+    if not isinstance(filters, list) or len(filters) > MAX_FILTERS:
+        raise invalid("condition.filters", f"a list of at most {MAX_FILTERS} filters")
     for rule in filters:
         if (not isinstance(rule, dict) or not isinstance(rule.get("key"), str)
-                or rule.get("op", "eq") not in FILTER_OPS):
-            raise invalid("condition.filters", "each {key, op, value}")
+                or not 1 <= len(rule["key"]) <= MAX_FILTER_KEY
+                or rule.get("op", "eq") not in FILTER_OPS
+                or not isinstance(rule.get("value"), str | int | float | bool | None)
+                or len(str(rule.get("value"))) > MAX_FILTER_VALUE):
+            raise invalid("condition.filters", f"each {{key, op, value}}: a key of 1-"
+                          f"{MAX_FILTER_KEY} characters, a value of at most {MAX_FILTER_VALUE} "
+                          "(a string, number or boolean)")
     return {"type": "threshold", "event": event, "metric": metric, "window_seconds": window,
             "op": op, "value": value,
             "filters": [{"key": f["key"], "op": f.get("op", "eq"),
