@@ -246,7 +246,8 @@ def main() -> None:
         ingest = ingest_key(base)
         rules_key = workspace_key(base, ADMIN, "bench")
         create_rules(base, rules_key, [rule_condition(f"event_{n % 20}", ">", 10**9)
-                                       for n in range(args.alert_rules)], "https://example.com/")
+                                       for n in range(args.alert_rules)],
+                     "https://93.184.216.34/never-told")  # a public address: no DNS here
         run_clients(base, ingest, make_batches(4, 1000, seed=99), args.clients)  # warm-up
         api = api_pids(server.pid)
         for n in range(args.rounds):
