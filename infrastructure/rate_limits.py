@@ -32,14 +32,16 @@ class Decision:
 class RateLimiter:
     """`hit(key, amount_per_window)` counts one request and says whether it is allowed."""
 
-    def __init__(self, redis_url: str = ""):
+    def __init__(self, redis_url: str = "", namespace: str = ""):
+        """`namespace` keeps this deployment's windows apart from another's on the same Redis
+        (a login throttled on one Beacon is not throttled on the other)."""
         self.redis_url = redis_url
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._redis: MovingWindowRateLimiter | None = None
         self.degraded = False
         if redis_url:
-            storage: Storage = RedisStorage(redis_url, socket_timeout=0.5,
-                                            socket_connect_timeout=0.5)
+            storage: Storage = RedisStorage(redis_url, key_prefix=f"LIMITS:{namespace}",
+                                            socket_timeout=0.5, socket_connect_timeout=0.5)
             self._redis = MovingWindowRateLimiter(storage)
 
     def _strategy(self) -> MovingWindowRateLimiter:

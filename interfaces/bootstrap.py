@@ -240,7 +240,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         analytics=analytics, monitors=monitors,
         public_pages=SqlStatusPageQueries(databases["StatusPages"], monitors),
         webhooks=webhooks, webhook_log=deliveries, export_files=export_files,
-        limiter=RateLimiter(settings.redis_url), broker=broker, jobs=jobs,
+        limiter=RateLimiter(settings.redis_url, stream_namespace(settings)), broker=broker, jobs=jobs,
         actors=declare_actors(jobs, broker),
         tracking_plans=TrackingPlans(configuration, settings.plan_check_seconds),
         configured_objects=configured_objects,

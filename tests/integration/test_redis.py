@@ -32,6 +32,14 @@ def test_two_processes_share_one_sliding_window(redis_url: str) -> None:
     assert not api_1.degraded
 
 
+def test_two_deployments_on_one_redis_keep_separate_windows(redis_url: str) -> None:
+    key = f"login:{uuid.uuid4()}"
+    first, second = RateLimiter(redis_url, "schema_a"), RateLimiter(redis_url, "schema_b")
+    assert [first.hit(key, 2).allowed for _ in range(3)] == [True, True, False]
+    assert second.hit(key, 2).allowed
+    assert not first.degraded and not second.degraded
+
+
 def test_an_unreachable_redis_falls_back_to_local_limits() -> None:
     limiter = RateLimiter("redis://127.0.0.1:1/0")
     decisions = [limiter.hit("key:x", 2) for _ in range(3)]
