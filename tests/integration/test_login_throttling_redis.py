@@ -18,13 +18,12 @@ from tests.services import require_redis
 
 @pytest.fixture
 def two_processes(tmp_path: Path) -> Iterator[tuple[Beacon, Beacon]]:
-    """Two Beacons as two API processes would be: their own memory, one Redis."""
+    """Two Beacons as two API processes of one deployment would be: their own memory, one
+    database and one Redis."""
     redis_url = require_redis()
-    for name in ("api-1", "api-2"):
-        (tmp_path / name).mkdir()
-    beacons = [bootstrap(Settings(env="test", data_dir=tmp_path / name, redis_url=redis_url,
+    beacons = [bootstrap(Settings(env="test", data_dir=tmp_path, redis_url=redis_url,
                                   admin_token="test-admin-token-0123456789abcdef"))
-               for name in ("api-1", "api-2")]
+               for _ in ("api-1", "api-2")]
     try:
         yield beacons[0], beacons[1]
     finally:
@@ -43,3 +42,21 @@ def test_failures_counted_by_one_process_lock_the_account_in_another(
     locked = second.post("/api/auth/login", json={"email": email, "password": "x" * 12})
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) > 0
+
+
+def test_another_deployment_on_the_same_redis_keeps_its_own_windows(
+        two_processes: tuple[Beacon, Beacon], tmp_path: Path) -> None:
+    email = f"{uuid.uuid4().hex}@example.com"
+    other = bootstrap(Settings(env="test", data_dir=tmp_path / "elsewhere",
+                               redis_url=require_redis(),
+                               admin_token="test-admin-token-0123456789abcdef"))
+    try:
+        first = TestClient(create_app(two_processes[0]), client=("127.0.0.9", 50000))
+        for _ in range(10):
+            assert first.post("/api/auth/login",
+                              json={"email": email, "password": "x" * 12}).status_code == 401
+        elsewhere = TestClient(create_app(other), client=("127.0.0.9", 50000))
+        answer = elsewhere.post("/api/auth/login", json={"email": email, "password": "x" * 12})
+        assert answer.status_code == 401  # wrong password there, but not throttled
+    finally:
+        other.close()
