@@ -41,14 +41,17 @@ def admit(request: HTTPConnection, beacon: Beacon, principal: Principal,
     if allowlist and not _allowed(request, allowlist):
         raise Forbidden("this address is not in the workspace's IP allowlist")
     limit = per_minute or principal.workspace.rate_limit_per_minute or 1
-    request.state.rate_limit = enforce(beacon, f"key:{principal.key.id}", limit,
-                                       "rate limit exceeded")
+    enforce(beacon, f"key:{principal.key.id}", limit, "rate limit exceeded", shown_on=request)
     return principal
 
 
-def enforce(beacon: Beacon, key: str, per_minute: int, message: str) -> Decision:
-    """Count one request against `key`'s limit a minute; past it, 429 with Retry-After."""
+def enforce(beacon: Beacon, key: str, per_minute: int, message: str,
+            shown_on: HTTPConnection | None = None) -> Decision:
+    """Count one request against `key`'s limit a minute; past it, 429 with Retry-After. The
+    limit `shown_on` a request is in its X-RateLimit-* headers, the 429 included."""
     decision = beacon.limiter.hit(key, per_minute)
+    if shown_on is not None:
+        shown_on.state.rate_limit = decision
     if not decision.allowed:
         raise RateLimited(message, headers={"Retry-After": str(decision.retry_after)})
     return decision
