@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     def uses_postgres(self) -> bool:
         return bool(self.database_url)
 
+    @property
+    def namespace(self) -> str:
+        """What tells this deployment's keys on a shared Redis (job queues, claims, rate-limit
+        windows, stream channels) from another's: its schema, or its data directory."""
+        return self.db_schema if self.uses_postgres else str(self.data_dir.resolve())
+
     def sqlite_path(self, app_name: str) -> Path:
         return self.data_dir / f"{app_name.lower()}.sqlite"
 

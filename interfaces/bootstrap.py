@@ -78,7 +78,7 @@ from infrastructure.workspace_purge import SqlWorkspacePurge, purge_plan
 from interfaces.alerting import alert_deliveries, evaluation
 from interfaces.beacon import Beacon
 from interfaces.jobs import Jobs, catch_up, declare_actors
-from interfaces.streaming import live_stream, page_listeners, stream_namespace
+from interfaces.streaming import live_stream, page_listeners
 from projections.alerts import AlertsProjection
 from projections.api_keys import ApiKeysProjection
 from projections.components import ComponentsProjection
@@ -226,10 +226,10 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         export_ttl=timedelta(hours=settings.export_ttl_hours), alert_evaluation=alert_evaluation,
         alert_webhooks=alert_webhooks,
         alert_outbox=next(r for r in runners if r.name == AlertsProjection.name),
-        evaluation_queued=QueuedRun(f"evaluate_alerts:{stream_namespace(settings)}",
+        evaluation_queued=QueuedRun(f"evaluate_alerts:{settings.namespace}",
                                     settings.redis_url),
         deletions=deletions, visitors=visitors)
-    broker = build_broker(settings.redis_url, f"beacon:{stream_namespace(settings)}")
+    broker = build_broker(settings.redis_url, f"beacon:{settings.namespace}")
     configured_objects = ConfiguredObjects(statuspages, monitoring, alerts)
     return Beacon(
         settings=settings, workspaces=workspaces, statuspages=statuspages, telemetry=telemetry,
@@ -240,7 +240,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         analytics=analytics, monitors=monitors,
         public_pages=SqlStatusPageQueries(databases["StatusPages"], monitors),
         webhooks=webhooks, webhook_log=deliveries, export_files=export_files,
-        limiter=RateLimiter(settings.redis_url, stream_namespace(settings)), broker=broker, jobs=jobs,
+        limiter=RateLimiter(settings.redis_url, settings.namespace), broker=broker, jobs=jobs,
         actors=declare_actors(jobs, broker),
         tracking_plans=TrackingPlans(configuration, settings.plan_check_seconds),
         configured_objects=configured_objects,
@@ -257,6 +257,6 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         api_keys=SqlApiKeyQueries(databases["Workspaces"]),
         deletions=deletions,
         stream=stream, stream_publishers=[t for t in told if isinstance(t, StreamPublisher)],
-        doorbell=RedisDoorbell(settings.redis_url, stream_namespace(settings))
+        doorbell=RedisDoorbell(settings.redis_url, settings.namespace)
         if settings.redis_url and not settings.enrichment else None,
     )

@@ -53,6 +53,11 @@ ALERT_EVALUATION_SECONDS = 2
 ALERT_EVALUATION_GAP = timedelta(milliseconds=500)
 
 
+def milliseconds(span: timedelta) -> int:
+    """A dramatiq delay: whole milliseconds, rounded up."""
+    return math.ceil(span.total_seconds() * 1000)
+
+
 @dataclass
 class Jobs:
     """The work Beacon does in the background, and what each job works with."""
@@ -216,14 +221,13 @@ def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
         due = jobs.alert_evaluation.due  # entries left for being too recent: run once they settle
         if due is not None and jobs.evaluation_queued.claim():
             wait = max(due - jobs.alert_evaluation.clock(), ALERT_EVALUATION_GAP)
-            evaluate.send_with_options(delay=math.ceil(wait.total_seconds() * 1000))
+            evaluate.send_with_options(delay=milliseconds(wait))
 
     evaluate = actor("evaluate_alerts", evaluate_alerts, retries=0)
 
     def request_alert_evaluation() -> None:
         if jobs.evaluation_queued.claim():
-            evaluate.send_with_options(
-                delay=math.ceil(ALERT_EVALUATION_GAP.total_seconds() * 1000))
+            evaluate.send_with_options(delay=milliseconds(ALERT_EVALUATION_GAP))
 
     return Actors(
         catch_up_projections=actor("catch_up_projections", jobs.catch_up_projections),

@@ -26,16 +26,11 @@ from infrastructure.stream_relay import StreamPublisher
 from infrastructure.stream_wakes import PageNotifier, enriched_channel, wake_sources
 
 
-def stream_namespace(settings: Settings) -> str:
-    """What tells this Beacon's stream channels from another's on a shared Redis."""
-    return settings.db_schema if settings.uses_postgres else str(settings.data_dir.resolve())
-
-
 def live_stream(settings: Settings, telemetry: TelemetryApplication,
                 pipeline: ReadModelStore) -> LiveStream:
     """The process's one follower of the Telemetry log for every stream it serves; `pipeline` is
     the enrichment pipeline's place."""
-    namespace = stream_namespace(settings)
+    namespace = settings.namespace
     recheck = settings.stream_recheck_seconds
     follower: Follower
     if not settings.enrichment:
@@ -63,7 +58,7 @@ def page_listeners(settings: Settings, stream: LiveStream, telemetry_db: Databas
                    ) -> list[PageListener]:
     """Whom the enrichment pipeline tells of each page it has recorded."""
     if settings.redis_url:
-        return [StreamPublisher(settings.redis_url, stream_namespace(settings))]
+        return [StreamPublisher(settings.redis_url, settings.namespace)]
     listeners: list[PageListener] = [lambda start, end, page: stream.wake()]
     if settings.uses_postgres:
         listeners.append(PageNotifier(telemetry_db, settings.db_schema))

@@ -21,7 +21,6 @@ from infrastructure.settings import Settings
 from infrastructure.stream_forwarder import connection_name
 from interfaces.bootstrap import Beacon, bootstrap
 from interfaces.rest.app import create_app
-from interfaces.streaming import stream_namespace
 from tests.conftest import Tenant, make_tenant
 from tests.e2e.conftest import serving
 from tests.e2e.sse import open_stream
@@ -107,7 +106,7 @@ def test_after_its_redis_connection_is_killed_the_stream_reads_what_it_missed(
         publish()
         received = stream.messages(1)
         server = redis.Redis.from_url(require_redis())
-        name = connection_name(stream_namespace(settings))
+        name = connection_name(settings.namespace)
         killed = [c["id"] for c in server.client_list() if c.get("name") == name]
         assert killed and server.client_kill_filter(_id=killed[0]) == 1
         track(url, tenant, during, **from_browser())

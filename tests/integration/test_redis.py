@@ -77,12 +77,8 @@ def test_a_worker_runs_jobs_from_the_redis_broker(redis_beacon: Beacon) -> None:
     redis_beacon.broker.flush_all()
     redis_beacon.actors.catch_up_projections.send()
     redis_beacon.start_worker()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if redis_beacon.incidents.list_incidents(workspace.id, "acme").total == 1:
-            return
-        time.sleep(0.05)
-    pytest.fail("the worker did not run the job from Redis")
+    assert eventually(lambda: redis_beacon.incidents.list_incidents(workspace.id, "acme").total
+                      == 1), "the worker did not run the job from Redis"
 
 
 def test_ingestion_keeps_working_when_redis_is_down_and_says_so(tmp_path: Any) -> None:
