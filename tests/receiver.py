@@ -6,10 +6,11 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.polling import eventually
 
 
 @dataclass(frozen=True)
@@ -71,16 +72,8 @@ class Receiver:
 
     def wait_for_deliveries(self, ids: set[str], timeout: float = 20.0) -> bool:
         """Wait until every delivery id in `ids` has arrived (polling, for real workers)."""
-        return self._wait(lambda: ids <= self.delivery_ids(), timeout)
+        return eventually(lambda: ids <= self.delivery_ids(), timeout)
 
     def wait_for_requests(self, count: int, timeout: float = 20.0) -> bool:
         """Wait until at least `count` requests have arrived."""
-        return self._wait(lambda: len(self.received) >= count, timeout)
-
-    def _wait(self, done: Any, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while not done():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-        return True
+        return eventually(lambda: len(self.received) >= count, timeout)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,6 +12,7 @@ import uvicorn
 
 from interfaces.bootstrap import Beacon
 from interfaces.rest.app import create_app
+from tests.polling import eventually
 
 
 def free_port() -> int:
@@ -37,10 +37,8 @@ def serving(beacon: Beacon) -> Iterator[str]:
     served = uvicorn.Server(config)
     thread = threading.Thread(target=served.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
-    while not served.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
+    assert eventually(lambda: served.started or not thread.is_alive(), timeout=15,
+                      interval=0.02) and served.started, "uvicorn did not start"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

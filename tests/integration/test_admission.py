@@ -20,6 +20,7 @@ from domain.quota import TenantQuota, period_of, quota_id
 from domain.tracked_event import check_event
 from interfaces.bootstrap import Beacon
 from tests.faults import fail_batch_saves, fail_ledger_insert_of, heal_batch_saves
+from tests.polling import eventually
 
 NOW = datetime(2026, 3, 20, 15, 0, tzinfo=UTC)
 
@@ -167,13 +168,11 @@ def test_requests_record_their_ids_side_by_side_while_one_decides(quiet_beacon: 
             app.ingest(workspace_id, batch(b), limit=10**6))) for b in batches]
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 10
-        waiting: list[Any] = []
-        while time.monotonic() < deadline and len(waiting) < len(batches):
-            waiting = db.query("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-            time.sleep(0.05)
+        def waiting() -> int:
+            return len(db.query(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
         # Each asks for the lock only once its ids are in (one pipeline, in order).
-        assert len(waiting) == len(batches) and not done
+        assert eventually(lambda: waiting() == len(batches)) and not done
     for thread in threads:
         thread.join()
     assert sorted(o.count("accepted") for o in done) == [50] * 3

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 
 from infrastructure.queued_runs import QueuedRun
+from tests.polling import eventually
 from tests.services import require_redis
 
 
@@ -37,8 +37,6 @@ def test_processes_share_the_waiting_run_through_redis() -> None:
 def test_a_claim_lost_with_its_run_expires() -> None:
     run = QueuedRun(f"test:{uuid.uuid4()}", require_redis(), ttl_seconds=0.05)
     assert run.claim()
-    deadline = time.monotonic() + 5
-    while not run.claim():  # no run ever starts: the claim lapses by itself
-        assert time.monotonic() < deadline, "the claim never expired"
-        time.sleep(0.02)
+    # No run ever starts: the claim lapses by itself.
+    assert eventually(run.claim, timeout=5, interval=0.02), "the claim never expired"
     run.close()

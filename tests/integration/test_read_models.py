@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -16,6 +15,7 @@ from infrastructure.database import Database
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
 from projections.incidents import INCIDENTS, UPDATES
+from tests.polling import eventually
 
 
 def seed(beacon: Beacon, incidents: int = 3) -> tuple[uuid.UUID, list[uuid.UUID]]:
@@ -116,9 +116,7 @@ def test_the_old_tables_serve_while_a_rebuild_runs_and_nothing_is_lost(
     quiet_beacon.rebuild("incidents")
     stop.set()
     worker.join()
-    deadline = time.monotonic() + 10
-    while runner.status().lag and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert eventually(lambda: not runner.status().lag)
     total = quiet_beacon.incidents.list_incidents(workspace_id, "acme").total
     assert total == 30 + len(counts)
     assert counts == sorted(counts)  # readers never saw the read model go backwards or empty
@@ -138,12 +136,9 @@ def test_the_runner_follows_the_log_after_losing_its_listen_connection(
     quiet_beacon.statuspages.open_incident(workspace_id, "acme", title="after the loss",
                                            impact="none", state="investigating", message=None,
                                            actor=ADMIN)
-    deadline = datetime.now(UTC) + timedelta(seconds=15)
-    while datetime.now(UTC) < deadline:
-        if quiet_beacon.incidents.list_incidents(workspace_id, "acme").total == 2:
-            return
-        time.sleep(0.1)
-    pytest.fail("the runner did not catch up after its LISTEN connection was killed")
+    assert eventually(lambda: quiet_beacon.incidents.list_incidents(
+        workspace_id, "acme").total == 2, timeout=15), \
+        "the runner did not catch up after its LISTEN connection was killed"
 
 
 def test_start_up_drops_the_indexes_earlier_releases_declared(settings: Settings) -> None:
@@ -236,9 +231,6 @@ def test_a_projector_runs_only_the_projections_it_is_given(quiet_beacon: Beacon)
     assert quiet_beacon.start_projections(skip=["enrichment", "incidents"]) == [
         r.name for r in quiet_beacon.runners if r.name not in ("enrichment", "incidents")]
     pages = quiet_beacon.runner("pages")  # the same log as the incidents
-    deadline = time.monotonic() + 10
-    while pages.status().lag and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert pages.status().lag == 0  # what it was given, it follows
+    assert eventually(lambda: pages.status().lag == 0)  # what it was given, it follows
     assert quiet_beacon.runner("incidents").status().lag > 0  # what it was not, it leaves
     assert quiet_beacon.incidents.list_incidents(workspace_id, "acme").total == 0

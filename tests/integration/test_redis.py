@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +15,7 @@ from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
 from interfaces.rest.app import create_app
 from tests.conftest import make_tenant
+from tests.polling import eventually
 from tests.services import require_redis
 
 
@@ -123,12 +123,3 @@ def test_two_beacons_sharing_one_redis_run_only_their_own_jobs(redis_url: str,
     finally:
         for beacon in beacons:
             beacon.close()
-
-
-def eventually(check: Any, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
