@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     stream_keepalive_seconds: float = 15.0  # an SSE comment this often keeps proxies from closing
     stream_key_check_seconds: float = 5.0  # how soon an open stream notices its key was revoked
     stream_recheck_seconds: float = 1.0  # the stream reads the log this often without a wake-up
+    # Live streams (SSE and GraphQL subscriptions) one workspace may hold open at once.
+    stream_max_per_workspace: Annotated[int, Field(ge=1)] = 100
     # Comma-separated CIDRs of the proxies whose X-Forwarded-For is believed.
     trusted_proxies: str = ""
     # A MaxMind GeoIP2/GeoLite2 City database: region and city besides the country.

@@ -40,6 +40,7 @@ from infrastructure.rate_limits import RateLimiter
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings
 from infrastructure.stream_relay import StreamPublisher
+from infrastructure.stream_seats import StreamSeats
 from infrastructure.stream_wakes import RedisDoorbell
 from interfaces.alerting import MEASURED
 from interfaces.jobs import Actors, Jobs, periodic_jobs
@@ -102,6 +103,7 @@ class Beacon:
     api_keys: ApiKeyQueries
     deletions: ProjectDeletions
     stream: LiveStream
+    stream_seats: StreamSeats
     stream_publishers: list[StreamPublisher] = field(default_factory=list)
     doorbell: RedisDoorbell | None = None  # messages as accepted, across processes: Redis rings
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -210,6 +212,7 @@ class Beacon:
         self.webhooks.close()
         self.alert_webhooks.close()
         self.jobs.evaluation_queued.close()
+        self.stream_seats.close()
         self.enricher.geo.close()
         self.deploys.recorder.close()
         for app in self.applications.values():

@@ -66,6 +66,7 @@ from infrastructure.rollup_upgrade import fill_event_minutes, fill_hourly_rollup
 from infrastructure.settings import PIPELINE_PLACE_POOL_SIZE, Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.stream_relay import StreamPublisher
+from infrastructure.stream_seats import stream_seats
 from infrastructure.stream_wakes import RedisDoorbell
 from infrastructure.table_creation import one_creator_at_a_time
 from infrastructure.telemetry_queries import SqlTelemetryQueries
@@ -256,7 +257,10 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         alert_webhooks=alert_webhooks,
         api_keys=SqlApiKeyQueries(databases["Workspaces"]),
         deletions=deletions,
-        stream=stream, stream_publishers=[t for t in told if isinstance(t, StreamPublisher)],
+        stream=stream, stream_seats=stream_seats(
+            settings.redis_url, settings.namespace, settings.stream_max_per_workspace,
+            renewed_every=settings.stream_key_check_seconds),
+        stream_publishers=[t for t in told if isinstance(t, StreamPublisher)],
         doorbell=RedisDoorbell(settings.redis_url, settings.namespace)
         if settings.redis_url and not settings.enrichment else None,
     )

@@ -12,8 +12,9 @@ from uuid import UUID
 from starlette.concurrency import run_in_threadpool
 
 from application.stream import Message, StreamFilter, StreamPosition
+from infrastructure.stream_seats import Seat
 from interfaces.bootstrap import Beacon
-from interfaces.rest.errors import BadRequest
+from interfaces.rest.errors import BadRequest, RateLimited
 
 
 @dataclass(frozen=True)
@@ -44,31 +45,58 @@ def check_enriched(beacon: Beacon, wanted: StreamFilter) -> None:
                          details=[{"field": d, "message": "not enriched"} for d in wanted.dimensions])
 
 
+async def seat_for(beacon: Beacon, workspace_id: UUID) -> Seat:
+    """A seat for one more open stream of the workspace; 429 when it holds as many as
+    `BEACON_STREAM_MAX_PER_WORKSPACE` (every API process's, with Redis)."""
+    seat = await run_in_threadpool(beacon.stream_seats.take, workspace_id)
+    if seat is None:
+        limit = beacon.stream_seats.limit
+        raise RateLimited(
+            f"this workspace has {limit} live streams open, the most this Beacon allows "
+            "(BEACON_STREAM_MAX_PER_WORKSPACE); close one, or retry later",
+            details=[{"field": "stream", "message": f"at most {limit} open per workspace"}],
+            headers={"Retry-After": str(max(1, round(beacon.settings.stream_key_check_seconds)))})
+    return seat
+
+
 async def feed(beacon: Beacon, still_allowed: Callable[[], bool], workspace_id: UUID,
-               wanted: StreamFilter, after: StreamPosition | None) -> AsyncIterator[Delivery]:
+               wanted: StreamFilter, after: StreamPosition | None,
+               seat: Seat) -> AsyncIterator[Delivery]:
     """Everything after `after` (or from now: after the log's head), in log order, each message
     once; it ends when `still_allowed` (blocking, asked every few seconds) says the caller may no
-    longer read."""
+    longer read. It keeps `seat` (`seat_for`) while it runs and gives it back when it ends."""
     settings, stream = beacon.settings, beacon.stream
-    if after is None:  # from now on: what is accepted after this moment, however late enriched
-        after = StreamPosition(await run_in_threadpool(stream.head))
-    sub = stream.subscribe(workspace_id, wanted, after)
+
+    async def allowed() -> bool:  # asked every stream_key_check_seconds: the seat is kept then
+        await run_in_threadpool(seat.renew)
+        return await run_in_threadpool(still_allowed)
+
+    try:
+        if after is None:  # from now on: what is accepted after this moment, however late enriched
+            after = StreamPosition(await run_in_threadpool(stream.head))
+        sub = stream.subscribe(workspace_id, wanted, after)
+    except BaseException:
+        seat.release()
+        raise
     last = str(after)
     try:
         while not await sub.joined(min(settings.stream_keepalive_seconds,  # through Redis: a
                                        settings.stream_key_check_seconds)):  # moment, unless down
-            if not await run_in_threadpool(still_allowed):
+            if not await allowed():
                 yield Ended("revoked", last)
                 return
             yield KEEP_ALIVE
         assert sub.caught_up_to is not None
         yield Joined(last)
-        start = after.notification
+        start, check_at = after.notification, time.monotonic()
         while start <= sub.caught_up_to:
             found, start = await run_in_threadpool(stream.history, sub, start)
             if found:
                 last = str(found[-1].position)
                 yield found
+            if time.monotonic() >= check_at + settings.stream_key_check_seconds:
+                check_at = time.monotonic()
+                await run_in_threadpool(seat.renew)  # a long history keeps its seat too
         quiet_since = check_at = time.monotonic()
         while True:
             now = time.monotonic()
@@ -85,7 +113,7 @@ async def feed(beacon: Beacon, still_allowed: Callable[[], bool], workspace_id: 
             now = time.monotonic()
             if now >= check_at + settings.stream_key_check_seconds:
                 check_at = now
-                if not await run_in_threadpool(still_allowed):
+                if not await allowed():
                     yield Ended("revoked", last)
                     return
             if now >= quiet_since + settings.stream_keepalive_seconds:
@@ -93,3 +121,4 @@ async def feed(beacon: Beacon, still_allowed: Callable[[], bool], workspace_id: 
                 yield KEEP_ALIVE
     finally:
         stream.unsubscribe(sub)
+        seat.release()

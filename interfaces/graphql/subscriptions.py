@@ -7,14 +7,15 @@ from collections.abc import AsyncGenerator
 from typing import cast
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from application.stream import Message, StreamFilter, StreamPosition
 from domain.enrichment import DIMENSIONS
 from interfaces.graphql.context import GraphQLContext
-from interfaces.live_feed import Ended, Joined, check_enriched, feed
-from interfaces.rest.errors import BadRequest
+from interfaces.live_feed import Ended, Joined, check_enriched, feed, seat_for
+from interfaces.rest.errors import ApiError, BadRequest
 
 
 @strawberry.input
@@ -71,15 +72,19 @@ async def events(info: Info[GraphQLContext, None],
                  filter: EventFilter | None = None) -> AsyncGenerator[LiveEvent, None]:
     """Events and exception reports of the caller's workspace as they are accepted."""
     context, wanted = info.context, filter or EventFilter()
-    after = StreamPosition.parse(wanted.after) if wanted.after else None
-    if wanted.after and after is None:
-        raise BadRequest("after must be a position this stream sent, like 1042.7")
-    chosen = StreamFilter(frozenset(wanted.events or ()), wanted.actor_id,
-                          {p.key: p.value for p in wanted.properties or ()})
-    check_enriched(context.beacon, chosen)
     beacon, token = context.beacon, context.token
+    try:  # refused before the first item: an error with REST's code (no extension sees it here)
+        after = StreamPosition.parse(wanted.after) if wanted.after else None
+        if wanted.after and after is None:
+            raise BadRequest("after must be a position this stream sent, like 1042.7")
+        chosen = StreamFilter(frozenset(wanted.events or ()), wanted.actor_id,
+                              {p.key: p.value for p in wanted.properties or ()})
+        check_enriched(beacon, chosen)
+        seat = await seat_for(beacon, context.workspace_id)
+    except ApiError as error:
+        raise GraphQLError(error.message, extensions={"code": error.code}) from error
     async for delivery in feed(beacon, lambda: beacon.workspaces.authenticate(token) is not None,
-                               context.workspace_id, chosen, after):
+                               context.workspace_id, chosen, after, seat):
         if isinstance(delivery, (Joined, Ended)):
             position, kind = (delivery.at, "subscribed") if isinstance(delivery, Joined) else \
                 (delivery.last, delivery.reason)

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.stream import StreamFilter, StreamPosition
 from domain.enrichment import DIMENSIONS
-from interfaces.live_feed import Delivery, Ended, Joined, check_enriched, feed
+from interfaces.live_feed import Delivery, Ended, Joined, check_enriched, feed, seat_for
 from interfaces.rest.deps import BeaconDep, Reader, still_signed_in
 from interfaces.rest.errors import BadRequest
 
@@ -83,10 +83,11 @@ async def event_stream(request: Request, beacon: BeaconDep, who: Reader) -> Stre
     """Events and exception reports as they are accepted (Server-Sent Events)."""
     wanted, after = stream_filter(request), resume_position(request)
     check_enriched(beacon, wanted)
+    seat = await seat_for(beacon, who.workspace_id)
 
     async def frames() -> AsyncIterator[bytes]:
         async for delivery in feed(beacon, lambda: still_signed_in(request, beacon),
-                                   who.workspace_id, wanted, after):
+                                   who.workspace_id, wanted, after, seat):
             yield frame(delivery)
 
     return StreamingResponse(frames(), media_type="text/event-stream",

@@ -88,3 +88,18 @@ def test_a_connection_without_a_valid_read_key_is_refused(server: str, tenant: T
             with pytest.raises(ConnectionClosed) as closed:
                 socket.recv(TIMEOUT)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+def test_a_subscription_resuming_after_no_position_is_refused_with_its_code(
+        server: str, tenant: Tenant) -> None:
+    url = server.replace("http://", "ws://") + "/graphql"
+    with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=TIMEOUT) as socket:
+        socket.send(json.dumps({"type": "connection_init",
+                                "payload": {"Authorization": f"Bearer {tenant.keys['read']}"}}))
+        assert json.loads(socket.recv(TIMEOUT))["type"] == "connection_ack"
+        socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": SUBSCRIPTION, "variables": {"filter": {"after": "x.1"}}}}))
+        answer = json.loads(socket.recv(TIMEOUT))
+    assert answer["type"] == "next" and answer["payload"]["data"] is None, answer
+    error = answer["payload"]["errors"][0]
+    assert error["extensions"]["code"] == "bad_request" and "after" in error["message"]

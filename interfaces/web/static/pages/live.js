@@ -44,6 +44,12 @@ export function Live({ project }) {
       try {
         const response = await fetch(`/api/v1/events/stream?${params}`, {
           credentials: "same-origin", headers, signal: stop.signal });
+        if (response.status === 429) {  // the workspace holds as many streams as it may
+          const wait = Number(response.headers.get("Retry-After")) || 5;
+          setStatus(`too many open streams in this project: retrying in ${wait} s`);
+          setTimeout(() => setAttempt((n) => n + 1), wait * 1000);
+          return;
+        }
         if (!response.ok) { setStatus(`refused (${response.status})`); return; }
         setStatus("live");
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
