@@ -113,7 +113,8 @@ def test_a_member_signs_in_reads_the_overview_and_a_funnel(
         assert beacon.wait_for(source, int(position), timeout=10)
     page.goto(f"{server}/app/shop/alerts")
     page.wait_for_selector("article[aria-label='Signups stop']")
-    assert "count of signed_up over 3600 s < 1" in page.inner_text("article[aria-label='Signups stop']")
+    assert "count of signed_up over 1 hour fewer than 1" in page.inner_text(
+        "article[aria-label='Signups stop']")
     shoot(page, "alerts")
 
     page.goto(f"{server}/app/shop/settings")
@@ -249,6 +250,10 @@ def test_a_viewer_sees_no_write_controls_and_the_api_refuses_their_writes(
     page.goto(f"{server}/app/team/incidents")
     page.wait_for_selector("#incidents-title")
     assert page.get_by_text("Open an incident").count() == 0
+    page.goto(f"{server}/app/team/alerts")
+    page.wait_for_selector("#alerts-title")
+    page.wait_for_selector("text=No alert rules yet")
+    assert page.get_by_text("New alert rule").count() == 0
     page.goto(f"{server}/app/team/settings")
     page.wait_for_selector("#members-title")
     assert page.get_by_text("API keys").count() == 0

@@ -1,44 +1,206 @@
-// Alerts: each rule with its state, and its history of state changes; mute for members who write.
+// Alerts: each rule with its state and its history of state changes. Members who write make a
+// rule and try it on the last hours of stored history first (the preview: when it would have
+// fired and resolved, telling no one), change it, mute or unmute it, and delete it, unless
+// beacon.yml owns it (the API would say 409: change it there).
 import { useState } from "preact/hooks";
-import { ErrorNote, gql, rest } from "../api.js";
-import { Empty, html, when, useLoad } from "../ui.js";
+import { ErrorNote, gql, lastWritePosition, rest } from "../api.js";
+import { Empty, Select, html, when, useLoad } from "../ui.js";
 
 const LIST = `{ alerts(first: 100) { edges { node { id name state stateSince mutedUntil condition
-  cooldownSeconds managedBy { file version } history { version state at value notified suppressed } } } } }`;
+  cooldownSeconds version channels { id url } managedBy { file version }
+  history { version state at value notified suppressed reason } } } }
+  monitors(first: 100) { edges { node { id name } } } }`;
+
+const KINDS = [["threshold", "An event's count"], ["exception_group", "Exception groups"],
+               ["monitor", "A heartbeat monitor"]];
+const METRICS = [["count", "events"], ["unique_actors", "unique actors"]];
+const OPS = [[">", "more than"], [">=", "at least"], ["<", "fewer than"], ["<=", "at most"]];
+const WINDOWS = [["60", "1 minute"], ["300", "5 minutes"], ["900", "15 minutes"],
+                 ["3600", "1 hour"], ["21600", "6 hours"], ["86400", "1 day"]];
+const TRIGGERS = {
+  exception_group: [["new", "a new group appears"], ["regressed", "a quiet group comes back"],
+                    ["over", "a group gets more reports than"]],
+  monitor: [["down", "it is down"], ["up", "it comes back up"]],
+};
+// A preview judges every 10 s instant of its range, at most 10,000 of them: about a day.
+const PREVIEW_HOURS = [["1", "the last hour"], ["6", "the last 6 hours"], ["24", "the last 24 hours"]];
+const BLANK = { name: "", type: "threshold", event: "", metric: "count", op: ">", value: "10",
+                window: "300", filters: "", trigger: "new", monitor: "", url: "", cooldown: "300" };
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
 function describe(condition) {
+  const window = WINDOWS.find(([s]) => Number(s) === condition.window_seconds)?.[1]
+    || `${condition.window_seconds} s`;
   if (condition.type === "threshold") {
-    return `${condition.metric || "count"} of ${condition.event} over ${condition.window_seconds} s ${condition.op} ${condition.value}`;
+    const op = OPS.find(([o]) => o === condition.op)?.[1] || condition.op;
+    const filters = (condition.filters || []).map((f) => `${f.key}=${f.value}`).join(", ");
+    return `${condition.metric === "unique_actors" ? "unique actors" : "count"} of ${condition.event}`
+      + `${filters ? ` where ${filters}` : ""} over ${window} ${op} ${condition.value}`;
   }
   if (condition.type === "monitor") return `monitor ${condition.trigger}`;
-  return `exception group: ${condition.trigger}`;
+  return `exception group: ${condition.trigger}${condition.trigger === "over"
+    ? ` ${condition.value} reports in ${window}` : ""}`;
+}
+
+/** The form's fields as the API's condition (the API checks it and says what is wrong). */
+function conditionOf(f) {
+  const window_seconds = Number(f.window);
+  if (f.type === "threshold") {
+    const filters = f.filters.split(/[\n,]/).map((s) => s.trim()).filter(Boolean).map((pair) => {
+      const at = pair.indexOf("=");
+      return at < 0 ? { key: pair, op: "is_set", value: null }
+        : { key: pair.slice(0, at).trim(), op: "eq", value: pair.slice(at + 1).trim() };
+    });
+    return { type: "threshold", event: f.event.trim(), metric: f.metric, op: f.op,
+             value: Number(f.value), window_seconds, filters };
+  }
+  if (f.type === "exception_group") {
+    return { type: "exception_group", trigger: f.trigger, window_seconds,
+             ...(f.trigger === "over" ? { value: Number(f.value) } : {}) };
+  }
+  return { type: "monitor", trigger: f.trigger, monitor_id: f.monitor, window_seconds };
+}
+
+/** A rule's fields as the form shows them, to change it. */
+function fieldsOf(alert) {
+  const c = alert.condition;
+  return { ...BLANK, name: alert.name, type: c.type, event: c.event || "", metric: c.metric || "count",
+    op: c.op || ">", value: String(c.value ?? BLANK.value), window: String(c.window_seconds),
+    filters: (c.filters || []).map((f) => (f.op === "is_set" ? f.key : `${f.key}=${f.value}`)).join("\n"),
+    trigger: c.trigger || "new", monitor: c.monitor_id || "", url: alert.channels[0]?.url || "",
+    cooldown: String(alert.cooldownSeconds) };
+}
+
+function Preview({ result }) {
+  if (!result) return null;
+  const fired = result.changes.filter((c) => c.state === "firing").length;
+  return html`<div class="preview" data-testid="alert-preview" aria-live="polite">
+    <p><b>${fired ? `Would have fired ${plural(fired, "time", "times")}` : "Would not have fired"}</b> over ${
+      result.label} (no one was told).</p>
+    ${result.changes.length ? html`<ol class="timeline">${result.changes.map((c) => html`<li>
+      <time datetime=${c.at}>${when(c.at)}</time> <b>${c.state}</b> at ${c.value}</li>`)}</ol>` : null}
+  </div>`;
+}
+
+function RuleForm({ monitors, editing, onDone }) {
+  const [f, setF] = useState(editing ? fieldsOf(editing) : BLANK);
+  const [problem, setProblem] = useState(null);
+  const [preview, setPreview] = useState(null);
+  const [hours, setHours] = useState("6");
+  const [secret, setSecret] = useState(null);
+  const set = (changes) => { setF({ ...f, ...changes }); setPreview(null); };
+  const field = (name) => ({ value: f[name], onInput: (e) => set({ [name]: e.target.value }) });
+  const kind = (type) => set({ type, trigger: (TRIGGERS[type] || [["new"]])[0][0],
+                               monitor: f.monitor || monitors[0]?.id || "" });
+  const tryIt = async () => {
+    const to = new Date(), from = new Date(to - Number(hours) * 3600000);
+    try {
+      const answer = await rest("POST", "/api/v1/alerts/preview",
+        { condition: conditionOf(f), from: from.toISOString(), to: to.toISOString() });
+      setPreview({ ...answer, label: PREVIEW_HOURS.find(([h]) => h === hours)[1] });
+      setProblem(null);
+    } catch (err) { setPreview(null); setProblem(err); }
+  };
+  const save = async (e) => {
+    e.preventDefault();
+    const body = { name: f.name, condition: conditionOf(f), cooldown_seconds: Number(f.cooldown) };
+    const newChannel = !editing || f.url !== (editing.channels[0]?.url || "");
+    if (newChannel) body.channels = [{ type: "webhook", url: f.url.trim() }];
+    try {
+      const saved = editing
+        ? await rest("PATCH", `/api/v1/alerts/${editing.id}`, body, { "If-Match": `"${editing.version}"` })
+        : await rest("POST", "/api/v1/alerts", body);
+      setProblem(null);
+      if (newChannel) setSecret(saved.channels[0]); else onDone();
+    } catch (err) { setProblem(err); }
+  };
+  if (secret) {
+    return html`<div class="note secret" data-testid="channel-secret">
+      <p>Saved. Webhooks to <code>${secret.url}</code> are signed with this secret (<code>X-Beacon-Signature</code>,
+        HMAC-SHA256 of the body); it is shown this once:</p><p><code>${secret.secret}</code></p>
+      <button onClick=${onDone}>Done</button></div>`;
+  }
+  const triggers = TRIGGERS[f.type];
+  return html`<form class="rule" onSubmit=${save} aria-label=${editing ? `Change ${editing.name}` : "New alert rule"}>
+    <label class="field wide">Name <input name="name" required maxlength="200" ...${field("name")} /></label>
+    <${Select} id="rule-kind" label="Watch" value=${f.type} options=${KINDS} onChange=${kind} />
+    ${f.type === "threshold" ? html`
+      <label class="field">Event <input name="event" required maxlength="200" ...${field("event")} /></label>
+      <${Select} id="rule-metric" label="Counting" value=${f.metric} options=${METRICS} onChange=${(metric) => set({ metric })} />
+      <${Select} id="rule-op" label="Fires when" value=${f.op} options=${OPS} onChange=${(op) => set({ op })} />
+      <label class="field">Value <input name="value" type="number" min="0" step="any" required ...${field("value")} /></label>
+      <label class="field wide">Only where (key=value, a line each)
+        <textarea name="filters" rows="2" placeholder="plan=pro" ...${field("filters")}></textarea></label>` : html`
+      <${Select} id="rule-trigger" label="Fires when" value=${f.trigger} options=${triggers} onChange=${(trigger) => set({ trigger })} />
+      ${f.type === "exception_group" && f.trigger === "over" ? html`<label class="field">Reports
+        <input name="value" type="number" min="1" step="1" required ...${field("value")} /></label>` : null}
+      ${f.type === "monitor" ? html`<${Select} id="rule-monitor" label="Monitor" value=${f.monitor}
+        options=${monitors.map((m) => [m.id, m.name])} onChange=${(monitor) => set({ monitor })} />` : null}`}
+    <${Select} id="rule-window" label="Window" value=${f.window} options=${WINDOWS} onChange=${(window) => set({ window })} />
+    <label class="field wide">Webhook URL <input name="url" type="url" required ...${field("url")} /></label>
+    <label class="field">Quiet after firing (s) <input name="cooldown" type="number" min="0" max="604800" required ...${field("cooldown")} /></label>
+    <div class="actions">
+      <${Select} id="rule-preview-range" label="Try it on" value=${hours} options=${PREVIEW_HOURS} onChange=${(h) => { setHours(h); setPreview(null); }} />
+      <button type="button" onClick=${tryIt}>Preview</button>
+      <button type="submit">${editing ? "Save changes" : "Create rule"}</button>
+      ${editing ? html`<button type="button" class="link" onClick=${onDone}>Cancel</button>` : null}
+    </div>
+    <${ErrorNote} error=${problem} />
+    <${Preview} result=${preview} />
+  </form>`;
+}
+
+function Rule({ alert, canWrite, monitors, onChanged }) {
+  const [problem, setProblem] = useState(null);
+  const [editing, setEditing] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const act = async (method, path, body, headers) => {
+    try { await rest(method, path, body, headers); setProblem(null); onChanged(); }
+    catch (err) { setProblem(err); }
+  };
+  const mute = (until) => act("POST", `/api/v1/alerts/${alert.id}/mute`, { until });
+  const owned = Boolean(alert.managedBy);
+  return html`<article class="card" aria-label=${alert.name}>
+    <h2>${alert.name} <span class=${`badge ${alert.state === "firing" ? "down" : "up"}`}>${alert.state}</span></h2>
+    <p class="sub">${describe(alert.condition)}${alert.stateSince ? ` · ${alert.state} since ${when(alert.stateSince)}` : ""}
+      ${alert.mutedUntil ? ` · muted until ${when(alert.mutedUntil)}` : ""}
+      ${owned ? html` · managed by <code>${alert.managedBy.file}</code> (version ${alert.managedBy.version})` : null}</p>
+    <p class="sub">Tells ${alert.channels.map((c) => c.url).join(", ")} · quiet for ${alert.cooldownSeconds} s after firing</p>
+    <${ErrorNote} error=${problem} />
+    ${canWrite ? html`<div class="actions">
+      ${alert.mutedUntil ? html`<button onClick=${() => mute(null)}>Unmute</button>`
+        : html`<button onClick=${() => mute(new Date(Date.now() + 3600000).toISOString())}>Mute 1 hour</button>`}
+      ${owned ? null : html`<button onClick=${() => setEditing(!editing)}>Change</button>
+        ${deleting ? html`<button class="destructive" onClick=${() => act("DELETE", `/api/v1/alerts/${alert.id}`)}>
+            Delete ${alert.name} for good</button>
+          <button class="link" onClick=${() => setDeleting(false)}>Keep it</button>`
+          : html`<button onClick=${() => setDeleting(true)}>Delete…</button>`}`}
+    </div>` : null}
+    ${editing ? html`<${RuleForm} monitors=${monitors} editing=${alert}
+      onDone=${() => { setEditing(false); onChanged(); }} />` : null}
+    <details><summary>History</summary><ol class="timeline">${alert.history.map((h) => html`<li>
+      <time datetime=${h.at}>${when(h.at)}</time> <b>${h.state}</b>
+      ${h.value === null ? "" : ` at ${h.value}`}${h.reason ? ` (${h.reason})` : ""}
+      ${h.suppressed ? ` · told no one (${h.suppressed})` : h.notified.length ? ` · ${plural(h.notified.length, "channel", "channels")} told` : ""}</li>`)}</ol></details>
+  </article>`;
 }
 
 export function Alerts({ project }) {
   const canWrite = project.role !== "viewer";
-  const { data, error, reload } = useLoad(() => gql(LIST), [project.slug]);
-  const [problem, setProblem] = useState(null);
+  const { data, error, reload } = useLoad(() => gql(LIST, {}, lastWritePosition()), [project.slug]);
+  const [creating, setCreating] = useState(false);
   const alerts = (data?.alerts?.edges || []).map((e) => e.node);
-  const mute = async (id, hours) => {
-    try {
-      await rest("POST", `/api/v1/alerts/${id}/mute`, { until: new Date(Date.now() + hours * 3600000).toISOString() });
-      setProblem(null); reload();
-    } catch (err) { setProblem(err); }
-  };
+  const monitors = (data?.monitors?.edges || []).map((e) => e.node);
   return html`<section aria-labelledby="alerts-title"><h1 id="alerts-title">Alerts</h1>
-    <${ErrorNote} error=${error || problem} />
-    ${data && !alerts.length ? html`<${Empty} title="No alert rules yet">Create one with
-      <code>POST /api/v1/alerts</code>; try it on past data first with <code>POST /api/v1/alerts/preview</code>.</${Empty}>` : null}
-    ${alerts.map((a) => html`<article class="card" aria-label=${a.name}>
-      <h2>${a.name} <span class=${`badge ${a.state === "firing" ? "down" : "up"}`}>${a.state}</span></h2>
-      <p class="sub">${describe(a.condition)} · since ${when(a.stateSince)}
-        ${a.mutedUntil ? ` · muted until ${when(a.mutedUntil)}` : ""}
-        ${a.managedBy ? html` · managed by <code>${a.managedBy.file}</code> (version ${a.managedBy.version})` : null}</p>
-      ${canWrite ? html`<button onClick=${() => mute(a.id, 1)}>Mute 1 hour</button>` : null}
-      <details><summary>History</summary><ol class="timeline">${a.history.map((h) => html`<li>
-        <time datetime=${h.at}>${when(h.at)}</time> <b>${h.state}</b>
-        ${h.value === null ? "" : ` at ${h.value}`} ${h.suppressed ? ` · told no one (${h.suppressed})`
-          : h.notified.length ? ` · ${h.notified.length} channel(s) told` : ""}</li>`)}</ol></details>
-    </article>`)}
+    <${ErrorNote} error=${error} />
+    ${canWrite ? html`<details class="create" open=${creating} onToggle=${(e) => setCreating(e.target.open)}>
+      <summary>New alert rule</summary>
+      ${creating ? html`<${RuleForm} monitors=${monitors} onDone=${() => { setCreating(false); reload(); }} />` : null}
+    </details>` : null}
+    ${data && !alerts.length ? html`<${Empty} title="No alert rules yet">${canWrite
+      ? "Make one above, and try it on the last hours first with Preview."
+      : html`Members who write make them here, or with <code>POST /api/v1/alerts</code>.`}</${Empty}>` : null}
+    ${alerts.map((a) => html`<${Rule} key=${a.id} alert=${a} canWrite=${canWrite} monitors=${monitors} onChanged=${reload} />`)}
   </section>`;
 }

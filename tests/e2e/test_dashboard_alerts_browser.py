@@ -1,0 +1,129 @@
+"""Alert rules in the dashboard, in a real headless Chromium over real HTTP: a member tries a rule
+on the last hour of stored events (the preview), sees a bad value refused with the API's words,
+creates the rule and is shown its webhook's signing secret once, changes it, mutes and unmutes it,
+and deletes it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from interfaces.bootstrap import Beacon
+from tests.e2e.test_dashboard_browser import (  # noqa: F401 (browser: a fixture)
+    browser,
+    project_with_user,
+    shoot,
+    sign_in,
+)
+from tests.e2e.test_status_page_browser import chromium  # noqa: F401 (a fixture)
+from tests.polling import eventually
+
+RULE = "article[aria-label='Checkout failures']"
+
+
+def test_a_member_previews_creates_changes_mutes_and_deletes_an_alert_rule(
+        beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
+    mine = project_with_user(beacon, "ann@example.com", "Shop", "shop")
+    at = (datetime.now(UTC) - timedelta(seconds=10)).isoformat()
+    with httpx.Client(base_url=server, timeout=10) as api:
+        sent = api.post("/v1/events", headers={"Authorization": f"Bearer {mine['keys']['public']}"},
+                        json=[{"event_id": str(uuid.uuid4()), "name": "checkout_failed",
+                               "actor_id": f"u{n}", "timestamp": at, "category": "product",
+                               "properties": {"plan": "pro"}} for n in range(5)])
+        assert sent.status_code == 200, sent.text
+    source, _, position = sent.headers["X-Beacon-Position"].rpartition(":")
+    assert beacon.wait_for(source, int(position), timeout=10)
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, server, "ann@example.com")
+    page.wait_for_selector("[data-testid=total-events]")
+    page.goto(f"{server}/app/shop/alerts")
+    page.get_by_text("New alert rule").click()
+    form = page.get_by_role("form", name="New alert rule")
+    form.get_by_label("Name", exact=True).fill("Checkout failures")
+    form.get_by_label("Event", exact=True).fill("checkout_failed")
+    form.get_by_label("Value", exact=True).fill("-1")
+    form.get_by_placeholder("plan=pro").fill("plan=pro")
+    form.get_by_label("Webhook URL", exact=True).fill("https://93.184.216.34/hook")
+    form.locator("#rule-preview-range").select_option("1")
+    form.get_by_role("button", name="Preview").click()
+    assert "condition.value" in form.get_by_role("alert").inner_text()  # the API's own words
+    form.get_by_label("Value", exact=True).fill("2")
+    form.get_by_role("button", name="Preview").click()
+    preview = page.wait_for_selector("[data-testid=alert-preview]")
+    assert "Would have fired 1 time over the last hour" in preview.inner_text()
+    assert "firing at 5" in preview.inner_text()
+    assert form.get_by_role("alert").count() == 0
+    shoot(page, "alert-preview")
+
+    form.get_by_role("button", name="Create rule").click()
+    secret = page.wait_for_selector("[data-testid=channel-secret]")
+    shown = secret.inner_text()
+    assert "https://93.184.216.34/hook" in shown
+    assert secret.query_selector_all("code")[-1].inner_text().startswith("whsec_")
+    def rules() -> list[dict[str, Any]]:
+        return list(httpx.get(f"{server}/api/v1/alerts", headers={
+            "Authorization": f"Bearer {mine['keys']['secret']}"}).json()["data"])
+    assert eventually(lambda: [r["name"] for r in rules()] == ["Checkout failures"])
+    assert "secret" not in rules()[0]["channels"][0]  # shown once, in the answer to the create
+    page.get_by_role("button", name="Done").click()
+    rule = page.wait_for_selector(RULE)
+    assert "count of checkout_failed where plan=pro over 5 minutes more than 2" in rule.inner_text()
+
+    page.locator(RULE).get_by_role("button", name="Change").click()
+    change = page.get_by_role("form", name="Change Checkout failures")
+    assert change.get_by_label("Event", exact=True).input_value() == "checkout_failed"
+    change.get_by_label("Value", exact=True).fill("10")
+    change.get_by_role("button", name="Save changes").click()
+    page.wait_for_selector(f"{RULE}:has-text('more than 10')")
+    assert page.locator("[data-testid=channel-secret]").count() == 0  # same channel, same secret
+
+    page.locator(RULE).get_by_role("button", name="Mute 1 hour").click()
+    page.wait_for_selector(f"{RULE}:has-text('muted until')")
+    page.locator(RULE).get_by_role("button", name="Unmute").click()
+    page.wait_for_selector(f"{RULE} >> text=Mute 1 hour")
+    assert "muted until" not in page.inner_text(RULE)
+
+    page.locator(RULE).get_by_role("button", name="Delete…").click()
+    page.locator(RULE).get_by_role("button", name="Delete Checkout failures for good").click()
+    page.wait_for_selector(RULE, state="detached")
+    assert eventually(lambda: rules() == [])
+
+
+def test_the_form_builds_exception_group_and_monitor_conditions(
+        beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
+    mine = project_with_user(beacon, "ann@example.com", "Shop", "shop")
+    with httpx.Client(base_url=server, timeout=10) as api:
+        made = api.post("/api/v1/monitors", headers={"Authorization": f"Bearer {mine['keys']['secret']}"},
+                        json={"name": "nightly backup", "period_seconds": 3600})
+        assert made.status_code == 201, made.text
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, server, "ann@example.com")
+    page.wait_for_selector("[data-testid=total-events]")
+    page.goto(f"{server}/app/shop/alerts")
+    page.get_by_text("New alert rule").click()
+    form = page.get_by_role("form", name="New alert rule")
+    form.get_by_label("Name", exact=True).fill("Crash spikes")
+    form.locator("#rule-kind").select_option("exception_group")
+    form.locator("#rule-trigger").select_option("over")
+    form.get_by_label("Reports", exact=True).fill("50")
+    form.get_by_label("Webhook URL", exact=True).fill("https://93.184.216.34/hook")
+    form.get_by_role("button", name="Preview").click()
+    assert "Would not have fired" in page.wait_for_selector("[data-testid=alert-preview]").inner_text()
+    form.get_by_role("button", name="Create rule").click()
+    page.get_by_role("button", name="Done").click()
+    assert "exception group: over 50 reports in 5 minutes" in page.wait_for_selector(
+        "article[aria-label='Crash spikes']").inner_text()
+
+    page.get_by_text("New alert rule").click()
+    form = page.get_by_role("form", name="New alert rule")
+    form.get_by_label("Name", exact=True).fill("Backup down")
+    form.locator("#rule-kind").select_option("monitor")
+    assert form.locator("#rule-monitor").input_value() == made.json()["data"]["id"]
+    form.get_by_label("Webhook URL", exact=True).fill("https://93.184.216.34/hook")
+    form.get_by_role("button", name="Create rule").click()
+    page.get_by_role("button", name="Done").click()
+    assert "monitor down" in page.wait_for_selector("article[aria-label='Backup down']").inner_text()
