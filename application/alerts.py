@@ -124,6 +124,16 @@ class AlertsApplication(BeaconApplication):
         return alert
 
     @retry_on_conflict
+    def test_channels(self, workspace_id: UUID, alert_id: UUID, *,
+                      actor: Actor) -> tuple[Alert, list[str]]:
+        """Send each channel of a rule an `alert.test` message through the outbox; the rule and
+        the channel ids told (their deliveries are the rule's at its new version)."""
+        alert = self.get_alert(workspace_id, alert_id)
+        channels = alert.test_channels(actor=actor, at=self.clock())
+        self.save(alert)
+        return alert, channels
+
+    @retry_on_conflict
     def delete_alert(self, workspace_id: UUID, alert_id: UUID, *, actor: Actor) -> None:
         alert = self.get_alert(workspace_id, alert_id)
         alert.delete(actor=actor, at=self.clock())
@@ -165,4 +175,5 @@ class AlertChannels:
         alert = self.alerts.get_alert(None, UUID(key.incident_id), key.version)
         return {"alert": {"id": str(alert.id), "name": alert.name, "condition": alert.condition,
                           "state": alert.state, "state_since": iso(alert.state_since)},
-                "value": delivery["changes"]["value"]}
+                "value": delivery["changes"]["value"],
+                "test": delivery["event_type"] == "alert.test"}

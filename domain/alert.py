@@ -134,6 +134,21 @@ class Alert(Aggregate):
         if not self.deleted:
             self.trigger_event(self.Deleted, timestamp=at, actor=actor)
 
+    class ChannelsTested(Aggregate.Event):
+        """Someone asked for a test message to every channel (`alert.test`): nothing fired, and
+        the rule's state, mute and cooldown are as they were."""
+
+        channels: list[str]
+        actor: Actor
+
+    def test_channels(self, *, actor: Actor, at: datetime) -> list[str]:
+        """Send every channel a test message (muted or not: it was asked for); their ids."""
+        if self.deleted:
+            raise invalid("alert", "deleted")
+        channels = [c["id"] for c in self.channels]
+        self.trigger_event(self.ChannelsTested, timestamp=at, channels=channels, actor=actor)
+        return channels
+
     class Fired(Aggregate.Event):
         """The value crossed the threshold at `timestamp`; `channels` were told (none when
         `suppressed` says why: muted, cooldown or maintenance)."""

@@ -196,13 +196,14 @@ def build(settings: Settings, clock: Clock) -> Beacon:
                                         deleted=workspaces.deleted_workspace_ids))
     fill_hourly_rollups(databases["Telemetry"])  # an installation older than the hourly rollups
     fill_event_minutes(databases["Telemetry"])  # or than the minute counts
+    alert_outbox = alert_deliveries(databases["Alerts"])
     webhooks, alert_webhooks = (WebhookDeliveries(
         store, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
                                  timeout=settings.webhook_timeout_seconds),
         recipients, clock, DeliveryPolicy(max_attempts=settings.webhook_max_attempts,
                                           backoff_seconds=settings.webhook_backoff_seconds))
         for store, recipients in ((deliveries, PageSubscribers(statuspages)),
-                                  (alert_deliveries(databases["Alerts"]), AlertChannels(alerts))))
+                                  (alert_outbox, AlertChannels(alerts))))
     analytics = RollupAnalyticsQueries(databases["Telemetry"])
     alert_queries = SqlAlertQueries(databases["Alerts"])
     alert_evaluation = evaluation(alerts, alert_queries, analytics, databases, runners,
@@ -240,7 +241,8 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         telemetry_queries=telemetry_queries,
         analytics=analytics, monitors=monitors,
         public_pages=SqlStatusPageQueries(databases["StatusPages"], monitors),
-        webhooks=webhooks, webhook_log=deliveries, export_files=export_files,
+        webhooks=webhooks, webhook_log=deliveries, alert_delivery_log=alert_outbox,
+        export_files=export_files,
         limiter=RateLimiter(settings.redis_url, settings.namespace), broker=broker, jobs=jobs,
         actors=declare_actors(jobs, broker),
         tracking_plans=TrackingPlans(configuration, settings.plan_check_seconds),

@@ -26,7 +26,7 @@ ALERTS = Table(
 ALERT_DELIVERIES = Table(name="rm_alert_deliveries", columns=DELIVERIES.columns,
                          primary_key=DELIVERIES.primary_key, indexes=DELIVERIES.indexes)
 EVENT_TYPES = {Alert.Fired: "alert.fired", Alert.Notified: "alert.fired",
-               Alert.Resolved: "alert.resolved"}
+               Alert.Resolved: "alert.resolved", Alert.ChannelsTested: "alert.test"}
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class AlertsProjection(Projection):
     tables = (ALERTS, ALERT_DELIVERIES)
     topics = tuple(get_topic(cls) for cls in (
         Alert.Created, Alert.Changed, Alert.Deleted, Alert.Fired, Alert.Notified,
-        Alert.Resolved))
+        Alert.Resolved, Alert.ChannelsTested))
 
     def ops(self, event: Any) -> Iterable[Op]:
         key = {"id": str(event.originator_id)}
@@ -73,6 +73,8 @@ class AlertsProjection(Projection):
                 yield Patch(ALERTS.name, key, values)
         elif isinstance(event, Alert.Deleted):
             yield Patch(ALERTS.name, key, {"deleted_at": micros(event.timestamp)})
+        elif isinstance(event, Alert.ChannelsTested):
+            yield from self._deliveries(event)
         else:
             yield Patch(ALERTS.name, key, {
                 "state": "ok" if isinstance(event, Alert.Resolved) else "firing"})
@@ -81,7 +83,7 @@ class AlertsProjection(Projection):
     def _deliveries(self, event: Any) -> Iterable[Op]:
         row = {"version": event.originator_version, "page_slug": "",
                "event_type": EVENT_TYPES[type(event)], "occurred_at": micros(event.timestamp),
-               "changes": {"value": event.value}}
+               "changes": {"value": getattr(event, "value", None)}}
         for channel_id in event.channels:
             yield Fanout(ALERT_DELIVERIES.name, source=ALERTS.name,
                          match={"id": str(event.originator_id)},

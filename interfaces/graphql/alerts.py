@@ -13,6 +13,8 @@ from strawberry.types import Info
 
 from domain.alert import Alert as AlertAggregate
 from domain.errors import AlertNotFoundError
+from domain.ids import delivery_id
+from domain.time import from_micros
 from interfaces.graphql.configuration import ManagedBy, managed_by
 from interfaces.graphql.context import GraphQLContext
 from interfaces.graphql.pagination import DEFAULT_PAGE_SIZE, PageInfo, page_size, position_after
@@ -35,11 +37,45 @@ class AlertStateChange:
                     "its mute, cooldown or maintenance was over); null: the value crossed.")
 
 
+@strawberry.type(description="One attempt at sending a webhook.")
+class DeliveryAttempt:
+    attempt: int
+    attempted_at: datetime | None
+    status_code: int | None
+    error: str | None
+    duration_ms: float | None
+    outcome: str | None
+
+
+@strawberry.type(description="One webhook to a channel: alert.fired, alert.resolved or alert.test.")
+class AlertDelivery:
+    id: strawberry.ID
+    type: str
+    occurred_at: datetime | None
+    status: str = strawberry.field(description="pending (retrying), delivered, failed, cancelled.")
+    next_attempt_at: datetime | None
+    attempts: list[DeliveryAttempt]
+
+
 @strawberry.type(description="A webhook an alert tells (its secret is shown once, over REST).")
 class AlertChannel:
     id: strawberry.ID
     type: str
     url: str
+
+    @strawberry.field(description="Its latest webhooks, newest first, with every attempt.")
+    async def deliveries(self, info: Ctx, first: int = 10) -> list[AlertDelivery]:
+        rows = await run_in_threadpool(info.context.beacon.alert_delivery_log.recent,
+                                       str(self.id), max(1, min(first, 100)))
+        return [AlertDelivery(
+            id=strawberry.ID(str(delivery_id(row["subscriber_id"], row["incident_id"],
+                                             int(row["version"])))),
+            type=row["event_type"], occurred_at=from_micros(row["occurred_at"]),
+            status=row["status"] or "pending", next_attempt_at=from_micros(row["next_attempt_at"]),
+            attempts=[DeliveryAttempt(
+                attempt=int(a["attempt"]), attempted_at=from_micros(a["attempted_at"]),
+                status_code=a["status_code"], error=a["error"], duration_ms=a["duration_ms"],
+                outcome=a["outcome"]) for a in row["attempt_log"]]) for row in rows]
 
 
 @strawberry.type(description="An alert rule: a condition, where to say so, and its state.")

@@ -1,4 +1,5 @@
-"""Alert rules: create, read, change (If-Match), delete, mute, history and preview."""
+"""Alert rules: create, read, change (If-Match), delete, mute, test, deliveries, history and
+preview."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from application.alerts import alert_json
 from domain.alert import Alert
 from domain.configuration import ProjectConfiguration
 from domain.errors import AlertNotFoundError
+from domain.ids import delivery_id
 from interfaces.bootstrap import Beacon
 from interfaces.rest import representations as wire
 from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep, ConsistentRead, IfMatch, Reader, Writer, enforce
 from interfaces.rest.errors import BadRequest
 from interfaces.rest.schemas import AlertRule, Body
+from interfaces.rest.subscribers import delivery_json
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 PREVIEWS_PER_MINUTE = 10  # each replays up to 10,000 instants of history
@@ -153,6 +156,38 @@ def mute_alert(alert_id: str, body: AlertMute, who: Writer, beacon: BeaconDep,
                                      until=aware(body.until, "until"), actor=who.actor)
     written(response, alert)
     return wire.envelope(shown(beacon, alert))
+
+
+@router.post("/{alert_id}/test", status_code=202)
+def test_alert(alert_id: str, who: Writer, beacon: BeaconDep, response: Response) -> dict:
+    """Send every channel of the rule a signed `alert.test` message through the outbox (retried
+    as any alert webhook); nothing fires and the rule's state is unchanged. Answers the
+    deliveries, whose outcome `GET /{id}/deliveries` shows."""
+    alert, channels = beacon.alerts.test_channels(who.workspace_id, alert_id_of(alert_id),
+                                                  actor=who.actor)
+    written(response, alert)
+    return wire.envelope({"deliveries": [
+        {"id": str(delivery_id(channel, str(alert.id), alert.version)), "channel_id": channel,
+         "type": "alert.test", "status": "pending"} for channel in channels]})
+
+
+@router.get("/{alert_id}/deliveries", dependencies=[ConsistentRead])
+def alert_deliveries(alert_id: str, who: Reader, beacon: BeaconDep,
+                     limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict:
+    """Each channel of the rule with its latest webhooks (fired, resolved, test), newest first,
+    and every attempt: status code, error, duration."""
+    alert = beacon.alerts.get_alert(who.workspace_id, alert_id_of(alert_id))
+    return wire.envelope([
+        {"id": channel["id"], "url": channel["url"], "deliveries": [
+            channel_delivery(row) for row in beacon.alert_delivery_log.recent(channel["id"], limit)]}
+        for channel in alert.channels])
+
+
+def channel_delivery(row: dict[str, Any]) -> dict[str, Any]:
+    """One alert webhook as `delivery_json` shows a subscriber's, naming the rule's version."""
+    shown = delivery_json(row)
+    shown.pop("incident_id")
+    return {**shown, "alert_version": shown.pop("incident_version")}
 
 
 @router.get("/{alert_id}/history")

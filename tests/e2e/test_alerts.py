@@ -288,7 +288,8 @@ def test_another_workspaces_alert_is_not_found(clocked_client: TestClient, tenan
     other = make_tenant(clocked_client, name="Other", slug="other-co")
     for method, path, body in (("GET", "", None), ("GET", "/history", None),
                                ("PATCH", "", {"name": "Mine now"}), ("DELETE", "", None),
-                               ("POST", "/mute", {"until": None})):
+                               ("POST", "/mute", {"until": None}), ("POST", "/test", None),
+                               ("GET", "/deliveries", None)):
         response = clocked_client.request(method, f"/api/v1/alerts/{alert['id']}{path}",
                                           headers=other.headers("write"), json=body)
         assert response.status_code == 404, (method, path, response.text)

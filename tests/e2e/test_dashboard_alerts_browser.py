@@ -1,7 +1,7 @@
 """Alert rules in the dashboard, in a real headless Chromium over real HTTP: a member tries a rule
 on the last hour of stored events (the preview), sees a bad value refused with the API's words,
-creates the rule and is shown its webhook's signing secret once, changes it, mutes and unmutes it,
-and deletes it."""
+creates the rule and is shown its webhook's signing secret once, changes it, sends its channel a
+test and sees it among the webhooks sent, mutes and unmutes it, and deletes it."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from tests.polling import eventually
 RULE = "article[aria-label='Checkout failures']"
 
 
-def test_a_member_previews_creates_changes_mutes_and_deletes_an_alert_rule(
+def test_a_member_previews_creates_changes_tests_mutes_and_deletes_an_alert_rule(
         beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
     mine = project_with_user(beacon, "ann@example.com", "Shop", "shop")
     at = (datetime.now(UTC) - timedelta(seconds=10)).isoformat()
@@ -80,6 +80,12 @@ def test_a_member_previews_creates_changes_mutes_and_deletes_an_alert_rule(
     change.get_by_role("button", name="Save changes").click()
     page.wait_for_selector(f"{RULE}:has-text('more than 10')")
     assert page.locator("[data-testid=channel-secret]").count() == 0  # same channel, same secret
+
+    page.locator(RULE).get_by_role("button", name="Send a test").click()
+    page.locator(RULE).get_by_text("Webhooks sent").click()
+    sent = page.locator(RULE).get_by_role("list", name="Webhooks to https://93.184.216.34/hook")
+    sent.get_by_text("alert.test").wait_for()  # in the outbox: no worker sends it in this test
+    assert "pending" in sent.inner_text()
 
     page.locator(RULE).get_by_role("button", name="Mute 1 hour").click()
     page.wait_for_selector(f"{RULE}:has-text('muted until')")

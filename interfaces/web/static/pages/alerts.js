@@ -1,13 +1,14 @@
-// Alerts: each rule with its state and its history of state changes. Members who write make a
-// rule and try it on the last hours of stored history first (the preview: when it would have
-// fired and resolved, telling no one), change it, mute or unmute it, and delete it, unless
-// beacon.yml owns it (the API would say 409: change it there).
+// Alerts: each rule with its state, its history of state changes and the webhooks it sent. Members
+// who write make a rule and try it on the last hours of stored history first (the preview: when it
+// would have fired and resolved, telling no one), send its channels a test, change it, mute or
+// unmute it, and delete it, unless beacon.yml owns it (the API would say 409: change it there).
 import { useState } from "preact/hooks";
 import { ErrorNote, gql, lastWritePosition, rest } from "../api.js";
 import { Empty, Select, html, when, useLoad } from "../ui.js";
 
 const LIST = `{ alerts(first: 100) { edges { node { id name state stateSince mutedUntil condition
-  cooldownSeconds version channels { id url } managedBy { file version }
+  cooldownSeconds version managedBy { file version }
+  channels { id url deliveries(first: 5) { id type status occurredAt nextAttemptAt attempts { statusCode error } } }
   history { version state at value notified suppressed reason } } } }
   monitors(first: 100) { edges { node { id name } } } }`;
 
@@ -151,6 +152,14 @@ function RuleForm({ monitors, editing, onDone }) {
   </form>`;
 }
 
+function attemptsOf(delivery) {
+  const last = delivery.attempts[delivery.attempts.length - 1];
+  if (!last) return "";
+  const said = last.error || (last.statusCode ? `HTTP ${last.statusCode}` : "");
+  return ` · ${plural(delivery.attempts.length, "attempt", "attempts")}${said ? `, last: ${said}` : ""}`
+    + `${delivery.status === "pending" && delivery.nextAttemptAt ? `, next ${when(delivery.nextAttemptAt)}` : ""}`;
+}
+
 function Rule({ alert, canWrite, monitors, onChanged }) {
   const [problem, setProblem] = useState(null);
   const [editing, setEditing] = useState(false);
@@ -169,6 +178,7 @@ function Rule({ alert, canWrite, monitors, onChanged }) {
     <p class="sub">Tells ${alert.channels.map((c) => c.url).join(", ")} · quiet for ${alert.cooldownSeconds} s after firing</p>
     <${ErrorNote} error=${problem} />
     ${canWrite ? html`<div class="actions">
+      <button onClick=${() => act("POST", `/api/v1/alerts/${alert.id}/test`)}>Send a test</button>
       ${alert.mutedUntil ? html`<button onClick=${() => mute(null)}>Unmute</button>`
         : html`<button onClick=${() => mute(new Date(Date.now() + 3600000).toISOString())}>Mute 1 hour</button>`}
       ${owned ? null : html`<button onClick=${() => setEditing(!editing)}>Change</button>
@@ -179,6 +189,11 @@ function Rule({ alert, canWrite, monitors, onChanged }) {
     </div>` : null}
     ${editing ? html`<${RuleForm} monitors=${monitors} editing=${alert}
       onDone=${() => { setEditing(false); onChanged(); }} />` : null}
+    <details><summary>Webhooks sent</summary>${alert.channels.map((c) => html`<div>
+      <p class="sub">${c.url}</p>${c.deliveries.length ? html`<ul class="list" aria-label=${`Webhooks to ${c.url}`}>
+      ${c.deliveries.map((d) => html`<li><time datetime=${d.occurredAt}>${when(d.occurredAt)}</time> ${d.type}
+        <span class=${`badge ${d.status === "delivered" ? "up" : d.status === "pending" ? "late" : "down"}`}>${d.status}</span>
+        ${attemptsOf(d)}</li>`)}</ul>` : html`<p>None yet.</p>`}</div>`)}</details>
     <details><summary>History</summary><ol class="timeline">${alert.history.map((h) => html`<li>
       <time datetime=${h.at}>${when(h.at)}</time> <b>${h.state}</b>
       ${h.value === null ? "" : ` at ${h.value}`}${h.reason ? ` (${h.reason})` : ""}

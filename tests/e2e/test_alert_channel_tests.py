@@ -1,0 +1,106 @@
+"""Testing an alert rule's channels: `POST /api/v1/alerts/{id}/test` sends each a signed
+`alert.test` through the outbox without changing the rule, and `GET /{id}/deliveries` (and
+GraphQL) shows what became of every webhook, attempt by attempt, with a real receiver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from interfaces.bootstrap import Beacon
+from tests.conftest import FakeClock, Tenant, make_tenant, settle
+from tests.e2e.test_alerts import SECRET, create, evaluate, history, track
+from tests.receiver import Receiver
+
+
+def send_test(client: TestClient, tenant: Tenant, alert_id: str) -> list[dict[str, Any]]:
+    response = client.post(f"/api/v1/alerts/{alert_id}/test", headers=tenant.headers("write"))
+    assert response.status_code == 202, response.text
+    return list(response.json()["data"]["deliveries"])
+
+
+def deliver(beacon: Beacon) -> None:
+    """What the worker does within seconds: project the request, then sweep the outbox."""
+    settle(beacon)
+    beacon.alert_webhooks.sweep(beacon.alert_webhooks.deliver)
+
+
+def deliveries(client: TestClient, tenant: Tenant, alert_id: str) -> list[dict[str, Any]]:
+    response = client.get(f"/api/v1/alerts/{alert_id}/deliveries", headers=tenant.headers("read"))
+    assert response.status_code == 200, response.text
+    return list(response.json()["data"])
+
+
+def test_a_test_message_reaches_every_channel_signed_and_changes_nothing_else(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock) -> None:
+    with Receiver() as receiver:
+        alert = create(clocked_client, tenant_on_clock, receiver.url)
+        muted = clocked_client.post(f"/api/v1/alerts/{alert['id']}/mute",
+                                    headers=tenant_on_clock.headers("write"),
+                                    json={"until": "2026-04-05T00:00:00Z"})
+        assert muted.status_code == 200, muted.text
+        before = history(clocked_client, tenant_on_clock, alert["id"])
+        sent = send_test(clocked_client, tenant_on_clock, alert["id"])
+        deliver(clocked_beacon)
+        assert receiver.wait_for_deliveries({d["id"] for d in sent})
+
+    assert [d["channel_id"] for d in sent] == [c["id"] for c in alert["channels"]]
+    [message] = receiver.received
+    assert message.signed_with(SECRET)  # muted or not: it was asked for
+    assert message.headers["x-beacon-event"] == "alert.test"
+    assert message.json["type"] == "alert.test" and message.json["test"] is True
+    assert message.json["alert"]["id"] == alert["id"] and message.json["value"] is None
+    assert history(clocked_client, tenant_on_clock, alert["id"]) == before  # no state change
+    [channel] = deliveries(clocked_client, tenant_on_clock, alert["id"])
+    assert channel["url"] == receiver.url
+    [shown] = channel["deliveries"]
+    assert shown["id"] == sent[0]["id"] and shown["type"] == "alert.test"
+    assert shown["status"] == "delivered" and shown["attempts"][0]["status_code"] == 200
+
+
+def test_deliveries_show_each_attempt_of_a_failing_channel_beside_the_firing(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock) -> None:
+    with Receiver(statuses=[503]) as receiver:
+        alert = create(clocked_client, tenant_on_clock, receiver.url)
+        send_test(clocked_client, tenant_on_clock, alert["id"])
+        deliver(clocked_beacon)
+        track(clocked_client, tenant_on_clock, clock, 3)
+        evaluate(clocked_beacon)
+        assert receiver.wait_for_requests(2)
+
+    [channel] = deliveries(clocked_client, tenant_on_clock, alert["id"])
+    fired, tested = channel["deliveries"]  # newest first
+    assert (fired["type"], fired["status"]) == ("alert.fired", "delivered")
+    assert (tested["type"], tested["status"]) == ("alert.test", "pending")
+    assert tested["attempts"][0]["status_code"] == 503 and tested["next_attempt_at"]
+    assert tested["attempts"][0]["error"] == "HTTP 503"
+
+    query = """query($id: ID!) { alert(id: $id) { channels { url deliveries(first: 5) {
+      type status attempts { attempt statusCode error } } } } }"""
+    answer = clocked_client.post("/graphql", headers=tenant_on_clock.headers("read"), json={
+        "query": query, "variables": {"id": alert["id"]}}).json()
+    assert "errors" not in answer, answer
+    shown = answer["data"]["alert"]["channels"][0]["deliveries"]
+    assert [(d["type"], d["status"]) for d in shown] == [("alert.fired", "delivered"),
+                                                         ("alert.test", "pending")]
+    assert shown[1]["attempts"] == [{"attempt": 1, "statusCode": 503, "error": "HTTP 503"}]
+
+
+def test_testing_needs_a_write_key_of_the_rules_workspace_and_a_live_rule(
+        clocked_client: TestClient, tenant_on_clock: Tenant) -> None:
+    alert = create(clocked_client, tenant_on_clock, "https://93.184.216.34/hook")
+    path = f"/api/v1/alerts/{alert['id']}"
+    assert clocked_client.post(f"{path}/test", headers=tenant_on_clock.headers("read")
+                               ).status_code == 403
+    other = make_tenant(clocked_client, name="Other", slug="other-co")
+    assert clocked_client.post(f"{path}/test", headers=other.headers("write")).status_code == 404
+    assert clocked_client.get(f"{path}/deliveries", headers=other.headers("read")
+                              ).status_code == 404
+    assert clocked_client.delete(path, headers=tenant_on_clock.headers("write")).status_code == 204
+    assert clocked_client.post(f"{path}/test", headers=tenant_on_clock.headers("write")
+                               ).status_code == 404
+    assert clocked_client.post("/api/v1/alerts/not-an-id/test",
+                               headers=tenant_on_clock.headers("write")).status_code == 404
