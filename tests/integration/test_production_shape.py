@@ -104,3 +104,11 @@ def test_streams_and_alerts_work_across_separate_processes(shape: tuple[str, str
         assert fired.json["type"] == "alert.fired" and fired.json["value"] == 3.0
         assert fired.json["alert"]["id"] == created.json()["data"]["id"]
         assert fired.signed_with(SECRET)
+        # A test asked of the other API is sent by the worker, and both show it.
+        alert_id = created.json()["data"]["id"]
+        tested = httpx.post(f"{second}/api/v1/alerts/{alert_id}/test",
+                            headers=tenant.headers("write"))
+        assert tested.status_code == 202, tested.text
+        assert receiver.wait_for_requests(2), "the worker sent no test"
+        assert receiver.received[1].json["type"] == "alert.test"
+        assert receiver.received[1].signed_with(SECRET)
