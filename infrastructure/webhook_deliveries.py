@@ -116,14 +116,33 @@ class SqlDeliveryStore:
 
     def recent(self, subscriber_id: str, limit: int = 20) -> list[Row]:
         """A subscriber's latest deliveries, newest first, each with its attempts oldest first."""
-        rows = self.db.query(
+        return self.recent_of([subscriber_id], limit)[subscriber_id]
+
+    def recent_of(self, subscriber_ids: list[str], limit: int = 20) -> dict[str, list[Row]]:
+        """`recent` of each subscriber: a query each for their deliveries (the latest `limit`
+        by the (subscriber_id, occurred_at) index), one for all their attempts."""
+        found = {subscriber_id: self.db.query(
             f"SELECT d.subscriber_id, d.incident_id, d.version, d.event_type, d.occurred_at, "
             f"s.status, s.attempts, s.next_attempt_at FROM {self.outbox.name} d "
             f"LEFT JOIN {self.state.name} s ON {_JOIN} WHERE d.subscriber_id = %s "
             "ORDER BY d.occurred_at DESC, d.version DESC LIMIT %s", [subscriber_id, limit])
+            for subscriber_id in dict.fromkeys(subscriber_ids)}
+        rows = [row for rows in found.values() for row in rows]
+        attempts: dict[tuple[str, str, int], list[Row]] = {}
+        for start in range(0, len(rows), MAX_KEYS_A_QUERY):
+            keys = rows[start:start + MAX_KEYS_A_QUERY]
+            for attempt in self.db.query(
+                    f"SELECT {', '.join(KEY)}, attempt, attempted_at, status_code, error, "
+                    f"duration_ms, outcome FROM {self.attempts.name} WHERE ({', '.join(KEY)}) IN "
+                    f"(VALUES {', '.join(['(%s, %s, %s)'] * len(keys))}) ORDER BY attempt",
+                    [value for row in keys for value in (row[c] for c in KEY)]):
+                key = (attempt.pop("subscriber_id"), attempt.pop("incident_id"),
+                       int(attempt.pop("version")))
+                attempts.setdefault(key, []).append(attempt)
         for row in rows:
-            row["attempt_log"] = self.db.query(
-                f"SELECT attempt, attempted_at, status_code, error, duration_ms, outcome "
-                f"FROM {self.attempts.name} WHERE {_WHERE_KEY} ORDER BY attempt",
-                [row["subscriber_id"], row["incident_id"], row["version"]])
-        return rows
+            row["attempt_log"] = attempts.get(
+                (row["subscriber_id"], row["incident_id"], int(row["version"])), [])
+        return found
+
+
+MAX_KEYS_A_QUERY = 300  # three parameters each: well under SQLite's 32,766

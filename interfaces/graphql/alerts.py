@@ -65,8 +65,7 @@ class AlertChannel:
 
     @strawberry.field(description="Its latest webhooks, newest first, with every attempt.")
     async def deliveries(self, info: Ctx, first: int = 10) -> list[AlertDelivery]:
-        rows = await run_in_threadpool(info.context.beacon.alert_delivery_log.recent,
-                                       str(self.id), max(1, min(first, 100)))
+        rows = await info.context.channel_deliveries.load((str(self.id), max(1, min(first, 100))))
         return [AlertDelivery(
             id=strawberry.ID(str(delivery_id(row["subscriber_id"], row["incident_id"],
                                              int(row["version"])))),

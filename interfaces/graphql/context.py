@@ -36,6 +36,8 @@ class GraphQLContext(BaseContext):
         self.history: DataLoader[UUID, Rows] = DataLoader(load_fn=self._load_history)
         self.session_events: DataLoader[tuple[str, int, str | None], tuple[Rows, bool]] = \
             DataLoader(load_fn=self._load_session_events)
+        self.channel_deliveries: DataLoader[tuple[str, int], Rows] = DataLoader(
+            load_fn=self._load_channel_deliveries)
 
     @property
     def principal(self) -> Principal:
@@ -64,6 +66,16 @@ class GraphQLContext(BaseContext):
                 self.beacon.telemetry_queries.session_events, self.workspace_id, ids,
                 first=first, after=position_after(after))
             found.update({(sid, first, after): page for sid, page in pages.items()})
+        return [found[key] for key in keys]
+
+    async def _load_channel_deliveries(self, keys: list[tuple[str, int]]) -> list[Rows]:
+        """The latest webhooks of every alert channel a query shows: one read per `first`."""
+        found: dict[tuple[str, int], Rows] = {}
+        for first in {k[1] for k in keys}:
+            channels = [k[0] for k in keys if k[1] == first]
+            rows = await run_in_threadpool(self.beacon.alert_delivery_log.recent_of, channels,
+                                           first)
+            found.update({(channel, first): rows[channel] for channel in channels})
         return [found[key] for key in keys]
 
     async def _load_history(self, ids: list[UUID]) -> list[Rows]:

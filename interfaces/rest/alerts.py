@@ -177,9 +177,10 @@ def alert_deliveries(alert_id: str, who: Reader, beacon: BeaconDep,
     """Each channel of the rule with its latest webhooks (fired, resolved, test), newest first,
     and every attempt: status code, error, duration."""
     alert = beacon.alerts.get_alert(who.workspace_id, alert_id_of(alert_id))
+    recent = beacon.alert_delivery_log.recent_of([c["id"] for c in alert.channels], limit)
     return wire.envelope([
-        {"id": channel["id"], "url": channel["url"], "deliveries": [
-            channel_delivery(row) for row in beacon.alert_delivery_log.recent(channel["id"], limit)]}
+        {"id": channel["id"], "url": channel["url"],
+         "deliveries": [channel_delivery(row) for row in recent[channel["id"]]]}
         for channel in alert.channels])
 
 

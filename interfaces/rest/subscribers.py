@@ -77,7 +77,9 @@ def list_subscribers(page_slug: str, who: Reader, beacon: BeaconDep) -> dict:
     """The page's subscribers, each with its latest deliveries and their attempts."""
     beacon.statuspages.get_page(who.workspace_id, page_slug)
     store = beacon.webhook_log
+    subscribers = store.subscribers(str(who.workspace_id), page_slug)
+    recent = store.recent_of([row["id"] for row in subscribers])
     return envelope([
         {"id": row["id"], "url": row["url"], "created_at": _at(row["created_at"]),
-         "deliveries": [delivery_json(d) for d in store.recent(row["id"])]}
-        for row in store.subscribers(str(who.workspace_id), page_slug)])
+         "deliveries": [delivery_json(d) for d in recent[row["id"]]]}
+        for row in subscribers])
