@@ -16,12 +16,18 @@ from tests.e2e.test_dashboard_browser import (  # noqa: F401 (browser: a fixture
     browser,
     project_with_user,
     shoot,
-    sign_in,
+    signed_in_at,
 )
 from tests.e2e.test_status_page_browser import chromium  # noqa: F401 (a fixture)
 from tests.polling import eventually
 
 RULE = "article[aria-label='Checkout failures']"
+
+
+def new_rule(page: Any) -> Any:
+    """The Alerts page's form for a new rule, opened."""
+    page.get_by_text("New alert rule").click()
+    return page.get_by_role("form", name="New alert rule")
 
 
 def test_a_member_previews_creates_changes_tests_mutes_and_deletes_an_alert_rule(
@@ -37,12 +43,8 @@ def test_a_member_previews_creates_changes_tests_mutes_and_deletes_an_alert_rule
     source, _, position = sent.headers["X-Beacon-Position"].rpartition(":")
     assert beacon.wait_for(source, int(position), timeout=10)
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    sign_in(page, server, "ann@example.com")
-    page.wait_for_selector("[data-testid=total-events]")
-    page.goto(f"{server}/app/shop/alerts")
-    page.get_by_text("New alert rule").click()
-    form = page.get_by_role("form", name="New alert rule")
+    page = signed_in_at(browser, server, "ann@example.com", "/app/shop/alerts")
+    form = new_rule(page)
     form.get_by_label("Name", exact=True).fill("Checkout failures")
     form.get_by_label("Event", exact=True).fill("checkout_failed")
     form.get_by_label("Value", exact=True).fill("-1")
@@ -106,12 +108,8 @@ def test_the_form_builds_exception_group_and_monitor_conditions(
         made = api.post("/api/v1/monitors", headers={"Authorization": f"Bearer {mine['keys']['secret']}"},
                         json={"name": "nightly backup", "period_seconds": 3600})
         assert made.status_code == 201, made.text
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    sign_in(page, server, "ann@example.com")
-    page.wait_for_selector("[data-testid=total-events]")
-    page.goto(f"{server}/app/shop/alerts")
-    page.get_by_text("New alert rule").click()
-    form = page.get_by_role("form", name="New alert rule")
+    page = signed_in_at(browser, server, "ann@example.com", "/app/shop/alerts")
+    form = new_rule(page)
     form.get_by_label("Name", exact=True).fill("Crash spikes")
     form.locator("#rule-kind").select_option("exception_group")
     form.locator("#rule-trigger").select_option("over")
@@ -124,8 +122,7 @@ def test_the_form_builds_exception_group_and_monitor_conditions(
     assert "exception group: over 50 reports in 5 minutes" in page.wait_for_selector(
         "article[aria-label='Crash spikes']").inner_text()
 
-    page.get_by_text("New alert rule").click()
-    form = page.get_by_role("form", name="New alert rule")
+    form = new_rule(page)
     form.get_by_label("Name", exact=True).fill("Backup down")
     form.locator("#rule-kind").select_option("monitor")
     assert form.locator("#rule-monitor").input_value() == made.json()["data"]["id"]

@@ -67,6 +67,15 @@ def sign_in(page: Any, server: str, email: str) -> None:  # noqa: F811
     page.get_by_role("button", name="Sign in").click()
 
 
+def signed_in_at(browser: Any, server: str, email: str, path: str) -> Any:
+    """A page signed in as `email` (on the overview first), then at `path` of the dashboard."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, server, email)
+    page.wait_for_selector("[data-testid=total-events]")
+    page.goto(f"{server}{path}")
+    return page
+
+
 def test_a_member_signs_in_reads_the_overview_and_a_funnel(
         beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
     with httpx.Client(base_url=server, timeout=10) as api:
@@ -149,10 +158,7 @@ def test_an_incident_is_opened_and_resolved_and_shows_in_history_and_on_the_publ
                         json={"slug": "status-co-page", "name": "Status Co"})
         assert made.status_code == 201, made.text
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    sign_in(page, server, "cy@example.com")
-    page.wait_for_selector("[data-testid=total-events]")
-    page.goto(f"{server}/app/status-co/incidents")
+    page = signed_in_at(browser, server, "cy@example.com", "/app/status-co/incidents")
     page.get_by_text("Open an incident").click()
     page.get_by_label("Title").fill("Checkout errors")
     page.get_by_label("First update").fill("Investigating failed payments.")

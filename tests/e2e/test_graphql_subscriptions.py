@@ -27,17 +27,32 @@ def settings(settings: Settings) -> Settings:
 
 
 @contextmanager
-def subscribed(base_url: str, key: str, variables: dict[str, Any] | None = None,
-               query: str = SUBSCRIPTION) -> Iterator[ClientConnection]:
-    """A WebSocket that has said who it is and whose subscription holds."""
+def connected(base_url: str, key: str) -> Iterator[ClientConnection]:
+    """A WebSocket that has said who it is (its `connection_init` acknowledged)."""
     url = base_url.replace("http://", "ws://") + "/graphql"
     with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=TIMEOUT) as socket:
         socket.send(json.dumps({"type": "connection_init",
                                 "payload": {"Authorization": f"Bearer {key}"}}))
         assert json.loads(socket.recv(TIMEOUT))["type"] == "connection_ack"
-        socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": query, "variables": variables or {}}}))
-        assert items(socket, 1)[0]["kind"] == "subscribed"
+        yield socket
+
+
+def first_answer(socket: ClientConnection, variables: dict[str, Any] | None = None,
+                 query: str = SUBSCRIPTION) -> dict[str, Any]:
+    """Subscribe, and the first message that answers it."""
+    socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+        "query": query, "variables": variables or {}}}))
+    return dict(json.loads(socket.recv(TIMEOUT)))
+
+
+@contextmanager
+def subscribed(base_url: str, key: str, variables: dict[str, Any] | None = None,
+               query: str = SUBSCRIPTION) -> Iterator[ClientConnection]:
+    """A WebSocket that has said who it is and whose subscription holds."""
+    with connected(base_url, key) as socket:
+        answer = first_answer(socket, variables, query)
+        assert answer["type"] == "next", answer
+        assert answer["payload"]["data"]["events"]["kind"] == "subscribed"
         yield socket
 
 
@@ -92,14 +107,8 @@ def test_a_connection_without_a_valid_read_key_is_refused(server: str, tenant: T
 
 def test_a_subscription_resuming_after_no_position_is_refused_with_its_code(
         server: str, tenant: Tenant) -> None:
-    url = server.replace("http://", "ws://") + "/graphql"
-    with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=TIMEOUT) as socket:
-        socket.send(json.dumps({"type": "connection_init",
-                                "payload": {"Authorization": f"Bearer {tenant.keys['read']}"}}))
-        assert json.loads(socket.recv(TIMEOUT))["type"] == "connection_ack"
-        socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": SUBSCRIPTION, "variables": {"filter": {"after": "x.1"}}}}))
-        answer = json.loads(socket.recv(TIMEOUT))
+    with connected(server, tenant.keys["read"]) as socket:
+        answer = first_answer(socket, {"filter": {"after": "x.1"}})
     assert answer["type"] == "next" and answer["payload"]["data"] is None, answer
     error = answer["payload"]["errors"][0]
     assert error["extensions"]["code"] == "bad_request" and "after" in error["message"]

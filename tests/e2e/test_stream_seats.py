@@ -3,17 +3,14 @@ GraphQL subscriptions together), through a real server and real clients, on both
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from websockets.sync.client import connect
 
 from infrastructure.settings import Settings
 from tests.conftest import Tenant, make_tenant
 from tests.e2e.sse import open_stream
-from tests.e2e.test_graphql_subscriptions import SUBSCRIPTION, TIMEOUT, subscribed
+from tests.e2e.test_graphql_subscriptions import connected, first_answer, subscribed
 from tests.e2e.test_live_stream import event, ids_of, ingest
 from tests.polling import eventually
 
@@ -60,14 +57,8 @@ def test_a_workspace_at_its_most_open_streams_is_refused_another_until_one_close
 def test_graphql_subscriptions_take_the_same_seats(server: str, tenant: Tenant) -> None:
     with subscribed(server, tenant.keys["read"]), open_stream(server, tenant.keys["read"]):
         assert opens(server, tenant).status_code == 429
-        url = server.replace("http://", "ws://") + "/graphql"
-        with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=TIMEOUT) as socket:
-            socket.send(json.dumps({"type": "connection_init",
-                                    "payload": {"Authorization": f"Bearer {tenant.keys['read']}"}}))
-            assert json.loads(socket.recv(TIMEOUT))["type"] == "connection_ack"
-            socket.send(json.dumps({"id": "1", "type": "subscribe",
-                                    "payload": {"query": SUBSCRIPTION}}))
-            answer = json.loads(socket.recv(TIMEOUT))
+        with connected(server, tenant.keys["read"]) as socket:
+            answer = first_answer(socket)
         assert answer["type"] == "next" and answer["payload"]["data"] is None, answer
         assert answer["payload"]["errors"][0]["extensions"]["code"] == "rate_limited"
     assert eventually(lambda: opens(server, tenant).status_code == 200)
