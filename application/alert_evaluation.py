@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -67,6 +68,11 @@ class Meter(Protocol):
                      instants: list[datetime], settle: timedelta) -> list[float]:
         """`value` at each instant (ascending) as it was known `settle` after it: what live
         evaluation, judging each instant then, saw (a preview's replay)."""
+
+    def cause(self, workspace_id: str, condition: dict[str, Any],
+              at: datetime) -> dict[str, Any] | None:
+        """What the value at `at` counted, where the number alone does not say which (asked
+        only when a rule fires: recorded with the firing, sent with its webhook)."""
 
 
 def on_grid(moment: datetime) -> datetime:
@@ -192,9 +198,11 @@ class AlertEvaluation:
 
     def evaluate(self, rule: dict[str, Any], at: datetime) -> int:
         condition = rule["condition"]
-        value = self.meters[condition["type"]].value(rule["workspace_id"], condition, at)
+        meter, workspace_id = self.meters[condition["type"]], rule["workspace_id"]
+        value = meter.value(workspace_id, condition, at)
         maintenance = condition["type"] == "monitor" and self._monitor_under_maintenance(condition)
-        return int(self.alerts.observe(UUID(rule["id"]), value, at=at, maintenance=maintenance))
+        return int(self.alerts.observe(UUID(rule["id"]), value, at=at, maintenance=maintenance,
+                                       cause=lambda: meter.cause(workspace_id, condition, at)))
 
     def _monitor_under_maintenance(self, condition: dict[str, Any]) -> bool:
         try:
@@ -223,7 +231,9 @@ class AlertEvaluation:
         moments = sorted(instants)
         values = meter.known_values(str(workspace_id), rule, moments, self.settle)
         for moment, value in zip(moments, values, strict=True):
-            if alert.observe(value, at=moment):
-                changes.append({"state": alert.state if alert.state == "firing" else "resolved",
-                                "at": moment, "value": value})
+            if alert.observe(value, at=moment,
+                             cause=partial(meter.cause, str(workspace_id), rule, moment)):
+                firing = alert.state == "firing"
+                changes.append({"state": "firing" if firing else "resolved", "at": moment,
+                                "value": value, "cause": alert.cause if firing else None})
         return changes

@@ -45,12 +45,13 @@ def state_change(event: Any) -> dict[str, Any]:
     new condition starts again from `ok`, and a firing told late (once its mute, cooldown or
     maintenance was over) is a second `firing` entry."""
     entry = {"version": event.originator_version, "at": event.timestamp, "value": None,
-             "notified": [], "suppressed": None, "reason": None}
+             "cause": None, "notified": [], "suppressed": None, "reason": None}
     if isinstance(event, Alert.Created | Alert.Changed):
         reason = "created" if isinstance(event, Alert.Created) else "condition changed"
         return {**entry, "state": "ok", "reason": reason}
     return {**entry, "state": "resolved" if isinstance(event, Alert.Resolved) else "firing",
             "value": event.value, "notified": event.channels,
+            "cause": getattr(event, "cause", None),
             "suppressed": getattr(event, "suppressed", None),
             "reason": "told late" if isinstance(event, Alert.Notified) else None}
 
@@ -146,11 +147,11 @@ class AlertsApplication(BeaconApplication):
         return [state_change(e) for e in self.events.get(alert_id) if is_state_change(e)]
 
     @retry_on_conflict
-    def observe(self, alert_id: UUID, value: float, *, at: datetime,
-                maintenance: bool = False) -> bool:
+    def observe(self, alert_id: UUID, value: float, *, at: datetime, maintenance: bool = False,
+                cause: Callable[[], dict[str, Any] | None] = lambda: None) -> bool:
         """Evaluate a rule on a value seen at `at`; saves (and so notifies) only a state change."""
         alert = self.get_alert(None, alert_id)
-        if not alert.observe(value, at=at, maintenance=maintenance):
+        if not alert.observe(value, at=at, maintenance=maintenance, cause=cause):
             return False
         self.save(alert)
         return True
@@ -175,5 +176,5 @@ class AlertChannels:
         alert = self.alerts.get_alert(None, UUID(key.incident_id), key.version)
         return {"alert": {"id": str(alert.id), "name": alert.name, "condition": alert.condition,
                           "state": alert.state, "state_since": iso(alert.state_since)},
-                "value": delivery["changes"]["value"],
+                "value": delivery["changes"]["value"], "cause": alert.cause,
                 "test": delivery["event_type"] == "alert.test"}

@@ -10,6 +10,7 @@ still firing when that is over, the channels are told then (`Notified`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -67,6 +68,7 @@ class Alert(Aggregate):
         self.firing_notified = False
         self.muted_until: datetime | None = None
         self.deleted = False
+        self.cause: dict[str, Any] | None = None  # what made the current firing (Fired.cause)
 
     class Created(Aggregate.Created):
         workspace_id: UUID
@@ -102,6 +104,7 @@ class Alert(Aggregate):
                 setattr(aggregate, name, value)
             if "condition" in self.fields:
                 aggregate.state, aggregate.state_since = "ok", self.timestamp
+                aggregate.cause = None
 
     def change(self, *, actor: Actor, at: datetime, **given: Any) -> None:
         checks = {"name": check_name, "condition": check_condition, "channels": check_channels,
@@ -151,14 +154,23 @@ class Alert(Aggregate):
 
     class Fired(Aggregate.Event):
         """The value crossed the threshold at `timestamp`; `channels` were told (none when
-        `suppressed` says why: muted, cooldown or maintenance)."""
+        `suppressed` says why: muted, cooldown or maintenance). `cause`: what the value counted,
+        where a number alone does not say (the exception groups, the monitor), else None."""
+
+        class_version = 2
 
         value: float
         channels: list[str]
         suppressed: str | None
+        cause: dict[str, Any] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["cause"] = None  # fired before causes were recorded
 
         def apply(self, aggregate: Alert) -> None:
             aggregate.state, aggregate.state_since = "firing", self.timestamp
+            aggregate.cause = self.cause
             aggregate.firing_notified = bool(self.channels)
             if self.channels:
                 aggregate.last_notified_at = self.timestamp
@@ -183,11 +195,13 @@ class Alert(Aggregate):
         def apply(self, aggregate: Alert) -> None:
             aggregate.state, aggregate.state_since = "ok", self.timestamp
 
-    def observe(self, value: float, *, at: datetime, maintenance: bool = False) -> bool:
+    def observe(self, value: float, *, at: datetime, maintenance: bool = False,
+                cause: Callable[[], dict[str, Any] | None] = lambda: None) -> bool:
         """Evaluate the rule on `value` seen at `at`; whether its state changed. An observation
         older than the last state change is stale (it was evaluated already) and ignored, as is
         one from before the rule existed (a worker catching up on instants it missed). A
-        firing during `maintenance` of what the rule watches is recorded and tells no one."""
+        firing during `maintenance` of what the rule watches is recorded and tells no one;
+        `cause` is asked only when it fires (what the value counted: `Fired.cause`)."""
         if self.deleted or at < self.created_on or (
                 self.state_since is not None and at < self.state_since):
             return False  # deleted, not yet a rule at `at`, or stale
@@ -195,7 +209,8 @@ class Alert(Aggregate):
         if firing and self.state == "ok":
             suppressed = "maintenance" if maintenance else self._suppressed(at)
             self.trigger_event(self.Fired, timestamp=at, value=value, suppressed=suppressed,
-                               channels=[] if suppressed else [c["id"] for c in self.channels])
+                               channels=[] if suppressed else [c["id"] for c in self.channels],
+                               cause=cause())
             return True
         if (firing and self.state == "firing" and not self.firing_notified and self.channels
                 and not maintenance and self._suppressed(at) is None):

@@ -123,6 +123,10 @@ class SqlThresholdMeter:
         return [self.value(workspace_id, condition, at) - missing
                 for at, missing in zip(instants, unknown, strict=True)]
 
+    def cause(self, workspace_id: str, condition: dict[str, Any],
+              at: datetime) -> dict[str, Any] | None:
+        return None  # the value is the count of the rule's own event: it says it all
+
     def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
                  end: datetime) -> list[datetime]:
         """When batches carrying the rule's event arrived in [start, end], as live evaluation
@@ -138,6 +142,7 @@ class SqlThresholdMeter:
 
 
 MAX_LATE = 200_000  # events that arrived after their moment had been judged, in one preview
+MAX_CAUSE_GROUPS = 10  # exception groups named in a firing
 
 
 def unknown_counts(late: list[tuple[int, int]], instants: list[int], window: int,
@@ -219,6 +224,48 @@ class SqlExceptionGroupMeter(CountedOnArrival):
             params = [workspace_id, start, end, quiet, quiet, start]
         return float(self.db.query(sql, params)[0]["v"])
 
+    def cause(self, workspace_id: str, condition: dict[str, Any],
+              at: datetime) -> dict[str, Any] | None:
+        """The groups the value counted (for `over`, those past it), the most reports first, at
+        most MAX_CAUSE_GROUPS: each `{fingerprint, exception_type, message, reports}`, its
+        reports and its latest type and message in the window."""
+        start, end = window_of(condition, at)
+        table, trigger = EXCEPTIONS.name, condition["trigger"]
+        if trigger == "over":
+            which, params = ("SELECT fingerprint FROM " + table + " WHERE workspace_id = %s "
+                             "AND received_at > %s AND received_at <= %s GROUP BY fingerprint "
+                             "HAVING COUNT(*) > %s", [workspace_id, start, end, condition["value"]])
+        elif trigger == "new":
+            which, params = ("SELECT fingerprint FROM " + table + " WHERE workspace_id = %s "
+                             "AND received_at <= %s GROUP BY fingerprint HAVING MIN(received_at) > %s",
+                             [workspace_id, end, start])
+        else:
+            quiet = start - condition["quiet_seconds"] * 1_000_000
+            which, params = (
+                f"SELECT DISTINCT e.fingerprint FROM {table} e WHERE e.workspace_id = %s "
+                "AND e.received_at > %s AND e.received_at <= %s "
+                f"AND EXISTS (SELECT 1 FROM {table} o WHERE o.workspace_id = e.workspace_id "
+                "AND o.fingerprint = e.fingerprint AND o.received_at <= %s) "
+                f"AND NOT EXISTS (SELECT 1 FROM {table} q WHERE q.workspace_id = e.workspace_id "
+                "AND q.fingerprint = e.fingerprint AND q.received_at > %s AND q.received_at <= %s)",
+                [workspace_id, start, end, quiet, quiet, start])
+        rows = self.db.query(
+            f"SELECT r.fingerprint, COUNT(*) AS reports, MAX(r.received_at) AS latest "
+            f"FROM {table} r WHERE r.workspace_id = %s AND r.received_at > %s "
+            f"AND r.received_at <= %s AND r.fingerprint IN ({which}) GROUP BY r.fingerprint "
+            "ORDER BY reports DESC, r.fingerprint LIMIT %s",
+            [workspace_id, start, end, *params, MAX_CAUSE_GROUPS])
+        groups = []
+        for row in rows:
+            latest = self.db.query(
+                f"SELECT exception_type, message FROM {table} WHERE workspace_id = %s "
+                "AND fingerprint = %s AND received_at = %s ORDER BY exception_id LIMIT 1",
+                [workspace_id, row["fingerprint"], row["latest"]])[0]
+            groups.append({"fingerprint": row["fingerprint"], "reports": int(row["reports"]),
+                           "exception_type": latest["exception_type"],
+                           "message": latest["message"]})
+        return {"groups": groups}
+
     def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
                  end: datetime) -> list[datetime]:
         rows = self.db.query(
@@ -246,6 +293,13 @@ class SqlMonitorMeter(CountedOnArrival):
             f"ON m.id = o.monitor_id WHERE m.id = %s AND m.workspace_id = %s AND {when}",
             [condition["monitor_id"], workspace_id, *params])
         return float(rows[0]["v"])
+
+    def cause(self, workspace_id: str, condition: dict[str, Any],
+              at: datetime) -> dict[str, Any] | None:
+        """The monitor, by its name as it was then known."""
+        rows = self.db.query(f"SELECT id, name FROM {MONITORS.name} WHERE id = %s "
+                             "AND workspace_id = %s", [condition["monitor_id"], workspace_id])
+        return {"monitor": {"id": rows[0]["id"], "name": rows[0]["name"]}} if rows else None
 
     def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
                  end: datetime) -> list[datetime]:

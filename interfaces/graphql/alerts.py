@@ -29,6 +29,10 @@ class AlertStateChange:
     state: str = strawberry.field(description="ok (created), firing or resolved.")
     at: datetime
     value: float | None
+    cause: JSON | None = strawberry.field(description=(
+        "What a firing's value counted, where the number alone does not say: "
+        "{groups: [{fingerprint, exception_type, message, reports}]} for exception groups, "
+        "{monitor: {id, name}} for a monitor; null otherwise."))
     notified: list[str] = strawberry.field(description="The channel ids told.")
     suppressed: str | None = strawberry.field(
         description="Why no one was told: muted, cooldown or maintenance.")

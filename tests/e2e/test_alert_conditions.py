@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from domain.time import iso
 from interfaces.bootstrap import Beacon
 from tests.conftest import FakeClock, Tenant, make_tenant, settle
-from tests.e2e.test_alerts import SECRET, evaluate, history
+from tests.e2e.test_alerts import SECRET, change, evaluate, history
 from tests.receiver import Receiver
 
 
@@ -70,12 +70,19 @@ def test_a_new_exception_group_fires_and_its_repeats_do_not(
     assert states(clocked_client, tenant_on_clock, alert) == [
         ("ok", "12:00:00"), ("firing", "12:00:05"), ("resolved", "12:01:10")]
     assert [r.json["type"] for r in receiver.received] == ["alert.fired", "alert.resolved"]
+    # Which group is new is recorded with the firing, and told with both webhooks.
+    cause = history(clocked_client, tenant_on_clock, alert["id"])[1]["cause"]
+    [group] = cause["groups"]
+    assert group["fingerprint"] and {k: group[k] for k in ("exception_type", "message")} == {
+        "exception_type": "ValueError", "message": "boom"}
+    assert group["reports"] == 1  # in the window ending when it fired
+    assert [r.json["cause"] for r in receiver.received] == [cause, cause]
 
     response = clocked_client.post("/api/v1/alerts/preview", headers=tenant_on_clock.headers("read"),
                                    json={"condition": alert["condition"],
                                          "from": "2026-04-04T12:00:00Z", "to": iso(clock())})
     live = history(clocked_client, tenant_on_clock, alert["id"])[1:]
-    assert response.json()["data"]["changes"] == live
+    assert [change(c) for c in response.json()["data"]["changes"]] == live
 
 
 def test_a_group_over_n_reports_per_window_fires_and_a_regressed_one_too(
@@ -88,16 +95,23 @@ def test_a_group_over_n_reports_per_window_fires_and_a_regressed_one_too(
                             quiet_seconds=600)
     for _ in range(2):
         report(clocked_client, tenant_on_clock, clock, "KeyError")
+    report(clocked_client, tenant_on_clock, clock, "ValueError")
     evaluate(clocked_beacon)
     assert states(clocked_client, tenant_on_clock, over) == [("ok", "12:00:00")]
     report(clocked_client, tenant_on_clock, clock, "KeyError")
     evaluate(clocked_beacon)
     assert states(clocked_client, tenant_on_clock, over)[-1] == ("firing", "12:00:00")
+    fired = history(clocked_client, tenant_on_clock, over["id"])[-1]
+    assert [(g["exception_type"], g["reports"]) for g in fired["cause"]["groups"]] == [
+        ("KeyError", 3)]  # the group past the value, not the quiet one beside it
     assert states(clocked_client, tenant_on_clock, regressed) == [("ok", "12:00:00")]
     clock.advance(minutes=15)  # quiet for longer than quiet_seconds, then back
     report(clocked_client, tenant_on_clock, clock, "KeyError")
     evaluate(clocked_beacon)
     assert states(clocked_client, tenant_on_clock, regressed)[-1] == ("firing", "12:15:00")
+    fired = history(clocked_client, tenant_on_clock, regressed["id"])[-1]
+    assert [(g["exception_type"], g["reports"]) for g in fired["cause"]["groups"]] == [
+        ("KeyError", 1)]
 
 
 def test_a_monitor_going_down_fires_and_coming_back_up_resolves_and_fires_up(
@@ -119,6 +133,9 @@ def test_a_monitor_going_down_fires_and_coming_back_up_resolves_and_fires_up(
     evaluate(clocked_beacon)
     assert states(clocked_client, tenant_on_clock, down)[-1] == ("resolved", "12:02:00")
     assert states(clocked_client, tenant_on_clock, up)[1:] == [("firing", "12:02:00")]
+    named = {"monitor": {"id": monitor["id"], "name": "backup"}}
+    assert history(clocked_client, tenant_on_clock, down["id"])[1]["cause"] == named
+    assert all(r.json["cause"] == named for r in receiver.received)
     told = sorted((r.json["alert"]["id"], r.json["type"]) for r in receiver.received)
     assert told == sorted([(down["id"], "alert.fired"), (down["id"], "alert.resolved"),
                            (up["id"], "alert.fired")])

@@ -20,7 +20,7 @@ from domain.time import iso
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
 from tests.conftest import FakeClock, Tenant, client_of, data_of, make_tenant, settle
-from tests.e2e.test_alerts import SECRET, evaluate, history, threshold, track
+from tests.e2e.test_alerts import SECRET, change, evaluate, history, threshold, track
 from tests.receiver import Receiver
 
 LONDON = "81.2.69.160"  # GB in the country data Beacon ships
@@ -67,8 +67,9 @@ def catch_up_all_but(beacon: Beacon, *behind: str) -> None:
 
 def preview(client: TestClient, tenant: Tenant, condition: dict[str, Any],
             start: str, end: str) -> list[dict[str, Any]]:
-    return data_of(client.post("/api/v1/alerts/preview", headers=tenant.headers("read"),
-                               json={"condition": condition, "from": start, "to": end}))["changes"]
+    return [change(c) for c in data_of(client.post(
+        "/api/v1/alerts/preview", headers=tenant.headers("read"),
+        json={"condition": condition, "from": start, "to": end}))["changes"]]
 
 
 def test_an_instant_is_not_judged_before_the_read_models_have_it(

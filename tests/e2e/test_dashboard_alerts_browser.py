@@ -130,3 +130,33 @@ def test_the_form_builds_exception_group_and_monitor_conditions(
     form.get_by_role("button", name="Create rule").click()
     page.get_by_role("button", name="Done").click()
     assert "monitor down" in page.wait_for_selector("article[aria-label='Backup down']").inner_text()
+
+
+def test_a_firing_shows_which_exception_group_made_it(
+        beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
+    mine = project_with_user(beacon, "ann@example.com", "Shop", "shop")
+    secret = {"Authorization": f"Bearer {mine['keys']['secret']}"}
+    with httpx.Client(base_url=server, timeout=10, headers=secret) as api:
+        rule = api.post("/api/v1/alerts", json={
+            "name": "New crashes", "cooldown_seconds": 0,
+            "condition": {"type": "exception_group", "trigger": "new", "window_seconds": 300},
+            "channels": [{"type": "webhook", "url": "https://93.184.216.34/hook"}]})
+        assert rule.status_code == 201, rule.text
+        reported = api.post("/v1/events/exceptions", headers={
+            "Authorization": f"Bearer {mine['keys']['public']}"}, json={
+            "exception_id": str(uuid.uuid4()), "exception_type": "KeyError", "severity": "fatal",
+            "occurred_at": datetime.now(UTC).isoformat(), "message": "'cart'", "actor_id": "u1",
+            "source_app": "Shop", "source_version": "1.0.0",
+            "stack_trace": 'File "shop/cart.py", line 7, in total'})
+        assert reported.status_code in (200, 201, 202), reported.text
+
+        def fired() -> bool:
+            beacon.jobs.evaluate_alerts()  # what the worker does within seconds
+            history = api.get(f"/api/v1/alerts/{rule.json()['data']['id']}/history").json()
+            return history["data"][-1]["state"] == "firing"
+        assert eventually(fired, timeout=20, interval=0.5)
+
+    page = signed_in_at(browser, server, "ann@example.com", "/app/shop/alerts")
+    card = page.locator("article[aria-label='New crashes']")
+    card.get_by_text("History").click()
+    card.get_by_text("KeyError: 'cart' (1 report)").wait_for()

@@ -9,7 +9,7 @@ import { Empty, Select, html, when, useLoad } from "../ui.js";
 const LIST = `{ alerts(first: 100) { edges { node { id name state stateSince mutedUntil condition
   cooldownSeconds version managedBy { file version }
   channels { id url deliveries(first: 5) { id type status occurredAt nextAttemptAt attempts { statusCode error } } }
-  history { version state at value notified suppressed reason } } } }
+  history { version state at value cause notified suppressed reason } } } }
   monitors(first: 100) { edges { node { id name } } } }`;
 
 const KINDS = [["threshold", "An event's count"], ["exception_group", "Exception groups"],
@@ -152,6 +152,14 @@ function RuleForm({ monitors, editing, onDone }) {
   </form>`;
 }
 
+/** What a firing's value counted, in words: the exception groups, or the monitor. */
+function causeOf(cause) {
+  if (!cause) return "";
+  if (cause.monitor) return ` · monitor ${cause.monitor.name}`;
+  const groups = (cause.groups || []).map((g) => `${g.exception_type}: ${g.message} (${plural(g.reports, "report", "reports")})`);
+  return groups.length ? ` · ${groups.join("; ")}` : "";
+}
+
 function attemptsOf(delivery) {
   const last = delivery.attempts[delivery.attempts.length - 1];
   if (!last) return "";
@@ -196,7 +204,7 @@ function Rule({ alert, canWrite, monitors, onChanged }) {
         ${attemptsOf(d)}</li>`)}</ul>` : html`<p>None yet.</p>`}</div>`)}</details>
     <details><summary>History</summary><ol class="timeline">${alert.history.map((h) => html`<li>
       <time datetime=${h.at}>${when(h.at)}</time> <b>${h.state}</b>
-      ${h.value === null ? "" : ` at ${h.value}`}${h.reason ? ` (${h.reason})` : ""}
+      ${h.value === null ? "" : ` at ${h.value}`}${h.reason ? ` (${h.reason})` : ""}${causeOf(h.cause)}
       ${h.suppressed ? ` · told no one (${h.suppressed})` : h.notified.length ? ` · ${plural(h.notified.length, "channel", "channels")} told` : ""}</li>`)}</ol></details>
   </article>`;
 }
