@@ -25,9 +25,10 @@ from application.base import Clock
 from application.monitoring import MonitoringApplication
 from application.telemetry import TelemetryApplication
 from domain.enrichment import DIMENSIONS
-from infrastructure.alert_meters import SqlExceptionGroupMeter, SqlMonitorMeter, SqlThresholdMeter
+from infrastructure.alert_meters import SqlThresholdMeter
 from infrastructure.alert_queries import SqlAlertQueries, SqlEvaluationPositions
 from infrastructure.analytics_queries import SqlAnalyticsQueries
+from infrastructure.arrival_meters import SqlExceptionGroupMeter, SqlMonitorMeter
 from infrastructure.database import Database
 from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.webhook_deliveries import SqlDeliveryStore, attempts_table, state_table
