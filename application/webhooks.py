@@ -97,6 +97,20 @@ class WebhookSender(Protocol):
     def close(self) -> None: ...
 
 
+# A delivery not tried within this long of its event (the worker was down that long) is given up:
+# not sent, shown as `expired`; finding the never-tried ones then reads only this much of the
+# outbox, not every delivery ever made (docs/performance.md).
+NEVER_TRIED_LOOKBACK_US = 7 * 86_400 * 1_000_000
+
+
+def delivery_status(status: str | None, occurred_at: int, now: int) -> str:
+    """A delivery's status as users read it: pending, delivered, failed, cancelled, or expired
+    (never tried within a week of its event: NEVER_TRIED_LOOKBACK_US). Times in µs."""
+    if status is not None:
+        return status
+    return "expired" if occurred_at < now - NEVER_TRIED_LOOKBACK_US else "pending"
+
+
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """How often a delivery is tried: exponential backoff, capped, up to `max_attempts`."""

@@ -80,7 +80,7 @@ class Beacon:
     public_pages: StatusPageQueries
     webhooks: WebhookDeliveries
     webhook_log: WebhookLog
-    alert_delivery_log: WebhookLog  # `recent` of an alert channel's deliveries
+    alert_delivery_log: WebhookLog  # `recent_of` alert channels: their deliveries
     export_files: ExportFiles
     limiter: RateLimiter
     broker: dramatiq.Broker

@@ -84,11 +84,9 @@ class WebhookLog(Protocol):
     def subscribers(self, workspace_id: str, page_slug: str) -> list[dict[str, Any]]:
         """A page's current subscribers, oldest first."""
 
-    def recent(self, subscriber_id: str, limit: int = 20) -> list[dict[str, Any]]:
-        """A subscriber's latest deliveries, newest first, each with its attempts oldest first."""
-
     def recent_of(self, subscriber_ids: list[str], limit: int = 20) -> dict[str, list[dict[str, Any]]]:
-        """`recent` of each of these subscribers, in a few queries."""
+        """Each subscriber's latest deliveries, newest first, each with its attempts oldest
+        first."""
 
 
 class WebhookDeliveriesProjection(Projection):

@@ -11,10 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from application.webhooks import delivery_status
 from domain.alert import Alert as AlertAggregate
 from domain.errors import AlertNotFoundError
 from domain.ids import delivery_id
-from domain.time import from_micros
+from domain.time import from_micros, micros
 from interfaces.graphql.configuration import ManagedBy, managed_by
 from interfaces.graphql.context import GraphQLContext
 from interfaces.graphql.pagination import DEFAULT_PAGE_SIZE, PageInfo, page_size, position_after
@@ -56,7 +57,9 @@ class AlertDelivery:
     id: strawberry.ID
     type: str
     occurred_at: datetime | None
-    status: str = strawberry.field(description="pending (retrying), delivered, failed, cancelled.")
+    status: str = strawberry.field(description=(
+        "pending (to be tried, or retrying), delivered, failed, cancelled (its channel is gone), "
+        "or expired (never tried within a week of its event: the worker was down)."))
     next_attempt_at: datetime | None
     attempts: list[DeliveryAttempt]
 
@@ -70,11 +73,13 @@ class AlertChannel:
     @strawberry.field(description="Its latest webhooks, newest first, with every attempt.")
     async def deliveries(self, info: Ctx, first: int = 10) -> list[AlertDelivery]:
         rows = await info.context.channel_deliveries.load((str(self.id), max(1, min(first, 100))))
+        now = micros(info.context.beacon.alert_webhooks.clock())
         return [AlertDelivery(
             id=strawberry.ID(str(delivery_id(row["subscriber_id"], row["incident_id"],
                                              int(row["version"])))),
             type=row["event_type"], occurred_at=from_micros(row["occurred_at"]),
-            status=row["status"] or "pending", next_attempt_at=from_micros(row["next_attempt_at"]),
+            status=delivery_status(row["status"], int(row["occurred_at"]), now),
+            next_attempt_at=from_micros(row["next_attempt_at"]),
             attempts=[DeliveryAttempt(
                 attempt=int(a["attempt"]), attempted_at=from_micros(a["attempted_at"]),
                 status_code=a["status_code"], error=a["error"], duration_ms=a["duration_ms"],

@@ -15,6 +15,7 @@ from domain.alert import Alert
 from domain.configuration import ProjectConfiguration
 from domain.errors import AlertNotFoundError
 from domain.ids import delivery_id
+from domain.time import micros
 from interfaces.bootstrap import Beacon
 from interfaces.rest import representations as wire
 from interfaces.rest.admin import parse_id
@@ -178,15 +179,16 @@ def alert_deliveries(alert_id: str, who: Reader, beacon: BeaconDep,
     and every attempt: status code, error, duration."""
     alert = beacon.alerts.get_alert(who.workspace_id, alert_id_of(alert_id))
     recent = beacon.alert_delivery_log.recent_of([c["id"] for c in alert.channels], limit)
+    now = micros(beacon.alert_webhooks.clock())
     return wire.envelope([
         {"id": channel["id"], "url": channel["url"],
-         "deliveries": [channel_delivery(row) for row in recent[channel["id"]]]}
+         "deliveries": [channel_delivery(row, now) for row in recent[channel["id"]]]}
         for channel in alert.channels])
 
 
-def channel_delivery(row: dict[str, Any]) -> dict[str, Any]:
+def channel_delivery(row: dict[str, Any], now: int) -> dict[str, Any]:
     """One alert webhook as `delivery_json` shows a subscriber's, naming the rule's version."""
-    shown = delivery_json(row)
+    shown = delivery_json(row, now)
     shown.pop("incident_id")
     return {**shown, "alert_version": shown.pop("incident_version")}
 

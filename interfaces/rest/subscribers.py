@@ -8,9 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field, StringConstraints
 
+from application.webhooks import delivery_status
 from domain.errors import SubscriberNotFoundError
 from domain.ids import delivery_id
-from domain.time import from_micros
+from domain.time import from_micros, micros
 from infrastructure.webhook_addresses import check_public_url
 from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
@@ -31,13 +32,15 @@ def _at(value: int | None) -> str | None:
     return iso(from_micros(value))
 
 
-def delivery_json(row: dict[str, Any]) -> dict[str, Any]:
-    """One delivery with its stable id, outcome so far and every attempt."""
+def delivery_json(row: dict[str, Any], now: int) -> dict[str, Any]:
+    """One delivery with its stable id, outcome so far (`delivery_status` at `now`, µs) and every
+    attempt."""
     return {
         "id": str(delivery_id(row["subscriber_id"], row["incident_id"], int(row["version"]))),
         "type": row["event_type"], "incident_id": row["incident_id"],
         "incident_version": int(row["version"]), "occurred_at": _at(row["occurred_at"]),
-        "status": row["status"] or "pending", "next_attempt_at": _at(row["next_attempt_at"]),
+        "status": delivery_status(row["status"], int(row["occurred_at"]), now),
+        "next_attempt_at": _at(row["next_attempt_at"]),
         "attempts": [{"attempt": int(a["attempt"]), "attempted_at": _at(a["attempted_at"]),
                       "status_code": a["status_code"], "error": a["error"],
                       "duration_ms": a["duration_ms"], "outcome": a["outcome"]}
@@ -78,8 +81,8 @@ def list_subscribers(page_slug: str, who: Reader, beacon: BeaconDep) -> dict:
     beacon.statuspages.get_page(who.workspace_id, page_slug)
     store = beacon.webhook_log
     subscribers = store.subscribers(str(who.workspace_id), page_slug)
-    recent = store.recent_of([row["id"] for row in subscribers])
+    recent, now = store.recent_of([row["id"] for row in subscribers]), micros(beacon.webhooks.clock())
     return envelope([
         {"id": row["id"], "url": row["url"], "created_at": _at(row["created_at"]),
-         "deliveries": [delivery_json(d) for d in recent[row["id"]]]}
+         "deliveries": [delivery_json(d, now) for d in recent[row["id"]]]}
         for row in subscribers])

@@ -226,7 +226,7 @@ def test_no_delivery_is_lost_when_the_worker_stops_mid_way_and_starts_again(
                 patch(client, tenant, incident["id"], impact=impact)
         settle(first)
         expected = {str(delivery_id(*key.values()))
-                    for key in first.webhooks.store.due(10 ** 18, limit=100)}
+                    for key in first.webhooks.store.due(micros(clock()), limit=100)}
         assert len(expected) == 4
         first.webhooks.sweep(first.webhooks.deliver, limit=1)  # one goes out…
         first.webhooks.sweep(lambda key, attempt: None, limit=1)  # …one dies mid-attempt
@@ -271,3 +271,21 @@ def test_a_webhook_shows_the_incident_and_its_change_as_the_rest_api_does(
     (*_, last) = clocked_client.get(f"{url}/history", headers=read).json()["data"]
     assert sent["changes"] == {c["field"]: {"before": c["before"], "after": c["after"]}
                                for c in last["changes"]}
+
+
+def test_a_delivery_never_tried_within_a_week_expires_but_a_retry_is_still_made(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock) -> None:
+    """The worker was down for eight days: what was never tried is not sent a week late (and
+    reads `expired`), while a delivery already retrying keeps its retries."""
+    with Receiver(statuses=[503]) as receiver:
+        subscribe(clocked_client, tenant_on_clock, receiver.url)
+        incident = open_incident(clocked_client, tenant_on_clock)
+        assert dispatch(clocked_beacon) == 1  # tried once, 503: a retry is due in 30 s
+        patch(clocked_client, tenant_on_clock, incident["id"], impact="major")
+        settle(clocked_beacon)  # the change's delivery is in the outbox, never tried
+        clock.advance(days=8)
+        assert dispatch(clocked_beacon) == 1  # the retry, not the week-old change
+        assert receiver.wait_for_requests(2)
+    shown = {d["type"]: d["status"] for d in deliveries(clocked_client, tenant_on_clock)}
+    assert shown == {"incident.created": "delivered", "incident.changed": "expired"}
