@@ -136,6 +136,12 @@ class AlertEvaluation:
             self.positions.put("tick", micros(grid[-1]))
         return changed
 
+    def judged_until(self) -> datetime | None:
+        """The last grid instant every rule was judged at (None before the first run): how far
+        behind the clock evaluation is, whichever process runs it."""
+        tick = self.positions.get("tick")
+        return None if tick is None else from_micros(tick)
+
     def _first_unready(self, source: LogSource, ready: int) -> datetime | None:
         """When the first entry past what the source's read models have happened (None: they
         have every entry)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from typing import Protocol
 from uuid import UUID
 
@@ -101,6 +101,7 @@ class LiveStream:
         self._subscribers: defaultdict[UUID, set[Subscription]] = defaultdict(set)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] | None = None
+        self.ended: Counter[str] = Counter()  # streams ended by Beacon, by reason (metrics)
 
     @property
     def listening(self) -> bool:
@@ -127,6 +128,11 @@ class LiveStream:
     def unsubscribe(self, sub: Subscription) -> None:
         with self.lock:
             self._remove(sub)
+
+    def subscribers(self) -> int:
+        """How many streams this process holds open (metrics)."""
+        with self.lock:
+            return sum(len(subs) for subs in self._subscribers.values())
 
     def subscribed(self, workspace_id: UUID) -> bool:
         """Under the lock: whether the workspace has a subscriber here."""

@@ -78,6 +78,17 @@ class SqlDeliveryStore:
         rows = sorted(fresh + retries, key=lambda r: (r["occurred_at"], r["version"]))[:limit]
         return [DeliveryKey(r["subscriber_id"], r["incident_id"], int(r["version"])) for r in rows]
 
+    def waiting(self, now: int) -> int:
+        """How many deliveries are yet to go out: never tried (within the look-back) or pending a
+        retry (metrics; the same indexes as `due`)."""
+        fresh = self.db.query(
+            f"SELECT COUNT(*) AS n FROM {self.outbox.name} d WHERE d.occurred_at >= %s AND "
+            f"(SELECT 1 FROM {self.state.name} s WHERE {_JOIN} LIMIT 1) IS NULL",
+            [now - NEVER_TRIED_LOOKBACK_US])
+        retrying = self.db.query(
+            f"SELECT COUNT(*) AS n FROM {self.state.name} WHERE status = 'pending'")
+        return int(fresh[0]["n"]) + int(retrying[0]["n"])
+
     def claim(self, key: DeliveryKey, now: int, lease_until: int) -> int | None:
         """Take the next attempt of a due delivery until `lease_until`; its number, or None."""
         with self.db.transaction() as cur:

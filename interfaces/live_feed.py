@@ -83,6 +83,7 @@ async def feed(beacon: Beacon, still_allowed: Callable[[], bool], workspace_id: 
         while not await sub.joined(min(settings.stream_keepalive_seconds,  # through Redis: a
                                        settings.stream_key_check_seconds)):  # moment, unless down
             if not await allowed():
+                stream.ended["revoked"] += 1
                 yield Ended("revoked", last)
                 return
             yield KEEP_ALIVE
@@ -108,12 +109,14 @@ async def feed(beacon: Beacon, still_allowed: Callable[[], bool], workspace_id: 
                 quiet_since = time.monotonic()
                 yield messages
             if sub.overflowed:
+                stream.ended["overflow"] += 1
                 yield Ended("overflow", last)
                 return
             now = time.monotonic()
             if now >= check_at + settings.stream_key_check_seconds:
                 check_at = now
                 if not await allowed():
+                    stream.ended["revoked"] += 1
                     yield Ended("revoked", last)
                     return
             if now >= quiet_since + settings.stream_keepalive_seconds:

@@ -84,6 +84,9 @@ class WebhookLog(Protocol):
     def subscribers(self, workspace_id: str, page_slug: str) -> list[dict[str, Any]]:
         """A page's current subscribers, oldest first."""
 
+    def waiting(self, now: int) -> int:
+        """How many deliveries are yet to go out (never tried, or pending a retry)."""
+
     def recent_of(self, subscriber_ids: list[str], limit: int = 20) -> dict[str, list[dict[str, Any]]]:
         """Each subscriber's latest deliveries, newest first, each with its attempts oldest
         first."""

@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from domain.time import micros
 from interfaces.bootstrap import Beacon
 from interfaces.graphql.router import build_router
-from interfaces.metrics import Metrics
+from interfaces.metrics import Metrics, PipelineFigures
 from interfaces.rest import (
     admin,
     alerts,
@@ -42,12 +43,23 @@ from interfaces.rest.errors import ERROR_RESPONSES, install_error_handlers
 from interfaces.rest.middleware import BodyGuard, Observability
 
 
+def pipeline_figures(beacon: Beacon) -> PipelineFigures:
+    now = beacon.webhooks.clock()
+    judged = beacon.alert_evaluation.judged_until()
+    return PipelineFigures(
+        streams_open=beacon.stream.subscribers(), streams_ended=dict(beacon.stream.ended),
+        webhooks_waiting={"subscribers": beacon.webhook_log.waiting(micros(now)),
+                          "alerts": beacon.alert_delivery_log.waiting(micros(now))},
+        alerts_behind_seconds=None if judged is None else (now - judged).total_seconds())
+
+
 def create_app(beacon: Beacon, lifespan: Any = None) -> FastAPI:
     """Build the HTTP app for a Beacon the caller owns (and closes, unless `lifespan` does)."""
     app = FastAPI(title="Beacon", version="0.1.0", lifespan=lifespan,
                   description="Product telemetry, status pages and heartbeat monitoring.")
     app.state.beacon = beacon
-    app.state.metrics = Metrics(lambda: [r.status() for r in beacon.runners])
+    app.state.metrics = Metrics(lambda: [r.status() for r in beacon.runners],
+                                lambda: pipeline_figures(beacon))
     install_error_handlers(app)
     # The stream first: its path must win over /api/v1/events/{id}.
     for router in (stream.router, operations.router, admin.router, incidents.router, ingest.router,
