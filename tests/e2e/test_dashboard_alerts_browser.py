@@ -132,11 +132,16 @@ def test_the_form_builds_exception_group_and_monitor_conditions(
     assert "monitor down" in page.wait_for_selector("article[aria-label='Backup down']").inner_text()
 
 
-def test_a_firing_shows_which_exception_group_made_it(
+def test_a_firing_rule_comes_first_and_shows_which_exception_group_made_it(
         beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
     mine = project_with_user(beacon, "ann@example.com", "Shop", "shop")
     secret = {"Authorization": f"Bearer {mine['keys']['secret']}"}
     with httpx.Client(base_url=server, timeout=10, headers=secret) as api:
+        quiet = api.post("/api/v1/alerts", json={  # made first, listed after the firing one
+            "name": "Crash storm", "cooldown_seconds": 0,
+            "condition": {"type": "exception_group", "trigger": "over", "value": 100},
+            "channels": [{"type": "webhook", "url": "https://93.184.216.34/hook"}]})
+        assert quiet.status_code == 201, quiet.text
         rule = api.post("/api/v1/alerts", json={
             "name": "New crashes", "cooldown_seconds": 0,
             "condition": {"type": "exception_group", "trigger": "new", "window_seconds": 300},
@@ -157,6 +162,8 @@ def test_a_firing_shows_which_exception_group_made_it(
         assert eventually(fired, timeout=20, interval=0.5)
 
     page = signed_in_at(browser, server, "ann@example.com", "/app/shop/alerts")
+    page.get_by_text("1 of 2 rules firing").wait_for()
+    assert page.locator("article").first.get_attribute("aria-label") == "New crashes"
     card = page.locator("article[aria-label='New crashes']")
     card.get_by_text("History").click()
     card.get_by_text("KeyError: 'cart' (1 report)").wait_for()

@@ -213,9 +213,13 @@ export function Alerts({ project }) {
   const canWrite = project.role !== "viewer";
   const { data, error, reload } = useLoad(() => gql(LIST, {}, lastWritePosition()), [project.slug]);
   const [creating, setCreating] = useState(false);
-  const alerts = (data?.alerts?.edges || []).map((e) => e.node);
+  const alerts = (data?.alerts?.edges || []).map((e) => e.node)
+    .sort((a, b) => (b.state === "firing") - (a.state === "firing"));  // firing first, stable
+  const firing = alerts.filter((a) => a.state === "firing").length;
   const monitors = (data?.monitors?.edges || []).map((e) => e.node);
   return html`<section aria-labelledby="alerts-title"><h1 id="alerts-title">Alerts</h1>
+    ${alerts.length ? html`<p class="sub" data-testid="alerts-summary">${firing
+      ? `${firing} of ${plural(alerts.length, "rule", "rules")} firing` : `${plural(alerts.length, "rule", "rules")}, none firing`}</p>` : null}
     <${ErrorNote} error=${error} />
     ${canWrite ? html`<details class="create" open=${creating} onToggle=${(e) => setCreating(e.target.open)}>
       <summary>New alert rule</summary>
