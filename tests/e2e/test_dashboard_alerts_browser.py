@@ -167,3 +167,41 @@ def test_a_firing_rule_comes_first_and_shows_which_exception_group_made_it(
     card = page.locator("article[aria-label='New crashes']")
     card.get_by_text("History").click()
     card.get_by_text("KeyError: 'cart' (1 report)").wait_for()
+
+
+def test_changing_a_rule_keeps_what_the_form_does_not_show(
+        beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
+    mine = project_with_user(beacon, "ann@example.com", "Shop", "shop")
+    hooks = [{"type": "webhook", "url": f"https://93.184.216.34/{n}"} for n in ("a", "b")]
+    made = {
+        "Odd checkouts": ({"type": "threshold", "event": "checkout", "metric": "count",
+                           "window_seconds": 120, "op": ">", "value": 5, "filters": [
+                               {"key": "plan", "op": "neq", "value": "free"},
+                               {"key": "path", "op": "contains", "value": "a=b"},
+                               {"key": "$country", "op": "is_not_set", "value": None}]},
+                          hooks[:1]),
+        "Back again": ({"type": "exception_group", "trigger": "regressed",
+                        "window_seconds": 300, "quiet_seconds": 600}, hooks)}
+    with httpx.Client(base_url=server, timeout=10,
+                      headers={"Authorization": f"Bearer {mine['keys']['secret']}"}) as api:
+        before = {}
+        for name, (condition, channels) in made.items():
+            answer = api.post("/api/v1/alerts", json={"name": name, "condition": condition,
+                                                      "channels": channels})
+            assert answer.status_code == 201, answer.text
+            before[name] = answer.json()["data"]
+
+        page = signed_in_at(browser, server, "ann@example.com", "/app/shop/alerts")
+        for name in made:
+            rule = page.locator(f"article[aria-label='{name}']")
+            rule.get_by_role("button", name="Change").click()
+            form = page.get_by_role("form", name=f"Change {name}")
+            form.get_by_label("Name", exact=True).fill(f"{name} (renamed)")
+            form.get_by_role("button", name="Save changes").click()
+            page.wait_for_selector(f"article[aria-label='{name} (renamed)']")
+
+        for name, rule in before.items():
+            after = api.get(f"/api/v1/alerts/{rule['id']}").json()["data"]
+            assert after["name"] == f"{name} (renamed)"
+            assert after["condition"] == rule["condition"]  # filters, window, quiet_seconds
+            assert [c["id"] for c in after["channels"]] == [c["id"] for c in rule["channels"]]

@@ -30,12 +30,40 @@ const BLANK = { name: "", type: "threshold", event: "", metric: "count", op: ">"
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
+// A property filter as one line of the form: key=value, key!=value, key~value (contains),
+// key>value, key<value, key (is set), !key (is not set): every operator the API knows.
+const FILTER_SIGNS = [["neq", "!="], ["eq", "="], ["contains", "~"], ["gt", ">"], ["lt", "<"]];
+const FILTER_HELP = "Only where (a line each: key=value, key!=value, key~part, key>n, key<n, key, !key)";
+
+function filterLine(f) {
+  if (f.op === "is_set") return f.key;
+  if (f.op === "is_not_set") return `!${f.key}`;
+  return `${f.key}${FILTER_SIGNS.find(([op]) => op === f.op)?.[1] ?? "="}${f.value}`;
+}
+
+function filterOf(line) {
+  let found = null;  // the first sign in the line ("!=" before the "=" inside it)
+  for (const [op, sign] of FILTER_SIGNS) {
+    const at = line.indexOf(sign);
+    if (at > 0 && (found === null || at < found.at)) found = { op, sign, at };
+  }
+  if (found) {
+    return { key: line.slice(0, found.at).trim(), op: found.op,
+             value: line.slice(found.at + found.sign.length).trim() };
+  }
+  return line.startsWith("!") ? { key: line.slice(1).trim(), op: "is_not_set", value: null }
+    : { key: line, op: "is_set", value: null };
+}
+
+function windowName(seconds) {
+  return WINDOWS.find(([s]) => Number(s) === seconds)?.[1] || `${seconds} s`;
+}
+
 function describe(condition) {
-  const window = WINDOWS.find(([s]) => Number(s) === condition.window_seconds)?.[1]
-    || `${condition.window_seconds} s`;
+  const window = windowName(condition.window_seconds);
   if (condition.type === "threshold") {
     const op = OPS.find(([o]) => o === condition.op)?.[1] || condition.op;
-    const filters = (condition.filters || []).map((f) => `${f.key}=${f.value}`).join(", ");
+    const filters = (condition.filters || []).map(filterLine).join(", ");
     return `${condition.metric === "unique_actors" ? "unique actors" : "count"} of ${condition.event}`
       + `${filters ? ` where ${filters}` : ""} over ${window} ${op} ${condition.value}`;
   }
@@ -44,23 +72,22 @@ function describe(condition) {
     ? ` ${condition.value} reports in ${window}` : ""}`;
 }
 
-/** The form's fields as the API's condition (the API checks it and says what is wrong). */
-function conditionOf(f) {
+/** The form's fields as the API's condition (the API checks it and says what is wrong), over
+ * the rule's own condition when changing one, so what the form does not show is kept. */
+function conditionOf(f, kept = {}) {
   const window_seconds = Number(f.window);
+  const base = kept.type === f.type ? kept : {};
   if (f.type === "threshold") {
-    const filters = f.filters.split(/[\n,]/).map((s) => s.trim()).filter(Boolean).map((pair) => {
-      const at = pair.indexOf("=");
-      return at < 0 ? { key: pair, op: "is_set", value: null }
-        : { key: pair.slice(0, at).trim(), op: "eq", value: pair.slice(at + 1).trim() };
-    });
-    return { type: "threshold", event: f.event.trim(), metric: f.metric, op: f.op,
+    const filters = f.filters.split("\n").map((s) => s.trim()).filter(Boolean).map(filterOf);
+    return { ...base, type: "threshold", event: f.event.trim(), metric: f.metric, op: f.op,
              value: Number(f.value), window_seconds, filters };
   }
   if (f.type === "exception_group") {
-    return { type: "exception_group", trigger: f.trigger, window_seconds,
+    const { value, ...rest } = base;
+    return { ...rest, type: "exception_group", trigger: f.trigger, window_seconds,
              ...(f.trigger === "over" ? { value: Number(f.value) } : {}) };
   }
-  return { type: "monitor", trigger: f.trigger, monitor_id: f.monitor, window_seconds };
+  return { ...base, type: "monitor", trigger: f.trigger, monitor_id: f.monitor, window_seconds };
 }
 
 /** A rule's fields as the form shows them, to change it. */
@@ -68,7 +95,7 @@ function fieldsOf(alert) {
   const c = alert.condition;
   return { ...BLANK, name: alert.name, type: c.type, event: c.event || "", metric: c.metric || "count",
     op: c.op || ">", value: String(c.value ?? BLANK.value), window: String(c.window_seconds),
-    filters: (c.filters || []).map((f) => (f.op === "is_set" ? f.key : `${f.key}=${f.value}`)).join("\n"),
+    filters: (c.filters || []).map(filterLine).join("\n"),
     trigger: c.trigger || "new", monitor: c.monitor_id || "", url: alert.channels[0]?.url || "",
     cooldown: String(alert.cooldownSeconds) };
 }
@@ -90,6 +117,8 @@ function RuleForm({ monitors, editing, onDone }) {
   const [preview, setPreview] = useState(null);
   const [hours, setHours] = useState("6");
   const [secret, setSecret] = useState(null);
+  const manyChannels = Boolean(editing && editing.channels.length > 1);  // kept as they are
+  const windows = WINDOWS.some(([w]) => w === f.window) ? WINDOWS : [...WINDOWS, [f.window, windowName(Number(f.window))]];
   const set = (changes) => { setF({ ...f, ...changes }); setPreview(null); };
   const field = (name) => ({ value: f[name], onInput: (e) => set({ [name]: e.target.value }) });
   const kind = (type) => set({ type, trigger: (TRIGGERS[type] || [["new"]])[0][0],
@@ -98,15 +127,16 @@ function RuleForm({ monitors, editing, onDone }) {
     const to = new Date(), from = new Date(to - Number(hours) * 3600000);
     try {
       const answer = await rest("POST", "/api/v1/alerts/preview",
-        { condition: conditionOf(f), from: from.toISOString(), to: to.toISOString() });
+        { condition: conditionOf(f, editing?.condition), from: from.toISOString(), to: to.toISOString() });
       setPreview({ ...answer, label: PREVIEW_HOURS.find(([h]) => h === hours)[1] });
       setProblem(null);
     } catch (err) { setPreview(null); setProblem(err); }
   };
   const save = async (e) => {
     e.preventDefault();
-    const body = { name: f.name, condition: conditionOf(f), cooldown_seconds: Number(f.cooldown) };
-    const newChannel = !editing || f.url !== (editing.channels[0]?.url || "");
+    const body = { name: f.name, condition: conditionOf(f, editing?.condition),
+                   cooldown_seconds: Number(f.cooldown) };
+    const newChannel = !editing || (!manyChannels && f.url !== (editing.channels[0]?.url || ""));
     if (newChannel) body.channels = [{ type: "webhook", url: f.url.trim() }];
     try {
       const saved = editing
@@ -131,15 +161,17 @@ function RuleForm({ monitors, editing, onDone }) {
       <${Select} id="rule-metric" label="Counting" value=${f.metric} options=${METRICS} onChange=${(metric) => set({ metric })} />
       <${Select} id="rule-op" label="Fires when" value=${f.op} options=${OPS} onChange=${(op) => set({ op })} />
       <label class="field">Value <input name="value" type="number" min="0" step="any" required ...${field("value")} /></label>
-      <label class="field wide">Only where (key=value, a line each)
+      <label class="field wide">${FILTER_HELP}
         <textarea name="filters" rows="2" placeholder="plan=pro" ...${field("filters")}></textarea></label>` : html`
       <${Select} id="rule-trigger" label="Fires when" value=${f.trigger} options=${triggers} onChange=${(trigger) => set({ trigger })} />
       ${f.type === "exception_group" && f.trigger === "over" ? html`<label class="field">Reports
         <input name="value" type="number" min="1" step="1" required ...${field("value")} /></label>` : null}
       ${f.type === "monitor" ? html`<${Select} id="rule-monitor" label="Monitor" value=${f.monitor}
         options=${monitors.map((m) => [m.id, m.name])} onChange=${(monitor) => set({ monitor })} />` : null}`}
-    <${Select} id="rule-window" label="Window" value=${f.window} options=${WINDOWS} onChange=${(window) => set({ window })} />
-    <label class="field wide">Webhook URL <input name="url" type="url" required ...${field("url")} /></label>
+    <${Select} id="rule-window" label="Window" value=${f.window} options=${windows} onChange=${(window) => set({ window })} />
+    ${manyChannels ? html`<p class="note">It tells ${plural(editing.channels.length, "webhook", "webhooks")}; change
+      them with <code>PATCH /api/v1/alerts/${editing.id}</code>.</p>`
+      : html`<label class="field wide">Webhook URL <input name="url" type="url" required ...${field("url")} /></label>`}
     <label class="field">Quiet after firing (s) <input name="cooldown" type="number" min="0" max="604800" required ...${field("cooldown")} /></label>
     <div class="actions">
       <${Select} id="rule-preview-range" label="Try it on" value=${hours} options=${PREVIEW_HOURS} onChange=${(h) => { setHours(h); setPreview(null); }} />
