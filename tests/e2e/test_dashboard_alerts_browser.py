@@ -166,7 +166,10 @@ def test_a_firing_rule_comes_first_and_shows_which_exception_group_made_it(
     assert page.locator("article").first.get_attribute("aria-label") == "New crashes"
     card = page.locator("article[aria-label='New crashes']")
     card.get_by_text("History").click()
-    card.get_by_text("KeyError: 'cart' (1 report)").wait_for()
+    card.get_by_text("(1 report)").wait_for()
+    card.get_by_role("link", name="KeyError: 'cart'").click()  # to the group, opened
+    page.wait_for_selector("#exceptions-title")
+    assert 'shop/cart.py' in page.locator("tr.detail pre").inner_text()
 
 
 def test_changing_a_rule_keeps_what_the_form_does_not_show(

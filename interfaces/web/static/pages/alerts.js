@@ -184,12 +184,12 @@ function RuleForm({ monitors, editing, onDone }) {
   </form>`;
 }
 
-/** What a firing's value counted, in words: the exception groups, or the monitor. */
-function causeOf(cause) {
+/** What a firing's value counted: the exception groups (each a link to it), or the monitor. */
+function causeOf(cause, slug) {
   if (!cause) return "";
-  if (cause.monitor) return ` · monitor ${cause.monitor.name}`;
-  const groups = (cause.groups || []).map((g) => `${g.exception_type}: ${g.message} (${plural(g.reports, "report", "reports")})`);
-  return groups.length ? ` · ${groups.join("; ")}` : "";
+  if (cause.monitor) return html` · monitor <a href=${`/app/${slug}/monitors/${cause.monitor.id}`}>${cause.monitor.name}</a>`;
+  return (cause.groups || []).map((g) => html` · <a href=${`/app/${slug}/exceptions?group=${encodeURIComponent(g.fingerprint)}`}>${
+    g.exception_type}: ${g.message}</a> (${plural(g.reports, "report", "reports")})`);
 }
 
 function attemptsOf(delivery) {
@@ -200,7 +200,7 @@ function attemptsOf(delivery) {
     + `${delivery.status === "pending" && delivery.nextAttemptAt ? `, next ${when(delivery.nextAttemptAt)}` : ""}`;
 }
 
-function Rule({ alert, canWrite, monitors, onChanged }) {
+function Rule({ alert, canWrite, monitors, onChanged, slug }) {
   const [problem, setProblem] = useState(null);
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
@@ -236,7 +236,7 @@ function Rule({ alert, canWrite, monitors, onChanged }) {
         ${attemptsOf(d)}</li>`)}</ul>` : html`<p>None yet.</p>`}</div>`)}</details>
     <details><summary>History</summary><ol class="timeline">${alert.history.map((h) => html`<li>
       <time datetime=${h.at}>${when(h.at)}</time> <b>${h.state}</b>
-      ${h.value === null ? "" : ` at ${h.value}`}${h.reason ? ` (${h.reason})` : ""}${causeOf(h.cause)}
+      ${h.value === null ? "" : ` at ${h.value}`}${h.reason ? ` (${h.reason})` : ""}${causeOf(h.cause, slug)}
       ${h.suppressed ? ` · told no one (${h.suppressed})` : h.notified.length ? ` · ${plural(h.notified.length, "channel", "channels")} told` : ""}</li>`)}</ol></details>
   </article>`;
 }
@@ -260,6 +260,6 @@ export function Alerts({ project }) {
     ${data && !alerts.length ? html`<${Empty} title="No alert rules yet">${canWrite
       ? "Make one above, and try it on the last hours first with Preview."
       : html`Members who write make them here, or with <code>POST /api/v1/alerts</code>.`}</${Empty}>` : null}
-    ${alerts.map((a) => html`<${Rule} key=${a.id} alert=${a} canWrite=${canWrite} monitors=${monitors} onChanged=${reload} />`)}
+    ${alerts.map((a) => html`<${Rule} key=${a.id} alert=${a} canWrite=${canWrite} monitors=${monitors} onChanged=${reload} slug=${project.slug} />`)}
   </section>`;
 }

@@ -1,5 +1,5 @@
-// Exceptions: groups with counts, first and last seen, a sparkline; the latest report's stack and breadcrumbs.
-import { useState } from "preact/hooks";
+// Exceptions: groups with counts, first and last seen, a sparkline; the latest report's stack and breadcrumbs
+// (the group open is in the URL: ?group=<fingerprint>, where an alert's firing links to).
 import { ErrorNote, gql } from "../api.js";
 import { Empty, RangePicker, fmt, html, rangeOf, when, useLoad, useQueryState } from "../ui.js";
 
@@ -15,9 +15,10 @@ function Sparkline({ values }) {
 }
 
 export function Exceptions({ project }) {
-  const [q, setQ] = useQueryState({ days: "7", from: "", to: "" });
+  const [q, setQ] = useQueryState({ days: "7", from: "", to: "", group: "" });  // group: the one open
   const { data, error } = useLoad(() => gql(LIST, rangeOf(q)), [project.slug, q.days, q.from, q.to]);
-  const [open, setOpen] = useState(null);
+  const open = q.group || null;
+  const setOpen = (fingerprint) => setQ({ group: fingerprint || "" });
   const groups = (data?.exceptionGroups?.edges || []).map((e) => e.node);
   return html`<section aria-labelledby="exceptions-title"><h1 id="exceptions-title">Exceptions</h1>
     <div class="toolbar"><${RangePicker} state=${q} onChange=${setQ} /></div>
