@@ -23,6 +23,13 @@ function parse(frame) {
   return out;
 }
 
+/** Where and on what it was sent from, as the enrichment pipeline derived it. */
+function where(m) {
+  const place = [m.$city, m.$region, m.$country].filter(Boolean).join(", ");
+  const device = [m.$browser, m.$os, m.$device_type].filter(Boolean).join(" · ");
+  return [place, device].filter(Boolean).join(" — ");
+}
+
 export function Live({ project }) {
   const [q, setQ] = useQueryState({ event: "", actor: "", prop: "" });
   const [paused, setPaused] = useState(false);
@@ -89,7 +96,10 @@ export function Live({ project }) {
     ${messages.length ? null : html`<p class="sub">Waiting for events… (send one to <code>POST /v1/events</code>)</p>`}
     <ol class="timeline" aria-live="polite" data-testid="live-events">${messages.map((m) => html`<li key=${m.id}>
       <time datetime=${m.timestamp || m.occurred_at}>${when(m.timestamp || m.occurred_at)}</time>${" "}
-      <b>${m.name}</b> ${m.actor_id ? html`<small>${m.actor_id}</small>` : null}
+      ${m.kind === "exception" ? html`<span class="badge down">exception</span> <b>${m.exception_type}</b> ${m.message}`
+        : html`<b>${m.name}</b>`} ${m.actor_id ? html`<small title=${m.visitor_id
+          ? "a cookieless visitor id" : "the actor"}>${m.actor_id}</small>` : null}
+      ${where(m) ? html` <small class="sub" data-testid="enriched">${where(m)}</small>` : null}
       ${m.properties ? html`<code class="props">${JSON.stringify(m.properties)}</code>` : null}</li>`)}</ol>
   </section>`;
 }
