@@ -7,11 +7,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+
 from application.base import BeaconApplication, retry_on_conflict
 from application.statuspages import new_secret
 from application.webhooks import DeliveryKey, Recipient
 from domain.actor import Actor
 from domain.alert import Alert
+from domain.alert_book import AlertBook, alert_book_id
 from domain.errors import AlertNotFoundError, NotFoundError, check_version
 from domain.ids import new_id
 from domain.time import iso
@@ -68,19 +71,37 @@ class AlertsApplication(BeaconApplication):
     # Refuses a webhook URL whose host is not public, when a rule is written (the composition root
     # sets it; sending checks again, as a name can come to resolve elsewhere).
     check_channel_url: Callable[[str], None] | None = None
+    # How many live rules a workspace may have (BEACON_ALERT_RULES_MAX_PER_WORKSPACE), and the ids
+    # of a workspace's live rules as the read model lists them: what opens the book of a workspace
+    # whose rules predate books (the composition root sets both).
+    rule_limit = 500
+    listed_rule_ids: Callable[[UUID], list[str]] | None = None
+
+    def book(self, workspace_id: UUID) -> AlertBook:
+        """The workspace's book of live rules, opened (unsaved) if it has none yet."""
+        try:
+            book: AlertBook = self.repository.get(alert_book_id(workspace_id))
+        except AggregateNotFoundError:
+            listed = self.listed_rule_ids(workspace_id) if self.listed_rule_ids else []
+            return AlertBook.open(workspace_id, listed)
+        return book
 
     def check_channels(self, alert: Alert) -> None:
         if self.check_channel_url is not None:
             for channel in alert.channels:
                 self.check_channel_url(channel["url"])
 
+    @retry_on_conflict
     def create_alert(self, workspace_id: UUID, *, name: str, condition: object,
                      channels: object, cooldown_seconds: object, actor: Actor) -> Alert:
+        """A new rule, entered in the workspace's book in the same save (so the cap is exact)."""
         alert = Alert.create(alert_id=new_id(), workspace_id=workspace_id, name=name,
                              condition=condition, channels=with_ids(channels),
                              cooldown_seconds=cooldown_seconds, actor=actor, at=self.clock())
         self.check_channels(alert)
-        self.save(alert)
+        book = self.book(workspace_id)
+        book.enter(alert.id, limit=self.rule_limit)
+        self.save(alert, book)
         return alert
 
     def get_alert(self, workspace_id: UUID | None, alert_id: UUID,
@@ -138,7 +159,9 @@ class AlertsApplication(BeaconApplication):
     def delete_alert(self, workspace_id: UUID, alert_id: UUID, *, actor: Actor) -> None:
         alert = self.get_alert(workspace_id, alert_id)
         alert.delete(actor=actor, at=self.clock())
-        self.save(alert)
+        book = self.book(workspace_id)
+        book.strike(alert.id)
+        self.save(alert, book)
 
     def alert_history(self, workspace_id: UUID, alert_id: UUID) -> list[dict[str, Any]]:
         """Every state change of a rule, oldest first (ok, firing, resolved; see

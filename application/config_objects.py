@@ -116,11 +116,13 @@ class ConfiguredObjects:
     def _alerts(self, workspace_id: UUID, document: dict[str, Any],
                 owned_before: dict[str, UUID], owned: dict[str, UUID], actor: Actor,
                 at: datetime, changes: ObjectChanges) -> None:
+        book = self.alerts.book(workspace_id)  # the cap on rules holds for deploys too
         for name, alert_id in owned_before.items():
             if owned.get(name) != alert_id:  # dropped from beacon.yml: the rule is deleted
                 dropped = self._alert(alert_id)
                 if dropped is not None:
                     dropped.delete(actor=actor, at=at)
+                    book.strike(dropped.id)
                     changes.add(self.alerts, dropped)
         for name, spec in (document.get("alerts") or {}).items():
             condition = self._condition(workspace_id, spec["condition"])
@@ -129,6 +131,7 @@ class ConfiguredObjects:
                 alert = Alert.create(alert_id=owned[name], workspace_id=workspace_id, name=name,
                                      condition=condition, channels=with_ids(spec["channels"]),
                                      cooldown_seconds=spec["cooldown_seconds"], actor=actor, at=at)
+                book.enter(alert.id, limit=self.alerts.rule_limit)
             else:
                 given = {"condition": condition, "cooldown_seconds": spec["cooldown_seconds"]}
                 if not same_channels(alert.channels, spec["channels"]):
@@ -141,6 +144,8 @@ class ConfiguredObjects:
                 changes.created.append({"kind": "alert", "name": name, "id": str(alert.id),
                                         "channels": alert.channels})  # new secrets: shown once
             changes.add(self.alerts, alert)
+        if book.pending_events:
+            changes.add(self.alerts, book)
 
     def _alert(self, alert_id: UUID) -> Alert | None:
         try:

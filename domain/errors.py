@@ -114,6 +114,16 @@ class AlertNotFoundError(NotFoundError):
     code = "alert_not_found"
 
 
+class RuleLimitError(ConflictError):
+    """The workspace already has as many alert rules as it may."""
+
+    code = "alert_rule_limit_reached"
+
+    def __init__(self, message: str, *, limit: int):
+        super().__init__(message)
+        self.extra = {"limit": limit}
+
+
 class DeployNotFoundError(NotFoundError):
     code = "deploy_not_found"
 

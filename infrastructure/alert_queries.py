@@ -33,6 +33,11 @@ class SqlAlertQueries(AlertQueries):
         last = (int(items[-1]["created_at"]), items[-1]["id"]) if more and items else None
         return AlertPage(items=items, has_more=more, next_cursor=last, total=int(total))
 
+    def rule_ids(self, workspace_id: str) -> list[str]:
+        rows = self.db.query(f"SELECT id FROM {ALERTS.name} "
+                             "WHERE workspace_id = %s AND deleted_at IS NULL", [workspace_id])
+        return [row["id"] for row in rows]
+
     def rules(self, kind: str, workspace_id: str | None = None) -> list[dict[str, Any]]:
         where, params = "kind = %s AND deleted_at IS NULL", [kind]
         if workspace_id is not None:

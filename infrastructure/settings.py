@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     stream_recheck_seconds: float = 1.0  # the stream reads the log this often without a wake-up
     # Live streams (SSE and GraphQL subscriptions) one workspace may hold open at once.
     stream_max_per_workspace: Annotated[int, Field(ge=1)] = 100
+    # Alert rules one workspace may have (each is evaluated on every batch that could touch it).
+    alert_rules_max_per_workspace: Annotated[int, Field(ge=1)] = 500
     # Comma-separated CIDRs of the proxies whose X-Forwarded-For is believed.
     trusted_proxies: str = ""
     # A MaxMind GeoIP2/GeoLite2 City database: region and city besides the country.

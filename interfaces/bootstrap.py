@@ -206,6 +206,8 @@ def build(settings: Settings, clock: Clock) -> Beacon:
                                   (alert_outbox, AlertChannels(alerts))))
     analytics = RollupAnalyticsQueries(databases["Telemetry"])
     alert_queries = SqlAlertQueries(databases["Alerts"])
+    alerts.rule_limit = settings.alert_rules_max_per_workspace
+    alerts.listed_rule_ids = lambda workspace_id: alert_queries.rule_ids(str(workspace_id))
     alert_evaluation = evaluation(alerts, alert_queries, analytics, databases, runners,
                                   telemetry, monitoring, clock, monitor_links.under_maintenance,
                                   settings.alert_settle_seconds)

@@ -46,6 +46,10 @@ class AlertQueries(ABC):
         """A workspace's rules, oldest first, after a (created_at, id) cursor."""
 
     @abstractmethod
+    def rule_ids(self, workspace_id: str) -> list[str]:
+        """The ids of a workspace's live rules."""
+
+    @abstractmethod
     def rules(self, kind: str, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Every live rule of a kind (in one workspace, if given): id, workspace_id, condition."""
 
