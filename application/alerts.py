@@ -15,6 +15,7 @@ from application.webhooks import DeliveryKey, Recipient
 from domain.actor import Actor
 from domain.alert import Alert
 from domain.alert_book import AlertBook, alert_book_id
+from domain.alert_conditions import invalid
 from domain.errors import AlertNotFoundError, NotFoundError, check_version
 from domain.ids import new_id
 from domain.time import iso
@@ -22,19 +23,47 @@ from domain.time import iso
 STATE_EVENTS = (Alert.Created, Alert.Fired, Alert.Notified, Alert.Resolved)
 
 
-def with_ids(channels: object) -> object:
-    """Channels as given, each with a fresh id and a secret made when none was brought."""
+def with_ids(channels: object, kept: list[dict[str, str]] | None = None) -> object:
+    """Channels as given, each with a fresh id and a secret made when none was brought. Given
+    the rule's channels (`kept`, a change), an entry naming one of them by `id` keeps it, with its
+    secret and its deliveries, changing only the `url` or `secret` it brings."""
     if not isinstance(channels, list):
         return channels
-    return [{**c, "id": str(new_id()), "secret": c.get("secret") or new_secret()}
-            if isinstance(c, dict) else c for c in channels]
+    known = {channel["id"]: channel for channel in kept or []}
+    named: set[str] = set()
+    made = []
+    for n, channel in enumerate(channels):
+        if not isinstance(channel, dict) or kept is None or channel.get("id") is None:
+            made.append({**channel, "id": str(new_id()),
+                         "secret": channel.get("secret") or new_secret()}
+                        if isinstance(channel, dict) else channel)
+            continue
+        same = known.get(str(channel["id"]))
+        if same is None or same["id"] in named:
+            raise invalid(f"channels.{n}.id", "not one of this rule's channels"
+                          if same is None else "names a channel twice")
+        named.add(same["id"])
+        made.append({**same, **{k: v for k, v in channel.items()
+                                if k in ("type", "url", "secret") and v is not None}})
+    return made
 
 
-def alert_json(alert: Alert, *, secrets: bool = False) -> dict[str, Any]:
-    """An alert as the API shows it; channel secrets only when just made (they sign webhooks)."""
+def kept_channel_ids(given: object) -> set[str]:
+    """Of a change's channels, the ids of those it keeps with their secret (not shown again)."""
+    if not isinstance(given, list):
+        return set()
+    return {str(c["id"]) for c in given
+            if isinstance(c, dict) and c.get("id") is not None and not c.get("secret")}
+
+
+def alert_json(alert: Alert, *, secrets: bool = False,
+               hidden: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """An alert as the API shows it; channel secrets only when just made (they sign webhooks),
+    and not then for the channels in `hidden` (kept by a change, their secret shown before)."""
     return {
         "id": str(alert.id), "name": alert.name, "condition": alert.condition,
-        "channels": [{k: v for k, v in c.items() if secrets or k != "secret"}
+        "channels": [{k: v for k, v in c.items()
+                      if k != "secret" or (secrets and c["id"] not in hidden)}
                      for c in alert.channels],
         "cooldown_seconds": alert.cooldown_seconds, "state": alert.state,
         "state_since": iso(alert.state_since), "muted_until": iso(alert.muted_until),
@@ -130,7 +159,7 @@ class AlertsApplication(BeaconApplication):
         alert = self.get_alert(workspace_id, alert_id)
         check_version("alert", alert.version, expected_version)
         if "channels" in given:
-            given["channels"] = with_ids(given["channels"])
+            given["channels"] = with_ids(given["channels"], kept=alert.channels)
         alert.change(actor=actor, at=self.clock(), **given)
         if "channels" in given:
             self.check_channels(alert)

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
-from application.alerts import alert_json
+from application.alerts import alert_json, kept_channel_ids
 from domain.alert import Alert
 from domain.configuration import ProjectConfiguration
 from domain.errors import AlertNotFoundError
@@ -72,11 +72,12 @@ def changeable(beacon: Beacon, who: Any, alert_id: str) -> UUID:
 
 
 def shown(beacon: Beacon, alert: Alert, *, secrets: bool = False,
+          hidden: set[str] | frozenset[str] = frozenset(),
           configuration: ProjectConfiguration | None = None) -> dict[str, Any]:
     """An alert rule on the wire; `managed_by` names the beacon.yml version that owns it (null:
     the API owns it, and may change it)."""
     configuration = configuration or beacon.configuration.configuration(alert.workspace_id)
-    return {**alert_json(alert, secrets=secrets),
+    return {**alert_json(alert, secrets=secrets, hidden=hidden),
             "managed_by": configuration.claim("alerts", alert.name, alert.id)}
 
 
@@ -135,12 +136,15 @@ def get_alert(alert_id: str, who: Reader, beacon: BeaconDep, response: Response)
 @router.patch("/{alert_id}")
 def change_alert(alert_id: str, body: AlertUpdate, who: Writer, beacon: BeaconDep,
                  response: Response, if_match: IfMatch = None) -> dict:
-    """Change name, condition, channels or cooldown; only the fields sent change."""
+    """Change name, condition, channels or cooldown; only the fields sent change. A channel
+    given by its `id` is kept (secret, deliveries), with only the `url` or `secret` sent changed;
+    the answer shows the secrets of the channels made or given a secret."""
     alert = beacon.alerts.change_alert(
         who.workspace_id, changeable(beacon, who, alert_id), actor=who.actor,
         expected_version=wire.parse_if_match(if_match), **body.given())
     written(response, alert)
-    return wire.envelope(shown(beacon, alert, secrets="channels" in body.given()))
+    return wire.envelope(shown(beacon, alert, secrets="channels" in body.given(),
+                               hidden=kept_channel_ids(body.channels)))
 
 
 @router.delete("/{alert_id}", status_code=204)

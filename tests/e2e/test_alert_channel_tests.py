@@ -1,6 +1,7 @@
-"""Testing an alert rule's channels: `POST /api/v1/alerts/{id}/test` sends each a signed
-`alert.test` through the outbox without changing the rule, and `GET /{id}/deliveries` (and
-GraphQL) shows what became of every webhook, attempt by attempt, with a real receiver."""
+"""An alert rule's channels: `POST /api/v1/alerts/{id}/test` sends each a signed `alert.test`
+through the outbox without changing the rule, `GET /{id}/deliveries` (and GraphQL) shows what
+became of every webhook, attempt by attempt, and a change keeps the channels it names by id (their
+secrets and deliveries), with a real receiver."""
 
 from __future__ import annotations
 
@@ -104,3 +105,67 @@ def test_testing_needs_a_write_key_of_the_rules_workspace_and_a_live_rule(
                                ).status_code == 404
     assert clocked_client.post("/api/v1/alerts/not-an-id/test",
                                headers=tenant_on_clock.headers("write")).status_code == 404
+
+
+def change_channels(client: TestClient, tenant: Tenant, alert_id: str,
+                    channels: list[dict[str, Any]]) -> Any:
+    return client.patch(f"/api/v1/alerts/{alert_id}", headers=tenant.headers("write"),
+                        json={"channels": channels})
+
+
+def test_a_change_keeps_the_channels_it_names_by_id_with_their_secrets_and_deliveries(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock) -> None:
+    client, tenant = clocked_client, tenant_on_clock
+    with Receiver() as receiver:
+        alert = create(client, tenant, f"{receiver.url}/kept")
+        [kept] = alert["channels"]
+        first_test = send_test(client, tenant, alert["id"])
+        changed = change_channels(client, tenant, alert["id"], [
+            {"id": kept["id"]}, {"type": "webhook", "url": f"{receiver.url}/added"}])
+        assert changed.status_code == 200, changed.text
+        shown, added = changed.json()["data"]["channels"]
+        assert shown == {"id": kept["id"], "type": "webhook", "url": f"{receiver.url}/kept"}
+        assert added["url"] == f"{receiver.url}/added" and len(added["secret"]) >= 16
+        sent = send_test(client, tenant, alert["id"])
+        deliver(clocked_beacon)
+        assert receiver.wait_for_deliveries({d["id"] for d in first_test + sent})
+        # A kept channel's URL may move; its secret stays unless one is given.
+        moved = change_channels(client, tenant, alert["id"], [
+            {"id": kept["id"], "url": f"{receiver.url}/moved"}, {"id": added["id"]}])
+        assert moved.status_code == 200, moved.text
+        assert [c.get("secret") for c in moved.json()["data"]["channels"]] == [None, None]
+        moved_test = send_test(client, tenant, alert["id"])
+        deliver(clocked_beacon)
+        assert receiver.wait_for_deliveries({d["id"] for d in moved_test})
+
+    by_path: dict[str, list[Any]] = {}
+    for message in receiver.received:
+        by_path.setdefault(message.path.rsplit("/", 1)[-1], []).append(message)
+    assert len(by_path["kept"]) == 2 and all(m.signed_with(SECRET) for m in by_path["kept"])
+    assert len(by_path["added"]) == 2
+    assert all(m.signed_with(added["secret"]) for m in by_path["added"])
+    [at_new_url] = by_path["moved"]
+    assert at_new_url.signed_with(SECRET)
+    # The kept channel's deliveries are still its own: both tests and the one after the move.
+    channels = {c["id"]: c for c in deliveries(client, tenant, alert["id"])}
+    assert len(channels[kept["id"]]["deliveries"]) == 3
+    assert channels[kept["id"]]["url"] == f"{receiver.url}/moved"
+
+
+def test_a_change_naming_a_channel_the_rule_does_not_have_is_refused_and_writes_nothing(
+        client: TestClient, tenant: Tenant, beacon: Beacon) -> None:
+    alert = create(client, tenant, "https://93.184.216.34/alerts")
+    other = make_tenant(client, name="Globex", slug="globex")
+    theirs = create(client, other, "https://93.184.216.34/alerts")
+    [mine] = alert["channels"]
+    for channels, field, message in (
+            ([{"id": theirs["channels"][0]["id"]}], "channels.0.id", "not one of this rule's"),
+            ([{"id": mine["id"]}, {"id": mine["id"]}], "channels.1.id", "names a channel twice")):
+        refused = change_channels(client, tenant, alert["id"], channels)
+        assert refused.status_code == 422, refused.text
+        [detail] = refused.json()["error"]["details"]
+        assert detail["field"] == field and message in detail["message"]
+    read = client.get(f"/api/v1/alerts/{alert['id']}", headers=tenant.headers("read"))
+    unchanged = {k: v for k, v in mine.items() if k != "secret"}
+    assert read.json()["data"]["channels"] == [unchanged] and read.json()["data"]["version"] == 1
