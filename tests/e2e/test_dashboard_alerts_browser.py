@@ -208,3 +208,41 @@ def test_changing_a_rule_keeps_what_the_form_does_not_show(
             assert after["name"] == f"{name} (renamed)"
             assert after["condition"] == rule["condition"]  # filters, window, quiet_seconds
             assert [c["id"] for c in after["channels"]] == [c["id"] for c in rule["channels"]]
+
+
+def test_a_member_adds_moves_and_removes_a_rules_webhooks_keeping_the_others_secrets(
+        beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
+    mine = project_with_user(beacon, "ann@example.com", "Shop", "shop")
+    hooks = [{"type": "webhook", "url": f"https://93.184.216.34/{n}"} for n in ("a", "b")]
+    with httpx.Client(base_url=server, timeout=10,
+                      headers={"Authorization": f"Bearer {mine['keys']['secret']}"}) as api:
+        made = api.post("/api/v1/alerts", json={
+            "name": "Checkout failures", "channels": hooks,
+            "condition": {"type": "threshold", "event": "checkout_failed", "metric": "count",
+                          "window_seconds": 300, "op": ">", "value": 2}})
+        assert made.status_code == 201, made.text
+        a, b = made.json()["data"]["channels"]
+
+        page = signed_in_at(browser, server, "ann@example.com", "/app/shop/alerts")
+        page.locator(RULE).get_by_role("button", name="Change").click()
+        form = page.get_by_role("form", name="Change Checkout failures")
+        assert form.get_by_label("Webhook URL 1", exact=True).input_value() == a["url"]
+        assert form.get_by_label("Webhook URL 2", exact=True).input_value() == b["url"]
+        form.get_by_label("Webhook URL 1", exact=True).fill("https://93.184.216.34/a-moved")
+        form.get_by_role("button", name="Remove webhook 2").click()
+        form.get_by_role("button", name="Add a webhook").click()
+        form.get_by_label("Webhook URL 2", exact=True).fill("https://93.184.216.34/c")
+        assert "its secret is shown once saved" in form.inner_text()
+        shoot(page, "alert-webhooks")
+        form.get_by_role("button", name="Save changes").click()
+        secret = page.wait_for_selector("[data-testid=channel-secret]")
+        shown = secret.inner_text()
+        assert "https://93.184.216.34/c" in shown and "a-moved" not in shown  # only the new one's
+        assert secret.query_selector_all("code")[-1].inner_text().startswith("whsec_")
+        page.get_by_role("button", name="Done").click()
+        page.wait_for_selector(f"{RULE}:has-text('93.184.216.34/c')")
+
+        after = api.get(f"/api/v1/alerts/{made.json()['data']['id']}").json()["data"]["channels"]
+        assert [c["url"] for c in after] == ["https://93.184.216.34/a-moved", "https://93.184.216.34/c"]
+        assert after[0]["id"] == a["id"]  # moved, kept: same id, same secret, same deliveries
+        assert after[1]["id"] not in (a["id"], b["id"])

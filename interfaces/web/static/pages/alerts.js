@@ -1,7 +1,8 @@
 // Alerts: each rule with its state, its history of state changes and the webhooks it sent. Members
 // who write make a rule and try it on the last hours of stored history first (the preview: when it
-// would have fired and resolved, telling no one), send its channels a test, change it, mute or
-// unmute it, and delete it, unless beacon.yml owns it (the API would say 409: change it there).
+// would have fired and resolved, telling no one), send its channels a test, change it (its
+// webhooks too: those kept keep their secret), mute or unmute it, and delete it, unless
+// beacon.yml owns it (the API would say 409: change it there).
 import { useState } from "preact/hooks";
 import { ErrorNote, gql, lastWritePosition, rest } from "../api.js";
 import { Empty, Select, html, when, useLoad } from "../ui.js";
@@ -26,7 +27,9 @@ const TRIGGERS = {
 // A preview judges every 10 s instant of its range, at most 10,000 of them: about a day.
 const PREVIEW_HOURS = [["1", "the last hour"], ["6", "the last 6 hours"], ["24", "the last 24 hours"]];
 const BLANK = { name: "", type: "threshold", event: "", metric: "count", op: ">", value: "10",
-                window: "300", filters: "", trigger: "new", monitor: "", url: "", cooldown: "300" };
+                window: "300", filters: "", trigger: "new", monitor: "", channels: [{ url: "" }],
+                cooldown: "300" };
+const MAX_CHANNELS = 10;
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
@@ -96,8 +99,41 @@ function fieldsOf(alert) {
   return { ...BLANK, name: alert.name, type: c.type, event: c.event || "", metric: c.metric || "count",
     op: c.op || ">", value: String(c.value ?? BLANK.value), window: String(c.window_seconds),
     filters: (c.filters || []).map(filterLine).join("\n"),
-    trigger: c.trigger || "new", monitor: c.monitor_id || "", url: alert.channels[0]?.url || "",
+    trigger: c.trigger || "new", monitor: c.monitor_id || "",
+    channels: alert.channels.map(({ id, url }) => ({ id, url })),
     cooldown: String(alert.cooldownSeconds) };
+}
+
+/** The form's webhooks as the API's channels: a rule's own (by id, so it keeps its secret and
+ * its deliveries; with its URL if that changed) and new ones; none when nothing changed. */
+function channelsOf(channels, kept) {
+  const same = kept && channels.length === kept.length
+    && channels.every((c, i) => c.id === kept[i].id && c.url.trim() === kept[i].url);
+  if (same) return undefined;
+  return channels.map((c) => {
+    if (!c.id) return { type: "webhook", url: c.url.trim() };
+    const before = kept.find((k) => k.id === c.id);
+    return before.url === c.url.trim() ? { id: c.id } : { id: c.id, url: c.url.trim() };
+  });
+}
+
+/** The webhooks of a rule in the form: a URL each, removable while more than one, and more added
+ * up to the API's ten. A webhook kept keeps its secret; a new one gets its own, shown once. */
+function Channels({ channels, onChange }) {
+  const several = channels.length > 1;
+  const put = (i, url) => onChange(channels.map((c, j) => (j === i ? { ...c, url } : c)));
+  return html`<fieldset class="channels wide"><legend>Webhooks</legend>
+    ${channels.map((c, i) => html`<div class="channel">
+      <label class="field wide">Webhook URL${several ? ` ${i + 1}` : ""}
+        <input name=${`url-${i}`} type="url" required value=${c.url}
+          onInput=${(e) => put(i, e.target.value)} /></label>
+      ${c.id ? null : html`<span class="note">new: its secret is shown once saved</span>`}
+      ${several ? html`<button type="button" class="link" aria-label=${`Remove webhook ${i + 1}`}
+        onClick=${() => onChange(channels.filter((_, j) => j !== i))}>Remove</button>` : null}
+    </div>`)}
+    ${channels.length < MAX_CHANNELS ? html`<button type="button" class="link"
+      onClick=${() => onChange([...channels, { url: "" }])}>Add a webhook</button>` : null}
+  </fieldset>`;
 }
 
 function Preview({ result }) {
@@ -116,8 +152,7 @@ function RuleForm({ monitors, editing, onDone }) {
   const [problem, setProblem] = useState(null);
   const [preview, setPreview] = useState(null);
   const [hours, setHours] = useState("6");
-  const [secret, setSecret] = useState(null);
-  const manyChannels = Boolean(editing && editing.channels.length > 1);  // kept as they are
+  const [secrets, setSecrets] = useState(null);
   const windows = WINDOWS.some(([w]) => w === f.window) ? WINDOWS : [...WINDOWS, [f.window, windowName(Number(f.window))]];
   const set = (changes) => { setF({ ...f, ...changes }); setPreview(null); };
   const field = (name) => ({ value: f[name], onInput: (e) => set({ [name]: e.target.value }) });
@@ -136,20 +171,22 @@ function RuleForm({ monitors, editing, onDone }) {
     e.preventDefault();
     const body = { name: f.name, condition: conditionOf(f, editing?.condition),
                    cooldown_seconds: Number(f.cooldown) };
-    const newChannel = !editing || (!manyChannels && f.url !== (editing.channels[0]?.url || ""));
-    if (newChannel) body.channels = [{ type: "webhook", url: f.url.trim() }];
+    const channels = channelsOf(f.channels, editing?.channels);
+    if (channels) body.channels = channels;
     try {
       const saved = editing
         ? await rest("PATCH", `/api/v1/alerts/${editing.id}`, body, { "If-Match": `"${editing.version}"` })
         : await rest("POST", "/api/v1/alerts", body);
       setProblem(null);
-      if (newChannel) setSecret(saved.channels[0]); else onDone();
+      const made = saved.channels.filter((c) => c.secret);  // new webhooks: their secret, once
+      if (made.length) setSecrets(made); else onDone();
     } catch (err) { setProblem(err); }
   };
-  if (secret) {
+  if (secrets) {
     return html`<div class="note secret" data-testid="channel-secret">
-      <p>Saved. Webhooks to <code>${secret.url}</code> are signed with this secret (<code>X-Beacon-Signature</code>,
-        HMAC-SHA256 of the body); it is shown this once:</p><p><code>${secret.secret}</code></p>
+      <p>Saved. Each new webhook is signed with its own secret (<code>X-Beacon-Signature</code>,
+        HMAC-SHA256 of the body), shown this once:</p>
+      ${secrets.map((c) => html`<p><code>${c.url}</code>: <code>${c.secret}</code></p>`)}
       <button onClick=${onDone}>Done</button></div>`;
   }
   const triggers = TRIGGERS[f.type];
@@ -169,9 +206,7 @@ function RuleForm({ monitors, editing, onDone }) {
       ${f.type === "monitor" ? html`<${Select} id="rule-monitor" label="Monitor" value=${f.monitor}
         options=${monitors.map((m) => [m.id, m.name])} onChange=${(monitor) => set({ monitor })} />` : null}`}
     <${Select} id="rule-window" label="Window" value=${f.window} options=${windows} onChange=${(window) => set({ window })} />
-    ${manyChannels ? html`<p class="note">It tells ${plural(editing.channels.length, "webhook", "webhooks")}; change
-      them with <code>PATCH /api/v1/alerts/${editing.id}</code>.</p>`
-      : html`<label class="field wide">Webhook URL <input name="url" type="url" required ...${field("url")} /></label>`}
+    <${Channels} channels=${f.channels} onChange=${(channels) => setF({ ...f, channels })} />
     <label class="field">Quiet after firing (s) <input name="cooldown" type="number" min="0" max="604800" required ...${field("cooldown")} /></label>
     <div class="actions">
       <${Select} id="rule-preview-range" label="Try it on" value=${hours} options=${PREVIEW_HOURS} onChange=${(h) => { setHours(h); setPreview(null); }} />
