@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -209,11 +210,37 @@ class AlertsApplication(BeaconApplication):
         return True
 
 
+class DashboardLinks:
+    """Where the dashboard shows a rule and what made it fire, for whoever reads its webhook;
+    none without `BEACON_PUBLIC_URL` (a worker has no request to take an address from)."""
+
+    def __init__(self, public_url: str, slug_of: Callable[[UUID], str | None]):
+        self.public_url = public_url
+        self.slug_of = slug_of
+
+    def __call__(self, alert: Alert) -> dict[str, str] | None:
+        slug = self.slug_of(alert.workspace_id) if self.public_url else None
+        if slug is None:
+            return None
+        app = f"{self.public_url}/app/{slug}"
+        links = {"alert": f"{app}/alerts?alert={alert.id}"}
+        cause = alert.cause or {}
+        if cause.get("monitor"):
+            links["cause"] = f"{app}/monitors/{cause['monitor']['id']}"
+        elif cause.get("groups"):
+            links["cause"] = f"{app}/exceptions?group={quote(cause['groups'][0]['fingerprint'])}"
+        elif alert.condition.get("type") == "monitor":
+            links["cause"] = f"{app}/monitors/{alert.condition['monitor_id']}"
+        return links
+
+
 class AlertChannels:
     """Alert webhooks go to the rule's channels and carry the rule as it fired or resolved."""
 
-    def __init__(self, alerts: AlertsApplication):
+    def __init__(self, alerts: AlertsApplication,
+                 links: Callable[[Alert], dict[str, str] | None] = lambda _: None):
         self.alerts = alerts
+        self.links = links
 
     def recipient(self, key: DeliveryKey) -> Recipient | None:
         try:
@@ -229,4 +256,4 @@ class AlertChannels:
         return {"alert": {"id": str(alert.id), "name": alert.name, "condition": alert.condition,
                           "state": alert.state, "state_since": iso(alert.state_since)},
                 "value": delivery["changes"]["value"], "cause": alert.cause,
-                "test": delivery["event_type"] == "alert.test"}
+                "test": delivery["event_type"] == "alert.test", "links": self.links(alert)}

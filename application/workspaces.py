@@ -56,6 +56,13 @@ class WorkspacesApplication(PeopleCommands, ProjectCommands, DeletionCommands, B
         """A workspace; a deleted one is not found, like one that never was."""
         return self._live_workspace(workspace_id)
 
+    def slug_of(self, workspace_id: UUID) -> str | None:
+        """A live workspace's slug (where the dashboard shows it); None for a deleted one."""
+        try:
+            return self.get_workspace(workspace_id).slug
+        except WorkspaceNotFoundError:
+            return None
+
     @retry_on_conflict
     def reconfigure_workspace(self, workspace_id: UUID, *, actor: Actor,
                               **changes: Any) -> Workspace:

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     db_schema: str = "public"
     data_dir: Path = Path(".beacon")
     redis_url: str = ""
+    # Where people reach Beacon (https://beacon.example.com): links in alert webhooks to the rule
+    # and what made it fire, status-page feeds and monitors' ping URLs (else the request's own).
+    public_url: str = ""
     admin_token: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
@@ -63,6 +66,15 @@ class Settings(BaseSettings):
         if value and urlparse(value).scheme not in ("postgresql", "postgres"):
             raise ValueError("BEACON_DATABASE_URL must be empty (SQLite) or postgresql://…")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        url = urlparse(value)
+        if value and (url.scheme not in ("http", "https") or not url.hostname
+                      or url.query or url.fragment):
+            raise ValueError("BEACON_PUBLIC_URL must be empty or http(s)://host[:port][/path]")
+        return value.rstrip("/")
 
     @field_validator("trusted_proxies")
     @classmethod

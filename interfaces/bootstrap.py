@@ -24,7 +24,7 @@ from functools import partial
 import psycopg
 from psycopg import sql
 
-from application.alerts import AlertChannels, AlertsApplication
+from application.alerts import AlertChannels, AlertsApplication, DashboardLinks
 from application.base import BeaconApplication, Clock, system_clock
 from application.config_deploys import Deploys
 from application.config_objects import ConfiguredObjects
@@ -203,7 +203,8 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         recipients, clock, DeliveryPolicy(max_attempts=settings.webhook_max_attempts,
                                           backoff_seconds=settings.webhook_backoff_seconds))
         for store, recipients in ((deliveries, PageSubscribers(statuspages)),
-                                  (alert_outbox, AlertChannels(alerts))))
+                                  (alert_outbox, AlertChannels(alerts, DashboardLinks(
+                                      settings.public_url, workspaces.slug_of)))))
     analytics = RollupAnalyticsQueries(databases["Telemetry"])
     alert_queries = SqlAlertQueries(databases["Alerts"])
     alerts.rule_limit = settings.alert_rules_max_per_workspace

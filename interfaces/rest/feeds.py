@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request, Response
 from feedgen.feed import FeedGenerator
 
 from interfaces.rest.deps import BeaconDep
+from interfaces.rest.representations import public_base
 from interfaces.rest.status_page import page_view
 from projections.status_page import StatusPageView
 
@@ -104,7 +105,7 @@ def _feed(slug: str, kind: str, request: Request, beacon: Any) -> Response:
     assert view.workspace_id is not None
     since = beacon.statuspages.get_page(view.workspace_id, slug).created_on
     entries = _entries(beacon, view)
-    body = render(view, entries, str(request.base_url).rstrip("/"), kind, since)
+    body = render(view, entries, public_base(request, beacon.settings.public_url), kind, since)
     modified = entries[0].at if entries else since
     headers = {"ETag": f'"{hashlib.sha256(body).hexdigest()[:32]}"',
                "Last-Modified": format_datetime(modified.replace(microsecond=0), usegmt=True),

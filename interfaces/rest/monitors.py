@@ -25,6 +25,7 @@ from interfaces.rest.representations import (
     iso,
     mark_position,
     parse_if_match,
+    public_base,
 )
 from interfaces.rest.schemas import Body, Name
 from projections.monitors import MonitorRow
@@ -58,8 +59,8 @@ class MonitorUpdate(MonitorSettings):
     name: Name | None = None
 
 
-def ping_url(request: Request, token: str) -> str:
-    return f"{request.base_url}api/v1/beet/{token}"
+def ping_url(request: Request, beacon: Beacon, token: str) -> str:
+    return f"{public_base(request, beacon.settings.public_url)}/api/v1/beet/{token}"
 
 
 def monitor_json(monitor: Monitor, beacon: Beacon) -> dict[str, Any]:
@@ -145,7 +146,7 @@ def create_monitor(body: MonitorCreate, who: Writer, beacon: BeaconDep, request:
     written(response, monitor)
     response.headers["Location"] = f"/api/v1/monitors/{monitor.id}"
     return envelope({**monitor_json(monitor, beacon), "token": token,
-                     "ping_url": ping_url(request, token)})
+                     "ping_url": ping_url(request, beacon, token)})
 
 
 @router.get("", dependencies=[ConsistentRead])
@@ -208,7 +209,7 @@ def rotate_token(monitor_id: str, who: Writer, beacon: BeaconDep, request: Reque
         who.workspace_id, changeable_monitor_of(beacon, who, monitor_id).id, actor=who.actor)
     mark_position(response)
     return envelope({**monitor_json(monitor, beacon), "token": token,
-                     "ping_url": ping_url(request, token)})
+                     "ping_url": ping_url(request, beacon, token)})
 
 
 @router.post("/{monitor_id}/pause")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Protocol, TypeVar
 from uuid import UUID
 
-from fastapi import Header, Response
+from fastapi import Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from application.base import LAST_POSITION
@@ -18,6 +18,12 @@ from domain.time import iso as iso  # the one formatter, as the routes import it
 from interfaces.rest.errors import BadRequest
 
 T = TypeVar("T")
+
+
+def public_base(request: Request, public_url: str) -> str:
+    """Where people reach Beacon, without a trailing slash: `BEACON_PUBLIC_URL` when set (behind
+    a proxy the request's own address may be an inner one), else the request's."""
+    return public_url or str(request.base_url).rstrip("/")
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 

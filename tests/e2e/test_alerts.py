@@ -100,6 +100,7 @@ def test_a_crossing_fires_once_and_resolving_is_told_both_signed(
     fired = receiver.received[0]
     assert fired.headers["x-beacon-delivery"] == fired.json["id"]
     assert fired.json["alert"]["id"] == alert["id"] and fired.json["value"] == 3.0
+    assert fired.json["links"] is None  # no BEACON_PUBLIC_URL: nowhere to link to
 
 
 def test_other_events_and_filtered_out_properties_do_not_count(

@@ -246,3 +246,23 @@ def test_a_member_adds_moves_and_removes_a_rules_webhooks_keeping_the_others_sec
         assert [c["url"] for c in after] == ["https://93.184.216.34/a-moved", "https://93.184.216.34/c"]
         assert after[0]["id"] == a["id"]  # moved, kept: same id, same secret, same deliveries
         assert after[1]["id"] not in (a["id"], b["id"])
+
+
+def test_a_webhooks_link_opens_the_alerts_page_on_its_rule_with_its_history(
+        beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
+    mine = project_with_user(beacon, "ann@example.com", "Shop", "shop")
+    with httpx.Client(base_url=server, timeout=10,
+                      headers={"Authorization": f"Bearer {mine['keys']['secret']}"}) as api:
+        made = [api.post("/api/v1/alerts", json={
+            "name": name, "channels": [{"type": "webhook", "url": "https://93.184.216.34/a"}],
+            "condition": {"type": "threshold", "event": "checkout_failed", "metric": "count",
+                          "window_seconds": 300, "op": ">", "value": 2}}).json()["data"]
+            for name in ("First rule", "Linked rule")]
+    page = signed_in_at(browser, server, "ann@example.com", f"/app/shop/alerts?alert={made[1]['id']}")
+    linked = page.locator("article[aria-label='Linked rule']")
+    linked.get_by_text("History").wait_for()
+    assert linked.get_attribute("aria-current") == "true"
+    assert linked.locator("details:has(summary:text('History'))").get_attribute("open") is not None
+    other = page.locator("article[aria-label='First rule']")
+    assert other.get_attribute("aria-current") is None
+    assert other.locator("details:has(summary:text('History'))").get_attribute("open") is None

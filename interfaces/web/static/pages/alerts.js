@@ -3,9 +3,10 @@
 // would have fired and resolved, telling no one), send its channels a test, change it (its
 // webhooks too: those kept keep their secret), mute or unmute it, and delete it, unless
 // beacon.yml owns it (the API would say 409: change it there).
-import { useState } from "preact/hooks";
+// `?alert=<id>` (where a webhook's `links.alert` points) shows that rule outlined, its history open.
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ErrorNote, gql, lastWritePosition, rest } from "../api.js";
-import { Empty, Select, html, when, useLoad } from "../ui.js";
+import { Empty, Select, html, when, useLoad, useQueryState } from "../ui.js";
 
 const LIST = `{ alerts(first: 100) { edges { node { id name state stateSince mutedUntil condition
   cooldownSeconds version managedBy { file version }
@@ -235,8 +236,10 @@ function attemptsOf(delivery) {
     + `${delivery.status === "pending" && delivery.nextAttemptAt ? `, next ${when(delivery.nextAttemptAt)}` : ""}`;
 }
 
-function Rule({ alert, canWrite, monitors, onChanged, slug }) {
+function Rule({ alert, canWrite, monitors, onChanged, slug, focused }) {
   const [problem, setProblem] = useState(null);
+  const card = useRef(null);
+  useEffect(() => { if (focused) card.current?.scrollIntoView({ block: "start" }); }, [focused]);
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const act = async (method, path, body, headers) => {
@@ -245,7 +248,8 @@ function Rule({ alert, canWrite, monitors, onChanged, slug }) {
   };
   const mute = (until) => act("POST", `/api/v1/alerts/${alert.id}/mute`, { until });
   const owned = Boolean(alert.managedBy);
-  return html`<article class="card" aria-label=${alert.name}>
+  return html`<article class=${`card${focused ? " focused" : ""}`} aria-label=${alert.name}
+      aria-current=${focused ? "true" : undefined} ref=${card}>
     <h2>${alert.name} <span class=${`badge ${alert.state === "firing" ? "down" : "up"}`}>${alert.state}</span></h2>
     <p class="sub">${describe(alert.condition)}${alert.stateSince ? ` · ${alert.state} since ${when(alert.stateSince)}` : ""}
       ${alert.mutedUntil ? ` · muted until ${when(alert.mutedUntil)}` : ""}
@@ -269,7 +273,7 @@ function Rule({ alert, canWrite, monitors, onChanged, slug }) {
       ${c.deliveries.map((d) => html`<li><time datetime=${d.occurredAt}>${when(d.occurredAt)}</time> ${d.type}
         <span class=${`badge ${d.status === "delivered" ? "up" : d.status === "pending" ? "late" : "down"}`}>${d.status}</span>
         ${attemptsOf(d)}</li>`)}</ul>` : html`<p>None yet.</p>`}</div>`)}</details>
-    <details><summary>History</summary><ol class="timeline">${alert.history.map((h) => html`<li>
+    <details open=${focused}><summary>History</summary><ol class="timeline">${alert.history.map((h) => html`<li>
       <time datetime=${h.at}>${when(h.at)}</time> <b>${h.state}</b>
       ${h.value === null ? "" : ` at ${h.value}`}${h.reason ? ` (${h.reason})` : ""}${causeOf(h.cause, slug)}
       ${h.suppressed ? ` · told no one (${h.suppressed})` : h.notified.length ? ` · ${plural(h.notified.length, "channel", "channels")} told` : ""}</li>`)}</ol></details>
@@ -280,6 +284,7 @@ export function Alerts({ project }) {
   const canWrite = project.role !== "viewer";
   const { data, error, reload } = useLoad(() => gql(LIST, {}, lastWritePosition()), [project.slug]);
   const [creating, setCreating] = useState(false);
+  const [q] = useQueryState({ alert: "" });  // the rule a webhook's link names: shown open
   const alerts = (data?.alerts?.edges || []).map((e) => e.node)
     .sort((a, b) => (b.state === "firing") - (a.state === "firing"));  // firing first, stable
   const firing = alerts.filter((a) => a.state === "firing").length;
@@ -295,6 +300,6 @@ export function Alerts({ project }) {
     ${data && !alerts.length ? html`<${Empty} title="No alert rules yet">${canWrite
       ? "Make one above, and try it on the last hours first with Preview."
       : html`Members who write make them here, or with <code>POST /api/v1/alerts</code>.`}</${Empty}>` : null}
-    ${alerts.map((a) => html`<${Rule} key=${a.id} alert=${a} canWrite=${canWrite} monitors=${monitors} onChanged=${reload} slug=${project.slug} />`)}
+    ${alerts.map((a) => html`<${Rule} key=${a.id} alert=${a} canWrite=${canWrite} monitors=${monitors} onChanged=${reload} slug=${project.slug} focused=${a.id === q.alert} />`)}
   </section>`;
 }
