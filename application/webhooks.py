@@ -88,6 +88,8 @@ class DeliveryStore(Protocol):
 
     def record(self, key: DeliveryKey, attempt: int, outcome: Outcome, now: int) -> None: ...
 
+    def prune(self, before: int, limit: int) -> int: ...
+
 
 class WebhookSender(Protocol):
     """Sends one signed POST to a subscriber's URL."""
@@ -191,6 +193,18 @@ class WebhookDeliveries:
             return Outcome("pending", sent.status_code, error, sent.duration_ms,
                            next_attempt_at=micros(self.clock() + wait))
         return Outcome("failed", sent.status_code, error, sent.duration_ms)
+
+    def prune(self, history: timedelta, batch: int = 5_000) -> int:
+        """Forget the deliveries of events older than `history` (with their attempts), except
+        any still pending; returns how many. `history` outlasts NEVER_TRIED_LOOKBACK_US, so a
+        delivery made again by a rebuild of the outbox after it was forgotten is expired, never
+        sent: forgetting one cannot send it twice."""
+        if history.total_seconds() * 1_000_000 <= NEVER_TRIED_LOOKBACK_US:
+            raise ValueError("webhook history must outlast the never-tried look-back (7 days)")
+        before, pruned = micros(self.clock() - history), 0
+        while (done := self.store.prune(before, batch)) > 0:
+            pruned += done
+        return pruned
 
     def close(self) -> None:
         self.sender.close()

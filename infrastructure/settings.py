@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     allow_private_webhooks: bool = False
     webhook_timeout_seconds: float = 10.0
     webhook_max_attempts: int = 8
+    # Deliveries (and their attempts) are kept this long after their event, then forgotten; more
+    # than the week in which a delivery never tried is still sent (application/webhooks.py).
+    webhook_history_days: Annotated[int, Field(ge=8)] = 30
     webhook_backoff_seconds: float = 30.0  # doubles per attempt, at most an hour
     export_ttl_hours: float = 24.0
     plan_check_seconds: float = 1.0  # how often an API process looks for deploys made elsewhere

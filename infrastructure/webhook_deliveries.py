@@ -131,6 +131,22 @@ class SqlDeliveryStore:
                 [outcome.status, outcome.next_attempt_at, outcome.status_code, outcome.error,
                  now, *key.values()])
 
+    def prune(self, before: int, limit: int) -> int:
+        """Delete up to `limit` deliveries of events before `before` that are over (delivered,
+        failed, cancelled, or never tried: expired), each with its state and attempts, in one
+        transaction; returns how many. Reads the outbox's `occurred_at` index."""
+        keys = ", ".join(KEY)
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"SELECT {keys} FROM {self.outbox.name} d WHERE d.occurred_at < %s AND NOT EXISTS "
+                f"(SELECT 1 FROM {self.state.name} s WHERE {_JOIN} AND s.status = 'pending') "
+                "ORDER BY d.occurred_at LIMIT %s", [before, limit])
+            rows = [tuple(row[c] for c in KEY) for row in cur.fetchall()]
+            if rows:
+                for table in (self.attempts, self.state, self.outbox):
+                    cur.executemany(f"DELETE FROM {table.name} WHERE {_WHERE_KEY}", rows)
+        return len(rows)
+
     def subscribers(self, workspace_id: str, page_slug: str) -> list[Row]:
         return self.db.query(
             f"SELECT id, url, created_at FROM {SUBSCRIBERS.name} WHERE workspace_id = %s "

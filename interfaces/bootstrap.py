@@ -233,7 +233,8 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         alert_outbox=next(r for r in runners if r.name == AlertsProjection.name),
         evaluation_queued=QueuedRun(f"evaluate_alerts:{settings.namespace}",
                                     settings.redis_url),
-        deletions=deletions, visitors=visitors)
+        deletions=deletions, visitors=visitors,
+        webhook_history=timedelta(days=settings.webhook_history_days))
     broker = build_broker(settings.redis_url, f"beacon:{settings.namespace}")
     configured_objects = ConfiguredObjects(statuspages, monitoring, alerts)
     return Beacon(

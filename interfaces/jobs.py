@@ -42,6 +42,7 @@ WEBHOOK_SWEEP_SECONDS, EXPORT_PURGE_SECONDS = 2, 600
 # A deleted project's purge that failed when it was asked for (it answered 204: the deletion
 # holds) is tried again this often, and at every start-up.
 DELETION_RETRY_SECONDS = 300
+WEBHOOK_PRUNE_SECONDS = 3600  # deliveries older than BEACON_WEBHOOK_HISTORY_DAYS are forgotten
 SALT_SWEEP_SECONDS = 60  # yesterday's visitor salt is destroyed within a minute of midnight UTC
 # Alert evaluation is asked for by the projector as soon as a read model the rules measure moves
 # (Beacon.start_projections), and sweeps the alerts' outbox as soon as a rule changed state; the
@@ -79,6 +80,7 @@ class Jobs:
     evaluation_queued: QueuedRun
     deletions: ProjectDeletions
     visitors: Visitors
+    webhook_history: timedelta = timedelta(days=30)
 
     def destroy_salts(self) -> int:
         """Destroy the visitor salts of days that are over (minutes after midnight UTC)."""
@@ -86,6 +88,15 @@ class Jobs:
         if destroyed:
             log.info("destroyed %d visitor salt(s) of days that are over", destroyed)
         return destroyed
+
+    def prune_webhooks(self) -> int:
+        """Forget the deliveries of both outboxes (subscribers', alerts') older than the
+        webhook history, with their attempts; returns how many."""
+        pruned = sum(outbox.prune(self.webhook_history)
+                     for outbox in (self.webhooks, self.alert_webhooks))
+        if pruned:
+            log.info("forgot %d webhook deliveries older than %s", pruned, self.webhook_history)
+        return pruned
 
     def catch_up_projections(self) -> int:
         """Bring every read model up to the head of its log; returns how many pages were applied."""
@@ -191,6 +202,7 @@ class Actors:
     deliver_alert_webhook: dramatiq.Actor[Any, Any]
     finish_deletions: dramatiq.Actor[Any, Any]
     destroy_salts: dramatiq.Actor[Any, Any]
+    prune_webhooks: dramatiq.Actor[Any, Any]
     request_alert_evaluation: Callable[[], None]  # queues one unless one is waiting already
 
 
@@ -243,6 +255,7 @@ def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
         deliver_alert_webhook=deliver_alert,
         finish_deletions=actor("finish_deletions", jobs.finish_deletions, retries=0),
         destroy_salts=actor("destroy_salts", jobs.destroy_salts, retries=0),
+        prune_webhooks=actor("prune_webhooks", jobs.prune_webhooks, retries=0),
         request_alert_evaluation=request_alert_evaluation,
     )
 
@@ -258,4 +271,5 @@ def periodic_jobs(actors: Actors) -> list[PeriodicJob]:
             PeriodicJob("sweep_alert_webhooks", WEBHOOK_SWEEP_SECONDS,
                         actors.sweep_alert_webhooks.send),
             PeriodicJob("finish_deletions", DELETION_RETRY_SECONDS, actors.finish_deletions.send),
-            PeriodicJob("destroy_salts", SALT_SWEEP_SECONDS, actors.destroy_salts.send)]
+            PeriodicJob("destroy_salts", SALT_SWEEP_SECONDS, actors.destroy_salts.send),
+            PeriodicJob("prune_webhooks", WEBHOOK_PRUNE_SECONDS, actors.prune_webhooks.send)]
