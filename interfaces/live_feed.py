@@ -36,9 +36,19 @@ KEEP_ALIVE = "keep-alive"
 Delivery = list[Message] | str | Joined | Ended  # messages, KEEP_ALIVE, the start or the end
 
 
-def check_enriched(beacon: Beacon, wanted: StreamFilter) -> None:
-    """400 for a filter on an enriched dimension where messages carry none (BEACON_ENRICHMENT=0):
-    it could never match."""
+# Each message is matched against every open stream's filter, by the process that holds it: a
+# filter is a handful of terms, not thousands (the URL would otherwise be its only bound).
+MAX_EVENT_NAMES, MAX_PROPERTY_FILTERS = 50, 20
+
+
+def check_filter(beacon: Beacon, wanted: StreamFilter) -> None:
+    """400 for a filter with more terms than MAX_EVENT_NAMES or MAX_PROPERTY_FILTERS, or on an
+    enriched dimension where messages carry none (BEACON_ENRICHMENT=0): it could never match."""
+    for field, count, most in (("event", len(wanted.events), MAX_EVENT_NAMES),
+                               ("property", len(wanted.properties), MAX_PROPERTY_FILTERS)):
+        if count > most:
+            raise BadRequest(f"a stream filters by at most {most} {field} terms, not {count}",
+                             details=[{"field": field, "message": f"at most {most}"}])
     if wanted.dimensions and not beacon.settings.enrichment:
         raise BadRequest("this Beacon streams events without enrichment (BEACON_ENRICHMENT=0): "
                          "it cannot filter by " + ", ".join(wanted.dimensions),

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from application.stream import Message, StreamFilter, StreamPosition
 from domain.enrichment import DIMENSIONS
 from interfaces.graphql.context import GraphQLContext
-from interfaces.live_feed import Ended, Joined, check_enriched, feed, seat_for
+from interfaces.live_feed import Ended, Joined, check_filter, feed, seat_for
 from interfaces.rest.errors import ApiError, BadRequest
 
 
@@ -79,7 +79,7 @@ async def events(info: Info[GraphQLContext, None],
             raise BadRequest("after must be a position this stream sent, like 1042.7")
         chosen = StreamFilter(frozenset(wanted.events or ()), wanted.actor_id,
                               {p.key: p.value for p in wanted.properties or ()})
-        check_enriched(beacon, chosen)
+        check_filter(beacon, chosen)
         seat = await seat_for(beacon, context.workspace_id)
     except ApiError as error:
         raise GraphQLError(error.message, extensions={"code": error.code}) from error

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.stream import StreamFilter, StreamPosition
 from domain.enrichment import DIMENSIONS
-from interfaces.live_feed import Delivery, Ended, Joined, check_enriched, feed, seat_for
+from interfaces.live_feed import Delivery, Ended, Joined, check_filter, feed, seat_for
 from interfaces.rest.deps import BeaconDep, Reader, still_signed_in
 from interfaces.rest.errors import BadRequest
 
@@ -82,7 +82,7 @@ def frame(delivery: Delivery) -> bytes:
 async def event_stream(request: Request, beacon: BeaconDep, who: Reader) -> StreamingResponse:
     """Events and exception reports as they are accepted (Server-Sent Events)."""
     wanted, after = stream_filter(request), resume_position(request)
-    check_enriched(beacon, wanted)
+    check_filter(beacon, wanted)
     seat = await seat_for(beacon, who.workspace_id)
 
     async def frames() -> AsyncIterator[bytes]:

@@ -112,3 +112,15 @@ def test_a_subscription_resuming_after_no_position_is_refused_with_its_code(
     assert answer["type"] == "next" and answer["payload"]["data"] is None, answer
     error = answer["payload"]["errors"][0]
     assert error["extensions"]["code"] == "bad_request" and "after" in error["message"]
+
+
+def test_a_subscription_with_more_filter_terms_than_the_most_is_refused(
+        server: str, tenant: Tenant) -> None:
+    terms = [{"key": f"key{n}", "value": "v"} for n in range(21)]
+    with connected(server, tenant.keys["read"]) as socket:
+        answer = first_answer(socket, {"filter": {"properties": terms}})
+    assert answer["type"] == "next" and answer["payload"]["data"] is None, answer
+    error = answer["payload"]["errors"][0]
+    assert error["extensions"]["code"] == "bad_request" and "at most 20" in error["message"]
+    with subscribed(server, tenant.keys["read"], {"filter": {"properties": terms[:20]}}):
+        pass  # at the most: it holds

@@ -211,3 +211,14 @@ def test_the_stream_needs_a_read_key_and_known_filters(server: str, tenant: Tena
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
     response = httpx.get(url, headers={**tenant.headers("read"), "Last-Event-ID": "x.1"})
     assert response.status_code == 400
+    # A filter is a handful of terms: past the most of either kind it is refused, not matched
+    # against every message.
+    most = [("event", f"name-{n}") for n in range(50)] + \
+        [(f"property.key{n}", "v") for n in range(20)]
+    for extra in (("event", "one-more"), ("property.one-more", "v")):
+        response = httpx.get(url, params=[*most, extra], headers=tenant.headers("read"))
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["details"][0]["field"] == extra[0].split(".")[0]
+    with httpx.stream("GET", url, params=most, headers=tenant.headers("read"),
+                      timeout=10) as at_the_most:
+        assert at_the_most.status_code == 200
