@@ -266,3 +266,22 @@ def test_a_webhooks_link_opens_the_alerts_page_on_its_rule_with_its_history(
     other = page.locator("article[aria-label='First rule']")
     assert other.get_attribute("aria-current") is None
     assert other.locator("details:has(summary:text('History'))").get_attribute("open") is None
+
+
+def test_a_project_with_more_rules_than_a_page_sees_them_all_and_each_ones_history_on_opening(
+        beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
+    mine = project_with_user(beacon, "ann@example.com", "Shop", "shop")
+    for n in range(101):  # the GraphQL page holds 100 (made here: the API's rate limit)
+        beacon.alerts.create_alert(
+            uuid.UUID(mine["id"]), name=f"Rule {n:03}", cooldown_seconds=300,
+            channels=[{"type": "webhook", "url": "https://93.184.216.34/a"}],
+            condition={"type": "threshold", "event": f"e{n}", "metric": "count",
+                       "window_seconds": 300, "op": ">", "value": 2},
+            actor={"key_id": None, "name": "test"})
+    page = signed_in_at(browser, server, "ann@example.com", "/app/shop/alerts")
+    page.get_by_text("101 rules, none firing").wait_for()
+    assert page.locator("article").count() == 101
+    last = page.locator("article[aria-label='Rule 100']")  # on the second page
+    last.get_by_text("History").click()
+    last.get_by_text("created").wait_for()  # read when opened
+    assert "ok" in last.locator("ol.timeline").inner_text()

@@ -8,11 +8,29 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ErrorNote, gql, lastWritePosition, rest } from "../api.js";
 import { Empty, Select, html, when, useLoad, useQueryState } from "../ui.js";
 
-const LIST = `{ alerts(first: 100) { edges { node { id name state stateSince mutedUntil condition
+// A page of rules without their history (read when a rule's History is opened: a rule that has
+// flapped for months has thousands of state changes).
+const RULES = `query Rules($after: String) { alerts(first: 100, after: $after) {
+  pageInfo { hasNextPage endCursor } edges { node { id name state stateSince mutedUntil condition
   cooldownSeconds version managedBy { file version }
-  channels { id url deliveries(first: 5) { id type status occurredAt nextAttemptAt attempts { statusCode error } } }
-  history { version state at value cause notified suppressed reason } } } }
-  monitors(first: 100) { edges { node { id name } } } }`;
+  channels { id url deliveries(first: 5) { id type status occurredAt nextAttemptAt attempts { statusCode error } } } } } } }`;
+const MONITORS = `{ monitors(first: 100) { edges { node { id name } } } }`;
+const HISTORY = `query History($id: ID!) { alert(id: $id) {
+  history { version state at value cause notified suppressed reason } } }`;
+
+/** Every rule of the project, a page at a time (a project has at most
+ * BEACON_ALERT_RULES_MAX_PER_WORKSPACE, 500 by default), and its monitors to choose from. */
+async function everything(position) {
+  const monitors = gql(MONITORS, {}, position);  // read beside the pages of rules
+  const alerts = [];
+  for (let after = null; ;) {
+    const page = (await gql(RULES, { after }, position)).alerts;
+    alerts.push(...page.edges.map((e) => e.node));
+    if (!page.pageInfo.hasNextPage) break;
+    after = page.pageInfo.endCursor;
+  }
+  return { alerts, monitors: (await monitors).monitors.edges.map((e) => e.node) };
+}
 
 const KINDS = [["threshold", "An event's count"], ["exception_group", "Exception groups"],
                ["monitor", "A heartbeat monitor"]];
@@ -236,6 +254,21 @@ function attemptsOf(delivery) {
     + `${delivery.status === "pending" && delivery.nextAttemptAt ? `, next ${when(delivery.nextAttemptAt)}` : ""}`;
 }
 
+/** A rule's state changes, read when opened (and again when the rule moves on). */
+function History({ alert, slug, open }) {
+  const [shown, setShown] = useState(open);
+  const { data, error } = useLoad(
+    () => (shown ? gql(HISTORY, { id: alert.id }) : Promise.resolve(null)), [shown, alert.version]);
+  const history = data?.alert?.history;
+  return html`<details open=${open} onToggle=${(e) => setShown(e.target.open)}><summary>History</summary>
+    <${ErrorNote} error=${error} />
+    ${history ? html`<ol class="timeline">${history.map((h) => html`<li>
+      <time datetime=${h.at}>${when(h.at)}</time> <b>${h.state}</b>
+      ${h.value === null ? "" : ` at ${h.value}`}${h.reason ? ` (${h.reason})` : ""}${causeOf(h.cause, slug)}
+      ${h.suppressed ? ` · told no one (${h.suppressed})` : h.notified.length ? ` · ${plural(h.notified.length, "channel", "channels")} told` : ""}</li>`)}</ol>`
+      : shown && !error ? html`<p class="sub">Loading…</p>` : null}</details>`;
+}
+
 function Rule({ alert, canWrite, monitors, onChanged, slug, focused }) {
   const [problem, setProblem] = useState(null);
   const card = useRef(null);
@@ -273,22 +306,19 @@ function Rule({ alert, canWrite, monitors, onChanged, slug, focused }) {
       ${c.deliveries.map((d) => html`<li><time datetime=${d.occurredAt}>${when(d.occurredAt)}</time> ${d.type}
         <span class=${`badge ${d.status === "delivered" ? "up" : d.status === "pending" ? "late" : "down"}`}>${d.status}</span>
         ${attemptsOf(d)}</li>`)}</ul>` : html`<p>None yet.</p>`}</div>`)}</details>
-    <details open=${focused}><summary>History</summary><ol class="timeline">${alert.history.map((h) => html`<li>
-      <time datetime=${h.at}>${when(h.at)}</time> <b>${h.state}</b>
-      ${h.value === null ? "" : ` at ${h.value}`}${h.reason ? ` (${h.reason})` : ""}${causeOf(h.cause, slug)}
-      ${h.suppressed ? ` · told no one (${h.suppressed})` : h.notified.length ? ` · ${plural(h.notified.length, "channel", "channels")} told` : ""}</li>`)}</ol></details>
+    <${History} alert=${alert} slug=${slug} open=${focused} />
   </article>`;
 }
 
 export function Alerts({ project }) {
   const canWrite = project.role !== "viewer";
-  const { data, error, reload } = useLoad(() => gql(LIST, {}, lastWritePosition()), [project.slug]);
+  const { data, error, reload } = useLoad(() => everything(lastWritePosition()), [project.slug]);
   const [creating, setCreating] = useState(false);
   const [q] = useQueryState({ alert: "" });  // the rule a webhook's link names: shown open
-  const alerts = (data?.alerts?.edges || []).map((e) => e.node)
+  const alerts = [...(data?.alerts || [])]
     .sort((a, b) => (b.state === "firing") - (a.state === "firing"));  // firing first, stable
   const firing = alerts.filter((a) => a.state === "firing").length;
-  const monitors = (data?.monitors?.edges || []).map((e) => e.node);
+  const monitors = data?.monitors || [];
   return html`<section aria-labelledby="alerts-title"><h1 id="alerts-title">Alerts</h1>
     ${alerts.length ? html`<p class="sub" data-testid="alerts-summary">${firing
       ? `${firing} of ${plural(alerts.length, "rule", "rules")} firing` : `${plural(alerts.length, "rule", "rules")}, none firing`}</p>` : null}
