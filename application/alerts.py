@@ -98,6 +98,8 @@ class AlertsApplication(BeaconApplication):
     """Alert rules: written by people, fired and resolved by evaluation."""
 
     name = "Alerts"
+    # A workspace's book takes an event per rule made or deleted: snapshots keep loading it cheap.
+    snapshotting_intervals = {AlertBook: 100}
     # Refuses a webhook URL whose host is not public, when a rule is written (the composition root
     # sets it; sending checks again, as a name can come to resolve elsewhere).
     check_channel_url: Callable[[str], None] | None = None

@@ -26,7 +26,7 @@ class AlertBook(Aggregate):
 
     def __init__(self, workspace_id: UUID, rule_ids: list[str]):
         self.workspace_id = workspace_id
-        self.rule_ids = set(rule_ids)
+        self.rule_ids = sorted(set(rule_ids))  # a list, so that a snapshot can hold it
 
     class Opened(Aggregate.Created):
         """`rule_ids`: the rules the workspace had before its book (made before books were)."""
@@ -43,7 +43,7 @@ class AlertBook(Aggregate):
         rule_id: str
 
         def apply(self, aggregate: AlertBook) -> None:
-            aggregate.rule_ids.add(self.rule_id)
+            aggregate.rule_ids.append(self.rule_id)
 
     def enter(self, rule_id: UUID, *, limit: int) -> None:
         """Enter a new rule, or refuse it when the workspace already has `limit` rules."""
@@ -60,7 +60,7 @@ class AlertBook(Aggregate):
         rule_id: str
 
         def apply(self, aggregate: AlertBook) -> None:
-            aggregate.rule_ids.discard(self.rule_id)
+            aggregate.rule_ids.remove(self.rule_id)
 
     def strike(self, rule_id: UUID) -> None:
         if str(rule_id) in self.rule_ids:

@@ -106,3 +106,23 @@ def test_rules_made_before_the_cap_was_counted_count_towards_it(
     assert create(client, tenant, "new").status_code == 201
     assert create(client, tenant, "one too many").status_code == 409
     assert listed(client, tenant, beacon) == ["new", "old 0", "old 1"]
+
+
+def test_the_count_holds_over_many_rules_made_and_deleted(
+        client: TestClient, tenant: Tenant, beacon: Beacon) -> None:
+    """Each creation and deletion is an event of the workspace's book, loaded from a snapshot
+    once it has many."""
+    workspace_id, actor = uuid.UUID(tenant.id), {"key_id": None, "name": "churn"}
+    condition = {"type": "threshold", "event": "x", "metric": "count", "window_seconds": 60,
+                 "op": ">", "value": 1}
+    for n in range(60):
+        made = beacon.alerts.create_alert(
+            workspace_id, name=f"churn {n}", condition=condition, cooldown_seconds=0,
+            channels=[{"type": "webhook", "url": URL}], actor=actor)
+        beacon.alerts.delete_alert(workspace_id, made.id, actor=actor)
+    book = beacon.alerts.book(workspace_id)
+    assert book.version > 100 and book.rule_ids == []
+    assert beacon.alerts.snapshots is not None
+    assert list(beacon.alerts.snapshots.get(book.id))  # loaded from a snapshot, not 120 events
+    assert [create(client, tenant, f"rule {n}").status_code for n in range(MOST + 1)] == \
+        [201] * MOST + [409]
