@@ -83,6 +83,10 @@ def test_beacon_yml_rules_count_with_the_apis_and_a_deploy_past_the_most_writes_
     assert too_many.status_code == 409, too_many.text
     assert too_many.json()["error"]["code"] == "alert_rule_limit_reached"
     assert listed(client, tenant, beacon) == ["made through the API", "one", "two"]
+    # At the most, a deploy that renames a rule (drops one, adds one) fits: the drop comes first.
+    renamed = deploy(client, key, {"alerts": {"one": rule(URL), "deux": rule(URL)}})
+    assert renamed.status_code == 201, renamed.text
+    assert listed(client, tenant, beacon) == ["deux", "made through the API", "one"]
     # Dropping a rule from beacon.yml deletes it and gives its place back.
     assert deploy(client, key, {"alerts": {"one": rule(URL)}}).status_code == 201
     assert create(client, tenant, "room again").status_code == 201
