@@ -80,7 +80,7 @@ class Jobs:
     evaluation_queued: QueuedRun
     deletions: ProjectDeletions
     visitors: Visitors
-    webhook_history: timedelta = timedelta(days=30)
+    webhook_history: timedelta  # BEACON_WEBHOOK_HISTORY_DAYS
 
     def destroy_salts(self) -> int:
         """Destroy the visitor salts of days that are over (minutes after midnight UTC)."""
