@@ -145,15 +145,18 @@ class AlertsApplication(BeaconApplication):
             raise AlertNotFoundError("alert not found")
         return alert
 
-    def alerts(self, workspace_id: UUID, alert_ids: list[str]) -> list[Alert]:
+    def alerts(self, workspace_id: UUID, alert_ids: list[str],
+               state: str | None = None) -> list[Alert]:
         """These alerts of the workspace, in this order, leaving out any deleted since the list
-        of ids was read (a read model a moment behind the log)."""
+        of ids was read (a read model a moment behind the log), and any no longer in `state`."""
         found = []
         for alert_id in alert_ids:
             try:
-                found.append(self.get_alert(workspace_id, UUID(alert_id)))
+                alert = self.get_alert(workspace_id, UUID(alert_id))
             except AlertNotFoundError:
                 continue
+            if state is None or alert.state == state:
+                found.append(alert)
         return found
 
     @retry_on_conflict

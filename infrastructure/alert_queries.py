@@ -18,9 +18,12 @@ class SqlAlertQueries(AlertQueries):
         self.db = db
 
     def list_alerts(self, workspace_id: str, after: tuple[int, str] | None,
-                    limit: int) -> AlertPage:
+                    limit: int, state: str | None = None) -> AlertPage:
         where = "workspace_id = %s AND deleted_at IS NULL"
         params: list[Any] = [workspace_id]
+        if state is not None:
+            where += " AND state = %s"
+            params.append(state)
         total = self.db.query(f"SELECT COUNT(*) AS n FROM {ALERTS.name} WHERE {where}",
                               params)[0]["n"]
         if after is not None:

@@ -42,8 +42,9 @@ class AlertQueries(ABC):
 
     @abstractmethod
     def list_alerts(self, workspace_id: str, after: tuple[int, str] | None,
-                    limit: int) -> AlertPage:
-        """A workspace's rules, oldest first, after a (created_at, id) cursor."""
+                    limit: int, state: str | None = None) -> AlertPage:
+        """A workspace's rules (in `state`, ok or firing, if given), oldest first, after a
+        (created_at, id) cursor."""
 
     @abstractmethod
     def rule_ids(self, workspace_id: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -150,14 +151,24 @@ async def alert(info: Ctx, id: strawberry.ID) -> Alert | None:
     return Alert.from_aggregate(found)
 
 
-async def alerts(info: Ctx, first: int | None = DEFAULT_PAGE_SIZE,
-                 after: str | None = None) -> AlertConnection:
-    """The workspace's alert rules, oldest first: `first` (1-100) after the cursor `after`."""
+@strawberry.enum(description="An alert rule's state.")
+class AlertState(Enum):
+    OK = "ok"
+    FIRING = "firing"
+
+
+async def alerts(info: Ctx, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None,
+                 state: AlertState | None = None) -> AlertConnection:
+    """The workspace's alert rules (only those in `state`, if given), oldest first: `first`
+    (1-100) after the cursor `after`."""
     ctx, limit, position = info.context, min(page_size(first), 100), position_after(after)
+    wanted = state.value if state else None
 
     def read() -> tuple[Any, dict[str, AlertAggregate]]:
-        page = ctx.beacon.alert_queries.list_alerts(str(ctx.workspace_id), position, limit)
-        found = ctx.beacon.alerts.alerts(ctx.workspace_id, [row["id"] for row in page.items])
+        page = ctx.beacon.alert_queries.list_alerts(str(ctx.workspace_id), position, limit,
+                                                    wanted)
+        found = ctx.beacon.alerts.alerts(ctx.workspace_id, [row["id"] for row in page.items],
+                                         wanted)
         return page, {str(alert.id): alert for alert in found}
 
     page, found = await run_in_threadpool(read)

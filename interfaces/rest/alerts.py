@@ -4,7 +4,7 @@ preview."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
@@ -112,14 +112,16 @@ def preview_alert(body: AlertPreview, who: Reader, beacon: BeaconDep) -> dict:
 
 @router.get("", dependencies=[ConsistentRead])
 def list_alerts(who: Reader, beacon: BeaconDep, cursor: str | None = None,
-                limit: Annotated[int, Query(ge=1, le=100)] = 25) -> dict:
-    """The workspace's alert rules, oldest first, with cursor pagination."""
+                limit: Annotated[int, Query(ge=1, le=100)] = 25,
+                state: Literal["ok", "firing"] | None = None) -> dict:
+    """The workspace's alert rules (only those `ok` or `firing`, if asked), oldest first, with
+    cursor pagination."""
     page = beacon.alert_queries.list_alerts(
-        str(who.workspace_id), wire.decode_cursor(cursor) if cursor else None, limit)
+        str(who.workspace_id), wire.decode_cursor(cursor) if cursor else None, limit, state)
     configuration = beacon.configuration.configuration(who.workspace_id)
+    found = beacon.alerts.alerts(who.workspace_id, [row["id"] for row in page.items], state)
     body: dict[str, Any] = {
-        "data": [shown(beacon, alert, configuration=configuration)
-                 for alert in beacon.alerts.alerts(who.workspace_id, [row["id"] for row in page.items])],
+        "data": [shown(beacon, alert, configuration=configuration) for alert in found],
         "has_more": page.has_more, "total": page.total}
     if page.next_cursor is not None:
         body["next_cursor"] = wire.encode_cursor(*page.next_cursor)

@@ -325,3 +325,26 @@ def test_graphql_reads_alerts_with_their_history_and_not_another_workspaces(
     other = make_tenant(clocked_client, name="Other", slug="other-co")
     theirs = clocked_client.post("/graphql", json=body, headers=other.headers("read")).json()
     assert theirs["data"]["alert"] is None and theirs["data"]["alerts"]["edges"] == []
+
+
+def test_rules_are_listed_by_state_over_rest_and_graphql(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    firing = create(clocked_client, tenant_on_clock, receiver.url)
+    quiet = create(clocked_client, tenant_on_clock, receiver.url, value=100)
+    track(clocked_client, tenant_on_clock, clock, 3)
+    evaluate(clocked_beacon)
+    read = tenant_on_clock.headers("read")
+    for state, expected in (("firing", firing), ("ok", quiet)):
+        listed = clocked_client.get("/api/v1/alerts", params={"state": state}, headers=read)
+        assert listed.status_code == 200, listed.text
+        assert [a["id"] for a in listed.json()["data"]] == [expected["id"]]
+        assert listed.json()["total"] == 1
+    every = clocked_client.get("/api/v1/alerts", headers=read).json()
+    assert every["total"] == 2
+    wrong = clocked_client.get("/api/v1/alerts", params={"state": "resolved"}, headers=read)
+    assert wrong.status_code == 422 and wrong.json()["error"]["details"][0]["field"] == "state"
+    query = "{ alerts(state: FIRING) { totalCount edges { node { id state } } } }"
+    data = clocked_client.post("/graphql", json={"query": query}, headers=read).json()["data"]
+    assert data["alerts"]["totalCount"] == 1
+    assert data["alerts"]["edges"] == [{"node": {"id": firing["id"], "state": "firing"}}]
