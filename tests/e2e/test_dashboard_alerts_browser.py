@@ -161,12 +161,19 @@ def test_a_firing_rule_comes_first_and_shows_which_exception_group_made_it(
             return history["data"][-1]["state"] == "firing"
         assert eventually(fired, timeout=20, interval=0.5)
 
-    page = signed_in_at(browser, server, "ann@example.com", "/app/shop/alerts")
+    # The overview says what is firing, and leads to it.
+    page = signed_in_at(browser, server, "ann@example.com", "/app/shop/overview")
+    firing = page.locator("[data-testid=firing-alerts]")
+    firing.wait_for()
+    assert "1 alert rule firing: New crashes" in firing.inner_text()
+    shoot(page, "overview-firing")
+    firing.get_by_role("link", name="New crashes").click()
+    page.wait_for_url(f"**/app/shop/alerts?alert={rule.json()['data']['id']}")
+    assert page.locator("article[aria-label='New crashes']").get_attribute("aria-current") == "true"
     page.get_by_text("1 of 2 rules firing").wait_for()
     assert page.locator("article").first.get_attribute("aria-label") == "New crashes"
     card = page.locator("article[aria-label='New crashes']")
-    card.get_by_text("History").click()
-    card.get_by_text("(1 report)").wait_for()
+    card.get_by_text("(1 report)").wait_for()  # its history open: the overview's link named it
     card.get_by_role("link", name="KeyError: 'cart'").click()  # to the group, opened
     page.wait_for_selector("#exceptions-title")
     assert 'shop/cart.py' in page.locator("tr.detail pre").inner_text()

@@ -1,7 +1,8 @@
-// Overview: events over time against the previous period, top events, actors, sessions, quota.
+// Overview: what is firing now, events over time against the previous period, top events,
+// actors, sessions, quota.
 import { gql, ErrorNote } from "../api.js";
 import { BarList, LineChart } from "../chart.js";
-import { Empty, RangePicker, Select, fmt, html, intervalFor, rangeOf, useLoad, useQueryState } from "../ui.js";
+import { Empty, RangePicker, Select, fmt, html, intervalFor, rangeOf, useLoad, useQueryState, when } from "../ui.js";
 import { GettingStarted } from "./start.js";
 
 // Two requests, sent together: the chart draws as soon as its counts arrive, while the distinct
@@ -17,6 +18,21 @@ const CARDS = `query OverviewCards($from: DateTime!, $to: DateTime!) {
   sessions: metric(from: $from, to: $to, metric: SESSIONS)
   usage { period limit used remaining refused }
 }`;
+
+const FIRING = `{ alerts(state: FIRING, first: 10) { totalCount edges { node { id name stateSince } } } }`;
+
+/** The alert rules firing now, each a link to it on the Alerts page; nothing when none is. */
+function Firing({ project }) {
+  const { data } = useLoad(() => gql(FIRING), [project.slug]);
+  const firing = data?.alerts;
+  if (!firing || !firing.totalCount) return null;
+  const more = firing.totalCount - firing.edges.length;
+  return html`<p class="firing" role="status" data-testid="firing-alerts">
+    <b>${firing.totalCount} alert rule${firing.totalCount === 1 ? "" : "s"} firing:</b>
+    ${firing.edges.map(({ node }, i) => html`${i ? ", " : " "}<a href=${`/app/${project.slug}/alerts?alert=${node.id}`}>${
+      node.name}</a> (since ${when(node.stateSince)})`)}${more > 0 ? html`, and <a
+      href=${`/app/${project.slug}/alerts`}>${more} more</a>` : null}</p>`;
+}
 
 const INTERVALS = [["HOUR", "Hourly"], ["DAY", "Daily"], ["WEEK", "Weekly"]];
 
@@ -35,6 +51,7 @@ export function Overview({ project }) {
   const loadingCard = html`<span class="loading" aria-busy="true">…</span>`;
   return html`<section aria-labelledby="overview-title">
     <h1 id="overview-title">Overview</h1>
+    <${Firing} project=${project} />
     <div class="toolbar">
       <${RangePicker} state=${q} onChange=${setQ} />
       <${Select} id="interval" label="Interval" value=${interval} options=${INTERVALS} onChange=${(v) => setQ({ interval: v })} />
