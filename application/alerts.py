@@ -62,7 +62,8 @@ def alert_json(alert: Alert, *, secrets: bool = False,
     """An alert as the API shows it; channel secrets only when just made (they sign webhooks),
     and not then for the channels in `hidden` (kept by a change, their secret shown before)."""
     return {
-        "id": str(alert.id), "name": alert.name, "condition": alert.condition,
+        "id": str(alert.id), "name": alert.name, "description": alert.description,
+        "condition": alert.condition,
         "channels": [{k: v for k, v in c.items()
                       if k != "secret" or (secrets and c["id"] not in hidden)}
                      for c in alert.channels],
@@ -125,11 +126,13 @@ class AlertsApplication(BeaconApplication):
 
     @retry_on_conflict
     def create_alert(self, workspace_id: UUID, *, name: str, condition: object,
-                     channels: object, cooldown_seconds: object, actor: Actor) -> Alert:
+                     channels: object, cooldown_seconds: object, actor: Actor,
+                     description: object = None) -> Alert:
         """A new rule, entered in the workspace's book in the same save (so the cap is exact)."""
         alert = Alert.create(alert_id=new_id(), workspace_id=workspace_id, name=name,
                              condition=condition, channels=with_ids(channels),
-                             cooldown_seconds=cooldown_seconds, actor=actor, at=self.clock())
+                             cooldown_seconds=cooldown_seconds, actor=actor, at=self.clock(),
+                             description=description)
         self.check_channels(alert)
         book = self.book(workspace_id)
         book.enter(alert.id, limit=self.rule_limit)
@@ -258,7 +261,8 @@ class AlertChannels:
 
     def subject(self, key: DeliveryKey, delivery: dict[str, Any]) -> dict[str, Any]:
         alert = self.alerts.get_alert(None, UUID(key.incident_id), key.version)
-        return {"alert": {"id": str(alert.id), "name": alert.name, "condition": alert.condition,
+        return {"alert": {"id": str(alert.id), "name": alert.name,
+                          "description": alert.description, "condition": alert.condition,
                           "state": alert.state, "state_since": iso(alert.state_since)},
                 "value": delivery["changes"]["value"], "cause": alert.cause,
                 "test": delivery["event_type"] == "alert.test", "links": self.links(alert)}

@@ -130,10 +130,12 @@ class ConfiguredObjects:
             if alert is None:
                 alert = Alert.create(alert_id=owned[name], workspace_id=workspace_id, name=name,
                                      condition=condition, channels=with_ids(spec["channels"]),
-                                     cooldown_seconds=spec["cooldown_seconds"], actor=actor, at=at)
+                                     cooldown_seconds=spec["cooldown_seconds"], actor=actor, at=at,
+                                     description=spec.get("description"))
                 book.enter(alert.id, limit=self.alerts.rule_limit)
             else:
-                given = {"condition": condition, "cooldown_seconds": spec["cooldown_seconds"]}
+                given = {"condition": condition, "cooldown_seconds": spec["cooldown_seconds"],
+                         "description": spec.get("description")}
                 if not same_channels(alert.channels, spec["channels"]):
                     given["channels"] = with_ids(spec["channels"])
                 alert.change(actor=actor, at=at, **given)

@@ -22,7 +22,7 @@ from domain.alert_conditions import check_condition, crossed, invalid
 from domain.subscriber import check_secret, check_url
 
 MAX_COOLDOWN = 7 * 86_400
-MAX_CHANNELS, MAX_NAME = 10, 200
+MAX_CHANNELS, MAX_NAME, MAX_DESCRIPTION = 10, 200, 2000
 
 
 def check_channels(raw: object) -> list[dict[str, str]]:
@@ -45,6 +45,15 @@ def check_name(name: object) -> str:
     return name.strip()
 
 
+def check_description(text: object) -> str | None:
+    """What the rule means and what to do when it fires (sent with its webhooks); blank: none."""
+    if text is None:
+        return None
+    if not isinstance(text, str) or len(text.strip()) > MAX_DESCRIPTION:
+        raise invalid("description", f"at most {MAX_DESCRIPTION} characters, or null")
+    return text.strip() or None
+
+
 def check_cooldown(seconds: object) -> int:
     if (not isinstance(seconds, int) or isinstance(seconds, bool)
             or not 0 <= seconds <= MAX_COOLDOWN):
@@ -56,9 +65,11 @@ class Alert(Aggregate):
     """One alert rule of a workspace and its state."""
 
     def __init__(self, workspace_id: UUID, name: str, condition: dict[str, Any],
-                 channels: list[dict[str, str]], cooldown_seconds: int, actor: Actor):
+                 channels: list[dict[str, str]], cooldown_seconds: int, actor: Actor,
+                 description: str | None):
         self.workspace_id = workspace_id
         self.name = name
+        self.description = description
         self.condition = condition
         self.channels = channels
         self.cooldown_seconds = cooldown_seconds
@@ -71,27 +82,37 @@ class Alert(Aggregate):
         self.cause: dict[str, Any] | None = None  # what made the current firing (Fired.cause)
 
     class Created(Aggregate.Created):
+        class_version = 2
+
         workspace_id: UUID
         name: str
         condition: dict[str, Any]
         channels: list[dict[str, str]]
         cooldown_seconds: int
         actor: Actor
+        description: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["description"] = None  # made before rules had descriptions
 
     @classmethod
     def create(cls, *, alert_id: UUID, workspace_id: UUID, name: str, condition: object,
-               channels: object, cooldown_seconds: object, actor: Actor, at: datetime) -> Alert:
+               channels: object, cooldown_seconds: object, actor: Actor, at: datetime,
+               description: object = None) -> Alert:
         return cls._create(cls.Created, id=alert_id, timestamp=at, workspace_id=workspace_id,
                            name=check_name(name), condition=check_condition(condition),
                            channels=check_channels(channels),
-                           cooldown_seconds=check_cooldown(cooldown_seconds), actor=actor)
+                           cooldown_seconds=check_cooldown(cooldown_seconds), actor=actor,
+                           description=check_description(description))
 
     @classmethod
     def preview(cls, *, workspace_id: UUID, condition: dict[str, Any], at: datetime) -> Alert:
         """A rule that is never saved and tells no one: what a preview evaluates."""
         return cls._create(cls.Created, id=UUID(int=0), timestamp=at, workspace_id=workspace_id,
                            name="preview", condition=condition, channels=[],
-                           cooldown_seconds=0, actor={"key_id": None, "name": "preview"})
+                           cooldown_seconds=0, actor={"key_id": None, "name": "preview"},
+                           description=None)
 
     class Changed(Aggregate.Event):
         """Only the fields given changed; a new condition starts again from `ok`."""
@@ -108,7 +129,7 @@ class Alert(Aggregate):
 
     def change(self, *, actor: Actor, at: datetime, **given: Any) -> None:
         checks = {"name": check_name, "condition": check_condition, "channels": check_channels,
-                  "cooldown_seconds": check_cooldown}
+                  "cooldown_seconds": check_cooldown, "description": check_description}
         fields = {name: checks[name](value) for name, value in given.items()}
         fields = {name: value for name, value in fields.items() if getattr(self, name) != value}
         if fields:

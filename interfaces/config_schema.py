@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from domain.alert import check_channels, check_cooldown
+from domain.alert import check_channels, check_cooldown, check_description
 from domain.alert_conditions import check_condition
 from domain.errors import ValidationError as DomainValidationError
 from interfaces.rest.schemas import AlertRule
@@ -83,8 +83,6 @@ class AlertSpec(AlertRule):
     checked by the domain's own rules before anything is sent. A monitor condition may name a
     monitor of the same file (`monitor: nightly backup`) instead of giving its id."""
 
-    description: str | None = None
-
     @model_validator(mode="after")
     def _valid_rule(self) -> AlertSpec:
         condition = self.condition
@@ -96,6 +94,7 @@ class AlertSpec(AlertRule):
             check_channels([{**c, "id": str(UUID(int=0)), "secret": c.get("secret") or "x" * 16}
                             for c in self.channels])
             check_cooldown(self.cooldown_seconds)
+            check_description(self.description)
         except DomainValidationError as error:
             raise ValueError(str(error)) from None
         return self

@@ -91,6 +91,8 @@ class AlertChannel:
 class Alert:
     id: strawberry.ID
     name: str
+    description: str | None = strawberry.field(
+        description="What the rule means and what to do when it fires (sent with its webhooks).")
     condition: JSON
     channels: list[AlertChannel]
     cooldown_seconds: int
@@ -116,7 +118,8 @@ class Alert:
     @classmethod
     def from_aggregate(cls, alert: AlertAggregate) -> Alert:
         return cls(
-            id=strawberry.ID(str(alert.id)), name=alert.name, condition=JSON(alert.condition),
+            id=strawberry.ID(str(alert.id)), name=alert.name, description=alert.description,
+            condition=JSON(alert.condition),
             channels=[AlertChannel(id=strawberry.ID(c["id"]), type=c["type"], url=c["url"])
                       for c in alert.channels],
             cooldown_seconds=alert.cooldown_seconds, state=alert.state,

@@ -33,7 +33,9 @@ class AlertCreate(AlertRule):
 
 
 class AlertUpdate(Body):
+    nullable: ClassVar[tuple[str, ...]] = ("description",)  # null: no description any more
     name: str | None = None
+    description: str | None = None
     condition: dict[str, Any] | None = None
     channels: list[dict[str, Any]] | None = None
     cooldown_seconds: int | None = None
@@ -91,7 +93,7 @@ def create_alert(body: AlertCreate, who: Writer, beacon: BeaconDep, response: Re
     """Create an alert rule; its channels' signing secrets are shown this once."""
     alert = beacon.alerts.create_alert(
         who.workspace_id, name=body.name, condition=body.condition, channels=body.channels,
-        cooldown_seconds=body.cooldown_seconds, actor=who.actor)
+        cooldown_seconds=body.cooldown_seconds, actor=who.actor, description=body.description)
     written(response, alert)
     response.headers["Location"] = f"/api/v1/alerts/{alert.id}"
     return wire.envelope(shown(beacon, alert, secrets=True))

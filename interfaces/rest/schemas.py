@@ -54,6 +54,7 @@ class AlertRule(Body):
     condition: dict[str, Any]
     channels: list[dict[str, Any]]
     cooldown_seconds: int = 300
+    description: str | None = None  # what it means, what to do: sent with its webhooks
 
 
 class WorkspaceCreate(Body):

@@ -348,3 +348,33 @@ def test_rules_are_listed_by_state_over_rest_and_graphql(
     data = clocked_client.post("/graphql", json={"query": query}, headers=read).json()["data"]
     assert data["alerts"]["totalCount"] == 1
     assert data["alerts"]["edges"] == [{"node": {"id": firing["id"], "state": "firing"}}]
+
+
+def test_a_rules_description_is_kept_changed_cleared_and_sent_with_its_webhooks(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    write = tenant_on_clock.headers("write")
+    made = clocked_client.post("/api/v1/alerts", headers=write, json={
+        "name": "Checkouts failing", "condition": threshold(), "cooldown_seconds": 0,
+        "description": "  Payments are failing: check the provider's status page first.  ",
+        "channels": [{"type": "webhook", "url": receiver.url, "secret": SECRET}]})
+    assert made.status_code == 201, made.text
+    alert = made.json()["data"]
+    assert alert["description"] == "Payments are failing: check the provider's status page first."
+    track(clocked_client, tenant_on_clock, clock, 3)
+    evaluate(clocked_beacon)
+    [fired] = receiver.received
+    assert fired.json["alert"]["description"] == alert["description"]
+
+    url = f"/api/v1/alerts/{alert['id']}"
+    changed = clocked_client.patch(url, headers=write, json={"description": "Page the on-call."})
+    assert changed.status_code == 200 and changed.json()["data"]["description"] == "Page the on-call."
+    too_long = clocked_client.patch(url, headers=write, json={"description": "x" * 2001})
+    assert too_long.status_code == 422
+    assert too_long.json()["error"]["details"][0]["field"] == "description"
+    cleared = clocked_client.patch(url, headers=write, json={"description": None})
+    assert cleared.status_code == 200 and cleared.json()["data"]["description"] is None
+    query = "query($id: ID!) { alert(id: $id) { description } }"
+    read = clocked_client.post("/graphql", headers=tenant_on_clock.headers("read"),
+                               json={"query": query, "variables": {"id": alert["id"]}})
+    assert read.json()["data"]["alert"] == {"description": None}

@@ -50,6 +50,8 @@ def test_a_member_previews_creates_changes_tests_mutes_and_deletes_an_alert_rule
     form.get_by_label("Value", exact=True).fill("-1")
     form.get_by_placeholder("plan=pro").fill("plan=pro")
     form.get_by_label("Webhook URL", exact=True).fill("https://93.184.216.34/hook")
+    form.get_by_placeholder("Checkout is failing: see the payments runbook").fill(
+        "Payments failing: check the provider first")
     form.locator("#rule-preview-range").select_option("1")
     form.get_by_role("button", name="Preview").click()
     assert "condition.value" in form.get_by_role("alert").inner_text()  # the API's own words
@@ -74,13 +76,17 @@ def test_a_member_previews_creates_changes_tests_mutes_and_deletes_an_alert_rule
     page.get_by_role("button", name="Done").click()
     rule = page.wait_for_selector(RULE)
     assert "count of checkout_failed where plan=pro over 5 minutes more than 2" in rule.inner_text()
+    assert "Payments failing: check the provider first" in rule.inner_text()
+    assert rules()[0]["description"] == "Payments failing: check the provider first"
 
     page.locator(RULE).get_by_role("button", name="Change").click()
     change = page.get_by_role("form", name="Change Checkout failures")
     assert change.get_by_label("Event", exact=True).input_value() == "checkout_failed"
     change.get_by_label("Value", exact=True).fill("10")
+    change.get_by_placeholder("Checkout is failing: see the payments runbook").fill("")
     change.get_by_role("button", name="Save changes").click()
     page.wait_for_selector(f"{RULE}:has-text('more than 10')")
+    assert eventually(lambda: rules()[0]["description"] is None)  # emptied: cleared
     assert page.locator("[data-testid=channel-secret]").count() == 0  # same channel, same secret
 
     page.locator(RULE).get_by_role("button", name="Send a test").click()

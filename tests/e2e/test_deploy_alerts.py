@@ -150,3 +150,16 @@ def test_a_dry_run_shows_the_rules_it_would_change_and_changes_nothing(
                                                  "removed": ["signups"]}}
     listed = alerts_listed(client, tenant, beacon)
     assert set(listed) == {"checkouts", "signups"} and listed["checkouts"]["condition"]["value"] == 2
+
+
+def test_a_rules_description_in_beacon_yml_is_the_rules_and_follows_the_file(
+        client: TestClient, tenant: Tenant, beacon: Beacon) -> None:
+    key = secret_key(client, tenant)
+    described = rule(description="Checkout is failing: see the payments runbook.")
+    assert deploy(client, key, {"alerts": {"checkouts": described}}).status_code == 201
+    assert alerts_listed(client, tenant, beacon)["checkouts"]["description"] == \
+        "Checkout is failing: see the payments runbook."
+    assert deploy(client, key, {"alerts": {"checkouts": rule()}}).status_code == 201
+    assert alerts_listed(client, tenant, beacon)["checkouts"]["description"] is None
+    too_long = deploy(client, key, {"alerts": {"checkouts": rule(description="x" * 2001)}})
+    assert too_long.status_code == 422, too_long.text

@@ -1,5 +1,6 @@
 """A firing records what its value counted (`Alert.Fired.cause`); firings an earlier release
-stored, without a cause, still read: upcast to a cause of None."""
+stored, without a cause, still read: upcast to a cause of None. So do rules made before
+descriptions (`Alert.Created` v1: no description)."""
 
 from __future__ import annotations
 
@@ -65,4 +66,23 @@ def test_a_firing_stored_before_causes_were_recorded_reads_as_without_one(
     read = again.get_alert(alert.workspace_id, alert.id)
     assert (read.state, read.cause) == ("firing", None)
     assert again.alert_history(alert.workspace_id, alert.id)[-1]["cause"] is None
+    again.close()
+
+
+def test_a_rule_made_before_descriptions_reads_as_without_one(tmp_path: Path) -> None:
+    app = alerts_in(tmp_path)
+    alert = app.create_alert(uuid.uuid4(), name="New", condition=RULE, channels=CHANNELS,
+                             cooldown_seconds=0, actor=ADMIN, description="Look at the group.")
+    app.close()
+    with sqlite3.connect(Settings(env="test", data_dir=tmp_path).sqlite_path("Alerts")) as db:
+        [(rowid, state)] = db.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic LIKE '%Alert.Created'").fetchall()
+        stored = orjson.loads(state)
+        del stored["description"], stored["class_version"]  # as the earlier release wrote it
+        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
+                   [orjson.dumps(stored), rowid])
+
+    again = alerts_in(tmp_path)
+    read = again.get_alert(alert.workspace_id, alert.id)
+    assert (read.name, read.description) == ("New", None)
     again.close()

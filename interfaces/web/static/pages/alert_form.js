@@ -20,7 +20,7 @@ const TRIGGERS = {
 const PREVIEW_HOURS = [["1", "the last hour"], ["6", "the last 6 hours"], ["24", "the last 24 hours"]];
 const BLANK = { name: "", type: "threshold", event: "", metric: "count", op: ">", value: "10",
                 window: "300", filters: "", trigger: "new", monitor: "", channels: [{ url: "" }],
-                cooldown: "300" };
+                cooldown: "300", description: "" };
 const MAX_CHANNELS = 10;
 
 export const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
@@ -88,7 +88,7 @@ function conditionOf(f, kept = {}) {
 /** A rule's fields as the form shows them, to change it. */
 function fieldsOf(alert) {
   const c = alert.condition;
-  return { ...BLANK, name: alert.name, type: c.type, event: c.event || "", metric: c.metric || "count",
+  return { ...BLANK, name: alert.name, description: alert.description || "", type: c.type, event: c.event || "", metric: c.metric || "count",
     op: c.op || ">", value: String(c.value ?? BLANK.value), window: String(c.window_seconds),
     filters: (c.filters || []).map(filterLine).join("\n"),
     trigger: c.trigger || "new", monitor: c.monitor_id || "",
@@ -163,6 +163,8 @@ export function RuleForm({ monitors, editing, onDone }) {
     e.preventDefault();
     const body = { name: f.name, condition: conditionOf(f, editing?.condition),
                    cooldown_seconds: Number(f.cooldown) };
+    const description = f.description.trim() || null;  // null clears one (a change only)
+    if (editing ? description !== (editing.description || null) : description) body.description = description;
     const channels = channelsOf(f.channels, editing?.channels);
     if (channels) body.channels = channels;
     try {
@@ -199,6 +201,9 @@ export function RuleForm({ monitors, editing, onDone }) {
         options=${monitors.map((m) => [m.id, m.name])} onChange=${(monitor) => set({ monitor })} />` : null}`}
     <${Select} id="rule-window" label="Window" value=${f.window} options=${windows} onChange=${(window) => set({ window })} />
     <${Channels} channels=${f.channels} onChange=${(channels) => setF({ ...f, channels })} />
+    <label class="field wide">What it means, what to do (sent with its webhooks)
+      <textarea name="description" rows="2" maxlength="2000" placeholder="Checkout is failing: see the payments runbook"
+        ...${field("description")}></textarea></label>
     <label class="field">Quiet after firing (s) <input name="cooldown" type="number" min="0" max="604800" required ...${field("cooldown")} /></label>
     <div class="actions">
       <${Select} id="rule-preview-range" label="Try it on" value=${hours} options=${PREVIEW_HOURS} onChange=${(h) => { setHours(h); setPreview(null); }} />

@@ -12,7 +12,7 @@ import { RuleForm, describe, plural } from "./alert_form.js";
 // A page of rules without their history (read when a rule's History is opened: a rule that has
 // flapped for months has thousands of state changes).
 const RULES = `query Rules($after: String) { alerts(first: 100, after: $after) {
-  pageInfo { hasNextPage endCursor } edges { node { id name state stateSince mutedUntil condition
+  pageInfo { hasNextPage endCursor } edges { node { id name description state stateSince mutedUntil condition
   cooldownSeconds version managedBy { file version }
   channels { id url deliveries(first: 5) { id type status occurredAt nextAttemptAt attempts { statusCode error } } } } } } }`;
 const MONITORS = `{ monitors(first: 100) { edges { node { id name } } } }`;
@@ -82,6 +82,7 @@ function Rule({ alert, canWrite, monitors, onChanged, slug, focused }) {
     <p class="sub">${describe(alert.condition)}${alert.stateSince ? ` · ${alert.state} since ${when(alert.stateSince)}` : ""}
       ${alert.mutedUntil ? ` · muted until ${when(alert.mutedUntil)}` : ""}
       ${owned ? html` · managed by <code>${alert.managedBy.file}</code> (version ${alert.managedBy.version})` : null}</p>
+    ${alert.description ? html`<p class="description">${alert.description}</p>` : null}
     <p class="sub">Tells ${alert.channels.map((c) => c.url).join(", ")} · quiet for ${alert.cooldownSeconds} s after firing</p>
     <${ErrorNote} error=${problem} />
     ${canWrite ? html`<div class="actions">
