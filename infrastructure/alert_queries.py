@@ -6,6 +6,7 @@ from typing import Any
 
 from infrastructure.database import Database
 from infrastructure.read_model_dialects import dialect_of
+from projections.alert_activity import ACTIVITY, ActivityPage, AlertActivity
 from projections.alerts import ALERTS, AlertPage, AlertQueries
 from projections.model import BIGINT, TEXT, Table
 
@@ -74,3 +75,35 @@ class SqlEvaluationPositions:
                         "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
                         [name, value])
 
+
+
+class SqlAlertActivity(AlertActivity):
+    """A workspace's alert state changes, newest first, by the `(workspace_id, at)` index."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def activity(self, workspace_id: str, start_us: int, end_us: int | None,
+                 before: tuple[int, str] | None, limit: int) -> ActivityPage:
+        where = "workspace_id = %s AND at >= %s"
+        params: list[Any] = [workspace_id, start_us]
+        if end_us is not None:
+            where += " AND at < %s"
+            params.append(end_us)
+        if before is not None:
+            alert_id, _, version = before[1].partition("/")
+            where += (" AND (at < %s OR (at = %s AND (alert_id < %s OR (alert_id = %s "
+                      "AND version < %s))))")
+            params += [before[0], before[0], alert_id, alert_id, int(version or 0)]
+        rows = self.db.query(
+            f"SELECT alert_id, version, name, state, at, value, notified, suppressed, cause "
+            f"FROM {ACTIVITY.name} WHERE {where} "
+            "ORDER BY at DESC, alert_id DESC, version DESC LIMIT %s", [*params, limit + 1])
+        items = rows[:limit]
+        for row in items:
+            row["notified"] = self.db.load_json(row["notified"]) or []
+            row["cause"] = self.db.load_json(row["cause"])
+        more = len(rows) > limit
+        last = items[-1] if more and items else None
+        cursor = (int(last["at"]), f"{last['alert_id']}/{last['version']}") if last else None
+        return ActivityPage(items=items, has_more=more, next_cursor=cursor)

@@ -44,6 +44,7 @@ from infrastructure.stream_seats import StreamSeats
 from infrastructure.stream_wakes import RedisDoorbell
 from interfaces.alerting import MEASURED
 from interfaces.jobs import Actors, Jobs, periodic_jobs
+from projections.alert_activity import AlertActivity
 from projections.alerts import AlertQueries
 from projections.analytics_questions import AnalyticsQueries
 from projections.api_keys import ApiKeyQueries
@@ -99,6 +100,7 @@ class Beacon:
     monitor_activity: MonitorActivityQueries
     alerts: AlertsApplication
     alert_queries: AlertQueries
+    alert_activity: AlertActivity
     alert_evaluation: AlertEvaluation
     alert_webhooks: WebhookDeliveries
     api_keys: ApiKeyQueries

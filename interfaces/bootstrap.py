@@ -42,7 +42,7 @@ from application.visitors import Visitors
 from application.webhook_bodies import PageSubscribers
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
-from infrastructure.alert_queries import SqlAlertQueries
+from infrastructure.alert_queries import SqlAlertActivity, SqlAlertQueries
 from infrastructure.analytics_rollup import RollupAnalyticsQueries
 from infrastructure.api_key_queries import SqlApiKeyQueries
 from infrastructure.broker import build_broker
@@ -80,6 +80,7 @@ from interfaces.alerting import alert_deliveries, evaluation
 from interfaces.beacon import Beacon
 from interfaces.jobs import Jobs, catch_up, declare_actors
 from interfaces.streaming import live_stream, page_listeners
+from projections.alert_activity import AlertActivityProjection
 from projections.alerts import AlertsProjection
 from projections.api_keys import ApiKeysProjection
 from projections.components import ComponentsProjection
@@ -109,7 +110,8 @@ def all_projections() -> list[Projection]:
             PagesProjection(), WebhookDeliveriesProjection(), MonitorsProjection(),
             ComponentsProjection(), MaintenancesProjection(),
             ConfigurationProjection(), MonitorActivityProjection(), EnrichedEventsProjection(),
-            AlertsProjection(), ApiKeysProjection(), EventSecondsProjection()]
+            AlertsProjection(), ApiKeysProjection(), EventSecondsProjection(),
+            AlertActivityProjection()]
 
 
 def delivery_tables() -> list[tuple[str, Table]]:
@@ -260,6 +262,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         visitors=visitors, enricher=enricher,
         enriched=SqlEnrichedQueries(databases["Telemetry"]),
         alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
+        alert_activity=SqlAlertActivity(databases["Alerts"]),
         alert_webhooks=alert_webhooks,
         api_keys=SqlApiKeyQueries(databases["Workspaces"]),
         deletions=deletions,

@@ -10,6 +10,7 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
 from interfaces.graphql import (
+    alert_activity,
     alerts,
     analytics,
     configuration,
@@ -60,6 +61,8 @@ class Query:
         description=configuration.tracking_plan_violations.__doc__)
     alert = strawberry.field(resolver=alerts.alert, description=alerts.alert.__doc__)
     alerts = strawberry.field(resolver=alerts.alerts, description=alerts.alerts.__doc__)
+    alert_activity = strawberry.field(resolver=alert_activity.alert_activity,
+                                      description=alert_activity.alert_activity.__doc__)
 
 
 class BeaconSchema(strawberry.Schema):

@@ -3,7 +3,8 @@ preview."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from domain.alert import Alert
 from domain.configuration import ProjectConfiguration
 from domain.errors import AlertNotFoundError
 from domain.ids import delivery_id
-from domain.time import micros
+from domain.time import from_micros, micros
 from interfaces.bootstrap import Beacon
 from interfaces.rest import representations as wire
 from interfaces.rest.admin import parse_id
@@ -26,6 +27,7 @@ from interfaces.rest.subscribers import delivery_json
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 PREVIEWS_PER_MINUTE = 10  # each replays up to 10,000 instants of history
+ACTIVITY_KEY = re.compile(r"[0-9a-f-]{36}/[0-9]{1,12}")  # an activity cursor's alert id / version
 
 
 class AlertCreate(AlertRule):
@@ -125,6 +127,36 @@ def list_alerts(who: Reader, beacon: BeaconDep, cursor: str | None = None,
     body: dict[str, Any] = {
         "data": [shown(beacon, alert, configuration=configuration) for alert in found],
         "has_more": page.has_more, "total": page.total}
+    if page.next_cursor is not None:
+        body["next_cursor"] = wire.encode_cursor(*page.next_cursor)
+    return body
+
+
+def activity_cursor(cursor: str) -> tuple[int, str]:
+    at, key = wire.decode_cursor(cursor)
+    if not ACTIVITY_KEY.fullmatch(key):
+        raise BadRequest("cursor is not one this API issued",
+                         details=[{"field": "cursor", "message": "invalid"}])
+    return at, key
+
+
+@router.get("/activity", dependencies=[ConsistentRead])
+def alert_activity(who: Reader, beacon: BeaconDep, start: Annotated[datetime | None, Query(
+                       alias="from")] = None, end: Annotated[datetime | None, Query(alias="to")] = None,
+                   cursor: str | None = None,
+                   limit: Annotated[int, Query(ge=1, le=100)] = 50) -> dict:
+    """Every firing, late telling and resolution of the workspace's rules in [from, to) (from a
+    day ago until now by default), newest first, with cursor pagination."""
+    end = aware(end, "to")
+    start = aware(start, "from") or (end or beacon.alerts.clock()) - timedelta(days=1)
+    page = beacon.alert_activity.activity(
+        str(who.workspace_id), micros(start), micros(end) if end else None,
+        activity_cursor(cursor) if cursor else None, limit)
+    body: dict[str, Any] = {"data": [{
+        "alert": {"id": row["alert_id"], "name": row["name"]}, "version": row["version"],
+        "state": row["state"], "at": wire.iso(from_micros(row["at"])), "value": row["value"],
+        "notified": row["notified"], "suppressed": row["suppressed"], "cause": row["cause"],
+    } for row in page.items], "has_more": page.has_more}
     if page.next_cursor is not None:
         body["next_cursor"] = wire.encode_cursor(*page.next_cursor)
     return body

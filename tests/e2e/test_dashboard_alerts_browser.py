@@ -178,6 +178,12 @@ def test_a_firing_rule_comes_first_and_shows_which_exception_group_made_it(
     assert page.locator("article[aria-label='New crashes']").get_attribute("aria-current") == "true"
     page.get_by_text("1 of 2 rules firing").wait_for()
     assert page.locator("article").first.get_attribute("aria-label") == "New crashes"
+    page.get_by_text("The last day's firings and resolutions").click()
+    activity = page.get_by_role("list", name="Alert activity")
+    activity.get_by_text("firing").wait_for()
+    assert "New crashes firing at 1" in activity.inner_text()
+    assert activity.get_by_role("link", name="New crashes").get_attribute("href") == \
+        f"/app/shop/alerts?alert={rule.json()['data']['id']}"
     card = page.locator("article[aria-label='New crashes']")
     card.get_by_text("(1 report)").wait_for()  # its history open: the overview's link named it
     card.get_by_role("link", name="KeyError: 'cart'").click()  # to the group, opened

@@ -16,6 +16,8 @@ const RULES = `query Rules($after: String) { alerts(first: 100, after: $after) {
   cooldownSeconds version managedBy { file version }
   channels { id url deliveries(first: 5) { id type status occurredAt nextAttemptAt attempts { statusCode error } } } } } } }`;
 const MONITORS = `{ monitors(first: 100) { edges { node { id name } } } }`;
+const ACTIVITY = `{ alertActivity(first: 50) { edges { node {
+  alertId alertName state at value suppressed } } pageInfo { hasNextPage } } }`;
 const HISTORY = `query History($id: ID!) { alert(id: $id) {
   history { version state at value cause notified suppressed reason } } }`;
 
@@ -106,6 +108,25 @@ function Rule({ alert, canWrite, monitors, onChanged, slug, focused }) {
   </article>`;
 }
 
+/** What every rule did in the last day, newest first (opened: read then, and on each change). */
+function Activity({ slug, version }) {
+  const [shown, setShown] = useState(false);
+  const { data, error } = useLoad(
+    () => (shown ? gql(ACTIVITY, {}, lastWritePosition()) : Promise.resolve(null)), [shown, version]);
+  const entries = (data?.alertActivity?.edges || []).map((e) => e.node);
+  return html`<details class="activity" onToggle=${(e) => setShown(e.target.open)}>
+    <summary>The last day's firings and resolutions</summary>
+    <${ErrorNote} error=${error} />
+    ${data && !entries.length ? html`<p class="sub">Nothing fired or resolved in the last day.</p>` : null}
+    ${entries.length ? html`<ol class="timeline" aria-label="Alert activity">${entries.map((e) => html`<li>
+      <time datetime=${e.at}>${when(e.at)}</time> <a href=${`/app/${slug}/alerts?alert=${e.alertId}`}>${
+        e.alertName}</a> <b>${e.state}</b>${e.value === null ? "" : ` at ${e.value}`}${
+        e.suppressed ? ` · told no one (${e.suppressed})` : ""}</li>`)}</ol>` : null}
+    ${data?.alertActivity?.pageInfo.hasNextPage ? html`<p class="sub">The 50 latest are shown;
+      <code>GET /api/v1/alerts/activity</code> pages through the rest.</p>` : null}
+  </details>`;
+}
+
 export function Alerts({ project }) {
   const canWrite = project.role !== "viewer";
   const { data, error, reload } = useLoad(() => everything(lastWritePosition()), [project.slug]);
@@ -119,6 +140,7 @@ export function Alerts({ project }) {
     ${alerts.length ? html`<p class="sub" data-testid="alerts-summary">${firing
       ? `${firing} of ${plural(alerts.length, "rule", "rules")} firing` : `${plural(alerts.length, "rule", "rules")}, none firing`}</p>` : null}
     <${ErrorNote} error=${error} />
+    ${alerts.length ? html`<${Activity} slug=${project.slug} version=${alerts.map((a) => a.version).join()} />` : null}
     ${canWrite ? html`<details class="create" open=${creating} onToggle=${(e) => setCreating(e.target.open)}>
       <summary>New alert rule</summary>
       ${creating ? html`<${RuleForm} monitors=${monitors} onDone=${() => { setCreating(false); reload(); }} />` : null}
