@@ -96,6 +96,10 @@ class SQLiteDatabase(Database):
         self.busy_timeout_s = busy_timeout_s
         self._local = threading.local()
         self._lock = threading.Lock()  # one writer at a time within this process
+        # Every thread's connection, so that `close` releases them all: a thread-local one lives
+        # on in a pool's idle thread, and a process that opens Beacon after Beacon (the tests)
+        # ran out of file descriptors.
+        self._opened: list[sqlite3.Connection] = []
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -106,7 +110,17 @@ class SQLiteDatabase(Database):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
+            with self._lock:
+                self._opened.append(conn)
         return conn
+
+    def close(self) -> None:
+        """Close every thread's connection (a thread that uses the database again reopens)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+            self._local = threading.local()
+        for conn in opened:
+            conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:

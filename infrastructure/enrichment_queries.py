@@ -39,6 +39,8 @@ class SqlEnrichedQueries:
 
     def event(self, workspace_id: UUID, event_id: str) -> Row | None:
         """One stored event with its enrichment, or None if this workspace has none by that id."""
+        if "\x00" in event_id:  # no stored id holds one (PostgreSQL text cannot): none by it
+            return None
         rows = self.db.query(
             f"SELECT ev.event_id, ev.name, ev.category, ev.actor_id, ev.session_id, ev.source_app, "
             f"ev.source_version, ev.timestamp, ev.received_at, ev.properties, "
@@ -52,6 +54,8 @@ class SqlEnrichedQueries:
 
     def exception(self, workspace_id: UUID, exception_id: str) -> Row | None:
         """One exception report with its enrichment."""
+        if "\x00" in exception_id:
+            return None
         # rm_exceptions keeps its workspace as text: compare the enrichment's as text too.
         workspace = "CAST(en.workspace_id AS TEXT)"
         rows = self.db.query(

@@ -351,3 +351,13 @@ def test_a_process_with_enrichment_off_runs_no_pipeline(settings: Settings) -> N
         assert "enriched_events" in [runner.name for runner in beacon.runners]
     finally:
         beacon.close()
+
+
+def test_an_id_no_event_can_have_is_not_found_not_an_error(
+        web: TestClient, acme: Tenant) -> None:
+    read = acme.headers("read")
+    for path in ("/api/v1/events/a%00b", "/api/v1/exceptions/a%00b"):
+        assert web.get(path, headers=read).status_code == 404, path
+    query = 'query ($id: ID!) { event(id: $id) { name } }'
+    answer = web.post("/graphql", headers=read, json={"query": query, "variables": {"id": "a\x00b"}})
+    assert answer.json() == {"data": {"event": None}}
