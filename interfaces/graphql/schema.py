@@ -21,6 +21,7 @@ from interfaces.graphql import (
     telemetry,
 )
 from interfaces.graphql.errors import PlatformErrors, is_expected
+from interfaces.graphql.nul_text import NoNulText
 from interfaces.graphql.scalars import DateTime
 from interfaces.graphql.subscriptions import Subscription
 
@@ -80,5 +81,6 @@ def build_schema() -> strawberry.Schema:
         # Factories, not instances: an extension holds per-request state, so each request
         # gets its own (instances are shared across concurrent requests, and deprecated).
         extensions=[lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-                    lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES), PlatformErrors],
+                    lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES), NoNulText,
+                    PlatformErrors],
     )

@@ -1,5 +1,5 @@
-"""ASGI middleware: body limits and media types before any byte is buffered, and one log line,
-one metric sample and the rate-limit headers for every request."""
+"""ASGI middleware: body limits, media types and NUL characters before a handler sees a byte, and
+one log line, one metric sample and the rate-limit headers for every request."""
 
 from __future__ import annotations
 
@@ -29,24 +29,59 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(HTTPException):
+NUL_REFUSED = ("text may not contain NUL characters (\\u0000, %00): no database keeps them, "
+               "and none of Beacon's fields needs one")
+
+
+def has_nul(body: bytes) -> bool:
+    """Whether a JSON body carries a NUL character: the escape \\u0000 (after an odd run of
+    backslashes: `\\\\u0000` is a backslash and the text u0000) or, invalid JSON, the byte."""
+    if b"\x00" in body:
+        return True
+    at = body.find(b"u0000")
+    while at != -1:
+        run = 0
+        while at - run > 0 and body[at - run - 1] == 0x5C:  # backslashes before the u
+            run += 1
+        if run % 2:
+            return True
+        at = body.find(b"u0000", at + 5)
+    return False
+
+
+class _Refused(HTTPException):
+    """A body the guard refuses once it has it whole (FastAPI's reader lets these through)."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(status, message)
+        self.code = code
+
+
+class _TooLarge(_Refused):
     """An HTTPException, so FastAPI's body reader lets it through to the error handlers."""
 
     def __init__(self, max_bytes: int):
-        super().__init__(413, f"the body must be at most {max_bytes} bytes")
+        super().__init__(413, "payload_too_large", f"the body must be at most {max_bytes} bytes")
 
 
 class BodyGuard:
-    """413 for bodies over the limit (by Content-Length, or by counting a streamed body) and
-    415 for bodies that are not JSON, without reading more than the limit into memory."""
+    """413 for bodies over the limit (by Content-Length, or by counting a streamed body), 415 for
+    bodies that are not JSON, without reading more than the limit into memory, and 400 for a NUL
+    character in the path, the query string or the body: PostgreSQL text cannot hold one, so a
+    NUL accepted into an event would stop every read model that copies it."""
 
     def __init__(self, app: ASGIApp, max_bytes: int):
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or scope["method"] not in BODY_METHODS
-                or scope["path"].startswith(UNGUARDED_PREFIXES)):
+        if scope["type"] != "http" or scope["path"].startswith(UNGUARDED_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await _send_error(send, 400, "bad_request", NUL_REFUSED)
+            return
+        if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -64,14 +99,21 @@ class BodyGuard:
             return
         received = 0
         started = False
+        chunks: list[bytes] = []
 
         async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_bytes:
                     raise _TooLarge(self.max_bytes)
+                chunks.append(chunk)
+                if not message.get("more_body", False):  # whole: looked at before it is read
+                    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                    if has_nul(body):
+                        raise _Refused(400, "bad_request", NUL_REFUSED)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -81,10 +123,9 @@ class BodyGuard:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
+        except _Refused as refused:
             if not started:
-                await _send_error(send, 413, "payload_too_large",
-                                  f"the body must be at most {self.max_bytes} bytes")
+                await _send_error(send, refused.status_code, refused.code, refused.detail)
 
 
 class Observability:
