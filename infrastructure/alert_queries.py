@@ -6,7 +6,7 @@ from typing import Any
 
 from infrastructure.database import Database
 from infrastructure.read_model_dialects import dialect_of
-from projections.alert_activity import ACTIVITY, ActivityPage, AlertActivity
+from projections.alert_activity import ACTIVITY, ActivityPage, AlertActivity, activity_key
 from projections.alerts import ALERTS, AlertPage, AlertQueries
 from projections.model import BIGINT, TEXT, Table
 
@@ -104,6 +104,5 @@ class SqlAlertActivity(AlertActivity):
             row["notified"] = self.db.load_json(row["notified"]) or []
             row["cause"] = self.db.load_json(row["cause"])
         more = len(rows) > limit
-        last = items[-1] if more and items else None
-        cursor = (int(last["at"]), f"{last['alert_id']}/{last['version']}") if last else None
+        cursor = activity_key(items[-1]) if more and items else None
         return ActivityPage(items=items, has_more=more, next_cursor=cursor)

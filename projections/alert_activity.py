@@ -46,6 +46,11 @@ ACTIVITY = Table(
 STATES = {Alert.Fired: "firing", Alert.Notified: "told late", Alert.Resolved: "resolved"}
 
 
+def activity_key(row: dict[str, Any]) -> tuple[int, str]:
+    """An entry's place in the list, as its cursor holds it: when, then "alert_id/version"."""
+    return int(row["at"]), f"{row['alert_id']}/{row['version']}"
+
+
 @dataclass(frozen=True)
 class ActivityPage:
     items: list[dict[str, Any]]

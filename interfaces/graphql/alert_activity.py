@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -10,11 +10,12 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from domain.time import from_micros, micros
+from domain.time import from_micros
 from interfaces.graphql.context import GraphQLContext
 from interfaces.graphql.pagination import PageInfo, page_size
-from interfaces.rest.alerts import activity_cursor
+from interfaces.rest.alerts import activity_cursor, activity_window
 from interfaces.rest.representations import encode_cursor
+from projections.alert_activity import activity_key
 
 Ctx = Info[GraphQLContext, None]
 From = Annotated[datetime | None, strawberry.argument(
@@ -55,13 +56,13 @@ async def alert_activity(info: Ctx, from_: From = None, to: To = None, first: in
     """Every firing, late telling and resolution of the workspace's rules in [from, to), newest
     first: `first` (1-100) after the cursor `after`."""
     ctx = info.context
-    start = from_ or (to or ctx.beacon.alerts.clock()) - timedelta(days=1)
     limit = min(page_size(first), 100)
     before = activity_cursor(after) if after else None
     page = await run_in_threadpool(ctx.beacon.alert_activity.activity, str(ctx.workspace_id),
-                                   micros(start), micros(to) if to else None, before, limit)
+                                   *activity_window(from_, to, ctx.beacon.alerts.clock()),
+                                   before, limit)
     edges = [AlertActivityEdge(
-        cursor=encode_cursor(int(row["at"]), f"{row['alert_id']}/{row['version']}"),
+        cursor=encode_cursor(*activity_key(row)),
         node=AlertActivityEntry(
             alert_id=strawberry.ID(row["alert_id"]), alert_name=row["name"],
             version=int(row["version"]), state=row["state"], at=from_micros(row["at"]),

@@ -140,6 +140,13 @@ def activity_cursor(cursor: str) -> tuple[int, str]:
     return at, key
 
 
+def activity_window(start: datetime | None, end: datetime | None,
+                    now: datetime) -> tuple[int, int | None]:
+    """[from, to) in µs: from a day before `to` (or now) unless given, and with no `to`, up to
+    now with this very moment included."""
+    return micros(start or (end or now) - timedelta(days=1)), micros(end) if end else None
+
+
 @router.get("/activity", dependencies=[ConsistentRead])
 def alert_activity(who: Reader, beacon: BeaconDep, start: Annotated[datetime | None, Query(
                        alias="from")] = None, end: Annotated[datetime | None, Query(alias="to")] = None,
@@ -147,10 +154,9 @@ def alert_activity(who: Reader, beacon: BeaconDep, start: Annotated[datetime | N
                    limit: Annotated[int, Query(ge=1, le=100)] = 50) -> dict:
     """Every firing, late telling and resolution of the workspace's rules in [from, to) (from a
     day ago until now by default), newest first, with cursor pagination."""
-    end = aware(end, "to")
-    start = aware(start, "from") or (end or beacon.alerts.clock()) - timedelta(days=1)
     page = beacon.alert_activity.activity(
-        str(who.workspace_id), micros(start), micros(end) if end else None,
+        str(who.workspace_id),
+        *activity_window(aware(start, "from"), aware(end, "to"), beacon.alerts.clock()),
         activity_cursor(cursor) if cursor else None, limit)
     body: dict[str, Any] = {"data": [{
         "alert": {"id": row["alert_id"], "name": row["name"]}, "version": row["version"],
