@@ -25,6 +25,18 @@ def alerts_in(tmp_path: Path) -> AlertsApplication:
                              clock=lambda: START)
 
 
+def as_version_1(tmp_path: Path, event: str, field: str) -> None:
+    """Rewrite the one stored event of this kind as the earlier release wrote it: without
+    `field`, and without a class version (the library reads that as version 1)."""
+    with sqlite3.connect(Settings(env="test", data_dir=tmp_path).sqlite_path("Alerts")) as db:
+        [(rowid, state)] = db.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic LIKE ?", [f"%{event}"]).fetchall()
+        stored = orjson.loads(state)
+        del stored[field], stored["class_version"]
+        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
+                   [orjson.dumps(stored), rowid])
+
+
 def test_the_cause_is_asked_only_when_the_rule_fires(tmp_path: Path) -> None:
     app = alerts_in(tmp_path)
     alert = app.create_alert(uuid.uuid4(), name="New", condition=RULE,
@@ -54,13 +66,7 @@ def test_a_firing_stored_before_causes_were_recorded_reads_as_without_one(
     app.observe(alert.id, 1.0, at=START + timedelta(seconds=5),
                 cause=lambda: {"groups": []})
     app.close()
-    with sqlite3.connect(Settings(env="test", data_dir=tmp_path).sqlite_path("Alerts")) as db:
-        [(rowid, state)] = db.execute(
-            "SELECT rowid, state FROM stored_events WHERE topic LIKE '%Alert.Fired'").fetchall()
-        stored = orjson.loads(state)
-        del stored["cause"], stored["class_version"]  # as the earlier release wrote it
-        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
-                   [orjson.dumps(stored), rowid])
+    as_version_1(tmp_path, "Alert.Fired", "cause")
 
     again = alerts_in(tmp_path)
     read = again.get_alert(alert.workspace_id, alert.id)
@@ -74,13 +80,7 @@ def test_a_rule_made_before_descriptions_reads_as_without_one(tmp_path: Path) ->
     alert = app.create_alert(uuid.uuid4(), name="New", condition=RULE, channels=CHANNELS,
                              cooldown_seconds=0, actor=ADMIN, description="Look at the group.")
     app.close()
-    with sqlite3.connect(Settings(env="test", data_dir=tmp_path).sqlite_path("Alerts")) as db:
-        [(rowid, state)] = db.execute(
-            "SELECT rowid, state FROM stored_events WHERE topic LIKE '%Alert.Created'").fetchall()
-        stored = orjson.loads(state)
-        del stored["description"], stored["class_version"]  # as the earlier release wrote it
-        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
-                   [orjson.dumps(stored), rowid])
+    as_version_1(tmp_path, "Alert.Created", "description")
 
     again = alerts_in(tmp_path)
     read = again.get_alert(alert.workspace_id, alert.id)
