@@ -51,13 +51,20 @@ function attemptsOf(delivery) {
     + `${delivery.status === "pending" && delivery.nextAttemptAt ? `, next ${when(delivery.nextAttemptAt)}` : ""}`;
 }
 
+/** What a <details> shows, read once it is open (and again when `key` moves on): `onToggle` is
+ * its handler. */
+function useReadWhenOpen(read, key, open = false) {
+  const [shown, setShown] = useState(open);
+  const loaded = useLoad(() => (shown ? read() : Promise.resolve(null)), [shown, key]);
+  return { ...loaded, shown, onToggle: (e) => setShown(e.target.open) };
+}
+
 /** A rule's state changes, read when opened (and again when the rule moves on). */
 function History({ alert, slug, open }) {
-  const [shown, setShown] = useState(open);
-  const { data, error } = useLoad(
-    () => (shown ? gql(HISTORY, { id: alert.id }) : Promise.resolve(null)), [shown, alert.version]);
+  const { data, error, shown, onToggle } = useReadWhenOpen(
+    () => gql(HISTORY, { id: alert.id }), alert.version, open);
   const history = data?.alert?.history;
-  return html`<details open=${open} onToggle=${(e) => setShown(e.target.open)}><summary>History</summary>
+  return html`<details open=${open} onToggle=${onToggle}><summary>History</summary>
     <${ErrorNote} error=${error} />
     ${history ? html`<ol class="timeline">${history.map((h) => html`<li>
       <time datetime=${h.at}>${when(h.at)}</time> <b>${h.state}</b>
@@ -110,11 +117,10 @@ function Rule({ alert, canWrite, monitors, onChanged, slug, focused }) {
 
 /** What every rule did in the last day, newest first (opened: read then, and on each change). */
 function Activity({ slug, version }) {
-  const [shown, setShown] = useState(false);
-  const { data, error } = useLoad(
-    () => (shown ? gql(ACTIVITY, {}, lastWritePosition()) : Promise.resolve(null)), [shown, version]);
+  const { data, error, onToggle } = useReadWhenOpen(
+    () => gql(ACTIVITY, {}, lastWritePosition()), version);
   const entries = (data?.alertActivity?.edges || []).map((e) => e.node);
-  return html`<details class="activity" onToggle=${(e) => setShown(e.target.open)}>
+  return html`<details class="activity" onToggle=${onToggle}>
     <summary>The last day's firings and resolutions</summary>
     <${ErrorNote} error=${error} />
     ${data && !entries.length ? html`<p class="sub">Nothing fired or resolved in the last day.</p>` : null}
