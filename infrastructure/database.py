@@ -25,6 +25,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from infrastructure.nul_text import tolerate_nul
 from infrastructure.settings import URL_KEY
 
 Row = dict[str, Any]
@@ -161,7 +162,7 @@ class PostgresDatabase(Database):
             url, min_size=min_size, max_size=max_size, open=True, timeout=10,
             kwargs={"row_factory": dict_row, "options": session_options(url, schema),
                     "autocommit": False},
-            check=ConnectionPool.check_connection,
+            check=ConnectionPool.check_connection, configure=tolerate_nul,
         )
 
     @contextmanager

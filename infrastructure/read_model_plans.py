@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from infrastructure.nul_text import json_without_nul
 from infrastructure.read_model_dialects import ReadModelDialect
 from projections.model import JSON, AddCounts, InsertRecords, Op, Table, Upsert
 
@@ -148,7 +149,7 @@ class Planner:
         for i, column in enumerate(columns):
             if table.columns[column] == JSON:  # COPY takes JSON as text; orjson beats the dumper
                 for row in rows:
-                    row[i] = None if row[i] is None else orjson.dumps(row[i]).decode()
+                    row[i] = None if row[i] is None else json_without_nul(orjson.dumps(row[i])).decode()
         if table.name not in self.deferred:  # a deferred key is unique by contract, checked later
             key = [columns.index(c) for c in table.primary_key]
             rows = list({tuple(row[i] for i in key): row for row in rows}.values())

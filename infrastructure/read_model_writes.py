@@ -10,6 +10,7 @@ import psycopg
 
 from infrastructure.database import Cursor, Database
 from infrastructure.fanout import fanout_statement
+from infrastructure.nul_text import json_without_nul
 from infrastructure.read_model_dialects import ReadModelDialect
 from infrastructure.read_model_plans import Counts, Plan, Records, Rows
 from infrastructure.record_copy import RecordShape
@@ -170,8 +171,10 @@ class PageWriter:
         shape = (name, tuple(op.fields.items()), tuple(op.constants))
         if shape not in self._records_sql:
             self._records_sql[shape] = self.dialect.records_sql(name, table, *shape[1:])
+        # SQLite's JSON functions end a text at a NUL: the rest would be lost (nul_text.py).
         cur.execute(self._records_sql[shape],
-                    [*(self._adapt(table, c, v) for c, v in op.constants.items()), op.records])
+                    [*(self._adapt(table, c, v) for c, v in op.constants.items()),
+                     json_without_nul(op.records)])
 
     def _adapt(self, table: Table, column: str, value: Any) -> Any:
         kind = table.columns[column]

@@ -16,14 +16,20 @@ from operator import itemgetter
 from typing import Any
 
 import msgspec
+import psycopg
 from psycopg import Cursor, postgres
-from psycopg.adapt import Dumper
+from psycopg.adapt import Dumper, PyFormat
 from psycopg.pq import Format
 from psycopg.types.numeric import Int8BinaryDumper
 
+from infrastructure.nul_text import REPLACEMENT, json_without_nul
 from projections.model import BIGINT, BOOL, DOUBLE, JSON, TEXT, UUID, Table
 
 NULL = msgspec.Raw(b"null")
+# psycopg's own (C) binary str dumper: the records' text has no NUL left (`_made_and_ordered`), so
+# the COPY skips the read models' NUL-replacing one (infrastructure/nul_text.py), a Python call
+# for every value.
+STR_DUMPER = psycopg.adapters.get_dumper(str, PyFormat.BINARY)
 FIELD_TYPES: dict[str, Any] = {TEXT: str | None, BIGINT: int | None, BOOL: bool | None,
                                DOUBLE: float | None, UUID: uuid.UUID | None}
 
@@ -89,8 +95,10 @@ class RecordShape:
         for *values, records in batches:
             for i in self.uuids:
                 values[i] = uuid.UUID(values[i]).bytes
-            constants = tuple(values)
-            made += [astuple(record) + constants for record in self.decoder.decode(records)]
+            constants = tuple(v.replace("\x00", REPLACEMENT) if type(v) is str else v
+                              for v in values)  # NUL: see STR_DUMPER
+            made += [astuple(record) + constants
+                     for record in self.decoder.decode(json_without_nul(records))]
         rows = made
         if unique:
             key_of = itemgetter(*(self.columns.index(c) for c in unique))
@@ -119,14 +127,20 @@ class RecordShape:
     def copy(self, cur: Cursor[Any], table: str, rows: list[tuple[Any, ...]]) -> None:
         """Binary COPY, each value dumped by its Python type: str as text, bytes (a UUID) as
         they are, JSON by RawJsonbDumper, int always as int8 (psycopg picks the smallest
-        integer type otherwise). The records' struct types are exactly the columns' (`of`), and
-        without per-column types the UUID bytes go out through psycopg's C dumper."""
-        cur.adapters.register_dumper(msgspec.Raw, RawJsonbDumper)
-        cur.adapters.register_dumper(int, Int8BinaryDumper)
-        with cur.copy(f"COPY {table} ({', '.join(self.columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-            write = copy.write_row
-            for row in rows:
-                write(row)
+        integer type otherwise), str by psycopg's own dumper (see STR_DUMPER). The records'
+        struct types are exactly the columns' (`of`), and without per-column types the UUID
+        bytes go out through psycopg's C dumper."""
+        # A cursor of its own: registering a dumper makes it the default for `%s` too, and the
+        # page's other statements on `cur` send int and str as the server infers them.
+        with cur.connection.cursor() as own:
+            own.adapters.register_dumper(msgspec.Raw, RawJsonbDumper)
+            own.adapters.register_dumper(int, Int8BinaryDumper)
+            own.adapters.register_dumper(str, STR_DUMPER)
+            columns = ", ".join(self.columns)
+            with own.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
 
     @staticmethod
     def parameters(rows: list[tuple[Any, ...]]) -> list[list[Any]]:

@@ -11,6 +11,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from infrastructure.nul_text import has_nul
 from interfaces.metrics import Metrics
 from interfaces.rest.errors import error_body
 
@@ -31,22 +32,6 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
 
 NUL_REFUSED = ("text may not contain NUL characters (\\u0000, %00): no database keeps them, "
                "and none of Beacon's fields needs one")
-
-
-def has_nul(body: bytes) -> bool:
-    """Whether a JSON body carries a NUL character: the escape \\u0000 (after an odd run of
-    backslashes: `\\\\u0000` is a backslash and the text u0000) or, invalid JSON, the byte."""
-    if b"\x00" in body:
-        return True
-    at = body.find(b"u0000")
-    while at != -1:
-        run = 0
-        while at - run > 0 and body[at - run - 1] == 0x5C:  # backslashes before the u
-            run += 1
-        if run % 2:
-            return True
-        at = body.find(b"u0000", at + 5)
-    return False
 
 
 class _Refused(HTTPException):
