@@ -45,7 +45,7 @@ from infrastructure.stream_wakes import RedisDoorbell
 from interfaces.alerting import MEASURED
 from interfaces.jobs import Actors, Jobs, periodic_jobs
 from projections.alert_activity import AlertActivity
-from projections.alerts import AlertQueries
+from projections.alerts import AlertQueries, AlertsProjection
 from projections.analytics_questions import AnalyticsQueries
 from projections.api_keys import ApiKeyQueries
 from projections.components import ComponentQueries
@@ -58,7 +58,10 @@ from projections.status_page import StatusPageQueries
 from projections.telemetry import (
     TelemetryQueries,
 )
-from projections.webhooks import WebhookLog
+from projections.webhooks import WebhookDeliveriesProjection, WebhookLog
+
+# The projections whose tables hold a webhook outbox: subscribers', alert rules'.
+OUTBOXES = (WebhookDeliveriesProjection.name, AlertsProjection.name)
 
 
 @dataclass
@@ -194,7 +197,16 @@ class Beacon:
                     runner.wake()
 
     def rebuild(self, name: str, progress: Any = None) -> int:
-        return Rebuilder(self.runner(name)).run(progress)
+        moved = Rebuilder(self.runner(name)).run(progress)
+        self.rebuilt(name)
+        return moved
+
+    def rebuilt(self, name: str) -> None:
+        """What follows a rebuild of projection `name` (however it was run)."""
+        if name in OUTBOXES:
+            # The log makes every delivery again, those the webhook history forgot too: forget
+            # them at once rather than list them (as expired, never sent) until the hourly prune.
+            self.jobs.prune_webhooks()
 
     def close(self) -> None:
         self._stop.set()

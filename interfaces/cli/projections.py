@@ -52,6 +52,7 @@ def rebuild(
             fail(f"unknown projection {name!r}; known: {', '.join(known)}", code=2)
         for runner in rebuildable if every else [beacon.runner(str(name))]:
             position, spent = rebuild_with_progress(runner)
+            beacon.rebuilt(runner.name)
             console.print(f"[green]rebuilt[/green] {runner.name} up to position {position} ({spent})")
 
 
