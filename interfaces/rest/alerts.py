@@ -144,7 +144,11 @@ def activity_window(start: datetime | None, end: datetime | None,
                     now: datetime) -> tuple[int, int | None]:
     """[from, to) in µs: from a day before `to` (or now) unless given, and with no `to`, up to
     now with this very moment included."""
-    return micros(start or (end or now) - timedelta(days=1)), micros(end) if end else None
+    if start is None:
+        before = end or now
+        # A `to` in the first day of year 1 has no day before it: from the first moment there is.
+        start = before - min(timedelta(days=1), before - datetime.min.replace(tzinfo=before.tzinfo))
+    return micros(start), micros(end) if end else None
 
 
 @router.get("/activity", dependencies=[ConsistentRead])

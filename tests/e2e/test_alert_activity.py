@@ -59,6 +59,9 @@ def test_firings_and_resolutions_of_every_rule_are_listed_newest_first(
     bad = client.get("/api/v1/alerts/activity", params={"cursor": "bm9wZQ"},
                      headers=tenant.headers("read"))
     assert bad.status_code == 400
+    # A range's edge at the first moment there is: no day before it, nothing in it.
+    assert activity(client, tenant, to="0001-01-01T00:00:00Z")["data"] == []
+    assert activity(client, tenant, to="0001-01-01T12:00:00Z")["data"] == []
 
     query = ("{ alertActivity(first: 2) { edges { node { alertId alertName state value } } "
              "pageInfo { hasNextPage } } }")
@@ -66,6 +69,9 @@ def test_firings_and_resolutions_of_every_rule_are_listed_newest_first(
     assert [e["node"]["state"] for e in data["data"]["alertActivity"]["edges"]] == \
         ["resolved", "resolved"]
     assert data["data"]["alertActivity"]["pageInfo"]["hasNextPage"] is True
+    earliest = client.post("/graphql", headers=tenant.headers("read"), json={"query": (
+        '{ alertActivity(to: "0001-01-01T00:00:00Z") { edges { node { state } } } }')}).json()
+    assert earliest == {"data": {"alertActivity": {"edges": []}}}
 
     other = make_tenant(client, name="Globex", slug="globex")
     assert activity(client, other)["data"] == []
