@@ -23,7 +23,7 @@ from eventsourcing.application import Application
 from infrastructure.database import Cursor
 from infrastructure.read_model_dialects import DuplicateKeyError
 from infrastructure.read_model_plans import Plan
-from infrastructure.read_models import REBUILD, ReadModelStore
+from infrastructure.read_models import REBUILD, Failure, ReadModelStore
 from projections.deleted_workspaces import DeletedWorkspaceEvents, DeletedWorkspaces
 from projections.model import Op, Projection
 
@@ -32,6 +32,8 @@ Progress = Callable[[int, int], None]  # (position, head)
 T = TypeVar("T")
 LIVE_PAGE = 100  # notifications per transaction when following the log (a batch holds ≤1000 events)
 WRITERS = 2  # connections a rebuild writes order-free pages with
+RETRY_CAP = 60.0  # seconds at most between tries of a failing projection
+ERROR_CHARS = 2000  # of a failure's message kept on record
 REBUILD_PAGE = 100  # ~100k events a transaction: big COPYs, yet reading overlaps writing
 
 
@@ -40,6 +42,7 @@ class Status:
     name: str
     position: int
     head: int
+    failure: Failure | None = None  # while its pages fail
 
     @property
     def lag(self) -> int:
@@ -60,6 +63,7 @@ class ProjectionRunner:
         self.deleted = deleted
         self._forgotten = DeletedWorkspaceEvents(deleted)  # a deleted project's events
         self._wake = threading.Event()
+        self._last_error = ""  # the last failure's text, to log a repeated one in a line
         # Told when `run` has moved the read model (a reaction that waits for it: alert evaluation).
         self.advanced: Callable[[], object] | None = None
 
@@ -71,7 +75,7 @@ class ProjectionRunner:
         return self.app.recorder.max_notification_id() or 0
 
     def status(self) -> Status:
-        return Status(self.name, self.store.position(), self.head())
+        return Status(self.name, self.store.position(), self.head(), self.store.failure())
 
     def ops_between(self, position: int, head: int) -> tuple[list[Op], int]:
         """The operations of one page of the log after `position`, and where that page ends."""
@@ -123,17 +127,50 @@ class ProjectionRunner:
         """Follow the log until `stop` is set: woken by a LogListener when `listening`, else polling;
         either way it re-checks after a timeout, so a lost wake-up costs latency, not events."""
         timeout = 5.0 if listening else poll_interval
+        failures = 0
+        recorded = True  # a failure may be on record (an earlier process's): cleared once it works
         while not stop.is_set():
             try:
                 moved = self.catch_up()
-            except Exception:
-                log.exception("projection %s failed; retrying", self.name)
-                stop.wait(1.0)
+            except Exception as error:  # noqa: BLE001 - retried; on record until a page goes in
+                failures += 1
+                recorded = True
+                self._failed(error, failures)
+                stop.wait(min(RETRY_CAP, 2.0 ** min(failures - 1, 10)))  # 1, 2, 4, … 60 s
                 moved = 0
+            else:
+                if recorded:
+                    recorded = not self._recovered(failures)
+                failures = 0
             if moved and self.advanced is not None:
                 self._tell(self.advanced)
             self._wake.wait(timeout)
             self._wake.clear()
+
+    def _failed(self, error: Exception, failures: int) -> None:
+        """Log a failed try (its traceback the first time and whenever the error changes) and put
+        it on record for `beacon projections status`, the API and the metrics."""
+        text = f"{type(error).__name__}: {error}"[:ERROR_CHARS]
+        if failures == 1 or text != self._last_error:
+            log.exception("projection %s failed (%d in a row); retrying", self.name, failures)
+        else:
+            log.error("projection %s failed again (%d in a row): %s", self.name, failures, text)
+        self._last_error = text
+        try:
+            self.store.record_failure(text, int(time.time() * 1_000_000))
+        except Exception as recording:  # noqa: BLE001 - the database itself may be what fails
+            log.warning("could not record projection %s's failure: %s", self.name, recording)
+
+    def _recovered(self, failures: int) -> bool:
+        """Clear the failure on record; whether that was done."""
+        if failures:
+            log.info("projection %s works again after %d failed tries", self.name, failures)
+        try:
+            self.store.clear_failure()
+        except Exception as clearing:  # noqa: BLE001 - tried again after the next page
+            log.warning("could not clear projection %s's failure: %s", self.name, clearing)
+            return False
+        return True
 
     def _tell(self, advanced: Callable[[], object]) -> None:
         try:

@@ -11,6 +11,7 @@ The backend's SQL is its `ReadModelDialect`'s; a page's steps are planned (`Plan
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from infrastructure.database import Cursor, Database
 from infrastructure.read_model_dialects import dialect_of, index_name
@@ -19,7 +20,21 @@ from infrastructure.read_model_writes import PageWriter
 from projections.model import Op, Projection
 
 TRACKING = "rm_tracking"
+# A projection whose pages fail, one row while it does: what operators see of it (the runner keeps
+# retrying; the log shows every traceback).
+FAILURES = "rm_projection_failures"
 REBUILD = "__rebuild"  # the suffix of a rebuild's tables
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A projection failing: since when (µs since the epoch), how many tries in a row, at which
+    position it stood, and the last error (its type and message)."""
+
+    since: int
+    failures: int
+    position: int
+    error: str
 
 
 class ReadModelStore:
@@ -46,6 +61,9 @@ class ReadModelStore:
         with self.db.transaction() as cur:
             cur.execute(f"CREATE TABLE IF NOT EXISTS {TRACKING} "
                         "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {FAILURES} (name TEXT PRIMARY KEY, "
+                        "since BIGINT NOT NULL, failures BIGINT NOT NULL, "
+                        "position BIGINT NOT NULL, error TEXT NOT NULL)")
             for table in self.projection.tables:
                 name = table.name + self.suffix
                 statements = self.dialect.create_statements(table, self.suffix,
@@ -73,6 +91,25 @@ class ReadModelStore:
         rows = self.db.query(f"SELECT position FROM {TRACKING} WHERE name = %s",
                              [self.tracking_name])
         return int(rows[0]["position"]) if rows else 0
+
+    def failure(self) -> Failure | None:
+        """The projection's failure while its pages fail, else None."""
+        rows = self.db.query(f"SELECT since, failures, position, error FROM {FAILURES} "
+                             "WHERE name = %s", [self.tracking_name])
+        return Failure(**rows[0]) if rows else None
+
+    def record_failure(self, error: str, now: int) -> None:
+        """One more failed try, at `now` (µs since the epoch), with this error."""
+        position = self.position()
+        with self.db.transaction() as cur:
+            cur.execute(f"INSERT INTO {FAILURES} (name, since, failures, position, error) "
+                        "VALUES (%s, %s, 1, %s, %s) ON CONFLICT (name) DO UPDATE SET "
+                        f"failures = {FAILURES}.failures + 1, position = excluded.position, "
+                        "error = excluded.error", [self.tracking_name, now, position, error])
+
+    def clear_failure(self) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(f"DELETE FROM {FAILURES} WHERE name = %s", [self.tracking_name])
 
     def apply(self, ops: Iterable[Op] | Plan, *, expected: int, position: int) -> bool:
         """Write a page's rows and move tracking to `position`, only if it is still at `expected`."""

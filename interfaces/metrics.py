@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests by route and status, events accepted and refused, projection lag,
+"""Prometheus metrics: requests by route and status, events accepted and refused, projection lag
+and failures,
 and the asynchronous pipeline's health: open streams, webhooks waiting, alert evaluation's delay."""
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class ProjectionCollector(Collector):
                                      "Last log position applied", labels=["projection"])
         lag = GaugeMetricFamily("beacon_projection_lag",
                                 "Events behind the head of the log", labels=["projection"])
+        failures = GaugeMetricFamily(
+            "beacon_projection_failures", "Tries in a row the projection's next page failed "
+            "(0 while it works; GET /admin/v1/projections says why)", labels=["projection"])
         try:
             statuses = self.statuses()
         except Exception:  # noqa: BLE001 - a scrape must not fail because the database blinked
@@ -30,8 +34,10 @@ class ProjectionCollector(Collector):
         for status in statuses:
             position.add_metric([status.name], status.position)
             lag.add_metric([status.name], status.lag)
+            failures.add_metric([status.name], status.failure.failures if status.failure else 0)
         yield position
         yield lag
+        yield failures
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from rich.progress import (
 from rich.table import Column, Table
 from rich.text import Text
 
+from domain.time import iso_of_micros
 from infrastructure.projection_runner import ProjectionRunner, Rebuilder
 from interfaces.cli.console import console, fail
 from interfaces.cli.lifecycle import load_settings, running
@@ -26,14 +27,27 @@ projections = typer.Typer(help="Inspect and rebuild read models.", no_args_is_he
 
 @projections.command("status")
 def status() -> None:
-    """Position, head of the log and lag of every projection."""
+    """Position, head of the log and lag of every projection, and why any is failing."""
     with running(load_settings()) as beacon:
         table = Table("name", Column("position", justify="right"),
-                      Column("head", justify="right"), Column("lag", justify="right"))
+                      Column("head", justify="right"), Column("lag", justify="right"), "failing")
+        failing = []
         for runner in beacon.runners:
             state = runner.status()
-            table.add_row(state.name, str(state.position), str(state.head), str(state.lag))
+            failure = state.failure
+            if failure is not None:
+                failing.append((state.name, failure))
+            table.add_row(state.name, str(state.position), str(state.head), str(state.lag),
+                          "" if failure is None else Text(
+                              f"since {iso_of_micros(failure.since)[:19]}Z, "
+                              f"{failure.failures} tries", style="red"))
         console.print(table)
+        for name, failure in failing:
+            console.print(Text(f"{name}: the page after position {failure.position} fails: "
+                               f"{failure.error}", style="red"))
+        if failing:
+            fail(f"{len(failing)} projection(s) failing; each is retried (its traceback is in the "
+                 "log of the process that runs it)", code=1)
 
 
 @projections.command("rebuild")

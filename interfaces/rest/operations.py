@@ -1,4 +1,4 @@
-"""Operations: liveness, readiness, Prometheus metrics and projection status."""
+"""Operations: liveness, readiness, Prometheus metrics and projection status (with failures)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from interfaces.rest.deps import BeaconDep, Reader
+from domain.time import iso_of_micros
+from infrastructure.projection_runner import Status
+from interfaces.rest.deps import Admin, BeaconDep, Reader
 
 router = APIRouter(tags=["operations"])
 READY_LAG = 10_000  # events behind the log before /readyz says "not ready"
@@ -47,7 +49,8 @@ def readyz(beacon: BeaconDep) -> Response:
     try:
         for runner in beacon.runners:
             status = runner.status()
-            projections.append({"name": status.name, "lag": status.lag})
+            projections.append({"name": status.name, "lag": status.lag,
+                                "failing": status.failure is not None})
             ready = ready and status.lag < READY_LAG
     except Exception:  # noqa: BLE001
         ready = False
@@ -65,7 +68,27 @@ def metrics(request: Request) -> Response:
 
 @router.get("/api/v1/projections")
 def projections(_: Reader, beacon: BeaconDep) -> dict:
-    """Each projection's position, the head of its log and the lag between them."""
-    statuses = [runner.status() for runner in beacon.runners]
-    return {"data": [{"name": s.name, "position": s.position, "head": s.head, "lag": s.lag}
-                     for s in statuses]}
+    """Each projection's position, the head of its log and the lag between them, and since when
+    its pages fail, if they do. The error itself is the operator's (`GET /admin/v1/projections`,
+    `beacon projections status`): it may quote any workspace's data."""
+    return {"data": [projection_json(runner.status()) for runner in beacon.runners]}
+
+
+@router.get("/admin/v1/projections", dependencies=[Admin], tags=["admin"])
+def projections_for_operators(beacon: BeaconDep) -> dict:
+    """As `GET /api/v1/projections`, with each failing projection's last error and the position
+    it stands at (the page after it is the one that fails)."""
+    listed = []
+    for runner in beacon.runners:
+        status = runner.status()
+        failure = status.failure
+        listed.append({**projection_json(status), "error": None if failure is None else {
+            "message": failure.error, "position": failure.position}})
+    return {"data": listed}
+
+
+def projection_json(status: Status) -> dict[str, Any]:
+    failure = status.failure
+    return {"name": status.name, "position": status.position, "head": status.head,
+            "lag": status.lag, "failing_since": iso_of_micros(failure.since) if failure else None,
+            "failures": failure.failures if failure else 0}
