@@ -234,3 +234,30 @@ def test_a_projector_runs_only_the_projections_it_is_given(quiet_beacon: Beacon)
     assert eventually(lambda: pages.status().lag == 0)  # what it was given, it follows
     assert quiet_beacon.runner("incidents").status().lag > 0  # what it was not, it leaves
     assert quiet_beacon.incidents.list_incidents(workspace_id, "acme").total == 0
+
+
+@pytest.mark.parametrize("rows", [3, 250])  # one statement a row, and a page COPYed (PostgreSQL)
+def test_text_and_json_with_a_nul_are_written_with_u_fffd_on_postgresql(
+        quiet_beacon: Beacon, rows: int) -> None:
+    """What an earlier release let into the log with a NUL (infrastructure/nul_text.py)."""
+    from projections.model import Upsert
+    from projections.telemetry import EXCEPTIONS
+
+    store = quiet_beacon.runner("exceptions").store
+    workspace = str(uuid.uuid4())
+    store.apply([Upsert(EXCEPTIONS.name, {
+        "workspace_id": workspace, "exception_id": f"e{n}", "fingerprint": "f",
+        "exception_type": "Value\x00Error", "message": "bad\x00value", "severity": "fatal",
+        "actor_id": "ann", "source_app": "Shop", "source_version": "1", "session_id": None,
+        "occurred_at": n, "received_at": n, "stack_trace": "",
+        "breadcrumbs": [{"message": "clicked\x00", "path": "C:\\u0000"}]}) for n in range(rows)],
+        expected=store.position(), position=store.position() + 1)
+    db = store.db
+    found = db.query(f"SELECT exception_type, message, breadcrumbs FROM {EXCEPTIONS.name} "
+                     "WHERE workspace_id = %s", [workspace])
+    nul = "\x00" if db.dialect == "sqlite" else "\ufffd"
+    assert len(found) == rows
+    assert {(r["exception_type"], r["message"]) for r in found} == {(f"Value{nul}Error",
+                                                                      f"bad{nul}value")}
+    assert [db.load_json(r["breadcrumbs"]) for r in found] == \
+        [[{"message": f"clicked{nul}", "path": "C:\\u0000"}]] * rows
