@@ -17,6 +17,7 @@ from interfaces.graphql import (
     enrichment,
     incidents,
     monitors,
+    read_models,
     team,
     telemetry,
 )
@@ -64,6 +65,8 @@ class Query:
     alerts = strawberry.field(resolver=alerts.alerts, description=alerts.alerts.__doc__)
     alert_activity = strawberry.field(resolver=alert_activity.alert_activity,
                                       description=alert_activity.alert_activity.__doc__)
+    read_models = strawberry.field(resolver=read_models.read_models,
+                                   description=read_models.read_models.__doc__)
 
 
 class BeaconSchema(strawberry.Schema):

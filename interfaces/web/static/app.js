@@ -1,8 +1,8 @@
 // The dashboard's shell: who is signed in, which project, which page; pages live in pages/.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, ErrorNote, rest, useProject } from "./api.js";
-import { html } from "./ui.js";
+import { ApiError, ErrorNote, gql, rest, useProject } from "./api.js";
+import { fmt, html, when } from "./ui.js";
 import { Overview } from "./pages/overview.js";
 import { Insights } from "./pages/insights.js";
 import { Live } from "./pages/live.js";
@@ -81,6 +81,36 @@ function Join({ onSignedIn }) {
   </form></main>`;
 }
 
+const READ_MODELS = "{ readModels { name lag failingSince } }";
+const CATCHING_UP = 10000;  // events a read model is behind before the note says so (as /readyz)
+
+/** A note, looked for every 30 s, when what the pages show may be out of date: a read model that
+ * Beacon cannot update (its operator sees why), or one far behind its log. */
+function Behind() {
+  const [models, setModels] = useState([]);
+  useEffect(() => {
+    let live = true;
+    const look = () => gql(READ_MODELS).then((d) => live && setModels(d.readModels), () => {});
+    look();
+    const timer = setInterval(look, 30000);
+    return () => { live = false; clearInterval(timer); };
+  }, []);
+  const names = (list) => list.map((m) => m.name).join(", ");
+  const failing = models.filter((m) => m.failingSince);
+  if (failing.length) {
+    const since = failing.map((m) => m.failingSince).sort()[0];
+    const text = `Some of what this dashboard shows may be out of date: Beacon has not been able to `
+      + `update ${names(failing)} since ${when(since)}. Whoever runs Beacon can see why with `;
+    return html`<p class="notice" role="status" data-testid="behind">${text}<code>beacon projections status</code>.</p>`;
+  }
+  const behind = models.filter((m) => m.lag >= CATCHING_UP);
+  if (!behind.length) return null;
+  const most = fmt(Math.max(...behind.map((m) => m.lag)));
+  return html`<p class="notice" role="status" data-testid="behind">${`Beacon is catching up: `
+    + `${names(behind)} ${behind.length === 1 ? "is" : "are"} up to ${most} events behind, so the `
+    + "latest may not show yet."}</p>`;
+}
+
 function Shell({ me, slug, page, rest: restOfPath, onSignOut }) {
   const [open, setOpen] = useState(false);
   const projects = me.projects || [];
@@ -107,7 +137,7 @@ function Shell({ me, slug, page, rest: restOfPath, onSignOut }) {
         aria-current=${key === page ? "page" : undefined}
         onClick=${(e) => { setOpen(false); go(e, `/app/${current.slug}/${key}`); }}>${label}</a>`)}
     </nav>
-    <main class="content" id="main"><${Page} project=${current} path=${restOfPath} navigate=${navigate} /></main>
+    <main class="content" id="main"><${Behind} /><${Page} project=${current} path=${restOfPath} navigate=${navigate} /></main>
   </div>`;
 }
 
