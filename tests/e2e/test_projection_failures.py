@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from domain.actor import ADMIN as OPERATOR
+from infrastructure.projection_runner import Status
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon
 from interfaces.cli import app as cli
@@ -140,3 +141,9 @@ def test_the_dashboard_says_what_it_shows_may_be_out_of_date_while_a_read_model_
     page.reload()
     page.wait_for_selector("h1")
     assert page.query_selector("[data-testid=behind]") is None
+
+    events = beacon.runner("events")  # far behind its log, as under a burst the projector lags
+    monkeypatch.setattr(events, "status", lambda: Status("events", 100, 12_445))
+    page.reload()
+    note = page.wait_for_selector("[data-testid=behind]")
+    assert "Beacon is catching up: events is up to 12,345 entries behind its log" in note.inner_text()

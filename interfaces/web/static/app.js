@@ -82,7 +82,7 @@ function Join({ onSignedIn }) {
 }
 
 const READ_MODELS = "{ readModels { name lag failingSince } }";
-const CATCHING_UP = 10000;  // events a read model is behind before the note says so (as /readyz)
+const CATCHING_UP = 10000;  // log entries a read model is behind before the note says so (as /readyz)
 
 /** A note, looked for every 30 s, when what the pages show may be out of date: a read model that
  * Beacon cannot update (its operator sees why), or one far behind its log. */
@@ -107,8 +107,8 @@ function Behind() {
   if (!behind.length) return null;
   const most = fmt(Math.max(...behind.map((m) => m.lag)));
   return html`<p class="notice" role="status" data-testid="behind">${`Beacon is catching up: `
-    + `${names(behind)} ${behind.length === 1 ? "is" : "are"} up to ${most} events behind, so the `
-    + "latest may not show yet."}</p>`;
+    + `${names(behind)} ${behind.length === 1 ? "is" : "are"} up to ${most} entries behind its log `
+    + "(a batch of tracked events is one), so the latest may not show yet."}</p>`;
 }
 
 function Shell({ me, slug, page, rest: restOfPath, onSignOut }) {
