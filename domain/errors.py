@@ -110,6 +110,12 @@ class QuotaExceededError(DomainError):
         self.extra = {"limit": limit, "used": used, "resets_at": resets_at}
 
 
+class NotReadyError(DomainError):
+    """What the answer needs is not read yet (a read model behind its log): retry shortly."""
+
+    code = "not_ready"
+
+
 class AlertNotFoundError(NotFoundError):
     code = "alert_not_found"
 

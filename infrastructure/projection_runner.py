@@ -74,6 +74,17 @@ class ProjectionRunner:
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
+    def reaches_head(self, timeout: float) -> bool:
+        """Whether the read model reads its log up to the head it has now within `timeout`
+        seconds (woken meanwhile, in case it runs in this process)."""
+        head, deadline = self.head(), time.monotonic() + timeout
+        while self.store.position() < head:
+            if time.monotonic() >= deadline:
+                return False
+            self.wake()
+            time.sleep(0.02)
+        return True
+
     def status(self) -> Status:
         return Status(self.name, self.store.position(), self.head(), self.store.failure())
 

@@ -20,6 +20,7 @@ from contextlib import nullcontext
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
+from uuid import UUID
 
 import psycopg
 from psycopg import sql
@@ -42,6 +43,7 @@ from application.visitors import Visitors
 from application.webhook_bodies import PageSubscribers
 from application.webhooks import DeliveryPolicy, WebhookDeliveries
 from application.workspaces import WorkspacesApplication
+from domain.errors import NotReadyError
 from infrastructure.alert_queries import SqlAlertActivity, SqlAlertQueries
 from infrastructure.analytics_rollup import RollupAnalyticsQueries
 from infrastructure.api_key_queries import SqlApiKeyQueries
@@ -210,7 +212,17 @@ def build(settings: Settings, clock: Clock) -> Beacon:
     analytics = RollupAnalyticsQueries(databases["Telemetry"])
     alert_queries = SqlAlertQueries(databases["Alerts"])
     alerts.rule_limit = settings.alert_rules_max_per_workspace
-    alerts.listed_rule_ids = lambda workspace_id: alert_queries.rule_ids(str(workspace_id))
+    alerts_read_model = next(r for r in runners if r.name == AlertsProjection.name)
+
+    def listed_rule_ids(workspace_id: UUID) -> list[str]:
+        """The rules of a workspace whose rules predate books (the earlier release's): listed
+        only once the read model has read the whole Alerts log, so the book's count is exact."""
+        if not alerts_read_model.reaches_head(settings.read_wait_seconds):
+            raise NotReadyError("this project's alert rules are still being counted (Beacon's "
+                                "read models are behind); retry in a few seconds")
+        return alert_queries.rule_ids(str(workspace_id))
+
+    alerts.listed_rule_ids = listed_rule_ids
     alert_evaluation = evaluation(alerts, alert_queries, analytics, databases, runners,
                                   telemetry, monitoring, clock, monitor_links.under_maintenance,
                                   settings.alert_settle_seconds)
@@ -232,7 +244,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         webhooks=webhooks, exports=exports, export_files=export_files,
         export_ttl=timedelta(hours=settings.export_ttl_hours), alert_evaluation=alert_evaluation,
         alert_webhooks=alert_webhooks,
-        alert_outbox=next(r for r in runners if r.name == AlertsProjection.name),
+        alert_outbox=alerts_read_model,
         evaluation_queued=QueuedRun(f"evaluate_alerts:{settings.namespace}",
                                     settings.redis_url),
         deletions=deletions, visitors=visitors,

@@ -80,7 +80,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "conflict"), (410, "gone"), (412, "stale If-Match version"),
         (413, "body too large"), (415, "body is not JSON"), (422, "invalid request"),
         (428, "precondition required"), (429, "rate limited"),
-        (503, "database unavailable; nothing was written"))}
+        (503, "database unavailable, or a read model it needs behind; nothing was written"))}
 
 
 class FlatError(BaseModel):
@@ -99,6 +99,7 @@ STATUS_OF_DOMAIN_ERROR: dict[type[domain.DomainError], int] = {
     domain.GoneError: 410,
     domain.VersionMismatchError: 412,
     domain.QuotaExceededError: 402,
+    domain.NotReadyError: 503,
 }
 
 
@@ -133,8 +134,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(domain.DomainError)
     async def domain_error(_: Request, error: domain.DomainError) -> JSONResponse:
-        return error_response(status_of(error), error.code, error.message, error.details,
-                              None, **error.extra)
+        status = status_of(error)
+        return error_response(status, error.code, error.message, error.details,
+                              {"Retry-After": "5"} if status == 503 else None, **error.extra)
 
     @app.exception_handler(PersistenceError)
     async def database_unavailable(_: Request, error: PersistenceError) -> JSONResponse:

@@ -112,6 +112,34 @@ def test_rules_made_before_the_cap_was_counted_count_towards_it(
     assert listed(client, tenant, beacon) == ["new", "old 0", "old 1"]
 
 
+def test_rules_made_before_books_are_counted_only_once_the_read_model_has_read_them(
+        client: TestClient, tenant: Tenant, beacon: Beacon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the alerts read model is behind the log (a projector down or late), the first
+    creation is refused with 503 and Retry-After rather than let past the cap on a short count."""
+    runner = beacon.runner("alerts")
+    reads = runner.catch_up
+    monkeypatch.setattr(runner, "catch_up", lambda *args, **kwargs: 0)  # the read model stays behind
+    monkeypatch.setattr(beacon.settings, "read_wait_seconds", 0.3)
+    for n in range(MOST - 1):
+        beacon.alerts.save(Alert.create(
+            alert_id=uuid.uuid4(), workspace_id=uuid.UUID(tenant.id), name=f"old {n}",
+            condition={"type": "threshold", "event": "x", "metric": "count",
+                       "window_seconds": 60, "op": ">", "value": 1},
+            channels=[{"id": str(uuid.uuid4()), "type": "webhook", "url": URL,
+                       "secret": "s" * 20}],
+            cooldown_seconds=0, actor={"key_id": None, "name": "before books"},
+            at=beacon.alerts.clock()))
+    refused = create(client, tenant, "new")
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"]["code"] == "not_ready" and refused.headers["Retry-After"]
+
+    monkeypatch.setattr(runner, "catch_up", reads)  # the projector catches up
+    runner.wake()
+    assert create(client, tenant, "new").status_code == 201
+    assert create(client, tenant, "one too many").status_code == 409
+    assert listed(client, tenant, beacon) == ["new", "old 0", "old 1"]
+
+
 def test_the_count_holds_over_many_rules_made_and_deleted(
         client: TestClient, tenant: Tenant, beacon: Beacon) -> None:
     """Each creation and deletion is an event of the workspace's book, loaded from a snapshot
