@@ -93,11 +93,9 @@ def test_beacon_yml_rules_count_with_the_apis_and_a_deploy_past_the_most_writes_
     assert listed(client, tenant, beacon) == ["made through the API", "one", "room again"]
 
 
-def test_rules_made_before_the_cap_was_counted_count_towards_it(
-        client: TestClient, tenant: Tenant, beacon: Beacon) -> None:
-    """An installation upgraded with rules already made has no book for them: the first
-    creation opens one with the rules the read model lists."""
-    for n in range(MOST - 1):
+def made_before_books(beacon: Beacon, tenant: Tenant, rules: int) -> None:
+    """Rules saved as the release before books saved them: with no book entry."""
+    for n in range(rules):
         beacon.alerts.save(Alert.create(
             alert_id=uuid.uuid4(), workspace_id=uuid.UUID(tenant.id), name=f"old {n}",
             condition={"type": "threshold", "event": "x", "metric": "count",
@@ -106,6 +104,13 @@ def test_rules_made_before_the_cap_was_counted_count_towards_it(
                        "secret": "s" * 20}],
             cooldown_seconds=0, actor={"key_id": None, "name": "before books"},
             at=beacon.alerts.clock()))
+
+
+def test_rules_made_before_the_cap_was_counted_count_towards_it(
+        client: TestClient, tenant: Tenant, beacon: Beacon) -> None:
+    """An installation upgraded with rules already made has no book for them: the first
+    creation opens one with the rules the read model lists."""
+    made_before_books(beacon, tenant, MOST - 1)
     settle(beacon)
     assert create(client, tenant, "new").status_code == 201
     assert create(client, tenant, "one too many").status_code == 409
@@ -120,15 +125,7 @@ def test_rules_made_before_books_are_counted_only_once_the_read_model_has_read_t
     reads = runner.catch_up
     monkeypatch.setattr(runner, "catch_up", lambda *args, **kwargs: 0)  # the read model stays behind
     monkeypatch.setattr(beacon.settings, "read_wait_seconds", 0.3)
-    for n in range(MOST - 1):
-        beacon.alerts.save(Alert.create(
-            alert_id=uuid.uuid4(), workspace_id=uuid.UUID(tenant.id), name=f"old {n}",
-            condition={"type": "threshold", "event": "x", "metric": "count",
-                       "window_seconds": 60, "op": ">", "value": 1},
-            channels=[{"id": str(uuid.uuid4()), "type": "webhook", "url": URL,
-                       "secret": "s" * 20}],
-            cooldown_seconds=0, actor={"key_id": None, "name": "before books"},
-            at=beacon.alerts.clock()))
+    made_before_books(beacon, tenant, MOST - 1)
     refused = create(client, tenant, "new")
     assert refused.status_code == 503, refused.text
     assert refused.json()["error"]["code"] == "not_ready" and refused.headers["Retry-After"]
