@@ -8,16 +8,14 @@ from typing import Annotated
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
 from domain.time import from_micros
-from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.context import Ctx
 from interfaces.graphql.pagination import PageInfo, page_size
 from interfaces.rest.alerts import activity_cursor, activity_window
 from interfaces.rest.representations import encode_cursor
 from projections.alert_activity import activity_key
 
-Ctx = Info[GraphQLContext, None]
 From = Annotated[datetime | None, strawberry.argument(
     name="from", description="Inclusive; a day before `to` when not given.")]
 To = Annotated[datetime | None, strawberry.argument(

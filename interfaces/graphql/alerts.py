@@ -10,7 +10,6 @@ from uuid import UUID
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
 from application.webhooks import delivery_status
 from domain.alert import Alert as AlertAggregate
@@ -18,11 +17,9 @@ from domain.errors import AlertNotFoundError
 from domain.ids import delivery_id
 from domain.time import from_micros, micros
 from interfaces.graphql.configuration import ManagedBy, managed_by
-from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.context import Ctx
 from interfaces.graphql.pagination import DEFAULT_PAGE_SIZE, PageInfo, page_size, position_after
 from interfaces.rest.representations import encode_cursor
-
-Ctx = Info[GraphQLContext, None]
 
 
 @strawberry.type(description="One state change of an alert rule and the value that caused it.")

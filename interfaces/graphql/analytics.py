@@ -7,14 +7,12 @@ from typing import Annotated
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
-from strawberry.types import Info
 
-from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.context import Ctx
 from projections import analytics_questions as questions
 from projections.analytics_questions import check_limit, event_query, funnel_query
 from projections.model import from_micros
 
-Ctx = Info[GraphQLContext, None]
 From = Annotated[datetime, strawberry.argument(name="from", description="Inclusive, the events' own time.")]
 To = Annotated[datetime, strawberry.argument(name="to", description="Exclusive.")]
 DEFAULT_WINDOW = 14 * 86_400

@@ -10,13 +10,10 @@ from uuid import UUID
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
 from domain.configuration import ProjectConfiguration
-from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.context import Ctx
 from projections.model import micros
-
-Ctx = Info[GraphQLContext, None]
 
 
 @strawberry.type(description="The beacon.yml version that owns an object: change it there (the "

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
+from strawberry.types import Info
 
 from application.workspaces import Principal
 from domain.errors import IncidentNotFoundError
@@ -86,6 +87,10 @@ class GraphQLContext(BaseContext):
             return self.beacon.statuspages.incident_history(self.workspace_id, incident_id)
         except IncidentNotFoundError:
             return []
+
+
+# What every resolver is given: the request's context (no root value).
+Ctx = Info[GraphQLContext, None]
 
 
 def asks_for_graphiql(request: Request) -> bool:

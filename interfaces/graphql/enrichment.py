@@ -8,12 +8,9 @@ from typing import Any
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.context import Ctx
 from projections.model import from_micros
-
-Ctx = Info[GraphQLContext, None]
 
 
 @strawberry.type(description="What Beacon derived from a stored event, and with what.")

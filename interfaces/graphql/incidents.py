@@ -9,11 +9,10 @@ from uuid import UUID
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
-from strawberry.types import Info
 
 from domain.errors import IncidentNotFoundError
 from domain.incident import Incident as IncidentAggregate
-from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.context import Ctx
 from interfaces.graphql.history import HistoryEntry
 from interfaces.graphql.lookup import found_or_none
 from interfaces.graphql.pagination import (
@@ -25,8 +24,6 @@ from interfaces.graphql.pagination import (
 )
 from projections.incidents import IncidentSummary
 from projections.model import from_micros
-
-Ctx = Info[GraphQLContext, None]
 
 
 @strawberry.enum

@@ -12,11 +12,10 @@ from uuid import UUID
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
-from strawberry.types import Info
 
 from domain.errors import MonitorNotFoundError
 from interfaces.graphql.configuration import ManagedBy, managed_by
-from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.context import Ctx, GraphQLContext
 from interfaces.graphql.history import HistoryEntry
 from interfaces.graphql.lookup import found_or_none
 from interfaces.graphql.pagination import (
@@ -29,7 +28,6 @@ from interfaces.graphql.pagination import (
 from interfaces.rest.uptime import uptime_of_monitor
 from projections.monitors import MonitorRow
 
-Ctx = Info[GraphQLContext, None]
 Rows = list[dict[str, Any]]
 MAX_NESTED = 100
 

@@ -7,12 +7,9 @@ from datetime import datetime
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
-from strawberry.types import Info
 
-from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.context import Ctx
 from projections.model import from_micros
-
-Ctx = Info[GraphQLContext, None]
 
 
 @strawberry.type(description="One read model (a projection of the log): events behind the head "

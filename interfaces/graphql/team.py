@@ -7,14 +7,11 @@ from datetime import datetime
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
 from domain.time import from_micros
-from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.context import Ctx
 from interfaces.graphql.history import Actor
 from interfaces.rest.errors import Forbidden
-
-Ctx = Info[GraphQLContext, None]
 
 
 @strawberry.type(description="A person in this project, with their role.")

@@ -8,16 +8,13 @@ from typing import Annotated, Any
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from interfaces.graphql.context import GraphQLContext
+from interfaces.graphql.context import Ctx
 from interfaces.graphql.enrichment import Enrichment
 from interfaces.graphql.pagination import PageInfo, key_after, key_cursor, page_size, position_after
 from interfaces.rest.errors import BadRequest
 from interfaces.rest.representations import encode_cursor
 from projections.model import from_micros, micros
-
-Ctx = Info[GraphQLContext, None]
 
 
 @strawberry.type(description="One tracked event in a session's timeline.")
