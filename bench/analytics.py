@@ -35,7 +35,7 @@ from psycopg import sql
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.analytics_data import DAYS, JOURNEY, START, batches  # noqa: E402
-from infrastructure.projection_runner import Rebuilder  # noqa: E402
+from infrastructure.rebuilder import Rebuilder  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 from interfaces.bootstrap import Beacon, bootstrap  # noqa: E402
 from interfaces.rest.app import tune_garbage_collection  # noqa: E402

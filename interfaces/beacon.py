@@ -35,8 +35,9 @@ from infrastructure.enrichment_queries import SqlEnrichedQueries
 from infrastructure.enrichment_runner import EnrichmentRunner
 from infrastructure.export_files import ExportFiles
 from infrastructure.live_stream import LiveStream
-from infrastructure.projection_runner import LogListener, ProjectionRunner, Rebuilder
+from infrastructure.projection_runner import LogListener, ProjectionRunner
 from infrastructure.rate_limits import RateLimiter
+from infrastructure.rebuilder import Rebuilder
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings
 from infrastructure.stream_relay import StreamPublisher
@@ -174,14 +175,9 @@ class Beacon:
     def wait_for(self, source: str, position: int, timeout: float) -> bool:
         """Read-your-writes: wait until every projection of `source` has reached `position`."""
         deadline = time.monotonic() + timeout
-        runners = [r for r in self.runners if r.projection.source == source]
-        while True:
-            if all(r.store.position() >= position for r in runners):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            self.wake_projections(source)
-            time.sleep(0.02)
+        self.wake_projections(source)  # all of them at once; each is woken again while awaited
+        return all(runner.reaches(position, deadline - time.monotonic())
+                   for runner in self.runners if runner.projection.source == source)
 
     def telemetry_written(self) -> None:
         """This process wrote to the Telemetry log: wake what brings it to the live streams.

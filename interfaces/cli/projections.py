@@ -18,7 +18,8 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from domain.time import iso_of_micros
-from infrastructure.projection_runner import ProjectionRunner, Rebuilder
+from infrastructure.projection_runner import ProjectionRunner
+from infrastructure.rebuilder import Rebuilder
 from interfaces.cli.console import console, fail
 from interfaces.cli.lifecycle import load_settings, running
 

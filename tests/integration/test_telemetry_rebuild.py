@@ -12,8 +12,9 @@ import orjson
 import pytest
 
 from domain.tracked_event import check_event
-from infrastructure.projection_runner import ProjectionRunner, Rebuilder
+from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.read_models import ReadModelStore
+from infrastructure.rebuilder import Rebuilder
 from interfaces.bootstrap import Beacon
 from projections.hourly_rollups import ROLLUPS
 from projections.model import InsertRecords, Op
