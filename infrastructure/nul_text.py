@@ -1,8 +1,9 @@
 """NUL characters, which PostgreSQL's text and jsonb cannot hold.
 
-The API refuses a NUL at the door (`has_nul`, interfaces/rest/middleware.py). An installation that
-ran an earlier release may still hold events with one in its log, and a read model that copies
-one on PostgreSQL failed on that page every time, so its projection stopped for good. The read
+The API refuses a NUL at the door (`has_nul` below, which interfaces/rest/middleware.py asks of
+every JSON body). An installation that ran an earlier release may still hold events with one in
+its log, and a read model that copies one on PostgreSQL failed on that page every time, so its
+projection stopped for good. The read
 models' connections therefore write text with each NUL replaced by U+FFFD, the character Unicode
 keeps for what cannot be shown (`tolerate_nul`), and JSON text with its NUL escapes replaced by
 U+FFFD's (`json_without_nul`). The log itself keeps what was received.

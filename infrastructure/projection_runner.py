@@ -41,6 +41,16 @@ class Status:
     def lag(self) -> int:
         return max(self.head - self.position, 0)
 
+    @property
+    def failures(self) -> int:
+        """Tries in a row its next page failed (0 while it works)."""
+        return self.failure.failures if self.failure else 0
+
+    @property
+    def failing_since(self) -> int | None:
+        """When its pages began to fail (µs since the epoch), None while it works."""
+        return self.failure.since if self.failure else None
+
 
 class ProjectionRunner:
     """Keeps one projection's read model up to date with its source application's log."""

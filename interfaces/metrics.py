@@ -1,6 +1,6 @@
 """Prometheus metrics: requests by route and status, events accepted and refused, projection lag
-and failures,
-and the asynchronous pipeline's health: open streams, webhooks waiting, alert evaluation's delay."""
+and failures, and the asynchronous pipeline's health: open streams, webhooks waiting, alert
+evaluation's delay."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class ProjectionCollector(Collector):
         for status in statuses:
             position.add_metric([status.name], status.position)
             lag.add_metric([status.name], status.lag)
-            failures.add_metric([status.name], status.failure.failures if status.failure else 0)
+            failures.add_metric([status.name], status.failures)
         yield position
         yield lag
         yield failures

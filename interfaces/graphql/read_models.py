@@ -26,6 +26,6 @@ async def read_models(info: Ctx) -> list[ReadModel]:
     (`GET /admin/v1/projections`, `beacon projections status`)."""
     runners = info.context.beacon.runners
     statuses = await run_in_threadpool(lambda: [runner.status() for runner in runners])
-    return [ReadModel(name=s.name, lag=s.lag, failures=s.failure.failures if s.failure else 0,
-                      failing_since=from_micros(s.failure.since) if s.failure else None)
+    return [ReadModel(name=s.name, lag=s.lag, failures=s.failures,
+                      failing_since=from_micros(s.failing_since))
             for s in statuses]

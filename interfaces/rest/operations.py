@@ -88,7 +88,7 @@ def projections_for_operators(beacon: BeaconDep) -> dict:
 
 
 def projection_json(status: Status) -> dict[str, Any]:
-    failure = status.failure
+    since = status.failing_since
     return {"name": status.name, "position": status.position, "head": status.head,
-            "lag": status.lag, "failing_since": iso_of_micros(failure.since) if failure else None,
-            "failures": failure.failures if failure else 0}
+            "lag": status.lag, "failing_since": None if since is None else iso_of_micros(since),
+            "failures": status.failures}
