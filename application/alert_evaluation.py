@@ -30,7 +30,7 @@ from application.alerts import AlertsApplication
 from application.base import Clock
 from domain.alert import Alert
 from domain.alert_conditions import check_condition, invalid
-from domain.time import from_micros, micros
+from domain.time import from_micros, iso, micros
 
 TICK = timedelta(seconds=10)
 MAX_CATCH_UP_TICKS = 8640  # a day of grid instants after a long stop
@@ -230,8 +230,11 @@ class AlertEvaluation:
         while at <= end and len(instants) <= MAX_PREVIEW_INSTANTS:
             instants.add(at)
             at += TICK
-        if len(instants) > MAX_PREVIEW_INSTANTS:
-            raise invalid("to", f"a range of at most {MAX_PREVIEW_INSTANTS} evaluations")
+        if len(instants) > MAX_PREVIEW_INSTANTS:  # the event's batches arrive more often than the grid
+            last = sorted(instants)[MAX_PREVIEW_INSTANTS - 1]
+            raise invalid("to", f"a range of at most {MAX_PREVIEW_INSTANTS} evaluations (the grid's "
+                                f"instants and the event's arrivals): up to {iso(last)} from this "
+                                "`from`")
         alert = Alert.preview(workspace_id=workspace_id, condition=rule, at=start)
         changes = []
         moments = sorted(instants)

@@ -109,6 +109,9 @@ class AlertsApplication(BeaconApplication):
     # whose rules predate books (the composition root sets both).
     rule_limit = 500
     listed_rule_ids: Callable[[UUID], list[str]] | None = None
+    # Whether a workspace has a (live) monitor by this id: a rule may watch only its own
+    # workspace's monitors (the composition root sets it).
+    has_monitor: Callable[[UUID, UUID], bool] | None = None
 
     def book(self, workspace_id: UUID) -> AlertBook:
         """The workspace's book of live rules, opened (unsaved) if it has none yet."""
@@ -124,6 +127,13 @@ class AlertsApplication(BeaconApplication):
             for channel in alert.channels:
                 self.check_channel_url(channel["url"])
 
+    def check_watched(self, workspace_id: UUID, condition: dict[str, Any]) -> None:
+        """A monitor condition names a monitor of this workspace, or the rule is refused (it
+        would never fire: evaluation reads only the workspace's own monitors)."""
+        if condition.get("type") == "monitor" and self.has_monitor is not None \
+                and not self.has_monitor(workspace_id, UUID(condition["monitor_id"])):
+            raise invalid("condition.monitor_id", "not a monitor of this workspace")
+
     @retry_on_conflict
     def create_alert(self, workspace_id: UUID, *, name: str, condition: object,
                      channels: object, cooldown_seconds: object, actor: Actor,
@@ -134,6 +144,7 @@ class AlertsApplication(BeaconApplication):
                              cooldown_seconds=cooldown_seconds, actor=actor, at=self.clock(),
                              description=description)
         self.check_channels(alert)
+        self.check_watched(workspace_id, alert.condition)
         book = self.book(workspace_id)
         book.enter(alert.id, limit=self.rule_limit)
         self.save(alert, book)
@@ -172,6 +183,8 @@ class AlertsApplication(BeaconApplication):
         alert.change(actor=actor, at=self.clock(), **given)
         if "channels" in given:
             self.check_channels(alert)
+        if "condition" in given:
+            self.check_watched(workspace_id, alert.condition)
         self.save(alert)
         return alert
 

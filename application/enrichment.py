@@ -185,11 +185,13 @@ class Enricher:
                 continue
         return EnrichedPage(sources, None, saved)  # some are another's: their records unknown here
 
-    def rederive(self, since: datetime, progress: Any = None) -> int:
+    def rederive(self, since: datetime, progress: Any = None, until: int | None = None) -> int:
         """Derive every batch and report received since `since` again with the databases of now,
-        recorded as new events; returns how many were derived again."""
+        recorded as new events; returns how many were derived again. `until`: the last log
+        position to re-derive, where the pipeline has come to when it runs (those after it are
+        its to derive, in log order, as alert evaluation counts on: interfaces/alerting.py)."""
         count = 0
-        for notification, source in self._sources_since(since):
+        for notification, source in self._sources_since(since, until):
             try:
                 enrichment: EventEnrichment = self.telemetry.repository.get(
                     enrichment_id(source.originator_id))
@@ -205,12 +207,14 @@ class Enricher:
                 progress(count)
         return count
 
-    def _sources_since(self, since: datetime) -> Iterator[tuple[Notification, Any]]:
+    def _sources_since(self, since: datetime, until: int | None
+                       ) -> Iterator[tuple[Notification, Any]]:
         recorder = cast(Any, self.telemetry.recorder)
         to_event = self.telemetry.mapper.to_domain_event
         position = 0
-        while True:
-            page = recorder.select_notifications(start=position + 1, limit=PAGE, topics=SOURCES)
+        while until is None or position < until:
+            page = recorder.select_notifications(start=position + 1, limit=PAGE, topics=SOURCES,
+                                                 stop=until)
             for notification in page:
                 source: Any = to_event(notification)
                 received = getattr(source, "received_at", None) or source.timestamp

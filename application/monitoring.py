@@ -91,6 +91,14 @@ class MonitoringApplication(BeaconApplication):
         monitor.check_not_deleted()
         return monitor
 
+    def has_monitor(self, workspace_id: UUID, monitor_id: UUID) -> bool:
+        """Whether the workspace has a live monitor by this id."""
+        try:
+            self.get_monitor(workspace_id, monitor_id)
+        except MonitorNotFoundError:
+            return False
+        return True
+
     def record_beat(self, token: str, value: float | None = None) -> Monitor | None:
         """Record a beat for the monitor whose current token this is; None for any other token."""
         return self.record_signal(token, "success", value=value)

@@ -53,20 +53,33 @@ def context_client(raw: object) -> Client | None:
     if not isinstance(context, dict):
         return None
     ip, agent = context.get("ip"), context.get("user_agent")
-    address = ip if isinstance(ip, str) and anonymised(ip) is not None else None
+    address = canonical_address(ip) if isinstance(ip, str) and len(ip) <= MAX_CONTEXT else None
     user_agent = agent if isinstance(agent, str) and 0 < len(agent) <= MAX_CONTEXT else None
     return Client(address, user_agent) if address or user_agent else None
 
 
-def anonymised(address: str | None) -> str | None:
-    """The address with its host part zeroed: IPv4 to its /24, IPv6 to its /48 (None if it is
-    not an address)."""
+def canonical_address(address: str | None) -> str | None:
+    """An address as one client always gets it (None if it is not an address): an IPv4 address
+    a dual-stack listener or proxy shows mapped into IPv6 (`::ffff:81.2.69.160`) as plain IPv4,
+    IPv6 in its compressed lower-case form."""
     if not address:
         return None
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
         return None
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(parsed)
+
+
+def anonymised(address: str | None) -> str | None:
+    """The address with its host part zeroed: IPv4 to its /24, IPv6 to its /48 (None if it is
+    not an address; an IPv4 address mapped into IPv6 counts as IPv4)."""
+    canonical = canonical_address(address)
+    if canonical is None:
+        return None
+    parsed = ipaddress.ip_address(canonical)
     prefix = 24 if parsed.version == 4 else 48
     return str(ipaddress.ip_network(f"{parsed}/{prefix}", strict=False).network_address)
 

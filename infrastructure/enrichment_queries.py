@@ -8,7 +8,7 @@ from uuid import UUID
 import orjson
 
 from infrastructure.database import Database, Row
-from projections.enrichment import DIMENSIONS, ENRICHED
+from projections.enrichment import DIMENSIONS, ENRICHED, REACH
 from projections.telemetry import EVENTS, EXCEPTIONS
 
 ENRICHED_COLUMNS = ("content_hash", *DIMENSIONS.values(), "derived_with", "position")
@@ -36,6 +36,12 @@ def enriched_columns(alias: str, prefix: str = "en_") -> str:
 class SqlEnrichedQueries:
     def __init__(self, db: Database):
         self.db = db
+
+    def reach(self) -> int:
+        """The Telemetry log's last source whose enrichment the read models hold, with every
+        source before it (0: none yet)."""
+        rows = self.db.query(f"SELECT source_position FROM {REACH.name} WHERE log = 'Telemetry'")
+        return int(rows[0]["source_position"]) if rows else 0
 
     def event(self, workspace_id: UUID, event_id: str) -> Row | None:
         """One stored event with its enrichment, or None if this workspace has none by that id."""

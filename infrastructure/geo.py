@@ -13,6 +13,7 @@ import maxminddb
 from geoip2fast import GeoIP2Fast
 
 from application.enrichment import Place
+from domain.enrichment import canonical_address
 
 COUNTRY_DATA = "geoip2fast-ipv6.dat.gz"  # shipped in the package: IPv4 and IPv6 countries
 UNKNOWN = "--"  # geoip2fast's answer for private, reserved and unlisted addresses
@@ -51,6 +52,7 @@ class GeoDatabase:
         return self._versions
 
     def locate(self, address: str | None) -> Place:
+        address = canonical_address(address)  # an IPv4 address mapped into IPv6 is located too
         if not address:
             return Place()
         self._open()

@@ -1,4 +1,5 @@
-"""Filling the rollups of an installation made before they existed, once each, at start-up.
+"""Filling the rollups (and the enrichment's reach) of an installation made before they existed,
+once each, at start-up.
 
 The events projection keeps `rm_event_hours`, `rm_actor_hours` and `rm_session_hours` from the
 moment their tables exist; the events that `rm_events` already held then are counted into them
@@ -19,6 +20,7 @@ from typing import Any
 from infrastructure.database import Database
 from infrastructure.read_model_dialects import dialect_of
 from infrastructure.read_models import TRACKING
+from projections.enrichment import ENRICHED, REACH, EnrichedEventsProjection
 from projections.event_seconds import EVENT_MINUTES, EVENT_SECONDS, MINUTE, EventSecondsProjection
 from projections.hourly_rollups import ACTOR_HOURS, EVENT_HOURS, HOUR, SESSION_HOURS
 from projections.telemetry import EVENTS, EventsProjection
@@ -27,6 +29,7 @@ log = logging.getLogger("beacon.projections")
 UPGRADES = "rm_upgrades"  # one-time upgrades of the read models done on this database
 FILLED = "hourly rollups filled from rm_events"
 MINUTES_FILLED = "minute counts filled from rm_event_seconds"
+REACH_FILLED = "enrichment reach filled from rm_enrichment"
 # Each rollup's table, and the columns of rm_events it counts by besides the workspace and hour.
 COUNTED_BY = ((EVENT_HOURS, "name"), (ACTOR_HOURS, "actor_id"), (SESSION_HOURS, "session_id"))
 
@@ -65,6 +68,20 @@ def fill_event_minutes(db: Database) -> bool:
                     f"GROUP BY workspace_id, name, {minute}")
 
     return _once(db, MINUTES_FILLED, EventSecondsProjection.name, fill)
+
+
+def fill_enrichment_reach(db: Database) -> bool:
+    """Set how far the sources are enriched (`rm_enrichment_reach`) from the rows `rm_enrichment`
+    holds, unless done before; whether it was done now. The enriched_events projection's tables
+    must exist."""
+
+    def fill(cur: Any) -> None:
+        cur.execute(f"DELETE FROM {REACH.name}")
+        cur.execute(f"INSERT INTO {REACH.name} (log, source_position) SELECT 'Telemetry', reach "
+                    f"FROM (SELECT MAX(position) AS reach FROM {ENRICHED.name}) r "
+                    "WHERE reach IS NOT NULL")
+
+    return _once(db, REACH_FILLED, EnrichedEventsProjection.name, fill)
 
 
 def _once(db: Database, upgrade: str, projection: str, fill: Callable[[Any], None]) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from infrastructure.database import Database
 
@@ -18,6 +18,7 @@ SALTS = "visitor_salts"
 class SqlVisitorSalts:
     def __init__(self, db: Database):
         self.db = db
+        self._finished: date | None = None  # the day of the last sweep that made deletions final
 
     def create_tables(self) -> None:
         with self.db.transaction() as cur:
@@ -35,19 +36,35 @@ class SqlVisitorSalts:
         return bytes.fromhex(row["salt"])
 
     def destroy_before(self, day: date) -> int:
-        """Destroy every salt older than `day`; returns how many there were. On SQLite the
-        write-ahead log, which still holds the pages as they were, is then checkpointed and
-        truncated, so that the old salts are in neither file."""
+        """Destroy every salt older than `day`; returns how many there were. A deleted row's
+        bytes outlive the DELETE, whoever ran it (`salt_for` does at the day's first request):
+        in SQLite's write-ahead log, which still holds the page as it was, and on PostgreSQL in
+        the table's page until it is reused. So after deleting, and at the first sweep of each
+        day in any case, the deletion is made final: SQLite's log is checkpointed and truncated
+        (with `secure_delete` the file's page holds zeros there), PostgreSQL's table rewritten
+        into a new file (`VACUUM FULL`: a moment's lock on one row) and the old file removed."""
         with self.db.transaction() as cur:
             destroyed = self._destroy(cur, day)
-        if destroyed and self.db.dialect == "sqlite":
-            self.db.query("PRAGMA wal_checkpoint(TRUNCATE)")
+        if destroyed or self._finished != day:
+            self._finish()
+            self._finished = day
         return destroyed
+
+    def _finish(self) -> None:
+        if self.db.dialect == "sqlite":
+            self.db.query("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        with cast(Any, self.db).connection() as conn:
+            conn.autocommit = True  # VACUUM runs outside a transaction
+            try:
+                conn.execute(f"VACUUM FULL {SALTS}")
+            finally:
+                conn.autocommit = False
 
     def _destroy(self, cur: Any, day: date) -> int:
         """Delete the older salts. On SQLite, with `secure_delete`, their bytes are overwritten
         with zeros in the file rather than left in a free page; PostgreSQL has no such setting
-        (a deleted row's bytes stay in the table's page until it is reused or vacuumed)."""
+        (see `destroy_before`)."""
         if self.db.dialect == "sqlite":
             cur.execute("PRAGMA secure_delete = ON")
         deleted = cur.execute(f"DELETE FROM {SALTS} WHERE day < %s", [day.isoformat()])

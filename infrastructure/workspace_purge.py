@@ -56,13 +56,13 @@ def depth(table: Table, by_name: dict[str, Table]) -> int:
 
 def purge_plan(databases: dict[str, Database], projections: Iterable[Projection],
                extra: Iterable[tuple[str, Table]] = ()) -> list[PurgedTables]:
-    """Group the projections' tables (and `extra` tables, by the source whose database holds
-    them) by database."""
+    """Group the projections' tables that hold a workspace's rows (and `extra` tables, by the
+    source whose database holds them) by database."""
     grouped: dict[int, tuple[Database, list[Table], list[str]]] = {}
     for projection in projections:
         db = databases[projection.source]
         entry = grouped.setdefault(id(db), (db, [], []))
-        entry[1].extend(projection.tables)
+        entry[1].extend(t for t in projection.tables if not t.shared)
         entry[2].append(projection.name)
     for source, table in extra:
         db = databases[source]

@@ -44,18 +44,23 @@ def filters_enriched(rule: dict[str, Any]) -> bool:
 
 
 def alert_sources(runners: list[ProjectionRunner], telemetry: TelemetryApplication,
-                  monitoring: MonitoringApplication, alerts: AlertsApplication) -> list[LogSource]:
+                  monitoring: MonitoringApplication, alerts: AlertsApplication,
+                  enriched_reach: Callable[[], int] | None = None) -> list[LogSource]:
     """The logs alert evaluation follows, each as far as the read models it measures have come:
     while a rule filters on an enriched field, as far as the enrichment has come too (an event
-    is in that rule's count only once its country, browser, … are known). The rules' own log
-    moves the horizon only: a batch that arrives after a rule was written waits until the rules'
-    list has it, instead of being read while the list does not."""
+    is in that rule's count only once its country, browser, … are known): `enriched_reach`, the
+    last source whose enrichment the read models hold, when the pipeline runs (the
+    `enriched_events` read model's own position passes a source the pipeline has not enriched
+    yet; without the pipeline nothing is enriched, and that position is all there is to wait
+    for). The rules' own log moves the horizon only: a batch that arrives after a rule was
+    written waits until the rules' list has it, instead of being read while the list does not."""
     position = {r.name: r.store.position for r in runners if r.name in MEASURED}
+    enriched = enriched_reach or position["enriched_events"]
 
     def telemetry_ready(rules: list[dict[str, Any]]) -> int:
         ready = min(position["events"](), position["event_seconds"](), position["exceptions"]())
         if any(filters_enriched(rule) for rule in rules):
-            ready = min(ready, position["enriched_events"]())
+            ready = min(ready, enriched())
         return ready
 
     def monitoring_ready(rules: list[dict[str, Any]]) -> int:
@@ -83,7 +88,7 @@ def evaluation(alerts: AlertsApplication, rules: SqlAlertQueries, analytics: Sql
                databases: dict[str, Database], runners: list[ProjectionRunner],
                telemetry: TelemetryApplication, monitoring: MonitoringApplication,
                clock: Clock, under_maintenance: Callable[[UUID], bool],
-               settle_seconds: float) -> AlertEvaluation:
+               settle_seconds: float, enriched_reach: Callable[[], int] | None) -> AlertEvaluation:
     """Alert evaluation with one meter per kind of condition, following both logs."""
     positions = SqlEvaluationPositions(databases["Alerts"])
     positions.create_tables()
@@ -92,6 +97,6 @@ def evaluation(alerts: AlertsApplication, rules: SqlAlertQueries, analytics: Sql
         meters={"threshold": SqlThresholdMeter(analytics),
                 "exception_group": SqlExceptionGroupMeter(databases["Telemetry"]),
                 "monitor": SqlMonitorMeter(databases["Monitoring"])},
-        sources=alert_sources(runners, telemetry, monitoring, alerts),
+        sources=alert_sources(runners, telemetry, monitoring, alerts, enriched_reach),
         under_maintenance=under_maintenance,
         settle=timedelta(seconds=settle_seconds))

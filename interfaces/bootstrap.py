@@ -64,7 +64,11 @@ from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.queued_runs import QueuedRun
 from infrastructure.rate_limits import RateLimiter
 from infrastructure.read_models import ReadModelStore
-from infrastructure.rollup_upgrade import fill_event_minutes, fill_hourly_rollups
+from infrastructure.rollup_upgrade import (
+    fill_enrichment_reach,
+    fill_event_minutes,
+    fill_hourly_rollups,
+)
 from infrastructure.settings import PIPELINE_PLACE_POOL_SIZE, Settings, eventsourcing_env
 from infrastructure.status_page_queries import SqlStatusPageQueries
 from infrastructure.stream_relay import StreamPublisher
@@ -200,6 +204,8 @@ def build(settings: Settings, clock: Clock) -> Beacon:
                                         deleted=workspaces.deleted_workspace_ids))
     fill_hourly_rollups(databases["Telemetry"])  # an installation older than the hourly rollups
     fill_event_minutes(databases["Telemetry"])  # or than the minute counts
+    fill_enrichment_reach(databases["Telemetry"])  # or than the enrichment's reach
+    enriched = SqlEnrichedQueries(databases["Telemetry"])
     alert_outbox = alert_deliveries(databases["Alerts"])
     webhooks, alert_webhooks = (WebhookDeliveries(
         store, HttpWebhookSender(allow_private=settings.allow_private_webhooks,
@@ -212,6 +218,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
     analytics = RollupAnalyticsQueries(databases["Telemetry"])
     alert_queries = SqlAlertQueries(databases["Alerts"])
     alerts.rule_limit = settings.alert_rules_max_per_workspace
+    alerts.has_monitor = monitoring.has_monitor
     alerts_read_model = next(r for r in runners if r.name == AlertsProjection.name)
 
     def listed_rule_ids(workspace_id: UUID) -> list[str]:
@@ -225,7 +232,8 @@ def build(settings: Settings, clock: Clock) -> Beacon:
     alerts.listed_rule_ids = listed_rule_ids
     alert_evaluation = evaluation(alerts, alert_queries, analytics, databases, runners,
                                   telemetry, monitoring, clock, monitor_links.under_maintenance,
-                                  settings.alert_settle_seconds)
+                                  settings.alert_settle_seconds,
+                                  enriched.reach if settings.enrichment else None)
     salts = SqlVisitorSalts(databases["Telemetry"])
     salts.create_tables()
     visitors = Visitors(salts, clock)
@@ -272,7 +280,7 @@ def build(settings: Settings, clock: Clock) -> Beacon:
         components=SqlComponentQueries(databases["StatusPages"]), maintenances=maintenances,
         monitor_activity=SqlMonitorActivityQueries(databases["Monitoring"]),
         visitors=visitors, enricher=enricher,
-        enriched=SqlEnrichedQueries(databases["Telemetry"]),
+        enriched=enriched,
         alerts=alerts, alert_queries=alert_queries, alert_evaluation=alert_evaluation,
         alert_activity=SqlAlertActivity(databases["Alerts"]),
         alert_webhooks=alert_webhooks,

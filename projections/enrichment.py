@@ -12,7 +12,7 @@ from eventsourcing.utils import get_topic
 from domain.batch import EventBatch
 from domain.enrichment import DIMENSIONS, EventEnrichment
 from domain.exception_report import ExceptionReport
-from projections.model import BIGINT, TEXT, InsertRecords, Op, Projection, Table
+from projections.model import BIGINT, TEXT, InsertRecords, KeepMax, Op, Projection, Table
 from projections.model import UUID as UUID_COLUMN
 
 ENRICHED = Table(
@@ -27,6 +27,13 @@ ENRICHED = Table(
     # that meets such a key starts over checking keys row by row. Both are rare and still right.
     keys_once=True,
 )
+# How far the sources of the Telemetry log are enriched in these read models: the source position
+# of the last first derivation applied. The pipeline records those in its sources' order, so every
+# source up to it has its row (alert evaluation waits for it: interfaces/alerting.py). Not the
+# projection's own position, which passes a source as soon as it has read the log beyond it,
+# whether or not the pipeline has enriched it yet.
+REACH = Table(name="rm_enrichment_reach", columns={"log": TEXT, "source_position": BIGINT},
+              primary_key=("log",), shared=True)
 # Analytics dimensions ($country, …) → rm_enrichment columns: DIMENSIONS (domain/enrichment.py).
 RECORD_FIELDS = {"event_id": "event_id", "content_hash": "content_hash",
                  **{column: column for column in DIMENSIONS.values()}}
@@ -50,7 +57,7 @@ class EnrichedEventsProjection(Projection):
 
     name = "enriched_events"
     source = "Telemetry"
-    tables = (ENRICHED,)
+    tables = (ENRICHED, REACH)
     topics = (get_topic(EventEnrichment.Derived), get_topic(EventEnrichment.Rederived))
 
     def ops(self, event: Any) -> Iterable[Op]:
@@ -59,3 +66,7 @@ class EnrichedEventsProjection(Projection):
                 "workspace_id": str(event.workspace_id), "kind": event.kind,
                 "derived_with": orjson.dumps(event.derived_with).decode(),
                 "position": event.source_position})
+        if isinstance(event, EventEnrichment.Derived):  # a re-derivation is of an older source
+            yield KeepMax(REACH.name, {"log": "Telemetry",
+                                       "source_position": event.source_position},
+                          "source_position")

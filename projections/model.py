@@ -38,7 +38,9 @@ class Table:
     and build the primary key after (it starts over the careful way if the key turns out not to
     be unique). `retired_indexes`: indexes an earlier release declared, dropped at start-up so
     that writes stop paying for them (an index of anyone else's is left alone). `parents`: how a
-    table without a `workspace_id` column finds its workspace (any of them leads to it)."""
+    table without a `workspace_id` column finds its workspace (any of them leads to it).
+    `shared`: its rows belong to no workspace (what the projection knows of its whole log), so
+    deleting a project leaves them."""
 
     name: str
     columns: dict[str, str]
@@ -48,6 +50,7 @@ class Table:
     keys_once: bool = False
     retired_indexes: tuple[tuple[str, ...], ...] = ()  # earlier releases' indexes: start-up drops them
     parents: tuple[Parent, ...] = ()
+    shared: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import Request
 
-from domain.enrichment import Client, context_client
+from domain.enrichment import Client, canonical_address, context_client
 from domain.tracked_event import TrackedEvent
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -20,16 +20,18 @@ def client_address(peer: str | None, forwarded_for: Sequence[str],
     """The peer, unless it is a trusted proxy: then the nearest X-Forwarded-For hop that is not
     one, walking back from the peer. Hops further left than that were written by the client
     itself (anyone can send the header), so they are never believed; from an untrusted peer
-    the header is ignored altogether."""
-    if not _trusted(peer, trusted):
-        return peer
+    the header is ignored altogether. Addresses in their canonical form (an IPv4 peer of a
+    dual-stack listener, `::ffff:10.0.0.2`, is 10.0.0.2); None if the one found is none."""
+    address = canonical_address(peer)
+    if not _trusted(address, trusted):
+        return address
     hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
-    address = peer
     for hop in reversed(hops):
-        if not _is_address(hop):
+        found = canonical_address(hop)
+        if found is None:
             break  # a garbled chain: nothing to the left of it can be believed either
-        address = hop
-        if not _trusted(hop, trusted):
+        address = found
+        if not _trusted(found, trusted):
             break
     return address
 
@@ -37,9 +39,8 @@ def client_address(peer: str | None, forwarded_for: Sequence[str],
 def request_client(request: Request, trusted_proxies: str) -> Client:
     """The client of a request, given BEACON_TRUSTED_PROXIES."""
     peer = request.client.host if request.client else None
-    address = client_address(peer, request.headers.getlist("x-forwarded-for"),
-                             networks(trusted_proxies))
-    return Client(address if _is_address(address) else None,
+    return Client(client_address(peer, request.headers.getlist("x-forwarded-for"),
+                                 networks(trusted_proxies)),
                   request.headers.get("user-agent") or None)
 
 
@@ -49,25 +50,27 @@ def event_contexts(raws: Sequence[Any], checked: Sequence[Any]) -> dict[str, Cli
             if isinstance(event, TrackedEvent) and (client := context_client(raw)) is not None}
 
 
+MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")  # IPv4 addresses written as IPv6
+
+
 @lru_cache(maxsize=4)
 def networks(trusted_proxies: str) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(entry.strip(), strict=False)
+    """BEACON_TRUSTED_PROXIES' networks, an IPv4 one written mapped into IPv6 as IPv4 (as the
+    addresses it is compared with are)."""
+    return tuple(_canonical_network(ipaddress.ip_network(entry.strip(), strict=False))
                  for entry in trusted_proxies.split(",") if entry.strip())
 
 
-def _is_address(value: str | None) -> bool:
-    try:
-        ipaddress.ip_address(value or "")
-        return True
-    except ValueError:
-        return False
+def _canonical_network(network: Network) -> Network:
+    if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(MAPPED) \
+            and network.network_address.ipv4_mapped is not None:
+        return ipaddress.IPv4Network((network.network_address.ipv4_mapped, network.prefixlen - 96))
+    return network
 
 
 def _trusted(address: str | None, trusted: Sequence[Network]) -> bool:
+    """Whether a canonical address lies in a trusted network."""
     if not trusted or not address:
         return False
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return False
+    parsed = ipaddress.ip_address(address)
     return any(parsed in network for network in trusted)

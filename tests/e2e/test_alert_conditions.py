@@ -141,20 +141,30 @@ def test_a_monitor_going_down_fires_and_coming_back_up_resolves_and_fires_up(
                            (up["id"], "alert.fired")])
 
 
-def test_a_rule_on_another_workspaces_monitor_never_fires(
+def test_a_rule_may_watch_only_a_monitor_of_its_own_workspace(
         clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
-        clock: FakeClock, receiver: Receiver) -> None:
+        receiver: Receiver) -> None:
+    """A rule on a monitor it cannot see would be accepted and never fire: it is refused."""
     monitor = backup_monitor(clocked_client, tenant_on_clock)
     other = make_tenant(clocked_client, name="Other", slug="other-co")
-    theirs = create_rule(clocked_client, other, receiver.url, type="monitor", trigger="down",
-                         monitor_id=monitor["id"])
-    clocked_client.get(f"/api/v1/beet/{monitor['token']}")
-    clock.advance(seconds=91)
-    settle(clocked_beacon)
-    clocked_beacon.jobs.check_monitors()
-    evaluate(clocked_beacon)
-    assert [s for s, _ in states(clocked_client, other, theirs)] == ["ok"]
-    assert receiver.received == []
+    write = other.headers("write")
+    for watched in (monitor["id"], str(uuid.uuid4())):  # another workspace's; no monitor's
+        refused = clocked_client.post("/api/v1/alerts", headers=write, json={
+            "name": "Watch", "condition": {"type": "monitor", "trigger": "down",
+                                           "monitor_id": watched},
+            "channels": [{"type": "webhook", "url": receiver.url, "secret": SECRET}]})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["details"] == [
+            {"field": "condition.monitor_id", "message": "not a monitor of this workspace"}]
+    theirs = backup_monitor(clocked_client, other)
+    rule = create_rule(clocked_client, other, receiver.url, type="monitor", trigger="down",
+                       monitor_id=theirs["id"])
+    changed = clocked_client.patch(f"/api/v1/alerts/{rule['id']}", headers=write, json={
+        "condition": {"type": "monitor", "trigger": "up", "monitor_id": monitor["id"]}})
+    assert changed.status_code == 422, changed.text
+    kept = clocked_client.get(f"/api/v1/alerts/{rule['id']}", headers=other.headers("read"))
+    assert kept.json()["data"]["condition"]["monitor_id"] == theirs["id"]
+    assert kept.json()["data"]["condition"]["trigger"] == "down"
 
 
 def test_a_monitor_under_maintenance_going_down_fires_but_tells_no_one(

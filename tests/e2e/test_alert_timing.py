@@ -142,9 +142,12 @@ def test_preview_equals_live_for_an_sdk_that_sends_its_events_late(
     assert preview(client, tenant, condition, "2026-04-04T12:00:00Z", iso(clock())) == live
 
 
+@pytest.mark.parametrize("lagging", [("enrichment", "enriched_events"), ("enrichment",),
+                                     ("enriched_events",)],
+                         ids=["both", "the pipeline alone", "the read model alone"])
 def test_a_rule_on_an_enriched_field_waits_for_the_enrichment(
         beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
-        receiver: Receiver) -> None:
+        receiver: Receiver, lagging: tuple[str, ...]) -> None:
     in_britain = threshold(filters=[{"key": "$country", "op": "eq", "value": "GB"}])
     alert_id = rule(client, tenant, receiver.url, in_britain)
     clock.advance(seconds=5)
@@ -154,7 +157,9 @@ def test_a_rule_on_an_enriched_field_waits_for_the_enrichment(
         for n in range(3)])
     assert response.status_code == 200, response.text
     clock.advance(seconds=2)
-    catch_up_all_but(beacon, "enrichment", "enriched_events")
+    # The pipeline alone lagging: the read model has read the whole log, batch included, yet
+    # holds no country for it; judging the batch then would count it out for good.
+    catch_up_all_but(beacon, *lagging)
     beacon.jobs.evaluate_alerts()
     assert [e["state"] for e in history(client, tenant, alert_id)] == ["ok"]
 

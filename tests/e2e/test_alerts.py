@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from application import alert_evaluation
 from domain.time import iso
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
@@ -232,6 +233,31 @@ def test_preview_answers_what_live_evaluation_did_on_the_same_history(
     live = history(clocked_client, tenant_on_clock, alert["id"])[1:]
     assert len(live) >= 4 and [change(c) for c in response.json()["data"]["changes"]] == live
     assert len(receiver.received) == sent  # a preview tells no one
+
+
+def test_a_preview_too_long_to_evaluate_says_how_far_it_could_go(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A preview evaluates at the grid's instants and at every arrival of the rule's event, so
+    how long a range fits depends on the event: the refusal names the `to` that would fit."""
+    monkeypatch.setattr(alert_evaluation, "MAX_PREVIEW_INSTANTS", 12)
+    for _ in range(6):  # six arrivals 3 s apart, between the first minute's 10 s grid instants
+        clock.advance(seconds=3)
+        track(clocked_client, tenant_on_clock, clock, 1)
+    settle(clocked_beacon)
+    read = tenant_on_clock.headers("read")
+
+    def preview(to: str) -> Any:
+        return clocked_client.post("/api/v1/alerts/preview", headers=read, json={
+            "condition": threshold(), "from": "2026-04-04T12:00:00Z", "to": to})
+
+    refused = preview("2026-04-04T12:05:00Z")  # 31 grid instants alone
+    assert refused.status_code == 422, refused.text
+    (detail,) = refused.json()["error"]["details"]
+    # 12:00:00, 03, 06, 09, 10 (the grid), 12, 15, 18, 20, 30, 40, 50: the twelfth.
+    assert detail["field"] == "to" and "up to 2026-04-04T12:00:50.000000Z" in detail["message"]
+    assert preview("2026-04-04T12:00:50Z").status_code == 200
+    assert preview("2026-04-04T12:01:00Z").status_code == 422
 
 
 def test_a_restart_neither_fires_twice_nor_misses_a_crossing(

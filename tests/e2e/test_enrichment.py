@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from application.enrichment import SOURCES
 from domain.enrichment import EventEnrichment
+from infrastructure.rollup_upgrade import REACH_FILLED, fill_enrichment_reach
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
 from interfaces.cli import app as cli
@@ -197,14 +198,49 @@ def test_the_worker_destroys_yesterdays_salt_after_midnight_without_waiting_for_
     salts = geo_beacon.visitors.salts
     (salt,) = salts.db.query("SELECT salt FROM visitor_salts")  # type: ignore[attr-defined]
     assert geo_beacon.jobs.destroy_salts() == 0  # today's is kept
+    database = geo_beacon.databases["Telemetry"]
+    assert salt["salt"].encode() in stored_bytes(database)
     clock.advance(days=1)  # a quiet night: nobody asks for the new day's salt
     assert geo_beacon.jobs.destroy_salts() == 1
     assert salts.days() == []  # type: ignore[attr-defined]
+    assert salt["salt"].encode() not in stored_bytes(database)
+
+
+def test_a_salt_the_days_first_request_deleted_is_destroyed_by_the_next_sweep(
+        web: TestClient, geo_beacon: Beacon, acme: Tenant, clock: FakeClock) -> None:
+    sent = event()
+    del sent["actor_id"]
+    track_anonymous(web, acme, [sent], **from_browser())
+    salts = geo_beacon.visitors.salts
+    (salt,) = salts.db.query("SELECT salt FROM visitor_salts")  # type: ignore[attr-defined]
+    assert geo_beacon.jobs.destroy_salts() == 0
+    clock.advance(days=1)
+    track_anonymous(web, acme, [{**sent, "event_id": str(uuid.uuid4())}], **from_browser())
+    assert salts.days() == ["2026-04-05"]  # type: ignore[attr-defined]  # deleted by the request
     database = geo_beacon.databases["Telemetry"]
-    if database.dialect == "sqlite":  # its bytes are in neither the file nor its log
-        files = [Path(database.path), Path(f"{database.path}-wal")]  # type: ignore[attr-defined]
-        held = b"".join(f.read_bytes() for f in files if f.exists())
-        assert salt["salt"].encode() not in held and len(held) > 0
+    assert salt["salt"].encode() in stored_bytes(database)  # but its bytes are still there
+    assert geo_beacon.jobs.destroy_salts() == 0  # nothing left to delete, yet:
+    assert salt["salt"].encode() not in stored_bytes(database)
+
+
+def stored_bytes(database: Any) -> bytes:
+    """Every byte the database holds of the salts: SQLite's file and its log; PostgreSQL's
+    `visitor_salts` pages as they are on disk, dead rows included (pageinspect)."""
+    if database.dialect == "sqlite":
+        files = [Path(database.path), Path(f"{database.path}-wal")]
+        return b"".join(f.read_bytes() for f in files if f.exists())
+    with database.transaction() as cur:
+        cur.execute("CREATE EXTENSION IF NOT EXISTS pageinspect SCHEMA public")
+        cur.execute("SELECT extnamespace::regnamespace::text AS schema, pg_relation_size("
+                    "'visitor_salts') / current_setting('block_size')::int AS pages "
+                    "FROM pg_extension WHERE extname = 'pageinspect'")
+        found = cur.fetchone()
+        held = b""
+        for page in range(int(found["pages"])):
+            cur.execute(f"SELECT {found['schema']}.get_raw_page('visitor_salts', %s) AS raw",
+                        [page])
+            held += bytes(cur.fetchone()["raw"])
+        return held
 
 
 def test_yesterdays_visitor_id_cannot_be_reproduced(web: TestClient, geo_beacon: Beacon, acme: Tenant,
@@ -254,6 +290,20 @@ def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(
     assert stored(web, acme, sent["event_id"])["enrichment"]["city"] is None
 
 
+def test_ipv4_peers_of_a_dual_stack_listener_are_located_and_trusted_as_ipv4(
+        geo_beacon: Beacon, web: TestClient, acme: Tenant) -> None:
+    """Listening on `::`, an IPv4 peer's address arrives as ::ffff:a.b.c.d."""
+    through_proxy, direct = event(), event()
+    with TestClient(create_app(geo_beacon), client=("::ffff:10.0.0.2", 50000)) as proxied:
+        track(proxied, acme, [through_proxy], **from_browser(LONDON))  # the proxy is trusted
+    with TestClient(create_app(geo_beacon), client=(f"::ffff:{PARIS}", 50000)) as client:
+        track(client, acme, [direct], **{"User-Agent": WINDOWS})
+    assert [c["network"] for c in kept_clients(geo_beacon)[-2:]] == ["81.2.69.0", "203.0.113.0"]
+    settle(geo_beacon)
+    assert stored(web, acme, through_proxy["event_id"])["enrichment"]["city"] == "London"
+    assert stored(web, acme, direct["event_id"])["enrichment"]["country"] == "FR"
+
+
 BREAKDOWN = """query ($property: String!, $filters: [PropertyFilter!]) {
   breakdown(event: "signup", property: $property, from: "2026-04-01T00:00:00Z",
             to: "2026-04-05T00:00:00Z", filters: $filters) { value count } }"""
@@ -286,6 +336,18 @@ def test_enriched_fields_are_dimensions_in_graphql_and_api_query(
     assert metric.json()["data"] == 2
 
 
+def cli_environment(settings: Settings) -> dict[str, str]:
+    """What a `beacon` command run beside the test's Beacon is configured with."""
+    return {"BEACON_ENV": "test", "BEACON_DATA_DIR": str(settings.data_dir),
+            "BEACON_DATABASE_URL": settings.database_url, "BEACON_DB_SCHEMA": settings.db_schema,
+            "BEACON_GEOIP_DB": str(settings.geoip_db)}
+
+
+def recorded(beacon: Beacon, kind: type) -> list[Any]:
+    return beacon.telemetry.recorder.select_notifications(
+        start=1, limit=100, topics=[f"{kind.__module__}:{kind.__qualname__}"])
+
+
 def test_a_rebuild_answers_as_before_after_the_database_changes_and_enrich_derives_anew(
         geo_settings: Settings, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
     beacon = bootstrap(geo_settings, clock=clock)
@@ -304,19 +366,13 @@ def test_a_rebuild_answers_as_before_after_the_database_changes_and_enrich_deriv
         with TestClient(create_app(beacon), client=PROXY) as web:
             beacon.rebuild("enriched_events")
             assert breakdown(web, acme, "$city") == [{"value": "London", "count": 2}]
-            environment = {"BEACON_ENV": "test", "BEACON_DATA_DIR": str(geo_settings.data_dir),
-                           "BEACON_DATABASE_URL": geo_settings.database_url,
-                           "BEACON_DB_SCHEMA": geo_settings.db_schema,
-                           "BEACON_GEOIP_DB": str(geo_settings.geoip_db)}
+            environment = cli_environment(geo_settings)
             result = CliRunner().invoke(cli, ["enrich", "--since", "2026-04-04"], env=environment)
             assert result.exit_code == 0, result.output
             assert "derived again 1 batch" in result.output
             settle(beacon)
             assert breakdown(web, acme, "$city") == [{"value": "Greenwich", "count": 2}]
-            rederived = beacon.telemetry.recorder.select_notifications(
-                start=1, limit=100, topics=[EventEnrichment.Rederived.__module__ + ":"
-                                            + EventEnrichment.Rederived.__qualname__])
-            assert len(rederived) == 1
+            assert len(recorded(beacon, EventEnrichment.Rederived)) == 1
             beacon.rebuild("enriched_events")  # replays both derivations: the latest stands
             assert breakdown(web, acme, "$city") == [{"value": "Greenwich", "count": 2}]
             # Nothing received since then: nothing derived again.
@@ -325,6 +381,58 @@ def test_a_rebuild_answers_as_before_after_the_database_changes_and_enrich_deriv
                 cli, ["enrich", "--since", later], env=environment).output
     finally:
         beacon.close()
+
+
+def test_enrich_leaves_what_the_pipeline_has_not_come_to_to_the_pipeline(
+        geo_settings: Settings, clock: FakeClock) -> None:
+    """The pipeline records first derivations in log order, which alert evaluation counts on
+    (how far sources are enriched); `beacon enrich` re-derives only what it has come to."""
+    with closing(bootstrap(geo_settings, clock=clock)) as beacon, \
+            TestClient(create_app(beacon), client=PROXY) as web:
+        acme = make_tenant(web)
+        track(web, acme, [event()], **from_browser())
+        settle(beacon)
+        track(web, acme, [event()], **from_browser())  # the pipeline has not come to this one
+        first, second = (n.id for n in beacon.telemetry.recorder.select_notifications(
+            start=1, limit=100, topics=SOURCES))
+        assert beacon.enriched.reach() == first
+        result = CliRunner().invoke(cli, ["enrich", "--since", "2026-04-04"],
+                                    env=cli_environment(geo_settings))
+        assert result.exit_code == 0, result.output
+        assert "derived again 1 batch" in result.output
+        assert f"those after log position {first} are the enrichment pipeline's" in result.output
+        assert len(recorded(beacon, EventEnrichment.Derived)) == 1
+        settle(beacon)
+        assert len(recorded(beacon, EventEnrichment.Derived)) == 2
+        assert len(recorded(beacon, EventEnrichment.Rederived)) == 1
+        assert beacon.enriched.reach() == second
+        assert web.get(f"/api/v1/events/{event_id_at(beacon, second)}",
+                       headers=acme.headers("read")).json()["data"]["enrichment"]["country"] == "GB"
+
+
+def event_id_at(beacon: Beacon, position: int) -> str:
+    (notification,) = beacon.telemetry.recorder.select_notifications(start=position, limit=1)
+    batch: Any = beacon.telemetry.mapper.to_domain_event(notification)
+    return str(json.loads(str(batch.events_json))[0]["event_id"])
+
+
+def test_an_installation_older_than_the_enrichment_reach_fills_it_once_at_start_up(
+        geo_settings: Settings, clock: FakeClock) -> None:
+    with closing(bootstrap(geo_settings, clock=clock)) as beacon, \
+            TestClient(create_app(beacon), client=PROXY) as web:
+        acme = make_tenant(web)
+        for _ in range(3):
+            track(web, acme, [event()], **from_browser())
+        settle(beacon)
+        last = recorded(beacon, EventEnrichment.Derived)[-1]
+        reach = beacon.enriched.reach()
+        assert reach == beacon.telemetry.mapper.to_domain_event(last).source_position
+        with beacon.databases["Telemetry"].transaction() as cur:  # as an earlier release left it
+            cur.execute("DROP TABLE rm_enrichment_reach")
+            cur.execute("DELETE FROM rm_upgrades WHERE name = %s", [REACH_FILLED])
+    with closing(bootstrap(geo_settings, clock=clock)) as upgraded:
+        assert upgraded.enriched.reach() == reach
+        assert not fill_enrichment_reach(upgraded.databases["Telemetry"])  # done once
 
 
 def test_a_page_enriched_again_after_a_crash_records_nothing_twice(

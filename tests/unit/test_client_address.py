@@ -37,3 +37,21 @@ def test_a_garbled_hop_stops_the_walk_at_the_last_trusted_one() -> None:
 
 def test_trusted_proxies_are_read_as_cidr_networks() -> None:
     assert networks(" 10.0.0.0/8 ,fd00::/8") == tuple(PROXIES)
+
+
+def test_a_dual_stack_listeners_ipv4_peer_is_an_ipv4_address() -> None:
+    # Listening on `::`, an IPv4 peer arrives as ::ffff:a.b.c.d: still the trusted proxy it is.
+    assert client_address("::ffff:10.0.0.2", ["198.51.100.1"], PROXIES) == "198.51.100.1"
+    assert client_address("::ffff:203.0.113.9", ["198.51.100.1"], PROXIES) == "203.0.113.9"
+    assert client_address("10.0.0.2", ["::FFFF:198.51.100.1"], PROXIES) == "198.51.100.1"
+
+
+def test_a_trusted_network_written_mapped_into_ipv6_is_an_ipv4_network() -> None:
+    assert networks("::ffff:10.0.0.0/104") == (ipaddress.ip_network("10.0.0.0/8"),)
+    assert client_address("10.0.0.2", ["198.51.100.1"], networks("::ffff:10.0.0.0/104")) == \
+        "198.51.100.1"
+
+
+def test_no_address_is_no_client_address() -> None:
+    assert client_address(None, ["198.51.100.1"], PROXIES) is None
+    assert client_address("testclient", [], PROXIES) is None  # what a test transport calls itself

@@ -25,6 +25,8 @@ def test_the_address_is_kept_anonymised_unless_the_workspace_opts_in() -> None:
                                             "user_agent": "curl/8"}
     assert anonymised("2001:db8:1234:5678::1") == "2001:db8:1234::"
     assert anonymised("testclient") is None
+    # An IPv4 client a dual-stack listener saw as ::ffff:a.b.c.d keeps its IPv4 network.
+    assert Client("::ffff:81.2.69.160", None).stored(store_ip=False) == {"network": "81.2.69.0"}
 
 
 def test_a_visitor_id_depends_on_salt_workspace_address_and_user_agent() -> None:
@@ -43,6 +45,7 @@ def test_an_sdk_names_the_client_in_the_events_context_and_nonsense_there_is_ign
         Client("81.2.69.160", "x")
     assert context_client({"context": {"ip": "nowhere", "user_agent": 7}}) is None
     assert context_client({"context": "81.2.69.160"}) is None
+    assert context_client({"context": {"ip": "::ffff:81.2.69.160"}}) == Client("81.2.69.160", None)
 
 
 def test_the_content_hash_is_sha256_of_the_documented_canonical_form() -> None:
@@ -60,6 +63,17 @@ def test_the_content_hash_is_sha256_of_the_documented_canonical_form() -> None:
     assert canonical_event(record) == canonical
     assert content_hash(canonical_event(record)) == hashlib.sha256(canonical).hexdigest()
     assert b'"actor_id":null' in canonical_event(record, anonymous=True)
+
+
+def test_the_canonical_form_writes_text_as_utf8_and_numbers_in_their_shortest_form() -> None:
+    record = {"event_id": "e", "category": "c", "name": "n", "timestamp_us": 0, "actor_id": "a",
+              "properties": {"city": "Zürich", "ratio": 1.5e-7, "big": 1e21, "n": 3, "x": 0.1}}
+    # As docs/decisions/enrichment-pipeline.md spells it out (Python's json.dumps would write
+    # 1.5e-07, and escape the ü unless told not to).
+    assert canonical_event(record) == (
+        '{"actor_id":"a","category":"c","event_id":"e","name":"n","properties":{"big":1e+21,'
+        '"city":"Zürich","n":3,"ratio":1.5e-7,"x":0.1},"session_id":null,"source_app":null,'
+        '"source_version":null,"timestamp":"1970-01-01T00:00:00.000000Z"}').encode()
 
 
 def test_browser_os_and_device_type_come_from_the_user_agent() -> None:

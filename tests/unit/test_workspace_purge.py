@@ -25,6 +25,9 @@ def tables_by_source() -> dict[str, dict[str, Table]]:
 def test_every_read_model_table_finds_a_projects_rows_in_its_own_database() -> None:
     for source, tables in tables_by_source().items():
         for table in tables.values():
+            if table.shared:  # of the whole log: no project's data, so no workspace column
+                assert "workspace_id" not in table.columns and not table.parents, table.name
+                continue
             for parent in table.parents:
                 assert parent.table in tables, f"{table.name}: {parent.table} is not in {source}"
             condition, params = owned_rows(table, tables)
