@@ -154,7 +154,7 @@ class AlertsApplication(BeaconApplication):
                   version: int | None = None) -> Alert:
         """An alert of the workspace (any workspace's when None); a deleted one is not found."""
         alert: Alert = self.load(alert_id, AlertNotFoundError, "alert", version,
-                                 workspace_id=workspace_id)
+                                 workspace_id=workspace_id, kind=Alert)
         if alert.deleted and workspace_id is not None:
             raise AlertNotFoundError("alert not found")
         return alert

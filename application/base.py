@@ -87,13 +87,18 @@ class BeaconApplication(Application[UUID]):
         return recordings
 
     def load(self, aggregate_id: UUID, error: type[NotFoundError], what: str,
-             version: int | None = None, *, workspace_id: UUID | None = None) -> Any:
+             version: int | None = None, *, workspace_id: UUID | None = None,
+             kind: type | None = None) -> Any:
         """Get an aggregate or raise the context's not-found error; given a workspace, another
-        workspace's aggregate is not found either (DESIGN.md decision 4)."""
+        workspace's aggregate is not found either (DESIGN.md decision 4), nor, given its `kind`,
+        an aggregate of another kind that the id names (a log holds several: an alert rule's
+        id could be given its workspace's book's, which the workspace owns too)."""
         try:
             aggregate: Any = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise error(f"{what} not found") from None
+        if kind is not None and not isinstance(aggregate, kind):
+            raise error(f"{what} not found")
         if workspace_id is not None and aggregate.workspace_id != workspace_id:
             raise error(f"{what} not found")
         return aggregate

@@ -35,7 +35,7 @@ class ComponentCommands(BeaconApplication):
     """Add, change, archive and read components, and set them from incidents and monitors."""
 
     def get_page(self, workspace_id: UUID, slug: str) -> Page:
-        page: Page = self.load(page_id(workspace_id, slug), PageNotFoundError, "page")
+        page: Page = self.load(page_id(workspace_id, slug), PageNotFoundError, "page", kind=Page)
         return page
 
     @retry_on_conflict
@@ -63,7 +63,7 @@ class ComponentCommands(BeaconApplication):
         version = self.version_at(component_id, as_of, ComponentNotFoundError, "component") \
             if as_of is not None else None
         component: Component = self.load(component_id, ComponentNotFoundError, "component",
-                                         version, workspace_id=workspace_id)
+                                         version, workspace_id=workspace_id, kind=Component)
         return component
 
     @retry_on_conflict
@@ -94,7 +94,8 @@ class ComponentCommands(BeaconApplication):
                        actor: Actor) -> bool:
         """Set a linked component from its monitor: major outage while it is down (from when it
         went down), operational again when beats resume unless someone else set it since."""
-        component: Component = self.load(component_id, ComponentNotFoundError, "component")
+        component: Component = self.load(component_id, ComponentNotFoundError, "component",
+                                         kind=Component)
         if component.archived:
             return False
         if down:
@@ -136,7 +137,7 @@ class ComponentCommands(BeaconApplication):
                               details=[{"field": field, "message": f"unknown {component_id}"}])
         try:
             component: Component = self.load(UUID(component_id), ComponentNotFoundError,
-                                             "component")
+                                             "component", kind=Component)
         except (ValueError, NotFoundError):
             raise bad from None
         if component.page_id != page_id or component.archived:

@@ -26,7 +26,7 @@ class ExportsApplication(BeaconApplication):
     def get_export(self, workspace_id: UUID | None, export_id: UUID) -> Export:
         """An export; given a workspace, another workspace's export is not found."""
         export: Export = self.load(export_id, ExportNotFoundError, "export",
-                                   workspace_id=workspace_id)
+                                   workspace_id=workspace_id, kind=Export)
         return export
 
     @retry_on_conflict

@@ -41,7 +41,8 @@ class MaintenanceCommands(ComponentCommands):
         version = self.version_at(maintenance_id, as_of, MaintenanceNotFoundError,
                                   "maintenance") if as_of is not None else None
         maintenance: Maintenance = self.load(maintenance_id, MaintenanceNotFoundError,
-                                             "maintenance", version, workspace_id=workspace_id)
+                                             "maintenance", version, workspace_id=workspace_id,
+                                             kind=Maintenance)
         return maintenance
 
     def change_maintenance(self, workspace_id: UUID, maintenance_id: UUID, *, actor: Actor,
@@ -72,7 +73,7 @@ class MaintenanceCommands(ComponentCommands):
     def advance_maintenance(self, maintenance_id: UUID) -> Maintenance:
         """Make a window's automatic transitions whose time has come (the scheduler's job)."""
         maintenance: Maintenance = self.load(maintenance_id, MaintenanceNotFoundError,
-                                             "maintenance")
+                                             "maintenance", kind=Maintenance)
         if maintenance.advance(at=self.clock()):
             self.save(maintenance)
         return maintenance

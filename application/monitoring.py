@@ -87,7 +87,7 @@ class MonitoringApplication(BeaconApplication):
         deleted one, is not found."""
         version = version_at(self.events.get(monitor_id), as_of) if as_of is not None else None
         monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor", version,
-                                     workspace_id=workspace_id)
+                                     workspace_id=workspace_id, kind=Monitor)
         monitor.check_not_deleted()
         return monitor
 
@@ -111,12 +111,13 @@ class MonitoringApplication(BeaconApplication):
         if lookup is None:
             return None
         try:
-            pointer: HeartbeatToken = self.load(token_id(lookup), NotFoundError, "token")
+            pointer: HeartbeatToken = self.load(token_id(lookup), NotFoundError, "token",
+                                                kind=HeartbeatToken)
         except NotFoundError:
             return None
         if self.closed(pointer.workspace_id):
             return None  # a deleted project's monitors record nothing
-        monitor: Monitor = self.load(pointer.monitor_id, MonitorNotFoundError, "monitor")
+        monitor: Monitor = self.load(pointer.monitor_id, MonitorNotFoundError, "monitor", kind=Monitor)
         if not monitor.accepts(token):
             return None  # rotated away: a concurrent rotation makes this save conflict and retry
         send_signal(monitor, kind, at=self.clock(), **signal)
@@ -145,7 +146,7 @@ class MonitoringApplication(BeaconApplication):
     @retry_on_conflict
     def check_overdue(self, monitor_id: UUID) -> Monitor:
         """Mark a monitor late or down if its deadlines have passed by the application's clock."""
-        monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor")
+        monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor", kind=Monitor)
         if self.closed(monitor.workspace_id):
             raise MonitorNotFoundError("monitor not found")
         if monitor.evaluate(at=self.clock()):
@@ -154,14 +155,14 @@ class MonitoringApplication(BeaconApplication):
 
     @retry_on_conflict
     def link_incident(self, monitor_id: UUID, incident_id: UUID) -> Monitor:
-        monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor")
+        monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor", kind=Monitor)
         monitor.link_incident(incident_id, at=self.clock())
         self.save(monitor)
         return monitor
 
     @retry_on_conflict
     def unlink_incident(self, monitor_id: UUID) -> Monitor:
-        monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor")
+        monitor: Monitor = self.load(monitor_id, MonitorNotFoundError, "monitor", kind=Monitor)
         monitor.unlink_incident(at=self.clock())
         self.save(monitor)
         return monitor

@@ -61,7 +61,7 @@ class PeopleCommands(BeaconApplication):
         return user
 
     def get_user(self, uid: UUID) -> User:
-        user: User = self.load(uid, UserNotFoundError, "user")
+        user: User = self.load(uid, UserNotFoundError, "user", kind=User)
         return user
 
     def find_user(self, email: str) -> User | None:

@@ -72,7 +72,7 @@ class StatusPagesApplication(MaintenanceCommands):
         version = self.version_at(incident_id, as_of, IncidentNotFoundError, "incident") \
             if as_of is not None else None
         incident: Incident = self.load(incident_id, IncidentNotFoundError, "incident", version,
-                                       workspace_id=workspace_id)
+                                       workspace_id=workspace_id, kind=Incident)
         return incident
 
     def change_incident(self, workspace_id: UUID, incident_id: UUID, *, actor: Actor,
@@ -129,7 +129,8 @@ class StatusPagesApplication(MaintenanceCommands):
         return subscriber
 
     def get_subscriber(self, subscriber_id: UUID) -> Subscriber:
-        subscriber: Subscriber = self.load(subscriber_id, SubscriberNotFoundError, "subscriber")
+        subscriber: Subscriber = self.load(subscriber_id, SubscriberNotFoundError, "subscriber",
+                                           kind=Subscriber)
         return subscriber
 
     @retry_on_conflict

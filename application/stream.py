@@ -44,9 +44,14 @@ class StreamPosition(NamedTuple):
     def parse(cls, text: str) -> StreamPosition | None:
         """The position a client sent back (SSE `Last-Event-ID`), or None if it is not one."""
         notification, dot, index = text.strip().partition(".")
-        if not notification.isdigit() or (dot and not (index.isdigit() and int(index) < WHOLE)):
+        if not _digits(notification) or (dot and not (_digits(index) and int(index) < WHOLE)):
             return None
         return cls(int(notification), int(index) if dot else WHOLE)
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also takes "²", which `int` refuses."""
+    return text.isascii() and text.isdigit()
 
 
 @dataclass(frozen=True)

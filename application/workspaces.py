@@ -86,7 +86,8 @@ class WorkspacesApplication(PeopleCommands, ProjectCommands, DeletionCommands, B
             return key, token
 
     def get_key(self, workspace_id: UUID, key_id: UUID) -> ApiKey:
-        key: ApiKey = self.load(key_id, ApiKeyNotFoundError, "api key", workspace_id=workspace_id)
+        key: ApiKey = self.load(key_id, ApiKeyNotFoundError, "api key", workspace_id=workspace_id,
+                               kind=ApiKey)
         return key
 
     @retry_on_conflict

@@ -4,7 +4,7 @@ value crosses it. Three kinds: a threshold on an event, exception groups, heartb
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 from uuid import UUID
 
 from domain.errors import ValidationError
@@ -14,10 +14,21 @@ COMPARISONS = (">", "<", ">=", "<=")
 METRICS = ("count", "unique_actors")
 FILTER_OPS = ("eq", "neq", "contains", "gt", "lt", "is_set", "is_not_set")
 MAX_FILTERS, MAX_FILTER_KEY, MAX_FILTER_VALUE = 20, 200, 1000
+MAX_VALUE = 10**15  # a threshold's value, either way
 
 
 def invalid(field: str, message: str) -> ValidationError:
     return ValidationError(f"{field}: {message}", details=[{"field": field, "message": message}])
+
+
+def bounded_number(value: object) -> TypeGuard[int | float]:
+    """A finite number (not a boolean) of at most MAX_VALUE either way: a count never comes near
+    it, and a larger integer is more than JSON readers agree on (64 bits) or a float holds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, int):
+        return -MAX_VALUE <= value <= MAX_VALUE  # compared as integers: no float overflow
+    return math.isfinite(value) and -MAX_VALUE <= value <= MAX_VALUE
 
 
 def check_threshold(raw: dict[str, Any]) -> dict[str, Any]:
@@ -32,9 +43,8 @@ def check_threshold(raw: dict[str, Any]) -> dict[str, Any]:
     window = check_window(raw)
     if op not in COMPARISONS:
         raise invalid("condition.op", f"one of {' '.join(COMPARISONS)}")
-    if (not isinstance(value, int | float) or isinstance(value, bool)
-            or not math.isfinite(value) or value < 0):
-        raise invalid("condition.value", "a number of 0 or more")
+    if not bounded_number(value) or value < 0:
+        raise invalid("condition.value", f"a number from 0 to {MAX_VALUE:,}")
     filters = raw.get("filters") or []
     if not isinstance(filters, list) or len(filters) > MAX_FILTERS:
         raise invalid("condition.filters", f"a list of at most {MAX_FILTERS} filters")
@@ -77,8 +87,8 @@ def check_exception_group(raw: dict[str, Any]) -> dict[str, Any]:
         condition["quiet_seconds"] = check_window(raw, "quiet_seconds", default=MAX_WINDOW)
     if trigger == "over":
         value = raw.get("value")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise invalid("condition.value", "a whole number of 1 or more")
+        if not isinstance(value, int) or not bounded_number(value) or value < 1:
+            raise invalid("condition.value", f"a whole number from 1 to {MAX_VALUE:,}")
         condition.update(op=">", value=value)
     return condition
 

@@ -18,7 +18,11 @@ MAX_URL = 2048
 
 
 def check_url(url: object) -> str:
-    """An absolute http(s) URL with a host and no credentials in it."""
+    """An absolute http(s) URL with a host and no credentials in it, and no whitespace or
+    control characters (urlsplit drops tabs and line breaks before looking: the URL stored
+    would not be the one checked)."""
+    if isinstance(url, str) and (not url.isprintable() or any(c.isspace() for c in url)):
+        url = None
     try:
         parts = urlsplit(url) if isinstance(url, str) else None
         port = parts.port if parts else None  # raises on a malformed port

@@ -7,6 +7,7 @@ SQL is written once with `%s` placeholders; the SQLite side translates them.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -141,7 +142,12 @@ class SQLiteDatabase(Database):
         return cur.fetchall()
 
     def json(self, value: Any) -> Any:
-        return None if value is None else orjson.dumps(value).decode()
+        if value is None:
+            return None
+        try:
+            return orjson.dumps(value).decode()
+        except orjson.JSONEncodeError:  # e.g. an integer past 64 bits, which an event may hold
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
     def load_json(self, value: Any) -> Any:
         return None if value is None else orjson.loads(value)

@@ -17,11 +17,24 @@ class PrivateAddressError(ValidationError):
     """The URL's host is, or resolves to, a loopback, private, link-local or otherwise local address."""
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # the well-known prefix: an IPv4 address inside
+
+
 def _is_public(address: str) -> bool:
+    """Public, and so is any IPv4 address it carries (mapped, 6to4, Teredo's client, NAT64's):
+    64:ff9b::7f00:1 reaches 127.0.0.1 through a NAT64 gateway."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    carried: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            carried = [ip.ipv4_mapped]
+        elif ip in NAT64:
+            carried.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        elif ip.sixtofour is not None:
+            carried.append(ip.sixtofour)
+        elif ip.teredo is not None:
+            carried.append(ip.teredo[1])
+    return all(a.is_global and not a.is_multicast for a in carried)
 
 
 def resolve(url: str, allow_private: bool) -> str:

@@ -69,6 +69,18 @@ async def seat_for(beacon: Beacon, workspace_id: UUID) -> Seat:
     return seat
 
 
+async def check_resumable(beacon: Beacon, after: StreamPosition | None, field: str) -> None:
+    """A position to resume after is one a stream could have sent: not past the log's head (a
+    stream told to start there would skip, unseen, everything accepted up to it)."""
+    if after is None:
+        return
+    head = await run_in_threadpool(beacon.stream.head)
+    if after.notification > head:
+        raise BadRequest(f"{field} {after} is past the newest message (log position {head}): "
+                         "resume after an id this stream sent",
+                         details=[{"field": field, "message": "past the newest message"}])
+
+
 async def feed(beacon: Beacon, still_allowed: Callable[[], bool], workspace_id: UUID,
                wanted: StreamFilter, after: StreamPosition | None,
                seat: Seat) -> AsyncIterator[Delivery]:

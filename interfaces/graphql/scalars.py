@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
@@ -25,7 +25,11 @@ def parse_datetime(value: object) -> datetime:
     if moment.tzinfo is None:
         raise StrawberryInputCoercionError(
             f"DateTime needs a UTC offset, e.g. {EXAMPLE}; got {value!r}")
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-12:00: past the last moment in UTC
+        raise StrawberryInputCoercionError(
+            f"DateTime out of range (years 1-9999 in UTC); got {value!r}") from None
 
 
 DateTime: ScalarDefinition = strawberry.scalar(

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from application.stream import Message, StreamFilter, StreamPosition
 from domain.enrichment import DIMENSIONS
 from interfaces.graphql.context import GraphQLContext
-from interfaces.live_feed import Ended, Joined, check_filter, feed, seat_for
+from interfaces.live_feed import Ended, Joined, check_filter, check_resumable, feed, seat_for
 from interfaces.rest.errors import ApiError, BadRequest
 
 
@@ -77,9 +77,12 @@ async def events(info: Info[GraphQLContext, None],
         after = StreamPosition.parse(wanted.after) if wanted.after else None
         if wanted.after and after is None:
             raise BadRequest("after must be a position this stream sent, like 1042.7")
-        chosen = StreamFilter(frozenset(wanted.events or ()), wanted.actor_id,
-                              {p.key: p.value for p in wanted.properties or ()})
+        properties = {p.key: p.value for p in wanted.properties or ()}
+        if any(properties[p.key] != p.value for p in wanted.properties or ()):
+            raise BadRequest("properties name one value per key: two could never both hold")
+        chosen = StreamFilter(frozenset(wanted.events or ()), wanted.actor_id, properties)
         check_filter(beacon, chosen)
+        await check_resumable(beacon, after, "after")
         seat = await seat_for(beacon, context.workspace_id)
     except ApiError as error:
         raise GraphQLError(error.message, extensions={"code": error.code}) from error

@@ -22,6 +22,7 @@ from interfaces.rest import representations as wire
 from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep, ConsistentRead, IfMatch, Reader, Writer, enforce
 from interfaces.rest.errors import BadRequest
+from interfaces.rest.representations import utc_moment
 from interfaces.rest.schemas import AlertRule, Body
 from interfaces.rest.subscribers import delivery_json
 
@@ -56,13 +57,6 @@ class AlertPreview(Body):
 
 def alert_id_of(value: str) -> UUID:
     return parse_id(value, AlertNotFoundError, "alert")
-
-
-def aware(moment: datetime | None, field: str) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        raise BadRequest(f"{field} needs a UTC offset, e.g. 2026-04-04T14:32:00Z",
-                         details=[{"field": field, "message": "timezone required"}])
-    return moment
 
 
 def changeable(beacon: Beacon, who: Any, alert_id: str) -> UUID:
@@ -108,7 +102,7 @@ def preview_alert(body: AlertPreview, who: Reader, beacon: BeaconDep) -> dict:
     PREVIEWS_PER_MINUTE of them a minute, whatever its keys' own limits."""
     enforce(beacon, f"alert-preview:{who.workspace_id}", PREVIEWS_PER_MINUTE,
             f"at most {PREVIEWS_PER_MINUTE} alert previews a minute")
-    start, end = aware(body.start, "from"), aware(body.end, "to")
+    start, end = utc_moment("from", body.start), utc_moment("to", body.end)
     assert start is not None and end is not None
     changes = beacon.alert_evaluation.preview(who.workspace_id, body.condition, start, end)
     return wire.envelope({"changes": [{**c, "at": wire.iso(c["at"])} for c in changes]})
@@ -160,7 +154,8 @@ def alert_activity(who: Reader, beacon: BeaconDep, start: Annotated[datetime | N
     day ago until now by default), newest first, with cursor pagination."""
     page = beacon.alert_activity.activity(
         str(who.workspace_id),
-        *activity_window(aware(start, "from"), aware(end, "to"), beacon.alerts.clock()),
+        *activity_window(utc_moment("from", start), utc_moment("to", end),
+                        beacon.alerts.clock()),
         activity_cursor(cursor) if cursor else None, limit)
     body: dict[str, Any] = {"data": [{
         "alert": {"id": row["alert_id"], "name": row["name"]}, "version": row["version"],
@@ -204,7 +199,7 @@ def mute_alert(alert_id: str, body: AlertMute, who: Writer, beacon: BeaconDep,
                response: Response) -> dict:
     """Tell no channel until `until` (null unmutes); state changes are still recorded."""
     alert = beacon.alerts.mute_alert(who.workspace_id, alert_id_of(alert_id),
-                                     until=aware(body.until, "until"), actor=who.actor)
+                                     until=utc_moment("until", body.until), actor=who.actor)
     written(response, alert)
     return wire.envelope(shown(beacon, alert))
 

@@ -14,9 +14,8 @@ from domain.errors import ComponentNotFoundError, NotFoundError, ValidationError
 from interfaces.bootstrap import Beacon
 from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
-from interfaces.rest.errors import BadRequest
 from interfaces.rest.page_schemas import ComponentCreate, ComponentUpdate
-from interfaces.rest.representations import IfMatch, envelope, etag, iso, write_if_match, written
+from interfaces.rest.representations import IfMatch, envelope, etag, iso, utc_moment, write_if_match, written
 from projections.components import ComponentSummary
 
 router = APIRouter(prefix="/api/v1", tags=["components"])
@@ -24,12 +23,6 @@ router = APIRouter(prefix="/api/v1", tags=["components"])
 
 def component_id_of(value: str) -> UUID:
     return parse_id(value, ComponentNotFoundError, "component")
-
-
-def check_as_of(as_of: datetime | None) -> None:
-    if as_of is not None and as_of.tzinfo is None:
-        raise BadRequest("as_of needs a UTC offset, e.g. 2026-04-04T14:32:00Z",
-                         details=[{"field": "as_of", "message": "timezone required"}])
 
 
 def under_maintenance(beacon: Beacon, component_ids: list[UUID], now: datetime) -> set[UUID]:
@@ -116,7 +109,7 @@ def list_components(page_slug: str, who: Reader, beacon: BeaconDep,
 def get_component(component_id: str, who: Reader, beacon: BeaconDep, response: Response,
                   as_of: datetime | None = None) -> dict:
     """A component now, or as it was at `as_of` (ISO 8601)."""
-    check_as_of(as_of)
+    as_of = utc_moment("as_of", as_of)
     component = beacon.statuspages.get_component(who.workspace_id, component_id_of(component_id),
                                                  as_of=as_of)
     response.headers["ETag"] = etag(component.version)

@@ -130,7 +130,7 @@ def consistent_read(request: Request, response: Response, beacon: BeaconDep) -> 
     if not wanted:
         return
     source, _, position = wanted.rpartition(":")
-    if source not in beacon.applications or not position.isdigit():
+    if source not in beacon.applications or not (position.isascii() and position.isdigit()):
         raise BadRequest("X-Beacon-Min-Position must look like '<Application>:<position>'")
     if not beacon.wait_for(source, int(position), beacon.settings.read_wait_seconds):
         response.headers["X-Beacon-Stale"] = "true"

@@ -12,7 +12,6 @@ from application.statuspages import incident_json, update_json
 from domain.errors import IncidentNotFoundError
 from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
-from interfaces.rest.errors import BadRequest
 from interfaces.rest.representations import (
     IfMatch,
     decode_cursor,
@@ -20,6 +19,7 @@ from interfaces.rest.representations import (
     envelope,
     etag,
     iso,
+    utc_moment,
     write_if_match,
     written,
 )
@@ -67,11 +67,8 @@ def add_update(incident_id: str, body: UpdateCreate, who: Writer, beacon: Beacon
 def get_incident(incident_id: str, who: Reader, beacon: BeaconDep, response: Response,
                  as_of: datetime | None = None) -> dict:
     """An incident with its updates, now or as it was at `as_of` (ISO 8601)."""
-    if as_of is not None and as_of.tzinfo is None:
-        raise BadRequest("as_of needs a UTC offset, e.g. 2026-04-04T14:32:00Z",
-                         details=[{"field": "as_of", "message": "timezone required"}])
     incident = beacon.statuspages.get_incident(who.workspace_id, incident_id_of(incident_id),
-                                               as_of=as_of)
+                                               as_of=utc_moment("as_of", as_of))
     response.headers["ETag"] = etag(incident.version)
     return envelope(incident_json(incident, incident.updates))
 

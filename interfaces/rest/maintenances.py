@@ -12,10 +12,10 @@ from application.statuspages import update_json
 from domain.errors import MaintenanceNotFoundError, ValidationError
 from domain.maintenance import STATES, Maintenance
 from interfaces.rest.admin import parse_id
-from interfaces.rest.components import check_as_of, check_monitors, stamps, wire
+from interfaces.rest.components import check_monitors, stamps, wire
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
 from interfaces.rest.page_schemas import MaintenanceCreate, MaintenanceUpdate
-from interfaces.rest.representations import IfMatch, envelope, etag, iso, write_if_match, written
+from interfaces.rest.representations import IfMatch, envelope, etag, iso, utc_moment, write_if_match, written
 from interfaces.rest.schemas import UpdateCreate
 from projections.maintenance import MaintenanceSummary
 
@@ -76,9 +76,8 @@ def list_maintenances(page_slug: str, who: Reader, beacon: BeaconDep,
 def get_maintenance(maintenance_id: str, who: Reader, beacon: BeaconDep, response: Response,
                     as_of: datetime | None = None) -> dict:
     """Maintenance with its updates, now or as it was at `as_of` (ISO 8601)."""
-    check_as_of(as_of)
     maintenance = beacon.statuspages.get_maintenance(
-        who.workspace_id, maintenance_id_of(maintenance_id), as_of=as_of)
+        who.workspace_id, maintenance_id_of(maintenance_id), as_of=utc_moment("as_of", as_of))
     response.headers["ETag"] = etag(maintenance.version)
     return envelope(maintenance_json(maintenance, maintenance.updates))
 

@@ -4,6 +4,7 @@ one log line, one metric sample and the rate-limit headers for every request."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -32,6 +33,33 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
 
 NUL_REFUSED = ("text may not contain NUL characters (\\u0000, %00): no database keeps them, "
                "and none of Beacon's fields needs one")
+
+
+SURROGATE_REFUSED = ("text may not contain a lone UTF-16 surrogate (\\ud800-\\udfff outside a "
+                     "high-low pair): it is no Unicode character, and no database keeps it")
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def has_lone_surrogate(body: bytes) -> bool:
+    """Whether a JSON body escapes half a surrogate pair: a high one (\\ud800-\\udbff) not
+    followed at once by a low one, or a low one not after a high one. Python's JSON reader (the
+    one FastAPI uses) accepts them into text that cannot then be written as UTF-8. An escape
+    after an odd run of backslashes is text, not an escape."""
+    pending = -1  # where a high surrogate escape ended, waiting for its low half
+    for found in _SURROGATE.finditer(body):
+        start = found.start()
+        run = 0
+        while start - run > 0 and body[start - run - 1] == 0x5C:
+            run += 1
+        if run % 2:
+            continue  # "\\ud800": a backslash, then the text ud800
+        high = found[0][3:4] in b"89abAB"
+        if pending != -1 and (high or start != pending):
+            return True  # the high one before was alone
+        if not high and pending == -1:
+            return True
+        pending = found.end() if high else -1
+    return pending != -1
 
 
 class _Refused(HTTPException):
@@ -99,6 +127,8 @@ class BodyGuard:
                     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
                     if has_nul(body):
                         raise _Refused(400, "bad_request", NUL_REFUSED)
+                    if b"\\u" in body and has_lone_surrogate(body):
+                        raise _Refused(400, "bad_request", SURROGATE_REFUSED)
             return message
 
         async def tracking_send(message: Message) -> None:

@@ -13,8 +13,8 @@ from pydantic import ConfigDict, Field
 
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader
 from interfaces.rest.errors import BadRequest
-from interfaces.rest.monitors import MonitorSettings, check_moment, monitor_of
-from interfaces.rest.representations import decode_cursor, encode_cursor, envelope, iso
+from interfaces.rest.monitors import MonitorSettings, monitor_of
+from interfaces.rest.representations import decode_cursor, encode_cursor, envelope, iso, utc_moment
 from projections.model import micros
 
 router = APIRouter(prefix="/api/v1/monitors", tags=["monitors"])
@@ -31,7 +31,7 @@ def decode_version(cursor: str | None) -> int | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw[:1] == "v" and raw[1:].isdigit():
+        if raw[:1] == "v" and raw[1:].isascii() and raw[1:].isdigit():
             return int(raw[1:])
     except (binascii.Error, UnicodeDecodeError):
         pass
@@ -115,14 +115,13 @@ def preview_schedule(monitor_id: str, body: SchedulePreview, who: Reader,
                      beacon: BeaconDep) -> dict:
     """The flips the given schedule would have produced from the stored signals; changes
     nothing."""
-    check_moment("from", body.since)
-    check_moment("to", body.until)
-    if body.since >= body.until:
+    since, until = utc_moment("from", body.since), utc_moment("to", body.until)
+    assert since is not None and until is not None
+    if since >= until:
         raise BadRequest("from must be before to", details=[{"field": "from",
                                                              "message": "before to"}])
     monitor = monitor_of(beacon, who, monitor_id)
     settings = {k: v for k, v in body.given().items() if k not in ("since", "until")}
-    flips = beacon.monitoring.preview(who.workspace_id, monitor.id, settings, body.since,
-                                      body.until)
-    return envelope({"from": iso(body.since), "to": iso(body.until),
+    flips = beacon.monitoring.preview(who.workspace_id, monitor.id, settings, since, until)
+    return envelope({"from": iso(since), "to": iso(until),
                      "flips": [flip_json(f) for f in flips]})

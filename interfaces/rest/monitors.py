@@ -16,7 +16,6 @@ from domain.monitor import MAX_SECONDS, Monitor
 from interfaces.bootstrap import Beacon
 from interfaces.rest.admin import parse_id
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
-from interfaces.rest.errors import BadRequest
 from interfaces.rest.representations import (
     decode_cursor,
     encode_cursor,
@@ -26,6 +25,7 @@ from interfaces.rest.representations import (
     mark_position,
     parse_if_match,
     public_base,
+    utc_moment,
 )
 from interfaces.rest.schemas import Body, Name
 from projections.monitors import MonitorRow
@@ -117,12 +117,6 @@ def check_page(beacon: Beacon, who: Any, page_slug: str | None) -> None:
             {"field": "page_slug", "message": "unknown page"}]) from None
 
 
-def check_moment(field: str, moment: datetime | None) -> None:
-    if moment is not None and moment.tzinfo is None:
-        raise BadRequest(f"{field} needs a UTC offset, e.g. 2026-04-04T14:32:00Z",
-                         details=[{"field": field, "message": "timezone required"}])
-
-
 def written(response: Response, monitor: Monitor) -> None:
     response.headers["ETag"] = etag(monitor.config_version)
     mark_position(response)
@@ -168,8 +162,7 @@ def list_monitors(who: Reader, beacon: BeaconDep, status: Status | None = None,
 def get_monitor(monitor_id: str, who: Reader, beacon: BeaconDep, response: Response,
                 as_of: datetime | None = None) -> dict:
     """A monitor's status, deadlines, open runs and recent beats, now or as it was at `as_of`."""
-    check_moment("as_of", as_of)
-    monitor = monitor_of(beacon, who, monitor_id, as_of)
+    monitor = monitor_of(beacon, who, monitor_id, utc_moment("as_of", as_of))
     response.headers["ETag"] = etag(monitor.config_version)
     return envelope(monitor_json(monitor, beacon))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from application.base import LAST_POSITION
 from application.workspaces import Principal
+from domain.errors import ValidationError
 from domain.time import from_iso, from_micros, micros
 from domain.time import iso as iso  # the one formatter, as the routes import it
 from interfaces.rest.errors import BadRequest
@@ -24,6 +26,21 @@ def public_base(request: Request, public_url: str) -> str:
     """Where people reach Beacon, without a trailing slash: `BEACON_PUBLIC_URL` when set (behind
     a proxy the request's own address may be an inner one), else the request's."""
     return public_url or str(request.base_url).rstrip("/")
+def utc_moment(field: str, moment: datetime | None) -> datetime | None:
+    """A moment a request names, in UTC: one without a UTC offset is ambiguous (400), one that
+    is no moment in UTC (9999-12-31T23:00:00-12:00 is past the last one a datetime holds) 422."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise BadRequest(f"{field} needs a UTC offset, e.g. 2026-04-04T14:32:00Z",
+                         details=[{"field": field, "message": "timezone required"}])
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(f"{field} is out of range (years 1-9999 in UTC)", details=[
+            {"field": field, "message": "out of range"}]) from None
+
+
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
@@ -71,7 +88,8 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    return int(text) if text.isdigit() else -1  # an ETag we never issued matches nothing: 412
+    # An ETag we never issued (Unicode digits such as "²" included) matches nothing: 412.
+    return int(text) if text.isascii() and text.isdigit() else -1
 
 
 def written(response: Response, aggregate: Versioned) -> None:

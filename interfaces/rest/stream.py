@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.stream import StreamFilter, StreamPosition
 from domain.enrichment import DIMENSIONS
-from interfaces.live_feed import Delivery, Ended, Joined, check_filter, feed, seat_for
+from interfaces.live_feed import Delivery, Ended, Joined, check_filter, check_resumable, feed, seat_for
 from interfaces.rest.deps import BeaconDep, Reader, still_signed_in
 from interfaces.rest.errors import BadRequest
 
@@ -34,20 +34,27 @@ def stream_filter(request: Request) -> StreamFilter:
     actor_id: str | None = None
     properties: dict[str, str] = {}
     unknown = []
+    twice = []
     for name, value in request.query_params.multi_items():
-        if name == "event":
+        if name == "event":  # any of several names
             events.add(value)
         elif name == "actor_id":
+            if actor_id is not None and actor_id != value:
+                twice.append({"field": name, "message": "given twice, differently"})
             actor_id = value
-        elif name.startswith(PROPERTY) and len(name) > len(PROPERTY):
-            properties[name[len(PROPERTY):]] = value
-        elif name in DIMENSIONS:  # `$country=DE`: an enriched dimension, as analytics names it
-            properties[name] = value
+        elif (name.startswith(PROPERTY) and len(name) > len(PROPERTY)) or name in DIMENSIONS:
+            key = name[len(PROPERTY):] if name.startswith(PROPERTY) else name  # `$country=DE`:
+            if properties.get(key, value) != value:  # a dimension, as analytics names it
+                twice.append({"field": name, "message": "given twice, differently"})
+            properties[key] = value
         elif name != "last_event_id":
             unknown.append({"field": name, "message": "is not a stream filter"})
     if unknown:
         raise BadRequest("filter by event, actor_id, property.<key> or an enriched dimension "
                          "($country, $region, $city, $browser, $os, $device_type)", details=unknown)
+    if twice:  # every term must hold: two values of one could never both
+        raise BadRequest("a stream filter names one value per actor_id and property",
+                         details=twice)
     return StreamFilter(frozenset(events), actor_id, properties)
 
 
@@ -83,6 +90,7 @@ async def event_stream(request: Request, beacon: BeaconDep, who: Reader) -> Stre
     """Events and exception reports as they are accepted (Server-Sent Events)."""
     wanted, after = stream_filter(request), resume_position(request)
     check_filter(beacon, wanted)
+    await check_resumable(beacon, after, "Last-Event-ID")
     seat = await seat_for(beacon, who.workspace_id)
 
     async def frames() -> AsyncIterator[bytes]:

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query, Response
 from domain.errors import MonitorNotFoundError, NotFoundError, ValidationError
 from interfaces.bootstrap import Beacon
 from interfaces.rest.admin import parse_id
-from interfaces.rest.components import check_as_of, component_id_of, wire
+from interfaces.rest.components import component_id_of, wire
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader, Writer
 from interfaces.rest.page_schemas import PageUpdate
-from interfaces.rest.representations import envelope, mark_position
+from interfaces.rest.representations import envelope, mark_position, utc_moment
 from projections.uptime import INTERVALS, MAX_INTERVALS, component_uptime, monitor_uptime
 
 router = APIRouter(prefix="/api/v1", tags=["uptime"])
@@ -25,8 +25,7 @@ To = Annotated[datetime | None, Query(alias="to")]
 def uptime_range(start: datetime | None, end: datetime | None, interval: str | None,
                  created_at: datetime, now: datetime) -> tuple[datetime, datetime]:
     """The range asked for: from creation until now unless given; a bad one is a 422."""
-    check_as_of(start)
-    check_as_of(end)
+    start, end = utc_moment("from", start), utc_moment("to", end)
     lo, hi = start or created_at, end or now
     problem = None
     if hi <= lo:

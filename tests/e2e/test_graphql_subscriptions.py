@@ -105,13 +105,24 @@ def test_a_connection_without_a_valid_read_key_is_refused(server: str, tenant: T
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
 
 
+@pytest.mark.parametrize("after", ["x.1", "²", "1000000"],
+                         ids=["no position", "a Unicode digit", "past the head"])
 def test_a_subscription_resuming_after_no_position_is_refused_with_its_code(
-        server: str, tenant: Tenant) -> None:
+        server: str, tenant: Tenant, after: str) -> None:
     with connected(server, tenant.keys["read"]) as socket:
-        answer = first_answer(socket, {"filter": {"after": "x.1"}})
+        answer = first_answer(socket, {"filter": {"after": after}})
     assert answer["type"] == "next" and answer["payload"]["data"] is None, answer
     error = answer["payload"]["errors"][0]
     assert error["extensions"]["code"] == "bad_request" and "after" in error["message"]
+
+
+def test_a_subscription_with_one_property_given_two_values_is_refused(
+        server: str, tenant: Tenant) -> None:
+    twice = [{"key": "plan", "value": "pro"}, {"key": "plan", "value": "free"}]
+    with connected(server, tenant.keys["read"]) as socket:
+        answer = first_answer(socket, {"filter": {"properties": twice}})
+    error = answer["payload"]["errors"][0]
+    assert error["extensions"]["code"] == "bad_request" and "one value per key" in error["message"]
 
 
 def test_a_subscription_with_more_filter_terms_than_the_most_is_refused(

@@ -152,6 +152,20 @@ def test_another_workspaces_incident_is_not_found(client: TestClient, tenant: Te
         SEED_CREATE["title"]
 
 
+def test_the_id_of_another_kind_of_thing_is_no_incident(client: TestClient, tenant: Tenant) -> None:
+    """Components, maintenances and incidents share one log: a component's id named as an
+    incident's is not found, not read as one (a 500 before)."""
+    made = client.post(f"/api/v1/pages/{tenant.page_slug}/components", json={"name": "API"},
+                       headers=tenant.headers("write"))
+    assert made.status_code == 201, made.text
+    url = f"/api/v1/incidents/{made.json()['data']['id']}"
+    assert client.get(url, headers=tenant.headers("read")).status_code == 404
+    assert client.patch(url, json={"title": "x"}, headers=tenant.headers("write")).status_code == 404
+    incident = create(client, tenant)
+    assert client.get(f"/api/v1/components/{incident['id']}",
+                      headers=tenant.headers("read")).status_code == 404
+
+
 def test_keys_are_checked_for_presence_validity_and_scope(client: TestClient,
                                                           tenant: Tenant) -> None:
     url = f"/api/v1/pages/{tenant.page_slug}/incidents"

@@ -222,3 +222,36 @@ def test_the_stream_needs_a_read_key_and_known_filters(server: str, tenant: Tena
     with httpx.stream("GET", url, params=most, headers=tenant.headers("read"),
                       timeout=10) as at_the_most:
         assert at_the_most.status_code == 200
+
+
+def test_a_position_the_stream_never_sent_is_refused_not_skipped_to(
+        server: str, tenant: Tenant) -> None:
+    """Resuming after a position past the log's head would skip, unseen, every event accepted
+    up to it; Unicode digits ("²" passes str.isdigit) are no position either."""
+    ingest(server, tenant, [event()])
+    url, read = f"{server}/api/v1/events/stream", tenant.headers("read")
+    for given in ("1000000", "9" * 30, "²", "1.²"):  # a header's bytes read as Latin-1
+        response = httpx.get(url, headers={**read, "Last-Event-ID": given.encode("latin-1")})
+        assert response.status_code == 400, (given, response.text)
+        assert response.json()["error"]["details"][0]["field"] == "Last-Event-ID"
+    for given in ("1000000", "²"):
+        response = httpx.get(url, params={"last_event_id": given}, headers=read)
+        assert response.status_code == 400, (given, response.text)
+    assert "past the newest message" in httpx.get(
+        url, params={"last_event_id": "1000000"}, headers=read).text
+    with open_stream(server, tenant.keys["read"], last_event_id="0") as stream:  # from the start
+        assert [f.json["name"] for f in stream.messages(1)] == ["page_viewed"]
+
+
+def test_a_filter_term_given_twice_with_two_values_is_refused(server: str, tenant: Tenant) -> None:
+    """Every term must hold, and one property cannot equal two values: such a filter would match
+    nothing, silently (it used to keep the last value)."""
+    url, read = f"{server}/api/v1/events/stream", tenant.headers("read")
+    for twice in ([("property.plan", "pro"), ("property.plan", "free")],
+                  [("actor_id", "a"), ("actor_id", "b")], [("$country", "GB"), ("$country", "FR")]):
+        response = httpx.get(url, params=twice, headers=read)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["details"][0]["message"] == "given twice, differently"
+    with httpx.stream("GET", url, params=[("event", "a"), ("event", "b"), ("actor_id", "x"),
+                                          ("actor_id", "x")], headers=read, timeout=10) as same:
+        assert same.status_code == 200  # names are any-of; a term repeated alike is one term

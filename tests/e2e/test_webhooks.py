@@ -192,7 +192,12 @@ def test_urls_resolving_to_private_addresses_are_refused(settings: Settings) -> 
             tenant = make_tenant(client)
             for url in ("http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/",
                         "http://169.254.169.254/latest", "http://[::1]/", "http://192.168.0.1/",
-                        "ftp://example.com/", "not a url", "http://user:pw@example.com/"):
+                        "ftp://example.com/", "not a url", "http://user:pw@example.com/",
+                        # IPv4 inside IPv6: NAT64's prefix, 6to4, Teredo, mapped
+                        "http://[64:ff9b::7f00:1]/", "http://[2002:7f00:1::]/",
+                        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+                        "http://[::ffff:10.0.0.1]/",
+                        "http://example.com/a\r\nX-Evil: 1", "http://example.com/a b"):
                 response = client.post(f"/api/v1/pages/{tenant.page_slug}/subscribers",
                                        json={"url": url}, headers=tenant.headers("write"))
                 assert response.status_code == 422, url
