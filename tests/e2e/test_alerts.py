@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -279,6 +280,35 @@ def test_a_restart_neither_fires_twice_nor_misses_a_crossing(
         client = next(client_of(third))
         assert [e["state"] for e in history(client, tenant, alert["id"])] == ["ok", "firing"]
     assert [r.json["type"] for r in receiver.received] == ["alert.fired"]
+
+
+def test_a_flapping_rule_loads_from_its_snapshot_as_it_was_and_keeps_its_whole_history(
+        settings: Settings, clock: FakeClock, receiver: Receiver) -> None:
+    """Every state change is an event: a rule that flapped thousands of times would be replayed
+    whole by every process that had not cached it. Snapshots (every 200 events) bound that; what
+    loads from one is what replaying every event gives, and the history still lists them all."""
+    settings = settings.model_copy(update={"allow_private_webhooks": True})
+    with closing(bootstrap(settings, clock=clock)) as first:
+        client = next(client_of(first))
+        tenant = make_tenant(client)
+        rule = create(client, tenant, receiver.url, cooldown=3600)
+        alert_id = UUID(rule["id"])
+        client.post(f"/api/v1/alerts/{rule['id']}/mute", headers=tenant.headers("write"),
+                    json={"until": "2027-01-01T00:00:00Z"})
+        for flip in range(450):
+            clock.advance(seconds=10)
+            first.alerts.observe(alert_id, 5.0 if flip % 2 == 0 else 0.0, at=clock())
+    with closing(bootstrap(settings, clock=clock)) as second:  # nothing cached
+        snapshots = list(second.alerts.snapshots.get(alert_id))  # type: ignore[union-attr]
+        assert snapshots and snapshots[-1].originator_version == 400
+        loaded = second.alerts.get_alert(None, alert_id)
+        replayed = None
+        for event in second.alerts.events.get(alert_id):
+            replayed = event.mutate(replayed)
+        assert loaded.version == replayed.version == 452  # created, muted, 450 state changes
+        assert vars(loaded) == vars(replayed)
+        client = next(client_of(second))
+        assert len(history(client, tenant, rule["id"])) == 451
 
 
 def test_alerts_are_listed_read_changed_with_if_match_and_deleted(
