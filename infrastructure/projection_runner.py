@@ -20,6 +20,7 @@ from eventsourcing.application import Application
 
 from infrastructure.database import Cursor
 from infrastructure.read_models import Failure, ReadModelStore
+from infrastructure.tellers import Teller
 from projections.deleted_workspaces import DeletedWorkspaceEvents, DeletedWorkspaces
 from projections.model import Op, Projection
 
@@ -147,6 +148,7 @@ class ProjectionRunner:
         timeout = 5.0 if listening else poll_interval
         failures = 0
         recorded = True  # a failure may be on record (an earlier process's): cleared once it works
+        teller: Teller | None = None  # tells `advanced`, off this thread (tellers.py)
         while not stop.is_set():
             try:
                 moved = self.catch_up()
@@ -161,7 +163,9 @@ class ProjectionRunner:
                     recorded = not self._recovered(failures)
                 failures = 0
             if moved and self.advanced is not None:
-                self._tell(self.advanced)
+                if teller is None:
+                    teller = Teller(self.name, self.advanced, stop)
+                teller.ask()
             self._wake.wait(timeout)
             self._wake.clear()
 
@@ -189,12 +193,6 @@ class ProjectionRunner:
             log.warning("could not clear projection %s's failure: %s", self.name, clearing)
             return False
         return True
-
-    def _tell(self, advanced: Callable[[], object]) -> None:
-        try:
-            advanced()
-        except Exception:  # noqa: BLE001 - whoever waits has a timer of its own to fall back on
-            log.exception("could not tell that projection %s moved", self.name)
 
 
 class Wakeable(Protocol):

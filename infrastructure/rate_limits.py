@@ -1,7 +1,9 @@
 """Sliding-window rate limits per key (DESIGN.md decision 8), on Redis or in memory.
 
-If Redis cannot be reached, limits fall back to this process's memory so ingestion keeps working;
-`degraded` says so, for the log and /healthz.
+If Redis cannot be reached, limits fall back to this process's memory so ingestion keeps working
+(each process then counts its own window: with N processes a key gets up to N times its limit);
+`degraded` says so, for the log and /healthz. A degraded limiter tries Redis again every
+RECHECK_SECONDS by itself, so limits are shared again soon after Redis is back.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
 log = logging.getLogger("beacon.rate_limits")
+RECHECK_SECONDS = 5.0  # while degraded: how often a hit first tries Redis again (a 0.5 s ping)
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,15 @@ class RateLimiter:
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._redis: MovingWindowRateLimiter | None = None
         self.degraded = False
+        self._rechecked = 0.0  # time.monotonic() of the last try to get back to Redis
         if redis_url:
             storage: Storage = RedisStorage(redis_url, key_prefix=f"LIMITS:{namespace}",
                                             socket_timeout=0.5, socket_connect_timeout=0.5)
             self._redis = MovingWindowRateLimiter(storage)
 
     def _strategy(self) -> MovingWindowRateLimiter:
+        if self.degraded and time.monotonic() - self._rechecked >= RECHECK_SECONDS:
+            self.recheck()
         return self._redis if self._redis and not self.degraded else self._memory
 
     def hit(self, key: str, limit: int, per_seconds: int = 60) -> Decision:
@@ -78,6 +84,7 @@ class RateLimiter:
     def recheck(self) -> bool:
         """Try Redis again after a fallback; True when limits are shared again."""
         if self._redis and self.degraded:
+            self._rechecked = time.monotonic()
             try:
                 healthy = self._redis.storage.check()
             except Exception:  # noqa: BLE001

@@ -27,10 +27,13 @@ class PeriodicJob:
 
 class Scheduler(threading.Thread):
     def __init__(self, jobs: list[PeriodicJob], stop: threading.Event, redis_url: str = "",
-                 tick: float = 1.0):
+                 tick: float = 1.0, namespace: str = ""):
+        """`namespace`: this Beacon's (BEACON_NAMESPACE), so that Beacons sharing one Redis
+        claim their own jobs, not each other's."""
         super().__init__(daemon=True, name="scheduler")
         self.jobs, self.stop, self.tick = jobs, stop, tick
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=1) if redis_url else None
+        self.prefix = f"beacon:{namespace}:schedule:" if namespace else "beacon:schedule:"
         self._due = {job.name: 0.0 for job in jobs}
 
     def claim(self, job: PeriodicJob) -> bool:
@@ -38,7 +41,7 @@ class Scheduler(threading.Thread):
         if self.redis is None:
             return True
         try:
-            return bool(self.redis.set(f"beacon:schedule:{job.name}", "1", nx=True,
+            return bool(self.redis.set(self.prefix + job.name, "1", nx=True,
                                        px=int(job.every_seconds * 1000)))
         except redis.RedisError as error:
             log.warning("cannot claim %s (%s); skipping this round", job.name, error)

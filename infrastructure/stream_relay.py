@@ -18,6 +18,7 @@ nothing for it.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, NamedTuple, cast
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from domain.batch import EventBatch
 from domain.time import iso
 
 log = logging.getLogger("beacon.stream")
+QUIET_SECONDS = 5.0  # after Redis failed: how long to leave it be (the streams read the log)
 
 
 def progress_channel(namespace: str) -> str:
@@ -124,14 +126,17 @@ class StreamPublisher:
     the page's messages to the workspaces someone streams, then the progress."""
 
     def __init__(self, url: str, namespace: str):
-        self._client = redis.Redis.from_url(url)
+        # Told on the pipeline's thread: a Redis that hangs must not hold the pipeline up.
+        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
         self.namespace = namespace
         self._progress = progress_channel(namespace)
+        self._quiet_until = 0.0  # after a failure, pages are not published for a while
 
     def __call__(self, start: int, end: int, page: EnrichedPage) -> None:
-        if page.derived is None:
-            # Another projector recorded some of it: what it recorded is in the log, not here.
-            # Publishing nothing makes every API process find the page missing and read it there.
+        if page.derived is None or time.monotonic() < self._quiet_until:
+            # Another projector recorded some of it: what it recorded is in the log, not here;
+            # or Redis failed a moment ago. Publishing nothing makes every API process find the
+            # page missing and read it there.
             return
         by_workspace: dict[UUID, list[tuple[int, Any, Derivation]]] = {}
         for (position, source), derivation in zip(page.sources, page.derived, strict=True):
@@ -149,8 +154,9 @@ class StreamPublisher:
             publishing.publish(self._progress, Progress(start, end, frozenset(listened)).encode())
             publishing.execute()
         except redis.RedisError as error:  # the API processes find the page missing
-            log.warning("could not publish enriched page %d-%d to the live streams (%s)",
-                        start, end, error)
+            self._quiet_until = time.monotonic() + QUIET_SECONDS
+            log.warning("could not publish enriched page %d-%d to the live streams (%s); "
+                        "trying again in %.0f s", start, end, error, QUIET_SECONDS)
 
     def close(self) -> None:
         self._client.close()

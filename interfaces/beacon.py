@@ -163,7 +163,8 @@ class Beacon:
     def start_worker(self, threads: int = 2) -> None:
         """Run jobs in this process, and the scheduler that enqueues the periodic ones."""
         self._worker = start_worker(self.broker, threads)
-        scheduler = Scheduler(periodic_jobs(self.actors), self._stop, self.settings.redis_url)
+        scheduler = Scheduler(periodic_jobs(self.actors), self._stop, self.settings.redis_url,
+                              namespace=self.settings.namespace)
         scheduler.start()
         self._threads.append(scheduler)
 

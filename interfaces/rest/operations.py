@@ -28,23 +28,29 @@ def healthz(beacon: BeaconDep) -> dict:
 
 @router.get("/readyz")
 def readyz(beacon: BeaconDep) -> Response:
-    """Ready when every database and Redis answer and projections are not far behind."""
+    """Ready when every database answers and projections are not far behind. Redis unreachable
+    is `degraded`, not unready: ingestion and reads go on without it (rate limits per process,
+    jobs and cross-process streams wait for it), and every API process shares the outage, so a
+    load balancer taking them all out would turn it into a full one."""
     checks: dict[str, Any] = {}
-    ready = True
+    ready, degraded = True, []
+    pinged: dict[int, str] = {}  # databases that are one pool: asked once
     for name, db in beacon.databases.items():
-        try:
-            db.ping()
-            checks[f"database:{name}"] = "ok"
-        except Exception as error:  # noqa: BLE001
-            checks[f"database:{name}"] = f"unreachable: {type(error).__name__}"
-            ready = False
+        if id(db) not in pinged:
+            try:
+                db.ping()
+                pinged[id(db)] = "ok"
+            except Exception as error:  # noqa: BLE001
+                pinged[id(db)] = f"unreachable: {type(error).__name__}"
+        checks[f"database:{name}"] = pinged[id(db)]
+        ready = ready and pinged[id(db)] == "ok"
     if beacon.settings.redis_url:
         try:
             redis.Redis.from_url(beacon.settings.redis_url, socket_timeout=1).ping()
             checks["redis"] = "ok"
         except redis.RedisError as error:
             checks["redis"] = f"unreachable: {type(error).__name__}"
-            ready = False
+            degraded.append("redis")
     projections = []
     try:
         for runner in beacon.runners:
@@ -52,9 +58,10 @@ def readyz(beacon: BeaconDep) -> Response:
             projections.append({"name": status.name, "lag": status.lag,
                                 "failing": status.failure is not None})
             ready = ready and status.lag < READY_LAG
-    except Exception:  # noqa: BLE001
+    except Exception as error:  # noqa: BLE001
+        checks["projections"] = f"unreadable: {type(error).__name__}"
         ready = False
-    body = {"status": "ready" if ready else "not ready", "checks": checks,
+    body = {"status": "ready" if ready else "not ready", "degraded": degraded, "checks": checks,
             "projections": projections}
     return JSONResponse(body, status_code=200 if ready else 503)
 
