@@ -105,6 +105,9 @@ def recorded(event: Any) -> datetime:
 
 
 TELEMETRY_TOPICS = (get_topic(EventBatch.Accepted), get_topic(ExceptionReport.Reported))
-MONITORING_TOPICS = tuple(get_topic(c) for c in (Monitor.StatusChanged, Monitor.Paused,
-                                                 Monitor.Resumed))
+# Every kind of status change: a log is read by exact topic, and a flip (a beat missed, a run
+# failed, one back up) is a StatusChanged of its own topic, Flipped; left out, monitor rules
+# were judged only on the 10 s grid, and an outage shorter than a grid step was never seen.
+MONITORING_TOPICS = tuple(get_topic(c) for c in (Monitor.StatusChanged, Monitor.Flipped,
+                                                 Monitor.Paused, Monitor.Resumed))
 RULE_TOPICS = tuple(get_topic(c) for c in (Alert.Created, Alert.Changed, Alert.Deleted))

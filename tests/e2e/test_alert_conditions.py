@@ -141,6 +141,35 @@ def test_a_monitor_going_down_fires_and_coming_back_up_resolves_and_fires_up(
                            (up["id"], "alert.fired")])
 
 
+def test_an_outage_shorter_than_the_grid_step_fires_and_resolves_at_its_flips(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    """A flip is judged when it happens, not at the next 10 s grid instant: a run that failed at
+    12:00:21 and one that succeeded at 12:00:25 were never seen (flips were read by a topic
+    they do not have), and preview said fired and resolved."""
+    monitor = backup_monitor(clocked_client, tenant_on_clock)
+    down = create_rule(clocked_client, tenant_on_clock, receiver.url, type="monitor",
+                       trigger="down", monitor_id=monitor["id"])
+    clocked_client.get(f"/api/v1/beet/{monitor['token']}")
+    evaluate(clocked_beacon)
+    clock.advance(seconds=21)
+    clocked_client.get(f"/api/v1/beet/{monitor['token']}/fail")  # down at 12:00:21
+    evaluate(clocked_beacon)
+    clock.advance(seconds=4)
+    clocked_client.get(f"/api/v1/beet/{monitor['token']}")  # up at 12:00:25
+    evaluate(clocked_beacon)
+    clock.advance(seconds=60)
+    evaluate(clocked_beacon)
+    assert states(clocked_client, tenant_on_clock, down)[1:] == [("firing", "12:00:21"),
+                                                                 ("resolved", "12:00:25")]
+    preview = clocked_client.post("/api/v1/alerts/preview", headers=tenant_on_clock.headers(
+        "read"), json={"condition": down["condition"], "from": "2026-04-04T12:00:00Z",
+                       "to": "2026-04-04T12:01:30Z"})
+    assert [(c["state"], c["at"][11:19]) for c in preview.json()["data"]["changes"]] == [
+        ("firing", "12:00:21"), ("resolved", "12:00:25")]
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired", "alert.resolved"]
+
+
 def test_a_rule_may_watch_only_a_monitor_of_its_own_workspace(
         clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
         receiver: Receiver) -> None:
