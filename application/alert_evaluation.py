@@ -126,7 +126,8 @@ class AlertEvaluation:
                                                                 settled)
             work += [(at, rule) for at, touched in moments.items()
                      for key in touched for rule in by_touch.get(key, ())]
-        grid = self._new_grid_instants(horizon)
+        grid = self._new_grid_instants(horizon, min(
+            (int(r["created_at"]) for r in rules if r.get("created_at") is not None), default=None))
         if grid:
             work += [(at, rule) for at in grid for rule in rules]
         changed = sum(self.evaluate(rule, at) for at, rule in sorted(work, key=lambda w: w[0]))
@@ -195,9 +196,18 @@ class AlertEvaluation:
                 position = ready
         return position, moments
 
-    def _new_grid_instants(self, horizon: datetime) -> list[datetime]:
+    def _new_grid_instants(self, horizon: datetime, oldest_rule: int | None) -> list[datetime]:
+        """The grid's instants not judged yet, up to the horizon: from the last one judged, or,
+        before any was, from the first at or after the oldest rule's making (µs), as preview
+        judges it (a worker that first runs after rules were made starts there, not now)."""
         now, last = on_grid(horizon), self.positions.get("tick")
-        first = now if last is None else from_micros(last) + TICK
+        if last is not None:
+            first = from_micros(last) + TICK
+        elif oldest_rule is not None:
+            made = from_micros(oldest_rule)
+            first = on_grid(made) + (TICK if on_grid(made) < made else timedelta(0))
+        else:
+            first = now
         first = max(first, now - TICK * (MAX_CATCH_UP_TICKS - 1))
         return [first + TICK * n for n in range(int((now - first) / TICK) + 1)] \
             if first <= now else []

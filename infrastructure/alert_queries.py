@@ -47,7 +47,7 @@ class SqlAlertQueries(AlertQueries):
         if workspace_id is not None:
             where += " AND workspace_id = %s"
             params.append(workspace_id)
-        rows = self.db.query(f"SELECT id, workspace_id, condition FROM {ALERTS.name} "
+        rows = self.db.query(f"SELECT id, workspace_id, condition, created_at FROM {ALERTS.name} "
                              f"WHERE {where} ORDER BY id", params)
         for row in rows:
             row["condition"] = self.db.load_json(row["condition"])

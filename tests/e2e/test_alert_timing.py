@@ -200,6 +200,21 @@ def test_a_rule_never_fires_at_a_moment_before_it_existed(
     assert created["created_at"] == "2026-04-04T13:00:00.000000Z"
 
 
+def test_a_worker_that_first_runs_after_a_rule_was_made_judges_it_from_its_making(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver) -> None:
+    """No run before the rule (a fresh installation whose worker starts late): the first run
+    judged only its own grid instant, so a silence rule made at 12:00 fired at 12:05 live while
+    preview said 12:00."""
+    condition = threshold(op="<", value=1)
+    alert_id = rule(client, tenant, receiver.url, condition)
+    clock.advance(minutes=5)
+    evaluate(beacon)
+    live = history(client, tenant, alert_id)[1:]
+    assert live == [{"state": "firing", "at": "2026-04-04T12:00:00.000000Z", "value": 0.0}]
+    assert preview(client, tenant, condition, "2026-04-04T12:00:00Z", iso(clock())) == live
+
+
 def test_a_muted_firing_is_told_when_the_mute_ends_if_it_still_fires(
         beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
         receiver: Receiver) -> None:
