@@ -18,7 +18,6 @@ nothing for it.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, NamedTuple, cast
 from uuid import UUID
 
@@ -29,9 +28,9 @@ from application.enrichment import Derivation, EnrichedPage
 from application.stream import Message, StreamPosition, messages_of, shape
 from domain.batch import EventBatch
 from domain.time import iso
+from infrastructure.tellers import BackOff
 
 log = logging.getLogger("beacon.stream")
-QUIET_SECONDS = 5.0  # after Redis failed: how long to leave it be (the streams read the log)
 
 
 def progress_channel(namespace: str) -> str:
@@ -130,10 +129,10 @@ class StreamPublisher:
         self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
         self.namespace = namespace
         self._progress = progress_channel(namespace)
-        self._quiet_until = 0.0  # after a failure, pages are not published for a while
+        self._backoff = BackOff()  # after a failure, pages are not published for a while
 
     def __call__(self, start: int, end: int, page: EnrichedPage) -> None:
-        if page.derived is None or time.monotonic() < self._quiet_until:
+        if page.derived is None or self._backoff.waiting:
             # Another projector recorded some of it: what it recorded is in the log, not here;
             # or Redis failed a moment ago. Publishing nothing makes every API process find the
             # page missing and read it there.
@@ -154,9 +153,9 @@ class StreamPublisher:
             publishing.publish(self._progress, Progress(start, end, frozenset(listened)).encode())
             publishing.execute()
         except redis.RedisError as error:  # the API processes find the page missing
-            self._quiet_until = time.monotonic() + QUIET_SECONDS
+            self._backoff.failed()
             log.warning("could not publish enriched page %d-%d to the live streams (%s); "
-                        "trying again in %.0f s", start, end, error, QUIET_SECONDS)
+                        "trying again in %.0f s", start, end, error, self._backoff.seconds)
 
     def close(self) -> None:
         self._client.close()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,9 +24,9 @@ import redis
 
 from infrastructure.database import Database
 from infrastructure.projection_runner import LogListener, Wakeable
+from infrastructure.tellers import BackOff
 
 log = logging.getLogger("beacon.stream")
-QUIET_SECONDS = 5.0  # after Redis failed: how long to leave it be (the streams read the log)
 
 
 def written_channel(schema: str) -> str:
@@ -42,17 +41,17 @@ class RedisDoorbell:
         # Rung on the event loop after an ingest response: a Redis that hangs must not hold it.
         self._client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._channel = written_channel(schema)
-        self._quiet_until = 0.0  # after a failure, rings are skipped for a while
+        self._backoff = BackOff()  # after a failure, rings are skipped for a while
 
     def ring(self) -> None:
-        if time.monotonic() < self._quiet_until:
+        if self._backoff.waiting:
             return  # Redis failed a moment ago: the streams' re-check finds the write
         try:
             self._client.publish(self._channel, b"1")
         except redis.RedisError as error:  # the re-check still finds the write
-            self._quiet_until = time.monotonic() + QUIET_SECONDS
+            self._backoff.failed()
             log.warning("could not publish a stream wake-up (%s); trying again in %.0f s",
-                        error, QUIET_SECONDS)
+                        error, self._backoff.seconds)
 
     def close(self) -> None:
         self._client.close()

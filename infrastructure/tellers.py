@@ -7,6 +7,10 @@ every page up for its socket timeouts: read models fell behind although their da
 A `Teller` tells from a thread of its own instead, one tell at a time: moves while one is on its
 way ask for one more after it, as a single run reads whatever is new. A failing tell is logged
 with its traceback the first time and when the error changes, then once a minute at most.
+
+`BackOff` is for tells made on the caller's thread (the live streams' publisher, the doorbell
+rung after an ingest response): after one fails, leave the dependency be for a while rather than
+wait for its timeout on every tell; whoever listens has a re-check of its own meanwhile.
 """
 
 from __future__ import annotations
@@ -64,3 +68,18 @@ class Teller:
                         self.name, self._failures, text)
             self._logged_at = now
         self._last_error = text
+
+
+class BackOff:
+    """Whether to try a best-effort tell now: not for `seconds` after one failed."""
+
+    def __init__(self, seconds: float = 5.0):
+        self.seconds = seconds
+        self._until = 0.0
+
+    @property
+    def waiting(self) -> bool:
+        return time.monotonic() < self._until
+
+    def failed(self) -> None:
+        self._until = time.monotonic() + self.seconds
