@@ -127,7 +127,7 @@ class BodyGuard:
                     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
                     if has_nul(body):
                         raise _Refused(400, "bad_request", NUL_REFUSED)
-                    if b"\\u" in body and has_lone_surrogate(body):
+                    if b"\\" in body and has_lone_surrogate(body):  # memchr: no escape, no scan
                         raise _Refused(400, "bad_request", SURROGATE_REFUSED)
             return message
 
