@@ -19,6 +19,7 @@ import orjson
 from domain.batch import EventBatch
 from domain.enrichment import DIMENSIONS
 from domain.exception_report import ExceptionReport
+from domain.numerals import is_numeral
 from domain.time import iso, iso_of_micros
 
 ENRICHED = tuple(DIMENSIONS.items())  # how a message shows them: ($country, country), …
@@ -44,14 +45,9 @@ class StreamPosition(NamedTuple):
     def parse(cls, text: str) -> StreamPosition | None:
         """The position a client sent back (SSE `Last-Event-ID`), or None if it is not one."""
         notification, dot, index = text.strip().partition(".")
-        if not _digits(notification) or (dot and not (_digits(index) and int(index) < WHOLE)):
+        if not is_numeral(notification) or (dot and not (is_numeral(index) and int(index) < WHOLE)):
             return None
         return cls(int(notification), int(index) if dot else WHOLE)
-
-
-def _digits(text: str) -> bool:
-    """ASCII digits only: `str.isdigit` also takes "²", which `int` refuses."""
-    return text.isascii() and text.isdigit()
 
 
 @dataclass(frozen=True)

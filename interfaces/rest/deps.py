@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 from application.workspaces import Principal
 from domain.credential import ACCESS_TOKEN_PREFIX
 from domain.errors import DomainError, WorkspaceNotFoundError
+from domain.numerals import is_numeral
 from infrastructure.rate_limits import Decision
 from interfaces.bootstrap import Beacon
 from interfaces.rest.beacon_request import BeaconDep, bearer_token
@@ -130,7 +131,7 @@ def consistent_read(request: Request, response: Response, beacon: BeaconDep) -> 
     if not wanted:
         return
     source, _, position = wanted.rpartition(":")
-    if source not in beacon.applications or not (position.isascii() and position.isdigit()):
+    if source not in beacon.applications or not is_numeral(position):
         raise BadRequest("X-Beacon-Min-Position must look like '<Application>:<position>'")
     if not beacon.wait_for(source, int(position), beacon.settings.read_wait_seconds):
         response.headers["X-Beacon-Stale"] = "true"

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import ConfigDict, Field
 
+from domain.numerals import is_numeral
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader
 from interfaces.rest.errors import BadRequest
 from interfaces.rest.monitors import MonitorSettings, monitor_of
@@ -31,7 +32,7 @@ def decode_version(cursor: str | None) -> int | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw[:1] == "v" and raw[1:].isascii() and raw[1:].isdigit():
+        if raw[:1] == "v" and is_numeral(raw[1:]):
             return int(raw[1:])
     except (binascii.Error, UnicodeDecodeError):
         pass

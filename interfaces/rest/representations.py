@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from application.base import LAST_POSITION
 from application.workspaces import Principal
 from domain.errors import ValidationError
+from domain.numerals import is_numeral
 from domain.time import from_iso, from_micros, micros
 from domain.time import iso as iso  # the one formatter, as the routes import it
 from interfaces.rest.errors import BadRequest
@@ -89,7 +90,7 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
     # An ETag we never issued (Unicode digits such as "²" included) matches nothing: 412.
-    return int(text) if text.isascii() and text.isdigit() else -1
+    return int(text) if is_numeral(text) else -1
 
 
 def written(response: Response, aggregate: Versioned) -> None:
