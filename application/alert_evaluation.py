@@ -1,18 +1,18 @@
 """Alert evaluation, driven by the log (DESIGN.md decision 7) and by a clock for silence.
 
 What the Telemetry and Monitoring logs record re-evaluates the rules it may change (a batch: the
-threshold rules on the event names it carries; an exception report: the workspace's exception-group
-rules; a monitor's flip: the rules on that monitor), at the moment it happened, as soon as the read
-models have it (each source's `ready`); a grid of
-instants every `TICK` re-evaluates every rule, so a window that empties ("fewer than N", or a
-firing rule falling back) is noticed without an event. Both are evaluated in time order, only up to
-a horizon the read models have certainly reached: before the first entry they do not have yet,
-and `settle` before now (a request received a moment ago may not be in the log yet). So an instant
-is never judged on a read model that is still behind it. The positions read (log and grid) are
-kept; a crash between a firing and keeping the position evaluates that instant again, and the
-rule, already firing, does not fire twice. A preview evaluates the same instants with the same
-code on a rule that is never saved.
-"""
+threshold rules on the event names it carries, when one of them lies inside the rule's window; an
+exception report: the workspace's exception-group rules; a monitor's flip: the rules on that
+monitor), at every moment one happened, as soon as the read models have it (each source's
+`ready`); a grid of instants every `TICK` re-evaluates every rule, so a window that empties
+("fewer than N", or a firing rule falling back) is noticed without an event. Each rule is judged
+at its instants in time order, its values measured together, only up to a horizon the read
+models have certainly reached: before the first entry they do not have yet, and `settle` before
+now (a request received a moment ago may not be in the log yet). So an instant is never judged
+on a read model that is still behind it. The positions read (log and grid) are kept; a crash
+between a firing and keeping the position evaluates that instant again, and the rule, already
+firing, does not fire twice. A preview evaluates the same instants with the same code on a rule
+that is never saved."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
 
-from application.alert_sources import LogSource, Watched, watched_by, watchers
+from application.alert_sources import LogSource, Touch, Watched, reaches, watched_by, watchers
 from application.alerts import AlertsApplication
 from application.base import Clock
 from domain.alert import Alert
@@ -58,6 +58,11 @@ class Meter(Protocol):
 
     def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
         """The condition's value over the window ending at `at`: (at - window, at]."""
+
+    def values(self, workspace_id: str, condition: dict[str, Any],
+               instants: list[datetime]) -> list[float]:
+        """`value` at each instant (ascending), as the read models are now: what a run judges
+        a rule at, every moment a batch touching it arrived and every grid instant."""
 
     def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
                  end: datetime) -> list[datetime]:
@@ -105,10 +110,10 @@ class AlertEvaluation:
     _decoding: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self) -> int:
-        """Evaluate, in time order, the rules new log entries may have changed (at the moments
-        they happened) and every rule at the grid's new instants, up to the horizon; returns how
-        many rules changed state. Positions are kept after: evaluating an instant twice changes
-        nothing. `due` says when entries left for being too recent can be evaluated."""
+        """Evaluate, in time order, the rules new log entries may have changed (at every moment
+        one happened) and every rule at the grid's new instants, up to the horizon; returns how
+        many state changes were recorded. Positions are kept after: evaluating an instant twice
+        changes nothing. `due` says when entries left for being too recent can be evaluated."""
         rules = [r for kind in self.meters for r in self.rules.rules(kind)]
         by_touch = watchers(rules)
         watched = watched_by(by_touch)
@@ -119,18 +124,20 @@ class AlertEvaluation:
             if behind is not None:  # its read models do not have this entry yet: stop before it
                 horizon = min(horizon, behind - timedelta(microseconds=1))
         self.due = None
-        work: list[tuple[datetime, dict[str, Any]]] = []
+        work: dict[str, tuple[dict[str, Any], set[datetime]]] = {}
         positions = {}
         for source, ready in readiness:
-            positions[source.name], moments = self._new_entries(source, watched, ready, horizon,
+            positions[source.name], touches = self._new_entries(source, watched, ready, horizon,
                                                                 settled)
-            work += [(at, rule) for at, touched in moments.items()
-                     for key in touched for rule in by_touch.get(key, ())]
+            for touch in touches:
+                for rule in by_touch.get((touch[0], touch[1]), ()):
+                    if reaches(touch, rule["condition"]):
+                        work.setdefault(rule["id"], (rule, set()))[1].add(touch[2])
         grid = self._new_grid_instants(horizon, min(
             (int(r["created_at"]) for r in rules if r.get("created_at") is not None), default=None))
-        if grid:
-            work += [(at, rule) for at in grid for rule in rules]
-        changed = sum(self.evaluate(rule, at) for at, rule in sorted(work, key=lambda w: w[0]))
+        for rule in rules if grid else ():
+            work.setdefault(rule["id"], (rule, set()))[1].update(grid)
+        changed = sum(self.evaluate(rule, sorted(instants)) for rule, instants in work.values())
         for name, position in positions.items():
             self.positions.put(name, position)
         if grid:
@@ -163,19 +170,17 @@ class AlertEvaluation:
         return event
 
     def _new_entries(self, source: LogSource, watched: Watched, ready: int, horizon: datetime,
-                     settled: datetime) -> tuple[int, dict[datetime, set[tuple[str, str]]]]:
-        """The log's position once read, and per page the latest moment each watched
-        (workspace, subject) was touched: what the source's read models have, up to `ready`,
-        and only entries that happened by the horizon (the next run reads the rest). An entry
-        left for being more recent than `settled` sets `due`; one left for a read model that is
-        behind does not (the read model asks for a run when it moves)."""
+                     settled: datetime) -> tuple[int, list[Touch]]:
+        """The log's position once read, and every touch of a watched (workspace, subject):
+        what the source's read models have, up to `ready`, and only entries that happened by the
+        horizon (the next run reads the rest). An entry left for being more recent than
+        `settled` sets `due`; one left for a read model that is behind does not (the read model
+        asks for a run when it moves)."""
         position = self.positions.get(source.name) or 0
-        moments: dict[datetime, set[tuple[str, str]]] = {}
+        touches: list[Touch] = []
         while position < ready:
             notifications = source.app.recorder.select_notifications(
                 start=position + 1, limit=PAGE, stop=ready, topics=list(source.topics))
-            latest: dict[tuple[str, str], datetime] = {}
-            stopped = False
             for notification in notifications:
                 event = self._event(source, notification)
                 happened = source.moment(event)
@@ -183,18 +188,12 @@ class AlertEvaluation:
                     if happened > settled:
                         due = happened + self.settle
                         self.due = due if self.due is None else min(self.due, due)
-                    stopped = True
-                    break
-                for workspace, subject, at in source.touched(event, watched):
-                    latest[workspace, subject] = max(at, latest.get((workspace, subject), at))
+                    return position, touches
+                touches += source.touched(event, watched)
                 position = notification.id
-            for key, at in latest.items():
-                moments.setdefault(at, set()).add(key)
-            if stopped:
-                break
             if len(notifications) < PAGE:
                 position = ready
-        return position, moments
+        return position, touches
 
     def _new_grid_instants(self, horizon: datetime, oldest_rule: int | None) -> list[datetime]:
         """The grid's instants not judged yet, up to the horizon: from the last one judged, or,
@@ -212,13 +211,16 @@ class AlertEvaluation:
         return [first + TICK * n for n in range(int((now - first) / TICK) + 1)] \
             if first <= now else []
 
-    def evaluate(self, rule: dict[str, Any], at: datetime) -> int:
+    def evaluate(self, rule: dict[str, Any], instants: list[datetime]) -> int:
+        """Judge a rule at these instants (ascending), its values measured together; returns
+        how many state changes were recorded."""
         condition = rule["condition"]
         meter, workspace_id = self.meters[condition["type"]], rule["workspace_id"]
-        value = meter.value(workspace_id, condition, at)
+        values = meter.values(workspace_id, condition, instants)
         maintenance = condition["type"] == "monitor" and self._monitor_under_maintenance(condition)
-        return int(self.alerts.observe(UUID(rule["id"]), value, at=at, maintenance=maintenance,
-                                       cause=lambda: meter.cause(workspace_id, condition, at)))
+        return self.alerts.observe(UUID(rule["id"]), [
+            (at, value, partial(meter.cause, workspace_id, condition, at))
+            for at, value in zip(instants, values, strict=True)], maintenance=maintenance)
 
     def _monitor_under_maintenance(self, condition: dict[str, Any]) -> bool:
         try:

@@ -15,22 +15,51 @@ from domain.alert import Alert
 from domain.batch import EventBatch
 from domain.exception_report import ExceptionReport
 from domain.monitor import Monitor
+from domain.time import micros
 
-Touch = tuple[str, str, datetime]  # (workspace, subject: an event name, "*" or a monitor id, when)
+# (workspace, subject: an event name, "*" or a monitor id, when, newest): `newest` is how long
+# before `when` the newest thing it brought happened (µs; None: nothing at or before `when`).
+# A rule is touched only if that is inside its window: a batch of old or future-stamped events
+# changes no value at its arrival (the preview's instants leave such arrivals out too).
+Touch = tuple[str, str, datetime, int | None]
 Watched = dict[str, frozenset[str]]  # workspace ("" for monitors' rules) -> its rules' subjects
 
 
 class _Named(msgspec.Struct):
     name: str
+    timestamp_us: int
 
 
-_NAMES = msgspec.json.Decoder(list[_Named])  # a batch's events, read for their names alone
+_NAMES = msgspec.json.Decoder(list[_Named])  # a batch's events, read for names and times alone
 
 
 def event_names(events_json: str) -> set[str]:
-    """The names of a batch's events (its other fields are skipped, not decoded: ~0.5 ms a
-    batch of 1000 where decoding every event took ~1.7)."""
+    """The names of a batch's events."""
     return {event.name for event in _NAMES.decode(str(events_json))}  # msgspec takes no subclass
+
+
+def newest_by_name(events_json: str, at: datetime) -> dict[str, int | None]:
+    """Each name a batch carries, with how long before `at` its newest event at or before `at`
+    happened (µs; None: all of them after `at`). Read for names and times alone, the other
+    fields skipped, not decoded (~0.7 ms a batch of 1000, 0.4 for names alone, where decoding
+    every event took ~1.7)."""
+    arrival, newest = micros(at), dict[str, int | None]()
+    for event in _NAMES.decode(str(events_json)):
+        age = arrival - event.timestamp_us
+        known = newest.get(event.name)
+        if age >= 0 and (known is None or age < known):
+            newest[event.name] = age
+        elif event.name not in newest:
+            newest[event.name] = None
+    return newest
+
+
+def reaches(touch: Touch, condition: dict[str, Any]) -> bool:
+    """Whether what touched a rule happened inside its window as it ends at the touch."""
+    age, window = touch[3], condition.get("window_seconds")
+    if age is None:
+        return False
+    return window is None or age < window * 1_000_000
 
 
 def touched_by_telemetry(event: Any, watched: Watched) -> Iterable[Touch]:
@@ -42,10 +71,11 @@ def touched_by_telemetry(event: Any, watched: Watched) -> Iterable[Touch]:
     if not subjects:
         return
     if isinstance(event, EventBatch.Accepted):
-        for name in event_names(event.events_json) & subjects:
-            yield workspace, name, event.received_at
+        for name, age in newest_by_name(event.events_json, event.received_at).items():
+            if name in subjects:
+                yield workspace, name, event.received_at, age
     elif isinstance(event, ExceptionReport.Reported) and "*" in subjects:
-        yield workspace, "*", event.timestamp
+        yield workspace, "*", event.timestamp, 0
 
 
 def touches_nothing(event: Any, watched: Watched) -> Iterable[Touch]:
@@ -57,7 +87,7 @@ def touched_by_monitoring(event: Any, watched: Watched) -> Iterable[Touch]:
     """A flip names its monitor, not its workspace ("" : the rules on that monitor, wherever
     they are; a rule only ever measures a monitor of its own workspace)."""
     if isinstance(event, Monitor.StatusChanged) and str(event.originator_id) in watched.get("", ()):
-        yield "", str(event.originator_id), event.effective_at
+        yield "", str(event.originator_id), event.effective_at, 0
 
 
 def subject_of(condition: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +21,8 @@ from domain.errors import AlertNotFoundError, NotFoundError, check_version
 from domain.ids import new_id
 from domain.time import iso
 
+# A rule's value seen at an instant, and what it counted (asked only if it fires: Fired.cause).
+Observation = tuple[datetime, float, Callable[[], dict[str, Any] | None]]
 STATE_EVENTS = (Alert.Created, Alert.Fired, Alert.Notified, Alert.Resolved)
 
 
@@ -223,14 +225,16 @@ class AlertsApplication(BeaconApplication):
         return [state_change(e) for e in self.events.get(alert_id) if is_state_change(e)]
 
     @retry_on_conflict
-    def observe(self, alert_id: UUID, value: float, *, at: datetime, maintenance: bool = False,
-                cause: Callable[[], dict[str, Any] | None] = lambda: None) -> bool:
-        """Evaluate a rule on a value seen at `at`; saves (and so notifies) only a state change."""
+    def observe(self, alert_id: UUID, observations: Sequence[Observation], *,
+                maintenance: bool = False) -> int:
+        """Evaluate a rule on the values seen at these instants, in order; saves (and so
+        notifies) only state changes, all in one save. Returns how many were recorded."""
         alert = self.get_alert(None, alert_id)
-        if not alert.observe(value, at=at, maintenance=maintenance, cause=cause):
-            return False
-        self.save(alert)
-        return True
+        changes = sum(alert.observe(value, at=at, maintenance=maintenance, cause=cause)
+                      for at, value, cause in observations)
+        if changes:
+            self.save(alert)
+        return changes
 
 
 class DashboardLinks:

@@ -6,8 +6,8 @@ from `rm_events` rows (the way every rule was measured before `rm_event_seconds`
 hourly rollups only for a window holding a whole UTC hour).
 
     .venv/bin/python bench/threshold_meter.py [--rate 50000] [--seconds 30] [--names 20]
-        [--windows 60,3600] [--instants 10] [--other-rules] [--no-vacuum] [--spread-days D]
-        [--database-url URL]
+        [--windows 60,3600] [--instants 10] [--other-rules] [--arrivals K] [--no-vacuum]
+        [--spread-days D] [--database-url URL]
 
 Loads `--rate` × `--seconds` events through the application layer on PostgreSQL, their
 timestamps spread evenly over `--seconds` (as a stream of `--rate` events/s of `--names` names
@@ -19,8 +19,11 @@ loaded span, the three ways, alternating, and checks that they give the same ans
 window at live traffic: `--rate 20 --seconds 86400 --windows 60,3600,86400` (each name once a
 second, as many rows per name in the counts as a busy stream makes). `--other-rules` also times
 a filtered count and a unique-actors rule per name and window, which Beacon counts from rows.
-Prints p50/p95 of one evaluation and of a round of every name's rule. Not a test: run it on
-demand, record the figures in docs/performance.md.
+Prints p50/p95 of one evaluation and of a round of every name's rule. `--arrivals K` also
+times what a run does with a rule whose event arrived K times in the half second it read:
+every arrival's value measured together (`values`), beside each measured alone and the latest
+alone (what a run did before it judged every arrival), checking they agree. Not a test: run it
+on demand, record the figures in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -49,8 +52,6 @@ from infrastructure.analytics_queries import SqlAnalyticsQueries  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 from interfaces.bootstrap import bootstrap  # noqa: E402
 
-START = datetime(2026, 12, 5, 12, tzinfo=UTC)
-
 
 def rule(name: str, window: int, metric: str = "count",
          filters: tuple[dict[str, str], ...] = ()) -> dict[str, Any]:
@@ -72,6 +73,8 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=20)
     parser.add_argument("--windows", default="60,3600")
     parser.add_argument("--instants", type=int, default=10)
+    parser.add_argument("--arrivals", type=int, default=0,
+                        help="also time a run's judging of a rule at this many arrivals")
     parser.add_argument("--other-rules", action="store_true", help="also time rules with a "
                         "property filter and of unique actors (what Beacon counts rows for)")
     parser.add_argument("--no-vacuum", action="store_true",
@@ -86,6 +89,9 @@ def main() -> None:
                                 data_dir=Path(tempfile.mkdtemp())))
     workspace, rng, total = uuid.uuid4(), random.Random(11), args.rate * args.seconds
     step, received = 1_000_000 / args.rate, datetime.now(UTC)
+    # The events end as they are received: on time (a fixed start drifted, days later, past
+    # the day after which an event counts as late, and the counts held none of them).
+    start = received - timedelta(seconds=args.seconds)
     names = [f"event_{n}" for n in range(args.names)]
 
     def spread(n: int) -> int:
@@ -100,7 +106,7 @@ def main() -> None:
                 "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "category": "c",
                 "name": names[n % len(names)], "actor_id": f"user-{rng.randrange(50_000)}",
                 "properties": {"plan": rng.choice(("free", "pro"))},
-                "timestamp": (START + timedelta(microseconds=spread(n))).isoformat()},
+                "timestamp": (start + timedelta(microseconds=spread(n))).isoformat()},
                 received) for n in range(first, min(first + 1000, total))]
             beacon.telemetry.ingest(workspace, batch, limit=10**12)
         load_s = time.perf_counter() - started
@@ -122,7 +128,7 @@ def main() -> None:
         meter = SqlThresholdMeter(before)
         seconds_only = SqlThresholdMeter(before, TIERS[-1:])  # as it was before rm_event_minutes
         span = args.seconds * 1_000_000
-        instants = [START + timedelta(microseconds=rng.randrange(span // 2, span))
+        instants = [start + timedelta(microseconds=rng.randrange(span // 2, span))
                     for _ in range(args.instants)]
         print(f"{total:,} events over {args.seconds} s ({args.rate:,} events/s, {args.names} names),"
               f" loaded in {load_s:.1f} s; catch-up: events {caught_up['events']:.1f} s, "
@@ -174,10 +180,45 @@ def main() -> None:
                         whole.append((time.perf_counter() - round_started) * 1000)
                     print(f"{label} | {window} s | {p(each, 0.5):.2f} / {p(each, 0.95):.2f} ms | "
                           f"{statistics.median(whole):.1f} ms")
+        if args.arrivals:
+            judged_per_run(meter, str(workspace), names, instants, args)
     finally:
         beacon.close()
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def judged_per_run(meter: SqlThresholdMeter, workspace: str, names: list[str],
+                   instants: list[datetime], args: argparse.Namespace) -> None:
+    """A run judges each rule at every arrival of its event it read (`--arrivals` of them in
+    the half second before each instant) and measures them together (`values`); beside it,
+    what a run cost when it judged only the latest (one `value`), and each arrival measured
+    on its own. Checks that `values` gives each one's answer."""
+    print(f"rule | window | a rule judged at {args.arrivals} arrivals in 0.5 s p50 / p95: "
+          "values together | each alone | the latest alone (before)")
+    pro = OTHER_RULES["count, filtered (plan = pro)"][1]
+    for label, filters in (("count", ()), ("count, filtered (plan = pro)", pro)):
+        for window in (int(w) for w in args.windows.split(",")):
+            ways: dict[str, list[float]] = {"together": [], "alone": [], "latest": []}
+            for at in instants:
+                arrivals = sorted({at - timedelta(microseconds=500_000 * k // args.arrivals)
+                                   for k in range(args.arrivals)})
+                for name in names:
+                    condition = rule(name, window, "count", filters)
+                    started = time.perf_counter()
+                    together = meter.values(workspace, condition, arrivals)
+                    ways["together"].append((time.perf_counter() - started) * 1000)
+                    started = time.perf_counter()
+                    alone = [meter.value(workspace, condition, moment) for moment in arrivals]
+                    ways["alone"].append((time.perf_counter() - started) * 1000)
+                    started = time.perf_counter()
+                    meter.value(workspace, condition, arrivals[-1])
+                    ways["latest"].append((time.perf_counter() - started) * 1000)
+                    if together != alone:
+                        raise SystemExit(f"{name} {window} s at {at}: {together} != {alone}")
+            print(f"{label} | {window} s | " + " | ".join(
+                f"{p(ways[way], 0.5):.2f} / {p(ways[way], 0.95):.2f} ms"
+                for way in ("together", "alone", "latest")))
 
 
 def p(values: list[float], share: float) -> float:

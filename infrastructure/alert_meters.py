@@ -96,6 +96,53 @@ class SqlThresholdMeter:
             return float(found[0][0] or 0) if found else 0.0
         return self.analytics.metric(query)
 
+    def values(self, workspace_id: str, condition: dict[str, Any],
+               instants: list[datetime]) -> list[float]:
+        """`value` at each instant (ascending). A count (filtered or not) takes one statement
+        per `VALUES_AT_ONCE` instants: the first instant's value, and how many events entered
+        and left the window between each instant and the next, counted from the rows of those
+        spans alone (`rm_events`' index by name and time), so the cost grows with the time the
+        instants span, not with how many there are. Unique actors are counted at each."""
+        query = event_query(workspace_id, condition, 0, 0)
+        if query.metric is not Metric.COUNT:
+            return [self.value(workspace_id, condition, at) for at in instants]
+        values: list[float] = []
+        for first in range(0, len(instants), VALUES_AT_ONCE):
+            values += self._counts(query, condition["window_seconds"] * 1_000_000,
+                                   [micros(at) for at in instants[first:first + VALUES_AT_ONCE]])
+        return values
+
+    def _counts(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
+        """The count at each point (µs, ascending) in one statement, so one snapshot."""
+        end = points[0] + 1  # the window is (at - window, at]
+        query = replace(query, start=end - window, end=end)
+        if query.filters:
+            within = self.analytics.source(query)
+            first = Sql(f"SELECT COUNT(*) FROM {within.text}", within.params)
+        else:
+            first = counted_by_seconds(query, self.tiers)
+        # Between point k and the next, events entered the window (by their own time), counted
+        # in interval 2k, and others left it, in interval 2k + 1: each (lo, hi].
+        spans = [span for before, after in zip(points, points[1:], strict=False)
+                 for span in ((before, after), (before - window, after - window))]
+        if not spans:
+            alone = self.analytics.rows(first)
+            return [float(alone[0][0] or 0) if alone else 0.0]
+        rows = self.analytics.source(replace(query, start=spans[1][0] + 1, end=points[-1] + 1))
+        intervals = ", ".join(f"({n}, {int(lo)}, {int(hi)})" for n, (lo, hi) in enumerate(spans))
+        # A count per interval, each its own range of the index (a join lets PostgreSQL, its
+        # statistics not yet gathered, read the whole window once per interval).
+        found = dict(self.analytics.rows(Sql(
+            f"WITH iv(i, lo, hi) AS (VALUES {intervals}) "
+            f"SELECT -1 AS i, ({first.text}) AS n UNION ALL "
+            f"SELECT iv.i, (SELECT COUNT(*) FROM {rows.text} "
+            "WHERE e.timestamp > iv.lo AND e.timestamp <= iv.hi) FROM iv",
+            [*first.params, *rows.params])))
+        counts = [float(found.get(-1) or 0)]
+        for n in range(0, len(spans), 2):
+            counts.append(counts[-1] + float(found.get(n, 0)) - float(found.get(n + 1, 0)))
+        return counts
+
     def known_values(self, workspace_id: str, condition: dict[str, Any],
                      instants: list[datetime], settle: timedelta) -> list[float]:
         """The values at these instants (in order) as they were known `settle` after each: only
@@ -129,17 +176,20 @@ class SqlThresholdMeter:
     def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
                  end: datetime) -> list[datetime]:
         """When batches carrying the rule's event arrived in [start, end], as live evaluation
-        reacts to them (at arrival, not at the events' own time), leaving out events that came
-        after their window had passed (they change no value there)."""
+        reacts to them (at arrival, not at the events' own time): only batches with such an
+        event inside the window as it ends at their arrival, as live evaluation judges them
+        (`alert_sources.reaches`: an older or future-stamped event changes no value there)."""
         first, last = micros(start), micros(end)
+        window = condition["window_seconds"] * 1_000_000
         return [from_micros(int(t)) for (t,) in self.analytics.rows(Sql(
             f"SELECT DISTINCT ev.received_at FROM {EVENTS.name} ev WHERE ev.workspace_id = %s "
             "AND ev.name = %s AND ev.timestamp > %s AND ev.timestamp <= %s "
-            "AND ev.received_at >= %s AND ev.received_at <= %s ORDER BY 1",
-            [workspace_id, condition["event"], first - condition["window_seconds"] * 1_000_000,
-             last, first, last]))]
+            "AND ev.received_at >= %s AND ev.received_at <= %s "
+            "AND ev.timestamp > ev.received_at - %s AND ev.timestamp <= ev.received_at ORDER BY 1",
+            [workspace_id, condition["event"], first - window, last, first, last, window]))]
 
 
+VALUES_AT_ONCE = 500  # instants a statement measures (`SqlThresholdMeter.values`)
 MAX_LATE = 200_000  # events that arrived after their moment had been judged, in one preview
 
 

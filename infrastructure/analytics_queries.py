@@ -44,7 +44,8 @@ class SqlAnalyticsQueries(AnalyticsQueries):
                 return cur.fetchall()
         return [tuple(row.values()) for row in self.db.query(sql.text, sql.params)]
 
-    def _source(self, query: EventQuery, extra: dict[str, str] | None = None) -> Sql:
+    def source(self, query: EventQuery, extra: dict[str, str] | None = None) -> Sql:
+        """`(SELECT …) e`: the question's rows (its event, range and filters)."""
         where = [Sql("ev.timestamp >= %s", [query.start]), Sql("ev.timestamp < %s", [query.end])]
         if query.event is not None:
             where.append(Sql("ev.name = %s", [query.event]))
@@ -66,10 +67,10 @@ class SqlAnalyticsQueries(AnalyticsQueries):
                   by_name: bool = False) -> Sql:
         """`SELECT g, n`: the question's metric per `group`, an expression over `e.timestamp` (a
         bucket of `interval`), `e.name` (`by_name`) or neither."""
-        return measured(self._source(query), group, query.metric)
+        return measured(self.source(query), group, query.metric)
 
     def breakdown(self, query: EventQuery, prop: str, limit: int) -> list[tuple[str | None, float]]:
-        return self._ranked(measured(self._source(query, {"b": prop}), Sql("e.b"), query.metric), limit)
+        return self._ranked(measured(self.source(query, {"b": prop}), Sql("e.b"), query.metric), limit)
 
     def top_events(self, query: EventQuery, limit: int) -> list[tuple[str, float]]:
         ranked = self._ranked(self._measured(query, Sql("e.name"), by_name=True), limit)

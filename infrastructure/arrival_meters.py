@@ -27,9 +27,13 @@ class CountedOnArrival:
     def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
         raise NotImplementedError
 
+    def values(self, workspace_id: str, condition: dict[str, Any],
+               instants: list[datetime]) -> list[float]:
+        return [self.value(workspace_id, condition, at) for at in instants]
+
     def known_values(self, workspace_id: str, condition: dict[str, Any],
                      instants: list[datetime], settle: timedelta) -> list[float]:
-        return [self.value(workspace_id, condition, at) for at in instants]
+        return self.values(workspace_id, condition, instants)
 
 
 class SqlExceptionGroupMeter(CountedOnArrival):

@@ -234,3 +234,38 @@ def test_an_installation_older_than_the_minutes_gets_them_filled_once(quiet_beac
     query = event_query(str(workspace), rule("visit", 600), micros(at) + 1 - 600 * SECOND,
                         micros(at) + 1)
     assert meter.value(str(workspace), rule("visit", 600), at) == quiet_beacon.analytics.metric(query)
+
+
+def test_values_at_many_instants_equal_each_instants_own_count(quiet_beacon: Beacon,
+                                                               monkeypatch: Any) -> None:
+    """Evaluation judges a rule at every arrival and grid instant of a run, measured together:
+    the first instant's count, then what entered and left the window between one instant and
+    the next. Each equals the count at that instant alone, for a count with a filter or none
+    (and unique actors, measured one by one), instants a microsecond apart or further than the
+    window, late events included, across the statements a long run is split into."""
+    import infrastructure.alert_meters as alert_meters
+    monkeypatch.setattr(alert_meters, "VALUES_AT_ONCE", 7)
+    workspace = uuid.uuid4()
+    sent = load(quiet_beacon, workspace, seed=11)
+    sent += load(quiet_beacon, workspace, seed=12, received=T0 + timedelta(days=2))
+    load(quiet_beacon, uuid.uuid4(), seed=13)  # another workspace's: never counted
+    catch_up(quiet_beacon)
+    meter, rng = SqlThresholdMeter(quiet_beacon.analytics), random.Random(14)
+    instants = {T0 + timedelta(microseconds=rng.randrange(-60 * SECOND, 700 * SECOND))
+                for _ in range(40)}
+    instants |= {T0 + timedelta(seconds=s, microseconds=d) for s in (60, 61, 300) for d in (-1, 0, 1)}
+    instants |= {datetime(1970, 1, 1, 0, 0, 30, tzinfo=UTC), T0 + timedelta(days=1)}
+    ordered = sorted(instants)
+    pro = [{"key": "plan", "op": "eq", "value": "pro"}]
+    for condition in (rule("visit", 60), rule("checkout", 61), rule("visit", 300, filters=pro),
+                      rule("rare", 86_400), rule("never-sent", 60),
+                      rule("checkout", 120, metric="unique_actors")):
+        values = meter.values(str(workspace), condition, ordered)
+        assert values == [meter.value(str(workspace), condition, at) for at in ordered], condition
+    plain = rule("visit", 120)
+    assert meter.values(str(workspace), plain, ordered) == [
+        sum(1 for n, moment in sent
+            if n == "visit" and at - timedelta(seconds=120) < moment <= at) for at in ordered]
+    assert meter.values(str(workspace), plain, []) == []
+    assert meter.values(str(workspace), plain, ordered[3:4]) == [
+        meter.value(str(workspace), plain, ordered[3])]

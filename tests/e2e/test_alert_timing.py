@@ -215,6 +215,58 @@ def test_a_worker_that_first_runs_after_a_rule_was_made_judges_it_from_its_makin
     assert preview(client, tenant, condition, "2026-04-04T12:00:00Z", iso(clock())) == live
 
 
+@pytest.mark.parametrize("filters", [[], [{"key": "plan", "op": "neq", "value": "free"}]],
+                         ids=["counted by the seconds", "counted from rows"])
+def test_a_crossing_between_two_arrivals_that_one_run_reads_is_not_missed(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver, filters: list[dict[str, str]]) -> None:
+    """Two batches read by one run: at the first the count is 3 (> 2), by the second the two
+    oldest events have left the window (2). The run judged each rule once, at the latest
+    arrival, and saw nothing; preview, judging every arrival, fired and resolved. Every
+    arrival is judged now, its value measured with the others of the run."""
+    condition = threshold(filters=filters)
+    alert_id = rule(client, tenant, receiver.url, condition)
+    clock.advance(seconds=3)
+    track(client, tenant, clock, 2, plan="pro")  # 12:00:03
+    evaluate(beacon)
+    clock.advance(seconds=59, microseconds=800_000)
+    track(client, tenant, clock, 1, plan="pro")  # 12:01:02.8: 3 in the minute
+    clock.advance(microseconds=400_000)
+    track(client, tenant, clock, 1, plan="pro")  # 12:01:03.2: 12:00:03's have left it
+    evaluate(beacon)  # one run reads both
+    live = history(client, tenant, alert_id)[1:]
+    assert live == [
+        {"state": "firing", "at": "2026-04-04T12:01:02.800000Z", "value": 3.0},
+        {"state": "resolved", "at": "2026-04-04T12:01:03.200000Z", "value": 2.0}]
+    assert preview(client, tenant, condition, "2026-04-04T12:00:00Z", iso(clock())) == live
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired", "alert.resolved"]
+
+
+def test_a_batch_of_events_outside_a_rules_window_is_judged_as_the_preview_judges_it(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver) -> None:
+    """A batch whose events are older than the window (an SDK's backlog, two days or 90 s),
+    or stamped by a clock two hours ahead, changes no count at its arrival: a silence rule is
+    judged at the grid, as the preview judges it, not at that arrival (it fired at the arrival
+    live, and at the arrival or the grid in preview, depending on the preview's `from`)."""
+    silence = threshold(op="<", value=1)
+    alert_id = rule(client, tenant, receiver.url, silence)
+    clock.advance(seconds=3)
+    track(client, tenant, clock, 1)  # 12:00:03
+    evaluate(beacon)
+    clock.advance(seconds=62)  # 12:01:05: a silent minute since 12:00:05
+    for lag in (timedelta(days=2), timedelta(seconds=90), timedelta(hours=-2)):
+        response = client.post("/v1/events", headers=tenant.headers("ingest"), json=[
+            {"event_id": str(uuid.uuid4()), "category": "shop", "name": "checkout_failed",
+             "timestamp": iso(clock() - lag), "actor_id": "user-1"}])
+        assert response.status_code == 200, response.text
+    clock.advance(seconds=10)
+    evaluate(beacon)
+    live = history(client, tenant, alert_id)[1:]
+    assert live[2:] == [{"state": "firing", "at": "2026-04-04T12:01:10.000000Z", "value": 0.0}]
+    assert preview(client, tenant, silence, "2026-04-04T12:00:00Z", iso(clock())) == live
+
+
 def test_a_muted_firing_is_told_when_the_mute_ends_if_it_still_fires(
         beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
         receiver: Receiver) -> None:

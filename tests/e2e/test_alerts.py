@@ -297,7 +297,7 @@ def test_a_flapping_rule_loads_from_its_snapshot_as_it_was_and_keeps_its_whole_h
                     json={"until": "2027-01-01T00:00:00Z"})
         for flip in range(450):
             clock.advance(seconds=10)
-            first.alerts.observe(alert_id, 5.0 if flip % 2 == 0 else 0.0, at=clock())
+            first.alerts.observe(alert_id, [(clock(), 5.0 if flip % 2 == 0 else 0.0, lambda: None)])
     with closing(bootstrap(settings, clock=clock)) as second:  # nothing cached
         snapshots = list(second.alerts.snapshots.get(alert_id))  # type: ignore[union-attr]
         assert snapshots and snapshots[-1].originator_version == 400

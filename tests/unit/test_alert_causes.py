@@ -49,7 +49,7 @@ def test_the_cause_is_asked_only_when_the_rule_fires(tmp_path: Path) -> None:
 
     for seconds, value in ((10, 0.0), (20, 1.0), (30, 1.0), (90, 0.0)):
         at = START + timedelta(seconds=seconds)
-        app.observe(alert.id, value, at=at, cause=lambda at=at: cause(at))
+        app.observe(alert.id, [(at, value, lambda at=at: cause(at))])
     assert asked == [START + timedelta(seconds=20)]  # not for ok, still firing, or resolving
     history = app.alert_history(alert.workspace_id, alert.id)
     assert [(e["state"], e["cause"]) for e in history] == [
@@ -63,8 +63,7 @@ def test_a_firing_stored_before_causes_were_recorded_reads_as_without_one(
     app = alerts_in(tmp_path)
     alert = app.create_alert(uuid.uuid4(), name="New", condition=RULE,
                              channels=CHANNELS, cooldown_seconds=0, actor=ADMIN)
-    app.observe(alert.id, 1.0, at=START + timedelta(seconds=5),
-                cause=lambda: {"groups": []})
+    app.observe(alert.id, [(START + timedelta(seconds=5), 1.0, lambda: {"groups": []})])
     app.close()
     as_version_1(tmp_path, "Alert.Fired", "cause")
 
