@@ -2,8 +2,8 @@
 
 What the Telemetry and Monitoring logs record re-evaluates the rules it may change (a batch: the
 threshold rules on the event names it carries, when one of them lies inside the rule's window; an
-exception report: the workspace's exception-group rules; a monitor's flip: the rules on that
-monitor), at every moment one happened, as soon as the read models have it (each source's
+exception report: the workspace's exception-group rules; a monitor's flip into or out of down:
+the rules on that monitor), at every moment one happened, as soon as the read models have it (each source's
 `ready`); a grid of instants every `TICK` re-evaluates every rule, so a window that empties
 ("fewer than N", or a firing rule falling back) is noticed without an event. Each rule is judged
 at its instants in time order, its values measured together, only up to a horizon the read
@@ -32,10 +32,15 @@ from domain.alert import Alert
 from domain.alert_conditions import check_condition, invalid
 from domain.time import from_micros, iso, micros
 
+Entry = tuple[int, datetime, list[Touch]]  # a log entry read: position, when, what it touched
 TICK = timedelta(seconds=10)
 MAX_CATCH_UP_TICKS = 8640  # a day of grid instants after a long stop
 MAX_PREVIEW_INSTANTS = 10_000
 PAGE = 500
+# Entries of one log a run reads: a backlog (a worker back after a stop, a storm of errors) is
+# judged a slice per run, each keeping its positions, so no run outgrows the job's time limit
+# and every run moves evaluation on; the next starts at once (`more`).
+MAX_ENTRIES = 20 * PAGE
 DECODED = 8  # entries kept decoded between runs (see AlertEvaluation._decoded)
 
 
@@ -103,6 +108,7 @@ class AlertEvaluation:
     # committed a little later (BEACON_ALERT_SETTLE_SECONDS).
     settle: timedelta = timedelta(seconds=1)
     due: datetime | None = None  # after a run: when entries it left for being recent are settled
+    more: bool = False  # after a run: it read as many entries as a run may, and left the rest
     # The last entries decoded, by (source, position): the one a run stopped before and the
     # first its read models lack are most often the next run's first, and a batch is the
     # costliest thing a run decodes.
@@ -123,16 +129,25 @@ class AlertEvaluation:
             behind = self._first_unready(source, ready)
             if behind is not None:  # its read models do not have this entry yet: stop before it
                 horizon = min(horizon, behind - timedelta(microseconds=1))
-        self.due = None
+        self.due, self.more = None, False
+        read = {}
+        for source, ready in readiness:
+            position, entries, cut = self._new_entries(source, watched, ready, horizon, settled)
+            read[source.name] = (position, entries)
+            if cut is not None:  # read as much as a run may: no instant past the next entry
+                horizon, self.more = min(horizon, cut - timedelta(microseconds=1)), True
         work: dict[str, tuple[dict[str, Any], set[datetime]]] = {}
         positions = {}
-        for source, ready in readiness:
-            positions[source.name], touches = self._new_entries(source, watched, ready, horizon,
-                                                                settled)
-            for touch in touches:
-                for rule in by_touch.get((touch[0], touch[1]), ()):
-                    if reaches(touch, rule["condition"]):
-                        work.setdefault(rule["id"], (rule, set()))[1].add(touch[2])
+        for name, (position, entries) in read.items():
+            positions[name] = position
+            for n, (_, happened, touches) in enumerate(entries):
+                if happened > horizon:  # past where another log was cut: read again next run
+                    positions[name] = entries[n - 1][0] if n else self.positions.get(name) or 0
+                    break
+                for touch in touches:
+                    for rule in by_touch.get((touch[0], touch[1]), ()):
+                        if reaches(touch, rule["condition"]):
+                            work.setdefault(rule["id"], (rule, set()))[1].add(touch[2])
         grid = self._new_grid_instants(horizon, min(
             (int(r["created_at"]) for r in rules if r.get("created_at") is not None), default=None))
         for rule in rules if grid else ():
@@ -170,14 +185,15 @@ class AlertEvaluation:
         return event
 
     def _new_entries(self, source: LogSource, watched: Watched, ready: int, horizon: datetime,
-                     settled: datetime) -> tuple[int, list[Touch]]:
-        """The log's position once read, and every touch of a watched (workspace, subject):
-        what the source's read models have, up to `ready`, and only entries that happened by the
-        horizon (the next run reads the rest). An entry left for being more recent than
-        `settled` sets `due`; one left for a read model that is behind does not (the read model
-        asks for a run when it moves)."""
+                     settled: datetime) -> tuple[int, list[Entry], datetime | None]:
+        """The log's position once read, each entry read (position, when it happened, what
+        watched (workspace, subject) it touched), and when the next entry happened if the run
+        read as many as it may (`MAX_ENTRIES`; None otherwise): what the source's read models
+        have, up to `ready`, and only entries that happened by the horizon (the next run reads
+        the rest). An entry left for being more recent than `settled` sets `due`; one left for a
+        read model that is behind does not (the read model asks for a run when it moves)."""
         position = self.positions.get(source.name) or 0
-        touches: list[Touch] = []
+        entries: list[Entry] = []
         while position < ready:
             notifications = source.app.recorder.select_notifications(
                 start=position + 1, limit=PAGE, stop=ready, topics=list(source.topics))
@@ -188,12 +204,14 @@ class AlertEvaluation:
                     if happened > settled:
                         due = happened + self.settle
                         self.due = due if self.due is None else min(self.due, due)
-                    return position, touches
-                touches += source.touched(event, watched)
+                    return position, entries, None
+                if len(entries) == MAX_ENTRIES:
+                    return position, entries, happened
+                entries.append((notification.id, happened, list(source.touched(event, watched))))
                 position = notification.id
             if len(notifications) < PAGE:
                 position = ready
-        return position, touches
+        return position, entries, None
 
     def _new_grid_instants(self, horizon: datetime, oldest_rule: int | None) -> list[datetime]:
         """The grid's instants not judged yet, up to the horizon: from the last one judged, or,

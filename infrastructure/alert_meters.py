@@ -13,7 +13,7 @@ from typing import Any
 from domain.alert_conditions import invalid
 from domain.time import from_micros, micros, start_of, whole_units
 from infrastructure.analytics_queries import SqlAnalyticsQueries
-from infrastructure.analytics_sql import Sql
+from infrastructure.analytics_sql import Sql, events
 from projections.analytics_questions import EventQuery, FilterOp, Metric, PropertyFilter
 from projections.event_seconds import (
     EVENT_MINUTES,
@@ -98,49 +98,55 @@ class SqlThresholdMeter:
 
     def values(self, workspace_id: str, condition: dict[str, Any],
                instants: list[datetime]) -> list[float]:
-        """`value` at each instant (ascending). A count (filtered or not) takes one statement
-        per `VALUES_AT_ONCE` instants: the first instant's value, and how many events entered
-        and left the window between each instant and the next, counted from the rows of those
-        spans alone (`rm_events`' index by name and time), so the cost grows with the time the
-        instants span, not with how many there are. Unique actors are counted at each."""
+        """`value` at each instant (ascending), a statement per `VALUES_AT_ONCE` instants. A
+        plain count sums its counts at each instant as `value` does, all in one statement; a
+        filtered count takes the first instant's count of rows and, between each instant and
+        the next, the rows that entered and left the window, each interval its own range of
+        `rm_events`' index (cost grows with the time the instants span, not their number).
+        Both read one read model per statement: deltas from `rm_events` on top of a count from
+        the per-second counts went wrong (even negative) whenever a back-dated event was in one
+        of the two projections and not yet in the other. Unique actors are counted at each."""
         query = event_query(workspace_id, condition, 0, 0)
         if query.metric is not Metric.COUNT:
             return [self.value(workspace_id, condition, at) for at in instants]
-        values: list[float] = []
+        window, values = condition["window_seconds"] * 1_000_000, list[float]()
         for first in range(0, len(instants), VALUES_AT_ONCE):
-            values += self._counts(query, condition["window_seconds"] * 1_000_000,
-                                   [micros(at) for at in instants[first:first + VALUES_AT_ONCE]])
+            points = [micros(at) for at in instants[first:first + VALUES_AT_ONCE]]
+            values += (self._filtered_counts(query, window, points) if query.filters
+                       else self._plain_counts(query, window, points))
         return values
 
-    def _counts(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
-        """The count at each point (µs, ascending) in one statement, so one snapshot."""
+    def _plain_counts(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
+        """`counted_by_seconds` at each point (µs), in one statement."""
+        counts = [counted_by_seconds(replace(query, start=at + 1 - window, end=at + 1), self.tiers)
+                  for at in points]
+        found = dict(self.analytics.rows(Sql(" UNION ALL ".join(
+            f"SELECT {n} AS i, ({count.text}) AS n" for n, count in enumerate(counts)),
+            [param for count in counts for param in count.params])))
+        return [float(found.get(n) or 0) for n in range(len(points))]
+
+    def _filtered_counts(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
+        """The count of rows at each point (µs), in one statement (one snapshot)."""
         end = points[0] + 1  # the window is (at - window, at]
-        query = replace(query, start=end - window, end=end)
-        if query.filters:
-            within = self.analytics.source(query)
-            first = Sql(f"SELECT COUNT(*) FROM {within.text}", within.params)
-        else:
-            first = counted_by_seconds(query, self.tiers)
+        within = self.analytics.source(replace(query, start=end - window, end=end))
         # Between point k and the next, events entered the window (by their own time), counted
-        # in interval 2k, and others left it, in interval 2k + 1: each (lo, hi].
+        # in interval 2k, and others left it, in interval 2k + 1: each (lo, hi]. The rows carry
+        # no other bound on time: given one, SQLite reads the index by it and filters by the
+        # interval, every interval reading all their span.
         spans = [span for before, after in zip(points, points[1:], strict=False)
                  for span in ((before, after), (before - window, after - window))]
-        if not spans:
-            alone = self.analytics.rows(first)
-            return [float(alone[0][0] or 0) if alone else 0.0]
-        rows = self.analytics.source(replace(query, start=spans[1][0] + 1, end=points[-1] + 1))
         intervals = ", ".join(f"({n}, {int(lo)}, {int(hi)})" for n, (lo, hi) in enumerate(spans))
-        # A count per interval, each its own range of the index (a join lets PostgreSQL, its
-        # statistics not yet gathered, read the whole window once per interval).
+        rows = events(query.workspace_id, [Sql("ev.name = %s", [query.event])], query.filters,
+                      {}, self.analytics.dialect)
         found = dict(self.analytics.rows(Sql(
-            f"WITH iv(i, lo, hi) AS (VALUES {intervals}) "
-            f"SELECT -1 AS i, ({first.text}) AS n UNION ALL "
-            f"SELECT iv.i, (SELECT COUNT(*) FROM {rows.text} "
-            "WHERE e.timestamp > iv.lo AND e.timestamp <= iv.hi) FROM iv",
-            [*first.params, *rows.params])))
+            (f"WITH iv(i, lo, hi) AS (VALUES {intervals}) " if spans else "")
+            + f"SELECT -1 AS i, (SELECT COUNT(*) FROM {within.text}) AS n"
+            + (f" UNION ALL SELECT iv.i, (SELECT COUNT(*) FROM {rows.text} "
+               "WHERE e.timestamp > iv.lo AND e.timestamp <= iv.hi) FROM iv" if spans else ""),
+            [*within.params, *(rows.params if spans else [])])))
         counts = [float(found.get(-1) or 0)]
         for n in range(0, len(spans), 2):
-            counts.append(counts[-1] + float(found.get(n, 0)) - float(found.get(n + 1, 0)))
+            counts.append(counts[-1] + float(found.get(n) or 0) - float(found.get(n + 1) or 0))
         return counts
 
     def known_values(self, workspace_id: str, condition: dict[str, Any],
@@ -189,7 +195,9 @@ class SqlThresholdMeter:
             [workspace_id, condition["event"], first - window, last, first, last, window]))]
 
 
-VALUES_AT_ONCE = 500  # instants a statement measures (`SqlThresholdMeter.values`)
+# Instants one statement measures (`SqlThresholdMeter.values`); a plain count's is a UNION
+# ALL of one term per instant, and SQLite takes at most 500 terms.
+VALUES_AT_ONCE = 100
 MAX_LATE = 200_000  # events that arrived after their moment had been judged, in one preview
 
 

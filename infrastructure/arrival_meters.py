@@ -3,6 +3,8 @@ monitor's outages) by when it was recorded, so a value as known then is the valu
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +43,51 @@ class SqlExceptionGroupMeter(CountedOnArrival):
 
     def __init__(self, db: Database):
         self.db = db
+
+    def values(self, workspace_id: str, condition: dict[str, Any],
+               instants: list[datetime]) -> list[float]:
+        """`value` at each instant (ascending). A run judges an exception-group rule at every
+        report it read, hundreds in a storm of errors, so each trigger is measured at all of
+        them in one statement: `new` from each group's first report; `over` and `regressed`
+        from each group's reports in the window at the first instant (and, for `regressed`, its
+        latest report before that window), then the reports that entered and left it since."""
+        if len(instants) < 2:
+            return [self.value(workspace_id, condition, at) for at in instants]
+        points, window = [micros(at) for at in instants], condition["window_seconds"] * 1_000_000
+        trigger = condition["trigger"]
+        if trigger == "new":
+            rows = self.db.query(
+                f"SELECT MIN(received_at) AS first FROM {EXCEPTIONS.name} WHERE workspace_id = %s "
+                "AND received_at <= %s GROUP BY fingerprint HAVING MIN(received_at) > %s",
+                [workspace_id, points[-1], points[0] - window])
+            firsts = sorted(int(r["first"]) for r in rows)
+            return [float(bisect_right(firsts, at) - bisect_right(firsts, at - window))
+                    for at in points]
+        reports = self._reports(workspace_id, points, window, latest=trigger == "regressed")
+        if trigger == "over":
+            return most_reports(reports, points, window)
+        return regressed(reports, points, window, condition["quiet_seconds"] * 1_000_000)
+
+    def _reports(self, workspace_id: str, points: list[int], window: int, *,
+                 latest: bool) -> list[tuple[int, str, int]]:
+        """In one statement (one snapshot): each group's reports in the window at the first
+        point (part 0, a count), the reports that entered the window (part 1) and left it
+        (part 2, each at its own time) up to the last point, and (`latest`, part 3) each
+        group's latest report before the first point's window."""
+        table, first, last = EXCEPTIONS.name, points[0], points[-1]
+        where = "workspace_id = %s AND received_at > %s AND received_at <= %s"
+        statement = (f"SELECT 0 AS part, fingerprint, COUNT(*) AS n FROM {table} WHERE {where} "
+                     f"GROUP BY fingerprint UNION ALL SELECT 1, fingerprint, received_at FROM "
+                     f"{table} WHERE {where} UNION ALL SELECT 2, fingerprint, received_at FROM "
+                     f"{table} WHERE {where}")
+        params: list[Any] = [workspace_id, first - window, first, workspace_id, first, last,
+                             workspace_id, first - window, last - window]
+        if latest:
+            statement += (f" UNION ALL SELECT 3, fingerprint, MAX(received_at) FROM {table} "
+                          "WHERE workspace_id = %s AND received_at <= %s GROUP BY fingerprint")
+            params += [workspace_id, first - window]
+        return [(int(r["part"]), str(r["fingerprint"]), int(r["n"]))
+                for r in self.db.query(statement, params)]
 
     def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
         start, end = window_of(condition, at)
@@ -116,6 +163,64 @@ class SqlExceptionGroupMeter(CountedOnArrival):
             "AND received_at >= %s AND received_at <= %s ORDER BY 1",
             [workspace_id, micros(start), micros(end)])
         return [from_micros(int(r["received_at"])) for r in rows]
+
+
+def most_reports(reports: list[tuple[int, str, int]], points: list[int], window: int) -> list[float]:
+    """The most reports of one group in the window at each point (ascending), from
+    `SqlExceptionGroupMeter._reports`: the counts at the first point, then each report that
+    entered the window (at its time) or left it (at its time + window) by the next point. How
+    many groups have each count is kept, so the largest is known after every step."""
+    counts: dict[str, int] = {}
+    for part, group, n in reports:
+        if part == 0:
+            counts[group] = n
+    steps = sorted([(at, 1, group) for part, group, at in reports if part == 1]
+                   + [(at + window, -1, group) for part, group, at in reports if part == 2])
+    groups_with = Counter(counts.values())
+    most, step, found = max(counts.values(), default=0), 0, []
+    for point in points:
+        while step < len(steps) and steps[step][0] <= point:
+            _, change, group = steps[step]
+            before = counts.get(group, 0)
+            counts[group] = before + change
+            groups_with[before] -= 1
+            groups_with[before + change] += 1
+            if before + change > most:
+                most = before + change
+            while most > 0 and groups_with[most] <= 0:
+                most -= 1
+            step += 1
+        found.append(float(most))
+    return found
+
+
+def regressed(reports: list[tuple[int, str, int]], points: list[int], window: int,
+              quiet: int) -> list[float]:
+    """How many groups are back in the window at each point (ascending) after `quiet` without
+    a report, from `SqlExceptionGroupMeter._reports`: a group counts at t when it has a report
+    in (t - window, t] and its latest report at or before t - window exists and is at or before
+    t - window - quiet. A report entering the window adds to its group's count; one leaving
+    it (at its time + window) takes from it and becomes the group's latest before the window."""
+    counts: dict[str, int] = {}
+    latest: dict[str, int] = {}
+    for part, group, n in reports:
+        if part == 0:
+            counts[group] = n
+        elif part == 3:
+            latest[group] = n
+    steps = sorted([(at, 1, group, at) for part, group, at in reports if part == 1]
+                   + [(at + window, -1, group, at) for part, group, at in reports if part == 2])
+    step, found = 0, []
+    for point in points:
+        while step < len(steps) and steps[step][0] <= point:
+            _, change, group, at = steps[step]
+            counts[group] = counts.get(group, 0) + change
+            if change < 0:
+                latest[group] = max(at, latest.get(group, at))
+            step += 1
+        found.append(float(sum(1 for group, n in counts.items() if n > 0 and group in latest
+                               and latest[group] + window + quiet <= point)))
+    return found
 
 
 class SqlMonitorMeter(CountedOnArrival):

@@ -231,6 +231,8 @@ def declare_actors(jobs: Jobs, broker: dramatiq.Broker) -> Actors:
         if jobs.evaluate_alerts():
             sweep_alert_webhooks()  # told now, not at the next sweep
         due = jobs.alert_evaluation.due  # entries left for being too recent: run once they settle
+        if jobs.alert_evaluation.more:  # a backlog, a slice a run: the next slice at once
+            due = jobs.alert_evaluation.clock()
         if due is not None and jobs.evaluation_queued.claim():
             wait = max(due - jobs.alert_evaluation.clock(), ALERT_EVALUATION_GAP)
             evaluate.send_with_options(delay=milliseconds(wait))

@@ -75,7 +75,10 @@ EXCEPTIONS = Table(
              "source_version": TEXT, "session_id": TEXT, "occurred_at": BIGINT,
              "received_at": BIGINT, "stack_trace": TEXT, "breadcrumbs": JSON},
     primary_key=("workspace_id", "exception_id"),
-    indexes=(("workspace_id", "fingerprint", "occurred_at"), ("workspace_id", "occurred_at")),
+    # Alert rules on exception groups count reports by when they were received, in a window
+    # (without it, each evaluation read every report the workspace ever had).
+    indexes=(("workspace_id", "fingerprint", "occurred_at"), ("workspace_id", "occurred_at"),
+             ("workspace_id", "received_at", "fingerprint")),
 )
 
 

@@ -3,6 +3,7 @@ heartbeat monitors (down, back up), evaluated off the Telemetry and Monitoring l
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from domain.time import iso
+from domain.time import from_micros, iso, micros
 from interfaces.bootstrap import Beacon
 from tests.conftest import FakeClock, Tenant, make_tenant, settle
 from tests.e2e.test_alerts import SECRET, change, evaluate, history
@@ -221,3 +222,73 @@ def test_a_monitor_under_maintenance_going_down_fires_but_tells_no_one(
                              headers=tenant_on_clock.headers("read")).json()["data"]
     assert raw[-1]["suppressed"] == "maintenance" and raw[-1]["notified"] == []
     assert receiver.received == []
+
+
+def test_exception_group_values_at_many_instants_equal_each_instants_own(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock) -> None:
+    """A run judges an exception-group rule at every report it read (hundreds in a storm), so
+    each trigger is measured at all of them together: each value equals the one measured at
+    that instant alone, for reports of several groups, bursts in one second, instants a
+    microsecond apart or further apart than the window."""
+    rng = random.Random(5)
+    for _ in range(120):
+        clock.advance(microseconds=rng.choice((1, 300_000, 2_000_000, 9_000_000, 40_000_000)))
+        report(clocked_client, tenant_on_clock, clock, rng.choice(("ValueError", "KeyError",
+                                                                  "OSError", "TypeError")))
+    settle(clocked_beacon)
+    meter = clocked_beacon.alert_evaluation.meters["exception_group"]
+    start, end = micros(clock()) - 30 * 60_000_000, micros(clock()) + 90_000_000
+    moments = {rng.randrange(start, end) for _ in range(60)}
+    received = [int(r["received_at"]) for r in clocked_beacon.databases["Telemetry"].query(
+        "SELECT received_at FROM rm_exceptions")]
+    # On and either side of a report entering or leaving a window, or its quiet spell ending
+    moments |= {at + window * 1_000_000 + d for at in received
+                for window in (0, 60, 300, 600, 60 + 120, 300 + 120) for d in (-1, 0, 1)}
+    instants = sorted(from_micros(m) for m in moments)
+    workspace = tenant_on_clock.id
+    for trigger, window in (("new", 60), ("new", 600), ("over", 60), ("over", 300),
+                            ("regressed", 60), ("regressed", 300)):
+        condition = {"type": "exception_group", "trigger": trigger, "window_seconds": window,
+                     "quiet_seconds": 120, "op": ">=", "value": 1}
+        assert meter.values(workspace, condition, instants) == [
+            meter.value(workspace, condition, at) for at in instants], (trigger, window)
+    assert max(meter.values(workspace, {"type": "exception_group", "trigger": "over",
+                                        "window_seconds": 60}, instants)) >= 3
+    assert max(meter.values(workspace, {"type": "exception_group", "trigger": "regressed",
+                                        "window_seconds": 60, "quiet_seconds": 120},
+                            instants)) >= 1
+
+
+def test_a_monitor_rule_is_judged_at_its_outages_edges_as_the_preview_judges_it(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    """Judged at every flip, an `up` rule resolved live at the monitor's up-to-late flip, which
+    fell exactly as the outage left the rule's minute (period = window), and at the next grid
+    instant in preview, which judges outages' edges: live now judges those alone."""
+    monitor = backup_monitor(clocked_client, tenant_on_clock)
+    rules = {trigger: create_rule(clocked_client, tenant_on_clock, receiver.url, type="monitor",
+                                  trigger=trigger, monitor_id=monitor["id"], window_seconds=60)
+             for trigger in ("up", "down")}
+    beat = f"/api/v1/beet/{monitor['token']}"
+    clocked_client.get(beat)  # 12:00:00
+    evaluate(clocked_beacon)
+    clock.advance(seconds=20)
+    clocked_client.get(f"{beat}/fail")  # down at 12:00:20
+    evaluate(clocked_beacon)
+    clock.advance(seconds=15)
+    clocked_client.get(beat)  # up at 12:00:35, late from 12:01:35
+    evaluate(clocked_beacon)
+    for _ in range(13):  # the worker checks monitors every 10 s
+        clock.advance(seconds=10)
+        settle(clocked_beacon)
+        clocked_beacon.jobs.check_monitors()
+        evaluate(clocked_beacon)
+    assert states(clocked_client, tenant_on_clock, rules["up"])[1:] == [
+        ("firing", "12:00:35"), ("resolved", "12:01:40")]
+    for rule in rules.values():
+        previewed = clocked_client.post("/api/v1/alerts/preview",
+                                        headers=tenant_on_clock.headers("read"), json={
+            "condition": rule["condition"], "from": rule["created_at"], "to": iso(clock())})
+        assert [change(c) for c in previewed.json()["data"]["changes"]] == \
+            history(clocked_client, tenant_on_clock, rule["id"])[1:]

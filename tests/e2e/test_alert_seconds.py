@@ -269,3 +269,26 @@ def test_values_at_many_instants_equal_each_instants_own_count(quiet_beacon: Bea
     assert meter.values(str(workspace), plain, []) == []
     assert meter.values(str(workspace), plain, ordered[3:4]) == [
         meter.value(str(workspace), plain, ordered[3])]
+
+
+def test_values_at_many_instants_hold_while_one_count_projection_is_ahead(
+        quiet_beacon: Beacon) -> None:
+    """A back-dated batch applied by `events` and not yet by `event_seconds` (two projections,
+    each at its own position): measured together, the values are what each instant alone gives
+    (a count from the seconds with deltas from the rows went to -1 here)."""
+    workspace = uuid.uuid4()
+    received = T0 + timedelta(seconds=85)
+    quiet_beacon.telemetry.clock = lambda: received
+    quiet_beacon.telemetry.ingest(workspace, [check_event({
+        "event_id": str(uuid.uuid4()), "category": "c", "name": "visit", "actor_id": "a",
+        "timestamp": "2026-04-04T12:00:05Z"}, datetime.now(UTC))], limit=10**6)
+    quiet_beacon.runner("events").catch_up()  # event_seconds has not read it yet
+    meter = SqlThresholdMeter(quiet_beacon.analytics)
+    instants = [T0 + timedelta(seconds=s) for s in (60, 64, 65, 66, 70, 80)]
+    for condition in (rule("visit", 60), rule("visit", 60, filters=[
+            {"key": "plan", "op": "is_not_set", "value": None}])):
+        values = meter.values(str(workspace), condition, instants)
+        assert values == [meter.value(str(workspace), condition, at) for at in instants]
+        assert min(values) >= 0
+    catch_up(quiet_beacon)
+    assert meter.values(str(workspace), rule("visit", 60), instants) == [1, 1, 0, 0, 0, 0]

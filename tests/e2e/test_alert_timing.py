@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from application import alert_evaluation
 from domain.time import iso
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
 from tests.conftest import FakeClock, Tenant, client_of, data_of, make_tenant, settle
+from tests.e2e.test_alert_conditions import report
 from tests.e2e.test_alerts import SECRET, change, evaluate, history, threshold, track
 from tests.receiver import Receiver
 
@@ -240,6 +242,39 @@ def test_a_crossing_between_two_arrivals_that_one_run_reads_is_not_missed(
         {"state": "resolved", "at": "2026-04-04T12:01:03.200000Z", "value": 2.0}]
     assert preview(client, tenant, condition, "2026-04-04T12:00:00Z", iso(clock())) == live
     assert [r.json["type"] for r in receiver.received] == ["alert.fired", "alert.resolved"]
+
+
+def test_a_backlog_is_judged_a_slice_per_run_as_it_would_have_been_at_once(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run reads at most MAX_ENTRIES of a log (here 2), keeps its positions and asks for the
+    next run at once: a worker back after a stop, or a storm of error reports, moves on a slice
+    at a time instead of one run that outgrows its time limit and never keeps anything. Two
+    logs (batches and exception reports) cut at different places: what is judged is what one
+    run would have judged, as the preview says."""
+    monkeypatch.setattr(alert_evaluation, "MAX_ENTRIES", 2)
+    count = threshold(value=4)
+    groups = {"type": "exception_group", "trigger": "over", "value": 1, "window_seconds": 60}
+    counted, reported = (rule(client, tenant, receiver.url, c) for c in (count, groups))
+    clock.advance(seconds=3)
+    for step in range(12):  # a batch every 25 s, a report every other, nothing judged meanwhile
+        track(client, tenant, clock, 1 + step % 4)
+        if step % 2:
+            report(client, tenant, clock)
+        clock.advance(seconds=25)
+    clock.advance(minutes=2)
+    runs = 0
+    while True:
+        evaluate(beacon)
+        runs += 1
+        if not beacon.alert_evaluation.more:
+            break
+    assert runs >= 6  # 12 batches and 6 reports, two of a log a run
+    end = iso(clock())
+    for alert_id, condition in ((counted, count), (reported, groups)):
+        live = history(client, tenant, alert_id)[1:]
+        assert len(live) >= 2
+        assert preview(client, tenant, condition, "2026-04-04T12:00:00Z", end) == live
 
 
 def test_a_batch_of_events_outside_a_rules_window_is_judged_as_the_preview_judges_it(

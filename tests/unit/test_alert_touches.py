@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application.alert_sources import (
-    event_names,
+    newest_by_name,
     reaches,
     touched_by_monitoring,
     touched_by_telemetry,
@@ -68,7 +68,7 @@ def test_another_workspaces_rule_on_the_same_name_is_not_touched() -> None:
 
 def test_names_that_json_escapes_are_read_as_sent() -> None:
     odd = 'quote " back \\ slash / é ✓'
-    assert event_names(batch(WORKSPACE, odd, "plain").events_json) == {odd, "plain"}
+    assert set(newest_by_name(batch(WORKSPACE, odd, "plain").events_json, AT)) == {odd, "plain"}
     watched = watching(threshold(WORKSPACE, odd))
     assert [t[1] for t in touched_by_telemetry(batch(WORKSPACE, odd), watched)] == [odd]
 
@@ -88,13 +88,18 @@ def test_a_monitor_flip_touches_only_a_watched_monitor() -> None:
     rule = {"id": str(uuid4()), "workspace_id": str(WORKSPACE),
             "condition": {"type": "monitor", "monitor_id": str(watched_monitor)}}
 
-    def flip(monitor: UUID) -> Any:
+    def flip(monitor: UUID, before: str = "up", after: str = "down") -> Any:
         return Monitor.StatusChanged(originator_id=monitor, originator_version=2, timestamp=AT,
-                                     before="up", after="down", since=AT, effective_at=AT)
+                                     before=before, after=after, since=AT, effective_at=AT)
 
     assert list(touched_by_monitoring(flip(watched_monitor), watching(rule))) == [
         ("", str(watched_monitor), AT, 0)]
+    assert list(touched_by_monitoring(flip(watched_monitor, "down", "up"), watching(rule))) == [
+        ("", str(watched_monitor), AT, 0)]
     assert list(touched_by_monitoring(flip(other_monitor), watching(rule))) == []
+    # Not an outage's edge: no value a rule measures changes there.
+    assert list(touched_by_monitoring(flip(watched_monitor, "up", "late"), watching(rule))) == []
+    assert list(touched_by_monitoring(flip(watched_monitor, "late", "up"), watching(rule))) == []
 
 
 def test_a_batch_touches_a_rule_only_with_an_event_inside_its_window_at_arrival() -> None:
