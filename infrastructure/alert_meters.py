@@ -45,6 +45,27 @@ def event_query(workspace_id: str, condition: dict[str, Any], start: int, end: i
 TIERS = ((MINUTE, EVENT_MINUTES.name, "minute"), (SECOND, EVENT_SECONDS.name, "second"))
 
 
+Tallies = tuple[tuple[str, str, int, int], ...]  # (table, column, first, last) summed whole
+
+
+def tallied(start: int, end: int, tiers: tuple[tuple[int, str, str], ...] = TIERS
+            ) -> tuple[Tallies, list[tuple[int, int]]]:
+    """How `counted_by_seconds` splits `[start, end)`: the ranges of whole units each tier's
+    counts sum, coarsest first, and the edges left, counted from rows."""
+    parts, edges = [], [(start, end)]
+    for unit, table, column in tiers:
+        left = []
+        for first_at, end_at in edges:
+            first, last = whole_units(first_at, end_at, unit)
+            if first >= last:  # no whole unit in it: the next tier's
+                left.append((first_at, end_at))
+                continue
+            parts.append((table, column, first, last))
+            left += [(a, b) for a, b in ((first_at, first), (last, end_at)) if a < b]
+        edges = left
+    return tuple(parts), edges
+
+
 def counted_by_seconds(query: EventQuery, tiers: tuple[tuple[int, str, str], ...] = TIERS) -> Sql:
     """`SELECT n`: the events of one name in `[start, end)`, in one statement: the whole minutes'
     from `rm_event_minutes`, the whole seconds' of the partial minutes at either edge from
@@ -53,19 +74,10 @@ def counted_by_seconds(query: EventQuery, tiers: tuple[tuple[int, str, str], ...
     PostgreSQL skips unless `rm_late_event_hours` has some in the range's hours."""
     named = "{0}.workspace_id = %s AND {0}.name = %s"
     one = [query.workspace_id, query.event]
-    parts, edges = [], [(query.start, query.end)]
-    for unit, table, column in tiers:
-        left = []
-        for start, end in edges:
-            first, last = whole_units(start, end, unit)
-            if first >= last:  # no whole unit in it: the next tier's
-                left.append((start, end))
-                continue
-            parts.append(Sql(f"SELECT COALESCE(SUM(c.events), 0) AS n FROM {table} c WHERE "
-                             f"{named.format('c')} AND c.{column} >= %s AND c.{column} < %s",
-                             [*one, first, last]))
-            left += [(a, b) for a, b in ((start, first), (last, end)) if a < b]
-        edges = left
+    tallies, edges = tallied(query.start, query.end, tiers)
+    parts = [Sql(f"SELECT COALESCE(SUM(c.events), 0) AS n FROM {table} c WHERE "
+                 f"{named.format('c')} AND c.{column} >= %s AND c.{column} < %s",
+                 [*one, first, last]) for table, column, first, last in tallies]
     rows = f"SELECT COUNT(*) AS n FROM {EVENTS.name} ev WHERE {named.format('ev')} " \
            "AND ev.timestamp >= %s AND ev.timestamp < %s"
     first, last = whole_units(query.start, query.end, tiers[-1][0])  # what the counts cover
@@ -117,13 +129,46 @@ class SqlThresholdMeter:
         return values
 
     def _plain_counts(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
-        """`counted_by_seconds` at each point (µs), in one statement."""
-        counts = [counted_by_seconds(replace(query, start=at + 1 - window, end=at + 1), self.tiers)
-                  for at in points]
-        found = dict(self.analytics.rows(Sql(" UNION ALL ".join(
-            f"SELECT {n} AS i, ({count.text}) AS n" for n, count in enumerate(counts)),
-            [param for count in counts for param in count.params])))
-        return [float(found.get(n) or 0) for n in range(len(points))]
+        """`counted_by_seconds` at each point (µs), in one statement. Points whose windows the
+        counts split alike (the same whole minutes and seconds: a run's arrivals within one
+        second) differ only by rows of their partial seconds, all in `rm_events`: the first
+        of them is summed, the others take the rows that entered and left the window since."""
+        runs: list[list[int]] = []  # consecutive points split alike
+        plan = None
+        for at in points:
+            tallies, _ = tallied(at + 1 - window, at + 1, self.tiers)
+            alike = (tallies, whole_units(at + 1 - window, at + 1, self.tiers[-1][0]))
+            if runs and alike == plan:
+                runs[-1].append(at)
+            else:
+                runs.append([at])
+                plan = alike
+        firsts = [counted_by_seconds(replace(query, start=run[0] + 1 - window, end=run[0] + 1),
+                                     self.tiers) for run in runs]
+        spans = [(n, span) for n, run in enumerate(runs)
+                 for before, after in zip(run, run[1:], strict=False)
+                 for span in ((before, after), (before - window, after - window))]
+        statement = " UNION ALL ".join(f"SELECT {-1 - n} AS i, ({first.text}) AS n"
+                                       for n, first in enumerate(firsts))
+        params = [param for first in firsts for param in first.params]
+        if spans:
+            intervals = ", ".join(f"({n}, {int(lo)}, {int(hi)})"
+                                  for n, (_, (lo, hi)) in enumerate(spans))
+            # Bounds from the intervals alone (given others, SQLite reads the index by those).
+            statement = (f"WITH iv(i, lo, hi) AS (VALUES {intervals}) {statement} UNION ALL "
+                         f"SELECT iv.i, (SELECT COUNT(*) FROM {EVENTS.name} ev WHERE "
+                         "ev.workspace_id = %s AND ev.name = %s AND ev.timestamp > iv.lo "
+                         "AND ev.timestamp <= iv.hi) FROM iv")
+            params += [query.workspace_id, query.event]
+        found = dict(self.analytics.rows(Sql(statement, params)))
+        counts, span = [], 0
+        for n, run in enumerate(runs):
+            counts.append(float(found.get(-1 - n) or 0))
+            for _ in run[1:]:  # entered, then left, between each point and the next
+                counts.append(counts[-1] + float(found.get(span) or 0)
+                              - float(found.get(span + 1) or 0))
+                span += 2
+        return counts
 
     def _filtered_counts(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
         """The count of rows at each point (µs), in one statement (one snapshot)."""

@@ -255,6 +255,9 @@ def test_values_at_many_instants_equal_each_instants_own_count(quiet_beacon: Bea
                 for _ in range(40)}
     instants |= {T0 + timedelta(seconds=s, microseconds=d) for s in (60, 61, 300) for d in (-1, 0, 1)}
     instants |= {datetime(1970, 1, 1, 0, 0, 30, tzinfo=UTC), T0 + timedelta(days=1)}
+    # a run's arrivals, many within one second: counted alike but for their partial seconds
+    instants |= {T0 + timedelta(seconds=s, microseconds=rng.randrange(SECOND))
+                 for s in (120, 121, 180) for _ in range(15)}
     ordered = sorted(instants)
     pro = [{"key": "plan", "op": "eq", "value": "pro"}]
     for condition in (rule("visit", 60), rule("checkout", 61), rule("visit", 300, filters=pro),
@@ -284,11 +287,11 @@ def test_values_at_many_instants_hold_while_one_count_projection_is_ahead(
         "timestamp": "2026-04-04T12:00:05Z"}, datetime.now(UTC))], limit=10**6)
     quiet_beacon.runner("events").catch_up()  # event_seconds has not read it yet
     meter = SqlThresholdMeter(quiet_beacon.analytics)
-    instants = [T0 + timedelta(seconds=s) for s in (60, 64, 65, 66, 70, 80)]
+    instants = [T0 + timedelta(seconds=s) for s in (60, 64, 64.5, 64.9, 65, 65.3, 66, 70, 80)]
     for condition in (rule("visit", 60), rule("visit", 60, filters=[
             {"key": "plan", "op": "is_not_set", "value": None}])):
         values = meter.values(str(workspace), condition, instants)
         assert values == [meter.value(str(workspace), condition, at) for at in instants]
         assert min(values) >= 0
     catch_up(quiet_beacon)
-    assert meter.values(str(workspace), rule("visit", 60), instants) == [1, 1, 0, 0, 0, 0]
+    assert meter.values(str(workspace), rule("visit", 60), instants) == [1, 1, 1, 1, 0, 0, 0, 0, 0]
