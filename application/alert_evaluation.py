@@ -191,9 +191,11 @@ class AlertEvaluation:
         read as many as it may (`MAX_ENTRIES`; None otherwise): what the source's read models
         have, up to `ready`, and only entries that happened by the horizon (the next run reads
         the rest). An entry left for being more recent than `settled` sets `due`; one left for a
-        read model that is behind does not (the read model asks for a run when it moves)."""
+        read model that is behind does not (the read model asks for a run when it moves).
+        Reading goes past `MAX_ENTRIES` until an entry happened after every one read."""
         position = self.positions.get(source.name) or 0
         entries: list[Entry] = []
+        latest = None  # the latest moment read: a cut is only ever made after it
         while position < ready:
             notifications = source.app.recorder.select_notifications(
                 start=position + 1, limit=PAGE, stop=ready, topics=list(source.topics))
@@ -205,9 +207,13 @@ class AlertEvaluation:
                         due = happened + self.settle
                         self.due = due if self.due is None else min(self.due, due)
                     return position, entries, None
-                if len(entries) == MAX_ENTRIES:
+                # Cut where the next entry happened after all those read (entries at one moment,
+                # or out of log order, are read on): judging up to before it keeps every entry
+                # read, so each run moves on (cut at or before one, none was, again and again).
+                if len(entries) >= MAX_ENTRIES and latest is not None and happened > latest:
                     return position, entries, happened
                 entries.append((notification.id, happened, list(source.touched(event, watched))))
+                latest = happened if latest is None else max(latest, happened)
                 position = notification.id
             if len(notifications) < PAGE:
                 position = ready

@@ -277,6 +277,26 @@ def test_a_backlog_is_judged_a_slice_per_run_as_it_would_have_been_at_once(
         assert preview(client, tenant, condition, "2026-04-04T12:00:00Z", end) == live
 
 
+def test_a_slice_never_ends_inside_entries_of_one_moment(
+        beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
+        receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three rules made at one microsecond, two entries a run: a run that cut at the third
+    judged nothing before that moment, kept its positions and asked again, forever (found by
+    a differential audit). Reading goes on until an entry happened after every one read."""
+    monkeypatch.setattr(alert_evaluation, "MAX_ENTRIES", 2)
+    silence = threshold(op="<", value=1)
+    made = [rule(client, tenant, receiver.url, silence) for _ in range(3)]  # clock unmoved
+    clock.advance(seconds=30)
+    for _ in range(5):
+        evaluate(beacon)
+        if not beacon.alert_evaluation.more:
+            break
+    assert not beacon.alert_evaluation.more
+    for alert_id in made:
+        assert history(client, tenant, alert_id)[1:] == [
+            {"state": "firing", "at": "2026-04-04T12:00:00.000000Z", "value": 0.0}]
+
+
 def test_a_batch_of_events_outside_a_rules_window_is_judged_as_the_preview_judges_it(
         beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
         receiver: Receiver) -> None:
