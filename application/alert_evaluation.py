@@ -132,10 +132,12 @@ class AlertEvaluation:
         self.due, self.more = None, False
         read = {}
         for source, ready in readiness:
-            position, entries, cut = self._new_entries(source, watched, ready, horizon, settled)
+            position, entries, stop, sliced = self._new_entries(source, watched, ready, horizon,
+                                                                settled)
             read[source.name] = (position, entries)
-            if cut is not None:  # read as much as a run may: no instant past the next entry
-                horizon, self.more = min(horizon, cut - timedelta(microseconds=1)), True
+            if stop is not None:  # no instant from there on: the entry it leaves is not read
+                horizon = min(horizon, stop - timedelta(microseconds=1))
+            self.more = self.more or sliced
         work: dict[str, tuple[dict[str, Any], set[datetime]]] = {}
         positions = {}
         for name, (position, entries) in read.items():
@@ -185,14 +187,16 @@ class AlertEvaluation:
         return event
 
     def _new_entries(self, source: LogSource, watched: Watched, ready: int, horizon: datetime,
-                     settled: datetime) -> tuple[int, list[Entry], datetime | None]:
+                     settled: datetime) -> tuple[int, list[Entry], datetime | None, bool]:
         """The log's position once read, each entry read (position, when it happened, what
-        watched (workspace, subject) it touched), and when the next entry happened if the run
-        read as many as it may (`MAX_ENTRIES`; None otherwise): what the source's read models
-        have, up to `ready`, and only entries that happened by the horizon (the next run reads
-        the rest). An entry left for being more recent than `settled` sets `due`; one left for a
-        read model that is behind does not (the read model asks for a run when it moves).
-        Reading goes past `MAX_ENTRIES` until an entry happened after every one read."""
+        watched (workspace, subject) it touched), where the run must stop (None: the horizon)
+        and whether it read as many as a run may (`MAX_ENTRIES`, stopping at the next entry's
+        moment; an entry left for later that touches a rule at an earlier moment stops it
+        there too): what the source's read models have, up to `ready`, and only entries that
+        happened by the horizon (the next run reads the rest). An entry left for being more
+        recent than `settled` sets `due`; one left for a read model that is behind does not
+        (the read model asks for a run when it moves). Reading goes past `MAX_ENTRIES` until an
+        entry happened after every one read."""
         position = self.positions.get(source.name) or 0
         entries: list[Entry] = []
         latest = None  # the latest moment read: a cut is only ever made after it
@@ -206,18 +210,37 @@ class AlertEvaluation:
                     if happened > settled:
                         due = happened + self.settle
                         self.due = due if self.due is None else min(self.due, due)
-                    return position, entries, None
+                    return position, entries, self._dated_back(source, watched, notification.id,
+                                                               ready, horizon), False
                 # Cut where the next entry happened after all those read (entries at one moment,
                 # or out of log order, are read on): judging up to before it keeps every entry
                 # read, so each run moves on (cut at or before one, none was, again and again).
                 if len(entries) >= MAX_ENTRIES and latest is not None and happened > latest:
-                    return position, entries, happened
+                    return position, entries, happened, True
                 entries.append((notification.id, happened, list(source.touched(event, watched))))
                 latest = happened if latest is None else max(latest, happened)
                 position = notification.id
             if len(notifications) < PAGE:
                 position = ready
-        return position, entries, None
+        return position, entries, None, False
+
+    def _dated_back(self, source: LogSource, watched: Watched, first: int, ready: int,
+                    horizon: datetime) -> datetime | None:
+        """The earliest moment by the horizon that the entries left for later (from `first` up
+        to `ready`) touch a rule at, if any. A flip recorded now but dated back (to the deadline
+        the monitor missed) is in the read models already: no instant at or after its date may
+        be judged before it is read (a grid instant between fired on the outage, and the flip's
+        own moment, older, was then stale)."""
+        if not source.dated_back:
+            return None
+        dated = None
+        for notification in source.app.recorder.select_notifications(
+                start=first, limit=min(ready - first + 1, MAX_ENTRIES), stop=ready,
+                topics=list(source.topics)):
+            for touch in source.touched(self._event(source, notification), watched):
+                if touch[2] <= horizon and (dated is None or touch[2] < dated):
+                    dated = touch[2]
+        return dated
 
     def _new_grid_instants(self, horizon: datetime, oldest_rule: int | None) -> list[datetime]:
         """The grid's instants not judged yet, up to the horizon: from the last one judged, or,

@@ -123,6 +123,9 @@ class LogSource:
     ready: Callable[[list[dict[str, Any]]], int]  # given the live rules (what they measure)
     touched: Callable[[Any, Watched], Iterable[Touch]]
     moment: Callable[[Any], datetime]  # when an entry happened, on Beacon's clock
+    # Whether an entry may touch rules at a moment before its own: a monitor's flip found by a
+    # check is recorded then and dated back to the deadline the monitor missed.
+    dated_back: bool = False
 
 
 def received(event: Any) -> datetime:

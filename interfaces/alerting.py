@@ -72,7 +72,7 @@ def alert_sources(runners: list[ProjectionRunner], telemetry: TelemetryApplicati
     return [LogSource("telemetry", telemetry, TELEMETRY_TOPICS, telemetry_ready,
                       touched_by_telemetry, received),
             LogSource("monitoring", monitoring, MONITORING_TOPICS, monitoring_ready,
-                      touched_by_monitoring, recorded),
+                      touched_by_monitoring, recorded, dated_back=True),
             LogSource("rules", alerts, RULE_TOPICS, rules_ready, touches_nothing, recorded)]
 
 

@@ -292,3 +292,40 @@ def test_a_monitor_rule_is_judged_at_its_outages_edges_as_the_preview_judges_it(
             "condition": rule["condition"], "from": rule["created_at"], "to": iso(clock())})
         assert [change(c) for c in previewed.json()["data"]["changes"]] == \
             history(clocked_client, tenant_on_clock, rule["id"])[1:]
+
+
+@pytest.mark.parametrize("run_after_check", [0.5, 1.5])
+def test_a_flip_dated_back_to_its_deadline_fires_at_the_deadline_as_the_preview_says(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver, run_after_check: float) -> None:
+    """A check at 12:01:15 finds the monitor down since 12:01:05 (its deadline): the flip is
+    recorded at 12:01:15, dated 12:01:05, and the outage's row starts then. A run within the
+    settle after the check judged grid 12:01:10 on that row (fired at 12:01:10) before reading
+    the flip, whose own moment was then stale; preview fires at 12:01:05. The flip, left for
+    later, now holds evaluation before its date (found by a differential audit)."""
+    response = clocked_client.post("/api/v1/monitors", headers=tenant_on_clock.headers("write"),
+                                   json={"name": "backup", "period_seconds": 60,
+                                         "grace_seconds": 5})
+    monitor = response.json()["data"]
+    rule = create_rule(clocked_client, tenant_on_clock, receiver.url, type="monitor",
+                       trigger="down", monitor_id=monitor["id"], window_seconds=60)
+    clocked_client.get(f"/api/v1/beet/{monitor['token']}")  # 12:00:00: down from 12:01:05
+    start = clock()
+
+    def run_at(seconds: float) -> None:
+        clock.now = start + timedelta(seconds=seconds)
+        settle(clocked_beacon)
+        clocked_beacon.jobs.evaluate_alerts()
+
+    run_at(68)  # grid 12:01:00 judged: up
+    clock.now = start + timedelta(seconds=75)  # the check at 12:01:15
+    settle(clocked_beacon)
+    clocked_beacon.jobs.check_monitors()
+    run_at(75 + run_after_check)
+    run_at(90)
+    assert states(clocked_client, tenant_on_clock, rule)[1:] == [("firing", "12:01:05")]
+    previewed = clocked_client.post("/api/v1/alerts/preview",
+                                    headers=tenant_on_clock.headers("read"), json={
+        "condition": rule["condition"], "from": rule["created_at"], "to": iso(clock())})
+    assert [change(c) for c in previewed.json()["data"]["changes"]] == \
+        history(clocked_client, tenant_on_clock, rule["id"])[1:]
