@@ -22,9 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
+from application.alert_ports import AlertRules, EvaluationPositions, Meter
 from application.alert_sources import LogSource, Touch, Watched, reaches, watched_by, watchers
 from application.alerts import AlertsApplication
 from application.base import Clock
@@ -42,47 +43,6 @@ PAGE = 500
 # and every run moves evaluation on; the next starts at once (`more`).
 MAX_ENTRIES = 20 * PAGE
 DECODED = 8  # entries kept decoded between runs (see AlertEvaluation._decoded)
-
-
-class EvaluationPositions(Protocol):
-    """Where evaluation got to: a log position, or the last grid instant (µs)."""
-
-    def get(self, name: str) -> int | None: ...
-
-    def put(self, name: str, value: int) -> None: ...
-
-
-class AlertRules(Protocol):
-    """The live rules as the read model lists them: id, workspace_id, condition."""
-
-    def rules(self, kind: str, workspace_id: str | None = None) -> list[dict[str, Any]]: ...
-
-
-class Meter(Protocol):
-    """One kind of condition measured on what a workspace received."""
-
-    def value(self, workspace_id: str, condition: dict[str, Any], at: datetime) -> float:
-        """The condition's value over the window ending at `at`: (at - window, at]."""
-
-    def values(self, workspace_id: str, condition: dict[str, Any],
-               instants: list[datetime]) -> list[float]:
-        """`value` at each instant (ascending), as the read models are now: what a run judges
-        a rule at, every moment a batch touching it arrived and every grid instant."""
-
-    def instants(self, workspace_id: str, condition: dict[str, Any], start: datetime,
-                 end: datetime) -> list[datetime]:
-        """When what the condition watches changed in [start, end] (what live evaluation
-        reacts to)."""
-
-    def known_values(self, workspace_id: str, condition: dict[str, Any],
-                     instants: list[datetime], settle: timedelta) -> list[float]:
-        """`value` at each instant (ascending) as it was known `settle` after it: what live
-        evaluation, judging each instant then, saw (a preview's replay)."""
-
-    def cause(self, workspace_id: str, condition: dict[str, Any],
-              at: datetime) -> dict[str, Any] | None:
-        """What the value at `at` counted, where the number alone does not say which (asked
-        only when a rule fires: recorded with the firing, sent with its webhook)."""
 
 
 def on_grid(moment: datetime) -> datetime:

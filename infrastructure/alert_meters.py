@@ -143,23 +143,38 @@ class SqlThresholdMeter:
             else:
                 runs.append([at])
                 plan = alike
-        firsts = [counted_by_seconds(replace(query, start=run[0] + 1 - window, end=run[0] + 1),
-                                     self.tiers) for run in runs]
-        spans = [(n, span) for n, run in enumerate(runs)
-                 for before, after in zip(run, run[1:], strict=False)
+        return self._counted(query, window, runs, [counted_by_seconds(
+            replace(query, start=run[0] + 1 - window, end=run[0] + 1), self.tiers) for run in runs])
+
+    def _filtered_counts(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
+        """The count of rows at each point (µs), in one statement: the first point's, then the
+        rows that entered and left the window."""
+        end = points[0] + 1  # the window is (at - window, at]
+        within = self.analytics.source(replace(query, start=end - window, end=end))
+        return self._counted(query, window, [points],
+                             [Sql(f"SELECT COUNT(*) FROM {within.text}", within.params)])
+
+    def _counted(self, query: EventQuery, window: int, runs: list[list[int]],
+                 firsts: list[Sql]) -> list[float]:
+        """The count at each point of `runs` (µs, ascending), in one statement (one snapshot):
+        each run's first by its statement in `firsts`, each other point by the one before it
+        and the rows (of the query's event and filters) that entered the window since, counted
+        in interval 2k, and left it, in interval 2k + 1, each (lo, hi]. The rows carry no other
+        bound on time: given one, SQLite reads the index by it and filters by the interval,
+        every interval reading all their span."""
+        spans = [span for run in runs for before, after in zip(run, run[1:], strict=False)
                  for span in ((before, after), (before - window, after - window))]
         statement = " UNION ALL ".join(f"SELECT {-1 - n} AS i, ({first.text}) AS n"
                                        for n, first in enumerate(firsts))
         params = [param for first in firsts for param in first.params]
         if spans:
-            intervals = ", ".join(f"({n}, {int(lo)}, {int(hi)})"
-                                  for n, (_, (lo, hi)) in enumerate(spans))
-            # Bounds from the intervals alone (given others, SQLite reads the index by those).
+            intervals = ", ".join(f"({n}, {int(lo)}, {int(hi)})" for n, (lo, hi) in enumerate(spans))
+            rows = events(query.workspace_id, [Sql("ev.name = %s", [query.event])],
+                          query.filters, {}, self.analytics.dialect)
             statement = (f"WITH iv(i, lo, hi) AS (VALUES {intervals}) {statement} UNION ALL "
-                         f"SELECT iv.i, (SELECT COUNT(*) FROM {EVENTS.name} ev WHERE "
-                         "ev.workspace_id = %s AND ev.name = %s AND ev.timestamp > iv.lo "
-                         "AND ev.timestamp <= iv.hi) FROM iv")
-            params += [query.workspace_id, query.event]
+                         f"SELECT iv.i, (SELECT COUNT(*) FROM {rows.text} WHERE "
+                         "e.timestamp > iv.lo AND e.timestamp <= iv.hi) FROM iv")
+            params += rows.params
         found = dict(self.analytics.rows(Sql(statement, params)))
         counts, span = [], 0
         for n, run in enumerate(runs):
@@ -168,30 +183,6 @@ class SqlThresholdMeter:
                 counts.append(counts[-1] + float(found.get(span) or 0)
                               - float(found.get(span + 1) or 0))
                 span += 2
-        return counts
-
-    def _filtered_counts(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
-        """The count of rows at each point (µs), in one statement (one snapshot)."""
-        end = points[0] + 1  # the window is (at - window, at]
-        within = self.analytics.source(replace(query, start=end - window, end=end))
-        # Between point k and the next, events entered the window (by their own time), counted
-        # in interval 2k, and others left it, in interval 2k + 1: each (lo, hi]. The rows carry
-        # no other bound on time: given one, SQLite reads the index by it and filters by the
-        # interval, every interval reading all their span.
-        spans = [span for before, after in zip(points, points[1:], strict=False)
-                 for span in ((before, after), (before - window, after - window))]
-        intervals = ", ".join(f"({n}, {int(lo)}, {int(hi)})" for n, (lo, hi) in enumerate(spans))
-        rows = events(query.workspace_id, [Sql("ev.name = %s", [query.event])], query.filters,
-                      {}, self.analytics.dialect)
-        found = dict(self.analytics.rows(Sql(
-            (f"WITH iv(i, lo, hi) AS (VALUES {intervals}) " if spans else "")
-            + f"SELECT -1 AS i, (SELECT COUNT(*) FROM {within.text}) AS n"
-            + (f" UNION ALL SELECT iv.i, (SELECT COUNT(*) FROM {rows.text} "
-               "WHERE e.timestamp > iv.lo AND e.timestamp <= iv.hi) FROM iv" if spans else ""),
-            [*within.params, *(rows.params if spans else [])])))
-        counts = [float(found.get(-1) or 0)]
-        for n in range(0, len(spans), 2):
-            counts.append(counts[-1] + float(found.get(n) or 0) - float(found.get(n + 1) or 0))
         return counts
 
     def known_values(self, workspace_id: str, condition: dict[str, Any],

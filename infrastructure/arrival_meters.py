@@ -165,22 +165,28 @@ class SqlExceptionGroupMeter(CountedOnArrival):
         return [from_micros(int(r["received_at"])) for r in rows]
 
 
+def window_moves(reports: list[tuple[int, str, int]], window: int
+                 ) -> tuple[dict[str, int], list[tuple[int, int, str, int]]]:
+    """From `SqlExceptionGroupMeter._reports`: each group's reports in the window at the first
+    point, and in time order the changes since: (when, +1 or -1, group, the report's time), a
+    report entering the window at its time and leaving it at its time + window."""
+    counts = {group: n for part, group, n in reports if part == 0}
+    return counts, sorted([(at, 1, group, at) for part, group, at in reports if part == 1]
+                          + [(at + window, -1, group, at) for part, group, at in reports
+                             if part == 2])
+
+
 def most_reports(reports: list[tuple[int, str, int]], points: list[int], window: int) -> list[float]:
     """The most reports of one group in the window at each point (ascending), from
     `SqlExceptionGroupMeter._reports`: the counts at the first point, then each report that
     entered the window (at its time) or left it (at its time + window) by the next point. How
     many groups have each count is kept, so the largest is known after every step."""
-    counts: dict[str, int] = {}
-    for part, group, n in reports:
-        if part == 0:
-            counts[group] = n
-    steps = sorted([(at, 1, group) for part, group, at in reports if part == 1]
-                   + [(at + window, -1, group) for part, group, at in reports if part == 2])
+    counts, steps = window_moves(reports, window)
     groups_with = Counter(counts.values())
     most, step, found = max(counts.values(), default=0), 0, []
     for point in points:
         while step < len(steps) and steps[step][0] <= point:
-            _, change, group = steps[step]
+            _, change, group, _ = steps[step]
             before = counts.get(group, 0)
             counts[group] = before + change
             groups_with[before] -= 1
@@ -201,15 +207,8 @@ def regressed(reports: list[tuple[int, str, int]], points: list[int], window: in
     in (t - window, t] and its latest report at or before t - window exists and is at or before
     t - window - quiet. A report entering the window adds to its group's count; one leaving
     it (at its time + window) takes from it and becomes the group's latest before the window."""
-    counts: dict[str, int] = {}
-    latest: dict[str, int] = {}
-    for part, group, n in reports:
-        if part == 0:
-            counts[group] = n
-        elif part == 3:
-            latest[group] = n
-    steps = sorted([(at, 1, group, at) for part, group, at in reports if part == 1]
-                   + [(at + window, -1, group, at) for part, group, at in reports if part == 2])
+    counts, steps = window_moves(reports, window)
+    latest = {group: at for part, group, at in reports if part == 3}
     step, found = 0, []
     for point in points:
         while step < len(steps) and steps[step][0] <= point:
