@@ -24,6 +24,7 @@ from domain.time import iso
 # A rule's value seen at an instant, and what it counted (asked only if it fires: Fired.cause).
 Observation = tuple[datetime, float, Callable[[], dict[str, Any] | None]]
 STATE_EVENTS = (Alert.Created, Alert.Fired, Alert.Notified, Alert.Resolved)
+HISTORY_CHUNK = 500  # a rule's events read at a time while gathering a page of its history
 
 
 def with_ids(channels: object, kept: list[dict[str, str]] | None = None) -> object:
@@ -218,11 +219,24 @@ class AlertsApplication(BeaconApplication):
         book.strike(alert.id)
         self.save(alert, book)
 
-    def alert_history(self, workspace_id: UUID, alert_id: UUID) -> list[dict[str, Any]]:
-        """Every state change of a rule, oldest first (ok, firing, resolved; see
-        `state_change`)."""
+    def alert_history(self, workspace_id: UUID, alert_id: UUID, *, limit: int | None = None,
+                      after: int | None = None, newest_first: bool = False
+                      ) -> list[dict[str, Any]]:
+        """A rule's state changes (ok, firing, resolved; see `state_change`), oldest first or
+        newest first, those past the entry of version `after` in that order, at most `limit`
+        (all, without). Read from the rule's events a chunk at a time, so a page of a rule that
+        has flapped for months reads about the page's worth of them."""
         self.get_alert(workspace_id, alert_id)
-        return [state_change(e) for e in self.events.get(alert_id) if is_state_change(e)]
+        found: list[dict[str, Any]] = []
+        while limit is None or len(found) < limit:
+            below = after - 1 if newest_first and after is not None else None
+            chunk = list(self.events.get(alert_id, gt=None if newest_first else after, lte=below,
+                                         desc=newest_first, limit=HISTORY_CHUNK))
+            found.extend(state_change(e) for e in chunk if is_state_change(e))
+            if len(chunk) < HISTORY_CHUNK:
+                break
+            after = chunk[-1].originator_version
+        return found[:limit]
 
     @retry_on_conflict
     def observe(self, alert_id: UUID, observations: Sequence[Observation], *,

@@ -19,7 +19,10 @@ from domain.time import from_micros, micros
 from interfaces.graphql.configuration import ManagedBy, managed_by
 from interfaces.graphql.context import Ctx
 from interfaces.graphql.pagination import DEFAULT_PAGE_SIZE, PageInfo, page_size, position_after
+from interfaces.rest.errors import BadRequest
 from interfaces.rest.representations import encode_cursor
+
+MAX_HISTORY_PAGE = 1000  # state changes in one `history` (a page of the REST history's size)
 
 
 @strawberry.type(description="One state change of an alert rule and the value that caused it.")
@@ -105,11 +108,19 @@ class Alert:
     async def managed_by(self, info: Ctx) -> ManagedBy | None:
         return await managed_by(info, "alerts", self.name, self.id)
 
-    @strawberry.field(description="Every state change, oldest first.")
-    async def history(self, info: Ctx) -> list[AlertStateChange]:
+    @strawberry.field(description="Its state changes, oldest first (newest first with "
+                                  "`newestFirst`), at most `first` (1 to 1000) of those past "
+                                  "the change of version `afterVersion` in that order: the "
+                                  "next page passes the last change's version.")
+    async def history(self, info: Ctx, first: int = 100, after_version: int | None = None,
+                      newest_first: bool = False) -> list[AlertStateChange]:
+        if not 1 <= first <= MAX_HISTORY_PAGE:
+            raise BadRequest(f"first must be between 1 and {MAX_HISTORY_PAGE}, got {first}")
         ctx = info.context
-        entries = await run_in_threadpool(ctx.beacon.alerts.alert_history, ctx.workspace_id,
-                                          UUID(self.id))
+        entries = await run_in_threadpool(
+            lambda: ctx.beacon.alerts.alert_history(ctx.workspace_id, UUID(self.id), limit=first,
+                                                    after=after_version,
+                                                    newest_first=newest_first))
         return [AlertStateChange(**entry) for entry in entries]
 
     @classmethod

@@ -239,7 +239,13 @@ def channel_delivery(row: dict[str, Any], now: int) -> dict[str, Any]:
 
 
 @router.get("/{alert_id}/history")
-def alert_history(alert_id: str, who: Reader, beacon: BeaconDep) -> dict:
-    """Every state change (ok, firing, resolved), when, and the value that caused it."""
-    history = beacon.alerts.alert_history(who.workspace_id, alert_id_of(alert_id))
-    return wire.envelope([{**entry, "at": wire.iso(entry["at"])} for entry in history])
+def alert_history(alert_id: str, who: Reader, beacon: BeaconDep, cursor: str | None = None,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                  order: Literal["oldest", "newest"] = "oldest") -> dict:
+    """The rule's state changes (ok, firing, resolved), when, and the value that caused each,
+    oldest first (or newest first), with cursor pagination."""
+    history = beacon.alerts.alert_history(
+        who.workspace_id, alert_id_of(alert_id), limit=limit + 1,
+        after=wire.decode_version(cursor), newest_first=order == "newest")
+    return wire.listing(history, limit, lambda entry: {**entry, "at": wire.iso(entry["at"])},
+                        lambda entry: wire.encode_version(entry["version"]))

@@ -3,50 +3,30 @@ history, and previews of what other settings would have made of the same signals
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import ConfigDict, Field
 
-from domain.numerals import is_numeral
 from interfaces.rest.deps import BeaconDep, ConsistentRead, Reader
 from interfaces.rest.errors import BadRequest
 from interfaces.rest.monitors import MonitorSettings, monitor_of
-from interfaces.rest.representations import decode_cursor, encode_cursor, envelope, iso, utc_moment
+from interfaces.rest.representations import (
+    decode_cursor,
+    decode_version,
+    encode_cursor,
+    encode_version,
+    envelope,
+    iso,
+    listing,
+    utc_moment,
+)
 from projections.model import micros
 
 router = APIRouter(prefix="/api/v1/monitors", tags=["monitors"])
 Limit = Annotated[int, Query(ge=1, le=100)]
 Kind = Literal["success", "start", "fail", "log"]
-
-
-def encode_version(version: int) -> str:
-    return base64.urlsafe_b64encode(f"v{version}".encode()).decode().rstrip("=")
-
-
-def decode_version(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw[:1] == "v" and is_numeral(raw[1:]):
-            return int(raw[1:])
-    except (binascii.Error, UnicodeDecodeError):
-        pass
-    raise BadRequest("cursor is not one this API issued",
-                     details=[{"field": "cursor", "message": "invalid"}])
-
-
-def listing(rows: list[dict[str, Any]], limit: int, shape: Any, cursor_of: Any) -> dict:
-    """`{data, has_more, next_cursor}` from a query asked for one row more than the page."""
-    body: dict[str, Any] = {"data": [shape(r) for r in rows[:limit]],
-                            "has_more": len(rows) > limit}
-    if len(rows) > limit:
-        body["next_cursor"] = cursor_of(rows[limit - 1])
-    return body
 
 
 def flip_json(flip: dict[str, Any]) -> dict[str, Any]:

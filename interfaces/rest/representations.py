@@ -69,6 +69,33 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
                          details=[{"field": "cursor", "message": "invalid"}]) from None
 
 
+def encode_version(version: int) -> str:
+    """A cursor of an aggregate's version (an entry of its history, a monitor's flip)."""
+    return base64.urlsafe_b64encode(f"v{version}".encode()).decode().rstrip("=")
+
+
+def decode_version(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if raw[:1] == "v" and is_numeral(raw[1:]):
+            return int(raw[1:])
+    except (binascii.Error, UnicodeDecodeError):
+        pass
+    raise BadRequest("cursor is not one this API issued",
+                     details=[{"field": "cursor", "message": "invalid"}])
+
+
+def listing(rows: list[dict[str, Any]], limit: int, shape: Any, cursor_of: Any) -> dict:
+    """`{data, has_more, next_cursor}` from a query asked for one row more than the page."""
+    body: dict[str, Any] = {"data": [shape(r) for r in rows[:limit]],
+                            "has_more": len(rows) > limit}
+    if len(rows) > limit:
+        body["next_cursor"] = cursor_of(rows[limit - 1])
+    return body
+
+
 def envelope(data: Any) -> dict[str, Any]:
     return {"data": data}
 

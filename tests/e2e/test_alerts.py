@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,9 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from application import alert_evaluation
+from application import alerts as alerts_application
 from domain.time import iso
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
+from interfaces.rest.representations import encode_cursor
 from tests.conftest import FakeClock, Tenant, client_of, make_tenant, settle
 from tests.receiver import Receiver
 
@@ -308,7 +311,81 @@ def test_a_flapping_rule_loads_from_its_snapshot_as_it_was_and_keeps_its_whole_h
         assert loaded.version == replayed.version == 452  # created, muted, 450 state changes
         assert vars(loaded) == vars(replayed)
         client = next(client_of(second))
-        assert len(history(client, tenant, rule["id"])) == 451
+        oldest_first = every_page(client, tenant, rule["id"], order="oldest", limit=100)
+        assert [e["version"] for e in oldest_first] == [1, *range(3, 453)]  # not the mute (2)
+        assert every_page(client, tenant, rule["id"], order="newest", limit=100) == (
+            oldest_first[::-1])
+
+
+def every_page(client: TestClient, tenant: Tenant, alert_id: str, **params: Any
+               ) -> list[dict[str, Any]]:
+    """A rule's history, a page at a time, following `next_cursor` while `has_more`."""
+    entries: list[dict[str, Any]] = []
+    while True:
+        response = client.get(f"/api/v1/alerts/{alert_id}/history", params=params,
+                              headers=tenant.headers("read"))
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["data"]) <= params.get("limit", 100)
+        entries += page["data"]
+        if not page["has_more"]:
+            assert "next_cursor" not in page
+            return entries
+        params["cursor"] = page["next_cursor"]
+
+
+def test_a_rules_history_pages_either_way_over_rest_and_graphql(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule that has flapped for months has thousands of state changes: its history comes a
+    page at a time, oldest or newest first, whatever else (mutes) lies between them, read from
+    its events a chunk at a time (small chunks here, so pages end inside and across them)."""
+    monkeypatch.setattr(alerts_application, "HISTORY_CHUNK", 4)
+    rule = create(clocked_client, tenant_on_clock, receiver.url)
+    for flip in range(12):
+        clock.advance(seconds=10)
+        if flip % 3 == 0:  # an event that is no state change, between state changes
+            clocked_client.post(f"/api/v1/alerts/{rule['id']}/mute",
+                                headers=tenant_on_clock.headers("write"),
+                                json={"until": iso(clock() + timedelta(seconds=5))})
+        clocked_beacon.alerts.observe(UUID(rule["id"]), [
+            (clock(), 5.0 if flip % 2 == 0 else 0.0, lambda: None)])
+    whole = every_page(clocked_client, tenant_on_clock, rule["id"], limit=1000)
+    assert [e["state"] for e in whole] == ["ok", *["firing", "resolved"] * 6]
+    assert [e["value"] for e in whole[1:3]] == [5.0, 0.0]
+    for limit in (1, 3, 5, 13):
+        assert every_page(clocked_client, tenant_on_clock, rule["id"], limit=limit) == whole
+        assert every_page(clocked_client, tenant_on_clock, rule["id"], limit=limit,
+                          order="newest") == whole[::-1]
+    first = clocked_client.get(f"/api/v1/alerts/{rule['id']}/history?limit=5",
+                               headers=tenant_on_clock.headers("read")).json()
+    assert first["data"] == whole[:5] and first["has_more"] is True
+
+    query = ("query($id: ID!, $after: Int) { alert(id: $id) { "
+             "history(first: 4, afterVersion: $after, newestFirst: true) { version state } } }")
+    read = []
+    after = None
+    while True:
+        page = clocked_client.post("/graphql", headers=tenant_on_clock.headers("read"), json={
+            "query": query, "variables": {"id": rule["id"], "after": after}}).json()
+        entries = page["data"]["alert"]["history"]
+        read += entries
+        if len(entries) < 4:
+            break
+        after = entries[-1]["version"]
+    assert read == [{"version": e["version"], "state": e["state"]} for e in whole[::-1]]
+
+    for params in ({"limit": 0}, {"limit": 1001}, {"order": "sideways"}):
+        assert clocked_client.get(f"/api/v1/alerts/{rule['id']}/history", params=params,
+                                  headers=tenant_on_clock.headers("read")).status_code == 422
+    for cursor in ("nonsense", encode_cursor(0, rule["id"])):
+        bad = clocked_client.get(f"/api/v1/alerts/{rule['id']}/history",
+                                 params={"cursor": cursor}, headers=tenant_on_clock.headers("read"))
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"
+    too_many = clocked_client.post("/graphql", headers=tenant_on_clock.headers("read"), json={
+        "query": "query($id: ID!) { alert(id: $id) { history(first: 1001) { version } } }",
+        "variables": {"id": rule["id"]}}).json()
+    assert "first must be between 1 and 1000" in too_many["errors"][0]["message"]
 
 
 def test_alerts_are_listed_read_changed_with_if_match_and_deleted(

@@ -304,3 +304,30 @@ def test_a_project_with_more_rules_than_a_page_sees_them_all_and_each_ones_histo
     last.get_by_text("History").click()
     last.get_by_text("created").wait_for()  # read when opened
     assert "ok" in last.locator("ol.timeline").inner_text()
+
+
+def test_a_rules_history_shows_the_latest_changes_first_and_reads_earlier_ones_on_asking(
+        beacon: Beacon, server: str, browser: Any) -> None:  # noqa: F811
+    mine = project_with_user(beacon, "ann@example.com", "Shop", "shop")
+    rule = beacon.alerts.create_alert(
+        uuid.UUID(mine["id"]), name="Flapping", cooldown_seconds=300,
+        channels=[{"type": "webhook", "url": "https://93.184.216.34/a"}],
+        condition={"type": "threshold", "event": "e", "metric": "count",
+                   "window_seconds": 300, "op": ">", "value": 2},
+        actor={"key_id": None, "name": "test"})
+    beacon.alerts.observe(rule.id, [(rule.created_on + timedelta(milliseconds=n + 1),
+                                     100.0 + n if n % 2 == 0 else 0.0, lambda: None)
+                                    for n in range(60)])
+    page = signed_in_at(browser, server, "ann@example.com", f"/app/shop/alerts?alert={rule.id}")
+    timeline = page.get_by_role("list", name="History of Flapping")
+    timeline.locator("li").first.wait_for()
+    entries = timeline.locator("li")
+    assert entries.count() == 50  # the latest 50 of 61, newest first
+    assert "resolved" in entries.first.inner_text()  # the 60th observation: 0.0
+    assert "firing at 158" in entries.nth(1).inner_text()
+    assert "created" not in timeline.inner_text()
+    page.get_by_role("button", name="Earlier changes").click()
+    timeline.get_by_text("(created)").wait_for()
+    assert entries.count() == 61
+    assert "firing at 100" in entries.nth(59).inner_text()
+    assert page.get_by_role("button", name="Earlier changes").count() == 0  # nothing earlier

@@ -18,8 +18,11 @@ const RULES = `query Rules($after: String) { alerts(first: 100, after: $after) {
 const MONITORS = `{ monitors(first: 100) { edges { node { id name } } } }`;
 const ACTIVITY = `{ alertActivity(first: 50) { edges { node {
   alertId alertName state at value suppressed } } pageInfo { hasNextPage } } }`;
-const HISTORY = `query History($id: ID!) { alert(id: $id) {
-  history { version state at value cause notified suppressed reason } } }`;
+// A rule's state changes, newest first, a page at a time (one more asked: are there earlier ones?).
+const HISTORY_PAGE = 50;
+const HISTORY = `query History($id: ID!, $after: Int) { alert(id: $id) {
+  history(first: ${HISTORY_PAGE + 1}, afterVersion: $after, newestFirst: true) {
+    version state at value cause notified suppressed reason } } }`;
 
 /** Every rule of the project, a page at a time (a project has at most
  * BEACON_ALERT_RULES_MAX_PER_WORKSPACE, 500 by default), and its monitors to choose from. */
@@ -59,17 +62,31 @@ function useReadWhenOpen(read, key, open = false) {
   return { ...loaded, shown, onToggle: (e) => setShown(e.target.open) };
 }
 
-/** A rule's state changes, read when opened (and again when the rule moves on). */
+/** A rule's state changes, newest first, read when opened (and again when the rule moves on);
+ * "Earlier changes" reads the page before the oldest shown. */
 function History({ alert, slug, open }) {
   const { data, error, shown, onToggle } = useReadWhenOpen(
-    () => gql(HISTORY, { id: alert.id }), alert.version, open);
-  const history = data?.alert?.history;
+    () => gql(HISTORY, { id: alert.id, after: null }), alert.version, open);
+  const [earlier, setEarlier] = useState({ entries: [], more: null, error: null, reading: false });
+  useEffect(() => setEarlier({ entries: [], more: null, error: null, reading: false }), [alert.version]);
+  const first = data?.alert?.history;
+  const history = first ? [...first.slice(0, HISTORY_PAGE), ...earlier.entries] : null;
+  const more = earlier.more ?? (first ? first.length > HISTORY_PAGE : false);
+  const readEarlier = async () => {
+    setEarlier((e) => ({ ...e, reading: true }));
+    try {
+      const page = (await gql(HISTORY, { id: alert.id, after: history[history.length - 1].version })).alert.history;
+      setEarlier((e) => ({ entries: [...e.entries, ...page.slice(0, HISTORY_PAGE)],
+                           more: page.length > HISTORY_PAGE, error: null, reading: false }));
+    } catch (err) { setEarlier((e) => ({ ...e, error: err, reading: false })); }
+  };
   return html`<details open=${open} onToggle=${onToggle}><summary>History</summary>
-    <${ErrorNote} error=${error} />
-    ${history ? html`<ol class="timeline">${history.map((h) => html`<li>
+    <${ErrorNote} error=${error || earlier.error} />
+    ${history ? html`<ol class="timeline" aria-label=${`History of ${alert.name}`}>${history.map((h) => html`<li>
       <time datetime=${h.at}>${when(h.at)}</time> <b>${h.state}</b>
       ${h.value === null ? "" : ` at ${h.value}`}${h.reason ? ` (${h.reason})` : ""}${causeOf(h.cause, slug)}
-      ${h.suppressed ? ` · told no one (${h.suppressed})` : h.notified.length ? ` · ${plural(h.notified.length, "channel", "channels")} told` : ""}</li>`)}</ol>`
+      ${h.suppressed ? ` · told no one (${h.suppressed})` : h.notified.length ? ` · ${plural(h.notified.length, "channel", "channels")} told` : ""}</li>`)}</ol>
+      ${more ? html`<button class="link" disabled=${earlier.reading} onClick=${readEarlier}>Earlier changes</button>` : null}`
       : shown && !error ? html`<p class="sub">Loading…</p>` : null}</details>`;
 }
 
