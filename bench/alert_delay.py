@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 import orjson
+from common import percentile
 
 CROSSING = 5  # events of a rule's name in its window that make it fire
 SECRET = "bench-alert-secret-0123456789"
@@ -197,7 +198,7 @@ class AlertProbe:
         unsigned = sum(1 for _, signed in fired.values() if not signed)
         if not delays:
             return f"alert delay: no signed webhook arrived for {self.count} crossings" + self.diagnosis
-        p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+        p99 = percentile(delays, 0.99)
         return (f"alert delay (crossing event accepted -> signed webhook received) over "
                 f"{len(delays)} of {self.count} rules: p50 {statistics.median(delays):.2f} s   "
                 f"p99 {p99:.2f} s   max {delays[-1]:.2f} s (target p99 <= 10 s)"

@@ -30,6 +30,7 @@ from typing import Any
 
 import duckdb
 import psycopg
+from common import database_url_option, drop_schema, new_schema, percentile
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -68,8 +69,7 @@ def latencies(action: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
     for _ in range(runs):
         seconds, answer = timed(action)
         samples.append(seconds * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))], answer
+    return statistics.median(samples), percentile(samples, 0.95), answer
 
 
 def load(beacon: Beacon, workspace: uuid.UUID, total: int) -> float:
@@ -165,10 +165,9 @@ def main() -> None:
                         help="rebuild-then-COPY pairs; the ratio reported is their median")
     parser.add_argument("--reuse", metavar="SCHEMA", help="query a schema a --keep run left loaded")
     parser.add_argument("--keep", action="store_true", help="leave the schema for --reuse")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    database_url_option(parser)
     args = parser.parse_args()
-    schema = args.reuse or f"bench_{uuid.uuid4().hex[:8]}"
+    schema = args.reuse or new_schema()
     settings = Settings(env="test", database_url=args.database_url, db_schema=schema,
                         data_dir=Path(tempfile.mkdtemp()))
     beacon = bootstrap(settings)
@@ -211,10 +210,12 @@ def main() -> None:
     finally:
         gc.unfreeze()  # so that DuckDB's objects are freed before exit, as it expects
         beacon.close()
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}.copy_baseline").format(sql.Identifier(schema)))
-            if not args.keep:
-                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        if args.keep:  # the schema stays for --reuse; the baseline's copy of the rows does not
+            with psycopg.connect(args.database_url, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}.copy_baseline").format(
+                    sql.Identifier(schema)))
+        else:
+            drop_schema(args.database_url, schema)
     if args.keep:
         print(f"kept schema {schema}: --reuse {schema}")
     report(args, rows, ingest_s, live_s, rounds, copy_s, load_s, results)

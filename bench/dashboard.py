@@ -28,13 +28,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
-from psycopg import sql
+from common import database_url_option, drop_schema, new_schema
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -205,14 +203,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--loads", type=int, default=10)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    database_url_option(parser)
     parser.add_argument("--serve-raw", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_raw:
         serve_raw(args.serve_raw)
         return
-    schema = f"bench_dash_{uuid.uuid4().hex[:8]}"
+    schema = new_schema("bench_dash")
     servers = []
     try:
         workspace_id = load(args.database_url, schema, args.events)
@@ -232,8 +229,7 @@ def main() -> None:
         for server in servers:
             server.terminate()
             server.wait(timeout=20)
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(args.database_url, schema)
     print(f"\n{args.events:,} events, p50 of {args.loads} loads each (target: <= 1000 ms to drawn)")
     print(f"{'view':<26} {'to drawn (ms)':>14} {'GraphQL direct (ms)':>20} {'requests':>9}  "
           "each request alone (ms)")

@@ -20,7 +20,6 @@ the figures in docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from common import database_url_option, drop_schema, new_schema, percentile
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -54,10 +54,9 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--windows", default="60,3600")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    database_url_option(parser)
     args = parser.parse_args()
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    schema = new_schema()
     beacon = bootstrap(Settings(env="test", database_url=args.database_url, db_schema=schema,
                                 data_dir=Path(tempfile.mkdtemp())))
     try:
@@ -90,12 +89,11 @@ def main() -> None:
                 sql.SQL(", ").join(map(sql.Identifier, INDEX))))
             for rule, times in zip(rules, timed, strict=True):
                 print(f"{rule['trigger']} | {rule['window_seconds']} s | " + " | ".join(
-                    f"{p(times[way], 0.5):.1f} / {p(times[way], 0.95):.1f} ms"
+                    f"{percentile(times[way], 0.5):.1f} / {percentile(times[way], 0.95):.1f} ms"
                     for way in ("together", "alone", "latest", "unindexed")))
     finally:
         beacon.close()
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(args.database_url, schema)
 
 
 def load(conn: psycopg.Connection[Any], workspace: str, now: int,
@@ -135,11 +133,6 @@ def clock(work: Any) -> float:
     started = time.perf_counter()
     work()
     return (time.perf_counter() - started) * 1000
-
-
-def p(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import orjson
 import psycopg
+from common import database_url_option, drop_schema, new_schema, percentile
 from psycopg import sql
 
 ADMIN = "bench-admin-token-0123456789abcdef"
@@ -183,10 +184,9 @@ def run_clients(base: str, key: str, batches: list[list[dict[str, Any]]], client
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    latencies.sort()
     return {"accepted": accepted[0], "wall": wall, "rate": accepted[0] / wall,
             "p50": statistics.median(latencies) * 1000,
-            "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000}
+            "p99": percentile(latencies, 0.99) * 1000}
 
 
 def checkpoint(url: str) -> None:
@@ -224,13 +224,12 @@ def main() -> None:
                         help="event ids: random v4 (the ledger's worst case) or time-ordered v7")
     parser.add_argument("--rounds", type=int, default=3,
                         help="ingest-then-COPY pairs; the ratio reported is their median")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    database_url_option(parser)
     parser.add_argument("--projector", choices=("none", "projections", "pipeline"), default="none",
                         help="run `beacon projector` beside the API while the rounds ingest: the "
                              "read models alone, or with the enrichment pipeline too")
     args = parser.parse_args()
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    schema = new_schema()
     port = free_port()
     server = start_server(args.database_url, schema, port, args.workers)
     projector = None if args.projector == "none" else beacon_process(
@@ -259,8 +258,7 @@ def main() -> None:
             if process is not None:
                 process.send_signal(signal.SIGINT)
                 process.wait(timeout=20)
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(args.database_url, schema)
     report(args, rounds, rss)
     sys.exit(0)
 

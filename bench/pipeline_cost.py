@@ -41,7 +41,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,7 @@ from typing import Any
 import httpx
 import psycopg
 from alert_delay import create_rules, rule_condition, workspace_key
+from common import database_url_option, drop_schema, new_schema
 from ingest import (
     ADMIN,
     api_pids,
@@ -231,12 +231,11 @@ def main() -> None:
                         help="what runs in the on parts: the whole pipeline, or one half of it")
     parser.add_argument("--pin", action="store_true",
                         help="the part's processes, their backends and Redis on a CPU of their own")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    database_url_option(parser)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14",
                         help="a database of its own: the tests' workers use 0")
     args = parser.parse_args()
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    schema = new_schema()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(args.database_url, schema, port, args.workers)
@@ -261,8 +260,7 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(args.database_url, schema)
     report(args, pairs)
     sys.exit(0)
 

@@ -45,7 +45,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from datetime import UTC, datetime
@@ -55,8 +54,8 @@ from typing import Any
 
 import httpx
 import orjson
-import psycopg
 from alert_delay import AlertProbe, allow_local_receiver, create_rules, workspace_key
+from common import database_url_option, drop_schema, new_schema, percentile
 from ingest import (
     ADMIN,
     api_pids,
@@ -67,7 +66,6 @@ from ingest import (
     make_batches,
     run_clients,
 )
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 RECEIVED = b'"received_at":"'
@@ -269,10 +267,6 @@ def cpu_by_part(parts: dict[str, list[int]]) -> dict[str, float]:
     return spent
 
 
-def percentile(values: list[float], share: float) -> float:
-    return values[min(len(values) - 1, int(len(values) * share))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -293,12 +287,11 @@ def main() -> None:
     parser.add_argument("--busy-rules", type=int, default=0,
                         help="rules on the steady traffic's names that never fire")
     parser.add_argument("--busy-window", type=int, default=86_400, help="their window, seconds")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    database_url_option(parser)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13",
                         help="a Redis database of its own: the tests flush database 0")
     args = parser.parse_args()
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    schema = new_schema()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     shape = (args.database_url, schema, args.redis_url)
@@ -362,8 +355,7 @@ def main() -> None:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(args.database_url, schema)
     ratios = [with_them["rate"] / without["rate"] for without, with_them in pairs]
     projecting = "projector + enrichment projector" if args.split_pipeline else "projector"
     print(f"live stream: {args.subscribers} subscribers, {args.workers} API processes + "

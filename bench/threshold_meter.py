@@ -29,7 +29,6 @@ on demand, record the figures in docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from common import database_url_option, drop_schema, new_schema, percentile
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -81,10 +81,9 @@ def main() -> None:
                         help="leave the rows as a projector just wrote them (no index-only scans)")
     parser.add_argument("--spread-days", type=float, default=0, help="time the events at random "
                         "over this many days instead (a backfill): what event_seconds then costs")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BEACON_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    database_url_option(parser)
     args = parser.parse_args()
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    schema = new_schema()
     beacon = bootstrap(Settings(env="test", database_url=args.database_url, db_schema=schema,
                                 data_dir=Path(tempfile.mkdtemp())))
     workspace, rng, total = uuid.uuid4(), random.Random(11), args.rate * args.seconds
@@ -162,8 +161,8 @@ def main() -> None:
                                              f"{counted[name]} by rows")
                     rounds[way].append((time.perf_counter() - round_started) * 1000)
             print(f"{window} s | {statistics.median(counted.values()):,.0f} | "
-                  + " | ".join(f"{p(timings[way], 0.5):.2f} / {p(timings[way], 0.95):.2f} ms"
-                               for way in ways) + " | "
+                  + " | ".join(f"{percentile(timings[way], 0.5):.2f} / "
+                               f"{percentile(timings[way], 0.95):.2f} ms" for way in ways) + " | "
                   + " | ".join(f"{statistics.median(rounds[way]):.1f} ms" for way in ways))
         if args.other_rules:
             print("rule | window | one evaluation p50 / p95 | a round of every name's rule p50")
@@ -178,14 +177,13 @@ def main() -> None:
                             meter.value(str(workspace), rule(name, window, metric, filters), at)
                             each.append((time.perf_counter() - started) * 1000)
                         whole.append((time.perf_counter() - round_started) * 1000)
-                    print(f"{label} | {window} s | {p(each, 0.5):.2f} / {p(each, 0.95):.2f} ms | "
-                          f"{statistics.median(whole):.1f} ms")
+                    print(f"{label} | {window} s | {percentile(each, 0.5):.2f} / "
+                          f"{percentile(each, 0.95):.2f} ms | {statistics.median(whole):.1f} ms")
         if args.arrivals:
             judged_per_run(meter, str(workspace), names, instants, args)
     finally:
         beacon.close()
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(args.database_url, schema)
 
 
 def judged_per_run(meter: SqlThresholdMeter, workspace: str, names: list[str],
@@ -217,13 +215,8 @@ def judged_per_run(meter: SqlThresholdMeter, workspace: str, names: list[str],
                     if together != alone:
                         raise SystemExit(f"{name} {window} s at {at}: {together} != {alone}")
             print(f"{label} | {window} s | " + " | ".join(
-                f"{p(ways[way], 0.5):.2f} / {p(ways[way], 0.95):.2f} ms"
+                f"{percentile(ways[way], 0.5):.2f} / {percentile(ways[way], 0.95):.2f} ms"
                 for way in ("together", "alone", "latest")))
-
-
-def p(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 if __name__ == "__main__":
