@@ -13,6 +13,12 @@ Joining: it SUBSCRIBEs to a workspace's channel on its first subscriber here and
 confirmed it, takes the pipeline's place as the frontier. The pipeline moves its place before it
 asks who listens, so a page it did not publish to us lies at or before that place, and a page past
 it is published to us.
+
+Without Redis: while it cannot be reached, the forwarder reads every streamed workspace's
+messages from the log up to the pipeline's place every `OFFLINE_READ` seconds, as a lost page is
+read, and starts a workspace joined meanwhile at that place; once Redis answers again it
+subscribes them all and reads what it missed, as after any lost connection. A stream is slower
+while Redis is down (up to `OFFLINE_READ` more), never silent.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from infrastructure.stream_relay import Progress, decode_page, progress_channel,
 
 log = logging.getLogger("beacon.stream")
 POLL = 0.05  # seconds between looks at the queue of joins and leaves
+OFFLINE_READ = 0.5  # seconds between reads of the log while Redis is unreachable
 
 
 def connection_name(namespace: str) -> str:
@@ -72,16 +79,53 @@ class RedisForwarder:
         return [thread]
 
     def _run(self) -> None:
+        offline = False
         while not self._stop.is_set():
             try:
+                if offline:
+                    self._without_redis()
+                    offline = False
                 self._relay()
             except redis.RedisError as error:
-                log.warning("live stream lost Redis (%s); reconnecting, then reading the log "
-                            "for what it missed", error)
-                self._stop.wait(1.0)
+                log.warning("live stream lost Redis (%s); reading the log until it is back",
+                            error)
+                offline = True
             except Exception:
                 log.exception("live stream relay failed; restarting")
                 self._stop.wait(1.0)
+
+    def _without_redis(self) -> None:
+        """Serve the streams from the log until Redis answers again (or the process stops)."""
+        client = redis.Redis.from_url(self.url, socket_timeout=OFFLINE_READ,
+                                      socket_connect_timeout=OFFLINE_READ, protocol=2)
+        try:
+            while not self._stop.wait(OFFLINE_READ):
+                place = self.frontier()
+                self._obey_offline(place)
+                for workspace_id in list(self._covered):
+                    self._fill(workspace_id, place)
+                try:
+                    client.ping()
+                    return
+                except redis.RedisError:
+                    continue
+        finally:
+            client.close()
+
+    def _obey_offline(self, place: int) -> None:
+        """Joins and leaves asked for while Redis is unreachable: a join starts at the
+        pipeline's place, as `_joined` would (the relay subscribes it once Redis is back)."""
+        while True:
+            try:
+                _, workspace_id = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            with self._lock():
+                if not self._stream_of().subscribed(workspace_id):
+                    self._covered.pop(workspace_id, None)
+                elif workspace_id not in self._covered:
+                    self._covered[workspace_id] = place
+                    self._stream_of().establish(workspace_id, place)
 
     def _relay(self) -> None:
         # Named, so an operator (or a test) can tell its connection in CLIENT LIST. RESP2: over

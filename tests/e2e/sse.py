@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,6 +12,9 @@ import httpx
 import orjson
 
 READ_TIMEOUT = 15.0  # seconds without a byte before a test gives up on a stream
+# Seconds a test waits for the messages it expects: keep-alives keep the read going, so a stream
+# that sends nothing else would otherwise hold the test forever.
+MESSAGES_TIMEOUT = 60.0
 
 
 @dataclass
@@ -59,7 +63,10 @@ class EventStream:
     def messages(self, count: int) -> list[Frame]:
         """The next `count` messages, skipping keep-alives."""
         found: list[Frame] = []
+        deadline = time.monotonic() + MESSAGES_TIMEOUT
         while len(found) < count:
+            assert time.monotonic() < deadline, \
+                f"{len(found)} of {count} messages in {MESSAGES_TIMEOUT:.0f} s (keep-alives only)"
             frame = self.next_frame()
             assert frame is not None, f"the stream closed after {len(found)} of {count} messages"
             if frame.comment is None:

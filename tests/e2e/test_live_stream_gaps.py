@@ -33,19 +33,20 @@ from tests.e2e.test_live_stream_enriched import (
     place_and_device,
     track,
 )
-from tests.services import require_redis
+from tests.polling import eventually
+from tests.services import own_redis, require_redis
 
 pytestmark = [pytest.mark.redis]
 Enrich = Callable[[], None]
 
 
 @contextmanager
-def relayed(settings: Settings, tmp_path: Path, recheck_seconds: float = 3600.0
-            ) -> Iterator[tuple[str, Tenant, Enrich, Enrich]]:
+def relayed(settings: Settings, tmp_path: Path, recheck_seconds: float = 3600.0,
+            redis_url: str | None = None) -> Iterator[tuple[str, Tenant, Enrich, Enrich]]:
     """The API's URL, a workspace, and what runs each projector's pipeline once: the one that
     publishes through Redis, and the one that cannot."""
     shared = settings.model_copy(update={
-        "redis_url": require_redis(), "geoip_db": cities(tmp_path / "cities.mmdb"),
+        "redis_url": redis_url or require_redis(), "geoip_db": cities(tmp_path / "cities.mmdb"),
         "trusted_proxies": "127.0.0.0/8", "stream_buffer_events": 50,
         "stream_keepalive_seconds": 0.3, "stream_recheck_seconds": recheck_seconds})
     with ExitStack() as stack:
@@ -117,6 +118,40 @@ def test_after_its_redis_connection_is_killed_the_stream_reads_what_it_missed(
         received += stream.messages(1)
         server.close()
     assert ids_of(received) == sent_ids(before, during, after)
+
+
+def test_while_redis_is_down_streams_are_read_from_the_log_and_go_back_to_redis_after(
+        settings: Settings, tmp_path: Path) -> None:
+    """An outage of Redis itself: the pipeline cannot publish and the API cannot subscribe, yet
+    open streams go on (and new ones open) from the log, each message once; once Redis is back
+    the API subscribes again."""
+    before, during, joined, after = [event()], [event(), event()], [event()], [event()]
+    with own_redis() as server, \
+            relayed(settings, tmp_path, recheck_seconds=0.2, redis_url=server.url) as (
+                url, tenant, publish, _), \
+            open_stream(url, tenant.keys["read"]) as stream:
+        track(url, tenant, before, **from_browser())
+        publish()
+        received = stream.messages(1)
+        server.stop()
+        track(url, tenant, during, **from_browser())
+        publish()  # enriched and recorded; published to no one
+        received += stream.messages(2)
+        with open_stream(url, tenant.keys["read"]) as opened_meanwhile:
+            track(url, tenant, joined, **from_browser())
+            publish()
+            assert ids_of(opened_meanwhile.messages(1)) == sent_ids(joined)
+        received += stream.messages(1)
+        server.start()
+        name = connection_name(settings.namespace)
+        assert eventually(lambda: any(c.get("name") == name for c in
+                                      redis.Redis.from_url(server.url).client_list()))
+        track(url, tenant, after, **from_browser())
+        publish()
+        received += stream.messages(1)
+    assert ids_of(received) == sent_ids(before, during, joined, after)
+    assert len({m.id for m in received}) == 5
+    assert all(place_and_device(m.json) == LONDONER for m in received)
 
 
 @pytest.mark.parametrize("path", ["published", "read from the log"])
