@@ -115,10 +115,9 @@ class AlertEvaluation:
         for rule in rules if grid else ():
             work.setdefault(rule["id"], (rule, set()))[1].update(grid)
         changed = sum(self.evaluate(rule, sorted(instants)) for rule, instants in work.values())
-        for name, position in positions.items():
-            self.positions.put(name, position)
         if grid:
-            self.positions.put("tick", micros(grid[-1]))
+            positions["tick"] = micros(grid[-1])
+        self.positions.put_all(positions)  # together: a crash keeps all or none of them
         return changed
 
     def judged_until(self) -> datetime | None:

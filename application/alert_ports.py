@@ -4,6 +4,7 @@ infrastructure/arrival_meters.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -14,6 +15,9 @@ class EvaluationPositions(Protocol):
     def get(self, name: str) -> int | None: ...
 
     def put(self, name: str, value: int) -> None: ...
+
+    def put_all(self, values: Mapping[str, int]) -> None:
+        """Each of `values`, all or none (a run's log positions and grid instant together)."""
 
 
 class AlertRules(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from infrastructure.database import Database
@@ -70,10 +71,14 @@ class SqlEvaluationPositions:
         return int(rows[0]["position"]) if rows else None
 
     def put(self, name: str, value: int) -> None:
+        self.put_all({name: value})
+
+    def put_all(self, values: Mapping[str, int]) -> None:
         with self.db.transaction() as cur:
-            cur.execute(f"INSERT INTO {POSITIONS.name} (name, position) VALUES (%s, %s) "
-                        "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-                        [name, value])
+            for name, value in values.items():
+                cur.execute(f"INSERT INTO {POSITIONS.name} (name, position) VALUES (%s, %s) "
+                            "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                            [name, value])
 
 
 

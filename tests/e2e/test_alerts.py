@@ -285,6 +285,42 @@ def test_a_restart_neither_fires_twice_nor_misses_a_crossing(
     assert [r.json["type"] for r in receiver.received] == ["alert.fired"]
 
 
+def test_a_run_that_cannot_keep_its_grid_instant_keeps_none_of_its_positions(
+        clocked_client: TestClient, clocked_beacon: Beacon, tenant_on_clock: Tenant,
+        clock: FakeClock, receiver: Receiver) -> None:
+    """A run keeps where it got to in each log and on the grid all together: a crash between
+    them would have it judge, next time, grid instants again on logs read past them."""
+    alert = create(clocked_client, tenant_on_clock, receiver.url)
+    evaluate(clocked_beacon)
+    positions = clocked_beacon.alert_evaluation.positions
+    db = positions.db  # type: ignore[attr-defined]
+    kept = {name: positions.get(name) for name in ("telemetry", "tick")}
+    assert None not in kept.values()
+    refuse_tick = {  # the database refuses the grid instant, as a crash would lose it
+        "sqlite": ["CREATE TRIGGER refuse_tick BEFORE UPDATE ON alert_evaluation_positions "
+                   "WHEN NEW.name = 'tick' BEGIN SELECT RAISE(ABORT, 'refused'); END"],
+        "postgres": ["CREATE FUNCTION refuse_tick() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                     "BEGIN RAISE EXCEPTION 'refused'; END $$",
+                     "CREATE TRIGGER refuse_tick BEFORE UPDATE ON alert_evaluation_positions "
+                     "FOR EACH ROW WHEN (NEW.name = 'tick') EXECUTE FUNCTION refuse_tick()"]}
+    with db.transaction() as cur:
+        for statement in refuse_tick[db.dialect]:
+            cur.execute(statement)
+    track(clocked_client, tenant_on_clock, clock, 3)
+    clock.advance(seconds=20)  # past grid instants too
+    with pytest.raises(Exception, match="refused"):
+        evaluate(clocked_beacon)
+    assert {name: positions.get(name) for name in kept} == kept
+    with db.transaction() as cur:
+        cur.execute("DROP TRIGGER refuse_tick" + (" ON alert_evaluation_positions"
+                                                  if db.dialect == "postgres" else ""))
+    evaluate(clocked_beacon)
+    assert positions.get("telemetry") > kept["telemetry"] and positions.get("tick") > kept["tick"]
+    assert [e["state"] for e in history(clocked_client, tenant_on_clock, alert["id"])] == [
+        "ok", "firing"]
+    assert [r.json["type"] for r in receiver.received] == ["alert.fired"]
+
+
 def test_a_flapping_rule_loads_from_its_snapshot_as_it_was_and_keeps_its_whole_history(
         settings: Settings, clock: FakeClock, receiver: Receiver) -> None:
     """Every state change is an event: a rule that flapped thousands of times would be replayed
