@@ -230,10 +230,11 @@ class AlertsApplication(BeaconApplication):
         found: list[dict[str, Any]] = []
         while limit is None or len(found) < limit:
             below = after - 1 if newest_first and after is not None else None
+            size = HISTORY_CHUNK if limit is None else min(HISTORY_CHUNK, limit - len(found) + 8)
             chunk = list(self.events.get(alert_id, gt=None if newest_first else after, lte=below,
-                                         desc=newest_first, limit=HISTORY_CHUNK))
+                                         desc=newest_first, limit=size))
             found.extend(state_change(e) for e in chunk if is_state_change(e))
-            if len(chunk) < HISTORY_CHUNK:
+            if len(chunk) < size:
                 break
             after = chunk[-1].originator_version
         return found[:limit]

@@ -41,6 +41,8 @@ from infrastructure.stream_relay import Progress, decode_page, progress_channel,
 log = logging.getLogger("beacon.stream")
 POLL = 0.05  # seconds between looks at the queue of joins and leaves
 OFFLINE_READ = 0.5  # seconds between reads of the log while Redis is unreachable
+PING_EVERY = 5.0  # seconds: Redis answers a ping within this, or the forwarder reads the log
+CONNECT_TIMEOUT = 5.0  # seconds to (re)connect to Redis
 
 
 def connection_name(namespace: str) -> str:
@@ -82,9 +84,9 @@ class RedisForwarder:
         offline = False
         while not self._stop.is_set():
             try:
-                if offline:
-                    self._without_redis()
-                    offline = False
+                if offline and not self._without_redis():
+                    return  # stopped while Redis was away
+                offline = False
                 self._relay()
             except redis.RedisError as error:
                 log.warning("live stream lost Redis (%s); reading the log until it is back",
@@ -94,63 +96,79 @@ class RedisForwarder:
                 log.exception("live stream relay failed; restarting")
                 self._stop.wait(1.0)
 
-    def _without_redis(self) -> None:
-        """Serve the streams from the log until Redis answers again (or the process stops)."""
+    def _without_redis(self) -> bool:
+        """Serve the streams from the log until Redis answers again (True) or the process
+        stops (False)."""
         client = redis.Redis.from_url(self.url, socket_timeout=OFFLINE_READ,
                                       socket_connect_timeout=OFFLINE_READ, protocol=2)
         try:
             while not self._stop.wait(OFFLINE_READ):
                 place = self.frontier()
-                self._obey_offline(place)
+                self._streamed_offline(place)
                 for workspace_id in list(self._covered):
-                    self._fill(workspace_id, place)
+                    self._fill(workspace_id, place, quietly=True)
                 try:
                     client.ping()
-                    return
                 except redis.RedisError:
                     continue
+                log.warning("live stream: Redis answers again; subscribing")
+                return True
+            return False
         finally:
             client.close()
 
-    def _obey_offline(self, place: int) -> None:
-        """Joins and leaves asked for while Redis is unreachable: a join starts at the
-        pipeline's place, as `_joined` would (the relay subscribes it once Redis is back)."""
+    def _streamed_offline(self, place: int) -> None:
+        """While Redis is unreachable, the workspaces served are those streamed here: one
+        joined (or whose join Redis had not confirmed when it went) starts at the pipeline's
+        place, as `_joined` would start it; one left is dropped. The relay subscribes them all
+        once Redis is back, so the joins and leaves asked for meanwhile are settled here."""
         while True:
             try:
-                _, workspace_id = self._commands.get_nowait()
+                self._commands.get_nowait()
             except queue.Empty:
-                return
-            with self._lock():
-                if not self._stream_of().subscribed(workspace_id):
-                    self._covered.pop(workspace_id, None)
-                elif workspace_id not in self._covered:
-                    self._covered[workspace_id] = place
-                    self._stream_of().establish(workspace_id, place)
+                break
+        with self._lock():
+            streamed = set(self._stream_of().workspaces())
+            for workspace_id in set(self._covered) - streamed:
+                del self._covered[workspace_id]
+            for workspace_id in streamed - set(self._covered):
+                self._covered[workspace_id] = place
+                self._stream_of().establish(workspace_id, place)
 
     def _relay(self) -> None:
         # Named, so an operator (or a test) can tell its connection in CLIENT LIST. RESP2: over
         # RESP3, redis-py hands every published message to a push handler that formats it whole
         # for a debug log, which cost more than reading it (docs/performance.md).
         client = redis.Redis.from_url(self.url, client_name=connection_name(self.namespace),
-                                      protocol=2)
+                                      protocol=2, socket_connect_timeout=CONNECT_TIMEOUT,
+                                      socket_keepalive=True)
         pubsub: Any = client.pubsub()
         progress = progress_channel(self.namespace).encode()
         awaiting: set[UUID] = set()
         try:
             pubsub.subscribe(progress)
-            with self._lock():
-                again = self._stream_of().workspaces()
+            with self._lock():  # those served too: a leave and a join may both be queued
+                again = set(self._stream_of().workspaces()) | set(self._covered)
             for workspace_id in again:  # (re)connecting: every workspace streamed here
                 self._subscribe(pubsub, workspace_id, awaiting)
             places = deque([self.frontier()], maxlen=2)  # read at the last re-checks
             heard, quiet = False, 0
             check_at = time.monotonic() + self.recheck_seconds
+            pinged, answered = time.monotonic(), True
             while not self._stop.is_set():
                 self._obey(pubsub, awaiting)
                 message = pubsub.get_message(timeout=POLL)
                 if message is not None:
                     heard = heard or message["type"] == "message"
+                    answered = answered or message["type"] == "pong"
                     self._handle(message, progress, awaiting)
+                if time.monotonic() - pinged >= PING_EVERY:
+                    # A Redis that hangs (paused, or cut off) closes nothing: unanswered for a
+                    # whole interval, it is as good as gone.
+                    if not answered:
+                        raise redis.ConnectionError(f"no answer to a ping in {PING_EVERY:.0f} s")
+                    pubsub.ping()
+                    pinged, answered = time.monotonic(), False
                 if time.monotonic() >= check_at:
                     quiet = 0 if heard else quiet + 1
                     # Quiet for two whole intervals (a big page may take one to be made), yet
@@ -242,12 +260,14 @@ class RedisForwarder:
                 if workspace_id in self._covered:
                     self._covered[workspace_id] = max(self._covered[workspace_id], progress.end)
 
-    def _fill(self, workspace_id: UUID, upto: int) -> None:
-        """Read the workspace's messages after its frontier up to `upto` from the log."""
+    def _fill(self, workspace_id: UUID, upto: int, *, quietly: bool = False) -> None:
+        """Read the workspace's messages after its frontier up to `upto` from the log (said in
+        the log unless `quietly`: while Redis is away, every read is such a one)."""
         start = self._covered[workspace_id] + 1
         if start <= upto:
-            log.info("live stream of %s: reading %d-%d from the log (not received through Redis)",
-                     workspace_id, start, upto)
+            log.log(logging.DEBUG if quietly else logging.INFO,
+                    "live stream of %s: reading %d-%d from the log (not received through Redis)",
+                    workspace_id, start, upto)
         while start <= upto:
             messages, end = self.reader.read(start, upto, workspace_id)
             with self._lock():

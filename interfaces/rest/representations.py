@@ -21,6 +21,7 @@ from domain.time import iso as iso  # the one formatter, as the routes import it
 from interfaces.rest.errors import BadRequest
 
 T = TypeVar("T")
+MAX_VERSION = 2**63 - 1  # a version both databases hold (a larger one in a cursor: 400, not 500)
 
 
 def public_base(request: Request, public_url: str) -> str:
@@ -79,7 +80,7 @@ def decode_version(cursor: str | None) -> int | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw[:1] == "v" and is_numeral(raw[1:]):
+        if raw[:1] == "v" and is_numeral(raw[1:]) and int(raw[1:]) <= MAX_VERSION:
             return int(raw[1:])
     except (binascii.Error, UnicodeDecodeError):
         pass

@@ -18,7 +18,7 @@ from application import alerts as alerts_application
 from domain.time import iso
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Beacon, bootstrap
-from interfaces.rest.representations import encode_cursor
+from interfaces.rest.representations import encode_cursor, encode_version
 from tests.conftest import FakeClock, Tenant, client_of, make_tenant, settle
 from tests.receiver import Receiver
 
@@ -389,7 +389,7 @@ def test_a_rules_history_pages_either_way_over_rest_and_graphql(
     whole = every_page(clocked_client, tenant_on_clock, rule["id"], limit=1000)
     assert [e["state"] for e in whole] == ["ok", *["firing", "resolved"] * 6]
     assert [e["value"] for e in whole[1:3]] == [5.0, 0.0]
-    for limit in (1, 3, 5, 13):
+    for limit in (1, 2, 3, 5, 13):
         assert every_page(clocked_client, tenant_on_clock, rule["id"], limit=limit) == whole
         assert every_page(clocked_client, tenant_on_clock, rule["id"], limit=limit,
                           order="newest") == whole[::-1]
@@ -414,7 +414,8 @@ def test_a_rules_history_pages_either_way_over_rest_and_graphql(
     for params in ({"limit": 0}, {"limit": 1001}, {"order": "sideways"}):
         assert clocked_client.get(f"/api/v1/alerts/{rule['id']}/history", params=params,
                                   headers=tenant_on_clock.headers("read")).status_code == 422
-    for cursor in ("nonsense", encode_cursor(0, rule["id"])):
+    for cursor in ("nonsense", encode_cursor(0, rule["id"]), encode_version(2**63),
+                   encode_version(10**25)):
         bad = clocked_client.get(f"/api/v1/alerts/{rule['id']}/history",
                                  params={"cursor": cursor}, headers=tenant_on_clock.headers("read"))
         assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"

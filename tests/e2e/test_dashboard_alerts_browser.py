@@ -331,3 +331,12 @@ def test_a_rules_history_shows_the_latest_changes_first_and_reads_earlier_ones_o
     assert entries.count() == 61
     assert "firing at 100" in entries.nth(59).inner_text()
     assert page.get_by_role("button", name="Earlier changes").count() == 0  # nothing earlier
+    history = page.locator("article[aria-label='Flapping'] summary", has_text="History")
+    history.click()  # closed; the rule fires again meanwhile; opened: the latest, read anew
+    beacon.alerts.observe(rule.id, [(rule.created_on + timedelta(milliseconds=61), 500.0,
+                                     lambda: None)])
+    history.click()
+    timeline.get_by_text("firing at 500").wait_for()
+    assert entries.count() == 50  # the latest page alone: what was read before it is gone
+    assert "firing at 500" in entries.first.inner_text()
+    assert page.get_by_role("button", name="Earlier changes").count() == 1

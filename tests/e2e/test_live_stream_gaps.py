@@ -12,13 +12,16 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
 
 from infrastructure.settings import Settings
 from infrastructure.stream_forwarder import connection_name
+from infrastructure.stream_relay import workspace_channel
 from interfaces.bootstrap import Beacon, bootstrap
 from interfaces.rest.app import create_app
 from tests.conftest import Tenant, make_tenant
@@ -123,9 +126,11 @@ def test_after_its_redis_connection_is_killed_the_stream_reads_what_it_missed(
 def test_while_redis_is_down_streams_are_read_from_the_log_and_go_back_to_redis_after(
         settings: Settings, tmp_path: Path) -> None:
     """An outage of Redis itself: the pipeline cannot publish and the API cannot subscribe, yet
-    open streams go on (and new ones open) from the log, each message once; once Redis is back
-    the API subscribes again."""
-    before, during, joined, after = [event()], [event(), event()], [event()], [event()]
+    open streams go on (and new ones open, in a workspace streamed already or not) from the
+    log, each message once and to its own workspace only; once Redis is back the API subscribes
+    again."""
+    before, during, joined, theirs, after = [event()], [event(), event()], [event()], [event()], [
+        event()]
     with own_redis() as server, \
             relayed(settings, tmp_path, recheck_seconds=0.2, redis_url=server.url) as (
                 url, tenant, publish, _), \
@@ -137,15 +142,22 @@ def test_while_redis_is_down_streams_are_read_from_the_log_and_go_back_to_redis_
         track(url, tenant, during, **from_browser())
         publish()  # enriched and recorded; published to no one
         received += stream.messages(2)
-        with open_stream(url, tenant.keys["read"]) as opened_meanwhile:
+        with httpx.Client(base_url=url, timeout=10) as admin:
+            other = make_tenant(admin, name="Other", slug="other-co")  # type: ignore[arg-type]
+        with open_stream(url, tenant.keys["read"]) as opened_meanwhile, \
+                open_stream(url, other.keys["read"]) as first_of_theirs:
             track(url, tenant, joined, **from_browser())
+            track(url, other, theirs, **from_browser())
             publish()
             assert ids_of(opened_meanwhile.messages(1)) == sent_ids(joined)
+            assert ids_of(first_of_theirs.messages(1)) == sent_ids(theirs)
         received += stream.messages(1)
         server.start()
-        name = connection_name(settings.namespace)
-        assert eventually(lambda: any(c.get("name") == name for c in
-                                      redis.Redis.from_url(server.url).client_list()))
+        listening = redis.Redis.from_url(server.url)
+        channel = workspace_channel(settings.namespace, UUID(tenant.id))
+        assert eventually(lambda: dict(listening.pubsub_numsub(channel)).get(
+            channel.encode(), 0) >= 1)  # subscribed again
+        listening.close()
         track(url, tenant, after, **from_browser())
         publish()
         received += stream.messages(1)

@@ -67,18 +67,24 @@ function useReadWhenOpen(read, key, open = false) {
 function History({ alert, slug, open }) {
   const { data, error, shown, onToggle } = useReadWhenOpen(
     () => gql(HISTORY, { id: alert.id, after: null }), alert.version, open);
-  const [earlier, setEarlier] = useState({ entries: [], more: null, error: null, reading: false });
-  useEffect(() => setEarlier({ entries: [], more: null, error: null, reading: false }), [alert.version]);
+  const none = { entries: [], more: null, error: null, reading: false };
+  const [earlier, setEarlier] = useState(none);
+  // Earlier pages follow the latest page they were read after: read again (reopened, or the
+  // rule moved on), it starts the list anew, and a page still on its way then is dropped.
+  const generation = useRef(0);
+  useEffect(() => { generation.current += 1; setEarlier(none); }, [data]);
   const first = data?.alert?.history;
   const history = first ? [...first.slice(0, HISTORY_PAGE), ...earlier.entries] : null;
   const more = earlier.more ?? (first ? first.length > HISTORY_PAGE : false);
   const readEarlier = async () => {
+    const asked = generation.current;
     setEarlier((e) => ({ ...e, reading: true }));
     try {
       const page = (await gql(HISTORY, { id: alert.id, after: history[history.length - 1].version })).alert.history;
+      if (asked !== generation.current) return;
       setEarlier((e) => ({ entries: [...e.entries, ...page.slice(0, HISTORY_PAGE)],
                            more: page.length > HISTORY_PAGE, error: null, reading: false }));
-    } catch (err) { setEarlier((e) => ({ ...e, error: err, reading: false })); }
+    } catch (err) { if (asked === generation.current) setEarlier((e) => ({ ...e, error: err, reading: false })); }
   };
   return html`<details open=${open} onToggle=${onToggle}><summary>History</summary>
     <${ErrorNote} error=${error || earlier.error} />
