@@ -8,6 +8,8 @@ other has no Redis (its pages reach nobody through it, as when the pipeline cann
 
 from __future__ import annotations
 
+import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from infrastructure import stream_forwarder
 from infrastructure.settings import Settings
 from infrastructure.stream_forwarder import connection_name
 from infrastructure.stream_relay import workspace_channel
@@ -164,6 +167,40 @@ def test_while_redis_is_down_streams_are_read_from_the_log_and_go_back_to_redis_
     assert ids_of(received) == sent_ids(before, during, joined, after)
     assert len({m.id for m in received}) == 5
     assert all(place_and_device(m.json) == LONDONER for m in received)
+
+
+def test_a_redis_that_hangs_is_noticed_by_its_unanswered_ping_and_streams_go_on_from_the_log(
+        settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Redis that stops answering (paused, or cut off) closes no connection: the forwarder
+    pings it, keeps the one connection while pongs come, and reads the log once one does not."""
+    monkeypatch.setattr(stream_forwarder, "PING_EVERY", 0.3)
+    before, during = [event()], [event(), event()]
+    with own_redis() as server, \
+            relayed(settings, tmp_path, redis_url=server.url) as (url, tenant, publish, _), \
+            open_stream(url, tenant.keys["read"]) as stream:
+        watching = redis.Redis.from_url(server.url)
+        name = connection_name(settings.namespace)
+
+        def forwarders() -> list[str]:
+            return [c["id"] for c in watching.client_list() if c.get("name") == name]
+
+        assert eventually(lambda: len(forwarders()) == 1)
+        connected = forwarders()
+        track(url, tenant, before, **from_browser())
+        publish()
+        received = stream.messages(1)
+        time.sleep(1.5)  # five pings answered: the same connection throughout
+        assert forwarders() == connected
+        watching.close()
+        assert server.process is not None
+        server.process.send_signal(signal.SIGSTOP)
+        try:
+            track(url, tenant, during, **from_browser())
+            publish()  # cannot publish (its own timeout): enriched and recorded
+            received += stream.messages(2)
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+    assert ids_of(received) == sent_ids(before, during)
 
 
 @pytest.mark.parametrize("path", ["published", "read from the log"])
