@@ -195,14 +195,16 @@ def judged_per_run(meter: SqlThresholdMeter, workspace: str, names: list[str],
     print(f"rule | window | a rule judged at {args.arrivals} arrivals in 0.5 s p50 / p95: "
           "values together | each alone | the latest alone (before)")
     pro = OTHER_RULES["count, filtered (plan = pro)"][1]
-    for label, filters in (("count", ()), ("count, filtered (plan = pro)", pro)):
+    for label, metric, filters in (("count", "count", ()),
+                                   ("count, filtered (plan = pro)", "count", pro),
+                                   ("unique actors", "unique_actors", ())):
         for window in (int(w) for w in args.windows.split(",")):
             ways: dict[str, list[float]] = {"together": [], "alone": [], "latest": []}
             for at in instants:
                 arrivals = sorted({at - timedelta(microseconds=500_000 * k // args.arrivals)
                                    for k in range(args.arrivals)})
                 for name in names:
-                    condition = rule(name, window, "count", filters)
+                    condition = rule(name, window, metric, filters)
                     started = time.perf_counter()
                     together = meter.values(workspace, condition, arrivals)
                     ways["together"].append((time.perf_counter() - started) * 1000)

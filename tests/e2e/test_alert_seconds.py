@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.time import micros
+from domain.time import iso, micros
 from domain.tracked_event import check_event
 from infrastructure.alert_meters import TIERS, SqlThresholdMeter, counted_by_seconds, event_query
 from infrastructure.analytics_queries import SqlAnalyticsQueries
@@ -241,8 +241,8 @@ def test_values_at_many_instants_equal_each_instants_own_count(quiet_beacon: Bea
     """Evaluation judges a rule at every arrival and grid instant of a run, measured together:
     the first instant's count, then what entered and left the window between one instant and
     the next. Each equals the count at that instant alone, for a count with a filter or none
-    (and unique actors, measured one by one), instants a microsecond apart or further than the
-    window, late events included, across the statements a long run is split into."""
+    and for unique actors, instants a microsecond apart or further than the window, late events
+    included, across the statements a long run is split into."""
     import infrastructure.alert_meters as alert_meters
     monkeypatch.setattr(alert_meters, "VALUES_AT_ONCE", 7)
     workspace = uuid.uuid4()
@@ -262,7 +262,10 @@ def test_values_at_many_instants_equal_each_instants_own_count(quiet_beacon: Bea
     pro = [{"key": "plan", "op": "eq", "value": "pro"}]
     for condition in (rule("visit", 60), rule("checkout", 61), rule("visit", 300, filters=pro),
                       rule("rare", 86_400), rule("never-sent", 60),
-                      rule("checkout", 120, metric="unique_actors")):
+                      rule("checkout", 120, metric="unique_actors"),
+                      rule("visit", 60, metric="unique_actors"),
+                      rule("visit", 300, metric="unique_actors", filters=pro),
+                      rule("rare", 86_400, metric="unique_actors")):
         values = meter.values(str(workspace), condition, ordered)
         assert values == [meter.value(str(workspace), condition, at) for at in ordered], condition
     plain = rule("visit", 120)
@@ -272,6 +275,44 @@ def test_values_at_many_instants_equal_each_instants_own_count(quiet_beacon: Bea
     assert meter.values(str(workspace), plain, []) == []
     assert meter.values(str(workspace), plain, ordered[3:4]) == [
         meter.value(str(workspace), plain, ordered[3])]
+
+
+def test_unique_actors_at_many_instants_equal_each_instants_own_count(
+        quiet_beacon: Beacon) -> None:
+    """Unique actors at a run's instants are counted in one pass over the windows' shared
+    middle, the edges' rows sliding in and out: each equals the count at that instant alone,
+    with actors seen only at an edge, at an edge and in the middle, or not at all (events with
+    no actor), for runs of instants closer together than the window and further apart."""
+    workspace, rng = uuid.uuid4(), random.Random(21)
+    quiet_beacon.telemetry.clock = lambda: T0 + timedelta(minutes=11)
+    records = [check_event({
+        "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "category": "c",
+        "name": "visit", "timestamp": iso(T0 + timedelta(microseconds=rng.randrange(
+            -30 * SECOND, 300 * SECOND))),
+        "properties": {"plan": rng.choice(["free", "pro"])},
+        **({"actor_id": f"u{rng.randrange(400)}"} if rng.random() < 0.9 else {})},
+        datetime.now(UTC), anonymous=True) for _ in range(3000)]
+    quiet_beacon.telemetry.ingest(workspace, records, limit=10**6)
+    catch_up(quiet_beacon)
+    meter = SqlThresholdMeter(quiet_beacon.analytics)
+    instants = sorted({T0 + timedelta(microseconds=rng.randrange(0, 290 * SECOND))
+                       for _ in range(30)}
+                      | {T0 + timedelta(seconds=100, microseconds=rng.randrange(2 * SECOND))
+                         for _ in range(20)}
+                      # on the edges: an event just in, at, and just out of a window's ends
+                      | {record.timestamp + timedelta(seconds=window, microseconds=shift)
+                         for record in rng.sample(records, 6) for window in (0, 5, 60, 120)
+                         for shift in (-1, 0)})
+    pro = [{"key": "plan", "op": "eq", "value": "pro"}]
+    for condition in (rule("visit", 60, metric="unique_actors"),
+                      rule("visit", 5, metric="unique_actors"),
+                      rule("visit", 120, metric="unique_actors", filters=pro)):
+        values = meter.values(str(workspace), condition, instants)
+        assert values == [meter.value(str(workspace), condition, at) for at in instants], condition
+        assert len(set(values)) > 10  # counts that move: not a saturated few actors
+    assert meter.values(str(workspace), rule("visit", 60, metric="unique_actors"),
+                        instants[:1]) == [
+        meter.value(str(workspace), rule("visit", 60, metric="unique_actors"), instants[0])]
 
 
 def test_values_at_many_instants_hold_while_one_count_projection_is_ahead(
