@@ -6,13 +6,13 @@ the same terms; exception groups and monitors: infrastructure/arrival_meters.py.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from domain.alert_conditions import invalid
 from domain.time import from_micros, micros, start_of, whole_units
+from infrastructure.actor_windows import spans_within, unique_actors
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.analytics_sql import Sql, events
 from projections.analytics_questions import EventQuery, FilterOp, Metric, PropertyFilter
@@ -67,17 +67,6 @@ def tallied(start: int, end: int, tiers: tuple[tuple[int, str, str], ...] = TIER
     return tuple(parts), edges
 
 
-def spans_within(window: int, points: list[int]) -> list[list[int]]:
-    """Ascending points in runs each spanning less than `window` (µs): windows that overlap."""
-    runs: list[list[int]] = []
-    for at in points:
-        if runs and at - runs[-1][0] < window:
-            runs[-1].append(at)
-        else:
-            runs.append([at])
-    return runs
-
-
 def counted_by_seconds(query: EventQuery, tiers: tuple[tuple[int, str, str], ...] = TIERS) -> Sql:
     """`SELECT n`: the events of one name in `[start, end)`, in one statement: the whole minutes'
     from `rm_event_minutes`, the whole seconds' of the partial minutes at either edge from
@@ -129,12 +118,12 @@ class SqlThresholdMeter:
         `rm_events`' index (cost grows with the time the instants span, not their number).
         Both read one read model per statement: deltas from `rm_events` on top of a count from
         the per-second counts went wrong (even negative) whenever a back-dated event was in one
-        of the two projections and not yet in the other. Unique actors: `_unique_actors`."""
+        of the two projections and not yet in the other. Unique actors: `unique_actors`."""
         query = event_query(workspace_id, condition, 0, 0)
         window, values = condition["window_seconds"] * 1_000_000, list[float]()
         if query.metric is Metric.UNIQUE_ACTORS:
             for points in spans_within(window, [micros(at) for at in instants]):
-                values += self._unique_actors(query, window, points)
+                values += unique_actors(self.analytics, query, window, points)
             return values
         if query.metric is not Metric.COUNT:
             return [self.value(workspace_id, condition, at) for at in instants]
@@ -161,52 +150,6 @@ class SqlThresholdMeter:
                 plan = alike
         return self._counted(query, window, runs, [counted_by_seconds(
             replace(query, start=run[0] + 1 - window, end=run[0] + 1), self.tiers) for run in runs])
-
-    def _unique_actors(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
-        """Distinct actors at each point (µs, ascending, closer together than the window), in
-        one statement over one pass of the window: the windows share a core (from the last
-        one's start to the first one's end) and differ by the edges (from the first one's
-        start to the last one's, from the first point to the last). The statement lists the
-        edges' rows, counts the core's actors that have none there, and names those that do;
-        each point's count is that number plus the named and the edge rows' actors inside its
-        window (a sliding count of the edge rows, so the points cost no query of their own)."""
-        if len(points) == 1:
-            at = points[0]
-            return [self.analytics.metric(replace(query, start=at + 1 - window, end=at + 1))]
-        first, last = points[0] + 1, points[-1] + 1  # the window is [at + 1 - window, at + 1)
-        head = self.analytics.source(replace(query, start=first - window, end=last - window))
-        tail = self.analytics.source(replace(query, start=first, end=last))
-        core = self.analytics.source(replace(query, start=last - window, end=first))
-        edges = [Sql(f"SELECT e.timestamp, e.actor_id FROM {edge.text} WHERE "
-                     "e.actor_id IS NOT NULL", edge.params) for edge in (head, tail)]
-        named = Sql(" UNION ".join(f"SELECT e.actor_id FROM {edge.text}" for edge in (head, tail)),
-                    head.params + tail.params)
-        statement = Sql(
-            f"SELECT 0 AS kind, e.timestamp AS at, e.actor_id AS actor, 0 AS n FROM "
-            f"({edges[0].text} UNION ALL {edges[1].text}) e "
-            f"UNION ALL SELECT 1, 0, c.a, COUNT(*) FROM (SELECT CASE WHEN d.actor_id IN "
-            f"({named.text}) THEN d.actor_id END AS a FROM (SELECT DISTINCT e.actor_id FROM "
-            f"{core.text} WHERE e.actor_id IS NOT NULL) d) c GROUP BY c.a",
-            edges[0].params + edges[1].params + named.params + core.params)
-        found = self.analytics.rows(statement)
-        rows = sorted((int(at), str(actor)) for kind, at, actor, _ in found if kind == 0)
-        others = sum(int(n) for kind, _, actor, n in found if kind == 1 and actor is None)
-        named_ones = {str(actor) for kind, _, actor, _ in found if kind == 1 and actor is not None}
-        inside: Counter[str] = Counter()  # edge rows in the window, by actor
-        counts, entered, left, more = [], 0, 0, 0  # more: actors inside and not named
-        for at in points:
-            while entered < len(rows) and rows[entered][0] <= at:
-                actor = rows[entered][1]
-                inside[actor] += 1
-                more += inside[actor] == 1 and actor not in named_ones
-                entered += 1
-            while left < entered and rows[left][0] <= at - window:
-                actor = rows[left][1]
-                inside[actor] -= 1
-                more -= inside[actor] == 0 and actor not in named_ones
-                left += 1
-            counts.append(float(others + len(named_ones) + more))
-        return counts
 
     def _filtered_counts(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
         """The count of rows at each point (µs), in one statement: the first point's, then the
@@ -250,28 +193,30 @@ class SqlThresholdMeter:
     def known_values(self, workspace_id: str, condition: dict[str, Any],
                      instants: list[datetime], settle: timedelta) -> list[float]:
         """The values at these instants (in order) as they were known `settle` after each: only
-        events received by then count, as live evaluation saw them. A filtered or unique-actors
-        rule asks SQL so; a plain count takes the per-second counts (every event by its own time)
-        and subtracts the events that arrived later than that, found in one read of the range."""
+        events received by then count, as live evaluation saw them. A count takes `values`
+        (every event by its own time, measured together) and subtracts the events that arrived
+        later than that, found in one read of the range; unique actors ask SQL at each."""
         if not instants:
             return []
         window, wait = condition["window_seconds"] * 1_000_000, micros_of(settle)
         query = event_query(workspace_id, condition, 0, 0)
-        if query.metric is not Metric.COUNT or query.filters:
+        if query.metric is not Metric.COUNT:
             return [self.analytics.metric(replace(
                 query, start=micros(at) + 1 - window, end=micros(at) + 1,
                 received_by=micros(at) + wait)) for at in instants]
+        rows = events(workspace_id, [
+            Sql("ev.name = %s", [query.event]), Sql("ev.timestamp > %s", [
+                micros(instants[0]) - window]), Sql("ev.timestamp <= %s", [micros(instants[-1])]),
+            Sql("ev.received_at > ev.timestamp + %s", [wait])], query.filters, {},
+            self.analytics.dialect, received=True)
         late = [(int(t), int(r)) for t, r in self.analytics.rows(Sql(
-            f"SELECT ev.timestamp, ev.received_at FROM {EVENTS.name} ev WHERE "
-            "ev.workspace_id = %s AND ev.name = %s AND ev.timestamp > %s AND ev.timestamp <= %s "
-            "AND ev.received_at > ev.timestamp + %s ORDER BY ev.timestamp LIMIT %s",
-            [workspace_id, condition["event"], micros(instants[0]) - window,
-             micros(instants[-1]), wait, MAX_LATE + 1]))]
+            f"SELECT e.timestamp, e.received_at FROM {rows.text} ORDER BY e.timestamp LIMIT %s",
+            [*rows.params, MAX_LATE + 1]))]
         if len(late) > MAX_LATE:
             raise invalid("to", f"a range with at most {MAX_LATE} events that arrived late")
         unknown = unknown_counts(late, [micros(at) for at in instants], window, wait)
-        return [self.value(workspace_id, condition, at) - missing
-                for at, missing in zip(instants, unknown, strict=True)]
+        return [value - missing for value, missing in zip(
+            self.values(workspace_id, condition, instants), unknown, strict=True)]
 
     def cause(self, workspace_id: str, condition: dict[str, Any],
               at: datetime) -> dict[str, Any] | None:

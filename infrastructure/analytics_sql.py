@@ -100,10 +100,12 @@ def bucket_key(interval: Interval, first: int, step: int, dialect: str) -> Sql:
 
 
 def events(workspace_id: str, where: Sequence[Sql], filters: Sequence[PropertyFilter],
-           extra: dict[str, str], dialect: str) -> Sql:
+           extra: dict[str, str], dialect: str, *, received: bool = False) -> Sql:
     """`(SELECT …) e`: rows of one workspace meeting `where`, filtered, with `extra` keys' text
-    (alias → key) beside timestamp, actor_id, session_id and name."""
-    columns = ["ev.timestamp", "ev.actor_id", "ev.session_id", "ev.name"]
+    (alias → key) beside timestamp, actor_id, session_id and name (and received_at, if
+    `received`: what an alert preview asks of the events that arrived late)."""
+    columns = ["ev.timestamp", "ev.actor_id", "ev.session_id", "ev.name",
+               *(["ev.received_at"] if received else [])]
     params: list[Any] = []
     texts = {**{f"f{n}": rule.key for n, rule in enumerate(filters)}, **extra}
     for alias, key in texts.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -313,6 +314,64 @@ def test_unique_actors_at_many_instants_equal_each_instants_own_count(
     assert meter.values(str(workspace), rule("visit", 60, metric="unique_actors"),
                         instants[:1]) == [
         meter.value(str(workspace), rule("visit", 60, metric="unique_actors"), instants[0])]
+
+
+def test_unique_actors_at_a_runs_instants_on_the_edges_of_their_windows(
+        quiet_beacon: Beacon) -> None:
+    """The shared middle's own ends, and an actor seen twice at one edge: it stays as long as
+    its latest moment in the older edge is inside, and enters at its first in the newer."""
+    ts = T0 + timedelta(seconds=100)
+
+    def actor_at(*moments: timedelta) -> uuid.UUID:
+        workspace = uuid.uuid4()
+        quiet_beacon.telemetry.clock = lambda: T0 + timedelta(minutes=11)
+        quiet_beacon.telemetry.ingest(workspace, [check_event({
+            "event_id": str(uuid.uuid4()), "category": "c", "name": "visit", "actor_id": "ann",
+            "timestamp": iso(ts + moment)}, datetime.now(UTC)) for moment in moments],
+            limit=10**6)
+        catch_up(quiet_beacon)
+        return workspace
+
+    meter = SqlThresholdMeter(quiet_beacon.analytics)
+    once, twice_early, twice_late = (actor_at(timedelta(0)),
+                                     actor_at(timedelta(seconds=6), timedelta(seconds=10)),
+                                     actor_at(timedelta(seconds=1), timedelta(seconds=3)))
+    unique = rule("visit", 60, metric="unique_actors")
+    for workspace, offsets, expected in (
+            (once, [(59, 0), (60, -1)], [1, 1]),  # the middle starts at the last's start
+            (once, [(0, 0), (1, 0)], [1, 1]),  # and ends at the first instant
+            (once, [(0, -1), (60, -2)], [0, 1]),  # the newer edge starts after it
+            (twice_early, [(65, 0), (68, 0), (71, 0)], [1, 1, 0]),  # kept by its latest
+            (twice_late, [(0, 0), (2, 0), (4, 0)], [0, 1, 1])):  # entered at its first
+        instants = [ts + timedelta(seconds=s, microseconds=m) for s, m in offsets]  # µs
+        assert meter.values(str(workspace), unique, instants) == expected
+        assert [meter.value(str(workspace), unique, at) for at in instants] == expected
+
+
+def test_known_values_leave_out_what_arrived_after_each_instant_and_its_settle(
+        quiet_beacon: Beacon) -> None:
+    """A preview's values: each instant as it was known `settle` after it, measured together
+    (a count's values less the late events not yet there), equal to asking SQL at each instant
+    for the events received by then, with a filter or none, for batches received on time, a
+    minute late and two days late."""
+    workspace = uuid.uuid4()
+    load(quiet_beacon, workspace, seed=31, received=T0 + timedelta(seconds=30))
+    load(quiet_beacon, workspace, seed=32, received=T0 + timedelta(seconds=150))
+    load(quiet_beacon, workspace, seed=33, received=T0 + timedelta(days=2))
+    catch_up(quiet_beacon)
+    meter, rng = SqlThresholdMeter(quiet_beacon.analytics), random.Random(34)
+    instants = sorted({T0 + timedelta(microseconds=rng.randrange(-60 * SECOND, 700 * SECOND))
+                       for _ in range(60)} | {T0 + timedelta(seconds=s) for s in (29, 30, 149)})
+    settle = timedelta(seconds=1)
+    pro = [{"key": "plan", "op": "eq", "value": "pro"}]
+    for condition in (rule("visit", 60), rule("visit", 300, filters=pro),
+                      rule("checkout", 120, metric="unique_actors")):
+        known = meter.known_values(str(workspace), condition, instants, settle)
+        window = condition["window_seconds"] * SECOND
+        assert known == [quiet_beacon.analytics.metric(replace(event_query(
+            str(workspace), condition, micros(at) + 1 - window, micros(at) + 1),
+            received_by=micros(at) + SECOND)) for at in instants], condition
+        assert known != meter.values(str(workspace), condition, instants)  # some came late
 
 
 def test_values_at_many_instants_hold_while_one_count_projection_is_ahead(

@@ -120,21 +120,22 @@ def test_a_moment_just_received_is_judged_once_it_has_settled(
     assert beacon.alert_evaluation.due is None
 
 
-@pytest.mark.parametrize("metric", ["count", "unique_actors"])
+@pytest.mark.parametrize("metric", ["count", "count, filtered", "unique_actors"])
 def test_preview_equals_live_for_an_sdk_that_sends_its_events_late(
         beacon: Beacon, client: TestClient, tenant: Tenant, clock: FakeClock,
         receiver: Receiver, metric: str) -> None:
     """Mobile SDKs flush every 30-45 s: each event arrives well after its own time. Live
     evaluation judged each instant on what had arrived by then; so does the preview."""
-    condition = threshold(metric=metric)
+    filters = [{"key": "plan", "op": "eq", "value": "pro"}] if "filtered" in metric else []
+    condition = threshold(metric=metric.split(",")[0], filters=filters, value=1 if filters else 2)
     alert_id = rule(client, tenant, receiver.url, condition)
     for gap, lag, count in ((25, 30, 2), (23, 30, 2), (91, 45, 1), (15, 45, 3), (203, 30, 3)):
         clock.advance(seconds=gap)  # arrivals 4-8 s past a grid instant: never within its settle
         evaluate(beacon)  # the worker runs between arrivals too
         response = client.post("/v1/events", headers=tenant.headers("ingest"), json=[
             {"event_id": str(uuid.uuid4()), "category": "shop", "name": "checkout_failed",
-             "timestamp": iso(clock() - timedelta(seconds=lag)), "actor_id": f"user-{n}"}
-            for n in range(count)])
+             "timestamp": iso(clock() - timedelta(seconds=lag)), "actor_id": f"user-{n}",
+             "properties": {"plan": "free" if n == 2 else "pro"}} for n in range(count)])
         assert response.status_code == 200, response.text
         evaluate(beacon)
     clock.advance(seconds=120)

@@ -1,0 +1,76 @@
+"""Distinct actors over windows that slide: what a unique-actors alert rule measures at a run's
+instants (infrastructure/alert_meters.py). Distinct counts do not add up as counts do (an actor
+may be in two windows), so instants closer together than the window are measured together over
+what their windows share, and slid over what they do not."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from infrastructure.analytics_queries import SqlAnalyticsQueries
+from infrastructure.analytics_sql import Sql
+from projections.analytics_questions import EventQuery
+
+
+def spans_within(window: int, points: list[int]) -> list[list[int]]:
+    """Ascending points in runs each spanning less than `window` (µs): windows that overlap."""
+    runs: list[list[int]] = []
+    for at in points:
+        if runs and at - runs[-1][0] < window:
+            runs[-1].append(at)
+        else:
+            runs.append([at])
+    return runs
+
+
+def unique_actors(analytics: SqlAnalyticsQueries, query: EventQuery, window: int,
+                  points: list[int]) -> list[float]:
+    """Distinct actors at each point (µs, ascending, closer together than the window), in
+    one statement: the windows share a middle (from the last one's start to the first
+    one's end) and differ by their edges (from the first one's start to the last one's,
+    from the first point to the last). The statement counts the middle's actors seen at
+    neither edge, names those seen at one, and gives each edge actor its latest moment
+    in the first edge (it leaves the windows a window after that) and its first in the
+    second (it enters then and stays). Each point's count is the middle's plus the edge
+    actors inside its window, slid in Python: rows as many as actors, not events (a run
+    of a day's grid instants against a day's window has edges of a day each)."""
+    if len(points) == 1:
+        at = points[0]
+        return [analytics.metric(replace(query, start=at + 1 - window, end=at + 1))]
+    first, last = points[0] + 1, points[-1] + 1  # the window is [at + 1 - window, at + 1)
+    head = analytics.source(replace(query, start=first - window, end=last - window))
+    tail = analytics.source(replace(query, start=first, end=last))
+    core = analytics.source(replace(query, start=last - window, end=first))
+    edges = [Sql(f"SELECT {moment}(e.timestamp) AS at, e.actor_id FROM {edge.text} WHERE "
+                 "e.actor_id IS NOT NULL GROUP BY e.actor_id", edge.params)
+             for moment, edge in (("MAX", head), ("MIN", tail))]
+    named = Sql(" UNION ".join(f"SELECT e.actor_id FROM {edge.text} WHERE e.actor_id IS NOT "
+                               "NULL" for edge in (head, tail)), head.params + tail.params)
+    statement = Sql(
+        f"SELECT 0 AS kind, e.at AS at, e.actor_id AS actor, 0 AS n FROM "
+        f"({edges[0].text} UNION ALL {edges[1].text}) e "
+        f"UNION ALL SELECT 1, 0, c.a, COUNT(*) FROM (SELECT CASE WHEN d.actor_id IN "
+        f"({named.text}) THEN d.actor_id END AS a FROM (SELECT DISTINCT e.actor_id FROM "
+        f"{core.text} WHERE e.actor_id IS NOT NULL) d) c GROUP BY c.a",
+        edges[0].params + edges[1].params + named.params + core.params)
+    found = analytics.rows(statement)
+    rows = sorted((int(at), str(actor)) for kind, at, actor, _ in found if kind == 0)
+    others = sum(int(n) for kind, _, actor, n in found if kind == 1 and actor is None)
+    named_ones = {str(actor) for kind, _, actor, _ in found if kind == 1 and actor is not None}
+    inside: Counter[str] = Counter()  # edge moments in the window, by actor
+    counts, entered, left, more = [], 0, 0, 0  # more: actors inside and not named
+    for at in points:
+        while entered < len(rows) and rows[entered][0] <= at:
+            actor = rows[entered][1]
+            inside[actor] += 1
+            more += inside[actor] == 1 and actor not in named_ones
+            entered += 1
+        while left < entered and rows[left][0] <= at - window:
+            actor = rows[left][1]
+            inside[actor] -= 1
+            more -= inside[actor] == 0 and actor not in named_ones
+            left += 1
+        counts.append(float(others + len(named_ones) + more))
+    return counts
+
