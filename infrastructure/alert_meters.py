@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.alert_conditions import invalid
 from domain.time import from_micros, micros, start_of, whole_units
-from infrastructure.actor_windows import spans_within, unique_actors
+from infrastructure.actor_windows import known_unique_actors, spans_within, unique_actors
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.analytics_sql import Sql, events
 from projections.analytics_questions import EventQuery, FilterOp, Metric, PropertyFilter
@@ -129,7 +129,7 @@ class SqlThresholdMeter:
             return [self.value(workspace_id, condition, at) for at in instants]
         for first in range(0, len(instants), VALUES_AT_ONCE):
             points = [micros(at) for at in instants[first:first + VALUES_AT_ONCE]]
-            values += (self._filtered_counts(query, window, points) if query.filters
+            values += (self._row_counts(query, window, points) if query.filters
                        else self._plain_counts(query, window, points))
         return values
 
@@ -151,9 +151,9 @@ class SqlThresholdMeter:
         return self._counted(query, window, runs, [counted_by_seconds(
             replace(query, start=run[0] + 1 - window, end=run[0] + 1), self.tiers) for run in runs])
 
-    def _filtered_counts(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
-        """The count of rows at each point (µs), in one statement: the first point's, then the
-        rows that entered and left the window."""
+    def _row_counts(self, query: EventQuery, window: int, points: list[int]) -> list[float]:
+        """The count of rows (filtered or not) at each point (µs), in one statement: the first
+        point's, then the rows that entered and left the window."""
         end = points[0] + 1  # the window is (at - window, at]
         within = self.analytics.source(replace(query, start=end - window, end=end))
         return self._counted(query, window, [points],
@@ -195,11 +195,14 @@ class SqlThresholdMeter:
         """The values at these instants (in order) as they were known `settle` after each: only
         events received by then count, as live evaluation saw them. A count takes `values`
         (every event by its own time, measured together) and subtracts the events that arrived
-        later than that, found in one read of the range; unique actors ask SQL at each."""
+        later than that, found in one read of the range; unique actors: `known_unique_actors`."""
         if not instants:
             return []
         window, wait = condition["window_seconds"] * 1_000_000, micros_of(settle)
         query = event_query(workspace_id, condition, 0, 0)
+        if query.metric is Metric.UNIQUE_ACTORS:
+            return [value for points in spans_within(window, [micros(at) for at in instants])
+                    for value in known_unique_actors(self.analytics, query, window, wait, points)]
         if query.metric is not Metric.COUNT:
             return [self.analytics.metric(replace(
                 query, start=micros(at) + 1 - window, end=micros(at) + 1,
@@ -214,9 +217,23 @@ class SqlThresholdMeter:
             [*rows.params, MAX_LATE + 1]))]
         if len(late) > MAX_LATE:
             raise invalid("to", f"a range with at most {MAX_LATE} events that arrived late")
-        unknown = unknown_counts(late, [micros(at) for at in instants], window, wait)
-        return [value - missing for value, missing in zip(
-            self.values(workspace_id, condition, instants), unknown, strict=True)]
+        points = [micros(at) for at in instants]
+        unknown = unknown_counts(late, points, window, wait)
+        # Few rows: counted from them in one statement (the first window, then what entered
+        # and left); many: summed from the counts at each instant (cost by instants, not rows).
+        counted = (self._row_counts(query, window, points)
+                   if query.filters or self._about(query, points[0] - window, points[-1])
+                   <= ROWS_TO_COUNT else self.values(workspace_id, condition, instants))
+        return [value - missing for value, missing in zip(counted, unknown, strict=True)]
+
+    def _about(self, query: EventQuery, start: int, end: int) -> int:
+        """About how many events of the query's name happened in [start, end) (µs): whole
+        minutes of it, from the per-minute counts."""
+        found = self.analytics.rows(Sql(
+            f"SELECT COALESCE(SUM(c.events), 0) FROM {EVENT_MINUTES.name} c WHERE "
+            "c.workspace_id = %s AND c.name = %s AND c.minute >= %s AND c.minute < %s",
+            [query.workspace_id, query.event, start_of(start, MINUTE), end]))
+        return int(found[0][0]) if found else 0
 
     def cause(self, workspace_id: str, condition: dict[str, Any],
               at: datetime) -> dict[str, Any] | None:
@@ -242,6 +259,7 @@ class SqlThresholdMeter:
 # ALL of one term per instant, and SQLite takes at most 500 terms.
 VALUES_AT_ONCE = 100
 MAX_LATE = 200_000  # events that arrived after their moment had been judged, in one preview
+ROWS_TO_COUNT = 2_000_000  # events a preview's plain count reads rather than sum the counts
 
 
 def unknown_counts(late: list[tuple[int, int]], instants: list[int], window: int,

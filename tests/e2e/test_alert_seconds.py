@@ -15,8 +15,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from domain.time import iso, micros
 from domain.tracked_event import check_event
+from infrastructure import alert_meters
 from infrastructure.alert_meters import TIERS, SqlThresholdMeter, counted_by_seconds, event_query
 from infrastructure.analytics_queries import SqlAnalyticsQueries
 from infrastructure.rollup_upgrade import MINUTES_FILLED, UPGRADES, fill_event_minutes
@@ -244,7 +247,6 @@ def test_values_at_many_instants_equal_each_instants_own_count(quiet_beacon: Bea
     the next. Each equals the count at that instant alone, for a count with a filter or none
     and for unique actors, instants a microsecond apart or further than the window, late events
     included, across the statements a long run is split into."""
-    import infrastructure.alert_meters as alert_meters
     monkeypatch.setattr(alert_meters, "VALUES_AT_ONCE", 7)
     workspace = uuid.uuid4()
     sent = load(quiet_beacon, workspace, seed=11)
@@ -348,12 +350,15 @@ def test_unique_actors_at_a_runs_instants_on_the_edges_of_their_windows(
         assert [meter.value(str(workspace), unique, at) for at in instants] == expected
 
 
+@pytest.mark.parametrize("rows_to_count", [2_000_000, 0], ids=["from rows", "from the counts"])
 def test_known_values_leave_out_what_arrived_after_each_instant_and_its_settle(
-        quiet_beacon: Beacon) -> None:
+        quiet_beacon: Beacon, monkeypatch: pytest.MonkeyPatch, rows_to_count: int) -> None:
     """A preview's values: each instant as it was known `settle` after it, measured together
     (a count's values less the late events not yet there), equal to asking SQL at each instant
     for the events received by then, with a filter or none, for batches received on time, a
-    minute late and two days late."""
+    minute late and two days late; a plain count from its rows or, past `ROWS_TO_COUNT`, from
+    the per-second and per-minute counts."""
+    monkeypatch.setattr(alert_meters, "ROWS_TO_COUNT", rows_to_count)
     workspace = uuid.uuid4()
     load(quiet_beacon, workspace, seed=31, received=T0 + timedelta(seconds=30))
     load(quiet_beacon, workspace, seed=32, received=T0 + timedelta(seconds=150))
@@ -372,6 +377,51 @@ def test_known_values_leave_out_what_arrived_after_each_instant_and_its_settle(
             str(workspace), condition, micros(at) + 1 - window, micros(at) + 1),
             received_by=micros(at) + SECOND)) for at in instants], condition
         assert known != meter.values(str(workspace), condition, instants)  # some came late
+
+
+def test_known_unique_actors_at_many_instants_equal_sql_at_each(quiet_beacon: Beacon) -> None:
+    """A preview's unique actors, measured together per run of instants closer than the window:
+    each equals asking SQL at that instant alone for the rows received by it and its settle,
+    with batches 0 to 90 s late (an SDK's queue), actors seen at the edges, in the middle only
+    from some instant on, or twice at an edge with one row late."""
+    workspace, rng = uuid.uuid4(), random.Random(41)
+    for _ in range(120):
+        received = T0 + timedelta(seconds=rng.randrange(400), microseconds=rng.randrange(SECOND))
+        quiet_beacon.telemetry.clock = lambda received=received: received
+        quiet_beacon.telemetry.ingest(workspace, [check_event({
+            "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "category": "c",
+            "name": "visit", "actor_id": f"u{rng.randrange(60)}",
+            "timestamp": iso(received - timedelta(microseconds=rng.choice(
+                [0, rng.randrange(SECOND), rng.randrange(90 * SECOND)]))),
+            "properties": {"plan": rng.choice(["free", "pro"])}}, datetime.now(UTC))
+            for _ in range(rng.randrange(1, 12))], limit=10**6)
+    catch_up(quiet_beacon)
+    meter = SqlThresholdMeter(quiet_beacon.analytics)
+    instants = sorted({T0 + timedelta(microseconds=rng.randrange(0, 420 * SECOND))
+                       for _ in range(80)}
+                      | {T0 + timedelta(seconds=200, microseconds=rng.randrange(3 * SECOND))
+                         for _ in range(20)})
+    settle = timedelta(seconds=1)
+    pro = [{"key": "plan", "op": "eq", "value": "pro"}]
+    for condition in (rule("visit", 60, metric="unique_actors"),
+                      rule("visit", 10, metric="unique_actors"),
+                      rule("visit", 120, metric="unique_actors", filters=pro)):
+        window = condition["window_seconds"] * SECOND
+        known = meter.known_values(str(workspace), condition, instants, settle)
+        assert known == [quiet_beacon.analytics.metric(replace(event_query(
+            str(workspace), condition, micros(at) + 1 - window, micros(at) + 1),
+            received_by=micros(at) + SECOND)) for at in instants], condition
+        assert known != meter.values(str(workspace), condition, instants)  # some came late
+    late = uuid.uuid4()  # one event 30 s late: known from its arrival less the settle, exactly
+    quiet_beacon.telemetry.clock = lambda: T0 + timedelta(seconds=130)
+    quiet_beacon.telemetry.ingest(late, [check_event({
+        "event_id": str(uuid.uuid4()), "category": "c", "name": "visit", "actor_id": "ann",
+        "timestamp": iso(T0 + timedelta(seconds=100))}, datetime.now(UTC))], limit=10**6)
+    catch_up(quiet_beacon)
+    known_from = T0 + timedelta(seconds=129)
+    assert meter.known_values(str(late), rule("visit", 60, metric="unique_actors"), [
+        known_from - timedelta(microseconds=1), known_from, known_from + timedelta(seconds=11)],
+        settle) == [0, 1, 1]
 
 
 def test_values_at_many_instants_hold_while_one_count_projection_is_ahead(
