@@ -88,8 +88,8 @@ def known_unique_actors(analytics: SqlAnalyticsQueries, query: EventQuery, windo
     there at the first point are counted (and named if also at an edge); the others of the
     middle and the newer edge come as their first moment there (they stay); the older edge's
     as their latest moment among the rows received in time (each is there from the start
-    until a window after it), and its rows received later one by one (few: an SDK's late
-    batches)."""
+    until a window after it), and among the rows of each batch received later (there from
+    the batch's arrival less the wait)."""
     if len(points) == 1:
         at = points[0]
         return [analytics.metric(replace(query, start=at + 1 - window, end=at + 1,
@@ -118,10 +118,12 @@ def known_unique_actors(analytics: SqlAnalyticsQueries, query: EventQuery, windo
         Sql(f"SELECT 0, f.since, {FOREVER}, f.actor, 0 FROM f WHERE f.since >= %s", [first]),
         Sql(f"SELECT 0, MIN({known.text}), {FOREVER}, e.actor_id, 0 FROM {tail.text} "
             "GROUP BY e.actor_id", [*known.params, *tail.params]),
-        Sql(f"SELECT 0, 0, MAX(e.timestamp) + %s, e.actor_id, 0 FROM {head.text} WHERE NOT "
-            f"({late.text}) GROUP BY e.actor_id", [window, *head.params, *late.params]),
-        Sql(f"SELECT 0, {known.text}, e.timestamp + %s, e.actor_id, 0 FROM {head.text} "
-            f"WHERE {late.text}", [*known.params, window, *head.params, *late.params])]
+        Sql(f"SELECT 0, {-FOREVER}, MAX(e.timestamp) + %s, e.actor_id, 0 FROM {head.text} "
+            f"WHERE NOT ({late.text}) GROUP BY e.actor_id", [window, *head.params, *late.params]),
+        # late rows of one batch are known at once, and the latest of them leaves last
+        Sql(f"SELECT 0, e.received_at - %s, MAX(e.timestamp) + %s, e.actor_id, 0 FROM "
+            f"{head.text} WHERE {late.text} GROUP BY e.actor_id, e.received_at",
+            [wait, window, *head.params, *late.params])]
     answer = analytics.rows(Sql(found.text + " UNION ALL ".join(p.text for p in parts),
                                 [*found.params, *(param for p in parts for param in p.params)]))
     others = sum(int(n) for kind, _, _, actor, n in answer if kind == 1 and actor is None)

@@ -193,9 +193,10 @@ class SqlThresholdMeter:
     def known_values(self, workspace_id: str, condition: dict[str, Any],
                      instants: list[datetime], settle: timedelta) -> list[float]:
         """The values at these instants (in order) as they were known `settle` after each: only
-        events received by then count, as live evaluation saw them. A count takes `values`
-        (every event by its own time, measured together) and subtracts the events that arrived
-        later than that, found in one read of the range; unique actors: `known_unique_actors`."""
+        events received by then count, as live evaluation saw them. A count is measured at
+        every instant together (every event by its own time: from the rows, or from the counts
+        past `ROWS_TO_COUNT` events) less the events that arrived later than that, found in one
+        read of the range; unique actors: `known_unique_actors`."""
         if not instants:
             return []
         window, wait = condition["window_seconds"] * 1_000_000, micros_of(settle)

@@ -422,6 +422,25 @@ def test_known_unique_actors_at_many_instants_equal_sql_at_each(quiet_beacon: Be
     assert meter.known_values(str(late), rule("visit", 60, metric="unique_actors"), [
         known_from - timedelta(microseconds=1), known_from, known_from + timedelta(seconds=11)],
         settle) == [0, 1, 1]
+    twice = uuid.uuid4()  # two rows of one late batch at the older edge: the later one stays
+    quiet_beacon.telemetry.clock = lambda: T0 + timedelta(seconds=150)
+    quiet_beacon.telemetry.ingest(twice, [check_event({
+        "event_id": str(uuid.uuid4()), "category": "c", "name": "visit", "actor_id": "ann",
+        "timestamp": iso(T0 + timedelta(seconds=offset))}, datetime.now(UTC))
+        for offset in (100, 130)], limit=10**6)
+    catch_up(quiet_beacon)
+    assert meter.known_values(str(twice), rule("visit", 120, metric="unique_actors"), [
+        T0 + timedelta(seconds=s) for s in (149, 225, 240, 255)], settle) == [1, 1, 1, 0]
+    early, then = uuid.uuid4(), datetime(1969, 7, 20, 20, 17, tzinfo=UTC)  # before 1970 too
+    for actor, offset in (("neil", 0), ("buzz", 4.5)):  # each received half a second later
+        quiet_beacon.telemetry.clock = lambda offset=offset: then + timedelta(seconds=offset + .5)
+        quiet_beacon.telemetry.ingest(early, [check_event({
+            "event_id": str(uuid.uuid4()), "category": "c", "name": "visit", "actor_id": actor,
+            "timestamp": iso(then + timedelta(seconds=offset))}, datetime.now(UTC))],
+            limit=10**6)
+    catch_up(quiet_beacon)
+    assert meter.known_values(str(early), rule("visit", 60, metric="unique_actors"), [
+        then + timedelta(seconds=5), then + timedelta(seconds=60)], settle) == [2, 1]
 
 
 def test_values_at_many_instants_hold_while_one_count_projection_is_ahead(
