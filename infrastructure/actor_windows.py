@@ -36,8 +36,8 @@ def unique_actors(analytics: SqlAnalyticsQueries, query: EventQuery, window: int
     neither edge, names those seen at one, and gives each edge actor its latest moment
     in the first edge (it leaves the windows a window after that) and its first in the
     second (it enters then and stays). Each point's count is the middle's plus the edge
-    actors inside its window, slid in Python: rows as many as actors, not events (a run
-    of a day's grid instants against a day's window has edges of a day each)."""
+    actors inside its window, slid in Python (`slid`): rows as many as actors, not events (a
+    run of a day's grid instants against a day's window has edges of a day each)."""
     if len(points) == 1:
         at = points[0]
         return [analytics.metric(replace(query, start=at + 1 - window, end=at + 1))]
@@ -45,38 +45,50 @@ def unique_actors(analytics: SqlAnalyticsQueries, query: EventQuery, window: int
     head = analytics.source(replace(query, start=first - window, end=last - window))
     tail = analytics.source(replace(query, start=first, end=last))
     core = analytics.source(replace(query, start=last - window, end=first))
-    edges = [Sql(f"SELECT {moment}(e.timestamp) AS at, e.actor_id FROM {edge.text} WHERE "
-                 "e.actor_id IS NOT NULL GROUP BY e.actor_id", edge.params)
-             for moment, edge in (("MAX", head), ("MIN", tail))]
+    edges = [Sql(f"SELECT 0 AS kind, {since} AS entered, {leaves} AS leaves, e.actor_id AS "
+                 f"actor, 0 AS n FROM {edge.text} WHERE e.actor_id IS NOT NULL GROUP BY "
+                 "e.actor_id", [*params, *edge.params])
+             for since, leaves, params, edge in (
+                 (-FOREVER, "MAX(e.timestamp) + %s", [window], head),
+                 ("MIN(e.timestamp)", FOREVER, [], tail))]
     named = Sql(" UNION ".join(f"SELECT e.actor_id FROM {edge.text} WHERE e.actor_id IS NOT "
                                "NULL" for edge in (head, tail)), head.params + tail.params)
-    statement = Sql(
-        f"SELECT 0 AS kind, e.at AS at, e.actor_id AS actor, 0 AS n FROM "
-        f"({edges[0].text} UNION ALL {edges[1].text}) e "
-        f"UNION ALL SELECT 1, 0, c.a, COUNT(*) FROM (SELECT CASE WHEN d.actor_id IN "
+    middle = Sql(
+        "SELECT 1, 0, 0, c.a, COUNT(*) FROM (SELECT CASE WHEN d.actor_id IN "
         f"({named.text}) THEN d.actor_id END AS a FROM (SELECT DISTINCT e.actor_id FROM "
         f"{core.text} WHERE e.actor_id IS NOT NULL) d) c GROUP BY c.a",
-        edges[0].params + edges[1].params + named.params + core.params)
-    found = analytics.rows(statement)
-    rows = sorted((int(at), str(actor)) for kind, at, actor, _ in found if kind == 0)
-    others = sum(int(n) for kind, _, actor, n in found if kind == 1 and actor is None)
-    named_ones = {str(actor) for kind, _, actor, _ in found if kind == 1 and actor is not None}
-    inside: Counter[str] = Counter()  # edge moments in the window, by actor
-    counts, entered, left, more = [], 0, 0, 0  # more: actors inside and not named
+        named.params + core.params)
+    parts = [*edges, middle]
+    return slid(analytics.rows(Sql(" UNION ALL ".join(p.text for p in parts),
+                                   [param for p in parts for param in p.params])), points)
+
+
+def slid(answer: list[tuple[int, int, int, str | None, int]], points: list[int]) -> list[float]:
+    """Each point's distinct actors from a statement's rows (kind, entered, leaves, actor, n):
+    kind 1, the middle's actors, counted (actor null) or named (seen at an edge too: there at
+    every point); kind 0, an actor's span [entered, leaves), swept in time order."""
+    others = sum(int(n) for kind, _, _, actor, n in answer if kind == 1 and actor is None)
+    named_ones = {str(actor) for kind, _, _, actor, _ in answer
+                  if kind == 1 and actor is not None}
+    spans = sorted((int(since), int(until), str(actor)) for kind, since, until, actor, _ in answer
+                   if kind == 0)
+    inside: Counter[str] = Counter()
+    leaving: list[tuple[int, str]] = []  # (until, actor) of the spans entered
+    counts, entered, more = [], 0, 0  # more: actors inside and not named
     for at in points:
-        while entered < len(rows) and rows[entered][0] <= at:
-            actor = rows[entered][1]
-            inside[actor] += 1
-            more += inside[actor] == 1 and actor not in named_ones
+        while entered < len(spans) and spans[entered][0] <= at:
+            _, until, actor = spans[entered]
             entered += 1
-        while left < entered and rows[left][0] <= at - window:
-            actor = rows[left][1]
+            if until > at:
+                heapq.heappush(leaving, (until, actor))
+                inside[actor] += 1
+                more += inside[actor] == 1 and actor not in named_ones
+        while leaving and leaving[0][0] <= at:
+            _, actor = heapq.heappop(leaving)
             inside[actor] -= 1
             more -= inside[actor] == 0 and actor not in named_ones
-            left += 1
         counts.append(float(others + len(named_ones) + more))
     return counts
-
 
 
 def known_unique_actors(analytics: SqlAnalyticsQueries, query: EventQuery, window: int,
@@ -124,27 +136,5 @@ def known_unique_actors(analytics: SqlAnalyticsQueries, query: EventQuery, windo
         Sql(f"SELECT 0, e.received_at - %s, MAX(e.timestamp) + %s, e.actor_id, 0 FROM "
             f"{head.text} WHERE {late.text} GROUP BY e.actor_id, e.received_at",
             [wait, window, *head.params, *late.params])]
-    answer = analytics.rows(Sql(found.text + " UNION ALL ".join(p.text for p in parts),
-                                [*found.params, *(param for p in parts for param in p.params)]))
-    others = sum(int(n) for kind, _, _, actor, n in answer if kind == 1 and actor is None)
-    named_ones = {str(actor) for kind, _, _, actor, _ in answer
-                  if kind == 1 and actor is not None}
-    spans = sorted((int(since), int(until), str(actor)) for kind, since, until, actor, _ in answer
-                   if kind == 0)
-    inside: Counter[str] = Counter()
-    leaving: list[tuple[int, str]] = []  # (until, actor) of the spans entered
-    counts, entered, more = [], 0, 0  # more: actors inside and not named
-    for at in points:
-        while entered < len(spans) and spans[entered][0] <= at:
-            _, until, actor = spans[entered]
-            entered += 1
-            if until > at:
-                heapq.heappush(leaving, (until, actor))
-                inside[actor] += 1
-                more += inside[actor] == 1 and actor not in named_ones
-        while leaving and leaving[0][0] <= at:
-            _, actor = heapq.heappop(leaving)
-            inside[actor] -= 1
-            more -= inside[actor] == 0 and actor not in named_ones
-        counts.append(float(others + len(named_ones) + more))
-    return counts
+    return slid(analytics.rows(Sql(found.text + " UNION ALL ".join(p.text for p in parts), [
+        *found.params, *(param for p in parts for param in p.params)])), points)
