@@ -19,10 +19,7 @@ from domain.time import from_micros, micros
 from interfaces.graphql.configuration import ManagedBy, managed_by
 from interfaces.graphql.context import Ctx
 from interfaces.graphql.pagination import DEFAULT_PAGE_SIZE, PageInfo, page_size, position_after
-from interfaces.rest.errors import BadRequest
 from interfaces.rest.representations import encode_cursor
-
-MAX_HISTORY_PAGE = 1000  # state changes in one `history` (a page of the REST history's size)
 
 
 @strawberry.type(description="One state change of an alert rule and the value that caused it.")
@@ -114,11 +111,9 @@ class Alert:
                                   "next page passes the last change's version.")
     async def history(self, info: Ctx, first: int = 100, after_version: int | None = None,
                       newest_first: bool = False) -> list[AlertStateChange]:
-        if not 1 <= first <= MAX_HISTORY_PAGE:
-            raise BadRequest(f"first must be between 1 and {MAX_HISTORY_PAGE}, got {first}")
-        ctx = info.context
+        limit, ctx = page_size(first), info.context
         entries = await run_in_threadpool(
-            lambda: ctx.beacon.alerts.alert_history(ctx.workspace_id, UUID(self.id), limit=first,
+            lambda: ctx.beacon.alerts.alert_history(ctx.workspace_id, UUID(self.id), limit=limit,
                                                     after=after_version,
                                                     newest_first=newest_first))
         return [AlertStateChange(**entry) for entry in entries]
